@@ -1,0 +1,57 @@
+#pragma once
+// Cost evaluation: the single source of truth for the MTPP objective (BRIEF §2).
+//
+// f(P) = w(P) + in(P) + out(P), where
+//   in(P)  = sum of comm(u) over distinct u not in P with a consumer in P (received once),
+//   out(P) = sum of comm(u) over u in P with at least one consumer outside P (sent once).
+// Fast paths elsewhere (slicing DP, bounds) are tested against these functions.
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pipecut/model/graph.hpp"
+
+namespace pipecut {
+
+// A pipeline partition: stage_of[v] in 0..k-1, with stage_of[u] <= stage_of[v] on every edge.
+// Stages may be empty.
+struct Partition {
+  int k = 0;
+  std::vector<int> stage_of;
+};
+
+struct StageCost {
+  int stage = 0;
+  std::vector<NodeId> nodes;  // ascending
+  double work = 0.0;
+  double comm_in = 0.0;
+  double comm_out = 0.0;
+  double cost = 0.0;          // work + comm_in + comm_out
+};
+
+struct Evaluation {
+  std::vector<StageCost> stages;  // exactly k entries, stage b at index b
+  double bottleneck = 0.0;        // max cost over stages
+  int bottleneck_stage = 0;       // first stage attaining it
+  int stages_used = 0;            // non-empty stages
+};
+
+// Cost of an arbitrary node set (in_set[v] != 0 means v is in the set). O(n + m).
+double set_cost(const Graph& g, std::span<const char> in_set);
+struct SetCost { double work = 0, comm_in = 0, comm_out = 0; [[nodiscard]] double total() const { return work + comm_in + comm_out; } };
+SetCost set_cost_breakdown(const Graph& g, std::span<const char> in_set);
+
+// Describes why `p` is not a valid pipeline partition of `g`, or nullopt if it is valid:
+// k >= 1, one stage per node, every stage in 0..k-1, every edge forward.
+std::optional<std::string> partition_problem(const Graph& g, const Partition& p);
+
+// Full per-stage breakdown. Throws InputError if the partition is invalid.
+Evaluation evaluate_partition(const Graph& g, const Partition& p);
+
+// Partition from a topological order cut at positions: stage b holds order[cuts[b]..cuts[b+1]).
+// cuts has k+1 entries, cuts[0] = 0, cuts[k] = n, non-decreasing.
+Partition partition_from_cuts(const Graph& g, std::span<const NodeId> order,
+                              std::span<const int> cuts);
+
+}  // namespace pipecut

@@ -1,0 +1,103 @@
+#pragma once
+// The MTPP instance: a DAG of operators with per-node work and per-tensor communication cost.
+//
+// Units: `work` and `comm` are times in one unit chosen by the input (ms for profiled inputs);
+// `memory` is bytes. Invariants established by GraphBuilder::build():
+//   - at least one node; ids unique and non-empty;
+//   - work, comm, memory finite and >= 0;
+//   - edges deduplicated, no self-loops, acyclic;
+//   - nodes are dense indices 0..n-1 in the order they were added; adjacency is CSR with each
+//     node's successor and predecessor lists sorted ascending.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace pipecut {
+
+using NodeId = std::int32_t;
+
+struct Graph {
+  std::string name;                 // model name (from the file, or the file stem)
+  std::vector<std::string> ids;     // original id of each node, for output
+  std::vector<double> work;         // compute time of the node on one device
+  std::vector<double> comm;         // time to move the node's output tensor between devices
+  std::vector<double> memory;       // bytes held by the node (weights); 0 when unknown
+  std::vector<std::string> op;      // operator type, may be empty
+
+  // Optional placement constraints carried from inputs that have them (Tarnawski et al.):
+  // nodes sharing a colour class (>= 0) must share a stage; -1 = unconstrained.
+  std::vector<int> colour_class;    // empty, or one entry per node
+  std::optional<double> memory_per_stage;  // bytes per device
+  std::optional<int> default_k;            // number of devices suggested by the input
+
+  // CSR adjacency.
+  std::vector<std::int32_t> succ_begin;  // size n+1
+  std::vector<NodeId> succ_list;
+  std::vector<std::int32_t> pred_begin;  // size n+1
+  std::vector<NodeId> pred_list;
+
+  [[nodiscard]] int num_nodes() const { return static_cast<int>(ids.size()); }
+  [[nodiscard]] int num_edges() const { return static_cast<int>(succ_list.size()); }
+  [[nodiscard]] std::span<const NodeId> successors(NodeId v) const {
+    return {succ_list.data() + succ_begin[v], succ_list.data() + succ_begin[v + 1]};
+  }
+  [[nodiscard]] std::span<const NodeId> predecessors(NodeId v) const {
+    return {pred_list.data() + pred_begin[v], pred_list.data() + pred_begin[v + 1]};
+  }
+  [[nodiscard]] double total_work() const;
+  // Index of the node with this original id, or nullopt.
+  [[nodiscard]] std::optional<NodeId> find(std::string_view id) const;
+};
+
+// One node as read from an input file, before validation.
+struct NodeSpec {
+  std::string id;
+  double work = 0.0;
+  double comm = 0.0;
+  double memory = 0.0;
+  std::string op;
+  int colour_class = -1;
+};
+
+// Collects nodes and edges, then validates them into a Graph. Every error is an InputError whose
+// message starts with `source` (usually the file name), e.g. "model.json: node 'x': negative work".
+class GraphBuilder {
+ public:
+  explicit GraphBuilder(std::string source, std::string graph_name = {});
+
+  NodeId add_node(NodeSpec spec);                  // rejects duplicate ids and bad numbers
+  void add_edge(std::string_view from, std::string_view to);  // ids must already be added
+  void add_edge(NodeId from, NodeId to);
+  [[nodiscard]] std::optional<NodeId> find(std::string_view id) const;
+  [[nodiscard]] int num_nodes() const { return static_cast<int>(nodes_.size()); }
+  void set_memory_per_stage(double bytes);
+  void set_default_k(int k);
+  void set_name(std::string name) { name_ = std::move(name); }
+  const std::string& source() const { return source_; }
+
+  // Validates (non-empty, no self-loops, acyclic: a cycle error names a node on it),
+  // merges duplicate edges, and builds the CSR graph.
+  [[nodiscard]] Graph build() &&;
+
+ private:
+  [[noreturn]] void fail(const std::string& problem) const;
+  std::string source_;
+  std::string name_;
+  std::vector<NodeSpec> nodes_;
+  std::unordered_map<std::string, NodeId> index_;
+  std::vector<std::pair<NodeId, NodeId>> edges_;
+  std::optional<double> memory_per_stage_;
+  std::optional<int> default_k_;
+};
+
+// A topological order (Kahn's algorithm, smallest ready index first): deterministic.
+std::vector<NodeId> topological_order(const Graph& g);
+
+// True iff `order` is a permutation of 0..n-1 with every edge going forward.
+bool is_topological_order(const Graph& g, std::span<const NodeId> order);
+
+}  // namespace pipecut

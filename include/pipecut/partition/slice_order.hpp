@@ -1,0 +1,65 @@
+#pragma once
+// Algorithm 1 of Archer et al.: optimal slicing of one topological order into at most k
+// contiguous segments (stages), minimising the bottleneck stage cost.
+//
+// Exactness: the result is the true optimum over all ways to cut `order` into <= k segments,
+// with segment costs as defined in model/cost.hpp (up to floating-point rounding of the
+// incremental sums; the reported bottleneck is re-evaluated by the reference evaluator).
+//
+// Speed: segment costs are updated incrementally as a segment grows to the left, and only
+// segments whose work is <= an upper bound U on this order's optimum are examined (a segment's
+// cost is at least its work). U comes from a cheap greedy slicing. Memory is O(n + m + k*window),
+// where window is the largest number of consecutive nodes with work <= U.
+#include <span>
+#include <vector>
+
+#include "pipecut/model/cost.hpp"
+#include "pipecut/model/graph.hpp"
+
+namespace pipecut {
+
+struct SliceResult {
+  double bottleneck = 0.0;   // optimal max stage cost over all cuts of the order
+  std::vector<int> cuts;     // k+1 positions, cuts[0] = 0, cuts[k] = n, non-decreasing
+  int stages_used = 0;       // number of non-empty segments
+};
+
+// Reusable scratch space so that repeated calls (one per GA chromosome) do not allocate.
+// One workspace per thread.
+class SliceWorkspace {
+ public:
+  SliceWorkspace() = default;
+
+ private:
+  friend class OrderSlicer;
+  std::vector<int> position;         // position of each node in the order
+  std::vector<int> last_consumer;    // largest position of a consumer, -1 if none
+  std::vector<int> stamp;            // per node: right end for which its tensor is counted in
+  std::vector<int> release_begin;    // CSR: nodes whose last consumer sits at each position
+  std::vector<NodeId> release_list;
+  std::vector<double> prefix_work;   // prefix sums of work along the order
+  std::vector<double> column;        // f(i, j) for the current right end j
+  std::vector<double> layers;        // ring buffer: best bottleneck for prefix i with b segments
+  std::vector<int> count;            // phase 2: fewest segments for prefix, and parent
+  std::vector<int> parent;
+};
+
+class OrderSlicer {
+ public:
+  // Bottleneck value only (the GA's fitness). `cutoff`: if the order's optimum is >= cutoff
+  // the function may stop early and return a value >= cutoff that is an achievable bottleneck
+  // of this order (not necessarily its optimum). Pass +infinity for the exact optimum.
+  static double optimal_bottleneck(const Graph& g, std::span<const NodeId> order, int k,
+                                   SliceWorkspace& ws, double cutoff);
+  // Optimal bottleneck and the cuts that attain it.
+  static SliceResult slice(const Graph& g, std::span<const NodeId> order, int k,
+                           SliceWorkspace& ws);
+};
+
+// Convenience wrapper with its own workspace.
+SliceResult slice_order(const Graph& g, std::span<const NodeId> order, int k);
+
+// Straightforward O(k * n^2) slicing DP, kept as the benchmark baseline and as a test oracle.
+SliceResult slice_order_quadratic(const Graph& g, std::span<const NodeId> order, int k);
+
+}  // namespace pipecut

@@ -1,0 +1,12 @@
+#pragma once
+// The command-line front end: one file per sub-command, each registering itself on the app.
+// Data flows one way: read input -> run library algorithms -> print/write results.
+#include <CLI/CLI.hpp>
+
+namespace pipecut::cli {
+
+// Each sets `exit_code` when its command runs (0 unless stated otherwise in its --help).
+void add_partition_command(CLI::App& app, int& exit_code);
+void add_evaluate_command(CLI::App& app, int& exit_code);
+
+}  // namespace pipecut::cli

@@ -1,0 +1,33 @@
+#include "cli/common.hpp"
+
+#include <chrono>
+#include <iostream>
+
+#include "pipecut/io/file_util.hpp"
+
+namespace pipecut::cli {
+
+void add_graph_input(CLI::App& cmd, GraphInput& in) {
+  cmd.add_option("GRAPH", in.path, "Input graph file (pipecut.graph JSON, optionally .gz)")
+      ->required();
+  cmd.add_option("--input-format", in.read.format,
+                 "Force the input format instead of detecting it from extension and content")
+      ->default_val("auto");
+}
+
+Graph load_graph(const GraphInput& in) { return read_graph(in.path, in.read); }
+
+void write_json_output(const nlohmann::json& doc, const std::string& path) {
+  std::string text = doc.dump(2) + "\n";
+  if (path == "-") {
+    std::cout << text << std::flush;
+    return;
+  }
+  write_file_atomic(path, text, ends_with(path, ".gz"));
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace pipecut::cli

@@ -1,0 +1,117 @@
+#include "pipecut/io/graph_json.hpp"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "pipecut/io/file_util.hpp"
+#include "pipecut/model/error.hpp"
+
+namespace pipecut {
+
+using nlohmann::json;
+
+namespace {
+
+std::string id_string(const json& id, const std::string& source, const std::string& where) {
+  if (id.is_string()) return id.get<std::string>();
+  if (id.is_number_integer()) return std::to_string(id.get<long long>());
+  throw InputError(source + ": " + where + ": id must be a string or an integer");
+}
+
+double number_field(const json& node, const char* key, const std::string& source,
+                    const std::string& id, bool required) {
+  auto it = node.find(key);
+  if (it == node.end() || it->is_null()) {
+    if (required) throw InputError(source + ": node '" + id + "': missing \"" + key + "\"");
+    return 0.0;
+  }
+  if (!it->is_number())
+    throw InputError(source + ": node '" + id + "': \"" + key + "\" must be a number");
+  return it->get<double>();
+}
+
+}  // namespace
+
+Graph parse_pipecut_graph(const std::string& text, const std::string& source) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw InputError(source + ": malformed JSON (byte " + std::to_string(e.byte) + ")");
+  }
+  if (!doc.is_object()) throw InputError(source + ": expected a JSON object at the top level");
+  if (doc.value("format", json()) != "pipecut.graph")
+    throw InputError(source + ": \"format\" must be \"pipecut.graph\"");
+  if (!doc.contains("version") || !doc["version"].is_number_integer() || doc["version"] != 1)
+    throw InputError(source + ": unsupported \"version\" (this reader knows version 1)");
+  std::string name = doc.contains("name") && doc["name"].is_string() ? doc["name"].get<std::string>()
+                                                                      : file_stem(source);
+  GraphBuilder b(source, name);
+  if (!doc.contains("nodes") || !doc["nodes"].is_array())
+    throw InputError(source + ": missing \"nodes\" array");
+  const json& nodes = doc["nodes"];
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const json& n = nodes[i];
+    std::string where = "node " + std::to_string(i);
+    if (!n.is_object()) throw InputError(source + ": " + where + " is not an object");
+    if (!n.contains("id")) throw InputError(source + ": " + where + " has no \"id\"");
+    NodeSpec s;
+    s.id = id_string(n["id"], source, where);
+    s.work = number_field(n, "work", source, s.id, true);
+    s.comm = number_field(n, "comm", source, s.id, true);
+    s.memory = number_field(n, "memory", source, s.id, false);
+    if (n.contains("op") && n["op"].is_string()) s.op = n["op"].get<std::string>();
+    if (n.contains("colour_class") && n["colour_class"].is_number_integer())
+      s.colour_class = n["colour_class"].get<int>();
+    b.add_node(std::move(s));
+  }
+  if (doc.contains("edges")) {
+    const json& edges = doc["edges"];
+    if (!edges.is_array()) throw InputError(source + ": \"edges\" must be an array");
+    for (std::size_t i = 0; i < edges.size(); ++i) {
+      const json& e = edges[i];
+      std::string where = "edge " + std::to_string(i);
+      if (!e.is_array() || e.size() != 2)
+        throw InputError(source + ": " + where + " must be a pair [from, to]");
+      b.add_edge(id_string(e[0], source, where), id_string(e[1], source, where));
+    }
+  }
+  if (doc.contains("memory_per_stage") && doc["memory_per_stage"].is_number())
+    b.set_memory_per_stage(doc["memory_per_stage"].get<double>());
+  if (doc.contains("default_k") && doc["default_k"].is_number_integer())
+    b.set_default_k(doc["default_k"].get<int>());
+  return std::move(b).build();
+}
+
+Graph read_pipecut_graph(const std::string& path) {
+  return parse_pipecut_graph(read_file_maybe_gzip(path), path);
+}
+
+std::string pipecut_graph_to_json(const Graph& g, int indent) {
+  json doc;
+  doc["format"] = "pipecut.graph";
+  doc["version"] = 1;
+  doc["name"] = g.name;
+  json nodes = json::array();
+  for (NodeId v = 0; v < g.num_nodes(); ++v) {
+    json n = {{"id", g.ids[v]}, {"work", g.work[v]}, {"comm", g.comm[v]}};
+    if (g.memory[v] != 0) n["memory"] = g.memory[v];
+    if (!g.op[v].empty()) n["op"] = g.op[v];
+    if (!g.colour_class.empty() && g.colour_class[v] >= 0) n["colour_class"] = g.colour_class[v];
+    nodes.push_back(std::move(n));
+  }
+  doc["nodes"] = std::move(nodes);
+  json edges = json::array();
+  for (NodeId u = 0; u < g.num_nodes(); ++u)
+    for (NodeId v : g.successors(u)) edges.push_back({g.ids[u], g.ids[v]});
+  doc["edges"] = std::move(edges);
+  if (g.memory_per_stage) doc["memory_per_stage"] = *g.memory_per_stage;
+  if (g.default_k) doc["default_k"] = *g.default_k;
+  return doc.dump(indent);
+}
+
+void write_pipecut_graph(const Graph& g, const std::string& path) {
+  write_file_atomic(path, pipecut_graph_to_json(g) + "\n", ends_with(path, ".gz"));
+}
+
+}  // namespace pipecut

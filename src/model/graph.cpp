@@ -1,0 +1,180 @@
+#include "pipecut/model/graph.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <queue>
+
+#include "pipecut/model/error.hpp"
+
+namespace pipecut {
+
+double Graph::total_work() const { return std::accumulate(work.begin(), work.end(), 0.0); }
+
+std::optional<NodeId> Graph::find(std::string_view id) const {
+  // Linear scan: used only for reading partition files and tests, not in hot loops.
+  for (NodeId v = 0; v < num_nodes(); ++v)
+    if (ids[v] == id) return v;
+  return std::nullopt;
+}
+
+GraphBuilder::GraphBuilder(std::string source, std::string graph_name)
+    : source_(std::move(source)), name_(std::move(graph_name)) {}
+
+void GraphBuilder::fail(const std::string& problem) const {
+  throw InputError(source_ + ": " + problem);
+}
+
+NodeId GraphBuilder::add_node(NodeSpec spec) {
+  if (spec.id.empty()) fail("node " + std::to_string(nodes_.size()) + " has an empty id");
+  auto check = [&](const char* what, double x) {
+    if (std::isnan(x)) fail("node '" + spec.id + "': " + what + " is NaN");
+    if (std::isinf(x)) fail("node '" + spec.id + "': " + what + " is infinite");
+    if (x < 0) fail("node '" + spec.id + "': negative " + what + " (" + std::to_string(x) + ")");
+  };
+  check("work", spec.work);
+  check("comm", spec.comm);
+  check("memory", spec.memory);
+  auto id = static_cast<NodeId>(nodes_.size());
+  if (!index_.emplace(spec.id, id).second) fail("duplicate node id '" + spec.id + "'");
+  nodes_.push_back(std::move(spec));
+  return id;
+}
+
+std::optional<NodeId> GraphBuilder::find(std::string_view id) const {
+  auto it = index_.find(std::string(id));
+  if (it == index_.end()) return std::nullopt;
+  return it->second;
+}
+
+void GraphBuilder::add_edge(std::string_view from, std::string_view to) {
+  auto u = find(from);
+  if (!u) fail("edge " + std::string(from) + " -> " + std::string(to) + ": unknown node id '" +
+               std::string(from) + "'");
+  auto v = find(to);
+  if (!v) fail("edge " + std::string(from) + " -> " + std::string(to) + ": unknown node id '" +
+               std::string(to) + "'");
+  add_edge(*u, *v);
+}
+
+void GraphBuilder::add_edge(NodeId from, NodeId to) {
+  const auto n = static_cast<NodeId>(nodes_.size());
+  if (from < 0 || from >= n || to < 0 || to >= n) fail("edge refers to a node index out of range");
+  if (from == to) fail("self-loop on node '" + nodes_[from].id + "'");
+  edges_.emplace_back(from, to);
+}
+
+void GraphBuilder::set_memory_per_stage(double bytes) {
+  if (!(bytes >= 0) || std::isinf(bytes)) fail("memory per stage must be a finite number >= 0");
+  memory_per_stage_ = bytes;
+}
+
+void GraphBuilder::set_default_k(int k) {
+  if (k < 1) fail("default number of stages must be >= 1");
+  default_k_ = k;
+}
+
+Graph GraphBuilder::build() && {
+  if (nodes_.empty()) fail("empty graph (no nodes)");
+  const auto n = static_cast<NodeId>(nodes_.size());
+  std::sort(edges_.begin(), edges_.end());
+  edges_.erase(std::unique(edges_.begin(), edges_.end()), edges_.end());
+
+  Graph g;
+  g.name = name_;
+  g.ids.reserve(n);
+  bool any_colour = false;
+  for (auto& s : nodes_) {
+    g.ids.push_back(std::move(s.id));
+    g.work.push_back(s.work);
+    g.comm.push_back(s.comm);
+    g.memory.push_back(s.memory);
+    g.op.push_back(std::move(s.op));
+    g.colour_class.push_back(s.colour_class);
+    any_colour = any_colour || s.colour_class >= 0;
+  }
+  if (!any_colour) g.colour_class.clear();
+  g.memory_per_stage = memory_per_stage_;
+  g.default_k = default_k_;
+
+  g.succ_begin.assign(n + 1, 0);
+  g.pred_begin.assign(n + 1, 0);
+  for (auto [u, v] : edges_) {
+    ++g.succ_begin[u + 1];
+    ++g.pred_begin[v + 1];
+  }
+  for (NodeId v = 0; v < n; ++v) {
+    g.succ_begin[v + 1] += g.succ_begin[v];
+    g.pred_begin[v + 1] += g.pred_begin[v];
+  }
+  g.succ_list.resize(edges_.size());
+  g.pred_list.resize(edges_.size());
+  {
+    std::vector<std::int32_t> s_fill(g.succ_begin.begin(), g.succ_begin.end() - 1);
+    std::vector<std::int32_t> p_fill(g.pred_begin.begin(), g.pred_begin.end() - 1);
+    // edges_ is sorted by (u, v): successor lists come out sorted; predecessor lists are filled
+    // in increasing u as well.
+    for (auto [u, v] : edges_) {
+      g.succ_list[s_fill[u]++] = v;
+      g.pred_list[p_fill[v]++] = u;
+    }
+  }
+
+  // Acyclicity: Kahn's algorithm; any node left over lies on or behind a cycle. Walk backwards
+  // along unprocessed predecessors until a node repeats to name one that is on a cycle.
+  auto order = topological_order(g);
+  if (static_cast<NodeId>(order.size()) != n) {
+    std::vector<char> done(n, 0);
+    for (NodeId v : order) done[v] = 1;
+    NodeId v = 0;
+    while (done[v]) ++v;
+    std::vector<char> seen(n, 0);
+    while (!seen[v]) {
+      seen[v] = 1;
+      for (NodeId u : g.predecessors(v))
+        if (!done[u]) {
+          v = u;
+          break;
+        }
+    }
+    fail("the graph has a cycle through node '" + g.ids[v] + "'");
+  }
+  return g;
+}
+
+std::vector<NodeId> topological_order(const Graph& g) {
+  const NodeId n = g.num_nodes();
+  std::vector<std::int32_t> indeg(n);
+  std::priority_queue<NodeId, std::vector<NodeId>, std::greater<>> ready;
+  for (NodeId v = 0; v < n; ++v) {
+    indeg[v] = static_cast<std::int32_t>(g.predecessors(v).size());
+    if (indeg[v] == 0) ready.push(v);
+  }
+  std::vector<NodeId> order;
+  order.reserve(n);
+  while (!ready.empty()) {
+    NodeId v = ready.top();
+    ready.pop();
+    order.push_back(v);
+    for (NodeId w : g.successors(v))
+      if (--indeg[w] == 0) ready.push(w);
+  }
+  return order;
+}
+
+bool is_topological_order(const Graph& g, std::span<const NodeId> order) {
+  const NodeId n = g.num_nodes();
+  if (static_cast<NodeId>(order.size()) != n) return false;
+  std::vector<int> pos(n, -1);
+  for (int i = 0; i < n; ++i) {
+    NodeId v = order[i];
+    if (v < 0 || v >= n || pos[v] != -1) return false;
+    pos[v] = i;
+  }
+  for (NodeId u = 0; u < n; ++u)
+    for (NodeId v : g.successors(u))
+      if (pos[u] >= pos[v]) return false;
+  return true;
+}
+
+}  // namespace pipecut

@@ -1,0 +1,325 @@
+#include "pipecut/partition/slicegraph.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <limits>
+#include <numeric>
+#include <thread>
+#include <unordered_map>
+
+#include "pipecut/partition/slice_order.hpp"
+
+namespace pipecut {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// splitmix64: tiny, fast, and identical on every platform (std distributions are not).
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+  std::size_t below(std::size_t bound) { return static_cast<std::size_t>(uniform() * static_cast<double>(bound)); }
+
+ private:
+  std::uint64_t state_;
+};
+
+using Keys = std::vector<double>;
+
+// Per-thread decoding scratch.
+struct Decoder {
+  std::vector<std::int32_t> indegree;
+  std::vector<std::pair<double, NodeId>> heap;
+  SliceWorkspace slice;
+
+  // Kahn's algorithm, smallest key first (ties by node index): a topological order.
+  void decode(const Graph& g, const Keys& keys, std::vector<NodeId>& order) {
+    const NodeId n = g.num_nodes();
+    indegree.resize(n);
+    heap.clear();
+    order.clear();
+    for (NodeId v = 0; v < n; ++v) {
+      indegree[v] = static_cast<std::int32_t>(g.predecessors(v).size());
+      if (indegree[v] == 0) heap.emplace_back(keys[v], v);
+    }
+    auto cmp = std::greater<>();
+    std::make_heap(heap.begin(), heap.end(), cmp);
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), cmp);
+      NodeId v = heap.back().second;
+      heap.pop_back();
+      order.push_back(v);
+      for (NodeId w : g.successors(v))
+        if (--indegree[w] == 0) {
+          heap.emplace_back(keys[w], w);
+          std::push_heap(heap.begin(), heap.end(), cmp);
+        }
+    }
+  }
+};
+
+// 128-bit fingerprint of an order, for the decode cache (collisions are negligible).
+struct Fingerprint {
+  std::uint64_t a = 0, b = 0;
+  bool operator==(const Fingerprint&) const = default;
+};
+struct FingerprintHash {
+  std::size_t operator()(const Fingerprint& f) const { return static_cast<std::size_t>(f.a ^ (f.b * 31)); }
+};
+Fingerprint fingerprint(const std::vector<NodeId>& order) {
+  Fingerprint f{0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL};
+  for (NodeId v : order) {
+    const auto x = static_cast<std::uint64_t>(v) + 1;
+    f.a = (f.a ^ x) * 0x100000001b3ULL;
+    f.b = (f.b + x * 0x9e3779b97f4a7c15ULL) ^ (f.b >> 29);
+    f.b *= 0xbf58476d1ce4e5b9ULL;
+  }
+  return f;
+}
+
+// Runs body(index, thread) for index in [0, count) on `threads` threads.
+template <class Body>
+void parallel_for(int count, int threads, Body&& body) {
+  threads = std::max(1, std::min(threads, count));
+  if (threads == 1) {
+    for (int i = 0; i < count; ++i) body(i, 0);
+    return;
+  }
+  std::atomic<int> next{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int i = next++; i < count; i = next++) body(i, t);
+    });
+  for (auto& th : pool) th.join();
+}
+
+Keys keys_from_order(const std::vector<NodeId>& order) {
+  Keys keys(order.size());
+  const double n = static_cast<double>(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) keys[order[i]] = (static_cast<double>(i) + 0.5) / n;
+  return keys;
+}
+
+// Depth-first topological order: finishes one branch before starting the next, which keeps
+// producer/consumer chains contiguous (and so tends to cut few tensors).
+std::vector<NodeId> depth_first_order(const Graph& g) {
+  const NodeId n = g.num_nodes();
+  std::vector<std::int32_t> indeg(n);
+  std::vector<NodeId> stack, order;
+  for (NodeId v = n - 1; v >= 0; --v) {
+    indeg[v] = static_cast<std::int32_t>(g.predecessors(v).size());
+    if (indeg[v] == 0) stack.push_back(v);
+  }
+  while (!stack.empty()) {
+    NodeId v = stack.back();
+    stack.pop_back();
+    order.push_back(v);
+    auto succ = g.successors(v);
+    for (auto it = succ.rbegin(); it != succ.rend(); ++it)
+      if (--indeg[*it] == 0) stack.push_back(*it);
+  }
+  return order;
+}
+
+// Breadth-first (level by level) topological order.
+std::vector<NodeId> breadth_first_order(const Graph& g) {
+  const NodeId n = g.num_nodes();
+  std::vector<std::int32_t> indeg(n);
+  std::vector<NodeId> order;
+  order.reserve(n);
+  for (NodeId v = 0; v < n; ++v) {
+    indeg[v] = static_cast<std::int32_t>(g.predecessors(v).size());
+    if (indeg[v] == 0) order.push_back(v);
+  }
+  for (std::size_t head = 0; head < order.size(); ++head)
+    for (NodeId w : g.successors(order[head]))
+      if (--indeg[w] == 0) order.push_back(w);
+  return order;
+}
+
+}  // namespace
+
+std::optional<BrkgaConfig> BrkgaConfig::preset(const std::string& name) {
+  BrkgaConfig c;
+  if (name == "brkga-100") {
+    c.population = 10;
+    c.generations = 10;
+  } else if (name == "brkga-10000") {
+    c.population = 100;
+    c.generations = 100;
+  } else {
+    return std::nullopt;
+  }
+  return c;
+}
+
+SliceGraphResult slice_default_order(const Graph& g, int k) {
+  const auto start = Clock::now();
+  SliceGraphResult r;
+  r.order = topological_order(g);
+  SliceResult s = slice_order(g, r.order, k);
+  r.partition = partition_from_cuts(g, r.order, s.cuts);
+  r.bottleneck = s.bottleneck;
+  r.orders_decoded = 1;
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return r;
+}
+
+SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
+  const auto start = Clock::now();
+  const NodeId n = g.num_nodes();
+  const int P = std::max(1, config.population);
+  const int elites = std::clamp(static_cast<int>(config.elite_fraction * P + 0.5), 1, P);
+  const int mutants = std::clamp(static_cast<int>(config.mutant_fraction * P + 0.5), 0, P - elites);
+  const int threads = config.threads > 0 ? config.threads
+                                         : std::max(1u, std::thread::hardware_concurrency());
+  const bool timed = config.time_limit_seconds > 0;
+  const auto deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                  timed ? config.time_limit_seconds : 0.0));
+  auto out_of_time = [&] { return timed && Clock::now() >= deadline; };
+
+  Rng rng(config.seed);
+  std::vector<Keys> population(P), next_population(P);
+  std::vector<double> fitness(P, kInf);
+  std::vector<char> known(P, 0);  // fitness already known (elites carried over)
+
+  // First population: deterministic orders, then random keys.
+  std::vector<std::vector<NodeId>> seeds = {topological_order(g), depth_first_order(g),
+                                            breadth_first_order(g)};
+  for (int i = 0; i < P; ++i) {
+    if (i < static_cast<int>(seeds.size())) {
+      population[i] = keys_from_order(seeds[i]);
+    } else {
+      population[i].resize(n);
+      for (double& key : population[i]) key = rng.uniform();
+    }
+  }
+
+  std::vector<Decoder> decoders(threads);
+  std::vector<std::vector<NodeId>> orders(P);
+  std::vector<Fingerprint> prints(P);
+  std::unordered_map<Fingerprint, double, FingerprintHash> cache;
+
+  SliceGraphResult result;
+  result.bottleneck = kInf;
+  std::vector<NodeId> best_order;
+
+  auto evaluate_population = [&](bool first) -> bool {
+    // 1. Decode (parallel). 2. Look up the cache, collect distinct new orders (serial, in index
+    // order: deterministic). 3. Slice the new ones (parallel). 4. Record (serial).
+    std::vector<int> todo;
+    for (int i = 0; i < P; ++i)
+      if (!known[i]) todo.push_back(i);
+    parallel_for(static_cast<int>(todo.size()), threads, [&](int t, int thread) {
+      const int i = todo[t];
+      decoders[thread].decode(g, population[i], orders[i]);
+      prints[i] = fingerprint(orders[i]);
+    });
+    std::vector<int> to_slice;
+    std::unordered_map<Fingerprint, int, FingerprintHash> first_in_batch;
+    for (int i : todo) {
+      if (cache.count(prints[i])) {
+        ++result.cache_hits;
+        continue;
+      }
+      if (first_in_batch.emplace(prints[i], i).second) to_slice.push_back(i);
+      else ++result.cache_hits;
+    }
+    std::vector<double> sliced(to_slice.size(), kInf);
+    std::atomic<bool> interrupted{false};
+    parallel_for(static_cast<int>(to_slice.size()), threads, [&](int t, int thread) {
+      // The very first order is always sliced so that a result exists whatever the limit.
+      if (!(first && t == 0) && out_of_time()) {
+        interrupted = true;
+        return;
+      }
+      sliced[t] = OrderSlicer::optimal_bottleneck(g, orders[to_slice[t]], k, decoders[thread].slice,
+                                                  kInf);
+    });
+    for (std::size_t t = 0; t < to_slice.size(); ++t)
+      if (sliced[t] < kInf) {
+        cache.emplace(prints[to_slice[t]], sliced[t]);
+        ++result.orders_decoded;
+      }
+    for (int i : todo) {
+      auto it = cache.find(prints[i]);
+      fitness[i] = it == cache.end() ? kInf : it->second;
+      known[i] = 1;
+    }
+    for (int i = 0; i < P; ++i)
+      if (fitness[i] < result.bottleneck) {
+        result.bottleneck = fitness[i];
+        best_order = orders[i];
+      }
+    return !interrupted;
+  };
+
+  bool complete = evaluate_population(true);
+  std::vector<int> rank(P);
+  int generation = 1;
+  auto target_reached = [&] { return config.stop_at > 0 && result.bottleneck <= config.stop_at; };
+  while (complete && generation < config.generations && !target_reached()) {
+    if (out_of_time()) {
+      complete = false;
+      break;
+    }
+    std::iota(rank.begin(), rank.end(), 0);
+    std::stable_sort(rank.begin(), rank.end(), [&](int a, int b) { return fitness[a] < fitness[b]; });
+    std::vector<double> next_fitness(P, kInf);
+    std::vector<std::vector<NodeId>> next_orders(P);
+    int slot = 0;
+    for (; slot < elites; ++slot) {
+      next_population[slot] = population[rank[slot]];
+      next_fitness[slot] = fitness[rank[slot]];
+      next_orders[slot] = std::move(orders[rank[slot]]);
+      prints[slot] = fingerprint(next_orders[slot]);
+      known[slot] = 1;
+    }
+    for (; slot < P - mutants; ++slot) {
+      const Keys& elite = population[rank[rng.below(static_cast<std::size_t>(elites))]];
+      const int non_elites = P - elites;
+      const Keys& other =
+          population[rank[non_elites > 0 ? elites + static_cast<int>(rng.below(static_cast<std::size_t>(non_elites)))
+                                         : static_cast<int>(rng.below(static_cast<std::size_t>(elites)))]];
+      Keys& child = next_population[slot];
+      child.resize(n);
+      for (NodeId v = 0; v < n; ++v) child[v] = rng.uniform() < config.inherit_elite ? elite[v] : other[v];
+      known[slot] = 0;
+    }
+    for (; slot < P; ++slot) {
+      Keys& child = next_population[slot];
+      child.resize(n);
+      for (double& key : child) key = rng.uniform();
+      known[slot] = 0;
+    }
+    std::swap(population, next_population);
+    fitness = std::move(next_fitness);
+    orders = std::move(next_orders);
+    complete = evaluate_population(false);
+    ++generation;
+  }
+  result.generations_run = generation;
+  result.hit_time_limit = !complete;
+
+  result.order = best_order;
+  SliceWorkspace ws;
+  SliceResult s = OrderSlicer::slice(g, result.order, k, ws);
+  result.partition = partition_from_cuts(g, result.order, s.cuts);
+  result.bottleneck = s.bottleneck;
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+}  // namespace pipecut
