@@ -1,0 +1,48 @@
+#pragma once
+// Certified lower bounds on the optimal bottleneck of an MTPP instance: the common interface of
+// every bound method. A bound is VALID if it never exceeds the optimum over all pipeline
+// partitions with at most k stages; docs/bounds.md gives each method's validity argument.
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipecut/model/cost.hpp"
+#include "pipecut/model/graph.hpp"
+
+namespace pipecut {
+
+enum class BoundStatus {
+  proven,      // the method ran to completion: `value` is its full bound (for exact: the optimum)
+  time_limit,  // stopped at the time limit: `value` is still a valid (weaker) bound
+  gave_up,     // the method does not apply or exceeded a size/memory limit; value may be 0
+};
+std::string to_string(BoundStatus s);
+
+struct BoundOptions {
+  double time_limit_seconds = 10;  // per method; 0 = no limit
+  int threads = 0;                 // 0 = all cores
+  bool verbose = false;            // show solver logs on stderr
+  // Best known bottleneck (an upper bound on the optimum), if any; lets methods prune.
+  double incumbent = std::numeric_limits<double>::infinity();
+  // A partition with bottleneck `incumbent`, used as a MIP warm start when present.
+  std::optional<Partition> warm_start;
+};
+
+struct BoundResult {
+  std::string method;
+  double value = 0.0;         // the lower bound (valid whatever the status)
+  BoundStatus status = BoundStatus::gave_up;
+  double seconds = 0.0;
+  std::optional<Partition> partition;  // a partition found on the way (exact methods), if any
+  std::string detail;         // one line for humans (e.g. "2.1M downsets", "node 'x'")
+};
+
+// Names accepted by compute_bound, in the order `--method all` runs them.
+std::vector<std::string> bound_method_names();
+
+// Runs one method. Throws InputError for an unknown method name or k < 1.
+BoundResult compute_bound(const Graph& g, int k, const std::string& method,
+                          const BoundOptions& options);
+
+}  // namespace pipecut
