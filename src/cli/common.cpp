@@ -1,9 +1,11 @@
 #include "cli/common.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/model/error.hpp"
 
 namespace pipecut::cli {
 
@@ -16,6 +18,13 @@ void add_graph_input(CLI::App& cmd, GraphInput& in) {
 }
 
 Graph load_graph(const GraphInput& in) { return read_graph(in.path, in.read); }
+
+void refuse_to_overwrite_input(const std::string& output, const std::string& input) {
+  std::error_code ec;
+  if (!output.empty() && output != "-" && std::filesystem::exists(output, ec) &&
+      std::filesystem::equivalent(output, input, ec))
+    throw InputError(output + ": refusing to overwrite the input file with results");
+}
 
 void write_json_output(const nlohmann::json& doc, const std::string& path) {
   std::string text = doc.dump(2) + "\n";

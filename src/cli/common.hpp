@@ -24,6 +24,9 @@ struct GraphInput {
 void add_graph_input(CLI::App& cmd, GraphInput& in);
 Graph load_graph(const GraphInput& in);
 
+// Throws InputError if `output` names the same file as `input`: results never replace inputs.
+void refuse_to_overwrite_input(const std::string& output, const std::string& input);
+
 // Writes `doc` to `path` atomically (never leaves a half-written file), or to stdout if "-".
 void write_json_output(const nlohmann::json& doc, const std::string& path);
 

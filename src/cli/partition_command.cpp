@@ -83,6 +83,7 @@ void add_partition_command(CLI::App& app, int& exit_code) {
                 o->json, "Print the pipecut.partition JSON on stdout (the summary goes to stderr)");
   cmd->callback([o, &exit_code] {
     if (o->k < 1) throw InputError("-k must be at least 1 (got " + std::to_string(o->k) + ")");
+    refuse_to_overwrite_input(o->output, o->input.path);
     Graph g = load_graph(o->input);
     const auto start = std::chrono::steady_clock::now();
     SliceGraphResult found;

@@ -38,6 +38,8 @@ Graph parse_pipecut_graph(const std::string& text, const std::string& source) {
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
     throw InputError(source + ": malformed JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception&) {
+    throw InputError(source + ": malformed JSON (a number is out of range)");
   }
   if (!doc.is_object()) throw InputError(source + ": expected a JSON object at the top level");
   if (doc.value("format", json()) != "pipecut.graph")

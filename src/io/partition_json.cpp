@@ -55,6 +55,8 @@ Partition read_partition_assignment(const Graph& g, const std::string& path) {
     doc = json::parse(read_file_maybe_gzip(path));
   } catch (const json::parse_error& e) {
     throw InputError(path + ": malformed JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception&) {
+    throw InputError(path + ": malformed JSON (a number is out of range)");
   }
   if (!doc.is_object() || doc.value("format", json()) != "pipecut.partition")
     throw InputError(path + ": \"format\" must be \"pipecut.partition\"");

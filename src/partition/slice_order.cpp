@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace pipecut {
 
@@ -15,129 +16,101 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // to rounding.
 double widen(double x) { return x * (1 + 1e-9) + 1e-12; }
 
-}  // namespace
+// Read-only view of the order re-indexed by position (filled by prepare()).
+struct Positional {
+  int n;
+  const double* work;
+  const double* comm;
+  const int* last_consumer;
+  const int* pred_begin;
+  const int* pred;
+  const int* release_begin;
+  const int* release;
+  const double* prefix_work;
+};
 
-// ---- preparation ----------------------------------------------------------------------------
-
-static void prepare(const Graph& g, std::span<const NodeId> order, std::vector<int>& position,
-                    std::vector<int>& last_consumer, std::vector<int>& stamp,
-                    std::vector<int>& release_begin, std::vector<NodeId>& release_list,
-                    std::vector<double>& prefix_work) {
-  const int n = g.num_nodes();
-  position.resize(n);
-  for (int i = 0; i < n; ++i) position[order[i]] = i;
-  last_consumer.resize(n);
-  release_begin.assign(n + 2, 0);
-  for (NodeId v = 0; v < n; ++v) {
-    int last = -1;
-    for (NodeId w : g.successors(v)) last = std::max(last, position[w]);
-    last_consumer[v] = last;
-    if (last >= 0) ++release_begin[last + 1];
-  }
-  for (int p = 0; p <= n; ++p) release_begin[p + 1] += release_begin[p];
-  release_list.resize(release_begin[n + 1]);
-  {
-    // Fill positions in order; release_begin is restored afterwards.
-    for (NodeId v = 0; v < n; ++v)
-      if (last_consumer[v] >= 0) release_list[release_begin[last_consumer[v]]++] = v;
-    for (int p = n; p > 0; --p) release_begin[p] = release_begin[p - 1];
-    release_begin[0] = 0;
-  }
-  stamp.assign(n, -1);
-  prefix_work.resize(n + 1);
-  prefix_work[0] = 0;
-  for (int i = 0; i < n; ++i) prefix_work[i + 1] = prefix_work[i] + g.work[order[i]];
-}
-
-// ---- segment costs --------------------------------------------------------------------------
-
-// Computes f(i, j) = cost of segment order[i..j) for i = j-1 down to `lo`, calling
-// emit(i, cost). Growing to the left, adding node u at position i:
+// Computes f(i, j) = cost of segment [i, j) for i = j-1 down to `lo`, calling emit(i, cost).
+// Growing to the left, adding the node at position i:
 //   - its work is added;
-//   - if u's tensor was received by the segment (stamp[u] == j), it no longer is;
-//   - if u has a consumer at position >= j, its tensor is sent out;
-//   - each producer p of u (position < i, so outside) is received, once per right end j.
-// Cost per column: O(sum of in-degrees in the window). Stops early when the work exceeds
-// `work_limit` (every further segment costs at least that).
+//   - if its tensor was received by the segment (stamp[i] == j), it no longer is;
+//   - if it has a consumer at position >= j, its tensor is sent out;
+//   - each producer p (position < i, so outside) is received, once per right end j.
+// Stamps are per position and keyed by j, so no clearing is needed between columns.
 template <class Emit>
-static void segment_costs_ending_at(const Graph& g, std::span<const NodeId> order,
-                                    const std::vector<int>& last_consumer, std::vector<int>& stamp,
-                                    int j, int lo, Emit&& emit) {
+void segment_costs_ending_at(const Positional& o, int* stamp, int j, int lo, Emit&& emit) {
   double work = 0, in = 0, out = 0;
   for (int i = j - 1; i >= lo; --i) {
-    const NodeId u = order[i];
-    work += g.work[u];
-    if (stamp[u] == j) in -= g.comm[u];
-    if (last_consumer[u] >= j) out += g.comm[u];
-    for (NodeId p : g.predecessors(u))
+    work += o.work[i];
+    if (stamp[i] == j) in -= o.comm[i];
+    if (o.last_consumer[i] >= j) out += o.comm[i];
+    for (int e = o.pred_begin[i]; e < o.pred_begin[i + 1]; ++e) {
+      const int p = o.pred[e];
       if (stamp[p] != j) {
         stamp[p] = j;
-        in += g.comm[p];
+        in += o.comm[p];
       }
+    }
     emit(i, work + in + out);
   }
 }
 
-// Greedy slicing used only to obtain an upper bound U on the order's optimum: from each start,
+// Grows a segment [start, j) to the right, calling visit(j_end, cost, work) after each node.
+// Adding the node at position j: its producers outside the segment are received (once per
+// segment, via stamps keyed by `mark`); its own tensor is sent if it has consumers (they all
+// lie to the right); producers inside whose last consumer is j no longer send.
+// visit returns false to stop.
+template <class Visit>
+void segment_costs_starting_at(const Positional& o, int* stamp, int mark, int start, Visit&& visit) {
+  double work = 0, in = 0, out = 0;
+  for (int j = start; j < o.n; ++j) {
+    work += o.work[j];
+    for (int e = o.pred_begin[j]; e < o.pred_begin[j + 1]; ++e) {
+      const int p = o.pred[e];
+      if (p < start && stamp[p] != mark) {
+        stamp[p] = mark;
+        in += o.comm[p];
+      }
+    }
+    if (o.last_consumer[j] >= 0) out += o.comm[j];
+    for (int r = o.release_begin[j]; r < o.release_begin[j + 1]; ++r)
+      if (o.release[r] >= start) out -= o.comm[o.release[r]];  // last consumer now inside
+    if (!visit(j + 1, work + in + out, work)) return;
+  }
+}
+
+// Greedy slicing used only to obtain an upper bound on the order's optimum: from each start,
 // take the farthest end whose segment costs <= tau (looking ahead while the work allows).
-// Returns the achieved bottleneck, or +inf if more than k segments were needed.
-static double greedy_slice(const Graph& g, std::span<const NodeId> order,
-                           const std::vector<int>& position, const std::vector<int>& release_begin,
-                           const std::vector<NodeId>& release_list, std::vector<int>& stamp,
-                           int& stamp_clock, int k, double tau) {
-  const int n = static_cast<int>(order.size());
+// Returns the achieved bottleneck (a valid slicing's value), or +inf if more than k segments
+// were needed.
+double greedy_slice(const Positional& o, int* stamp, int& stamp_clock, int k, double tau) {
   int start = 0, segments = 0;
   double worst = 0;
-  while (start < n) {
+  while (start < o.n) {
     if (++segments > k) return kInf;
-    const int mark = ++stamp_clock;
-    double work = 0, in = 0, out = 0;
-    int best_end = -1;
+    int best_end = start + 1;
     double best_cost = kInf;
-    for (int j = start; j < n; ++j) {
-      const NodeId v = order[j];
-      work += g.work[v];
-      if (work > tau && best_end >= 0) break;
-      for (NodeId p : g.predecessors(v))
-        if (position[p] < start && stamp[p] != mark) {
-          stamp[p] = mark;
-          in += g.comm[p];
-        }
-      if (!g.successors(v).empty()) out += g.comm[v];
-      for (int r = release_begin[j]; r < release_begin[j + 1]; ++r) {
-        const NodeId p = release_list[r];
-        if (position[p] >= start) out -= g.comm[p];  // its last consumer is now inside
+    segment_costs_starting_at(o, stamp, ++stamp_clock, start, [&](int end, double cost, double work) {
+      if (end == start + 1) best_cost = cost;  // a single node always forms a segment
+      if (cost <= tau) {
+        best_end = end;
+        best_cost = cost;
       }
-      const double cost = work + in + out;
-      if (cost <= tau || best_end < 0) {
-        // The first node always forms a segment, even above tau (then tau is infeasible).
-        if (cost <= tau || j == start) {
-          best_end = j + 1;
-          best_cost = cost;
-        }
-      }
-      if (work > tau) break;
-    }
+      return work <= tau;  // longer segments cost more than tau
+    });
     worst = std::max(worst, best_cost);
     start = best_end;
   }
   return worst;
 }
 
-static double upper_bound_for_order(const Graph& g, std::span<const NodeId> order, int k,
-                                    const std::vector<int>& position,
-                                    const std::vector<int>& release_begin,
-                                    const std::vector<NodeId>& release_list,
-                                    std::vector<int>& stamp, double total_work,
-                                    double heaviest) {
-  // One segment holding everything costs exactly the total work (no tensor leaves it).
-  double best = total_work;
-  double lo = std::max(total_work / k, heaviest), hi = total_work;
-  int stamp_clock = 1 << 30;  // distinct from the right-end stamps used by the DP (< n+1)
+double greedy_upper_bound(const Positional& o, int* stamp, int k, double heaviest) {
+  const double total = o.prefix_work[o.n];
+  double best = total;  // one segment holding everything costs exactly the total work
+  double lo = std::max(total / k, heaviest), hi = total;
+  int stamp_clock = o.n + 1;  // above every right-end stamp used by the DP
   for (int iter = 0; iter < 14 && lo < hi * (1 - 1e-3); ++iter) {
     const double tau = 0.5 * (lo + hi);
-    const double achieved =
-        greedy_slice(g, order, position, release_begin, release_list, stamp, stamp_clock, k, tau);
+    const double achieved = greedy_slice(o, stamp, stamp_clock, k, tau);
     if (achieved < kInf) {
       best = std::min(best, achieved);
       hi = std::min(tau, achieved);
@@ -145,67 +118,141 @@ static double upper_bound_for_order(const Graph& g, std::span<const NodeId> orde
       lo = tau;
     }
   }
-  // The greedy used stamps from a separate range; reset for the DP.
-  std::fill(stamp.begin(), stamp.end(), -1);
   return best;
 }
 
-// ---- the DP ---------------------------------------------------------------------------------
+}  // namespace
+
+// ---- preparation ----------------------------------------------------------------------------
+
+// Re-indexes the order by position into the workspace; O(n + m).
+static Positional prepare(const Graph& g, std::span<const NodeId> order, SliceWorkspace& ws) {
+  auto& [position, work_at, comm_at, last_consumer_at, pred_begin_at, pred_at, release_begin,
+         release_at, prefix_work, stamp, column, layers, prefix_cost, count, parent] = ws;
+  const int n = g.num_nodes();
+  position.resize(n);
+  for (int i = 0; i < n; ++i) position[order[i]] = i;
+  work_at.resize(n);
+  comm_at.resize(n);
+  last_consumer_at.resize(n);
+  pred_begin_at.resize(n + 1);
+  pred_at.resize(g.num_edges());
+  release_begin.assign(n + 1, 0);
+  release_at.resize(n);
+  prefix_work.resize(n + 1);
+  prefix_work[0] = 0;
+  int e = 0;
+  for (int i = 0; i < n; ++i) {
+    const NodeId v = order[i];
+    work_at[i] = g.work[v];
+    comm_at[i] = g.comm[v];
+    prefix_work[i + 1] = prefix_work[i] + g.work[v];
+    int last = -1;
+    for (NodeId w : g.successors(v)) last = std::max(last, position[w]);
+    last_consumer_at[i] = last;
+    pred_begin_at[i] = e;
+    for (NodeId u : g.predecessors(v)) pred_at[e++] = position[u];
+  }
+  pred_begin_at[n] = e;
+  // Release lists: the positions whose last consumer is at position j, as a CSR over j.
+  for (int i = 0; i < n; ++i)
+    if (last_consumer_at[i] >= 0) ++release_begin[last_consumer_at[i] + 1];
+  for (int j = 0; j < n; ++j) release_begin[j + 1] += release_begin[j];
+  {
+    std::vector<int>& fill = stamp;  // borrowed as scratch; reset below
+    fill.assign(release_begin.begin(), release_begin.end() - 1);
+    for (int i = 0; i < n; ++i)
+      if (last_consumer_at[i] >= 0) release_at[fill[last_consumer_at[i]]++] = i;
+  }
+  stamp.assign(n, -1);
+  return {n,
+          work_at.data(),
+          comm_at.data(),
+          last_consumer_at.data(),
+          pred_begin_at.data(),
+          pred_at.data(),
+          release_begin.data(),
+          release_at.data(),
+          prefix_work.data()};
+}
+
+// ---- k = 2: one cut, O(n + m) ---------------------------------------------------------------
+
+// Best single cut position c in 0..n minimising max(f(0, c), f(c, n)); returns (value, c).
+static std::pair<double, int> best_single_cut(const Positional& o, int* stamp,
+                                              std::vector<double>& prefix_cost) {
+  prefix_cost.assign(o.n + 1, 0.0);
+  segment_costs_starting_at(o, stamp, o.n + 1, 0, [&](int end, double cost, double) {
+    prefix_cost[end] = cost;
+    return true;
+  });
+  double best = prefix_cost[o.n];  // c = n: everything in the first stage
+  int cut = o.n;
+  segment_costs_ending_at(o, stamp, o.n, 0, [&](int i, double cost) {
+    const double v = std::max(prefix_cost[i], cost);
+    if (v <= best) {  // prefer earlier cuts on ties: deterministic either way
+      best = v;
+      cut = i;
+    }
+  });
+  return {best, cut};
+}
+
+// ---- the layered DP -------------------------------------------------------------------------
 
 double OrderSlicer::optimal_bottleneck(const Graph& g, std::span<const NodeId> order, int k,
                                        SliceWorkspace& ws, double cutoff) {
   const int n = g.num_nodes();
-  prepare(g, order, ws.position, ws.last_consumer, ws.stamp, ws.release_begin, ws.release_list,
-          ws.prefix_work);
-  const double total = ws.prefix_work[n];
-  double heaviest = 0;
-  for (double w : g.work) heaviest = std::max(heaviest, w);
+  const Positional o = prepare(g, order, ws);
+  const double total = o.prefix_work[n];
   if (k == 1) return total;
+  if (k == 2) return best_single_cut(o, ws.stamp.data(), ws.prefix_cost).first;
+  double heaviest = 0;
+  for (int i = 0; i < n; ++i) heaviest = std::max(heaviest, o.work[i]);
 
-  const double greedy = upper_bound_for_order(g, order, k, ws.position, ws.release_begin,
-                                              ws.release_list, ws.stamp, total, heaviest);
+  const double greedy = greedy_upper_bound(o, ws.stamp.data(), k, heaviest);
+  std::fill(ws.stamp.begin(), ws.stamp.end(), -1);
   // Invariant: the order's optimum is <= greedy. Only segments with work <= limit can be part of
   // a slicing better than min(greedy, cutoff).
   const double limit = widen(std::min(greedy, cutoff));
 
-  // Window: lo_of(j) = smallest i with work(order[i..j)) <= limit; non-decreasing in j.
+  // Window: lo(j) = smallest i with work[i, j) <= limit; non-decreasing in j.
   int max_window = 1;
-  {
-    int lo = 0;
-    for (int j = 1; j <= n; ++j) {
-      while (ws.prefix_work[j] - ws.prefix_work[lo] > limit) ++lo;
-      max_window = std::max(max_window, j - lo);
-    }
+  for (int j = 1, lo = 0; j <= n; ++j) {
+    while (o.prefix_work[j] - o.prefix_work[lo] > limit) ++lo;
+    max_window = std::max(max_window, j - lo);
   }
   // Ring buffer over prefix lengths i, one row of R slots per layer b = 0..k.
   const int R = max_window + 1;
-  const int K = k;
-  ws.layers.assign(static_cast<std::size_t>(K + 1) * R, kInf);
+  ws.layers.assign(static_cast<std::size_t>(k + 1) * R, kInf);
   ws.column.assign(R, kInf);
-  auto slot = [R](int i) { return i % R; };
-  auto layer = [&](int b) { return ws.layers.data() + static_cast<std::size_t>(b) * R; };
-  layer(0)[slot(0)] = 0.0;  // empty prefix with zero stages
+  double* const layers = ws.layers.data();
+  double* const col = ws.column.data();
+  auto layer = [&](int b) { return layers + static_cast<std::size_t>(b) * R; };
+  layer(0)[0] = 0.0;  // the empty prefix with zero stages
 
-  int lo = 0;
-  for (int j = 1; j <= n; ++j) {
-    while (ws.prefix_work[j] - ws.prefix_work[lo] > limit) ++lo;
-    // Column of segment costs f(i, j), i in [lo, j), stored at ring slots.
-    double* col = ws.column.data();
-    segment_costs_ending_at(g, order, ws.last_consumer, ws.stamp, j, lo,
-                            [&](int i, double cost) { col[slot(i)] = cost; });
-    // Band: states (b, j) that can lie on a slicing of value <= limit.
-    const double pre = ws.prefix_work[j], suf = total - pre;
-    const int b_min = std::max(1, static_cast<int>(std::ceil(pre / limit - 1e-9)));
-    const int b_max = K - std::max(0, static_cast<int>(std::ceil(suf / limit - 1e-9)));
-    const int sj = slot(j);
-    layer(0)[sj] = kInf;  // zero stages cover only the empty prefix
+  int* const stamp = ws.stamp.data();
+  for (int j = 1, lo = 0, sj = 1 % R; j <= n; ++j, sj = (sj + 1 == R ? 0 : sj + 1)) {
+    while (o.prefix_work[j] - o.prefix_work[lo] > limit) ++lo;
+    // Column of segment costs f(i, j), i in [lo, j), stored at ring slots i mod R.
+    int slot_i = (j - 1) % R;
+    segment_costs_ending_at(o, stamp, j, lo, [&](int, double cost) {
+      col[slot_i] = cost;
+      slot_i = slot_i == 0 ? R - 1 : slot_i - 1;
+    });
+    // Band: the states (b, j) that can lie on a slicing of value <= limit need
+    // work[0, j) <= b * limit and work[j, n) <= (k - b) * limit. One layer of slack on each
+    // side keeps rounding harmless.
+    const double pre = o.prefix_work[j], suf = total - pre;
+    const int b_lo = std::max(1, static_cast<int>(std::ceil(pre / limit)) - 1);
+    const int b_hi = std::min(k, k - static_cast<int>(std::ceil(suf / limit)) + 1);
     // The range [lo, j) of slots, split where the ring wraps, so inner loops are contiguous.
-    const int s_lo = slot(lo);
-    const int first_end = (s_lo <= slot(j - 1)) ? slot(j - 1) + 1 : R;
-    const int second_end = (s_lo <= slot(j - 1)) ? 0 : slot(j - 1) + 1;
-    for (int b = 1; b <= K; ++b) {
+    const int s_lo = lo % R, s_last = (j - 1) % R;
+    const int first_end = s_lo <= s_last ? s_last + 1 : R;
+    const int second_end = s_lo <= s_last ? 0 : s_last + 1;
+    for (int b = 0; b <= k; ++b) {
       double* cur = layer(b);
-      if (b < b_min - 1 || b > b_max + 1) {  // one layer of slack keeps rounding harmless
+      if (b < b_lo || b > b_hi) {  // also clears the slot's value from R positions ago
         cur[sj] = kInf;
         continue;
       }
@@ -216,7 +263,7 @@ double OrderSlicer::optimal_bottleneck(const Graph& g, std::span<const NodeId> o
       cur[sj] = best;
     }
   }
-  const double result = layer(K)[slot(n)];
+  const double result = layer(k)[n % R];
   // If the cutoff pruned the optimum away, the greedy value is still achievable.
   return std::min(result, greedy);
 }
@@ -225,31 +272,35 @@ SliceResult OrderSlicer::slice(const Graph& g, std::span<const NodeId> order, in
                                SliceWorkspace& ws) {
   const int n = g.num_nodes();
   SliceResult r;
-  r.bottleneck = optimal_bottleneck(g, order, k, ws, kInf);
-  // Reconstruction: fewest segments such that each costs <= the optimum, computed with the same
-  // arithmetic as the DP (so the optimum's own segments pass the test). O(n) memory.
-  const double target = r.bottleneck;
-  const double limit = widen(target);
-  std::fill(ws.stamp.begin(), ws.stamp.end(), -1);
-  ws.count.assign(n + 1, std::numeric_limits<int>::max());
-  ws.parent.assign(n + 1, -1);
-  ws.count[0] = 0;
-  int lo = 0;
-  for (int j = 1; j <= n; ++j) {
-    while (ws.prefix_work[j] - ws.prefix_work[lo] > limit) ++lo;
-    segment_costs_ending_at(g, order, ws.last_consumer, ws.stamp, j, lo, [&](int i, double cost) {
-      if (cost <= target && ws.count[i] != std::numeric_limits<int>::max() &&
-          ws.count[i] + 1 < ws.count[j]) {
-        ws.count[j] = ws.count[i] + 1;
-        ws.parent[j] = i;
-      }
-    });
-  }
   std::vector<int> ends;
-  if (k == 1 || ws.count[n] > k) {
-    // k == 1 (or a rounding corner): a single segment is the answer.
+  if (k == 1) {
     ends = {n};
+  } else if (k == 2) {
+    const Positional o = prepare(g, order, ws);
+    const int cut = best_single_cut(o, ws.stamp.data(), ws.prefix_cost).second;
+    if (cut > 0) ends.push_back(cut);
+    if (cut < n) ends.push_back(n);
   } else {
+    const double optimum = optimal_bottleneck(g, order, k, ws, kInf);
+    const Positional o = prepare(g, order, ws);
+    // Reconstruction: fewest segments such that each costs <= the optimum. The optimum may have
+    // come from the greedy's (rightward) sums, which can differ from the leftward ones in the
+    // last bits, hence the widened test. O(n) memory.
+    const double limit = widen(optimum);
+    constexpr int kUnreached = std::numeric_limits<int>::max();
+    ws.count.assign(n + 1, kUnreached);
+    ws.parent.assign(n + 1, -1);
+    ws.count[0] = 0;
+    for (int j = 1, lo = 0; j <= n; ++j) {
+      while (o.prefix_work[j] - o.prefix_work[lo] > limit) ++lo;
+      segment_costs_ending_at(o, ws.stamp.data(), j, lo, [&](int i, double cost) {
+        if (cost <= limit && ws.count[i] != kUnreached && ws.count[i] + 1 < ws.count[j]) {
+          ws.count[j] = ws.count[i] + 1;
+          ws.parent[j] = i;
+        }
+      });
+    }
+    if (ws.count[n] > k) throw std::logic_error("slice_order: reconstruction found no slicing");
     for (int j = n; j > 0; j = ws.parent[j]) ends.push_back(j);
     std::reverse(ends.begin(), ends.end());
   }
@@ -268,23 +319,20 @@ SliceResult slice_order(const Graph& g, std::span<const NodeId> order, int k) {
 }
 
 SliceResult slice_order_quadratic(const Graph& g, std::span<const NodeId> order, int k) {
-  // B[b][j] = min over i <= j of max(B[b-1][i], f(i, j)), f(j, j) = 0 (empty stage).
+  // B[b][j] = min over i <= j of max(B[b-1][i], f(i, j)), with f(j, j) = 0 (an empty stage).
   const int n = g.num_nodes();
-  std::vector<int> position, last_consumer, stamp, release_begin;
-  std::vector<NodeId> release_list;
-  std::vector<double> prefix_work;
-  prepare(g, order, position, last_consumer, stamp, release_begin, release_list, prefix_work);
+  SliceWorkspace ws;
+  const Positional o = prepare(g, order, ws);
   std::vector<std::vector<double>> B(k + 1, std::vector<double>(n + 1, kInf));
   std::vector<std::vector<int>> arg(k + 1, std::vector<int>(n + 1, 0));
   std::vector<double> col(n + 1);
   for (int b = 0; b <= k; ++b) B[b][0] = 0;  // an empty prefix needs no stage
   for (int j = 1; j <= n; ++j) {
-    segment_costs_ending_at(g, order, last_consumer, stamp, j, 0,
-                            [&](int i, double cost) { col[i] = cost; });
+    segment_costs_ending_at(o, ws.stamp.data(), j, 0, [&](int i, double cost) { col[i] = cost; });
     col[j] = 0;
     for (int b = 1; b <= k; ++b)
       for (int i = 0; i <= j; ++i) {
-        double c = std::max(B[b - 1][i], col[i]);
+        const double c = std::max(B[b - 1][i], col[i]);
         if (c < B[b][j]) {
           B[b][j] = c;
           arg[b][j] = i;
@@ -293,14 +341,11 @@ SliceResult slice_order_quadratic(const Graph& g, std::span<const NodeId> order,
   }
   SliceResult r;
   r.cuts.assign(k + 1, 0);
-  r.cuts[k] = n;
   for (int b = k, j = n; b > 0; --b) {
     r.cuts[b] = j;
     j = arg[b][j];
   }
-  r.cuts[0] = 0;
-  Partition p = partition_from_cuts(g, order, r.cuts);
-  Evaluation e = evaluate_partition(g, p);
+  Evaluation e = evaluate_partition(g, partition_from_cuts(g, order, r.cuts));
   r.bottleneck = e.bottleneck;
   r.stages_used = e.stages_used;
   return r;

@@ -38,3 +38,14 @@ std::vector<NodeId> random_topological_order(const Graph& g, std::uint64_t seed)
 std::string data_path(const std::string& relative);
 
 }  // namespace pipecut::testing
+
+namespace pipecut::testing {
+// A node with just the MTPP costs, for hand-built graphs.
+inline NodeSpec node(std::string id, double work, double comm) {
+  NodeSpec s;
+  s.id = std::move(id);
+  s.work = work;
+  s.comm = comm;
+  return s;
+}
+}  // namespace pipecut::testing

@@ -25,27 +25,31 @@ struct SliceResult {
 };
 
 // Reusable scratch space so that repeated calls (one per GA chromosome) do not allocate.
-// One workspace per thread.
-class SliceWorkspace {
- public:
-  SliceWorkspace() = default;
-
- private:
-  friend class OrderSlicer;
+// One workspace per thread. Its contents are internal to the slicer and unspecified between calls.
+struct SliceWorkspace {
+  // The order re-indexed by position, so the hot loops walk contiguous arrays.
   std::vector<int> position;         // position of each node in the order
-  std::vector<int> last_consumer;    // largest position of a consumer, -1 if none
-  std::vector<int> stamp;            // per node: right end for which its tensor is counted in
-  std::vector<int> release_begin;    // CSR: nodes whose last consumer sits at each position
-  std::vector<NodeId> release_list;
+  std::vector<double> work_at;       // work of the node at each position
+  std::vector<double> comm_at;       // comm of the node at each position
+  std::vector<int> last_consumer_at; // largest position of a consumer, -1 if none
+  std::vector<int> pred_begin_at;    // CSR: positions of the producers of each position
+  std::vector<int> pred_at;
+  std::vector<int> release_begin;    // CSR: positions whose last consumer sits at each position
+  std::vector<int> release_at;
   std::vector<double> prefix_work;   // prefix sums of work along the order
+  std::vector<int> stamp;            // per position: right end for which its tensor is counted
   std::vector<double> column;        // f(i, j) for the current right end j
   std::vector<double> layers;        // ring buffer: best bottleneck for prefix i with b segments
-  std::vector<int> count;            // phase 2: fewest segments for prefix, and parent
+  std::vector<double> prefix_cost;   // k = 2: f(0, i)
+  std::vector<int> count;            // reconstruction: fewest segments for prefix, and parent
   std::vector<int> parent;
 };
 
 class OrderSlicer {
  public:
+  // Cost contract for both functions: O(n + m) preparation and greedy passes, then
+  // O(sum over right ends j of the in-degrees in j's window) for segment costs, and
+  // O(band * n * window) for the layered DP. k = 1 and k = 2 are O(n + m).
   // Bottleneck value only (the GA's fitness). `cutoff`: if the order's optimum is >= cutoff
   // the function may stop early and return a value >= cutoff that is an achievable bottleneck
   // of this order (not necessarily its optimum). Pass +infinity for the exact optimum.

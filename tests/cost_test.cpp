@@ -1,0 +1,104 @@
+// The reference evaluator on hand-computed examples (BRIEF §2).
+#include <gtest/gtest.h>
+
+#include "pipecut/model/cost.hpp"
+#include "pipecut/model/error.hpp"
+#include "support/oracle.hpp"
+
+namespace pipecut {
+namespace {
+
+// a -> b, a -> c, a -> d, b -> d, c -> d.   work: a1 b2 c3 d4; comm: a10 b20 c30 d40.
+Graph diamond() {
+  GraphBuilder b("diamond", "diamond");
+  b.add_node(testing::node("a", 1, 10));
+  b.add_node(testing::node("b", 2, 20));
+  b.add_node(testing::node("c", 3, 30));
+  b.add_node(testing::node("d", 4, 40));
+  b.add_edge("a", "b");
+  b.add_edge("a", "c");
+  b.add_edge("a", "d");
+  b.add_edge("b", "d");
+  b.add_edge("c", "d");
+  return std::move(b).build();
+}
+
+TEST(Cost, TensorConsumedByTwoNodesOfOneStageIsReceivedOnce) {
+  Graph g = diamond();
+  // Stage 0 = {a}, stage 1 = {b, c, d}: a's tensor is consumed by b, c and d but received once.
+  Evaluation e = evaluate_partition(g, {2, {0, 1, 1, 1}});
+  EXPECT_DOUBLE_EQ(e.stages[0].work, 1);
+  EXPECT_DOUBLE_EQ(e.stages[0].comm_in, 0);
+  EXPECT_DOUBLE_EQ(e.stages[0].comm_out, 10);  // sent once
+  EXPECT_DOUBLE_EQ(e.stages[0].cost, 11);
+  EXPECT_DOUBLE_EQ(e.stages[1].work, 9);
+  EXPECT_DOUBLE_EQ(e.stages[1].comm_in, 10);   // received once
+  EXPECT_DOUBLE_EQ(e.stages[1].comm_out, 0);   // d has no consumer
+  EXPECT_DOUBLE_EQ(e.stages[1].cost, 19);
+  EXPECT_DOUBLE_EQ(e.bottleneck, 19);
+  EXPECT_EQ(e.bottleneck_stage, 1);
+  EXPECT_EQ(e.stages_used, 2);
+}
+
+TEST(Cost, TensorConsumedBySeveralLaterStagesIsSentOnceAndReceivedByEach) {
+  Graph g = diamond();
+  // {a} | {b} | {c} | {d}: a's tensor goes to stages 1, 2 and 3.
+  Evaluation e = evaluate_partition(g, {4, {0, 1, 2, 3}});
+  EXPECT_DOUBLE_EQ(e.stages[0].cost, 1 + 10);           // a sent once
+  EXPECT_DOUBLE_EQ(e.stages[1].cost, 2 + 10 + 20);      // receives a, sends b
+  EXPECT_DOUBLE_EQ(e.stages[2].cost, 3 + 10 + 30);      // receives a, sends c
+  EXPECT_DOUBLE_EQ(e.stages[3].cost, 4 + 10 + 20 + 30); // receives a, b, c
+  EXPECT_DOUBLE_EQ(e.bottleneck, 64);
+}
+
+TEST(Cost, ProducerWithConsumersInsideAndOutsideIsSent) {
+  Graph g = diamond();
+  // {a, b} | {c, d}: a is consumed inside (b) and outside (c, d): sent once; b sent to d.
+  Evaluation e = evaluate_partition(g, {2, {0, 0, 1, 1}});
+  EXPECT_DOUBLE_EQ(e.stages[0].comm_out, 30);
+  EXPECT_DOUBLE_EQ(e.stages[0].cost, 3 + 30);
+  EXPECT_DOUBLE_EQ(e.stages[1].comm_in, 30);
+  EXPECT_DOUBLE_EQ(e.stages[1].cost, 7 + 30);
+}
+
+TEST(Cost, SingleStageCostsTotalWorkAndEmptyStagesCostZero) {
+  Graph g = diamond();
+  Evaluation e = evaluate_partition(g, {3, {1, 1, 1, 1}});
+  EXPECT_DOUBLE_EQ(e.stages[0].cost, 0);
+  EXPECT_DOUBLE_EQ(e.stages[1].cost, 10);
+  EXPECT_DOUBLE_EQ(e.stages[2].cost, 0);
+  EXPECT_EQ(e.stages_used, 1);
+  EXPECT_EQ(e.bottleneck_stage, 1);
+}
+
+TEST(Cost, SetCostMatchesStageCost) {
+  Graph g = diamond();
+  std::vector<char> set = {0, 1, 1, 0};  // {b, c}: not convex-checked, just costed
+  SetCost c = set_cost_breakdown(g, set);
+  EXPECT_DOUBLE_EQ(c.work, 5);
+  EXPECT_DOUBLE_EQ(c.comm_in, 10);
+  EXPECT_DOUBLE_EQ(c.comm_out, 50);
+  EXPECT_DOUBLE_EQ(set_cost(g, set), 65);
+}
+
+TEST(Cost, InvalidPartitionsAreRejectedWithAReason) {
+  Graph g = diamond();
+  EXPECT_NE(partition_problem(g, {2, {1, 0, 1, 1}})->find("goes backwards"), std::string::npos);
+  EXPECT_NE(partition_problem(g, {2, {0, 0, 2, 2}})->find("outside 0..1"), std::string::npos);
+  EXPECT_NE(partition_problem(g, {2, {0, 0, 0}})->find("assigns 3 nodes"), std::string::npos);
+  EXPECT_NE(partition_problem(g, {0, {0, 0, 0, 0}})->find("k must be"), std::string::npos);
+  EXPECT_FALSE(partition_problem(g, {2, {0, 0, 1, 1}}).has_value());
+  EXPECT_THROW(evaluate_partition(g, {2, {1, 0, 1, 1}}), InputError);
+}
+
+TEST(Cost, PartitionFromCutsPlacesSegmentsInOrder) {
+  Graph g = diamond();
+  std::vector<NodeId> order = {0, 2, 1, 3};
+  std::vector<int> cuts = {0, 2, 2, 4};
+  Partition p = partition_from_cuts(g, order, cuts);
+  EXPECT_EQ(p.k, 3);
+  EXPECT_EQ(p.stage_of, (std::vector<int>{0, 2, 0, 2}));
+}
+
+}  // namespace
+}  // namespace pipecut
