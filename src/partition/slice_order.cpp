@@ -54,6 +54,63 @@ void segment_costs_ending_at(const Positional& o, int* stamp, int j, int lo, Emi
   }
 }
 
+// Keeps f(i, j) for every i of the window [lo, j) in a ring buffer (slot i mod R) as the right
+// end j advances. Appending the node at position q to every segment [i, q), and opening the
+// one-node segment [q, q+1), changes the costs by:
+//   + work(q), and comm(q) if q has consumers (they all lie to its right): every i in [lo, q];
+//   + comm(p) for each producer p of q, in the segments that did not yet receive p's tensor:
+//     those starting after p and after p's previous consumer, i in (max(p, prev_p), q];
+//   - comm(p) for each p whose last consumer is q, in the segments containing p (i <= p):
+//     p's tensor no longer leaves them.
+// With a difference array each step is O(window + degree) and its inner loop is branch-free,
+// against O(window * degree) for recomputing the column from scratch.
+class SlidingColumn {
+ public:
+  SlidingColumn(const Positional& o, int ring, std::vector<double>& values,
+                std::vector<double>& delta, std::vector<int>& last_seen)
+      : o_(o), ring_(ring), values_(values.data()), delta_(delta.data()), last_seen_(last_seen.data()) {
+    std::fill(values.begin(), values.end(), 0.0);
+    std::fill(delta.begin(), delta.end(), 0.0);
+    std::fill(last_seen.begin(), last_seen.end(), -1);
+  }
+
+  // Appends position q; afterwards slot i mod R holds f(i, q + 1) for i in [lo, q].
+  // Requires lo <= q and lo non-decreasing across calls.
+  void append(int q, int lo) {
+    const int len = q - lo + 1;
+    values_[q % ring_] = 0.0;
+    double run = o_.work[q] + (o_.last_consumer[q] >= 0 ? o_.comm[q] : 0.0);
+    for (int e = o_.pred_begin[q]; e < o_.pred_begin[q + 1]; ++e) {
+      const int p = o_.pred[e];
+      const int from = std::max(std::max(p, last_seen_[p]) + 1, lo);
+      last_seen_[p] = q;
+      if (from <= q) delta_[from - lo] += o_.comm[p];  // on until the end of the window
+    }
+    for (int r = o_.release_begin[q]; r < o_.release_begin[q + 1]; ++r) {
+      const int p = o_.release[r];
+      if (p >= lo) {  // off for i in [lo, p]
+        run -= o_.comm[p];
+        delta_[p - lo + 1] += o_.comm[p];
+      }
+    }
+    int slot = lo % ring_;
+    for (int t = 0; t < len; ++t) {
+      run += delta_[t];
+      delta_[t] = 0.0;
+      values_[slot] += run;
+      slot = slot + 1 == ring_ ? 0 : slot + 1;
+    }
+    delta_[len] = 0.0;
+  }
+
+ private:
+  const Positional& o_;
+  int ring_;
+  double* values_;
+  double* delta_;
+  int* last_seen_;
+};
+
 // Grows a segment [start, j) to the right, calling visit(j_end, cost, work) after each node.
 // Adding the node at position j: its producers outside the segment are received (once per
 // segment, via stamps keyed by `mark`); its own tensor is sent if it has consumers (they all
@@ -128,7 +185,8 @@ double greedy_upper_bound(const Positional& o, int* stamp, int k, double heavies
 // Re-indexes the order by position into the workspace; O(n + m).
 static Positional prepare(const Graph& g, std::span<const NodeId> order, SliceWorkspace& ws) {
   auto& [position, work_at, comm_at, last_consumer_at, pred_begin_at, pred_at, release_begin,
-         release_at, prefix_work, stamp, column, layers, prefix_cost, count, parent] = ws;
+         release_at, prefix_work, stamp, column, column_delta, last_seen, layers, layer_first, layer_last, prefix_cost,
+         count, parent] = ws;
   const int n = g.num_nodes();
   position.resize(n);
   for (int i = 0; i < n; ++i) position[order[i]] = i;
@@ -225,41 +283,53 @@ double OrderSlicer::optimal_bottleneck(const Graph& g, std::span<const NodeId> o
   // Ring buffer over prefix lengths i, one row of R slots per layer b = 0..k.
   const int R = max_window + 1;
   ws.layers.assign(static_cast<std::size_t>(k + 1) * R, kInf);
-  ws.column.assign(R, kInf);
+  ws.column.resize(R);
+  ws.column_delta.resize(R + 1);
+  ws.last_seen.resize(n);
+  SlidingColumn column(o, R, ws.column, ws.column_delta, ws.last_seen);
   double* const layers = ws.layers.data();
   double* const col = ws.column.data();
   auto layer = [&](int b) { return layers + static_cast<std::size_t>(b) * R; };
   layer(0)[0] = 0.0;  // the empty prefix with zero stages
+  // The prefix lengths i at which layer b holds in-band (possibly finite) values form an
+  // interval [layer_first[b], layer_last[b]] (see the band below); outside it values are +inf,
+  // so the inner loops skip them.
+  ws.layer_first.assign(k + 1, n + 1);
+  ws.layer_last.assign(k + 1, -1);
+  ws.layer_first[0] = ws.layer_last[0] = 0;
 
-  int* const stamp = ws.stamp.data();
   for (int j = 1, lo = 0, sj = 1 % R; j <= n; ++j, sj = (sj + 1 == R ? 0 : sj + 1)) {
     while (o.prefix_work[j] - o.prefix_work[lo] > limit) ++lo;
-    // Column of segment costs f(i, j), i in [lo, j), stored at ring slots i mod R.
-    int slot_i = (j - 1) % R;
-    segment_costs_ending_at(o, stamp, j, lo, [&](int, double cost) {
-      col[slot_i] = cost;
-      slot_i = slot_i == 0 ? R - 1 : slot_i - 1;
-    });
+    lo = std::min(lo, j - 1);  // only a cutoff below a single node's work can push it further
+    // Column of segment costs f(i, j), i in [lo, j), at ring slots i mod R.
+    column.append(j - 1, lo);
     // Band: the states (b, j) that can lie on a slicing of value <= limit need
-    // work[0, j) <= b * limit and work[j, n) <= (k - b) * limit. One layer of slack on each
-    // side keeps rounding harmless.
+    // work[0, j) <= b * limit and work[j, n) <= (k - b) * limit. Both ends of the band are
+    // non-decreasing in j. One layer of slack on each side keeps rounding harmless.
     const double pre = o.prefix_work[j], suf = total - pre;
     const int b_lo = std::max(1, static_cast<int>(std::ceil(pre / limit)) - 1);
     const int b_hi = std::min(k, k - static_cast<int>(std::ceil(suf / limit)) + 1);
-    // The range [lo, j) of slots, split where the ring wraps, so inner loops are contiguous.
-    const int s_lo = lo % R, s_last = (j - 1) % R;
-    const int first_end = s_lo <= s_last ? s_last + 1 : R;
-    const int second_end = s_lo <= s_last ? 0 : s_last + 1;
     for (int b = 0; b <= k; ++b) {
       double* cur = layer(b);
       if (b < b_lo || b > b_hi) {  // also clears the slot's value from R positions ago
         cur[sj] = kInf;
         continue;
       }
+      ws.layer_first[b] = std::min(ws.layer_first[b], j);
+      ws.layer_last[b] = j;
       const double* prev = layer(b - 1);
       double best = prev[sj];  // stage b-1 left empty
-      for (int s = s_lo; s < first_end; ++s) best = std::min(best, std::max(prev[s], col[s]));
-      for (int s = 0; s < second_end; ++s) best = std::min(best, std::max(prev[s], col[s]));
+      // Previous cut i: segment [i, j) fits the window, and (b-1, i) is in band.
+      const int i_from = std::max(lo, ws.layer_first[b - 1]);
+      const int i_to = std::min(j - 1, ws.layer_last[b - 1]);
+      if (i_from <= i_to) {
+        // Slots i_from..i_to, split where the ring wraps, so the loops are contiguous.
+        const int s_from = i_from % R, s_to = i_to % R;
+        const int first_end = s_from <= s_to ? s_to + 1 : R;
+        for (int s = s_from; s < first_end; ++s) best = std::min(best, std::max(prev[s], col[s]));
+        if (s_from > s_to)
+          for (int s = 0; s <= s_to; ++s) best = std::min(best, std::max(prev[s], col[s]));
+      }
       cur[sj] = best;
     }
   }
@@ -291,14 +361,26 @@ SliceResult OrderSlicer::slice(const Graph& g, std::span<const NodeId> order, in
     ws.count.assign(n + 1, kUnreached);
     ws.parent.assign(n + 1, -1);
     ws.count[0] = 0;
+    int R = 1;
     for (int j = 1, lo = 0; j <= n; ++j) {
       while (o.prefix_work[j] - o.prefix_work[lo] > limit) ++lo;
-      segment_costs_ending_at(o, ws.stamp.data(), j, lo, [&](int i, double cost) {
+      R = std::max(R, j - lo + 1);
+    }
+    ws.column.resize(R);
+    ws.column_delta.resize(R + 1);
+    ws.last_seen.resize(n);
+    SlidingColumn column(o, R, ws.column, ws.column_delta, ws.last_seen);
+    for (int j = 1, lo = 0; j <= n; ++j) {
+      while (o.prefix_work[j] - o.prefix_work[lo] > limit) ++lo;
+      lo = std::min(lo, j - 1);
+      column.append(j - 1, lo);
+      for (int i = lo; i < j; ++i) {
+        const double cost = ws.column[i % R];
         if (cost <= limit && ws.count[i] != kUnreached && ws.count[i] + 1 < ws.count[j]) {
           ws.count[j] = ws.count[i] + 1;
           ws.parent[j] = i;
         }
-      });
+      }
     }
     if (ws.count[n] > k) throw std::logic_error("slice_order: reconstruction found no slicing");
     for (int j = n; j > 0; j = ws.parent[j]) ends.push_back(j);

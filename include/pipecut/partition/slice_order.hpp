@@ -38,8 +38,12 @@ struct SliceWorkspace {
   std::vector<int> release_at;
   std::vector<double> prefix_work;   // prefix sums of work along the order
   std::vector<int> stamp;            // per position: right end for which its tensor is counted
-  std::vector<double> column;        // f(i, j) for the current right end j
+  std::vector<double> column;        // ring: f(i, j) for the current right end j
+  std::vector<double> column_delta;  // difference array used to advance the column
+  std::vector<int> last_seen;        // per position: latest consumer position appended so far
   std::vector<double> layers;        // ring buffer: best bottleneck for prefix i with b segments
+  std::vector<int> layer_first;      // per layer: first and last prefix length in its band
+  std::vector<int> layer_last;
   std::vector<double> prefix_cost;   // k = 2: f(0, i)
   std::vector<int> count;            // reconstruction: fewest segments for prefix, and parent
   std::vector<int> parent;
