@@ -1,0 +1,52 @@
+#pragma once
+// The experiment runner: partition algorithms and bound methods over a corpus of graphs and a
+// set of k values, one result row per (graph, k, kind, method), appended to a JSON-lines file.
+//
+// Resumable: rows already present in the results file are skipped. Shardable: shard I of N
+// takes every N-th (graph, k) pair in a fixed order, so N machines can split one sweep and
+// their files can simply be concatenated.
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace pipecut {
+
+struct ExperimentConfig {
+  std::vector<std::string> graphs;        // graph files (any supported format)
+  std::vector<int> ks = {2, 4, 8, 16, 32, 64};
+  std::vector<std::string> algorithms = {"topo", "brkga-100", "brkga-10000"};
+  std::vector<std::string> bounds = {"simple", "single", "grouped", "exact", "downset"};
+  double time_limit_seconds = 60;         // per algorithm run and per bound method
+  int threads = 0;                        // 0 = all cores
+  std::uint64_t seed = 1;
+  int shard_index = 0;                    // this shard, 0-based
+  int shard_count = 1;
+  std::string results_path;               // JSON lines, appended to
+  std::string testbed;                    // name recorded in every row (e.g. "torchvision")
+};
+
+// One row of the results file. `kind` is "partition" (value = bottleneck found) or "bound"
+// (value = lower bound; `partition_value` set when the method also produced a partition).
+struct ExperimentRow {
+  std::string testbed, graph, kind, method, status;
+  int nodes = 0, edges = 0, k = 0;
+  double value = 0, seconds = 0;
+  double partition_value = -1;  // -1 = none
+};
+
+struct ExperimentProgress {
+  long long done = 0, total = 0, skipped = 0;
+  double elapsed_seconds = 0;
+  std::string current;  // "graph k=…"
+};
+
+// Runs the sweep. `progress` (optional) is called after each (graph, k) pair.
+// Returns the number of rows written. Throws InputError on unreadable config/results files;
+// an unreadable graph is recorded as a row with status "error" and the sweep goes on.
+long long run_experiment(const ExperimentConfig& config,
+                         const std::function<void(const ExperimentProgress&)>& progress = {});
+
+// Parses "I/N" (1-based I as users write it) into a 0-based index and a count.
+void parse_shard(const std::string& text, int& index, int& count);
+
+}  // namespace pipecut

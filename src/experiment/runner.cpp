@@ -1,0 +1,219 @@
+#include "pipecut/experiment/runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "pipecut/bounds/bounds.hpp"
+#include "pipecut/io/file_util.hpp"
+#include "pipecut/io/read_graph.hpp"
+#include "pipecut/model/error.hpp"
+#include "pipecut/partition/slicegraph.hpp"
+
+namespace pipecut {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Key = std::tuple<std::string, int, std::string, std::string>;  // graph, k, kind, method
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+nlohmann::json row_to_json(const ExperimentRow& r) {
+  nlohmann::json j = {{"testbed", r.testbed}, {"graph", r.graph}, {"nodes", r.nodes},
+                      {"edges", r.edges},     {"k", r.k},         {"kind", r.kind},
+                      {"method", r.method},   {"value", r.value}, {"status", r.status},
+                      {"seconds", r.seconds}};
+  if (r.partition_value >= 0) j["partition_value"] = r.partition_value;
+  return j;
+}
+
+std::set<Key> existing_rows(const std::string& path) {
+  std::set<Key> keys;
+  std::ifstream in(path);
+  if (!in) return keys;  // a new results file
+  std::string line;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (line.empty()) continue;
+    try {
+      auto j = nlohmann::json::parse(line);
+      keys.emplace(j.at("graph").get<std::string>(), j.at("k").get<int>(),
+                   j.at("kind").get<std::string>(), j.at("method").get<std::string>());
+    } catch (const nlohmann::json::exception&) {
+      // A line cut short by an interrupted run: ignore it; its row will be redone.
+      if (in.peek() != EOF)
+        throw InputError(path + ": line " + std::to_string(line_number) + " is not a result row");
+    }
+  }
+  return keys;
+}
+
+}  // namespace
+
+void parse_shard(const std::string& text, int& index, int& count) {
+  int i = 0, n = 0;
+  char slash = 0;
+  std::istringstream in(text);
+  if (!(in >> i >> slash >> n) || slash != '/' || n < 1 || i < 1 || i > n || !in.eof())
+    throw InputError("--shard must be I/N with 1 <= I <= N (got '" + text + "')");
+  index = i - 1;
+  count = n;
+}
+
+long long run_experiment(const ExperimentConfig& config,
+                         const std::function<void(const ExperimentProgress&)>& progress) {
+  if (config.results_path.empty()) throw InputError("experiment: no results file given");
+  for (int k : config.ks)
+    if (k < 1) throw InputError("experiment: every k must be >= 1 (got " + std::to_string(k) + ")");
+  for (const std::string& a : config.algorithms)
+    if (a != "topo" && !BrkgaConfig::preset(a))
+      throw InputError("experiment: unknown algorithm '" + a + "' (topo, brkga-100, brkga-10000)");
+  const auto known = bound_method_names();
+  for (const std::string& b : config.bounds)
+    if (std::find(known.begin(), known.end(), b) == known.end())
+      throw InputError("experiment: unknown bound method '" + b + "'");
+
+  const std::set<Key> done = existing_rows(config.results_path);
+  std::ofstream out(config.results_path, std::ios::app);
+  if (!out) throw InputError(config.results_path + ": cannot open for appending");
+
+  // The sweep's (graph, k) pairs in a fixed order; this shard's share.
+  std::vector<std::pair<std::size_t, int>> pairs;
+  long long index = 0;
+  for (std::size_t gi = 0; gi < config.graphs.size(); ++gi)
+    for (int k : config.ks)
+      if (index++ % config.shard_count == config.shard_index) pairs.emplace_back(gi, k);
+
+  ExperimentProgress status;
+  status.total = static_cast<long long>(pairs.size());
+  const auto start = Clock::now();
+  long long written = 0;
+  auto emit = [&](const ExperimentRow& r) {
+    out << row_to_json(r).dump() << "\n" << std::flush;  // one row at a time: resumable
+    ++written;
+  };
+
+  std::size_t loaded_index = std::numeric_limits<std::size_t>::max();
+  Graph g;
+  std::string load_error;
+  auto pair_finished = [&] {
+    ++status.done;
+    status.elapsed_seconds = since(start);
+    if (progress) progress(status);
+  };
+  for (const auto& [gi, k] : pairs) {
+    const std::string& path = config.graphs[gi];
+    const std::string name = file_stem(path);
+    status.current = name + " k=" + std::to_string(k);
+    auto is_done = [&](const std::string& kind, const std::string& method) {
+      return done.count(Key{name, k, kind, method}) > 0;
+    };
+    bool all_done = true;
+    for (const auto& a : config.algorithms) all_done = all_done && is_done("partition", a);
+    for (const auto& b : config.bounds) all_done = all_done && is_done("bound", b);
+    if (all_done) {
+      ++status.skipped;
+      pair_finished();
+      continue;
+    }
+    if (loaded_index != gi) {
+      loaded_index = gi;
+      load_error.clear();
+      try {
+        g = read_graph(path);
+      } catch (const InputError& e) {
+        load_error = e.what();
+      }
+    }
+    ExperimentRow base;
+    base.testbed = config.testbed;
+    base.graph = name;
+    base.k = k;
+    if (!load_error.empty()) {
+      if (!is_done("error", "read")) {
+        ExperimentRow r = base;
+        r.kind = "error";
+        r.method = "read";
+        r.status = load_error;
+        emit(r);
+      }
+      pair_finished();
+      continue;
+    }
+    base.nodes = g.num_nodes();
+    base.edges = g.num_edges();
+
+    // Partition algorithms; the best partition found seeds the bound methods.
+    std::optional<Partition> incumbent;
+    double incumbent_value = std::numeric_limits<double>::infinity();
+    auto offer = [&](const Partition& p) {
+      const double v = evaluate_partition(g, p).bottleneck;
+      if (v < incumbent_value) {
+        incumbent_value = v;
+        incumbent = p;
+      }
+    };
+    for (const std::string& a : config.algorithms) {
+      if (is_done("partition", a)) continue;
+      const auto t = Clock::now();
+      SliceGraphResult res;
+      if (a == "topo") {
+        res = slice_default_order(g, k);
+      } else {
+        BrkgaConfig c = *BrkgaConfig::preset(a);
+        c.seed = config.seed;
+        c.threads = config.threads;
+        c.time_limit_seconds = config.time_limit_seconds;
+        res = slicegraph(g, k, c);
+      }
+      ExperimentRow r = base;
+      r.kind = "partition";
+      r.method = a;
+      r.value = evaluate_partition(g, res.partition).bottleneck;
+      r.status = res.hit_time_limit ? "time_limit" : "done";
+      r.seconds = since(t);
+      emit(r);
+      offer(res.partition);
+    }
+    const bool bounds_pending = std::any_of(config.bounds.begin(), config.bounds.end(),
+                                            [&](const std::string& b) { return !is_done("bound", b); });
+    if (bounds_pending && !incumbent) {
+      // Resumed after the partition rows: a quick partition to warm-start the exact methods.
+      BrkgaConfig c = *BrkgaConfig::preset("brkga-100");
+      c.seed = config.seed;
+      c.threads = config.threads;
+      offer(slicegraph(g, k, c).partition);
+    }
+    for (const std::string& b : config.bounds) {
+      if (is_done("bound", b)) continue;
+      BoundOptions opts;
+      opts.time_limit_seconds = config.time_limit_seconds;
+      opts.threads = config.threads;
+      opts.incumbent = incumbent_value;
+      opts.warm_start = incumbent;
+      BoundResult res = compute_bound(g, k, b, opts);
+      ExperimentRow r = base;
+      r.kind = "bound";
+      r.method = b;
+      r.value = res.value;
+      r.status = to_string(res.status);
+      r.seconds = res.seconds;
+      if (res.partition) {
+        r.partition_value = evaluate_partition(g, *res.partition).bottleneck;
+        offer(*res.partition);
+      }
+      emit(r);
+    }
+    pair_finished();
+  }
+  return written;
+}
+
+}  // namespace pipecut

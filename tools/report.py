@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+"""Turn experiment results (JSON lines from `pipecut experiment`) into docs/results.md,
+docs/results.json and running-time plots.
+
+Usage:
+  tools/report.py --results TESTBED=FILE [TESTBED=FILE ...] --out-dir docs
+                  [--meta META.json] [--plots-dir docs/results]
+
+Definitions (per testbed and k, over the graphs that have at least one partition row):
+  best partition  = smallest bottleneck found by any algorithm or exact bound method;
+  best bound      = largest lower bound of any method;
+  bound ratio     = bound / best partition (geometric mean over graphs; 1 = tight);
+  quality         = best partition / algorithm's bottleneck (geometric mean; 1 = best found);
+  proven optimal  = best bound >= best partition * (1 - 1e-6).
+Graphs whose best partition is 0 (all-zero costs) count as ratio 1.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+from collections import defaultdict
+
+TOLERANCE = 1e-6
+
+
+def read_rows(path):
+    rows = []
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                print(f"{path}: line {number}: not JSON, skipped", file=sys.stderr)
+    return rows
+
+
+def geomean(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return math.exp(sum(math.log(max(v, 1e-300)) for v in values) / len(values))
+
+
+def ratio(num, den):
+    if den <= 0:
+        return 1.0
+    return num / den
+
+
+def summarise(rows):
+    """Returns (summary dict for results.json, per-(graph,k) details)."""
+    by_instance = defaultdict(lambda: {"partition": {}, "bound": {}, "partition_from_bound": {},
+                                       "nodes": 0, "seconds": {}})
+    for r in rows:
+        if r.get("kind") not in ("partition", "bound"):
+            continue
+        inst = by_instance[(r["graph"], int(r["k"]))]
+        inst["nodes"] = r.get("nodes", 0)
+        inst[r["kind"]][r["method"]] = (r["value"], r.get("status", ""))
+        inst["seconds"][(r["kind"], r["method"])] = r.get("seconds", 0.0)
+        if r["kind"] == "bound" and r.get("partition_value", -1) >= 0:
+            inst["partition_from_bound"][r["method"]] = r["partition_value"]
+    ks = sorted({k for (_, k) in by_instance})
+    algorithms = sorted({m for inst in by_instance.values() for m in inst["partition"]})
+    methods = sorted({m for inst in by_instance.values() for m in inst["bound"]})
+    graphs = sorted({g for (g, _) in by_instance})
+    summary = {"graphs": len(graphs), "k": {}}
+    for k in ks:
+        bound_ratios = defaultdict(list)
+        quality = defaultdict(list)
+        proven = 0
+        count = 0
+        for g in graphs:
+            inst = by_instance.get((g, k))
+            if not inst or not inst["partition"]:
+                continue
+            candidates = [v for v, _ in inst["partition"].values()]
+            candidates += list(inst["partition_from_bound"].values())
+            best = min(candidates)
+            count += 1
+            best_bound = 0.0
+            for m, (v, _) in inst["bound"].items():
+                bound_ratios[m].append(ratio(v, best))
+                best_bound = max(best_bound, v)
+            bound_ratios["best"].append(ratio(best_bound, best))
+            if best <= 0 or best_bound >= best * (1 - TOLERANCE):
+                proven += 1
+            for a, (v, _) in inst["partition"].items():
+                quality[a].append(ratio(best, v) if v > 0 else 1.0)
+        summary["k"][str(k)] = {
+            "instances": count,
+            "bound_ratio_geomean": {m: geomean(v) for m, v in sorted(bound_ratios.items())},
+            "proven_optimal": proven,
+            "algorithm_quality_geomean": {a: geomean(v) for a, v in sorted(quality.items())},
+        }
+    return summary, by_instance, ks, algorithms, methods
+
+
+def fmt(x):
+    return "–" if x is None else f"{x:.4f}"
+
+
+def plot_times(by_instance, testbed, plots_dir):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing: no plots (apt-get install python3-matplotlib)", file=sys.stderr)
+        return []
+    files = []
+    for kind, title in (("partition", "partition algorithms"), ("bound", "bound methods")):
+        series = defaultdict(lambda: ([], []))
+        for (g, k), inst in by_instance.items():
+            for (knd, method), seconds in inst["seconds"].items():
+                if knd == kind:
+                    xs, ys = series[method]
+                    xs.append(max(inst["nodes"], 1))
+                    ys.append(max(seconds, 1e-4))
+        if not series:
+            continue
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        for method, (xs, ys) in sorted(series.items()):
+            ax.scatter(xs, ys, s=10, alpha=0.6, label=method)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("graph size (nodes)")
+        ax.set_ylabel("wall time per instance (s)")
+        ax.set_title(f"{testbed}: running time of {title}")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        name = f"{testbed}-{kind}-time.png"
+        fig.savefig(os.path.join(plots_dir, name), dpi=110)
+        plt.close(fig)
+        files.append(name)
+    return files
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--results", nargs="+", required=True, metavar="TESTBED=FILE")
+    ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--plots-dir", help="folder for PNG plots (default OUT_DIR/results)")
+    ap.add_argument("--meta", help="JSON with commands, machine, limits and versions to print")
+    args = ap.parse_args()
+
+    plots_dir = args.plots_dir or os.path.join(args.out_dir, "results")
+    os.makedirs(args.out_dir, exist_ok=True)
+    os.makedirs(plots_dir, exist_ok=True)
+    meta = {}
+    if args.meta:
+        with open(args.meta) as f:
+            meta = json.load(f)
+
+    results_json = {"testbeds": {}}
+    md = ["# pipecut results", "",
+          "Generated by `tools/report.py` from the rows of `pipecut experiment`. "
+          "Bound ratio = lower bound / best partition found (geometric mean over graphs; "
+          "1 = the bound certifies the best partition optimal). Quality = best partition found / "
+          "the algorithm's bottleneck (1 = it found the best). An instance is proven optimal when "
+          "the best bound reaches the best partition (relative tolerance 1e-6).", ""]
+    for spec in args.results:
+        if "=" not in spec:
+            sys.exit(f"report.py: --results takes TESTBED=FILE (got {spec})")
+        testbed, path = spec.split("=", 1)
+        rows = read_rows(path)
+        summary, by_instance, ks, algorithms, methods = summarise(rows)
+        results_json["testbeds"][testbed] = summary
+        md += [f"## Testbed `{testbed}`", "", f"{summary['graphs']} graphs; results file `{os.path.basename(path)}`.", ""]
+        md += ["### Table 1 — lower bound / best partition (geometric mean)", ""]
+        header = "| k | instances | " + " | ".join(methods + ["best"]) + " | proven optimal |"
+        md += [header, "|" + "---|" * (len(methods) + 4)]
+        for k in ks:
+            s = summary["k"][str(k)]
+            cells = [fmt(s["bound_ratio_geomean"].get(m)) for m in methods + ["best"]]
+            md.append(f"| {k} | {s['instances']} | " + " | ".join(cells) + f" | {s['proven_optimal']} |")
+        md += ["", "### Table 2 — partition quality: best found / algorithm (geometric mean)", ""]
+        md += ["| k | " + " | ".join(algorithms) + " |", "|" + "---|" * (len(algorithms) + 1)]
+        for k in ks:
+            s = summary["k"][str(k)]
+            md.append(f"| {k} | " + " | ".join(fmt(s["algorithm_quality_geomean"].get(a)) for a in algorithms) + " |")
+        md.append("")
+        statuses = defaultdict(lambda: defaultdict(int))
+        for r in rows:
+            if r.get("kind") == "bound":
+                statuses[r["method"]][r.get("status", "")] += 1
+        if statuses:
+            md += ["Bound method outcomes (rows): " + "; ".join(
+                f"{m}: " + ", ".join(f"{n} {st}" for st, n in sorted(c.items())) for m, c in sorted(statuses.items())), ""]
+        for name in plot_times(by_instance, testbed, plots_dir):
+            rel = os.path.relpath(os.path.join(plots_dir, name), args.out_dir)
+            md += [f"![{name}]({rel})", ""]
+    if meta:
+        md += ["## How these numbers were produced", ""]
+        for key, value in meta.items():
+            if isinstance(value, list):
+                md += [f"**{key}**", "", "```sh"] + [str(v) for v in value] + ["```", ""]
+            else:
+                md += [f"- **{key}**: {value}"]
+        md.append("")
+    with open(os.path.join(args.out_dir, "results.md"), "w") as f:
+        f.write("\n".join(md))
+    with open(os.path.join(args.out_dir, "results.json"), "w") as f:
+        json.dump(results_json, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print(f"wrote {os.path.join(args.out_dir, 'results.md')} and results.json")
+
+
+if __name__ == "__main__":
+    main()
