@@ -61,29 +61,10 @@ Graph generated_dag(int n, std::uint64_t seed) {
 }
 
 std::vector<NodeId> random_order(const Graph& g, std::mt19937_64& rng) {
-  std::vector<double> key(g.num_nodes());
+  std::vector<double> keys(g.num_nodes());
   std::uniform_real_distribution<double> u(0, 1);
-  for (double& x : key) x = u(rng);
-  std::vector<int> indeg(g.num_nodes());
-  std::vector<std::pair<double, NodeId>> heap;
-  for (NodeId v = 0; v < g.num_nodes(); ++v) {
-    indeg[v] = static_cast<int>(g.predecessors(v).size());
-    if (!indeg[v]) heap.emplace_back(key[v], v);
-  }
-  std::make_heap(heap.begin(), heap.end(), std::greater<>());
-  std::vector<NodeId> order;
-  while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), std::greater<>());
-    NodeId v = heap.back().second;
-    heap.pop_back();
-    order.push_back(v);
-    for (NodeId w : g.successors(v))
-      if (--indeg[w] == 0) {
-        heap.emplace_back(key[w], w);
-        std::push_heap(heap.begin(), heap.end(), std::greater<>());
-      }
-  }
-  return order;
+  for (double& x : keys) x = u(rng);
+  return order_from_keys(g, keys);
 }
 
 double seconds(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }

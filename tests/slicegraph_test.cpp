@@ -115,3 +115,22 @@ TEST(SliceGraph, ReachesTheKnownOptimumOfBert3AtFourStages) {
 
 }  // namespace
 }  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+TEST(SliceGraph, KeysMadeFromAnOrderDecodeToThatOrder) {
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+    testing::RandomGraphOptions o;
+    o.nodes = 30;
+    o.edge_probability = 0.1;
+    Graph g = testing::random_dag(seed, o);
+    auto order = testing::random_topological_order(g, seed);
+    std::vector<double> keys(g.num_nodes());
+    for (std::size_t i = 0; i < order.size(); ++i) keys[order[i]] = static_cast<double>(i) / 30.0;
+    EXPECT_EQ(order_from_keys(g, keys), order);
+  }
+}
+
+}  // namespace
+}  // namespace pipecut

@@ -43,7 +43,7 @@ struct Decoder {
   SliceWorkspace slice;
 
   // Kahn's algorithm, smallest key first (ties by node index): a topological order.
-  void decode(const Graph& g, const Keys& keys, std::vector<NodeId>& order) {
+  void decode(const Graph& g, std::span<const double> keys, std::vector<NodeId>& order) {
     const NodeId n = g.num_nodes();
     indegree.resize(n);
     heap.clear();
@@ -162,6 +162,13 @@ std::optional<BrkgaConfig> BrkgaConfig::preset(const std::string& name) {
     return std::nullopt;
   }
   return c;
+}
+
+std::vector<NodeId> order_from_keys(const Graph& g, std::span<const double> keys) {
+  Decoder decoder;
+  std::vector<NodeId> order;
+  decoder.decode(g, keys, order);
+  return order;
 }
 
 SliceGraphResult slice_default_order(const Graph& g, int k) {

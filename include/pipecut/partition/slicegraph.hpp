@@ -8,6 +8,7 @@
 // runs in parallel but every random number is drawn on the calling thread in a fixed sequence.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ struct SliceGraphResult {
 // SliceGraph: the first population holds a few deterministic orders (Kahn by index, depth-first,
 // breadth-first by level) besides random keys.
 SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config);
+
+// The decoder's order: Kahn's algorithm taking the ready node with the smallest key (ties by
+// node index). keys has one entry per node.
+std::vector<NodeId> order_from_keys(const Graph& g, std::span<const double> keys);
 
 // The baseline: slice the default topological order (topological_order()) optimally.
 SliceGraphResult slice_default_order(const Graph& g, int k);
