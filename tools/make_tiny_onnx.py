@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Writes data/samples/onnx/tiny_conv_matmul_split.onnx, the ONNX test model of the importer.
+"""Writes data/samples/onnx/tiny_conv_matmul_split.onnx and tiny_unknown_op.onnx, test models of
+the ONNX importer (usage: tools/make_tiny_onnx.py [OUT.onnx]).
 
 Run with Debian's /usr/bin/python3 (python3-onnx). The model, opset 13:
 
@@ -67,6 +68,22 @@ def main():
     with open(out, "wb") as f:
         f.write(model.SerializeToString())
     print("wrote", os.path.normpath(out))
+
+    # A second model with an operator no cost model knows (custom domain), for the warning path.
+    unknown = helper.make_graph(
+        [helper.make_node("Relu", ["X"], ["r"], name="relu"),
+         helper.make_node("FancyOp", ["r"], ["Y"], name="fancy", domain="com.example")],
+        "tiny_unknown_op",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 1000])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 1000])])
+    unknown_model = helper.make_model(
+        unknown, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.example", 1)],
+        producer_name="pipecut tools/make_tiny_onnx.py")
+    unknown_model.ir_version = 8
+    unknown_out = os.path.join(os.path.dirname(out), "tiny_unknown_op.onnx")
+    with open(unknown_out, "wb") as f:
+        f.write(unknown_model.SerializeToString())
+    print("wrote", os.path.normpath(unknown_out))
 
 
 if __name__ == "__main__":
