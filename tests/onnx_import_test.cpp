@@ -136,6 +136,19 @@ TEST(OnnxImport, UnknownOperatorImportsWithOneWarning) {
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1);
 }
 
+TEST(OnnxImport, ShapeChainsFoldOnlyWhenTheShapeIsStatic) {
+  // Relu -> Shape -> Gather -> Unsqueeze -> Concat -> Reshape(relu output, that shape).
+  const OnnxImport fixed = import_onnx_model(data_path("samples/onnx/tiny_shape_chain_static.onnx"));
+  EXPECT_EQ(fixed.graph.num_nodes(), 2);  // relu, reshape: the shape is known at import
+  EXPECT_EQ(fixed.graph.num_edges(), 1);
+  EXPECT_EQ(fixed.folded_nodes, 4);
+  const OnnxImport dynamic =
+      import_onnx_model(data_path("samples/onnx/tiny_shape_chain_dynamic.onnx"));
+  EXPECT_EQ(dynamic.graph.num_nodes(), 6);  // batch "N": the chain depends on the input
+  EXPECT_EQ(dynamic.folded_nodes, 0);
+  EXPECT_TRUE(dynamic.graph.find("shape"));
+}
+
 TEST(OnnxImport, TruncatedOrGarbageFilesAreInputErrors) {
   testing::TempDir tmp;
   const std::string full = testing::read_text(data_path(kTiny));

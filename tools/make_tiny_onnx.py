@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Writes data/samples/onnx/tiny_conv_matmul_split.onnx and tiny_unknown_op.onnx, test models of
-the ONNX importer (usage: tools/make_tiny_onnx.py [OUT.onnx]).
+"""Writes data/samples/onnx/tiny_conv_matmul_split.onnx, tiny_unknown_op.onnx and
+tiny_shape_chain_{static,dynamic}.onnx, test models of the ONNX importer (usage: tools/make_tiny_onnx.py [OUT.onnx]).
 
 Run with Debian's /usr/bin/python3 (python3-onnx). The model, opset 13:
 
@@ -84,6 +84,32 @@ def main():
     with open(unknown_out, "wb") as f:
         f.write(unknown_model.SerializeToString())
     print("wrote", os.path.normpath(unknown_out))
+
+    # Shape arithmetic feeding a Reshape, as torch exports `x.view(x.size(0), -1)`: with a static
+    # input shape the Shape chain is a compile-time constant and folds; with a dynamic batch it
+    # depends on the input and stays.
+    for suffix, batch in (("static", 1), ("dynamic", "N")):
+        consts = [numpy_helper.from_array(np.array(0, dtype=np.int64), "zero"),
+                  numpy_helper.from_array(np.array([0], dtype=np.int64), "axes"),
+                  numpy_helper.from_array(np.array([-1], dtype=np.int64), "minus_one")]
+        chain = helper.make_graph(
+            [helper.make_node("Relu", ["X"], ["r"], name="relu"),
+             helper.make_node("Shape", ["r"], ["s"], name="shape"),
+             helper.make_node("Gather", ["s", "zero"], ["b"], name="gather", axis=0),
+             helper.make_node("Unsqueeze", ["b", "axes"], ["bu"], name="unsqueeze"),
+             helper.make_node("Concat", ["bu", "minus_one"], ["shp"], name="concat", axis=0),
+             helper.make_node("Reshape", ["r", "shp"], ["Y"], name="reshape")],
+            "tiny_shape_chain_" + suffix,
+            [helper.make_tensor_value_info("X", TensorProto.FLOAT, [batch, 2, 4])],
+            [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [batch, 8])],
+            initializer=consts)
+        chain_model = helper.make_model(chain, opset_imports=[helper.make_opsetid("", 13)],
+                                        producer_name="pipecut tools/make_tiny_onnx.py")
+        chain_model.ir_version = 8
+        chain_out = os.path.join(os.path.dirname(out), "tiny_shape_chain_%s.onnx" % suffix)
+        with open(chain_out, "wb") as f:
+            f.write(chain_model.SerializeToString())
+        print("wrote", os.path.normpath(chain_out))
 
 
 if __name__ == "__main__":

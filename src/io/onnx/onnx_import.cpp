@@ -25,6 +25,7 @@ struct TensorInfo {
   std::int32_t elem_type = 0;     // onnx::TensorProto_DataType
   std::vector<std::int64_t> dims;
   bool known = false;             // shape known (symbolic dims count as 1)
+  bool symbolic = false;          // some dim is symbolic or unknown (e.g. a dynamic batch)
 };
 
 double element_bytes(std::int32_t elem_type) {
@@ -57,8 +58,10 @@ TensorInfo info_from_type(const onnx::TypeProto& type) {
   t.elem_type = type.tensor_type().elem_type();
   if (type.tensor_type().has_shape()) {
     t.known = true;
-    for (const auto& d : type.tensor_type().shape().dim())
+    for (const auto& d : type.tensor_type().shape().dim()) {
       t.dims.push_back(d.has_dim_value() ? d.dim_value() : 1);  // symbolic (batch) dim -> 1
+      t.symbolic = t.symbolic || !d.has_dim_value();
+    }
   }
   return t;
 }
@@ -93,8 +96,6 @@ const std::unordered_set<std::string> kReductions = {
     "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
     "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "GlobalAveragePool",
     "GlobalMaxPool", "GlobalLpPool", "TopK"};
-const std::unordered_set<std::string> kConstantSources = {"Constant", "ConstantOfShape",
-                                                          "RandomNormal", "RandomUniform"};
 
 std::vector<std::int64_t> int_list_attribute(const onnx::NodeProto& node, const std::string& name) {
   for (const auto& a : node.attribute())
@@ -188,18 +189,14 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     if (node.op_type() == "Constant")
       for (const auto& a : node.attribute())
         if (a.has_t() && node.output_size() > 0) tensors[node.output(0)] = info_from_tensor(a.t());
+    // No inputs (Constant, RandomNormal, ...) also counts as constant.
     bool all_constant = std::all_of(op_inputs[i].begin(), op_inputs[i].end(),
                                     [&](const std::string& in) { return constant.count(in) > 0; });
     // Shape/Size of a tensor whose shape is fully static is a compile-time constant.
     if ((node.op_type() == "Shape" || node.op_type() == "Size") && node.input_size() == 1) {
       auto it = tensors.find(node.input(0));
-      if (it != tensors.end() && it->second.known) {
-        const bool fully_static = std::all_of(it->second.dims.begin(), it->second.dims.end(),
-                                   [](std::int64_t d) { return d > 0; });
-        all_constant = all_constant || fully_static;
-      }
+      if (it != tensors.end() && it->second.known && !it->second.symbolic) all_constant = true;
     }
-    if (op_inputs[i].empty() && !kConstantSources.count(node.op_type())) all_constant = true;
     if (all_constant) {
       folded[i] = 1;
       for (const auto& out : node.output())
