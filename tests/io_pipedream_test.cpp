@@ -62,6 +62,22 @@ TEST(PipeDreamReader, SmallGraphCosts) {
   EXPECT_EQ(g.op[1], "ReLU");
 }
 
+TEST(PipeDreamReader, StageIdsAndMultiOutputActivationLists) {
+  // A partitioned profile appends " -- stage_id=S"; a layer with two outputs prints its
+  // activation sizes as "[a; b]" (both tensors are sent: comm is their sum).
+  const Graph g = parse_pipedream_graph(
+      "node1 -- LSTM(8, 8) -- forward_compute_time=1.0, backward_compute_time=0.0, "
+      "activation_size=[8000000.0; 24000000.0], parameter_size=0.0 -- stage_id=0\n"
+      "node2 -- Linear -- forward_compute_time=2.0, backward_compute_time=0.0, "
+      "activation_size=16.0, parameter_size=0.0 -- stage_id=1\n"
+      "\tnode1 -- node2\n",
+      "graph.txt", 16.0);
+  EXPECT_EQ(g.num_nodes(), 2);
+  EXPECT_DOUBLE_EQ(g.comm[0], 2.0);  // 32 MB at 16 GB/s
+  EXPECT_DOUBLE_EQ(g.work[1], 2.0);
+  EXPECT_EQ(g.op[0], "LSTM");
+}
+
 TEST(PipeDreamReader, MalformedInputsNameFileAndLine) {
   expect_error(kNode.substr(0, kNode.size() / 2), "graph.txt:1:");  // truncated line
   expect_error(kNode + "\tnode1 -- node7\n", "graph.txt:2: edge names unknown node 'node7'");

@@ -1,7 +1,8 @@
 // Reader of PipeDream profiler graph.txt files (msr-fiddle/pipedream, profiler output).
 //   nodeN -- <layer description> -- forward_compute_time=F, backward_compute_time=B,
-//            activation_size=A, parameter_size=P
+//            activation_size=A, parameter_size=P [-- stage_id=S]
 //   \tnodeA -- nodeB
+// PipeDream prints the activation size of a layer with several outputs as a list "[a; b]".
 #include <charconv>
 #include <map>
 #include <sstream>
@@ -44,6 +45,22 @@ double parse_number(const std::string& text, const std::string& where) {
   return value;
 }
 
+// A size, or a list "[a; b; ...]" / "(a; b)" of sizes (a layer with several outputs), summed.
+double parse_size(std::string text, const std::string& where) {
+  if (!text.empty() && (text.front() == '[' || text.front() == '(')) {
+    const char close = text.front() == '[' ? ']' : ')';
+    if (text.back() != close) throw InputError(where + ": unterminated list '" + text + "'");
+    text = text.substr(1, text.size() - 2);
+    double total = 0;
+    std::istringstream items(text);
+    std::string item;
+    while (std::getline(items, item, ';'))
+      if (!trim(item).empty()) total += parse_number(trim(item), where);
+    return total;
+  }
+  return parse_number(text, where);
+}
+
 }  // namespace
 
 Graph parse_pipedream_graph(const std::string& text, const std::string& source,
@@ -69,6 +86,8 @@ Graph parse_pipedream_graph(const std::string& text, const std::string& source,
     }
     if (parts.size() < 3)
       throw InputError(where + ": expected 'nodeN -- layer -- key=value, ...' or 'nodeA -- nodeB'");
+    // A partitioned profile appends " -- stage_id=S" (ignored: we compute our own stages).
+    if (parts.size() > 3 && parts.back().rfind("stage_id=", 0) == 0) parts.pop_back();
     // The description may itself contain " -- "; the attributes are always the last part.
     std::map<std::string, double> attributes;
     std::istringstream fields(parts.back());
@@ -77,7 +96,10 @@ Graph parse_pipedream_graph(const std::string& text, const std::string& source,
       field = trim(field);
       const auto eq = field.find('=');
       if (eq == std::string::npos) throw InputError(where + ": expected key=value, got '" + field + "'");
-      attributes[trim(field.substr(0, eq))] = parse_number(trim(field.substr(eq + 1)), where);
+      const std::string key = trim(field.substr(0, eq));
+      const std::string value = trim(field.substr(eq + 1));
+      attributes[key] = key == "activation_size" ? parse_size(value, where)
+                                                 : parse_number(value, where);
     }
     auto attribute = [&](const char* key) {
       auto it = attributes.find(key);
