@@ -102,6 +102,17 @@ TEST(RegalReader, MalformedInputs) {
   expect_error(R"(node { name: "a" id: 1 } node { name: "b" id: 1 })", "duplicate node id 1");
 }
 
+TEST(RegalReader, SinkIsDroppedWithItsControlEdges) {
+  const Graph g = parse_regal_graph(R"(
+    node { name: "_SOURCE" id: 0 }
+    node { name: "_SINK" id: 1 control_input: 2 control_input: 3 }
+    node { name: "a" id: 2 output_info { size: 10 } control_input: 0 compute_cost: 7 }
+    node { name: "b" id: 3 input_info { preceding_node: 2 } compute_cost: 8 }
+  )", "sink.pbtxt", 16.0);
+  EXPECT_EQ(g.num_nodes(), 2);  // no _SINK, no "^ctrl" nodes for its control inputs
+  EXPECT_EQ(g.num_edges(), 1);
+}
+
 TEST(RegalReader, RepeatedAndMissingNamesAreMadeUnique) {
   const Graph g = parse_regal_graph(
       R"(node { name: "op" id: 1 } node { name: "op" id: 2 } node { id: 3 })", "n.pbtxt", 16.0);

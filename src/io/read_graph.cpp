@@ -68,7 +68,9 @@ std::string detect_graph_format(const std::string& path) {
   const std::string name = lower(path);
   if (ends_with(name, ".onnx")) return "onnx";
   if (ends_with(name, ".pbtxt") || ends_with(name, ".pbtxt.gz")) return "regal";
-  const std::string format = format_from_content(read_file_maybe_gzip(path));
+  const std::string text = read_file_maybe_gzip(path);
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw InputError(path + ": empty file");
+  const std::string format = format_from_content(text);
   if (format.empty())
     throw InputError(path + ": cannot tell the input format (empty or unrecognised content); "
                             "use --input-format");

@@ -32,6 +32,12 @@ class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
 
 constexpr int kSourceNodeId = 0;  // TensorFlow's _SOURCE node: no work, only control edges
 
+// TensorFlow's bookkeeping nodes: _SOURCE (id 0) precedes and _SINK follows every node through
+// control edges. They do no work and move no tensor, so they and their edges are dropped.
+bool is_bookkeeping(const regal::CostGraphDef::Node& node) {
+  return node.id() == kSourceNodeId || node.name() == "_SOURCE" || node.name() == "_SINK";
+}
+
 }  // namespace
 
 Graph parse_regal_graph(const std::string& text, const std::string& source,
@@ -47,9 +53,11 @@ Graph parse_regal_graph(const std::string& text, const std::string& source,
 
   using Node = regal::CostGraphDef::Node;
   std::map<int, const Node*> node_of_id;
+  std::set<int> dropped;
   for (const Node& node : cost_graph.node()) {
     if (!node_of_id.emplace(node.id(), &node).second)
       throw InputError(source + ": duplicate node id " + std::to_string(node.id()));
+    if (is_bookkeeping(node)) dropped.insert(node.id());
   }
   // Which output ports of each node are consumed, and which nodes are control dependencies.
   std::map<int, std::set<int>> consumed_ports;
@@ -63,14 +71,14 @@ Graph parse_regal_graph(const std::string& text, const std::string& source,
                          std::to_string(input.preceding_node()));
       if (input.preceding_port() < 0)
         throw InputError(source + ": " + where + ": negative preceding_port");
-      if (input.preceding_node() != kSourceNodeId)
+      if (!dropped.count(input.preceding_node()) && !dropped.count(node.id()))
         consumed_ports[input.preceding_node()].insert(input.preceding_port());
     }
     for (int control : node.control_input()) {
       if (!node_of_id.count(control))
         throw InputError(source + ": " + where + ": control input from unknown node id " +
                          std::to_string(control));
-      if (control != kSourceNodeId) control_sources.insert(control);
+      if (!dropped.count(control) && !dropped.count(node.id())) control_sources.insert(control);
     }
   }
 
@@ -87,7 +95,7 @@ Graph parse_regal_graph(const std::string& text, const std::string& source,
     return 0.0;  // unknown size: CostGraphDef sometimes omits output_info
   };
   for (const Node& node : cost_graph.node()) {
-    if (node.id() == kSourceNodeId) continue;
+    if (dropped.count(node.id())) continue;
     const std::string where = "node '" + node.name() + "' (id " + std::to_string(node.id()) + ")";
     std::string id = node.name();
     if (id.empty() || taken.count(id)) id += "#" + std::to_string(node.id());
@@ -142,14 +150,14 @@ Graph parse_regal_graph(const std::string& text, const std::string& source,
     }
   }
   for (const Node& node : cost_graph.node()) {
-    if (node.id() == kSourceNodeId) continue;
+    if (dropped.count(node.id())) continue;
     const NodeId consumer = main_node.at(node.id());
     for (const auto& input : node.input_info()) {
-      if (input.preceding_node() == kSourceNodeId) continue;
+      if (dropped.count(input.preceding_node())) continue;
       builder.add_edge(port_node.at({input.preceding_node(), input.preceding_port()}), consumer);
     }
     for (int control : node.control_input())
-      if (control != kSourceNodeId) builder.add_edge(control_node.at(control), consumer);
+      if (!dropped.count(control)) builder.add_edge(control_node.at(control), consumer);
   }
   return std::move(builder).build();
 }
