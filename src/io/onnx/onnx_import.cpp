@@ -155,9 +155,16 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
   const onnx::GraphProto& graph = model.graph();
 
   std::unordered_map<std::string, TensorInfo> tensors;
-  for (const auto& v : graph.input()) tensors[v.name()] = info_from_type(v.type());
-  for (const auto& v : graph.value_info()) tensors[v.name()] = info_from_type(v.type());
-  for (const auto& v : graph.output()) tensors[v.name()] = info_from_type(v.type());
+  // A declaration without a shape never hides a shape found elsewhere (e.g. an output declared
+  // with its element type only, whose shape inference put in value_info).
+  auto remember = [&](const onnx::ValueInfoProto& v) {
+    TensorInfo info = info_from_type(v.type());
+    auto [it, inserted] = tensors.emplace(v.name(), info);
+    if (!inserted && (info.known || !it->second.known)) it->second = info;
+  };
+  for (const auto& v : graph.input()) remember(v);
+  for (const auto& v : graph.value_info()) remember(v);
+  for (const auto& v : graph.output()) remember(v);
   std::unordered_set<std::string> constant;  // tensors known without any graph input
   for (const auto& init : graph.initializer()) {
     tensors[init.name()] = info_from_tensor(init);  // dims x dtype only, data never touched
