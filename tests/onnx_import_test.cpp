@@ -197,3 +197,27 @@ TEST(OnnxImport, CorpusModelsImportWhenPresent) {
 
 }  // namespace
 }  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+TEST(DeviceProfiles, BuiltInsAreCompleteAndDefaultExists) {
+  const auto& profiles = builtin_device_profiles();
+  ASSERT_GE(profiles.size(), 4u);
+  for (const auto& p : profiles) {
+    EXPECT_FALSE(p.description.empty()) << p.name;  // the source of the numbers
+    EXPECT_GT(p.peak_ops_per_ms("fp32"), 0) << p.name;
+    EXPECT_GT(p.memory_bandwidth_gbps, 0) << p.name;
+    EXPECT_GT(p.link_bandwidth_gbps, 0) << p.name;
+    EXPECT_GE(p.link_latency_us, 0) << p.name;
+    EXPECT_GE(p.launch_overhead_us, 0) << p.name;
+    EXPECT_EQ(load_device_profile(p.name).name, p.name);
+  }
+  EXPECT_EQ(load_device_profile("").name, kDefaultDeviceProfile);
+  // A100 tensor cores: bf16 is 16x the fp32 rate.
+  const DeviceProfile a100 = load_device_profile("a100-sxm");
+  EXPECT_DOUBLE_EQ(a100.peak_ops_per_ms("bf16") / a100.peak_ops_per_ms("fp32"), 16.0);
+}
+
+}  // namespace
+}  // namespace pipecut

@@ -76,7 +76,7 @@ Graph generate_synthetic_graph(const SyntheticGraphOptions& o, const std::string
   std::vector<NodeId> block_outputs{block_input};
   for (int block = 0; builder.num_nodes() < o.nodes; ++block) {
     if (o.downsample_every > 0 && block > 0 && block % o.downsample_every == 0)
-      tensor_level_bytes *= 0.5;  // spatial downsampling: smaller tensors, denser compute
+      tensor_level_bytes *= 0.5;  // spatial downsampling: smaller tensors from here on
     const std::string prefix = "b" + std::to_string(block);
     const bool branched = rng.chance(o.branch_probability);
     const int branches = branched ? rng.between(2, o.max_branches) : 1;
