@@ -45,19 +45,17 @@ std::string format_from_content(const std::string& text) {
       return "tarnawski";
     return "pipecut";
   }
+  // Only the start of a text file is looked at: a few header lines decide.
+  const std::string head = text.substr(0, 4096);
   // Protobuf text of a CostGraphDef starts with a `node {` block (comments allowed before it).
   static const std::regex regal_start(R"((^|\n)\s*node\s*\{)");
-  if (std::regex_search(text.begin(), text.begin() + static_cast<long>(std::min<std::size_t>(text.size(), 4096)),
-                        regal_start))
-    return "regal";
+  if (std::regex_search(head, regal_start)) return "regal";
   // PipeDream: "nodeN -- ..." lines.
   static const std::regex pipedream_line(R"((^|\n)\s*\S+ -- )");
-  if (std::regex_search(text.begin(), text.begin() + static_cast<long>(std::min<std::size_t>(text.size(), 4096)),
-                        pipedream_line))
-    return "pipedream";
+  if (std::regex_search(head, pipedream_line)) return "pipedream";
   // Binary content that is not gzip (already unpacked): an ONNX protobuf is the only candidate.
-  const bool binary = std::any_of(text.begin(), text.begin() + static_cast<long>(std::min<std::size_t>(text.size(), 512)),
-                                  [](char c) { return c == '\0' || static_cast<unsigned char>(c) < 9; });
+  const bool binary = std::any_of(head.begin(), head.begin() + std::min<long>(512, std::ssize(head)),
+                                  [](char c) { return static_cast<unsigned char>(c) < 9; });
   if (binary) return "onnx";
   return {};
 }
