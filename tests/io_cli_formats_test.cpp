@@ -31,15 +31,19 @@ const Sample kSamples[] = {
 };
 
 TEST(FormatDetection, EverySampleIsRecognised) {
-  for (const auto& s : kSamples) EXPECT_EQ(detect_graph_format(data_path(s.path)), s.format) << s.path;
+  for (const auto& s : kSamples)
+    EXPECT_EQ(detect_graph_format(data_path(s.path)), s.format) << s.path;
 }
 
 TEST(FormatDetection, ContentDecidesWhenTheExtensionDoesNot) {
   testing::TempDir tmp;
   // Extensions that say nothing: the content must decide.
-  const std::string regal = tmp.write("graph.data", testing::read_text(data_path("samples/regal/tiny.pbtxt")));
-  const std::string pipedream = tmp.write("profile", testing::read_text(data_path("samples/pipedream/resnet18_graph.txt")));
-  const std::string onnx = tmp.write("model.bin", testing::read_text(data_path("samples/onnx/tiny_conv_matmul_split.onnx")));
+  const std::string regal =
+      tmp.write("graph.data", testing::read_text(data_path("samples/regal/tiny.pbtxt")));
+  const std::string pipedream =
+      tmp.write("profile", testing::read_text(data_path("samples/pipedream/resnet18_graph.txt")));
+  const std::string onnx = tmp.write(
+      "model.bin", testing::read_text(data_path("samples/onnx/tiny_conv_matmul_split.onnx")));
   EXPECT_EQ(detect_graph_format(regal), "regal");
   EXPECT_EQ(detect_graph_format(pipedream), "pipedream");
   EXPECT_EQ(detect_graph_format(onnx), "onnx");
@@ -69,7 +73,8 @@ TEST(FormatDetection, ForcedFormatWins) {
 TEST(CliFormats, ConvertWritesPipecutGraphForEveryFormat) {
   testing::TempDir tmp;
   for (const auto& s : kSamples) {
-    const std::string out = tmp.path(std::string(s.format) + "-" + std::to_string(s.nodes) + ".json.gz");
+    const std::string out =
+        tmp.path(std::string(s.format) + "-" + std::to_string(s.nodes) + ".json.gz");
     const auto r = run_cli("convert '" + data_path(s.path) + "' '" + out + "'");
     ASSERT_EQ(r.exit_code, 0) << s.path << ": " << r.err;
     const Graph converted = read_pipecut_graph(out);  // gzip by extension, read back
@@ -103,13 +108,15 @@ TEST(CliFormats, ConvertedBertSampleEqualsTheBundledPipecutFile) {
 
 TEST(CliFormats, ConvertRefusesToOverwriteItsInput) {
   testing::TempDir tmp;
-  const std::string in = tmp.write("g.txt", testing::read_text(data_path("samples/pipedream/resnet18_graph.txt")));
+  const std::string in =
+      tmp.write("g.txt", testing::read_text(data_path("samples/pipedream/resnet18_graph.txt")));
   const std::string before = testing::read_text(in);
   auto r = run_cli("convert '" + in + "' '" + in + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("refusing to overwrite the input file"), std::string::npos) << r.err;
   r = run_cli("convert '" + in + "' '" + tmp.path(".") + "/../" +
-              std::filesystem::path(tmp.path("g.txt")).parent_path().filename().string() + "/g.txt'");
+              std::filesystem::path(tmp.path("g.txt")).parent_path().filename().string() +
+              "/g.txt'");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(testing::read_text(in), before);
 }
@@ -119,7 +126,8 @@ TEST(CliFormats, PartitionRunsOnEveryFormat) {
     const auto r = run_cli("partition '" + data_path(s.path) + "' -k 2 --preset brkga-100 --json");
     ASSERT_EQ(r.exit_code, 0) << s.path << ": " << r.err;
     const auto doc = nlohmann::json::parse(r.out);
-    EXPECT_EQ(doc["assignment"].size(), static_cast<std::size_t>(read_graph(data_path(s.path)).num_nodes()))
+    EXPECT_EQ(doc["assignment"].size(),
+              static_cast<std::size_t>(read_graph(data_path(s.path)).num_nodes()))
         << s.path;
     EXPECT_GT(doc["bottleneck"].get<double>(), 0.0) << s.path;
   }

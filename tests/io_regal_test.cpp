@@ -47,7 +47,7 @@ node { name: "b" id: 4 input_info { preceding_node: 2 preceding_port: 1 }
 
 TEST(RegalReader, ExtraOutputPortsAndControlInputs) {
   const Graph g = parse_regal_graph(kPorts, "ports.pbtxt", 1.0);  // 1 GB/s: 1e6 bytes per ms
-  ASSERT_EQ(g.num_nodes(), 6);  // x, split, split:1, a, a^ctrl, b
+  ASSERT_EQ(g.num_nodes(), 6);                                    // x, split, split:1, a, a^ctrl, b
   const NodeId split = *g.find("split"), port1 = *g.find("split:1"), ctrl = *g.find("a^ctrl");
   EXPECT_DOUBLE_EQ(g.comm[split], 0.004);
   EXPECT_DOUBLE_EQ(g.work[port1], 0.0);
@@ -108,7 +108,8 @@ TEST(RegalReader, SinkIsDroppedWithItsControlEdges) {
     node { name: "_SINK" id: 1 control_input: 2 control_input: 3 }
     node { name: "a" id: 2 output_info { size: 10 } control_input: 0 compute_cost: 7 }
     node { name: "b" id: 3 input_info { preceding_node: 2 } compute_cost: 8 }
-  )", "sink.pbtxt", 16.0);
+  )",
+                                    "sink.pbtxt", 16.0);
   EXPECT_EQ(g.num_nodes(), 2);  // no _SINK, no "^ctrl" nodes for its control inputs
   EXPECT_EQ(g.num_edges(), 1);
 }

@@ -89,8 +89,9 @@ void expect_error(const std::string& text, const std::string& expected) {
 TEST(TarnawskiReader, MalformedInputsGiveOneLineErrorsNamingTheFile) {
   const std::string text = kSmall;
   expect_error(text.substr(0, text.size() / 2), "malformed JSON");
-  expect_error(R"({"nodes":[{"id":1,"fpgaLatency":1}],"edges":[{"sourceId":1,"destId":9,"cost":0}]})",
-               "unknown node id '9'");
+  expect_error(
+      R"({"nodes":[{"id":1,"fpgaLatency":1}],"edges":[{"sourceId":1,"destId":9,"cost":0}]})",
+      "unknown node id '9'");
   expect_error(R"({"nodes":[{"id":1,"fpgaLatency":"fast"}],"edges":[]})",
                "\"fpgaLatency\" must be a number");
   expect_error(R"({"nodes":[{"id":1,"fpgaLatency":-1}],"edges":[]})", "negative work");

@@ -1,9 +1,10 @@
+#include "pipecut/io/onnx_import.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "pipecut/io/device_model.hpp"
-#include "pipecut/io/onnx_import.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/error.hpp"
@@ -110,7 +111,8 @@ TEST(OnnxImport, DtypeOverrideAndDeviceChoice) {
 
 TEST(OnnxImport, DeviceProfileFromJsonFile) {
   testing::TempDir tmp;
-  const std::string path = tmp.write("slow.json", R"({"name": "slow", "peak_tflops": {"fp32": 0.001},
+  const std::string path =
+      tmp.write("slow.json", R"({"name": "slow", "peak_tflops": {"fp32": 0.001},
       "memory_bandwidth_gbps": 1, "link_bandwidth_gbps": 2, "link_latency_us": 0,
       "launch_overhead_us": 0})");
   OnnxImportOptions o;
@@ -138,7 +140,8 @@ TEST(OnnxImport, UnknownOperatorImportsWithOneWarning) {
 
 TEST(OnnxImport, ShapeChainsFoldOnlyWhenTheShapeIsStatic) {
   // Relu -> Shape -> Gather -> Unsqueeze -> Concat -> Reshape(relu output, that shape).
-  const OnnxImport fixed = import_onnx_model(data_path("samples/onnx/tiny_shape_chain_static.onnx"));
+  const OnnxImport fixed =
+      import_onnx_model(data_path("samples/onnx/tiny_shape_chain_static.onnx"));
   EXPECT_EQ(fixed.graph.num_nodes(), 2);  // relu, reshape: the shape is known at import
   EXPECT_EQ(fixed.graph.num_edges(), 1);
   EXPECT_EQ(fixed.folded_nodes, 4);
@@ -162,7 +165,8 @@ TEST(OnnxImport, TruncatedOrGarbageFilesAreInputErrors) {
       EXPECT_EQ(std::string(e.what()).rfind(path, 0), 0u) << e.what();
     }
   }
-  const std::string garbage = tmp.write("garbage.onnx", std::string("\xff\xff\xff\xff not onnx", 13));
+  const std::string garbage =
+      tmp.write("garbage.onnx", std::string("\xff\xff\xff\xff not onnx", 13));
   try {
     (void)import_onnx_graph(garbage);
     FAIL();
@@ -191,7 +195,7 @@ TEST(OnnxImport, CorpusModelsImportWhenPresent) {
     for (double b : r.graph.memory) memory += b;
     EXPECT_GE(r.graph.num_nodes(), 10) << m;
     EXPECT_GT(r.graph.total_work(), 0.01) << m;  // ms on an A100: at least tens of kernels
-    EXPECT_GT(memory, 1e5) << m;                // every classifier has > 100 kB of weights
+    EXPECT_GT(memory, 1e5) << m;                 // every classifier has > 100 kB of weights
   }
 }
 

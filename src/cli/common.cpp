@@ -9,8 +9,9 @@ namespace pipecut::cli {
 
 void add_graph_input(CLI::App& cmd, GraphInput& in) {
   cmd.add_option("GRAPH", in.path,
-                 "Input graph: pipecut.graph JSON (.json/.json.gz), Tarnawski et al. JSON, PipeDream "
-                 "graph.txt, REGAL CostGraphDef text (.pbtxt) or ONNX (.onnx); see docs/formats.md")
+                 "Input graph: pipecut.graph JSON (.json/.json.gz), Tarnawski et al. JSON, "
+                 "PipeDream graph.txt, REGAL CostGraphDef text (.pbtxt) or ONNX (.onnx); see "
+                 "docs/formats.md")
       ->required();
   cmd.add_option("--input-format", in.read.format,
                  "Force the input format instead of detecting it from extension and content: "

@@ -83,20 +83,25 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       const int digits = std::max(4, static_cast<int>(std::to_string(o->count - 1).size()));
       for (int i = 0; i < o->count; ++i) {
         std::string number = std::to_string(i);
-        number.insert(0, static_cast<std::size_t>(digits) - std::min<std::size_t>(number.size(), digits), '0');
+        number.insert(
+            0, static_cast<std::size_t>(digits) - std::min<std::size_t>(number.size(), digits),
+            '0');
         SyntheticGraphOptions options = o->graph;
         options.seed = o->graph.seed + static_cast<std::uint64_t>(i);
         const std::string name = "synthetic-" + number;
         const Graph graph = generate_synthetic_graph(options, name);
-        write_pipecut_graph(graph, (std::filesystem::path(o->out_dir) / (name + "." + o->extension)).string());
+        write_pipecut_graph(
+            graph, (std::filesystem::path(o->out_dir) / (name + "." + o->extension)).string());
       }
       std::cerr << "wrote " << o->count << " graphs to " << o->out_dir << "\n";
     } else {
       if (o->output.empty()) throw InputError("give -o FILE (or --count N --out-dir DIR)");
-      const Graph graph = generate_synthetic_graph(
-          o->graph, "synthetic-seed" + std::to_string(o->graph.seed));
-      if (o->output == "-") std::cout << pipecut_graph_to_json(graph) << "\n";
-      else write_pipecut_graph(graph, o->output);
+      const Graph graph =
+          generate_synthetic_graph(o->graph, "synthetic-seed" + std::to_string(o->graph.seed));
+      if (o->output == "-")
+        std::cout << pipecut_graph_to_json(graph) << "\n";
+      else
+        write_pipecut_graph(graph, o->output);
     }
     exit_code = 0;
   });

@@ -39,8 +39,8 @@ struct OpKind {
   double work_factor;    // relative compute time
   double weight_factor;  // weight bytes relative to the tensor size (0 = no weights)
 };
-constexpr OpKind kChainOps[] = {{"Conv", 2.0, 0.25},    {"MatMul", 1.5, 0.5}, {"Relu", 0.1, 0},
-                                {"BatchNorm", 0.2, 0.001}, {"Conv", 1.0, 0.1}, {"Gelu", 0.2, 0},
+constexpr OpKind kChainOps[] = {{"Conv", 2.0, 0.25},       {"MatMul", 1.5, 0.5}, {"Relu", 0.1, 0},
+                                {"BatchNorm", 0.2, 0.001}, {"Conv", 1.0, 0.1},   {"Gelu", 0.2, 0},
                                 {"LayerNorm", 0.3, 0.001}};
 
 }  // namespace
@@ -98,7 +98,8 @@ Graph generate_synthetic_graph(const SyntheticGraphOptions& o, const std::string
     std::vector<NodeId> merge_inputs = branch_ends;
     if (!branched && rng.chance(o.skip_probability)) merge_inputs.push_back(block_input);
     if (block_outputs.size() > 2 && rng.chance(o.long_skip_probability))
-      merge_inputs.push_back(block_outputs[rng.between(0, static_cast<int>(block_outputs.size()) - 3)]);
+      merge_inputs.push_back(
+          block_outputs[rng.between(0, static_cast<int>(block_outputs.size()) - 3)]);
     NodeId output = branch_ends.front();
     if (merge_inputs.size() > 1) {
       const char* op = branched ? "Concat" : "Add";

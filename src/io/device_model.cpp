@@ -31,30 +31,45 @@ const std::vector<DeviceProfile>& builtin_device_profiles() {
        "dense tensor core, INT8 624 TOPS, HBM2 1555 GB/s); stages linked by PCIe 4.0 x16, 32 GB/s "
        "per direction; latency and launch overhead are typical measured orders of magnitude",
        {{"fp32", 19.5}, {"tf32", 156}, {"fp16", 312}, {"bf16", 312}, {"int8", 624}},
-       1555, 32, 10, 5},
+       1555,
+       32,
+       10,
+       5},
       {"a100-sxm",
        "NVIDIA A100 80GB SXM (NVIDIA A100 datasheet: FP32 19.5, TF32 156, FP16/BF16 312 TFLOPS "
        "dense, INT8 624 TOPS, HBM2e 2039 GB/s); stages linked by NVLink 3, 600 GB/s total = "
        "300 GB/s per direction",
        {{"fp32", 19.5}, {"tf32", 156}, {"fp16", 312}, {"bf16", 312}, {"int8", 624}},
-       2039, 300, 5, 5},
+       2039,
+       300,
+       5,
+       5},
       {"t4",
        "NVIDIA T4 (NVIDIA T4 datasheet: FP32 8.1 TFLOPS, mixed FP16 65 TFLOPS, INT8 130 TOPS, "
        "GDDR6 320 GB/s); PCIe 3.0 x16, 16 GB/s per direction; no bf16/tf32 (fall back to fp32)",
        {{"fp32", 8.1}, {"fp16", 65}, {"int8", 130}},
-       320, 16, 10, 5},
+       320,
+       16,
+       10,
+       5},
       {"tpu-v4",
        "Google Cloud TPU v4 chip (Cloud TPU documentation: 275 TFLOPS bf16/int8, HBM2 1200 GB/s); "
        "ICI link taken as 50 GB/s per direction; fp32 is an estimate (multi-pass bf16 on the MXU, "
        "a quarter of the bf16 rate)",
        {{"bf16", 275}, {"int8", 275}, {"fp32", 68.75}},
-       1200, 50, 5, 2},
+       1200,
+       50,
+       5,
+       2},
       {"cpu-avx512",
        "A 32-core AVX-512 server CPU at 2 GHz: 32 cores x 2 GHz x 2 FMA units x 16 fp32 lanes x 2 "
        "= 4.1 TFLOPS fp32 (twice for bf16 with AVX512_BF16, four times for int8 VNNI); 8 channels "
        "DDR4-3200 = 204.8 GB/s; stages linked by 100 Gb Ethernet = 12.5 GB/s",
        {{"fp32", 4.1}, {"bf16", 8.2}, {"int8", 16.4}},
-       204.8, 12.5, 20, 10},
+       204.8,
+       12.5,
+       20,
+       10},
   };
   return profiles;
 }
@@ -78,7 +93,7 @@ DeviceProfile parse_device_profile(const std::string& json_text, const std::stri
     throw InputError(source + ": malformed device profile JSON");
   DeviceProfile p;
   p.name = doc.contains("name") && doc["name"].is_string() ? doc["name"].get<std::string>()
-                                                            : file_stem(source);
+                                                           : file_stem(source);
   if (doc.contains("description") && doc["description"].is_string())
     p.description = doc["description"].get<std::string>();
   if (!doc.contains("peak_tflops") || !doc["peak_tflops"].is_object() || doc["peak_tflops"].empty())

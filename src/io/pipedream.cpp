@@ -95,11 +95,12 @@ Graph parse_pipedream_graph(const std::string& text, const std::string& source,
     while (std::getline(fields, field, ',')) {
       field = trim(field);
       const auto eq = field.find('=');
-      if (eq == std::string::npos) throw InputError(where + ": expected key=value, got '" + field + "'");
+      if (eq == std::string::npos)
+        throw InputError(where + ": expected key=value, got '" + field + "'");
       const std::string key = trim(field.substr(0, eq));
       const std::string value = trim(field.substr(eq + 1));
-      attributes[key] = key == "activation_size" ? parse_size(value, where)
-                                                 : parse_number(value, where);
+      attributes[key] =
+          key == "activation_size" ? parse_size(value, where) : parse_number(value, where);
     }
     auto attribute = [&](const char* key) {
       auto it = attributes.find(key);

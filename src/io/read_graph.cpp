@@ -54,8 +54,9 @@ std::string format_from_content(const std::string& text) {
   static const std::regex pipedream_line(R"((^|\n)\s*\S+ -- )");
   if (std::regex_search(head, pipedream_line)) return "pipedream";
   // Binary content that is not gzip (already unpacked): an ONNX protobuf is the only candidate.
-  const bool binary = std::any_of(head.begin(), head.begin() + std::min<long>(512, std::ssize(head)),
-                                  [](char c) { return static_cast<unsigned char>(c) < 9; });
+  const bool binary =
+      std::any_of(head.begin(), head.begin() + std::min<long>(512, std::ssize(head)),
+                  [](char c) { return static_cast<unsigned char>(c) < 9; });
   if (binary) return "onnx";
   return {};
 }
@@ -67,11 +68,13 @@ std::string detect_graph_format(const std::string& path) {
   if (ends_with(name, ".onnx")) return "onnx";
   if (ends_with(name, ".pbtxt") || ends_with(name, ".pbtxt.gz")) return "regal";
   const std::string text = read_file_maybe_gzip(path);
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw InputError(path + ": empty file");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw InputError(path + ": empty file");
   const std::string format = format_from_content(text);
   if (format.empty())
-    throw InputError(path + ": cannot tell the input format (empty or unrecognised content); "
-                            "use --input-format");
+    throw InputError(path +
+                     ": cannot tell the input format (empty or unrecognised content); "
+                     "use --input-format");
   return format;
 }
 

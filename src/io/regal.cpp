@@ -103,7 +103,8 @@ Graph parse_regal_graph(const std::string& text, const std::string& source,
     taken.insert(id);
     for (const auto& out : node.output_info())
       if (out.size() < 0) throw InputError(source + ": " + where + ": negative output size");
-    if (node.compute_cost() < 0) throw InputError(source + ": " + where + ": negative compute_cost");
+    if (node.compute_cost() < 0)
+      throw InputError(source + ": " + where + ": negative compute_cost");
 
     const std::set<int>& ports = consumed_ports[node.id()];
     NodeSpec main;

@@ -3,15 +3,17 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
 
 using nlohmann::json;
 
-void warn_input(const std::string& message) { std::cerr << "pipecut: warning: " << message << "\n"; }
+void warn_input(const std::string& message) {
+  std::cerr << "pipecut: warning: " << message << "\n";
+}
 
 namespace {
 
@@ -110,8 +112,7 @@ Graph parse_tarnawski_graph(const std::string& text, const std::string& source) 
     edge_list.emplace_back(u->second, v->second);
   }
   for (auto& s : specs) builder.add_node(std::move(s));
-  for (auto [u, v] : edge_list)
-    builder.add_edge(static_cast<NodeId>(u), static_cast<NodeId>(v));
+  for (auto [u, v] : edge_list) builder.add_edge(static_cast<NodeId>(u), static_cast<NodeId>(v));
   if (doc.contains("maxSizePerFPGA"))
     builder.set_memory_per_stage(number(doc, "maxSizePerFPGA", source, "top level", true));
   if (doc.contains("maxFPGAs")) {

@@ -1,13 +1,13 @@
 #include "support/io_test_util.hpp"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace pipecut::testing {
 

@@ -12,7 +12,7 @@ class TempDir {
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::string path(const std::string& name) const;  // dir/name
+  [[nodiscard]] std::string path(const std::string& name) const;                 // dir/name
   std::string write(const std::string& name, const std::string& content) const;  // returns path
 
  private:

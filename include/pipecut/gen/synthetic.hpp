@@ -18,19 +18,19 @@ namespace pipecut {
 
 struct SyntheticGraphOptions {
   std::uint64_t seed = 1;
-  int nodes = 100;                    // target node count (the result has >= nodes, within a block)
-  int min_chain_ops = 1;              // operators per branch chain
+  int nodes = 100;        // target node count (the result has >= nodes, within a block)
+  int min_chain_ops = 1;  // operators per branch chain
   int max_chain_ops = 4;
-  double branch_probability = 0.35;   // a block splits into parallel branches
+  double branch_probability = 0.35;  // a block splits into parallel branches
   int max_branches = 4;
-  double skip_probability = 0.5;      // a single-chain block has a residual skip
+  double skip_probability = 0.5;        // a single-chain block has a residual skip
   double long_skip_probability = 0.05;  // a merge also reads an earlier block's output
-  int downsample_every = 6;           // blocks between tensor-size halvings (0 = never)
-  double work_mean_ms = 1.0;          // mean work of a compute operator
-  double work_sigma = 0.8;            // log-normal sigma of work
-  double tensor_mean_mb = 8.0;        // mean size of the first block's tensors, MB (1e6 bytes)
-  double tensor_sigma = 0.3;          // log-normal sigma of tensor sizes around the level
-  double link_bandwidth_gbps = 16.0;  // comm = tensor bytes / this
+  int downsample_every = 6;             // blocks between tensor-size halvings (0 = never)
+  double work_mean_ms = 1.0;            // mean work of a compute operator
+  double work_sigma = 0.8;              // log-normal sigma of work
+  double tensor_mean_mb = 8.0;          // mean size of the first block's tensors, MB (1e6 bytes)
+  double tensor_sigma = 0.3;            // log-normal sigma of tensor sizes around the level
+  double link_bandwidth_gbps = 16.0;    // comm = tensor bytes / this
 };
 
 // Throws InputError on invalid options (e.g. nodes < 1, min > max).

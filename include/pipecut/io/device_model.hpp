@@ -12,12 +12,12 @@ namespace pipecut {
 
 struct DeviceProfile {
   std::string name;
-  std::string description;  // what the numbers are and where they come from
+  std::string description;                    // what the numbers are and where they come from
   std::map<std::string, double> peak_tflops;  // by dtype: fp32, tf32, fp16, bf16, int8, ...
-  double memory_bandwidth_gbps = 0;  // device memory (HBM/DDR) bandwidth
-  double link_bandwidth_gbps = 0;    // one direction of the link between two pipeline stages
-  double link_latency_us = 0;        // fixed cost of one tensor transfer
-  double launch_overhead_us = 0;     // fixed cost of one operator (kernel launch, dispatch)
+  double memory_bandwidth_gbps = 0;           // device memory (HBM/DDR) bandwidth
+  double link_bandwidth_gbps = 0;  // one direction of the link between two pipeline stages
+  double link_latency_us = 0;      // fixed cost of one tensor transfer
+  double launch_overhead_us = 0;   // fixed cost of one operator (kernel launch, dispatch)
 
   // Peak rate for `dtype` in operations per millisecond. A dtype the device lacks falls back to
   // fp32 (e.g. bf16 on a T4), and fp32 to the slowest listed rate.

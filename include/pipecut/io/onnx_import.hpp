@@ -32,7 +32,7 @@ struct OnnxNodeCost {
 struct OnnxImport {
   Graph graph;
   std::vector<OnnxNodeCost> costs;
-  int folded_nodes = 0;               // operators folded as constants
+  int folded_nodes = 0;                  // operators folded as constants
   std::vector<std::string> unknown_ops;  // op types costed conservatively
   DeviceProfile device;
 };

@@ -30,8 +30,8 @@ struct ReadOptions {
 };
 
 // Formats that read_graph knows, for --help texts and validation.
-inline constexpr const char* kInputFormats[] = {"auto", "pipecut", "tarnawski",
-                                                "pipedream", "regal", "onnx"};
+inline constexpr const char* kInputFormats[] = {"auto",      "pipecut", "tarnawski",
+                                                "pipedream", "regal",   "onnx"};
 
 // Detects the format of `path` from its extension and, when that is not decisive, its content.
 // Returns one of the names above other than "auto". Throws InputError if nothing matches.

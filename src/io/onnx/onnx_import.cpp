@@ -22,21 +22,37 @@ namespace pipecut {
 namespace {
 
 struct TensorInfo {
-  std::int32_t elem_type = 0;     // onnx::TensorProto_DataType
+  std::int32_t elem_type = 0;  // onnx::TensorProto_DataType
   std::vector<std::int64_t> dims;
-  bool known = false;             // shape known (symbolic dims count as 1)
-  bool symbolic = false;          // some dim is symbolic or unknown (e.g. a dynamic batch)
+  bool known = false;     // shape known (symbolic dims count as 1)
+  bool symbolic = false;  // some dim is symbolic or unknown (e.g. a dynamic batch)
 };
 
 double element_bytes(std::int32_t elem_type) {
   using T = onnx::TensorProto;
   switch (elem_type) {
-    case T::UINT8: case T::INT8: case T::BOOL: return 1;
-    case T::UINT16: case T::INT16: case T::FLOAT16: case T::BFLOAT16: return 2;
-    case T::FLOAT: case T::INT32: case T::UINT32: return 4;
-    case T::INT64: case T::UINT64: case T::DOUBLE: case T::COMPLEX64: return 8;
-    case T::COMPLEX128: return 16;
-    default: return 4;  // strings and unknown types: a guess, they are rare in DNN graphs
+    case T::UINT8:
+    case T::INT8:
+    case T::BOOL:
+      return 1;
+    case T::UINT16:
+    case T::INT16:
+    case T::FLOAT16:
+    case T::BFLOAT16:
+      return 2;
+    case T::FLOAT:
+    case T::INT32:
+    case T::UINT32:
+      return 4;
+    case T::INT64:
+    case T::UINT64:
+    case T::DOUBLE:
+    case T::COMPLEX64:
+      return 8;
+    case T::COMPLEX128:
+      return 16;
+    default:
+      return 4;  // strings and unknown types: a guess, they are rare in DNN graphs
   }
 }
 
@@ -75,34 +91,65 @@ TensorInfo info_from_tensor(const onnx::TensorProto& tensor) {
 }
 
 // Operators that only re-label their input's memory: no kernel, no bytes moved.
-const std::unordered_set<std::string> kViewOps = {"Reshape", "Flatten", "Squeeze", "Unsqueeze",
-                                                  "Identity", "Dropout"};
+const std::unordered_set<std::string> kViewOps = {"Reshape",   "Flatten",  "Squeeze",
+                                                  "Unsqueeze", "Identity", "Dropout"};
 // Pure data movement: 0 FLOPs, bytes read and written.
 const std::unordered_set<std::string> kCopyOps = {
-    "Transpose", "Concat", "Split", "Slice", "Gather", "GatherElements", "GatherND", "Pad",
-    "Expand", "Tile", "Cast", "Shape", "Size", "ScatterND", "ScatterElements", "DepthToSpace",
-    "SpaceToDepth", "ConstantOfShape", "Range", "NonZero", "Where", "OneHot", "Trilu"};
+    "Transpose", "Concat",    "Split",           "Slice",        "Gather",       "GatherElements",
+    "GatherND",  "Pad",       "Expand",          "Tile",         "Cast",         "Shape",
+    "Size",      "ScatterND", "ScatterElements", "DepthToSpace", "SpaceToDepth", "ConstantOfShape",
+    "Range",     "NonZero",   "Where",           "OneHot",       "Trilu"};
 // Elementwise with about one operation per output element.
-const std::unordered_set<std::string> kCheapElementwise = {
-    "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "PRelu", "Clip", "Max", "Min", "Neg", "Abs",
-    "Sum", "Mean", "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or",
-    "Xor", "Floor", "Ceil", "Round", "Sign", "Reciprocal", "ThresholdedRelu", "Mod", "BitShift"};
+const std::unordered_set<std::string> kCheapElementwise = {"Add",
+                                                           "Sub",
+                                                           "Mul",
+                                                           "Div",
+                                                           "Relu",
+                                                           "LeakyRelu",
+                                                           "PRelu",
+                                                           "Clip",
+                                                           "Max",
+                                                           "Min",
+                                                           "Neg",
+                                                           "Abs",
+                                                           "Sum",
+                                                           "Mean",
+                                                           "Equal",
+                                                           "Greater",
+                                                           "Less",
+                                                           "GreaterOrEqual",
+                                                           "LessOrEqual",
+                                                           "Not",
+                                                           "And",
+                                                           "Or",
+                                                           "Xor",
+                                                           "Floor",
+                                                           "Ceil",
+                                                           "Round",
+                                                           "Sign",
+                                                           "Reciprocal",
+                                                           "ThresholdedRelu",
+                                                           "Mod",
+                                                           "BitShift"};
 // Elementwise with a transcendental function: counted as 4 operations per element.
 const std::unordered_set<std::string> kCostlyElementwise = {
-    "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Pow", "Erf", "Elu", "Selu", "Celu", "HardSigmoid",
-    "HardSwish", "Softplus", "Softsign", "Mish", "Gelu", "Sin", "Cos", "Tan", "Asin", "Acos",
-    "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "IsNaN", "IsInf"};
+    "Sigmoid", "Tanh",  "Exp",         "Log",       "Sqrt",     "Pow",      "Erf",  "Elu",
+    "Selu",    "Celu",  "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Mish", "Gelu",
+    "Sin",     "Cos",   "Tan",         "Asin",      "Acos",     "Atan",     "Sinh", "Cosh",
+    "Asinh",   "Acosh", "Atanh",       "IsNaN",     "IsInf"};
 const std::unordered_set<std::string> kReductions = {
-    "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
-    "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "GlobalAveragePool",
-    "GlobalMaxPool", "GlobalLpPool", "TopK"};
+    "ReduceMean",        "ReduceSum",       "ReduceMax",    "ReduceMin",
+    "ReduceProd",        "ReduceL1",        "ReduceL2",     "ReduceLogSum",
+    "ReduceLogSumExp",   "ReduceSumSquare", "ArgMax",       "ArgMin",
+    "GlobalAveragePool", "GlobalMaxPool",   "GlobalLpPool", "TopK"};
 
 std::vector<std::int64_t> int_list_attribute(const onnx::NodeProto& node, const std::string& name) {
   for (const auto& a : node.attribute())
     if (a.name() == name) return {a.ints().begin(), a.ints().end()};
   return {};
 }
-std::int64_t int_attribute(const onnx::NodeProto& node, const std::string& name, std::int64_t dflt) {
+std::int64_t int_attribute(const onnx::NodeProto& node, const std::string& name,
+                           std::int64_t dflt) {
   for (const auto& a : node.attribute())
     if (a.name() == name) return a.i();
   return dflt;
@@ -249,8 +296,10 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     double activation_bytes = 0, weight_bytes = 0, written = 0, out_elems = 0;
     std::int32_t out_type = onnx::TensorProto::FLOAT;
     for (const auto& in : op_inputs[i]) {
-      if (constant.count(in)) weight_bytes += tensor_bytes(in);
-      else activation_bytes += tensor_bytes(in);
+      if (constant.count(in))
+        weight_bytes += tensor_bytes(in);
+      else
+        activation_bytes += tensor_bytes(in);
     }
     bool outputs_known = true;
     for (int k = 0; k < node.output_size(); ++k) {
@@ -285,23 +334,27 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     if (op == "Conv" || op == "ConvInteger" || op == "QLinearConv") {
       const TensorInfo w = in_info(op == "QLinearConv" ? 3 : 1);
       double per_output = 1;  // (C/group) x kernel
-      for (std::size_t d = 1; d < w.dims.size(); ++d) per_output *= static_cast<double>(std::max<std::int64_t>(w.dims[d], 1));
+      for (std::size_t d = 1; d < w.dims.size(); ++d)
+        per_output *= static_cast<double>(std::max<std::int64_t>(w.dims[d], 1));
       const double out0 = node.output_size() > 0 ? numel(tensors[node.output(0)]) : out_elems;
       flops = 2 * out0 * per_output + (node.input_size() > 2 ? out0 : 0);
     } else if (op == "ConvTranspose") {
       const TensorInfo x = in_info(0), w = in_info(1);
       double per_input = 1;  // (M/group) x kernel
-      for (std::size_t d = 1; d < w.dims.size(); ++d) per_input *= static_cast<double>(std::max<std::int64_t>(w.dims[d], 1));
+      for (std::size_t d = 1; d < w.dims.size(); ++d)
+        per_input *= static_cast<double>(std::max<std::int64_t>(w.dims[d], 1));
       flops = 2 * numel(x) * per_input + (node.input_size() > 2 ? out_elems : 0);
     } else if (op == "MatMul" || op == "MatMulInteger" || op == "QLinearMatMul") {
       const TensorInfo a = in_info(0);
-      const double k = a.dims.empty() ? 1 : static_cast<double>(std::max<std::int64_t>(a.dims.back(), 1));
+      const double k =
+          a.dims.empty() ? 1 : static_cast<double>(std::max<std::int64_t>(a.dims.back(), 1));
       flops = 2 * out_elems * k;
     } else if (op == "Gemm") {
       const TensorInfo a = in_info(0);
       const bool trans_a = int_attribute(node, "transA", 0) != 0;
       double k = 1;
-      if (a.dims.size() == 2) k = static_cast<double>(std::max<std::int64_t>(a.dims[trans_a ? 0 : 1], 1));
+      if (a.dims.size() == 2)
+        k = static_cast<double>(std::max<std::int64_t>(a.dims[trans_a ? 0 : 1], 1));
       flops = 2 * out_elems * k + (node.input_size() > 2 ? out_elems : 0);
     } else if (op == "Einsum" || op == "Attention" || op == "MultiHeadAttention") {
       // No general contraction analysis: a conservative square-ish estimate.
@@ -311,7 +364,8 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
       unknown_ops.insert(op);
     } else if (op == "MaxPool" || op == "AveragePool" || op == "LpPool") {
       double window = 1;
-      for (auto kdim : int_list_attribute(node, "kernel_shape")) window *= static_cast<double>(std::max<std::int64_t>(kdim, 1));
+      for (auto kdim : int_list_attribute(node, "kernel_shape"))
+        window *= static_cast<double>(std::max<std::int64_t>(kdim, 1));
       flops = (node.output_size() > 0 ? numel(tensors[node.output(0)]) : out_elems) * window;
     } else if (kReductions.count(op)) {
       flops = numel(in_info(0));
@@ -320,10 +374,13 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     } else if (op == "BatchNormalization") {
       flops = 2 * out_elems;  // inference: one scale and one shift per element
     } else if (op == "LayerNormalization" || op == "InstanceNormalization" ||
-               op == "GroupNormalization" || op == "LpNormalization" || op == "MeanVarianceNormalization") {
+               op == "GroupNormalization" || op == "LpNormalization" ||
+               op == "MeanVarianceNormalization") {
       flops = 8 * out_elems;  // mean, variance, normalise, scale, shift
     } else if (op == "LRN") {
-      flops = static_cast<double>(std::max<std::int64_t>(int_attribute(node, "size", 5), 1)) * out_elems + 4 * out_elems;
+      flops = static_cast<double>(std::max<std::int64_t>(int_attribute(node, "size", 5), 1)) *
+                  out_elems +
+              4 * out_elems;
     } else if (kCheapElementwise.count(op)) {
       flops = out_elems;
     } else if (kCostlyElementwise.count(op)) {
@@ -345,10 +402,10 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     std::string compute_dtype = dtype_override;
     if (compute_dtype.empty()) {
       using T = onnx::TensorProto;
-      compute_dtype = out_type == T::FLOAT16 ? "fp16"
-                      : out_type == T::BFLOAT16 ? "bf16"
+      compute_dtype = out_type == T::FLOAT16                          ? "fp16"
+                      : out_type == T::BFLOAT16                       ? "bf16"
                       : (out_type == T::INT8 || out_type == T::UINT8) ? "int8"
-                                                                        : "fp32";
+                                                                      : "fp32";
     }
     const double bytes_moved = activation_bytes + weight_bytes + written;
     const bool is_view = kViewOps.count(op) > 0;
@@ -397,7 +454,8 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     if (folded[i]) continue;
     for (const auto& in : op_inputs[i]) {
       auto it = producer_node.find(in);
-      if (it != producer_node.end() && it->second != op_node[i]) builder.add_edge(it->second, op_node[i]);
+      if (it != producer_node.end() && it->second != op_node[i])
+        builder.add_edge(it->second, op_node[i]);
     }
   }
   result.unknown_ops.assign(unknown_ops.begin(), unknown_ops.end());
@@ -408,8 +466,9 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
                "; costed conservatively (see docs/cost-model.md)");
   }
   if (builder.num_nodes() == 0)
-    throw InputError(source + ": every operator is computed from constants only; nothing to "
-                              "partition");
+    throw InputError(source +
+                     ": every operator is computed from constants only; nothing to "
+                     "partition");
   result.graph = std::move(builder).build();
   return result;
 }
