@@ -1,6 +1,7 @@
 #include "pipecut/gen/synthetic.hpp"
 
 #include <cmath>
+#include <numbers>
 #include <random>
 #include <vector>
 
@@ -23,7 +24,7 @@ class Random {
   }
   double normal() {  // Box-Muller
     const double u1 = 1.0 - uniform(), u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
   }
   // Log-normal with the given mean (not median).
   double lognormal(double mean, double sigma) {

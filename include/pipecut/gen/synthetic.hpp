@@ -7,8 +7,9 @@
 // a single-chain block may add a residual skip from its input to its merge node, and any merge
 // may also take a long skip from the output of an earlier block. Every few blocks a
 // "downsample" halves the tensor size. Work and tensor sizes are log-normal around their means.
-// Units: work and comm in ms, memory in bytes. Same options and seed -> identical graph on every
-// platform (own random number transforms, not std:: distributions).
+// Units: work and comm in ms, memory in bytes. Same options and seed -> the same graph: the
+// engine is std::mt19937_64 (fully specified) and the transforms to uniform/normal are our own,
+// not the standard library's distributions (whose output differs between implementations).
 #include <cstdint>
 #include <string>
 
