@@ -85,3 +85,23 @@ TEST(Generate, CliWritesASetInOneCommand) {
 
 }  // namespace
 }  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+TEST(Generate, CommittedSamplesMatchTheirDocumentedCommand) {
+  // data/synthetic/README.md: pipecut generate --count 5 --nodes 100 --seed 1 --extension json
+  for (int i = 0; i < 5; ++i) {
+    SyntheticGraphOptions o;
+    o.seed = 1 + static_cast<std::uint64_t>(i);
+    o.nodes = 100;
+    const std::string name = "synthetic-000" + std::to_string(i);
+    const std::string expected = pipecut_graph_to_json(generate_synthetic_graph(o, name)) + "\n";
+    EXPECT_EQ(testing::read_text(std::string(PIPECUT_DATA_DIR) + "/synthetic/" + name + ".json"),
+              expected)
+        << name;
+  }
+}
+
+}  // namespace
+}  // namespace pipecut
