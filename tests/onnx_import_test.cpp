@@ -152,6 +152,17 @@ TEST(OnnxImport, ShapeChainsFoldOnlyWhenTheShapeIsStatic) {
   EXPECT_TRUE(dynamic.graph.find("shape"));
 }
 
+TEST(OnnxImport, EinsumWithExplicitIndicesIsCostedExactly) {
+  ::testing::internal::CaptureStderr();
+  const OnnxImport r = import_onnx_model(data_path("samples/onnx/tiny_einsum.onnx"));
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  // "b i j, b j k -> b i k" on 2x3x4 and 2x4x5: one multiply-add per (b, i, j, k).
+  EXPECT_DOUBLE_EQ(r.costs[*r.graph.find("bmm")].flops, 2.0 * 2 * 3 * 4 * 5);
+  // "...k->..." has no explicit indices to count: conservative, and reported.
+  EXPECT_EQ(r.unknown_ops, std::vector<std::string>{"Einsum"});
+  EXPECT_NE(err.find("Einsum"), std::string::npos);
+}
+
 TEST(OnnxImport, TruncatedOrGarbageFilesAreInputErrors) {
   testing::TempDir tmp;
   const std::string full = testing::read_text(data_path(kTiny));

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Writes data/samples/onnx/tiny_conv_matmul_split.onnx, tiny_unknown_op.onnx and
-tiny_shape_chain_{static,dynamic}.onnx, test models of the ONNX importer (usage: tools/make_tiny_onnx.py [OUT.onnx]).
+"""Writes data/samples/onnx/tiny_conv_matmul_split.onnx, tiny_unknown_op.onnx,
+tiny_shape_chain_{static,dynamic}.onnx and tiny_einsum.onnx, test models of the ONNX importer (usage: tools/make_tiny_onnx.py [OUT.onnx]).
 
 Run with Debian's /usr/bin/python3 (python3-onnx). The model, opset 13:
 
@@ -110,6 +110,24 @@ def main():
         with open(chain_out, "wb") as f:
             f.write(chain_model.SerializeToString())
         print("wrote", os.path.normpath(chain_out))
+
+    # Einsum: a batched matrix product with explicit indices (costed exactly) and one with an
+    # ellipsis (costed conservatively, with a warning).
+    einsum = helper.make_graph(
+        [helper.make_node("Einsum", ["A", "B"], ["C"], name="bmm", equation="b i j, b j k -> b i k"),
+         helper.make_node("Einsum", ["C"], ["D"], name="ellipsis", equation="...k->..."),
+         helper.make_node("Relu", ["D"], ["Y"], name="relu")],
+        "tiny_einsum",
+        [helper.make_tensor_value_info("A", TensorProto.FLOAT, [2, 3, 4]),
+         helper.make_tensor_value_info("B", TensorProto.FLOAT, [2, 4, 5])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [2, 3])])
+    einsum_model = helper.make_model(einsum, opset_imports=[helper.make_opsetid("", 13)],
+                                      producer_name="pipecut tools/make_tiny_onnx.py")
+    einsum_model.ir_version = 8
+    einsum_out = os.path.join(os.path.dirname(out), "tiny_einsum.onnx")
+    with open(einsum_out, "wb") as f:
+        f.write(einsum_model.SerializeToString())
+    print("wrote", os.path.normpath(einsum_out))
 
 
 if __name__ == "__main__":

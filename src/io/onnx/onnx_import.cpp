@@ -9,6 +9,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -153,6 +154,37 @@ std::int64_t int_attribute(const onnx::NodeProto& node, const std::string& name,
   for (const auto& a : node.attribute())
     if (a.name() == name) return a.i();
   return dflt;
+}
+
+// Einsum: every combination of index values is one multiply-add when there are two or more
+// operands (2 FLOPs), one addition with a single operand. nullopt when the equation uses "..."
+// or a dimension is unknown; the caller then falls back to a conservative estimate.
+template <class InputInfo>
+std::optional<double> einsum_flops(const onnx::NodeProto& node, const InputInfo& in_info) {
+  std::string equation;
+  for (const auto& a : node.attribute())
+    if (a.name() == "equation") equation = a.s();
+  std::erase_if(equation, [](char c) { return c == ' '; });
+  const auto arrow = equation.find("->");
+  const std::string lhs = equation.substr(0, arrow);
+  if (lhs.empty() || lhs.find('.') != std::string::npos) return std::nullopt;
+  std::map<char, double> size_of;
+  int operand = 0;
+  std::size_t start = 0;
+  for (;;) {
+    const auto comma = lhs.find(',', start);
+    const std::string term = lhs.substr(start, comma == std::string::npos ? comma : comma - start);
+    const auto info = in_info(operand);
+    if (!info.known || info.dims.size() != term.size()) return std::nullopt;
+    for (std::size_t d = 0; d < term.size(); ++d)
+      size_of[term[d]] = static_cast<double>(std::max<std::int64_t>(info.dims[d], 1));
+    ++operand;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  double combinations = 1;
+  for (const auto& [index, size] : size_of) combinations *= size;
+  return (operand >= 2 ? 2.0 : 1.0) * combinations;
 }
 
 // Names a subgraph (If/Loop/Scan body) reads from the enclosing scope: implicit inputs.
@@ -356,6 +388,8 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
       if (a.dims.size() == 2)
         k = static_cast<double>(std::max<std::int64_t>(a.dims[trans_a ? 0 : 1], 1));
       flops = 2 * out_elems * k + (node.input_size() > 2 ? out_elems : 0);
+    } else if (op == "Einsum" && einsum_flops(node, in_info)) {
+      flops = *einsum_flops(node, in_info);
     } else if (op == "Einsum" || op == "Attention" || op == "MultiHeadAttention") {
       // No general contraction analysis: a conservative square-ish estimate.
       double in_elems = 0;
