@@ -26,7 +26,7 @@ const Sample kSamples[] = {
     {"samples/tarnawski/bert_l-3_inference.json", "tarnawski", 235},
     {"samples/pipedream/resnet18_graph.txt", "pipedream", 71},
     {"samples/regal/tiny.pbtxt", "regal", 4},
-    {"samples/onnx/tiny_conv_matmul_split.onnx", "onnx", 9},
+    {"samples/onnx/tiny_conv_matmul_split.onnx", "onnx", 10},
     {"synthetic/synthetic-0000.json", "pipecut", -1},
 };
 
@@ -47,7 +47,7 @@ TEST(FormatDetection, ContentDecidesWhenTheExtensionDoesNot) {
   EXPECT_EQ(detect_graph_format(regal), "regal");
   EXPECT_EQ(detect_graph_format(pipedream), "pipedream");
   EXPECT_EQ(detect_graph_format(onnx), "onnx");
-  EXPECT_EQ(read_graph(onnx).num_nodes(), 9);
+  EXPECT_EQ(read_graph(onnx).num_nodes(), 10);
   // Gzipped pipecut JSON is detected through the compression.
   const std::string gz = tmp.path("bert.json.gz");
   write_pipecut_graph(read_graph(data_path("samples/tarnawski/bert_l-3_inference.json")), gz);

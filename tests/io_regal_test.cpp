@@ -45,25 +45,25 @@ node { name: "b" id: 4 input_info { preceding_node: 2 preceding_port: 1 }
        output_info { size: 0 } control_input: 3 compute_cost: 4000 }
 )";
 
-TEST(RegalReader, ExtraOutputPortsAndControlInputs) {
+TEST(RegalReader, SeveralOutputPortsAndControlInputs) {
   const Graph g = parse_regal_graph(kPorts, "ports.pbtxt", 1.0);  // 1 GB/s: 1e6 bytes per ms
-  ASSERT_EQ(g.num_nodes(), 6);                                    // x, split, split:1, a, a^ctrl, b
-  const NodeId split = *g.find("split"), port1 = *g.find("split:1"), ctrl = *g.find("a^ctrl");
-  EXPECT_DOUBLE_EQ(g.comm[split], 0.004);
-  EXPECT_DOUBLE_EQ(g.work[port1], 0.0);
+  ASSERT_EQ(g.num_nodes(), 7);  // x, split, split:0, split:1, a, a^ctrl, b
+  const NodeId split = *g.find("split"), port0 = *g.find("split:0"), port1 = *g.find("split:1");
+  const NodeId ctrl = *g.find("a^ctrl");
+  EXPECT_DOUBLE_EQ(g.comm[split], 0.004 + 0.008);  // the sum of its two consumed ports
+  EXPECT_DOUBLE_EQ(g.comm[port0], 0.004);
   EXPECT_DOUBLE_EQ(g.comm[port1], 0.008);
-  ASSERT_FALSE(g.colour_class.empty());
-  EXPECT_GE(g.colour_class[split], 0);
-  EXPECT_EQ(g.colour_class[split], g.colour_class[port1]);
+  EXPECT_DOUBLE_EQ(g.work[port1], 0.0);
   EXPECT_EQ(g.work[ctrl], 0.0);
   EXPECT_EQ(g.comm[ctrl], 0.0);
-  EXPECT_EQ(successor_ids(g, "split"), (std::vector<std::string>{"a", "split:1"}));
+  EXPECT_EQ(successor_ids(g, "split"), (std::vector<std::string>{"split:0", "split:1"}));
+  EXPECT_EQ(successor_ids(g, "split:0"), (std::vector<std::string>{"a"}));
   EXPECT_EQ(successor_ids(g, "split:1"), (std::vector<std::string>{"b"}));
   EXPECT_EQ(successor_ids(g, "a"), (std::vector<std::string>{"a^ctrl"}));
   EXPECT_EQ(successor_ids(g, "a^ctrl"), (std::vector<std::string>{"b"}));
 
-  // Tensor cut: split (with its port) in stage 0, a in stage 1, b in stage 2. Stage 0 sends
-  // both tensors, each once; a's control node rides with a and costs nothing.
+  // Tensor cut: split (with its port nodes) in stage 0, a in stage 1, b in stage 2. Stage 0
+  // sends both tensors, each once; a's control node rides with a and costs nothing.
   Partition p;
   p.k = 3;
   p.stage_of.assign(g.num_nodes(), 0);
@@ -74,6 +74,12 @@ TEST(RegalReader, ExtraOutputPortsAndControlInputs) {
   EXPECT_NEAR(e.stages[0].cost, 1.0 + 2.0 + 0.004 + 0.008, 1e-12);
   EXPECT_NEAR(e.stages[1].cost, 0.004 + 3.0, 1e-12);
   EXPECT_NEAR(e.stages[2].cost, 0.008 + 4.0, 1e-12);
+  // Moving port 1 to b's stage: stage 0 pays the sum instead (not less than really), stage 2
+  // receives the sum (more than the 0.008 it really gets).
+  p.stage_of[port1] = 2;
+  const Evaluation parted = evaluate_partition(g, p);
+  EXPECT_NEAR(parted.stages[0].cost, 1.0 + 2.0 + 0.004 + 0.012, 1e-12);
+  EXPECT_NEAR(parted.stages[2].cost, 0.012 + 4.0, 1e-12);
 }
 
 void expect_error(const std::string& text, const std::string& expected) {

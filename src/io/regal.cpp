@@ -89,7 +89,6 @@ Graph parse_regal_graph(const std::string& text, const std::string& source,
   // Node index in the builder for (node id, port) and for a node's control pseudo-node.
   std::map<std::pair<int, int>, NodeId> port_node;
   std::map<int, NodeId> main_node, control_node;
-  int next_colour = 0;
   auto output_bytes = [](const Node& node, int port) -> double {
     if (port < node.output_info_size()) return static_cast<double>(node.output_info(port).size());
     return 0.0;  // unknown size: CostGraphDef sometimes omits output_info
@@ -111,30 +110,35 @@ Graph parse_regal_graph(const std::string& text, const std::string& source,
     main.id = id;
     main.work = static_cast<double>(node.compute_cost()) / 1000.0;  // microseconds -> ms
     main.memory = static_cast<double>(node.persistent_memory_size());
-    // The node itself carries its first consumed port (port 0 when nothing is consumed).
-    const int main_port = ports.empty() ? 0 : *ports.begin();
-    main.comm = transfer_ms(output_bytes(node, main_port), link_bandwidth_gbps);
-    // Extra consumed ports become zero-work nodes that must share the producer's stage (colour
-    // class): then each port's tensor is cut, and paid, independently, exactly as in reality.
-    if (ports.size() > 1) main.colour_class = next_colour++;
-    const int colour = main.colour_class;
-    const NodeId main_index = builder.add_node(main);
-    main_node[node.id()] = main_index;
-    port_node[{node.id(), main_port}] = main_index;
-    for (int port : ports) {
-      if (port == main_port) continue;
-      NodeSpec extra;
-      extra.id = id + ":" + std::to_string(port);
-      if (used_names.count(extra.id) || taken.count(extra.id))
-        extra.id += "#" + std::to_string(node.id());
-      taken.insert(extra.id);
-      extra.comm = transfer_ms(output_bytes(node, port), link_bandwidth_gbps);
-      extra.op = "output_port";
-      extra.colour_class = colour;
-      const NodeId extra_index = builder.add_node(extra);
-      builder.add_edge(main_index, extra_index);
-      port_node[{node.id(), port}] = extra_index;
+    if (ports.size() <= 1) {
+      // The usual case: the node stands for its one consumed port (port 0 if none is).
+      const int port = ports.empty() ? 0 : *ports.begin();
+      main.comm = transfer_ms(output_bytes(node, port), link_bandwidth_gbps);
+      const NodeId main_index = builder.add_node(main);
+      main_node[node.id()] = main_index;
+      port_node[{node.id(), port}] = main_index;
+    } else {
+      // Several consumed ports (docs/formats.md, "Several output ports"): a zero-work node
+      // "NAME:PORT" sends each port's tensor; the node's own comm is their sum, so parting a
+      // port node from its producer never costs less than the real transfers.
+      for (int port : ports)
+        main.comm += transfer_ms(output_bytes(node, port), link_bandwidth_gbps);
+      const NodeId main_index = builder.add_node(main);
+      main_node[node.id()] = main_index;
+      for (int port : ports) {
+        NodeSpec port_spec;
+        port_spec.id = id + ":" + std::to_string(port);
+        if (used_names.count(port_spec.id) || taken.count(port_spec.id))
+          port_spec.id += "#" + std::to_string(node.id());
+        taken.insert(port_spec.id);
+        port_spec.comm = transfer_ms(output_bytes(node, port), link_bandwidth_gbps);
+        port_spec.op = "output_port";
+        const NodeId port_index = builder.add_node(port_spec);
+        builder.add_edge(main_index, port_index);
+        port_node[{node.id(), port}] = port_index;
+      }
     }
+    const NodeId main_index = main_node.at(node.id());
     // A control dependency orders two nodes but moves no tensor. Routing it through a node with
     // zero work and zero comm keeps the order and costs nothing once that node sits in the
     // producer's stage (which an optimum may always assume).

@@ -21,9 +21,10 @@ Graph parse_pipedream_graph(const std::string& text, const std::string& source,
 
 // REGAL / TensorFlow CostGraphDef in protobuf text format: work = compute_cost (microseconds)
 // / 1000, comm = output size bytes / link bandwidth, memory = persistent_memory_size. `_SOURCE`
-// (id 0) and `_SINK` are dropped with their edges. Extra consumed output ports become zero-work
-// nodes "NAME:PORT" sharing the producer's colour class; control inputs go through a zero-cost node
-// "NAME^ctrl". Ids are the node names (made unique with "#ID" when missing or repeated).
+// (id 0) and `_SINK` are dropped with their edges. A node with several consumed output ports gets
+// a zero-work node "NAME:PORT" per port and comm = their sum (exact; docs/formats.md); control
+// inputs go through a zero-cost node "NAME^ctrl". Ids are the node names (made unique with
+// "#ID" when missing or repeated).
 Graph parse_regal_graph(const std::string& text, const std::string& source,
                         double link_bandwidth_gbps);
 

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -290,9 +291,8 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     }
   }
 
-  // Pass 2: graph nodes. Each operator carries its first consumed output; other consumed
-  // outputs get a zero-work node "<id>:<port>" in the producer's colour class, so every tensor
-  // is cut and paid on its own.
+  // Pass 2: graph nodes, one per operator (plus port nodes for operators with several
+  // consumed outputs), then edges from each tensor's carrier to its consumers.
   std::unordered_map<std::string, int> consumers_of;  // tensor -> number of consuming real ops
   for (int i = 0; i < n_ops; ++i)
     if (!folded[i])
@@ -311,7 +311,6 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
   };
   std::unordered_map<std::string, NodeId> producer_node;  // tensor -> graph node carrying it
   std::set<std::string> unknown_ops;
-  int next_colour = 0;
   std::vector<int> op_node(n_ops, -1);
   for (int i = 0; i < n_ops; ++i) {
     const auto& node = graph.node(i);
@@ -451,7 +450,6 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     std::vector<int> consumed;
     for (int k = 0; k < node.output_size(); ++k)
       if (!node.output(k).empty() && consumers_of.count(node.output(k))) consumed.push_back(k);
-    const int main_port = consumed.empty() ? 0 : consumed.front();
     auto comm_of = [&](double output_bytes) {
       return transfer_ms(output_bytes, link_gbps) + device.link_latency_us / 1000.0;
     };
@@ -460,28 +458,41 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     spec.op = op;
     spec.work = work;
     spec.memory = weight_bytes;
-    const double main_bytes =
-        node.output_size() > main_port ? tensor_bytes(node.output(main_port)) : 0.0;
-    spec.comm = comm_of(main_bytes);
-    if (consumed.size() > 1) spec.colour_class = next_colour++;
-    const int colour = spec.colour_class;
+    if (consumed.size() <= 1) {
+      // The usual case: the node stands for its one consumed output (output 0 if none is).
+      const int port = consumed.empty() ? 0 : consumed.front();
+      const double out_bytes = node.output_size() > port ? tensor_bytes(node.output(port)) : 0.0;
+      spec.comm = comm_of(out_bytes);
+      const NodeId index = builder.add_node(spec);
+      op_node[i] = index;
+      result.costs.push_back({flops, activation_bytes + weight_bytes, written, out_bytes});
+      if (node.output_size() > port) producer_node[node.output(port)] = index;
+      continue;
+    }
+    // Several consumed outputs (docs/formats.md, "Several outputs"). Each output gets a
+    // zero-work node "<id>:<port>" sending that output; the operator's own comm is the sum of
+    // them, so parting a port node from the operator never costs less than the real transfers.
+    std::vector<double> port_comm;
+    double total_bytes = 0;
+    for (int port : consumed) {
+      total_bytes += tensor_bytes(node.output(port));
+      port_comm.push_back(comm_of(tensor_bytes(node.output(port))));
+    }
+    spec.comm = std::accumulate(port_comm.begin(), port_comm.end(), 0.0);
     const std::string base_id = spec.id;
     const NodeId index = builder.add_node(spec);
     op_node[i] = index;
-    result.costs.push_back({flops, activation_bytes + weight_bytes, written, main_bytes});
-    if (node.output_size() > main_port) producer_node[node.output(main_port)] = index;
-    for (int port : consumed) {
-      if (port == main_port) continue;
-      NodeSpec extra;
-      extra.id = unique_id(base_id + ":" + std::to_string(port));
-      extra.op = "output_port";
-      const double port_bytes = tensor_bytes(node.output(port));
-      extra.comm = comm_of(port_bytes);
-      extra.colour_class = colour;
-      const NodeId extra_index = builder.add_node(extra);
-      result.costs.push_back({0, 0, 0, port_bytes});
-      builder.add_edge(index, extra_index);
-      producer_node[node.output(port)] = extra_index;
+    result.costs.push_back({flops, activation_bytes + weight_bytes, written, total_bytes});
+    for (std::size_t q = 0; q < consumed.size(); ++q) {
+      const int port = consumed[q];
+      NodeSpec port_node;
+      port_node.id = unique_id(base_id + ":" + std::to_string(port));
+      port_node.op = "output_port";
+      port_node.comm = port_comm[q];
+      const NodeId port_index = builder.add_node(port_node);
+      result.costs.push_back({0, 0, 0, tensor_bytes(node.output(port))});
+      builder.add_edge(index, port_index);
+      producer_node[node.output(port)] = port_index;
     }
   }
   for (int i = 0; i < n_ops; ++i) {
