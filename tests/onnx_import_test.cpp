@@ -220,6 +220,37 @@ TEST(OnnxImport, CorpusModelsImportWhenPresent) {
   }
 }
 
+// Published sizes of torchvision classifiers (torchvision model docs: "GFLOPS" there counts
+// multiply-adds, and parameter counts): our FLOPs / 2 and fp32 weight bytes / 4 must match.
+TEST(OnnxImport, CorpusModelsMatchPublishedMultiplyAddsAndParameters) {
+  struct Published {
+    const char* model;
+    double giga_macs;
+    double mega_params;
+  };
+  const Published published[] = {{"resnet50", 4.09, 25.557},
+                                 {"alexnet", 0.71, 61.101},
+                                 {"vgg16", 15.47, 138.358},
+                                 {"mobilenet_v2", 0.30, 3.505}};
+  int checked = 0;
+  for (const auto& p : published) {
+    const std::string path = data_path("corpus/torchvision/" + std::string(p.model) + ".onnx");
+    if (!std::filesystem::exists(path)) continue;
+    ::testing::internal::CaptureStderr();
+    const OnnxImport r = import_onnx_model(path);
+    ::testing::internal::GetCapturedStderr();
+    double flops = 0, weight_bytes = 0;
+    for (const auto& c : r.costs) flops += c.flops;
+    for (double b : r.graph.memory) weight_bytes += b;
+    // Elementwise work and rounding of the published figures: within 5 %.
+    EXPECT_NEAR(flops / 2 / 1e9, p.giga_macs, 0.05 * p.giga_macs) << p.model;
+    // Batch norms folded into convolutions at export drop a few parameters: within 2 %.
+    EXPECT_NEAR(weight_bytes / 4 / 1e6, p.mega_params, 0.02 * p.mega_params) << p.model;
+    ++checked;
+  }
+  if (checked == 0) GTEST_SKIP() << "no corpus in this checkout";
+}
+
 }  // namespace
 }  // namespace pipecut
 
