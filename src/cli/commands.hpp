@@ -8,5 +8,7 @@ namespace pipecut::cli {
 // Each sets `exit_code` when its command runs (0 unless stated otherwise in its --help).
 void add_partition_command(CLI::App& app, int& exit_code);
 void add_evaluate_command(CLI::App& app, int& exit_code);
+void add_convert_command(CLI::App& app, int& exit_code);
+void add_generate_command(CLI::App& app, int& exit_code);
 
 }  // namespace pipecut::cli

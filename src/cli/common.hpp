@@ -20,6 +20,7 @@ constexpr int kExitInputError = 2;
 struct GraphInput {
   std::string path;
   ReadOptions read;
+  double link_bandwidth_gbps = 0;  // 0 = not given (the format's or device's default)
 };
 void add_graph_input(CLI::App& cmd, GraphInput& in);
 Graph load_graph(const GraphInput& in);

@@ -1,13 +1,103 @@
 #include "pipecut/io/read_graph.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "pipecut/io/file_util.hpp"
+#include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/io/graph_json.hpp"
+#include "pipecut/io/onnx_import.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
 
+namespace {
+
+bool is_known_format(const std::string& format) {
+  return std::any_of(std::begin(kInputFormats), std::end(kInputFormats),
+                     [&](const char* f) { return format == f; });
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Format of already-read (gunzipped) content, or "" when nothing matches.
+std::string format_from_content(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  if (text[first] == '{') {
+    // JSON: our own format names itself; Tarnawski files have nodes with fpgaLatency.
+    nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      // Truncated or malformed JSON: guess from the keys so the right reader names the problem.
+      if (text.find("\"pipecut.graph\"") != std::string::npos) return "pipecut";
+      if (text.find("\"fpgaLatency\"") != std::string::npos) return "tarnawski";
+      return "pipecut";
+    }
+    if (doc.contains("format")) return "pipecut";
+    if (doc.contains("maxFPGAs") || doc.contains("maxSizePerFPGA")) return "tarnawski";
+    if (doc.contains("nodes") && doc["nodes"].is_array() && !doc["nodes"].empty() &&
+        doc["nodes"][0].is_object() && doc["nodes"][0].contains("fpgaLatency"))
+      return "tarnawski";
+    return "pipecut";
+  }
+  // Only the start of a text file is looked at: a few header lines decide.
+  const std::string head = text.substr(0, 4096);
+  // Protobuf text of a CostGraphDef starts with a `node {` block (comments allowed before it).
+  static const std::regex regal_start(R"((^|\n)\s*node\s*\{)");
+  if (std::regex_search(head, regal_start)) return "regal";
+  // PipeDream: "nodeN -- ..." lines.
+  static const std::regex pipedream_line(R"((^|\n)\s*\S+ -- )");
+  if (std::regex_search(head, pipedream_line)) return "pipedream";
+  // Binary content that is not gzip (already unpacked): an ONNX protobuf is the only candidate.
+  const bool binary =
+      std::any_of(head.begin(), head.begin() + std::min<long>(512, std::ssize(head)),
+                  [](char c) { return static_cast<unsigned char>(c) < 9; });
+  if (binary) return "onnx";
+  return {};
+}
+
+}  // namespace
+
+std::string detect_graph_format(const std::string& path) {
+  const std::string name = lower(path);
+  if (ends_with(name, ".onnx")) return "onnx";
+  if (ends_with(name, ".pbtxt") || ends_with(name, ".pbtxt.gz")) return "regal";
+  const std::string text = read_file_maybe_gzip(path);
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw InputError(path + ": empty file");
+  const std::string format = format_from_content(text);
+  if (format.empty())
+    throw InputError(path +
+                     ": cannot tell the input format (empty or unrecognised content); "
+                     "use --input-format");
+  return format;
+}
+
 Graph read_graph(const std::string& path, const ReadOptions& options) {
-  if (options.format == "auto" || options.format == "pipecut") return read_pipecut_graph(path);
-  throw InputError(path + ": unknown input format '" + options.format + "'");
+  if (!is_known_format(options.format))
+    throw InputError(path + ": unknown input format '" + options.format +
+                     "' (expected auto, pipecut, tarnawski, pipedream, regal or onnx)");
+  if (options.link_bandwidth_gbps && !(*options.link_bandwidth_gbps > 0))
+    throw InputError("--link-bandwidth must be > 0");
+  const std::string format = options.format == "auto" ? detect_graph_format(path) : options.format;
+  const double bandwidth = options.link_bandwidth_gbps.value_or(kDefaultLinkBandwidthGBps);
+  if (format == "onnx") {
+    OnnxImportOptions onnx_options;
+    onnx_options.device = options.device;
+    onnx_options.dtype = options.dtype;
+    onnx_options.link_bandwidth_gbps = options.link_bandwidth_gbps;
+    return import_onnx_graph(path, onnx_options);
+  }
+  const std::string text = read_file_maybe_gzip(path);
+  if (format == "pipecut") return parse_pipecut_graph(text, path);
+  if (format == "tarnawski") return parse_tarnawski_graph(text, path);
+  if (format == "pipedream") return parse_pipedream_graph(text, path, bandwidth);
+  return parse_regal_graph(text, path, bandwidth);
 }
 
 }  // namespace pipecut

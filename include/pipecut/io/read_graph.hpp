@@ -1,15 +1,41 @@
 #pragma once
 // Reads a graph in any supported format. The format is detected from the extension and the
-// content, or forced with ReadOptions::format.
+// content, or forced with ReadOptions::format. See docs/formats.md for every reader's cost mapping.
+//
+// Time unit: every reader produces work and comm in milliseconds (ms); memory in bytes.
+#include <optional>
 #include <string>
 
 #include "pipecut/model/graph.hpp"
 
 namespace pipecut {
 
+// Link bandwidth assumed when an input gives tensor sizes but no transfer times (PipeDream,
+// REGAL) and the user does not pass one: 16 GB/s, roughly a PCIe 3.0 x16 link.
+inline constexpr double kDefaultLinkBandwidthGBps = 16.0;
+
 struct ReadOptions {
-  std::string format = "auto";  // auto | pipecut
+  // auto | pipecut | tarnawski | pipedream | regal | onnx
+  std::string format = "auto";
+  // Link bandwidth in GB/s (1e9 bytes per second) turning tensor bytes into comm time for
+  // PipeDream, REGAL and ONNX inputs. Unset: kDefaultLinkBandwidthGBps for PipeDream/REGAL, the
+  // device profile's link for ONNX. Must be > 0 when set.
+  std::optional<double> link_bandwidth_gbps;
+  // ONNX only: device profile, a built-in name (see device_model.hpp) or a JSON file path.
+  // Empty = the default profile.
+  std::string device;
+  // ONNX only: compute data type override (fp32, tf32, fp16, bf16, int8). Empty = the model's
+  // own element types.
+  std::string dtype;
 };
+
+// Formats that read_graph knows, for --help texts and validation.
+inline constexpr const char* kInputFormats[] = {"auto",      "pipecut", "tarnawski",
+                                                "pipedream", "regal",   "onnx"};
+
+// Detects the format of `path` from its extension and, when that is not decisive, its content.
+// Returns one of the names above other than "auto". Throws InputError if nothing matches.
+std::string detect_graph_format(const std::string& path);
 
 Graph read_graph(const std::string& path, const ReadOptions& options = {});
 

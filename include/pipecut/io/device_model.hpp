@@ -1,0 +1,42 @@
+#pragma once
+// Device profiles for the ONNX cost model (docs/cost-model.md).
+//
+// Units, as in the JSON profile files: peak compute in TFLOP/s (1e12 floating-point or integer
+// operations per second) per data type, memory and link bandwidth in GB/s (1e9 bytes per second),
+// latencies and overheads in microseconds. Costs derived from a profile are in milliseconds.
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pipecut {
+
+struct DeviceProfile {
+  std::string name;
+  std::string description;                    // what the numbers are and where they come from
+  std::map<std::string, double> peak_tflops;  // by dtype: fp32, tf32, fp16, bf16, int8, ...
+  double memory_bandwidth_gbps = 0;           // device memory (HBM/DDR) bandwidth
+  double link_bandwidth_gbps = 0;  // one direction of the link between two pipeline stages
+  double link_latency_us = 0;      // fixed cost of one tensor transfer
+  double launch_overhead_us = 0;   // fixed cost of one operator (kernel launch, dispatch)
+
+  // Peak rate for `dtype` in operations per millisecond. A dtype the device lacks falls back to
+  // fp32 (e.g. bf16 on a T4), and fp32 to the slowest listed rate.
+  [[nodiscard]] double peak_ops_per_ms(const std::string& dtype) const;
+};
+
+// Name of the profile used when none is chosen.
+inline constexpr const char* kDefaultDeviceProfile = "a100-pcie";
+
+// The built-in profiles (public spec-sheet numbers; sources in each description).
+const std::vector<DeviceProfile>& builtin_device_profiles();
+
+// A built-in profile by name, or else a JSON profile file (schema in docs/cost-model.md).
+// Empty = kDefaultDeviceProfile. Throws InputError on unknown names and malformed files.
+DeviceProfile load_device_profile(const std::string& name_or_path);
+DeviceProfile parse_device_profile(const std::string& json_text, const std::string& source);
+
+// Data types understood by --dtype, and their element size in bytes.
+bool is_known_compute_dtype(const std::string& dtype);
+double compute_dtype_bytes(const std::string& dtype);
+
+}  // namespace pipecut

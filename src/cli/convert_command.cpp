@@ -1,0 +1,50 @@
+// `pipecut convert IN OUT`: any input format -> pipecut.graph JSON (gzip when OUT ends in .gz).
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "pipecut/io/graph_json.hpp"
+#include "pipecut/model/error.hpp"
+
+namespace pipecut::cli {
+
+namespace {
+struct ConvertOptions {
+  GraphInput input;
+  std::string output;
+};
+
+// True when `a` and `b` name the same file (or `b` would overwrite `a`).
+bool same_file(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(b, ec) && fs::equivalent(a, b, ec)) return true;
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+}  // namespace
+
+void add_convert_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ConvertOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "convert",
+      "Read GRAPH in any supported format and write it as pipecut.graph JSON to OUT\n"
+      "(gzip-compressed when OUT ends in .gz; '-' = stdout). OUT must not be the input file.");
+  add_graph_input(*cmd, o->input);
+  cmd->add_option("OUT", o->output, "Output file (.json or .json.gz), or - for stdout")->required();
+  cmd->callback([o, &exit_code] {
+    if (o->output != "-" && same_file(o->input.path, o->output))
+      throw InputError(o->output + ": refusing to overwrite the input file");
+    const Graph g = load_graph(o->input);
+    if (o->output == "-") {
+      std::cout << pipecut_graph_to_json(g) << "\n";
+    } else {
+      write_pipecut_graph(g, o->output);
+      std::cerr << "wrote " << o->output << " (" << g.num_nodes() << " nodes, " << g.num_edges()
+                << " edges)\n";
+    }
+    exit_code = 0;
+  });
+}
+
+}  // namespace pipecut::cli

@@ -1,0 +1,110 @@
+// `pipecut generate`: seeded random DNN-shaped graphs (one file, or a whole numbered set).
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "pipecut/gen/synthetic.hpp"
+#include "pipecut/io/graph_json.hpp"
+#include "pipecut/model/error.hpp"
+
+namespace pipecut::cli {
+
+namespace {
+struct GenerateOptions {
+  SyntheticGraphOptions graph;
+  std::string output;
+  int count = 0;
+  std::string out_dir;
+  std::string extension = "json.gz";
+};
+}  // namespace
+
+void add_generate_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<GenerateOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "generate",
+      "Write seeded random computation graphs shaped like DNN operator graphs (pipecut.graph).\n"
+      "A chain of blocks; a block is one operator chain (with a residual skip at probability\n"
+      "--skip-probability) or 2..--max-branches parallel chains merged by a Concat\n"
+      "(--branch-probability); merges may also read an earlier block's output\n"
+      "(--long-skip-probability); tensors halve every --downsample-every blocks. Work and tensor\n"
+      "sizes are log-normal. Same options and seed -> the same graph.\n"
+      "One graph: 'pipecut generate -o g.json'. A set: 'pipecut generate --count 1000 --out-dir\n"
+      "DIR' writes DIR/synthetic-NNNN.json.gz with seeds --seed, --seed+1, ...");
+  SyntheticGraphOptions& g = o->graph;
+  cmd->add_option("-o,--output", o->output, "Output file (.json or .json.gz), - for stdout");
+  cmd->add_option("--count", o->count, "Write a set of this many graphs into --out-dir")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--out-dir", o->out_dir, "Folder for --count graphs (created if missing)");
+  cmd->add_option("--extension", o->extension, "File extension for sets: json or json.gz")
+      ->check(CLI::IsMember({"json", "json.gz"}))
+      ->default_val("json.gz");
+  cmd->add_option("--seed", g.seed, "Random seed (first seed of a set)")->default_val(1);
+  cmd->add_option("--nodes", g.nodes, "Target node count (rounded up to whole blocks)")
+      ->check(CLI::PositiveNumber)
+      ->default_val(100);
+  cmd->add_option("--min-chain-ops", g.min_chain_ops, "Fewest operators in a branch chain")
+      ->default_val(1);
+  cmd->add_option("--max-chain-ops", g.max_chain_ops, "Most operators in a branch chain")
+      ->default_val(4);
+  cmd->add_option("--branch-probability", g.branch_probability,
+                  "Probability that a block has parallel branches")
+      ->default_val(0.35);
+  cmd->add_option("--max-branches", g.max_branches, "Most parallel branches in a block")
+      ->default_val(4);
+  cmd->add_option("--skip-probability", g.skip_probability,
+                  "Probability of a residual skip around a single-chain block")
+      ->default_val(0.5);
+  cmd->add_option("--long-skip-probability", g.long_skip_probability,
+                  "Probability that a merge also reads an earlier block's output")
+      ->default_val(0.05);
+  cmd->add_option("--downsample-every", g.downsample_every,
+                  "Blocks between halvings of the tensor size (0 = never)")
+      ->default_val(6);
+  cmd->add_option("--work-mean", g.work_mean_ms, "Mean operator work, ms")->default_val(1.0);
+  cmd->add_option("--work-sigma", g.work_sigma, "Log-normal sigma of work")->default_val(0.8);
+  cmd->add_option("--tensor-mean-mb", g.tensor_mean_mb,
+                  "Mean tensor size of the first blocks, MB (1e6 bytes)")
+      ->default_val(8.0);
+  cmd->add_option("--tensor-sigma", g.tensor_sigma, "Log-normal sigma of tensor sizes")
+      ->default_val(0.3);
+  cmd->add_option("--link-bandwidth", g.link_bandwidth_gbps,
+                  "Link bandwidth in GB/s: comm = tensor bytes / bandwidth")
+      ->check(CLI::PositiveNumber)
+      ->default_val(16.0);
+  cmd->callback([o, &exit_code] {
+    if (o->count > 0) {
+      if (o->out_dir.empty()) throw InputError("--count needs --out-dir");
+      if (!o->output.empty()) throw InputError("use either -o (one graph) or --count/--out-dir");
+      std::error_code ec;
+      std::filesystem::create_directories(o->out_dir, ec);
+      if (ec) throw InputError(o->out_dir + ": cannot create folder: " + ec.message());
+      const int digits = std::max(4, static_cast<int>(std::to_string(o->count - 1).size()));
+      for (int i = 0; i < o->count; ++i) {
+        std::string number = std::to_string(i);
+        number.insert(
+            0, static_cast<std::size_t>(digits) - std::min<std::size_t>(number.size(), digits),
+            '0');
+        SyntheticGraphOptions options = o->graph;
+        options.seed = o->graph.seed + static_cast<std::uint64_t>(i);
+        const std::string name = "synthetic-" + number;
+        const Graph graph = generate_synthetic_graph(options, name);
+        write_pipecut_graph(
+            graph, (std::filesystem::path(o->out_dir) / (name + "." + o->extension)).string());
+      }
+      std::cerr << "wrote " << o->count << " graphs to " << o->out_dir << "\n";
+    } else {
+      if (o->output.empty()) throw InputError("give -o FILE (or --count N --out-dir DIR)");
+      const Graph graph =
+          generate_synthetic_graph(o->graph, "synthetic-seed" + std::to_string(o->graph.seed));
+      if (o->output == "-")
+        std::cout << pipecut_graph_to_json(graph) << "\n";
+      else
+        write_pipecut_graph(graph, o->output);
+    }
+    exit_code = 0;
+  });
+}
+
+}  // namespace pipecut::cli

@@ -1,0 +1,126 @@
+// Reader of the Tarnawski et al. (NeurIPS 2020, msr-fiddle/dnn-partitioning) JSON inputs.
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "pipecut/io/file_util.hpp"
+#include "pipecut/io/foreign_formats.hpp"
+#include "pipecut/model/error.hpp"
+
+namespace pipecut {
+
+using nlohmann::json;
+
+void warn_input(const std::string& message) {
+  std::cerr << "pipecut: warning: " << message << "\n";
+}
+
+namespace {
+
+// The decimal id of a node or edge end. Integers only: the format numbers its nodes.
+long long integer_id(const json& value, const std::string& source, const std::string& where) {
+  if (value.is_number_integer()) return value.get<long long>();
+  if (value.is_number_float()) {
+    const double x = value.get<double>();
+    if (x == static_cast<double>(static_cast<long long>(x))) return static_cast<long long>(x);
+  }
+  throw InputError(source + ": " + where + ": id must be an integer");
+}
+
+double number(const json& object, const char* key, const std::string& source,
+              const std::string& where, bool required) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) {
+    if (required) throw InputError(source + ": " + where + ": missing \"" + key + "\"");
+    return 0.0;
+  }
+  if (!it->is_number())
+    throw InputError(source + ": " + where + ": \"" + key + "\" must be a number");
+  return it->get<double>();
+}
+
+}  // namespace
+
+Graph parse_tarnawski_graph(const std::string& text, const std::string& source) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw InputError(source + ": malformed JSON (byte " + std::to_string(e.byte) + ")");
+  }
+  if (!doc.is_object()) throw InputError(source + ": expected a JSON object at the top level");
+  if (!doc.contains("nodes") || !doc["nodes"].is_array())
+    throw InputError(source + ": missing \"nodes\" array");
+  if (!doc.contains("edges") || !doc["edges"].is_array())
+    throw InputError(source + ": missing \"edges\" array");
+
+  GraphBuilder builder(source, file_stem(source));
+  const json& nodes = doc["nodes"];
+  std::vector<NodeSpec> specs;
+  std::map<long long, std::size_t> spec_of_id;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const json& n = nodes[i];
+    const std::string where = "node " + std::to_string(i);
+    if (!n.is_object()) throw InputError(source + ": " + where + " is not an object");
+    if (!n.contains("id")) throw InputError(source + ": " + where + " has no \"id\"");
+    const long long id = integer_id(n["id"], source, where);
+    const std::string node_where = "node " + std::to_string(id);
+    NodeSpec s;
+    s.id = std::to_string(id);
+    s.work = number(n, "fpgaLatency", source, node_where, true);
+    s.memory = number(n, "size", source, node_where, false);
+    if (n.contains("colorClass") && !n["colorClass"].is_null()) {
+      const long long colour = integer_id(n["colorClass"], source, node_where + ": colorClass");
+      if (colour < 0 || colour > 1'000'000'000)
+        throw InputError(source + ": " + node_where + ": colorClass out of range");
+      s.colour_class = static_cast<int>(colour);
+    }
+    if (!spec_of_id.emplace(id, specs.size()).second)
+      throw InputError(source + ": duplicate node id '" + s.id + "'");
+    specs.push_back(std::move(s));
+  }
+
+  // comm of a node = the cost of its out-edges (one tensor, sent once). The format repeats it
+  // on every out-edge; if they disagree we keep the largest (never under-estimate) and warn.
+  const json& edges = doc["edges"];
+  std::vector<std::pair<std::size_t, std::size_t>> edge_list;
+  std::vector<bool> has_cost(specs.size(), false);
+  bool warned = false;
+  for (std::size_t i = 0; i < edges.size(); ++i) {
+    const json& e = edges[i];
+    const std::string where = "edge " + std::to_string(i);
+    if (!e.is_object()) throw InputError(source + ": " + where + " is not an object");
+    if (!e.contains("sourceId") || !e.contains("destId"))
+      throw InputError(source + ": " + where + ": needs \"sourceId\" and \"destId\"");
+    const long long from = integer_id(e["sourceId"], source, where);
+    const long long to = integer_id(e["destId"], source, where);
+    auto u = spec_of_id.find(from);
+    auto v = spec_of_id.find(to);
+    if (u == spec_of_id.end())
+      throw InputError(source + ": " + where + ": unknown node id '" + std::to_string(from) + "'");
+    if (v == spec_of_id.end())
+      throw InputError(source + ": " + where + ": unknown node id '" + std::to_string(to) + "'");
+    const double cost = number(e, "cost", source, where, true);
+    NodeSpec& producer = specs[u->second];
+    if (has_cost[u->second] && cost != producer.comm && !warned) {
+      warn_input(source + ": node " + producer.id +
+                 ": out-edges disagree on cost; using the largest (further cases not reported)");
+      warned = true;
+    }
+    if (!has_cost[u->second] || cost > producer.comm) producer.comm = cost;
+    has_cost[u->second] = true;
+    edge_list.emplace_back(u->second, v->second);
+  }
+  for (auto& s : specs) builder.add_node(std::move(s));
+  for (auto [u, v] : edge_list) builder.add_edge(static_cast<NodeId>(u), static_cast<NodeId>(v));
+  if (doc.contains("maxSizePerFPGA"))
+    builder.set_memory_per_stage(number(doc, "maxSizePerFPGA", source, "top level", true));
+  if (doc.contains("maxFPGAs")) {
+    const long long k = integer_id(doc["maxFPGAs"], source, "maxFPGAs");
+    if (k < 1 || k > 1'000'000) throw InputError(source + ": \"maxFPGAs\" must be >= 1");
+    builder.set_default_k(static_cast<int>(k));
+  }
+  return std::move(builder).build();
+}
+
+}  // namespace pipecut

@@ -1,0 +1,156 @@
+// Format detection, and `pipecut convert` / `pipecut partition` end to end on every format.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "pipecut/io/graph_json.hpp"
+#include "pipecut/io/read_graph.hpp"
+#include "pipecut/model/error.hpp"
+#include "support/io_test_util.hpp"
+#include "support/oracle.hpp"
+
+namespace pipecut {
+namespace {
+
+using testing::data_path;
+using testing::run_cli;
+
+struct Sample {
+  const char* path;
+  const char* format;
+  int nodes;
+};
+const Sample kSamples[] = {
+    {"samples/pipecut/bert_l-3_inference.json", "pipecut", 235},
+    {"samples/tarnawski/bert_l-3_inference.json", "tarnawski", 235},
+    {"samples/pipedream/resnet18_graph.txt", "pipedream", 71},
+    {"samples/regal/tiny.pbtxt", "regal", 4},
+    {"samples/onnx/tiny_conv_matmul_split.onnx", "onnx", 10},
+    {"synthetic/synthetic-0000.json", "pipecut", -1},
+};
+
+TEST(FormatDetection, EverySampleIsRecognised) {
+  for (const auto& s : kSamples)
+    EXPECT_EQ(detect_graph_format(data_path(s.path)), s.format) << s.path;
+}
+
+TEST(FormatDetection, ContentDecidesWhenTheExtensionDoesNot) {
+  testing::TempDir tmp;
+  // Extensions that say nothing: the content must decide.
+  const std::string regal =
+      tmp.write("graph.data", testing::read_text(data_path("samples/regal/tiny.pbtxt")));
+  const std::string pipedream =
+      tmp.write("profile", testing::read_text(data_path("samples/pipedream/resnet18_graph.txt")));
+  const std::string onnx = tmp.write(
+      "model.bin", testing::read_text(data_path("samples/onnx/tiny_conv_matmul_split.onnx")));
+  EXPECT_EQ(detect_graph_format(regal), "regal");
+  EXPECT_EQ(detect_graph_format(pipedream), "pipedream");
+  EXPECT_EQ(detect_graph_format(onnx), "onnx");
+  EXPECT_EQ(read_graph(onnx).num_nodes(), 10);
+  // Gzipped pipecut JSON is detected through the compression.
+  const std::string gz = tmp.path("bert.json.gz");
+  write_pipecut_graph(read_graph(data_path("samples/tarnawski/bert_l-3_inference.json")), gz);
+  EXPECT_EQ(detect_graph_format(gz), "pipecut");
+  EXPECT_EQ(read_graph(gz).num_nodes(), 235);
+  const std::string empty = tmp.write("empty.txt", "");
+  EXPECT_THROW((void)detect_graph_format(empty), InputError);
+}
+
+TEST(FormatDetection, ForcedFormatWins) {
+  ReadOptions options;
+  options.format = "pipedream";
+  try {
+    (void)read_graph(data_path("samples/regal/tiny.pbtxt"), options);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("tiny.pbtxt"), std::string::npos) << e.what();
+  }
+  options.format = "yaml";
+  EXPECT_THROW((void)read_graph(data_path("samples/regal/tiny.pbtxt"), options), InputError);
+}
+
+TEST(CliFormats, ConvertWritesPipecutGraphForEveryFormat) {
+  testing::TempDir tmp;
+  for (const auto& s : kSamples) {
+    const std::string out =
+        tmp.path(std::string(s.format) + "-" + std::to_string(s.nodes) + ".json.gz");
+    const auto r = run_cli("convert '" + data_path(s.path) + "' '" + out + "'");
+    ASSERT_EQ(r.exit_code, 0) << s.path << ": " << r.err;
+    const Graph converted = read_pipecut_graph(out);  // gzip by extension, read back
+    const Graph original = read_graph(data_path(s.path));
+    EXPECT_EQ(converted.num_nodes(), original.num_nodes()) << s.path;
+    EXPECT_EQ(converted.num_edges(), original.num_edges()) << s.path;
+    EXPECT_EQ(converted.ids, original.ids) << s.path;
+    EXPECT_EQ(converted.work, original.work) << s.path;  // the JSON keeps doubles exactly
+    EXPECT_EQ(converted.comm, original.comm) << s.path;
+    if (s.nodes > 0) {
+      EXPECT_EQ(converted.num_nodes(), s.nodes) << s.path;
+    }
+  }
+}
+
+TEST(CliFormats, ConvertedBertSampleEqualsTheBundledPipecutFile) {
+  testing::TempDir tmp;
+  const std::string out = tmp.path("bert.json");
+  const auto r = run_cli("convert '" + data_path("samples/tarnawski/bert_l-3_inference.json") +
+                         "' '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Graph ours = read_pipecut_graph(out);
+  const Graph reference = read_pipecut_graph(data_path("samples/pipecut/bert_l-3_inference.json"));
+  EXPECT_EQ(ours.ids, reference.ids);
+  EXPECT_EQ(ours.work, reference.work);
+  EXPECT_EQ(ours.comm, reference.comm);
+  EXPECT_EQ(ours.memory, reference.memory);
+  EXPECT_EQ(ours.succ_begin, reference.succ_begin);
+  EXPECT_EQ(ours.succ_list, reference.succ_list);
+}
+
+TEST(CliFormats, ConvertRefusesToOverwriteItsInput) {
+  testing::TempDir tmp;
+  const std::string in =
+      tmp.write("g.txt", testing::read_text(data_path("samples/pipedream/resnet18_graph.txt")));
+  const std::string before = testing::read_text(in);
+  auto r = run_cli("convert '" + in + "' '" + in + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("refusing to overwrite the input file"), std::string::npos) << r.err;
+  r = run_cli("convert '" + in + "' '" + tmp.path(".") + "/../" +
+              std::filesystem::path(tmp.path("g.txt")).parent_path().filename().string() +
+              "/g.txt'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(testing::read_text(in), before);
+}
+
+TEST(CliFormats, PartitionRunsOnEveryFormat) {
+  for (const auto& s : kSamples) {
+    const auto r = run_cli("partition '" + data_path(s.path) + "' -k 2 --preset brkga-100 --json");
+    ASSERT_EQ(r.exit_code, 0) << s.path << ": " << r.err;
+    const auto doc = nlohmann::json::parse(r.out);
+    EXPECT_EQ(doc["assignment"].size(),
+              static_cast<std::size_t>(read_graph(data_path(s.path)).num_nodes()))
+        << s.path;
+    EXPECT_GT(doc["bottleneck"].get<double>(), 0.0) << s.path;
+  }
+}
+
+TEST(CliFormats, InputOptionsReachTheReaders) {
+  const std::string pd = data_path("samples/pipedream/resnet18_graph.txt");
+  testing::TempDir tmp;
+  auto r = run_cli("convert '" + pd + "' '" + tmp.path("a.json") + "' --link-bandwidth 32");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Graph g = read_pipecut_graph(tmp.path("a.json"));
+  EXPECT_DOUBLE_EQ(g.comm[*g.find("node2")], 822083584.0 / 32e6);
+  const std::string onnx = data_path("samples/onnx/tiny_conv_matmul_split.onnx");
+  r = run_cli("convert '" + onnx + "' '" + tmp.path("b.json") + "' --device t4 --dtype bf16");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_DOUBLE_EQ(read_pipecut_graph(tmp.path("b.json")).comm[0], 512.0 / 16e6 + 0.010);
+  r = run_cli("convert '" + pd + "' '" + tmp.path("c.json") + "' --input-format regal");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("resnet18_graph.txt:"), std::string::npos) << r.err;
+  r = run_cli("convert '" + onnx + "' '" + tmp.path("d.json") + "' --device nope");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--device 'nope'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace pipecut
