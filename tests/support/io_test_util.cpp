@@ -41,17 +41,5 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-CliResult run_cli(const std::string& arguments) {
-  TempDir tmp;
-  const std::string out = tmp.path("stdout"), err = tmp.path("stderr");
-  const std::string command =
-      std::string("'") + PIPECUT_CLI_PATH + "' " + arguments + " >'" + out + "' 2>'" + err + "'";
-  const int status = std::system(command.c_str());
-  CliResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
-}
 
 }  // namespace pipecut::testing

@@ -3,6 +3,8 @@
 // asserting that a read fails with an InputError naming the file and the problem.
 #include <string>
 
+#include "support/run_cli.hpp"
+
 namespace pipecut::testing {
 
 // A fresh empty folder under the system temp dir, removed by the destructor.
@@ -19,13 +21,8 @@ class TempDir {
   std::string dir_;
 };
 
-struct CliResult {
-  int exit_code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-// Runs PIPECUT_CLI_PATH with `arguments` (already shell-quoted where needed).
-CliResult run_cli(const std::string& arguments);
+// run_cli() (PIPECUT_CLI_PATH with arguments; exit code, stdout, stderr) is in run_cli.hpp.
+using CliResult = CliRun;
 
 std::string read_text(const std::string& path);
 
