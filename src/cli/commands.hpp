@@ -8,5 +8,7 @@ namespace pipecut::cli {
 // Each sets `exit_code` when its command runs (0 unless stated otherwise in its --help).
 void add_partition_command(CLI::App& app, int& exit_code);
 void add_evaluate_command(CLI::App& app, int& exit_code);
+void add_bound_command(CLI::App& app, int& exit_code);
+void add_solve_command(CLI::App& app, int& exit_code);
 
 }  // namespace pipecut::cli

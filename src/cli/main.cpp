@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   pipecut::cli::add_partition_command(app, exit_code);
   pipecut::cli::add_evaluate_command(app, exit_code);
+  pipecut::cli::add_bound_command(app, exit_code);
+  pipecut::cli::add_solve_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

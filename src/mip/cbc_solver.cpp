@@ -116,6 +116,9 @@ class CbcSolver : public MipSolver {
     // Root cut rounds are not interrupted by the time limit: keep them few.
     model.setMaximumCutPassesAtRoot(10);
     model.setMaximumCutPasses(2);
+    // Default strong branching can spend the whole budget at the root of a large model.
+    model.setNumberStrong(5);
+    model.setNumberBeforeTrust(5);
     int threads = options.threads;
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (threads > 1) model.setNumberThreads(threads);
@@ -142,7 +145,8 @@ class CbcSolver : public MipSolver {
     CbcRounding rounding(model);
     model.addHeuristic(&rounding);
     CbcHeuristicFPump pump(model);
-    model.addHeuristic(&pump);
+    pump.setMaximumPasses(20);
+    if (!options.initial_solution) model.addHeuristic(&pump);  // a warm start makes it moot
 
     if (options.initial_solution && m.max_violation(*options.initial_solution) <= 1e-7) {
       const std::vector<double>& start_values = *options.initial_solution;
