@@ -17,7 +17,7 @@ double slack(double value) { return 1e-9 * std::max(1.0, std::abs(value)); }
 
 testing::RandomGraphOptions options_for(std::uint64_t seed) {
   testing::RandomGraphOptions o;
-  o.nodes = 3 + static_cast<int>(seed % 7);  // 3..9
+  o.nodes = 3 + static_cast<int>(seed % 9);  // 3..11
   o.edge_probability = 0.15 + 0.1 * double(seed % 5);
   o.max_cost = 1 + static_cast<int>(seed % 5);
   o.fractional = seed % 3 == 0;
