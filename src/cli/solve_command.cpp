@@ -13,7 +13,7 @@
 #include "cli/common.hpp"
 #include "cli/summary.hpp"
 #include "pipecut/bounds/bounds.hpp"
-#include "pipecut/bounds/simple.hpp"
+#include "pipecut/bounds/solve.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/partition/slicegraph.hpp"
@@ -36,12 +36,6 @@ struct SolveCommandOptions {
   std::uint64_t seed = 1;
   int threads = 0;
 };
-
-// A bound this close to the bottleneck proves it optimal: every bound is certified with a
-// relative margin of at most 1e-7 (see mip::bound_tolerance), so 1e-6 leaves room for it.
-bool proves_optimal(double bound, double bottleneck) {
-  return bound >= bottleneck - 1e-6 * std::max(1.0, bottleneck);
-}
 
 class Progress {
  public:
@@ -92,100 +86,31 @@ void add_solve_command(CLI::App& app, int& exit_code) {
   cmd->callback([o, &exit_code] {
     if (o->k < 1) throw InputError("-k must be at least 1 (got " + std::to_string(o->k) + ")");
     Graph g = load_graph(o->input);
-    const auto start = std::chrono::steady_clock::now();
-    const int k = o->k;
-    auto remaining = [&]() -> double {
-      if (o->time_limit <= 0) return 0;  // 0 = unlimited for the methods too
-      return std::max(0.001, o->time_limit - seconds_since(start));
-    };
-    auto out_of_time = [&] { return o->time_limit > 0 && seconds_since(start) >= o->time_limit; };
     Progress progress(!o->quiet && isatty(STDERR_FILENO));
-
-    // Cheap bounds first: they let SliceGraph stop as soon as it reaches them.
-    BoundOptions options;
-    options.threads = o->threads;
-    options.verbose = o->verbose;
-    double bound = simple_lower_bound(g, k);
-    std::string bound_method = "simple";
-    // The single-stage bounds do not depend on the partition; the default order's slicing is
-    // enough of an incumbent for them to stop early.
-    SliceGraphResult quick = slice_default_order(g, k);
-    options.incumbent = quick.bottleneck;
-    for (const std::string method : {"single-mincut", "single"}) {
-      if (proves_optimal(bound, quick.bottleneck)) break;
-      options.time_limit_seconds = o->time_limit > 0 ? 0.2 * remaining() : 0;
-      BoundResult r = compute_bound(g, k, method, options);
-      if (r.value > bound) {
-        bound = r.value;
-        bound_method = r.method;
-      }
-    }
-
-    BrkgaConfig config = brkga_config_from(o->preset, o->population, o->generations, o->seed,
-                                           o->threads, o->time_limit > 0 ? 0.3 * o->time_limit : 0);
-    // A partition this close to a lower bound is proven optimal: SliceGraph may stop there.
-    config.stop_at = bound + 1e-6 * std::max(1.0, bound);
-    SliceGraphResult found = slicegraph(g, k, config);
-    Partition incumbent = found.partition;
-    double bottleneck = evaluate_partition(g, incumbent).bottleneck;
-    if (quick.bottleneck < bottleneck) {
-      incumbent = quick.partition;
-      bottleneck = evaluate_partition(g, incumbent).bottleneck;
-    }
-    std::string algorithm = "slicegraph(population=" + std::to_string(config.population) +
-                            ",generations=" + std::to_string(config.generations) + ")";
-    bool hit_time_limit = found.hit_time_limit;
-    progress.show(bottleneck, bound, "slicegraph");
-
-    auto reached_target = [&] {
-      return proves_optimal(bound, bottleneck) ||
-             (bottleneck > 0 && bound / bottleneck >= o->target_ratio) || bottleneck == 0;
+    SolveConfig config;
+    config.brkga = brkga_config_from(o->preset, o->population, o->generations, o->seed,
+                                     o->threads, 0);
+    config.target_ratio = o->target_ratio;
+    config.time_limit_seconds = o->time_limit;
+    config.threads = o->threads;
+    config.verbose = o->verbose;
+    config.progress = [&progress](double bottleneck, double bound, const std::string& step) {
+      progress.show(bottleneck, bound, step);
     };
-    // The portfolio, cheapest first; each method may use the time that is left (the grouped
-    // MIP only half of it, so the exact MIP still gets a turn).
-    const std::vector<std::string> portfolio{"downset", "grouped", "exact"};
-    for (const std::string& method : portfolio) {
-      if (reached_target()) break;
-      if (out_of_time()) {
-        hit_time_limit = true;
-        break;
-      }
-      progress.show(bottleneck, bound, method + "...");
-      options.time_limit_seconds = method == "grouped" ? 0.5 * remaining() : remaining();
-      if (o->time_limit <= 0 && method == "grouped") options.time_limit_seconds = 0;
-      options.incumbent = bottleneck;
-      options.warm_start = incumbent;
-      options.known_lower_bound = bound;
-      BoundResult r = compute_bound(g, k, method, options);
-      if (r.partition && !partition_problem(g, *r.partition)) {
-        const double value = evaluate_partition(g, *r.partition).bottleneck;  // never trusted
-        if (value < bottleneck) {
-          bottleneck = value;
-          incumbent = *r.partition;
-          algorithm += "+" + method;
-        }
-      }
-      if (r.value > bound) {
-        bound = r.value;
-        bound_method = r.method;
-      }
-      if (r.status == BoundStatus::time_limit && out_of_time()) hit_time_limit = true;
-      progress.show(bottleneck, bound, method);
-    }
-    if (!reached_target() && out_of_time()) hit_time_limit = true;
+    const SolveOutcome solved = solve_mtpp(g, o->k, config);
     progress.finish();
 
     PartitionReport report;
     report.graph_name = g.name;
-    report.partition = incumbent;
-    report.evaluation = evaluate_partition(g, incumbent);
-    report.lower_bound = std::min(bound, report.evaluation.bottleneck);
-    report.lower_bound_method = bound_method;
-    report.algorithm = algorithm;
+    report.partition = solved.partition;
+    report.evaluation = evaluate_partition(g, solved.partition);  // re-validates
+    report.lower_bound = solved.lower_bound;
+    report.lower_bound_method = solved.lower_bound_method;
+    report.algorithm = solved.algorithm;
     report.seed = o->seed;
-    report.time_seconds = seconds_since(start);
-    report.hit_time_limit = hit_time_limit;
-    report.optimal = proves_optimal(bound, report.evaluation.bottleneck);
+    report.time_seconds = solved.seconds;
+    report.hit_time_limit = solved.hit_time_limit;
+    report.optimal = solved.optimal;
     std::ostream& human = o->json ? std::cerr : std::cout;
     if (!(o->json && o->quiet)) print_partition_summary(human, g, report);
     const nlohmann::json doc = partition_report_to_json(g, report);
