@@ -161,7 +161,8 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
     result.partition = options.warm_start;
     result.status = BoundStatus::proven;
   } else {
-    result.value = certify(solved);
+    // The model contains T >= known_lower_bound, so that bound is the model's bound too.
+    result.value = std::max(certify(solved), options.known_lower_bound);
     result.status = solved.status == mip::SolveStatus::optimal   ? BoundStatus::proven
                     : solved.status == mip::SolveStatus::stopped ? BoundStatus::time_limit
                                                                  : BoundStatus::gave_up;

@@ -1,6 +1,7 @@
 // COIN-OR CBC back end of the MipSolver interface. The only file that includes CBC headers.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <thread>
 
@@ -74,20 +75,22 @@ class CbcSolver : public MipSolver {
     const double inf = lp.getInfinity();
     const int num_vars = m.num_variables();
 
-    CoinPackedMatrix matrix(false, 0, 0);  // row-ordered
-    matrix.setDimensions(0, num_vars);
-    std::vector<double> row_lower, row_upper;
+    // Row-ordered CSR in one go (appending rows one by one reallocates).
+    std::vector<int> row_start, row_length, index;
+    std::vector<double> value, row_lower, row_upper;
     for (const Row& row : m.rows()) {
-      std::vector<int> index;
-      std::vector<double> value;
+      row_start.push_back(static_cast<int>(index.size()));
+      row_length.push_back(static_cast<int>(row.terms.size()));
       for (const Term& t : row.terms) {
         index.push_back(t.var);
         value.push_back(t.coefficient);
       }
-      matrix.appendRow(static_cast<int>(index.size()), index.data(), value.data());
       row_lower.push_back(to_coin(row.lower, inf));
       row_upper.push_back(to_coin(row.upper, inf));
     }
+    row_start.push_back(static_cast<int>(index.size()));
+    CoinPackedMatrix matrix(false, num_vars, m.num_rows(), static_cast<int>(index.size()),
+                            value.data(), index.data(), row_start.data(), row_length.data());
     std::vector<double> col_lower, col_upper, objective;
     for (const Variable& var : m.variables()) {
       col_lower.push_back(to_coin(var.lower, inf));
@@ -155,13 +158,36 @@ class CbcSolver : public MipSolver {
     EarlyStopHandler handler(options.stop_if_objective_at_most, options.stop_if_bound_at_least);
     model.passInEventHandler(&handler);
 
+    const double before_lp = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // The root LP is not covered by CBC's own time limit: give Clp the budget too.
+    if (options.time_limit_seconds > 0)
+      dynamic_cast<OsiClpSolverInterface*>(model.solver())
+          ->getModelPtr()
+          ->setMaximumSeconds(options.time_limit_seconds);
     model.initialSolve();
+    if (options.verbose)
+      std::fprintf(stderr, "[cbc] %d vars, %d rows: built in %.2f s, root LP at %.2f s\n", num_vars,
+                   m.num_rows(), before_lp,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (model.solver()->isProvenPrimalInfeasible()) {
       result.status = SolveStatus::infeasible;
       result.best_bound = kInfinity;
     } else if (!model.solver()->isProvenOptimal() && !model.solver()->isProvenDualInfeasible()) {
-      result.status = SolveStatus::error;  // root LP failed (numerics)
+      // Root LP stopped by the time limit (or failed): no bound beyond -infinity.
+      result.status = model.solver()->isIterationLimitReached() ||
+                              model.solver()->isPrimalObjectiveLimitReached() ||
+                              (options.time_limit_seconds > 0 &&
+                               std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                             start)
+                                       .count() >= options.time_limit_seconds)
+                          ? SolveStatus::stopped
+                          : SolveStatus::error;
     } else {
+      if (options.time_limit_seconds > 0)  // CBC's clock starts now: give it what is left
+        model.setMaximumSeconds(std::max(
+            0.01, options.time_limit_seconds -
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                          .count()));
       model.branchAndBound();
       result.nodes = model.getNodeCount();
       const double* best = model.bestSolution();
