@@ -34,7 +34,7 @@ BoundResult compute_bound(const Graph& g, int k, const std::string& method,
     result.status = BoundStatus::proven;
   } else if (method == "single-mincut" || method == "single") {
     SingleStageResult single = method == "single" ? single_stage_convex_bound(g, options)
-                                                  : single_stage_mincut_bound(g);
+                                                  : single_stage_mincut_bound(g, options);
     result.value = single.value;
     result.status = single.status;
     if (single.argmax >= 0) result.detail = "node '" + g.ids[single.argmax] + "'";

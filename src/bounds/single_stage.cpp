@@ -91,10 +91,15 @@ MinCutFloor min_cut_floor(const Graph& g, NodeId v) {
   return result;
 }
 
-SingleStageResult single_stage_mincut_bound(const Graph& g) {
+SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
   SingleStageResult r;
   r.floor.assign(g.num_nodes(), 0.0);
   for (NodeId v = 0; v < g.num_nodes(); ++v) {
+    if (options.time_limit_seconds > 0 && seconds_since(start) > options.time_limit_seconds) {
+      r.status = BoundStatus::time_limit;
+      break;
+    }
     r.floor[v] = certified(min_cut_floor(g, v).value);
     if (r.argmax < 0 || r.floor[v] > r.value) {
       r.value = r.floor[v];
@@ -172,7 +177,12 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
     }
   };
   // Min-cut floors first: a valid bound for every node, and exact when the cut is convex.
+  bool out_of_time = false;
   for (NodeId v = 0; v < n; ++v) {
+    if (options.time_limit_seconds > 0 && seconds_since(start) > options.time_limit_seconds) {
+      out_of_time = true;
+      break;
+    }
     MinCutFloor cut = min_cut_floor(g, v);
     raise(v, certified(cut.value));
     std::vector<char> hull = convex_hull(g, cut.source_side);
@@ -188,10 +198,9 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
   std::stable_sort(candidates.begin(), candidates.end(),
                    [&](NodeId a, NodeId b) { return upper[a] > upper[b]; });
   auto solver = mip::make_cbc_solver();
-  bool out_of_time = false;
   for (NodeId v : candidates) {
-    if (done()) break;
-    if (settled[v] || upper[v] <= r.value) {  // cannot raise the maximum
+    if (done() || out_of_time) break;
+    if (settled[v] || upper[v] <= r.value || r.floor[v] >= upper[v]) {  // cannot raise the maximum
       ++r.candidates_skipped;
       continue;
     }

@@ -32,7 +32,7 @@ struct BoundOptions {
   double known_lower_bound = 0.0;
   // Downset DP: give up past this many downsets, or this many (downset, sub-downset) pairs.
   long long downset_limit = 1'000'000;
-  long long downset_pair_limit = 30'000'000;
+  long long downset_pair_limit = 10'000'000;  // ~16 bytes each
 };
 
 struct BoundResult {

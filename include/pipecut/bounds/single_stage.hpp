@@ -21,8 +21,9 @@ struct SingleStageResult {
   int candidates_skipped = 0;          // convex candidates pruned without a MIP
 };
 
-// Min cut value for every node (exact up to floating point). Polynomial.
-SingleStageResult single_stage_mincut_bound(const Graph& g);
+// Min cut value for every node (exact up to floating point). Polynomial; stops with status
+// time_limit (and the floors computed so far) at options.time_limit_seconds.
+SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& options = {});
 
 // Convex floors: starts from the min-cut floors, then solves the convex MIP for the candidates
 // that can still raise the maximum, most promising first. Stops early once the bound reaches
