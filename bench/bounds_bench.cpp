@@ -144,6 +144,9 @@ int main(int argc, char** argv) {
       }
       double strongest = 0;
       for (const std::string& m : methods) {
+        if (values[m] > best * (1 + 1e-9))  // a bound above a real partition: a bug
+          std::printf("INVALID BOUND: %s k=%d method %s bound %.9f > partition %.9f\n",
+                      g.name.c_str(), k, m.c_str(), values[m], best);
         cells[m].ratios.push_back(best > 0 ? values[m] / best : 1.0);
         strongest = std::max(strongest, values[m]);
       }

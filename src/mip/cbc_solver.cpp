@@ -116,6 +116,7 @@ class CbcSolver : public MipSolver {
     model.setDblParam(CbcModel::CbcCutoffIncrement, 1e-9);
     model.setIntegerTolerance(1e-7);
     if (options.time_limit_seconds > 0) model.setMaximumSeconds(options.time_limit_seconds);
+    model.setUseElapsedTime(true);  // limits are wall-clock; CPU time lags on a busy machine
     // Root cut rounds are not interrupted by the time limit: keep them few.
     model.setMaximumCutPassesAtRoot(10);
     model.setMaximumCutPasses(2);
@@ -159,12 +160,14 @@ class CbcSolver : public MipSolver {
     model.passInEventHandler(&handler);
 
     const double before_lp = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    // The root LP is not covered by CBC's own time limit: give Clp the budget too.
-    if (options.time_limit_seconds > 0)
-      dynamic_cast<OsiClpSolverInterface*>(model.solver())
-          ->getModelPtr()
-          ->setMaximumSeconds(options.time_limit_seconds);
+    // The root LP is not covered by CBC's own time limit: give Clp the budget too, for the
+    // root only. Node LPs must never be cut short by it (an abandoned node LP must not be
+    // mistaken for a pruned node), so the limit is removed before branch and bound.
+    ClpSimplex* clp = dynamic_cast<OsiClpSolverInterface*>(model.solver())->getModelPtr();
+    if (options.time_limit_seconds > 0) clp->setMaximumSeconds(options.time_limit_seconds);
     model.initialSolve();
+    clp = dynamic_cast<OsiClpSolverInterface*>(model.solver())->getModelPtr();
+    clp->setMaximumSeconds(-1.0);
     if (options.verbose)
       std::fprintf(stderr, "[cbc] %d vars, %d rows: built in %.2f s, root LP at %.2f s\n", num_vars,
                    m.num_rows(), before_lp,
@@ -189,6 +192,9 @@ class CbcSolver : public MipSolver {
                       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
                           .count()));
       model.branchAndBound();
+      if (options.verbose)
+        std::fprintf(stderr, "[cbc] branch and bound done at %.2f s\n",
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       result.nodes = model.getNodeCount();
       const double* best = model.bestSolution();
       if (best) {
@@ -218,6 +224,7 @@ class CbcSolver : public MipSolver {
     }
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (options.verbose) std::fprintf(stderr, "[cbc] returning at %.2f s\n", result.seconds);
     return result;
   }
 };
