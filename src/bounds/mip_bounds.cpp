@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "pipecut/bounds/simple.hpp"
 #include "pipecut/mip/solver.hpp"
 
 namespace pipecut {
@@ -140,7 +141,9 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
   BoundResult result;
   result.method = "exact";
   const std::vector<double> capacity(k, 1.0);
-  GroupModel gm = build_group_model(g, capacity, options.known_lower_bound, upper_limit(options));
+  // T >= the simple bound is valid (OPT satisfies it) and lifts the weak LP relaxation.
+  const double floor = std::max(options.known_lower_bound, simple_lower_bound(g, k));
+  GroupModel gm = build_group_model(g, capacity, floor, upper_limit(options));
   mip::SolveOptions so;
   so.time_limit_seconds = options.time_limit_seconds;
   so.threads = options.threads;
@@ -162,7 +165,7 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
     result.status = BoundStatus::proven;
   } else {
     // The model contains T >= known_lower_bound, so that bound is the model's bound too.
-    result.value = std::max(certify(solved), options.known_lower_bound);
+    result.value = std::max(certify(solved), floor);
     result.status = solved.status == mip::SolveStatus::optimal   ? BoundStatus::proven
                     : solved.status == mip::SolveStatus::stopped ? BoundStatus::time_limit
                                                                  : BoundStatus::gave_up;
@@ -204,16 +207,18 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
       budget = remaining / double(positions.size() - i);
     }
     const std::vector<double> capacity{double(b), 1.0, double(k - b - 1)};
-    GroupModel gm = build_group_model(g, capacity, std::max(options.known_lower_bound, result.value),
-                                      upper_limit(options));
+    // T >= any bound already proven (OPT satisfies it): the simple bound, earlier positions.
+    const double floor =
+        std::max({options.known_lower_bound, simple_lower_bound(g, k), result.value});
+    GroupModel gm = build_group_model(g, capacity, floor, upper_limit(options));
     mip::SolveOptions so;
     so.time_limit_seconds = budget;
     so.threads = options.threads;
     so.verbose = options.verbose;
-    so.stop_if_objective_at_most = result.value;  // this position cannot raise the maximum
+    so.stop_if_objective_at_most = floor;  // this position cannot raise the maximum
     so.stop_if_bound_at_least = target;
     mip::SolveResult solved = solver->solve(gm.model, so);
-    double value = certify(solved);
+    double value = std::max(certify(solved), solved.status == mip::SolveStatus::error ? 0.0 : floor);
     if (solved.status == mip::SolveStatus::infeasible && std::isfinite(target))
       value = target - mip::bound_tolerance(target);  // T <= incumbent excludes everything
     if (solved.status == mip::SolveStatus::stopped && budget > 0 && solved.seconds >= budget * 0.95)

@@ -164,10 +164,10 @@ class CbcSolver : public MipSolver {
     // root only. Node LPs must never be cut short by it (an abandoned node LP must not be
     // mistaken for a pruned node), so the limit is removed before branch and bound.
     ClpSimplex* clp = dynamic_cast<OsiClpSolverInterface*>(model.solver())->getModelPtr();
-    if (options.time_limit_seconds > 0) clp->setMaximumSeconds(options.time_limit_seconds);
+    if (options.time_limit_seconds > 0) clp->setMaximumWallSeconds(options.time_limit_seconds);
     model.initialSolve();
     clp = dynamic_cast<OsiClpSolverInterface*>(model.solver())->getModelPtr();
-    clp->setMaximumSeconds(-1.0);
+    clp->setMaximumWallSeconds(-1.0);
     if (options.verbose)
       std::fprintf(stderr, "[cbc] %d vars, %d rows: built in %.2f s, root LP at %.2f s\n", num_vars,
                    m.num_rows(), before_lp,
