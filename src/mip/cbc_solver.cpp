@@ -121,8 +121,11 @@ class CbcSolver : public MipSolver {
     model.setMaximumCutPassesAtRoot(10);
     model.setMaximumCutPasses(2);
     // Default strong branching can spend the whole budget at the root of a large model.
-    model.setNumberStrong(5);
-    model.setNumberBeforeTrust(5);
+    // On large, degenerate models each strong-branching LP is slow and the root is not
+    // interruptible: rely on pseudo-costs there.
+    const bool large = num_vars > 1500;
+    model.setNumberStrong(large ? 0 : 5);
+    model.setNumberBeforeTrust(large ? 0 : 5);
     int threads = options.threads;
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (threads > 1) model.setNumberThreads(threads);
