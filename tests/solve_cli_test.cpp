@@ -72,3 +72,36 @@ TEST(SolveCli, RejectsAnUnknownMethodAndBadK) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(SolveCli, BoundAllRunsEveryMethodAndBestIsTheMaximum) {
+  const std::string graph = pipecut::testing::data_path("samples/pipecut/bert_l-3_inference.json");
+  const CliRun run = run_cli("bound " + graph + " -k 2 --json --time-limit 2 --threads 1");
+  ASSERT_EQ(run.exit_code, 0);
+  const nlohmann::json doc = nlohmann::json::parse(run.out);
+  ASSERT_EQ(doc["bounds"].size(), 6u);
+  double best = 0;
+  for (const nlohmann::json& b : doc["bounds"]) {
+    EXPECT_LE(b["value"].get<double>(), 33.256680 + 1e-9) << b["method"];
+    best = std::max(best, b["value"].get<double>());
+  }
+  EXPECT_EQ(doc["best"]["value"].get<double>(), best);
+}
+
+TEST(SolveCli, ATinyTimeLimitStillReturnsAValidPartition) {
+  const std::string graph = pipecut::testing::data_path("samples/pipecut/bert_l-3_inference.json");
+  const CliRun run =
+      run_cli("solve " + graph + " -k 2 --json --quiet --time-limit 0.05 --target-ratio 1");
+  ASSERT_EQ(run.exit_code, 0);
+  const nlohmann::json doc = nlohmann::json::parse(run.out);
+  EXPECT_GE(doc["bottleneck"].get<double>(), 33.256680 - 1e-6);
+  EXPECT_LE(doc["lower_bound"].get<double>(), doc["bottleneck"].get<double>());
+  EXPECT_LE(doc["lower_bound"].get<double>(), 33.256680 + 1e-9);
+  if (!doc["optimal"].get<bool>()) {
+    EXPECT_TRUE(doc["hit_time_limit"].get<bool>());
+  }
+  EXPECT_EQ(doc["assignment"].size(), 235u);
+}
+
+}  // namespace
