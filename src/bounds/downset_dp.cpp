@@ -103,9 +103,12 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
   std::vector<Word> scratch(words, 0);
   table.insert(scratch.data());
   std::vector<int> missing_preds(n);
+  // The bitsets alone must stay within ~256 MB, whatever the configured count limit.
+  const long long downset_limit = std::min<long long>(
+      options.downset_limit, (256LL << 20) / (static_cast<long long>(sizeof(Word)) * words));
   for (int id = 0; id < table.size(); ++id) {
-    if (table.size() > options.downset_limit) {
-      result.reason = "more than " + std::to_string(options.downset_limit) + " downsets";
+    if (table.size() > downset_limit) {
+      result.reason = "more than " + std::to_string(downset_limit) + " downsets";
       result.downsets = table.size();
       return result;
     }
@@ -180,7 +183,14 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
     };
     pending_stack.emplace_back();
     removable(pending_stack.back());
+    long long steps = 0;
     while (!pending_stack.empty()) {
+      if ((++steps & 4095) == 0 && out_of_time()) {
+        result.status = BoundStatus::time_limit;
+        result.reason = "time limit while costing stages";
+        result.pairs = pairs;
+        return result;
+      }
       if (pending_stack.back().empty()) {
         pending_stack.pop_back();
         if (!removed_stack.empty()) {  // undo the removal that opened this level
