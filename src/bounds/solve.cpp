@@ -36,7 +36,7 @@ SolveOutcome solve_mtpp(const Graph& g, int k, const SolveConfig& config) {
   };
 
   BoundOptions options;
-  options.threads = config.threads;
+  options.threads = config.mip_threads;
   options.verbose = config.verbose;
   out.lower_bound = simple_lower_bound(g, k);
   out.lower_bound_method = "simple";

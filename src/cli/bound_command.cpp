@@ -16,7 +16,7 @@ struct BoundCommandOptions {
   int k = 0;
   std::string method = "all";
   double time_limit = 10;
-  int threads = 0;
+  int threads = 1;
   bool json = false;
   bool verbose = false;
 };
@@ -40,9 +40,11 @@ void add_bound_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--time-limit", o->time_limit, "Seconds per method (0 = no limit)")
       ->check(CLI::NonNegativeNumber)
       ->default_val(10);
-  cmd->add_option("--threads", o->threads, "Solver threads (0 = all cores)")
+  cmd->add_option("--threads", o->threads,
+                  "MIP solver threads (0 = all cores); more than 1 may change the bound reached "
+                  "within the time limit from run to run")
       ->check(CLI::NonNegativeNumber)
-      ->default_val(0);
+      ->default_val(1);
   cmd->add_flag("--json", o->json, "Print the pipecut.bounds JSON alone on stdout");
   cmd->add_flag("--verbose", o->verbose, "Show the MIP solver's log on stderr");
   cmd->callback([o, &exit_code] {

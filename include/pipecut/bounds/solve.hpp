@@ -17,7 +17,9 @@ struct SolveConfig {
   BrkgaConfig brkga;               // SliceGraph settings; its time limit is set by solve
   double target_ratio = 0.99;      // stop once lower_bound / bottleneck >= this
   double time_limit_seconds = 60;  // whole run; 0 = none
-  int threads = 0;                 // MIP threads (0 = all cores)
+  int threads = 0;                 // SliceGraph decoding threads (0 = all cores)
+  // MIP solver threads. 1 keeps runs reproducible (parallel branch and bound is not).
+  int mip_threads = 1;
   bool verbose = false;            // solver logs on stderr
   // Called after every step with the current bottleneck, bound and step name (may be empty).
   std::function<void(double bottleneck, double bound, const std::string& step)> progress;
