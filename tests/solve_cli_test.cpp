@@ -105,3 +105,17 @@ TEST(SolveCli, ATinyTimeLimitStillReturnsAValidPartition) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(SolveCli, SameSeedSameResult) {
+  const std::string graph = pipecut::testing::data_path("samples/pipecut/bert_l-3_inference.json");
+  const std::string args = "solve " + graph + " -k 4 --json --quiet --seed 3 --preset brkga-100";
+  nlohmann::json first = nlohmann::json::parse(run_cli(args).out);
+  nlohmann::json second = nlohmann::json::parse(run_cli(args).out);
+  first.erase("time_seconds");
+  second.erase("time_seconds");
+  EXPECT_EQ(first, second);
+}
+
+}  // namespace
