@@ -38,6 +38,9 @@ SolveOutcome solve_mtpp(const Graph& g, int k, const SolveConfig& config) {
   BoundOptions options;
   options.threads = config.mip_threads;
   options.verbose = config.verbose;
+  // Within solve the DP is one option among several: give up on it early rather than spend
+  // seconds enumerating downsets of a wide graph.
+  options.downset_limit = 250'000;
   out.lower_bound = simple_lower_bound(g, k);
   out.lower_bound_method = "simple";
 
