@@ -121,11 +121,12 @@ class CbcSolver : public MipSolver {
     model.setMaximumCutPassesAtRoot(10);
     model.setMaximumCutPasses(2);
     // Default strong branching can spend the whole budget at the root of a large model.
-    // On large, degenerate models each strong-branching LP is slow and the root is not
-    // interruptible: rely on pseudo-costs there.
-    const bool large = num_vars > 1500;
-    model.setNumberStrong(large ? 0 : 5);
-    model.setNumberBeforeTrust(large ? 0 : 5);
+    // No strong branching and no dynamic pseudo-cost trust: on large degenerate models each
+    // strong-branching LP is slow and the root is not interruptible, and Debian's CBC 2.10.8
+    // aborts on an assertion in CbcBranchDynamicDecision::betterBranch on some of our small
+    // models (seen with the grouped relaxation) when dynamic pseudo-costs are on.
+    model.setNumberStrong(0);
+    model.setNumberBeforeTrust(0);
     int threads = options.threads;
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (threads > 1) model.setNumberThreads(threads);
