@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   pipecut::cli::add_evaluate_command(app, exit_code);
   pipecut::cli::add_convert_command(app, exit_code);
   pipecut::cli::add_generate_command(app, exit_code);
+  pipecut::cli::add_bound_command(app, exit_code);
+  pipecut::cli::add_solve_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

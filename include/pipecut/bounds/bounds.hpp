@@ -27,6 +27,12 @@ struct BoundOptions {
   double incumbent = std::numeric_limits<double>::infinity();
   // A partition with bottleneck `incumbent`, used as a MIP warm start when present.
   std::optional<Partition> warm_start;
+  // A lower bound already proven by another method (0 if none). MIP methods add T >= it, which is
+  // valid because the optimum satisfies it, and stop once they can no longer beat it.
+  double known_lower_bound = 0.0;
+  // Downset DP: give up past this many downsets, or this many (downset, sub-downset) pairs.
+  long long downset_limit = 1'000'000;
+  long long downset_pair_limit = 10'000'000;  // ~16 bytes each
 };
 
 struct BoundResult {

@@ -1,0 +1,183 @@
+// Bounds benchmark: for generated DNN-like graphs and the BERT-3 sample, per k in
+// {2,4,8,16,32,64}, the geometric mean of bound / best bottleneck per method and the time spent;
+// then the time `solve` needs to prove BERT-3 optimal at k = 2, 4, 8.
+//
+// Usage: bounds_bench [--time-limit SEC=2] [--graphs N=4] [--nodes N=80] [--bert PATH]
+//                     [--ks 2,4,8,16,32,64]
+// The best bottleneck is the best of SliceGraph (brkga-100) and any partition an exact method
+// found in the same run, so ratios are relative to the best known partition.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "pipecut/bounds/bounds.hpp"
+#include "pipecut/bounds/solve.hpp"
+#include "pipecut/io/read_graph.hpp"
+#include "pipecut/partition/slicegraph.hpp"
+
+using namespace pipecut;
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A DNN-like DAG: a backbone of blocks; each block fans out into a few parallel branches
+// (attention heads, inception towers) that join again, plus residual edges around blocks.
+// Work is log-uniform with a few heavy operators; comm is a tensor size scaled to compete with
+// work, as on real accelerators.
+Graph generate_dnn_like(std::uint64_t seed, int target_nodes) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u01(0.0, 1.0);
+  GraphBuilder b("generated", "gen-" + std::to_string(seed));
+  int next_id = 0;
+  auto add = [&](double work_scale) {
+    NodeSpec s;
+    s.id = "op" + std::to_string(next_id++);
+    s.work = work_scale * std::exp(std::log(0.05) + u01(rng) * std::log(40.0));  // 0.05..2
+    if (u01(rng) < 0.03) s.work *= 10;                                           // a heavy op
+    s.comm = u01(rng) < 0.2 ? 0.0 : 0.1 + 1.5 * u01(rng);
+    return b.add_node(s);
+  };
+  NodeId tail = add(1.0);
+  NodeId block_input = tail;
+  while (next_id < target_nodes) {
+    const int branches = 1 + static_cast<int>(u01(rng) * 3.5);
+    std::vector<NodeId> ends;
+    for (int br = 0; br < branches; ++br) {
+      NodeId previous = tail;
+      const int length = 1 + static_cast<int>(u01(rng) * 4);
+      for (int i = 0; i < length; ++i) {
+        NodeId v = add(1.0);
+        b.add_edge(previous, v);
+        previous = v;
+      }
+      ends.push_back(previous);
+    }
+    NodeId join = add(0.3);
+    for (NodeId e : ends) b.add_edge(e, join);
+    if (u01(rng) < 0.5 && block_input != tail) b.add_edge(block_input, join);  // residual
+    block_input = tail;
+    tail = join;
+  }
+  return std::move(b).build();
+}
+
+struct Cell {
+  std::vector<double> ratios;
+  double seconds = 0;
+  int gave_up = 0;
+};
+
+double geometric_mean(const std::vector<double>& values) {
+  if (values.empty()) return 0;
+  double log_sum = 0;
+  for (double v : values) log_sum += std::log(std::max(v, 1e-3));  // a 0 bound counts as 1e-3
+  return std::exp(log_sum / double(values.size()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double time_limit = 2;
+  int graphs = 4;
+  int nodes = 80;
+  std::string bert = "data/samples/pipecut/bert_l-3_inference.json";
+  std::vector<int> ks{2, 4, 8, 16, 32, 64};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--time-limit") time_limit = std::stod(value);
+    else if (flag == "--graphs") graphs = std::stoi(value);
+    else if (flag == "--nodes") nodes = std::stoi(value);
+    else if (flag == "--bert") bert = value;
+    else if (flag == "--ks") {
+      ks.clear();
+      std::stringstream list(value);
+      for (std::string item; std::getline(list, item, ',');) ks.push_back(std::stoi(item));
+    } else {
+      std::cerr << "unknown option " << flag << "\n";
+      return 2;
+    }
+  }
+  std::vector<Graph> instances;
+  for (int i = 0; i < graphs; ++i) instances.push_back(generate_dnn_like(100 + i, nodes));
+  const bool have_bert = std::filesystem::exists(bert);
+  if (have_bert) instances.push_back(read_graph(bert));
+  else std::cerr << "note: " << bert << " not found; BERT-3 skipped (pass --bert PATH)\n";
+
+  const std::vector<std::string> methods = bound_method_names();
+  std::printf("bounds benchmark: %d generated graphs (%d nodes)%s, %.1f s per method\n", graphs,
+              nodes, have_bert ? " + BERT-3" : "", time_limit);
+  std::printf("cell = geometric mean of bound / best bottleneck  (mean seconds per instance)\n");
+  std::printf("%4s", "k");
+  for (const std::string& m : methods) std::printf(" %20s", m.c_str());
+  std::printf(" %14s %8s\n", "best-of-all", "optimal");
+  for (int k : ks) {
+    std::map<std::string, Cell> cells;
+    Cell overall;
+    int proven_optimal = 0;
+    for (const Graph& g : instances) {
+      SliceGraphResult sliced = slicegraph(g, k, *BrkgaConfig::preset("brkga-100"));
+      double best = sliced.bottleneck;
+      BoundOptions options;
+      options.time_limit_seconds = time_limit;
+      options.threads = 1;
+      options.incumbent = sliced.bottleneck;
+      options.warm_start = sliced.partition;
+      std::map<std::string, double> values;
+      for (const std::string& m : methods) {
+        const auto start = std::chrono::steady_clock::now();
+        BoundResult r = compute_bound(g, k, m, options);
+        cells[m].seconds += seconds_since(start);
+        if (r.status == BoundStatus::gave_up) ++cells[m].gave_up;
+        if (r.partition) best = std::min(best, evaluate_partition(g, *r.partition).bottleneck);
+        values[m] = r.value;
+      }
+      double strongest = 0;
+      for (const std::string& m : methods) {
+        if (values[m] > best * (1 + 1e-9))  // a bound above a real partition: a bug
+          std::printf("INVALID BOUND: %s k=%d method %s bound %.9f > partition %.9f\n",
+                      g.name.c_str(), k, m.c_str(), values[m], best);
+        cells[m].ratios.push_back(best > 0 ? values[m] / best : 1.0);
+        strongest = std::max(strongest, values[m]);
+      }
+      overall.ratios.push_back(best > 0 ? strongest / best : 1.0);
+      if (proves_optimal(strongest, best)) ++proven_optimal;
+    }
+    std::printf("%4d", k);
+    for (const std::string& m : methods) {
+      const Cell& c = cells[m];
+      std::printf("     %6.4f (%6.2fs)", geometric_mean(c.ratios),
+                  c.seconds / double(instances.size()));
+    }
+    std::printf(" %14.4f %5d/%zu\n", geometric_mean(overall.ratios), proven_optimal,
+                instances.size());
+    std::fflush(stdout);
+  }
+
+  if (have_bert) {
+    std::printf("\nsolve on BERT-3 (target ratio 1, time limit 60 s):\n");
+    const Graph& g = instances.back();
+    for (int k : {2, 4, 8}) {
+      SolveConfig config;
+      config.brkga = *BrkgaConfig::preset("brkga-10000");
+      config.target_ratio = 1.0;
+      config.time_limit_seconds = 60;
+      config.threads = 1;
+      const SolveOutcome out = solve_mtpp(g, k, config);
+      std::printf("  k=%-3d bottleneck %.6f  bound %.6f (%s)  %s  %.2f s\n", k, out.bottleneck,
+                  out.lower_bound, out.lower_bound_method.c_str(),
+                  out.optimal ? "proven optimal" : "NOT proven", out.seconds);
+    }
+  }
+  return 0;
+}

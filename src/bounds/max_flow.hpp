@@ -1,0 +1,29 @@
+#pragma once
+// A small Dinic max-flow on double capacities, for the single-stage min-cut bound.
+#include <vector>
+
+namespace pipecut::detail {
+
+class MaxFlow {
+ public:
+  explicit MaxFlow(int num_nodes);
+  void add_edge(int from, int to, double capacity);
+  // Max-flow value from s to t. Residual capacities below `epsilon` count as saturated.
+  double run(int s, int t, double epsilon);
+  // After run(): nodes reachable from s in the residual graph (the source side of a min cut).
+  [[nodiscard]] std::vector<char> source_side(int s, double epsilon) const;
+
+ private:
+  struct Arc {
+    int to;
+    double residual;
+  };
+  bool build_levels(int s, int t, double epsilon);
+  double augment(int v, int t, double pushed, double epsilon);
+  std::vector<Arc> arcs_;               // arc i and i^1 are a pair
+  std::vector<std::vector<int>> out_;   // arc indices per node
+  std::vector<int> level_;
+  std::vector<std::size_t> next_arc_;
+};
+
+}  // namespace pipecut::detail

@@ -1,0 +1,236 @@
+#include "pipecut/bounds/mip_bounds.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "pipecut/bounds/simple.hpp"
+#include "pipecut/mip/solver.hpp"
+
+namespace pipecut {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A pipeline of `capacity.size()` ordered groups: group g holds nodes with position g, positions
+// never decrease along an edge, and f(group g) <= capacity[g] * T. Minimises T.
+// Variables: at_least[v][g] = [position(v) >= g] for g = 1..G-1 (binary, non-increasing in g,
+// non-decreasing along edges); member_g(v) = at_least[v][g] - at_least[v][g+1] (affine, with
+// at_least[v][0] = 1 and at_least[v][G] = 0); cut[t][g] >= |member_g(t) - member_g(c)| for every
+// consumer c of tensor t, i.e. t's hyperedge is cut by group g.
+struct GroupModel {
+  mip::MipModel model;
+  int groups = 0;
+  int n = 0;
+  mip::VarId makespan = 0;
+  std::vector<mip::VarId> at_least;  // n * (groups - 1), node-major
+  std::vector<NodeId> costly_tensors;
+  std::vector<mip::VarId> cut;       // costly_tensors.size() * groups
+  [[nodiscard]] mip::VarId at_least_var(NodeId v, int g) const {
+    return at_least[std::size_t(v) * (groups - 1) + (g - 1)];
+  }
+  // Terms of member_g(v), and its constant part.
+  void member_terms(NodeId v, int g, double scale, std::vector<mip::Term>& terms,
+                    double& constant) const {
+    if (g == 0) constant += scale;
+    else terms.push_back({at_least_var(v, g), scale});
+    if (g + 1 < groups) terms.push_back({at_least_var(v, g + 1), -scale});
+  }
+};
+
+GroupModel build_group_model(const Graph& g, const std::vector<double>& capacity, double lower,
+                             double upper) {
+  GroupModel gm;
+  gm.groups = static_cast<int>(capacity.size());
+  gm.n = g.num_nodes();
+  const int groups = gm.groups;
+  mip::MipModel& m = gm.model;
+  gm.makespan = m.add_continuous(std::max(0.0, lower), upper, 1.0);
+  for (NodeId v = 0; v < gm.n; ++v)
+    for (int b = 1; b < groups; ++b) gm.at_least.push_back(m.add_binary());
+  for (NodeId v = 0; v < gm.n; ++v)
+    for (int b = 1; b + 1 < groups; ++b)
+      m.add_greater_equal({{gm.at_least_var(v, b), 1.0}, {gm.at_least_var(v, b + 1), -1.0}}, 0.0);
+  for (NodeId u = 0; u < gm.n; ++u)
+    for (NodeId v : g.successors(u))
+      for (int b = 1; b < groups; ++b)  // position(u) >= b implies position(v) >= b
+        m.add_greater_equal({{gm.at_least_var(v, b), 1.0}, {gm.at_least_var(u, b), -1.0}}, 0.0);
+  for (NodeId t = 0; t < gm.n; ++t)
+    if (g.comm[t] > 0 && !g.successors(t).empty()) gm.costly_tensors.push_back(t);
+  for (std::size_t i = 0; i < gm.costly_tensors.size(); ++i) {
+    const NodeId t = gm.costly_tensors[i];
+    for (int b = 0; b < groups; ++b) {
+      const mip::VarId cut = m.add_continuous(0.0, 1.0);
+      gm.cut.push_back(cut);
+      for (NodeId c : g.successors(t))
+        for (double sign : {1.0, -1.0}) {
+          // cut >= sign * (member_b(t) - member_b(c))
+          std::vector<mip::Term> terms{{cut, 1.0}};
+          double constant = 0.0;
+          gm.member_terms(t, b, -sign, terms, constant);
+          gm.member_terms(c, b, sign, terms, constant);
+          // cut - sign*member(t) + sign*member(c) + constant >= 0; constants cancel here.
+          m.add_greater_equal(std::move(terms), -constant);
+        }
+    }
+  }
+  // Stage cost: sum_v w(v) member_b(v) + sum_t c(t) cut[t][b] <= capacity[b] * T.
+  for (int b = 0; b < groups; ++b) {
+    std::vector<mip::Term> terms;
+    double constant = 0.0;
+    for (NodeId v = 0; v < gm.n; ++v)
+      if (g.work[v] > 0) gm.member_terms(v, b, g.work[v], terms, constant);
+    for (std::size_t i = 0; i < gm.costly_tensors.size(); ++i)
+      terms.push_back({gm.cut[i * groups + b], g.comm[gm.costly_tensors[i]]});
+    terms.push_back({gm.makespan, -capacity[b]});
+    m.add_less_equal(std::move(terms), -constant);
+  }
+  return gm;
+}
+
+// The model's variable values for a partition with stage_of[v] in 0..groups-1.
+std::vector<double> group_assignment(const Graph& g, const GroupModel& gm,
+                                     const std::vector<int>& position,
+                                     const std::vector<double>& capacity) {
+  std::vector<double> x(gm.model.num_variables(), 0.0);
+  for (NodeId v = 0; v < gm.n; ++v)
+    for (int b = 1; b < gm.groups; ++b) x[gm.at_least_var(v, b)] = position[v] >= b ? 1.0 : 0.0;
+  std::vector<double> group_cost(gm.groups, 0.0);
+  for (NodeId v = 0; v < gm.n; ++v) group_cost[position[v]] += g.work[v];
+  for (std::size_t i = 0; i < gm.costly_tensors.size(); ++i) {
+    const NodeId t = gm.costly_tensors[i];
+    for (int b = 0; b < gm.groups; ++b) {
+      bool cut = false;
+      for (NodeId c : g.successors(t)) cut = cut || ((position[t] == b) != (position[c] == b));
+      x[gm.cut[i * gm.groups + b]] = cut ? 1.0 : 0.0;
+      if (cut) group_cost[b] += g.comm[t];
+    }
+  }
+  double makespan = gm.model.variables()[gm.makespan].lower;
+  for (int b = 0; b < gm.groups; ++b)
+    if (capacity[b] > 0) makespan = std::max(makespan, group_cost[b] / capacity[b]);
+  x[gm.makespan] = makespan;
+  return x;
+}
+
+std::vector<int> positions_from(const GroupModel& gm, const std::vector<double>& x) {
+  std::vector<int> position(gm.n, 0);
+  for (NodeId v = 0; v < gm.n; ++v)
+    for (int b = 1; b < gm.groups; ++b)
+      if (x[gm.at_least_var(v, b)] > 0.5) position[v] = b;
+  return position;
+}
+
+// A valid bound from a solver's proven bound.
+double certify(const mip::SolveResult& r) {
+  if (r.status == mip::SolveStatus::error || !(r.best_bound > -mip::kInfinity)) return 0.0;
+  return std::max(0.0, r.best_bound - mip::bound_tolerance(r.best_bound));
+}
+
+double upper_limit(const BoundOptions& o) {
+  return std::isfinite(o.incumbent) ? o.incumbent * (1 + 1e-9) + 1e-9 : mip::kInfinity;
+}
+
+}  // namespace
+
+BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  BoundResult result;
+  result.method = "exact";
+  const std::vector<double> capacity(k, 1.0);
+  // T >= the simple bound is valid (OPT satisfies it) and lifts the weak LP relaxation.
+  const double floor = std::max(options.known_lower_bound, simple_lower_bound(g, k));
+  GroupModel gm = build_group_model(g, capacity, floor, upper_limit(options));
+  mip::SolveOptions so;
+  so.time_limit_seconds = options.time_limit_seconds;
+  so.threads = options.threads;
+  so.verbose = options.verbose;
+  if (options.warm_start && options.warm_start->k == k &&
+      !partition_problem(g, *options.warm_start)) {
+    std::vector<double> start_values =
+        group_assignment(g, gm, options.warm_start->stage_of, capacity);
+    if (gm.model.max_violation(start_values) <= 1e-7) so.initial_solution = std::move(start_values);
+  }
+  mip::SolveResult solved = mip::make_cbc_solver()->solve(gm.model, so);
+  if (solved.status == mip::SolveStatus::infeasible) {
+    // Only possible when T <= incumbent cuts every partition off, i.e. by rounding: the
+    // incumbent is optimal.
+    result.value = std::isfinite(options.incumbent)
+                       ? options.incumbent - mip::bound_tolerance(options.incumbent)
+                       : 0.0;
+    result.partition = options.warm_start;
+    result.status = BoundStatus::proven;
+  } else {
+    // The model contains T >= known_lower_bound, so that bound is the model's bound too.
+    result.value = std::max(certify(solved), floor);
+    result.status = solved.status == mip::SolveStatus::optimal   ? BoundStatus::proven
+                    : solved.status == mip::SolveStatus::stopped ? BoundStatus::time_limit
+                                                                 : BoundStatus::gave_up;
+    if (solved.has_solution) {
+      Partition p{k, positions_from(gm, solved.solution)};
+      if (!partition_problem(g, p)) result.partition = std::move(p);
+    }
+  }
+  result.detail = std::to_string(solved.nodes) + " nodes";
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  BoundResult result;
+  result.method = "grouped";
+  result.status = BoundStatus::proven;
+  result.value = 0.0;
+  auto solver = mip::make_cbc_solver();
+  const double target = options.incumbent;
+  // Middle positions first: their two outer groups are both large, which tends to bind.
+  std::vector<int> positions;
+  for (int b = 0; b < k; ++b) positions.push_back(b);
+  std::stable_sort(positions.begin(), positions.end(), [k](int a, int b) {
+    return std::abs(2 * a - (k - 1)) < std::abs(2 * b - (k - 1));
+  });
+  int best_position = -1;
+  for (std::size_t i = 0; i < positions.size(); ++i) {
+    if (result.value >= target - mip::bound_tolerance(target)) break;
+    const int b = positions[i];
+    double budget = 0;
+    if (options.time_limit_seconds > 0) {
+      const double remaining = options.time_limit_seconds - seconds_since(start);
+      if (remaining <= 0.01) {
+        result.status = BoundStatus::time_limit;
+        break;
+      }
+      budget = remaining / double(positions.size() - i);
+    }
+    const std::vector<double> capacity{double(b), 1.0, double(k - b - 1)};
+    // T >= any bound already proven (OPT satisfies it): the simple bound, earlier positions.
+    const double floor =
+        std::max({options.known_lower_bound, simple_lower_bound(g, k), result.value});
+    GroupModel gm = build_group_model(g, capacity, floor, upper_limit(options));
+    mip::SolveOptions so;
+    so.time_limit_seconds = budget;
+    so.threads = options.threads;
+    so.verbose = options.verbose;
+    so.stop_if_objective_at_most = floor;  // this position cannot raise the maximum
+    so.stop_if_bound_at_least = target;
+    mip::SolveResult solved = solver->solve(gm.model, so);
+    double value = std::max(certify(solved), solved.status == mip::SolveStatus::error ? 0.0 : floor);
+    if (solved.status == mip::SolveStatus::infeasible && std::isfinite(target))
+      value = target - mip::bound_tolerance(target);  // T <= incumbent excludes everything
+    if (solved.status == mip::SolveStatus::stopped && budget > 0 && solved.seconds >= budget * 0.95)
+      result.status = BoundStatus::time_limit;
+    if (value > result.value) {
+      result.value = value;
+      best_position = b;
+    }
+  }
+  if (best_position >= 0) result.detail = "position " + std::to_string(best_position);
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+}  // namespace pipecut
