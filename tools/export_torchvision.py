@@ -1,0 +1,504 @@
+#!/usr/bin/python3
+"""Export every torchvision image-classification architecture to ONNX, weights stripped.
+
+Usage (Debian: apt-get install python3-torch python3-torchvision python3-onnx):
+
+    /usr/bin/python3 tools/export_torchvision.py --out data/corpus/torchvision
+
+Each model is built with ``weights=None`` (nothing is downloaded), seeded, put in eval mode and
+exported at batch 1 and its standard input size (the eval crop size of its ImageNet weights
+entry, read from torchvision's metadata; ViT uses its built-in image size). Constant folding is
+on; ONNX shape inference is run and its value_info kept. Every initializer with more than
+``--keep-elements`` elements has its data stripped, as valid ONNX external data that is never
+shipped (see STRIP CONVENTION below). Each model is exported in its own subprocess (one at a
+time, one thread), so a model that fails or times out is skipped with the reason recorded.
+At the end every file is re-checked and ``models.json``, ``README.md`` and
+``LICENSE-torchvision.txt`` are (re)written in the output directory.
+
+STRIP CONVENTION (what the pipecut ONNX importer relies on):
+  * a tensor (graph initializer, or the ``value`` tensor of a Constant node) with more than
+    KEEP_ELEMENTS (64) elements keeps ``name``, ``dims`` and ``data_type``; every data field
+    (raw_data, float_data, int32_data, int64_data, double_data, uint64_data, string_data) is
+    cleared; ``data_location = EXTERNAL``; ``external_data`` = [("location", "stripped"),
+    ("length", str(numel * element_size))]. No file called ``stripped`` exists.
+  * tensors with at most KEEP_ELEMENTS elements keep their data inline (shapes, axes, scalars,
+    small biases), so Reshape/Slice/Expand targets etc. remain constant-foldable.
+  * byte size of any tensor = product(dims) * element size of data_type.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+KEEP_ELEMENTS = 64
+STRIP_LOCATION = "stripped"
+DEFAULT_OPSET = 14
+
+# ONNX TensorProto.DataType -> bytes per element
+ELEM_SIZE = {
+    1: 4,   # FLOAT
+    2: 1,   # UINT8
+    3: 1,   # INT8
+    4: 2,   # UINT16
+    5: 2,   # INT16
+    6: 4,   # INT32
+    7: 8,   # INT64
+    9: 1,   # BOOL
+    10: 2,  # FLOAT16
+    11: 8,  # DOUBLE
+    12: 4,  # UINT32
+    13: 8,  # UINT64
+    14: 8,  # COMPLEX64
+    15: 16,  # COMPLEX128
+    16: 2,  # BFLOAT16
+}
+
+DATA_FIELDS = ("raw_data", "float_data", "int32_data", "int64_data", "double_data",
+               "uint64_data", "string_data")
+
+
+def numel(tensor):
+    n = 1
+    for d in tensor.dims:
+        n *= d
+    return n
+
+
+def tensor_bytes(tensor):
+    return numel(tensor) * ELEM_SIZE.get(tensor.data_type, 0)
+
+
+def model_tensors(model):
+    """Initializers and Constant-node value tensors of the main graph (and subgraphs)."""
+    out = []
+
+    def walk(graph):
+        out.extend(graph.initializer)
+        for node in graph.node:
+            for attr in node.attribute:
+                if attr.HasField("t"):
+                    out.append(attr.t)
+                out.extend(attr.tensors)
+                if attr.HasField("g"):
+                    walk(attr.g)
+                for g in attr.graphs:
+                    walk(g)
+
+    walk(model.graph)
+    return out
+
+
+def strip_tensor(tensor):
+    from onnx import TensorProto
+    length = tensor_bytes(tensor)
+    for f in DATA_FIELDS:
+        tensor.ClearField(f)
+    del tensor.external_data[:]
+    tensor.data_location = TensorProto.EXTERNAL
+    e = tensor.external_data.add()
+    e.key = "location"
+    e.value = STRIP_LOCATION
+    e = tensor.external_data.add()
+    e.key = "length"
+    e.value = str(length)
+
+
+def is_stripped(tensor):
+    from onnx import TensorProto
+    return (tensor.data_location == TensorProto.EXTERNAL and
+            any(e.key == "location" and e.value == STRIP_LOCATION for e in tensor.external_data))
+
+
+def strip_model(model, base_dir, keep_elements):
+    """Strip large tensors; small tensors that torch wrote externally are loaded inline."""
+    from onnx import TensorProto
+    from onnx.external_data_helper import load_external_data_for_tensor
+    stripped = 0
+    for t in model_tensors(model):
+        if t.data_type == TensorProto.STRING:
+            continue
+        if numel(t) > keep_elements:
+            strip_tensor(t)
+            stripped += 1
+        elif t.data_location == TensorProto.EXTERNAL:
+            load_external_data_for_tensor(t, base_dir)
+            t.data_location = TensorProto.DEFAULT
+            del t.external_data[:]
+    return stripped
+
+
+def input_size(name, model):
+    """Standard eval input resolution for a torchvision classification model."""
+    import torchvision.models as tvm
+    if hasattr(model, "image_size"):  # ViT: fixed by the architecture
+        return int(model.image_size)
+    try:
+        entries = list(tvm.get_model_weights(name))
+    except Exception:
+        return 224
+    if not entries:
+        return 224
+    pick = next((w for w in entries if w.name == "IMAGENET1K_V1"), entries[0])
+    try:
+        crop = pick.transforms().crop_size
+        return int(crop[0] if isinstance(crop, (list, tuple)) else crop)
+    except Exception:
+        return 224
+
+
+def meta_num_params(name):
+    import torchvision.models as tvm
+    try:
+        entries = list(tvm.get_model_weights(name))
+        return int(entries[0].meta["num_params"])
+    except Exception:
+        return None
+
+
+def randomize_(model):
+    """Give every float parameter and buffer distinct seeded random values.
+
+    torchvision's initialisation leaves many tensors with identical values (BatchNorm bias 0,
+    running mean 0, running var 1), so after eval-mode BatchNorm folding many Conv biases are
+    equal and torch's exporter deduplicates them into one initializer plus Identity nodes, a
+    structure that real trained weights would not have. Random values avoid that artefact.
+    """
+    import torch
+    with torch.no_grad():
+        for name, t in list(model.named_parameters()) + list(model.named_buffers()):
+            if not t.is_floating_point():
+                continue
+            if name.endswith("running_var"):
+                t.uniform_(0.5, 1.5)
+            else:
+                t.uniform_(-0.1, 0.1)
+
+
+def worker(name, out_dir, opset, keep_elements):
+    """Export one model into out_dir/<name>.onnx. Prints one JSON line with the result."""
+    import warnings
+    warnings.filterwarnings("ignore")
+    import torch
+    import torchvision.models as tvm
+    import onnx
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    t0 = time.time()
+    model = tvm.get_model(name, weights=None)
+    model.eval()
+    randomize_(model)
+    size = input_size(name, model)
+    torch_params = sum(p.numel() for p in model.parameters())
+    x = torch.zeros(1, 3, size, size)
+    with tempfile.TemporaryDirectory(prefix="tvexport-") as tmp:
+        raw = os.path.join(tmp, "model.onnx")
+        # Not under no_grad: with grad disabled nn.MultiheadAttention takes its fused
+        # "fast path" (aten::_native_multi_head_attention), which has no ONNX symbolic.
+        torch.onnx.export(model, (x,), raw, export_params=True, opset_version=opset,
+                          do_constant_folding=True, input_names=["input"],
+                          output_names=["logits"], training=torch.onnx.TrainingMode.EVAL)
+        del model
+        m = onnx.load(raw, load_external_data=False)
+        stripped = strip_model(m, tmp, keep_elements)
+    m = onnx.shape_inference.infer_shapes(m)
+    path = os.path.join(out_dir, name + ".onnx")
+    tmp_path = path + ".tmp"
+    with open(tmp_path, "wb") as f:
+        f.write(m.SerializeToString(deterministic=True))
+    os.replace(tmp_path, path)
+    print(json.dumps({"name": name, "input_size": size, "torch_parameters": torch_params,
+                      "stripped_tensors": stripped, "export_seconds": round(time.time() - t0, 1)}))
+
+
+def inspect(path):
+    """Load a saved file without external data, check it, re-run shape inference; stats."""
+    import onnx
+    from onnx import TensorProto
+    m = onnx.load(path, load_external_data=False)
+    # The checker insists that an external-data location exists (relative to the working
+    # directory for an in-memory proto); it does not read it. Run it next to an empty placeholder.
+    checker = "ok"
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="tvcheck-") as tmp:
+        open(os.path.join(tmp, STRIP_LOCATION), "wb").close()
+        os.chdir(tmp)
+        try:
+            onnx.checker.check_model(m, full_check=True)
+        except Exception as e:  # noqa: BLE001
+            checker = "failed: " + str(e).splitlines()[0][:200]
+        finally:
+            os.chdir(cwd)
+    onnx.shape_inference.infer_shapes(m, strict_mode=True)
+    g = m.graph
+    params = sum(numel(t) for t in g.initializer)
+    param_bytes = sum(tensor_bytes(t) for t in g.initializer)
+    const_elems = sum(numel(n.attribute[0].t) for n in g.node
+                      if n.op_type == "Constant" and n.attribute and n.attribute[0].HasField("t"))
+    known = {v.name for v in list(g.value_info) + list(g.input) + list(g.output)}
+    known |= {t.name for t in g.initializer}
+    missing = sum(1 for n in g.node for o in n.output if o and o not in known)
+    ops = {}
+    for n in g.node:
+        ops[n.op_type] = ops.get(n.op_type, 0) + 1
+    inp = g.input[0].type.tensor_type.shape.dim
+    for t in model_tensors(m):
+        if numel(t) > KEEP_ELEMENTS and t.data_type != TensorProto.STRING:
+            assert is_stripped(t), (path, t.name)
+    with open(path, "rb") as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    return {
+        "operators": len(g.node),
+        "op_types": dict(sorted(ops.items())),
+        "initializers": len(g.initializer),
+        "parameters": params,
+        "parameter_bytes": param_bytes,
+        "constant_elements": const_elems,
+        "tensors_without_shape": missing,
+        "input_shape": [d.dim_value for d in inp],
+        "opset": next((o.version for o in m.opset_import if o.domain in ("", "ai.onnx")), None),
+        "checker": checker,
+        "file_bytes": os.path.getsize(path),
+        "sha256": sha,
+    }
+
+
+def list_classification_models():
+    import torchvision
+    import torchvision.models as tvm
+    if hasattr(tvm, "list_models"):
+        return sorted(tvm.list_models(module=tvm))
+    raise SystemExit("torchvision %s lacks models.list_models (need >= 0.14)" % torchvision.__version__)
+
+
+def human(n):
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return ("%d %s" % (n, unit)) if unit == "B" else ("%.1f %s" % (n, unit))
+        n /= 1024.0
+
+
+def write_index(out_dir, rows, skipped, versions, opset):
+    total = sum(r["file_bytes"] for r in rows)
+    doc = {
+        "corpus": "torchvision image-classification architectures (no weights)",
+        "generator": "tools/export_torchvision.py",
+        "versions": versions,
+        "opset": opset,
+        "strip_convention": {
+            "keep_elements": KEEP_ELEMENTS,
+            "data_location": "EXTERNAL",
+            "external_data": {"location": STRIP_LOCATION, "length": "numel * element size"},
+        },
+        "total_bytes": total,
+        "models": rows,
+        "skipped": skipped,
+    }
+    with open(os.path.join(out_dir, "models.json"), "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=False)
+        f.write("\n")
+
+    lines = []
+    lines.append("# torchvision testbed corpus\n")
+    lines.append(
+        "ONNX graphs of every torchvision image-classification architecture that exports cleanly, "
+        "standing in for production models when evaluating pipecut. **Architectures only: no "
+        "trained weights** (models are built with `weights=None`, randomly initialised with seed 0, "
+        "and the parameter data is then stripped). Files are plain ONNX protobuf; torch is not "
+        "needed to use them.\n")
+    lines.append("## Regenerate\n")
+    lines.append("```sh\napt-get install python3-torch python3-torchvision python3-onnx\n"
+                 "/usr/bin/python3 tools/export_torchvision.py --out data/corpus/torchvision\n```\n")
+    lines.append(
+        "Generated with torch %s, torchvision %s, onnx %s; ONNX opset %d. Each model is exported "
+        "in eval mode, batch 1, at its standard evaluation resolution (the crop size of its "
+        "torchvision `IMAGENET1K_V1` weights entry, or the first entry, e.g. 224, inception_v3 299, "
+        "efficientnet_b7 600; ViT models at their built-in 224), with `do_constant_folding=True` "
+        "(so eval-mode BatchNorm is folded into the preceding Conv where torch does that). ONNX shape "
+        "inference was run and its `value_info` is stored, so every intermediate tensor has a "
+        "static shape. Input is named `input` (float32 `[1,3,H,W]`), output `logits` (`[1,1000]`). "
+        "Output is deterministic for a given torch/torchvision/onnx version (same seed, one "
+        "thread, deterministic protobuf serialisation); `sha256` in `models.json` lets you check.\n"
+        % (versions["torch"], versions["torchvision"], versions["onnx"], opset))
+    lines.append("Options: `--models a,b` to export a subset, `--max-params N` (default 350M) to skip "
+                 "giant models, `--timeout S` per model, `--keep-existing` to resume, "
+                 "`--index-only` to just re-check files and rewrite this README/models.json.\n")
+    lines.append("## Weight-stripping convention\n")
+    lines.append(
+        "Every tensor holding parameters, i.e. each graph initializer and the `value` tensor of "
+        "each `Constant` node, with **more than %d elements** is stored as *external data that is "
+        "never shipped*:\n\n"
+        "* `name`, `dims` and `data_type` are kept exactly;\n"
+        "* all data fields (`raw_data`, `float_data`, `int32_data`, `int64_data`, `double_data`, "
+        "`uint64_data`, `string_data`) are empty;\n"
+        "* `data_location = EXTERNAL` and `external_data = [{key: \"location\", value: \"%s\"}, "
+        "{key: \"length\", value: <bytes>}]` where bytes = product(dims) x element size of "
+        "`data_type` (no `offset` entry). No file named `%s` exists.\n\n"
+        "Tensors with at most %d elements (Reshape/Slice/Expand shapes, axes, scalars, small "
+        "biases) keep their data inline, because they carry structure. This is valid ONNX: "
+        "`onnx.load(path, load_external_data=False)` reads every file, `onnx.checker.check_model` "
+        "on the loaded proto passes, and shape inference works. A consumer that needs only "
+        "structure and sizes (the pipecut importer) should read dims x dtype of each initializer "
+        "and never try to open the external location. Do not call `onnx.load` with external data "
+        "loading on (the default): it will fail on the missing `%s` file.\n"
+        % (KEEP_ELEMENTS, STRIP_LOCATION, STRIP_LOCATION, KEEP_ELEMENTS, STRIP_LOCATION))
+    lines.append("## Models\n")
+    lines.append("%d models, %s in total. *Operators* = ONNX nodes in the graph (including "
+                 "`Constant` nodes); *parameters* = elements over all initializers, from their "
+                 "dims (after torch's constant folding, so BatchNorm parameters folded into Conv "
+                 "are not counted twice; torchvision's own count is `torch_parameters` in "
+                 "models.json).\n" % (len(rows), human(total)))
+    lines.append("| model | input | operators | parameters | file size |")
+    lines.append("|---|---|---:|---:|---:|")
+    for r in rows:
+        lines.append("| %s | %d | %d | %s | %s |" % (
+            r["name"], r["input_size"], r["operators"], format(r["parameters"], ","),
+            human(r["file_bytes"])))
+    lines.append("")
+    lines.append("## Skipped models\n")
+    if skipped:
+        for s in skipped:
+            lines.append("* `%s`: %s" % (s["name"], s["reason"]))
+    else:
+        lines.append("None.")
+    lines.append("")
+    lines.append("## Licence\n")
+    lines.append("The model definitions come from torchvision (BSD 3-Clause licence); see "
+                 "`LICENSE-torchvision.txt`. These files contain only architecture graphs "
+                 "exported by `tools/export_torchvision.py`; no pretrained weights are included.\n")
+    with open(os.path.join(out_dir, "README.md"), "w") as f:
+        f.write("\n".join(lines))
+
+    with open(os.path.join(out_dir, "LICENSE-torchvision.txt"), "w") as f:
+        f.write(
+            "The ONNX files in this directory are computation graphs of neural-network\n"
+            "architectures defined in torchvision (https://github.com/pytorch/vision),\n"
+            "which is distributed under the BSD 3-Clause licence (copyright the torchvision\n"
+            "contributors / Soumith Chintala). The files were generated by\n"
+            "tools/export_torchvision.py from the model definitions in torchvision %s.\n"
+            "They contain only the architecture graphs (operators, tensor shapes and\n"
+            "parameter shapes) of models built without pretrained weights; all parameter\n"
+            "data larger than %d elements has been removed. No torchvision source code\n"
+            "and no trained weights are included. See torchvision's LICENSE file for the\n"
+            "full licence terms.\n" % (versions["torchvision"], KEEP_ELEMENTS))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default="data/corpus/torchvision")
+    ap.add_argument("--models", help="comma-separated subset (default: all classification models)")
+    ap.add_argument("--opset", type=int, default=DEFAULT_OPSET)
+    ap.add_argument("--max-params", type=float, default=350e6,
+                    help="skip models with more parameters than this (memory/time)")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds per model")
+    ap.add_argument("--keep-existing", action="store_true", help="do not re-export existing files")
+    ap.add_argument("--index-only", action="store_true",
+                    help="only re-check existing files and rewrite models.json/README.md")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    if args.worker:
+        worker(args.worker, args.out, args.opset, KEEP_ELEMENTS)
+        return
+
+    import torch
+    import torchvision
+    import onnx
+    versions = {"torch": torch.__version__, "torchvision": torchvision.__version__,
+                "onnx": onnx.__version__}
+    names = list_classification_models()
+    if args.models:
+        wanted = [n.strip() for n in args.models.split(",") if n.strip()]
+        unknown = [n for n in wanted if n not in names]
+        if unknown:
+            raise SystemExit("unknown models: %s" % ", ".join(unknown))
+        names = wanted
+
+    # Previous per-model export info (input size, torch param count), kept across --index-only.
+    info_path = os.path.join(args.out, "models.json")
+    prev = {}
+    prev_skipped = {}
+    if os.path.exists(info_path):
+        try:
+            with open(info_path) as f:
+                old = json.load(f)
+            prev = {r["name"]: r for r in old.get("models", [])}
+            prev_skipped = {s["name"]: s for s in old.get("skipped", [])}
+        except Exception:  # noqa: BLE001
+            pass
+
+    exported = {}
+    skipped = {}
+    for name in names:
+        path = os.path.join(args.out, name + ".onnx")
+        if args.index_only or (args.keep_existing and os.path.exists(path)):
+            if os.path.exists(path):
+                exported[name] = prev.get(name, {"name": name})
+            elif name in prev_skipped:
+                skipped[name] = prev_skipped[name]
+            continue
+        n = meta_num_params(name)
+        if n is not None and n > args.max_params:
+            skipped[name] = {"name": name, "reason": "too large: %.0fM parameters > --max-params "
+                             "%.0fM (memory/time on the shared build machine)"
+                             % (n / 1e6, args.max_params / 1e6)}
+            print("skip %s: %s" % (name, skipped[name]["reason"]), flush=True)
+            if os.path.exists(path):
+                os.remove(path)
+            continue
+        print("export %s ..." % name, end=" ", flush=True)
+        t0 = time.time()
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, "--out", args.out,
+               "--opset", str(args.opset)]
+        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, env=env)
+            if p.returncode == 0:
+                res = json.loads(p.stdout.strip().splitlines()[-1])
+                exported[name] = res
+                print("ok (%.0fs)" % (time.time() - t0), flush=True)
+            else:
+                err = [l for l in p.stderr.strip().splitlines() if l.strip()]
+                reason = "export failed: " + (err[-1].strip() if err else "exit %d" % p.returncode)
+                skipped[name] = {"name": name, "reason": reason[:300]}
+                print(reason, flush=True)
+                sys.stderr.write(p.stderr[-4000:])
+        except subprocess.TimeoutExpired:
+            skipped[name] = {"name": name, "reason": "export timed out after %.0fs" % args.timeout}
+            print("timeout", flush=True)
+        if name in skipped and os.path.exists(path):
+            os.remove(path)
+
+    rows = []
+    for name in sorted(exported):
+        path = os.path.join(args.out, name + ".onnx")
+        try:
+            st = inspect(path)
+        except Exception as e:  # noqa: BLE001
+            traceback.print_exc()
+            skipped[name] = {"name": name, "reason": "saved file failed verification: %s" % e}
+            continue
+        r = {"name": name, "file": name + ".onnx"}
+        r["input_size"] = exported[name].get("input_size", st["input_shape"][-1])
+        r.update(st)
+        for k in ("torch_parameters",):
+            if k in exported[name]:
+                r[k] = exported[name][k]
+        rows.append(r)
+    write_index(args.out, rows, [skipped[k] for k in sorted(skipped)], versions, args.opset)
+    total = sum(r["file_bytes"] for r in rows)
+    print("%d models exported (%s), %d skipped" % (len(rows), human(total), len(skipped)))
+    bad = [r["name"] for r in rows if r["checker"] != "ok"]
+    if bad:
+        print("checker failed on: %s" % ", ".join(bad))
+
+
+if __name__ == "__main__":
+    main()
