@@ -133,6 +133,304 @@ def strip_model(model, base_dir, keep_elements):
     return stripped
 
 
+# ---------------------------------------------------------------------------------------------
+# Static-shape folding. torch 1.13 traces Python-side shape arithmetic (x.shape, window and
+# padding sizes, the Swin attention mask...) as Shape/Gather/Concat/... chains that ONNX shape
+# inference cannot see through, leaving many tensors without a static shape. Since every model
+# is exported for one fixed input shape, these chains are constants: evaluate them with numpy,
+# replace them by initializers, and repeat shape inference until nothing changes. Nodes that
+# read parameter *data* (stripped) or do real work on activations are never folded; all
+# Constant nodes end up as initializers.
+
+FOLD_MAX_ELEMENTS = 1 << 22
+
+
+def _np_dtype(onnx_type):
+    import onnx.mapping
+    return onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[onnx_type]
+
+
+def _attr(node, name, default=None):
+    import onnx.helper
+    for a in node.attribute:
+        if a.name == name:
+            return onnx.helper.get_attribute_value(a)
+    return default
+
+
+def _int_div(a, b):
+    import numpy as np
+    q = np.abs(a) // np.abs(b)
+    return (q * np.sign(a) * np.sign(b)).astype(np.result_type(a, b))
+
+
+def _eval_node(node, vals):
+    """Evaluate one node on numpy inputs; returns list of outputs or None if unsupported."""
+    import numpy as np
+    from onnx import numpy_helper
+    op = node.op_type
+    x = vals
+    if op == "Constant":
+        t = _attr(node, "value")
+        if t is not None:
+            return [numpy_helper.to_array(t)]
+        for k, dt in (("value_int", np.int64), ("value_float", np.float32)):
+            v = _attr(node, k)
+            if v is not None:
+                return [np.array(v, dtype=dt)]
+        for k, dt in (("value_ints", np.int64), ("value_floats", np.float32)):
+            v = _attr(node, k)
+            if v is not None:
+                return [np.array(list(v), dtype=dt)]
+        return None
+    if op == "Identity":
+        return [x[0]]
+    if op == "Gather":
+        return [np.take(x[0], x[1].astype(np.int64), axis=_attr(node, "axis", 0))]
+    if op == "Unsqueeze":
+        out = x[0]
+        rank = out.ndim + len(x[1])
+        for a in sorted(int(a) % rank for a in x[1].reshape(-1)):
+            out = np.expand_dims(out, a)
+        return [out]
+    if op == "Squeeze":
+        if len(x) > 1 and x[1] is not None:
+            return [np.squeeze(x[0], axis=tuple(int(a) % x[0].ndim for a in x[1].reshape(-1)))]
+        return [np.squeeze(x[0])]
+    if op == "Concat":
+        return [np.concatenate([v for v in x], axis=_attr(node, "axis"))]
+    if op == "Slice":
+        data = x[0]
+        starts, ends = x[1].reshape(-1), x[2].reshape(-1)
+        axes = x[3].reshape(-1) if len(x) > 3 and x[3] is not None else range(len(starts))
+        steps = x[4].reshape(-1) if len(x) > 4 and x[4] is not None else [1] * len(starts)
+        sl = [slice(None)] * data.ndim
+        for s, e, a, st in zip(starts, ends, axes, steps):
+            a = int(a) % data.ndim
+            n = data.shape[a]
+            s, e, st = int(s), int(e), int(st)
+            s = max(min(s + n if s < 0 else s, n if st > 0 else n - 1), 0 if st > 0 else -1)
+            e = max(min(e + n if e < 0 else e, n if st > 0 else n - 1), 0 if st > 0 else -1)
+            sl[a] = slice(s, e if e >= 0 else None, st)
+        return [data[tuple(sl)]]
+    if op == "Cast":
+        return [x[0].astype(_np_dtype(_attr(node, "to")))]
+    if op in ("Add", "Sub", "Mul"):
+        f = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply}[op]
+        return [f(x[0], x[1]).astype(np.result_type(x[0], x[1]))]
+    if op == "Div":
+        if np.issubdtype(x[0].dtype, np.integer):
+            return [_int_div(x[0], x[1])]
+        return [(x[0] / x[1]).astype(x[0].dtype)]
+    if op == "Mod":
+        if _attr(node, "fmod", 0):
+            return [np.fmod(x[0], x[1])]
+        return [np.mod(x[0], x[1])]
+    if op in ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"):
+        f = {"Equal": np.equal, "Less": np.less, "Greater": np.greater,
+             "LessOrEqual": np.less_equal, "GreaterOrEqual": np.greater_equal,
+             "And": np.logical_and, "Or": np.logical_or, "Xor": np.logical_xor}[op]
+        return [f(x[0], x[1])]
+    if op in ("Not", "Neg", "Abs", "Floor", "Ceil", "Sqrt", "Sign", "Reciprocal"):
+        f = {"Not": np.logical_not, "Neg": np.negative, "Abs": np.abs, "Floor": np.floor,
+             "Ceil": np.ceil, "Sqrt": np.sqrt, "Sign": np.sign, "Reciprocal": np.reciprocal}[op]
+        return [f(x[0]).astype(x[0].dtype)]
+    if op in ("Min", "Max"):
+        f = np.minimum if op == "Min" else np.maximum
+        out = x[0]
+        for v in x[1:]:
+            out = f(out, v)
+        return [out]
+    if op == "Where":
+        return [np.where(x[0], x[1], x[2]).astype(np.result_type(x[1], x[2]))]
+    if op == "ConstantOfShape":
+        t = _attr(node, "value")
+        v = numpy_helper.to_array(t).reshape(-1) if t is not None else np.zeros(1, np.float32)
+        shape = tuple(int(d) for d in x[0].reshape(-1))
+        if int(np.prod(shape)) > FOLD_MAX_ELEMENTS:
+            return None
+        return [np.full(shape, v[0], dtype=v.dtype)]
+    if op == "Range":
+        return [np.arange(x[0], x[1], x[2]).astype(x[0].dtype)]
+    if op == "Expand":
+        shape = np.broadcast_shapes(x[0].shape, tuple(int(d) for d in x[1].reshape(-1)))
+        if int(np.prod(shape)) > FOLD_MAX_ELEMENTS:
+            return None
+        return [np.array(np.broadcast_to(x[0], shape))]
+    if op == "Tile":
+        return [np.tile(x[0], tuple(int(r) for r in x[1].reshape(-1)))]
+    if op == "Reshape":
+        shape = [int(d) for d in x[1].reshape(-1)]
+        if not _attr(node, "allowzero", 0):
+            shape = [x[0].shape[i] if d == 0 else d for i, d in enumerate(shape)]
+        return [x[0].reshape(shape)]
+    if op == "Transpose":
+        perm = _attr(node, "perm")
+        return [np.transpose(x[0], perm)]
+    if op == "ScatterND":
+        if _attr(node, "reduction", "none") not in ("none", b"none"):
+            return None
+        out = x[0].copy()
+        idx = x[1].astype(np.int64)
+        k = idx.shape[-1]
+        out[tuple(idx[..., i] for i in range(k))] = x[2]
+        return [out]
+    if op == "ReduceProd":
+        axes = _attr(node, "axes")
+        keep = bool(_attr(node, "keepdims", 1))
+        return [np.prod(x[0], axis=tuple(axes) if axes else None, keepdims=keep).astype(x[0].dtype)]
+    return None
+
+
+def _static_shapes(model):
+    shapes = {}
+    g = model.graph
+    for v in list(g.input) + list(g.value_info) + list(g.output):
+        tt = v.type.tensor_type
+        if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
+            shapes[v.name] = tuple(d.dim_value for d in tt.shape.dim)
+    for t in g.initializer:
+        shapes[t.name] = tuple(t.dims)
+    return shapes
+
+
+def fold_static_shapes_once(model, keep_elements):
+    """One folding round on the main graph. Returns the number of nodes removed."""
+    import numpy as np
+    from onnx import numpy_helper
+    g = model.graph
+    known = {}
+    for t in g.initializer:
+        if not is_stripped(t):
+            known[t.name] = numpy_helper.to_array(t)
+    shapes = _static_shapes(model)
+    folded = set()
+    for i, node in enumerate(g.node):
+        if any(a.HasField("g") or len(a.graphs) for a in node.attribute):
+            continue
+        if node.op_type == "Shape":
+            if node.input[0] in shapes:
+                known[node.output[0]] = np.array(shapes[node.input[0]], dtype=np.int64)
+                folded.add(i)
+            continue
+        if node.op_type == "Size":
+            if node.input[0] in shapes:
+                known[node.output[0]] = np.array(int(np.prod(shapes[node.input[0]])), np.int64)
+                folded.add(i)
+            continue
+        ins = []
+        ok = True
+        for name in node.input:
+            if name == "":
+                ins.append(None)
+            elif name in known:
+                ins.append(known[name])
+            else:
+                ok = False
+                break
+        if not ok:
+            continue
+        try:
+            outs = _eval_node(node, ins)
+        except Exception:  # noqa: BLE001 -- leave anything we cannot evaluate in place
+            outs = None
+        if outs is None or any(o.size > FOLD_MAX_ELEMENTS for o in outs):
+            continue
+        for name, val in zip(node.output, outs):
+            known[name] = np.asarray(val)
+        folded.add(i)
+    if not folded:
+        return 0
+    # Which folded tensors are still needed by live nodes or as graph outputs?
+    live = [n for i, n in enumerate(g.node) if i not in folded]
+    needed = set()
+    for n in live:
+        needed.update(x for x in n.input if x)
+    needed.update(o.name for o in g.output)
+    produced_by_folded = set()
+    for i in folded:
+        produced_by_folded.update(g.node[i].output)
+    new_inits = []
+    for t in g.initializer:
+        if t.name in needed:
+            new_inits.append(t)
+    have = {t.name for t in new_inits}
+    for name in sorted(produced_by_folded & needed):
+        if name in have:
+            continue
+        t = numpy_helper.from_array(known[name], name)
+        if t.data_type != 8 and numel(t) > keep_elements:
+            strip_tensor(t)
+        new_inits.append(t)
+    del g.node[:]
+    g.node.extend(live)
+    del g.initializer[:]
+    g.initializer.extend(new_inits)
+    names = {t.name for t in g.initializer}
+    keep_vi = [v for v in g.value_info if v.name not in names]
+    del g.value_info[:]
+    g.value_info.extend(keep_vi)
+    return len(folded)
+
+
+def _einsum_shapes(model):
+    """ONNX 1.12 shape inference gives Einsum outputs no shape; add value_info for them."""
+    import onnx.helper
+    g = model.graph
+    shapes = _static_shapes(model)
+    types = {v.name: v.type.tensor_type.elem_type for v in list(g.input) + list(g.value_info)}
+    added = 0
+    for node in g.node:
+        if node.op_type != "Einsum" or node.output[0] in shapes:
+            continue
+        if not all(i in shapes for i in node.input):
+            continue
+        eq = _attr(node, "equation")
+        eq = (eq.decode() if isinstance(eq, bytes) else eq).replace(" ", "")
+        if "->" not in eq or "..." in eq:
+            continue
+        lhs, rhs = eq.split("->")
+        dims = {}
+        for term, name in zip(lhs.split(","), node.input):
+            shp = shapes[name]
+            if len(term) != len(shp):
+                break
+            for c, d in zip(term, shp):
+                if dims.get(c, 1) == 1:
+                    dims[c] = d
+        else:
+            if all(c in dims for c in rhs):
+                out = [dims[c] for c in rhs]
+                et = types.get(node.input[0], 1)
+                g.value_info.append(onnx.helper.make_tensor_value_info(node.output[0], et, out))
+                added += 1
+    return added
+
+
+def fold_static_shapes(model, keep_elements):
+    """Fold + re-infer shapes until a fixed point. Returns (model, nodes removed)."""
+    import onnx
+    total = 0
+    for _ in range(500):
+        n = fold_static_shapes_once(model, keep_elements)
+        total += n
+        if n:
+            del model.graph.value_info[:]
+        model = onnx.shape_inference.infer_shapes(model)
+        e = _einsum_shapes(model)
+        if e:
+            model = onnx.shape_inference.infer_shapes(model)
+        if n == 0 and e == 0:
+            break
+    return model, total
+
+
+def unshaped_tensors(model):
+    """Names of node outputs without a fully static shape after inference."""
+    shapes = _static_shapes(model)
+    return [o for n in model.graph.node for o in n.output if o and o not in shapes]
+
+
 def input_size(name, model):
     """Standard eval input resolution for a torchvision classification model."""
     import torchvision.models as tvm
@@ -180,7 +478,7 @@ def randomize_(model):
                 t.uniform_(-0.1, 0.1)
 
 
-def worker(name, out_dir, opset, keep_elements):
+def worker(name, out_dir, opset, keep_elements, fold=True):
     """Export one model into out_dir/<name>.onnx. Prints one JSON line with the result."""
     import warnings
     warnings.filterwarnings("ignore")
@@ -208,13 +506,25 @@ def worker(name, out_dir, opset, keep_elements):
         m = onnx.load(raw, load_external_data=False)
         stripped = strip_model(m, tmp, keep_elements)
     m = onnx.shape_inference.infer_shapes(m)
+    exported_nodes = len(m.graph.node)
+    before = _static_shapes(m)
+    folded = 0
+    if fold:
+        m, folded = fold_static_shapes(m, keep_elements)
+        after = _static_shapes(m)
+        bad = [t for t in before if t in after and before[t] != after[t]]
+        if bad:
+            raise RuntimeError("folding changed the shape of %s" % bad[0])
+    unshaped = unshaped_tensors(m)
     path = os.path.join(out_dir, name + ".onnx")
     tmp_path = path + ".tmp"
     with open(tmp_path, "wb") as f:
         f.write(m.SerializeToString(deterministic=True))
     os.replace(tmp_path, path)
     print(json.dumps({"name": name, "input_size": size, "torch_parameters": torch_params,
-                      "stripped_tensors": stripped, "export_seconds": round(time.time() - t0, 1)}))
+                      "stripped_tensors": stripped, "exported_operators": exported_nodes,
+                      "folded_operators": folded, "unshaped_tensors": len(unshaped),
+                      "export_seconds": round(time.time() - t0, 1)}))
 
 
 def inspect(path):
@@ -241,9 +551,7 @@ def inspect(path):
     param_bytes = sum(tensor_bytes(t) for t in g.initializer)
     const_elems = sum(numel(n.attribute[0].t) for n in g.node
                       if n.op_type == "Constant" and n.attribute and n.attribute[0].HasField("t"))
-    known = {v.name for v in list(g.value_info) + list(g.input) + list(g.output)}
-    known |= {t.name for t in g.initializer}
-    missing = sum(1 for n in g.node for o in n.output if o and o not in known)
+    missing = len(unshaped_tensors(m))
     ops = {}
     for n in g.node:
         ops[n.op_type] = ops.get(n.op_type, 0) + 1
@@ -326,6 +634,21 @@ def write_index(out_dir, rows, skipped, versions, opset):
         "Output is deterministic for a given torch/torchvision/onnx version (same seed, one "
         "thread, deterministic protobuf serialisation); `sha256` in `models.json` lets you check.\n"
         % (versions["torch"], versions["torchvision"], versions["onnx"], opset))
+    lines.append(
+        "**Static-shape folding.** torch 1.13 traces Python-side shape arithmetic (`x.shape`, "
+        "window/padding sizes, the Swin attention mask, ViT's class-token expand) as chains of "
+        "`Shape`/`Gather`/`Concat`/`ConstantOfShape`/`ScatterND`... nodes that ONNX shape inference "
+        "cannot see through, so many tensors had no static shape (swin_t: 2 067 of 6 532). As "
+        "each file is exported for one fixed input shape, the script evaluates those chains with "
+        "numpy (`Shape`/`Size` of a statically shaped tensor, and any supported operator whose "
+        "inputs are all known constants), replaces them by initializers, re-runs shape inference, "
+        "and repeats to a fixed point (ONNX 1.12 gives `Einsum` outputs no shape, so the script "
+        "adds those from the equation). It checks that no tensor's shape changed. Nodes reading "
+        "parameter data (stripped) or activations are never folded, so parameter-only subgraphs "
+        "(e.g. Swin's relative-position-bias `Gather`) remain for the importer to fold. After this "
+        "**every node output has a fully static shape in `value_info`** and no `Constant` nodes "
+        "remain (their tensors are initializers). `exported_operators` and `folded_operators` in "
+        "models.json give the counts before/after; `--no-fold` skips this step.\n")
     lines.append("Options: `--models a,b` to export a subset, `--max-params N` (default 350M) to skip "
                  "giant models, `--timeout S` per model, `--keep-existing` to resume, "
                  "`--index-only` to just re-check files and rewrite this README/models.json.\n")
@@ -349,8 +672,8 @@ def write_index(out_dir, rows, skipped, versions, opset):
         "loading on (the default): it will fail on the missing `%s` file.\n"
         % (KEEP_ELEMENTS, STRIP_LOCATION, STRIP_LOCATION, KEEP_ELEMENTS, STRIP_LOCATION))
     lines.append("## Models\n")
-    lines.append("%d models, %s in total. *Operators* = ONNX nodes in the graph (including "
-                 "`Constant` nodes); *parameters* = elements over all initializers, from their "
+    lines.append("%d models, %s in total. *Operators* = ONNX nodes in the graph after "
+                 "folding; *parameters* = elements over all initializers, from their "
                  "dims (after torch's constant folding, so BatchNorm parameters folded into Conv "
                  "are not counted twice; torchvision's own count is `torch_parameters` in "
                  "models.json).\n" % (len(rows), human(total)))
@@ -400,12 +723,14 @@ def main():
     ap.add_argument("--keep-existing", action="store_true", help="do not re-export existing files")
     ap.add_argument("--index-only", action="store_true",
                     help="only re-check existing files and rewrite models.json/README.md")
+    ap.add_argument("--no-fold", action="store_true",
+                    help="keep torch's shape-computation nodes (no static-shape folding)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
     if args.worker:
-        worker(args.worker, args.out, args.opset, KEEP_ELEMENTS)
+        worker(args.worker, args.out, args.opset, KEEP_ELEMENTS, fold=not args.no_fold)
         return
 
     import torch
@@ -456,7 +781,7 @@ def main():
         print("export %s ..." % name, end=" ", flush=True)
         t0 = time.time()
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, "--out", args.out,
-               "--opset", str(args.opset)]
+               "--opset", str(args.opset)] + (["--no-fold"] if args.no_fold else [])
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, env=env)
@@ -488,7 +813,7 @@ def main():
         r = {"name": name, "file": name + ".onnx"}
         r["input_size"] = exported[name].get("input_size", st["input_shape"][-1])
         r.update(st)
-        for k in ("torch_parameters",):
+        for k in ("torch_parameters", "exported_operators", "folded_operators"):
             if k in exported[name]:
                 r[k] = exported[name][k]
         rows.append(r)
