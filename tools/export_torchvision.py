@@ -617,8 +617,11 @@ def write_index(out_dir, rows, skipped, versions, opset):
     lines.append(
         "ONNX graphs of every torchvision image-classification architecture that exports cleanly, "
         "standing in for production models when evaluating pipecut. **Architectures only: no "
-        "trained weights** (models are built with `weights=None`, randomly initialised with seed 0, "
-        "and the parameter data is then stripped). Files are plain ONNX protobuf; torch is not "
+        "trained weights** (models are built with `weights=None`; every float parameter and buffer "
+        "is then set to seeded uniform random values, because torchvision's initial values, e.g. "
+        "all-zero BatchNorm biases, make the exporter merge identical folded Conv biases into one "
+        "initializer plus `Identity` nodes, a structure trained weights would not have; the "
+        "parameter data is then stripped). Files are plain ONNX protobuf; torch is not "
         "needed to use them.\n")
     lines.append("## Regenerate\n")
     lines.append("```sh\napt-get install python3-torch python3-torchvision python3-onnx\n"
@@ -665,18 +668,23 @@ def write_index(out_dir, rows, skipped, versions, opset):
         "`data_type` (no `offset` entry). No file named `%s` exists.\n\n"
         "Tensors with at most %d elements (Reshape/Slice/Expand shapes, axes, scalars, small "
         "biases) keep their data inline, because they carry structure. This is valid ONNX: "
-        "`onnx.load(path, load_external_data=False)` reads every file, `onnx.checker.check_model` "
-        "on the loaded proto passes, and shape inference works. A consumer that needs only "
+        "`onnx.load(path, load_external_data=False)` reads every file, ONNX shape inference "
+        "(strict mode) works, and `onnx.checker.check_model(model, full_check=True)` on the loaded "
+        "proto passes provided a file named `%s` exists in the working directory (the checker "
+        "only tests that the external location exists; an empty file is enough, which is what "
+        "the script does when verifying). A consumer that needs only "
         "structure and sizes (the pipecut importer) should read dims x dtype of each initializer "
         "and never try to open the external location. Do not call `onnx.load` with external data "
         "loading on (the default): it will fail on the missing `%s` file.\n"
-        % (KEEP_ELEMENTS, STRIP_LOCATION, STRIP_LOCATION, KEEP_ELEMENTS, STRIP_LOCATION))
+        % (KEEP_ELEMENTS, STRIP_LOCATION, STRIP_LOCATION, KEEP_ELEMENTS, STRIP_LOCATION,
+           STRIP_LOCATION))
     lines.append("## Models\n")
     lines.append("%d models, %s in total. *Operators* = ONNX nodes in the graph after "
                  "folding; *parameters* = elements over all initializers, from their "
                  "dims (after torch's constant folding, so BatchNorm parameters folded into Conv "
-                 "are not counted twice; torchvision's own count is `torch_parameters` in "
-                 "models.json).\n" % (len(rows), human(total)))
+                 "are not counted twice; it does include constant buffers such as Swin's "
+                 "relative-position index and the folded attention masks; torchvision's own count "
+                 "is `torch_parameters` in models.json).\n" % (len(rows), human(total)))
     lines.append("| model | input | operators | parameters | file size |")
     lines.append("|---|---|---:|---:|---:|")
     for r in rows:
@@ -684,6 +692,12 @@ def write_index(out_dir, rows, skipped, versions, opset):
             r["name"], r["input_size"], r["operators"], format(r["parameters"], ","),
             human(r["file_bytes"])))
     lines.append("")
+    usage = {}
+    for r in rows:
+        for op in r["op_types"]:
+            usage[op] = usage.get(op, 0) + 1
+    lines.append("Operator types used across the corpus (number of models using each): " +
+                 ", ".join("`%s` %d" % (op, n) for op, n in sorted(usage.items())) + ".\n")
     lines.append("## Skipped models\n")
     if skipped:
         for s in skipped:
