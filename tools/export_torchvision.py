@@ -407,10 +407,36 @@ def _einsum_shapes(model):
     return added
 
 
+def hoist_constants(model):
+    """Turn every main-graph Constant node with a ``value`` tensor into an initializer.
+
+    Covers Constants whose (stripped) data cannot be evaluated, e.g. the ScatterND indices of
+    Swin V2's qkv-bias ``zero_()``. Returns the number of nodes removed.
+    """
+    g = model.graph
+    keep, hoisted = [], []
+    for node in g.node:
+        t = _attr(node, "value") if node.op_type == "Constant" else None
+        if t is not None and len(node.attribute) == 1:
+            t.name = node.output[0]
+            hoisted.append(t)
+        else:
+            keep.append(node)
+    if hoisted:
+        del g.node[:]
+        g.node.extend(keep)
+        g.initializer.extend(hoisted)
+        names = {t.name for t in hoisted}
+        vi = [v for v in g.value_info if v.name not in names]
+        del g.value_info[:]
+        g.value_info.extend(vi)
+    return len(hoisted)
+
+
 def fold_static_shapes(model, keep_elements):
     """Fold + re-infer shapes until a fixed point. Returns (model, nodes removed)."""
     import onnx
-    total = 0
+    total = hoist_constants(model)
     for _ in range(500):
         n = fold_static_shapes_once(model, keep_elements)
         total += n
@@ -478,6 +504,21 @@ def randomize_(model):
                 t.uniform_(-0.1, 0.1)
 
 
+def register_symbolics():
+    """ONNX symbolics torch 1.13 lacks.
+
+    aten::zero (in-place ``zero_()``): Swin V2 zeroes the key third of its qkv bias, a
+    parameter-only computation that torch's constant folding then removes. zero(x) = x - x
+    (exact for the finite values the model is given).
+    """
+    import torch.onnx
+
+    def zero(g, self):
+        return g.op("Sub", self, self)
+
+    torch.onnx.register_custom_op_symbolic("aten::zero", zero, 9)
+
+
 def worker(name, out_dir, opset, keep_elements, fold=True):
     """Export one model into out_dir/<name>.onnx. Prints one JSON line with the result."""
     import warnings
@@ -488,6 +529,7 @@ def worker(name, out_dir, opset, keep_elements, fold=True):
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
+    register_symbolics()
     t0 = time.time()
     model = tvm.get_model(name, weights=None)
     model.eval()
@@ -752,10 +794,11 @@ def main():
     import onnx
     versions = {"torch": torch.__version__, "torchvision": torchvision.__version__,
                 "onnx": onnx.__version__}
-    names = list_classification_models()
+    all_names = list_classification_models()
+    names = all_names
     if args.models:
         wanted = [n.strip() for n in args.models.split(",") if n.strip()]
-        unknown = [n for n in wanted if n not in names]
+        unknown = [n for n in wanted if n not in all_names]
         if unknown:
             raise SystemExit("unknown models: %s" % ", ".join(unknown))
         names = wanted
@@ -775,9 +818,11 @@ def main():
 
     exported = {}
     skipped = {}
-    for name in names:
+    for name in all_names:
         path = os.path.join(args.out, name + ".onnx")
-        if args.index_only or (args.keep_existing and os.path.exists(path)):
+        # Models not selected (or not to be re-exported) stay in the index as they are.
+        if (name not in names or args.index_only or
+                (args.keep_existing and os.path.exists(path))):
             if os.path.exists(path):
                 exported[name] = prev.get(name, {"name": name})
             elif name in prev_skipped:
