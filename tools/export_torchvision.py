@@ -8,9 +8,11 @@ Usage (Debian: apt-get install python3-torch python3-torchvision python3-onnx):
 Each model is built with ``weights=None`` (nothing is downloaded), seeded, put in eval mode and
 exported at batch 1 and its standard input size (the eval crop size of its ImageNet weights
 entry, read from torchvision's metadata; ViT uses its built-in image size). Constant folding is
-on; ONNX shape inference is run and its value_info kept. Every initializer with more than
-``--keep-elements`` elements has its data stripped, as valid ONNX external data that is never
-shipped (see STRIP CONVENTION below). Each model is exported in its own subprocess (one at a
+on. Every parameter tensor with more than KEEP_ELEMENTS (64) elements has its data stripped, as
+valid ONNX external data that is never shipped (see STRIP CONVENTION below). Then Constant nodes
+become initializers, torch's static shape arithmetic (Shape/Gather/Concat/... chains) is
+evaluated and folded into initializers, and ONNX shape inference is repeated until every node
+output has a static shape; the value_info is kept (``--no-fold`` skips the folding). Each model is exported in its own subprocess (one at a
 time, one thread), so a model that fails or times out is skipped with the reason recorded.
 At the end every file is re-checked and ``models.json``, ``README.md`` and
 ``LICENSE-torchvision.txt`` are (re)written in the output directory.
@@ -408,16 +410,17 @@ def _einsum_shapes(model):
 
 
 def hoist_constants(model):
-    """Turn every main-graph Constant node with a ``value`` tensor into an initializer.
+    """Turn main-graph Constant nodes whose ``value`` tensor was stripped into initializers.
 
-    Covers Constants whose (stripped) data cannot be evaluated, e.g. the ScatterND indices of
-    Swin V2's qkv-bias ``zero_()``. Returns the number of nodes removed.
+    Their data cannot be evaluated, so folding would leave them as nodes (e.g. the ScatterND
+    indices of Swin V2's qkv-bias ``zero_()``); all other Constants are folded (and, if still
+    needed, become initializers) by the folding pass. Returns the number of nodes removed.
     """
     g = model.graph
     keep, hoisted = [], []
     for node in g.node:
         t = _attr(node, "value") if node.op_type == "Constant" else None
-        if t is not None and len(node.attribute) == 1:
+        if t is not None and len(node.attribute) == 1 and is_stripped(t):
             t.name = node.output[0]
             hoisted.append(t)
         else:
