@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   pipecut::cli::add_generate_command(app, exit_code);
   pipecut::cli::add_bound_command(app, exit_code);
   pipecut::cli::add_solve_command(app, exit_code);
+  pipecut::cli::add_experiment_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
