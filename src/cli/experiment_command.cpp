@@ -43,10 +43,14 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
+// Graph files by extension; a corpus folder's own documents (README, LICENSE, models.json
+// listings) are not graphs.
 bool is_graph_file(const std::filesystem::path& p) {
   const std::string name = p.filename().string();
+  if (name.rfind("README", 0) == 0 || name.rfind("LICENSE", 0) == 0 || name == "models.json")
+    return false;
   for (const char* ext : {".onnx", ".json", ".json.gz", ".pbtxt", ".txt"})
-    if (ends_with(name, ext)) return name != "models.json" && name.rfind("README", 0) != 0;
+    if (ends_with(name, ext)) return true;
   return false;
 }
 

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Reproduces docs/results.md: runs `pipecut experiment` on the torchvision testbed and on a
+# generated 1 000-graph synthetic testbed, then tools/report.py. Rerunning resumes: rows already
+# in the results files are skipped.
+#
+# Usage: tools/run_experiments.sh [--quick] [--out DIR] [--jobs N]
+#   --quick   smoke run (a few graphs, short limits) into a temporary folder unless --out is given
+#   --out     where results, report and plots go (default: docs)
+#   --jobs    shards run in parallel, each with one thread (default: number of cores)
+# Environment: PIPECUT (the binary, default build/pipecut), TV_LIMIT / SYN_LIMIT (seconds per
+# method per instance: 2 and 1 by default), SYN_COUNT (default 1000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+out=""
+jobs=$(nproc)
+while (($#)); do
+  case "$1" in
+    --quick) quick=1 ;;
+    --out) out="$2"; shift ;;
+    --jobs) jobs="$2"; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "run_experiments.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+pipecut=${PIPECUT:-build/pipecut}
+[[ -x "$pipecut" ]] || { echo "run_experiments.sh: $pipecut not built (see README)" >&2; exit 2; }
+if [[ -z "$out" ]]; then
+  if ((quick)); then out=$(mktemp -d); else out=docs; fi
+fi
+mkdir -p "$out/results"
+tv_limit=${TV_LIMIT:-2}
+syn_limit=${SYN_LIMIT:-1}
+syn_count=${SYN_COUNT:-1000}
+syn_dir=build/synthetic-$syn_count
+
+# Runs one testbed in $jobs shards in parallel and concatenates the shard files.
+sweep() {
+  local testbed=$1; shift
+  local results="$out/results/$testbed.jsonl"
+  local pids=()
+  for ((i = 1; i <= jobs; i++)); do
+    "$pipecut" experiment "$@" --testbed "$testbed" --threads 1 --shard "$i/$jobs" \
+      --results "$results.shard$i" --quiet &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid"; done
+  # Merge the shards into the results file (rows already there are kept, duplicates dropped).
+  cat "$results".shard* ${results:+$( [[ -f "$results" ]] && echo "$results")} | sort -u > "$results.tmp"
+  mv "$results.tmp" "$results"
+}
+
+if ((quick)); then
+  commands=(
+    "$pipecut experiment data/synthetic --quick --testbed synthetic --results $out/results/synthetic.jsonl"
+    "$pipecut experiment data/corpus/torchvision --quick --testbed torchvision --results $out/results/torchvision.jsonl"
+  )
+  for c in "${commands[@]}"; do $c --quiet; done
+else
+  if [[ ! -d "$syn_dir" ]]; then
+    "$pipecut" generate --count "$syn_count" --seed 1 --out-dir "$syn_dir"
+  fi
+  tv_args=(data/corpus/torchvision -k 2,4,8,16,32,64 --algorithms topo,brkga-100,brkga-10000
+           --bounds simple,single,downset,grouped,exact --time-limit "$tv_limit")
+  syn_args=("$syn_dir" -k 2,4,8,16,32,64 --algorithms topo,brkga-100
+            --bounds simple,single,downset --time-limit "$syn_limit")
+  sweep torchvision "${tv_args[@]}"
+  sweep synthetic "${syn_args[@]}"
+  commands=(
+    "$pipecut generate --count $syn_count --seed 1 --out-dir $syn_dir"
+    "$pipecut experiment ${tv_args[*]} --testbed torchvision --results $out/results/torchvision.jsonl"
+    "$pipecut experiment ${syn_args[*]} --testbed synthetic --results $out/results/synthetic.jsonl"
+    "(each sweep split with --shard i/$jobs --threads 1 over $jobs parallel processes, then concatenated)"
+  )
+fi
+
+# What the report prints about how the numbers were made.
+meta="$out/results/meta.json"
+/usr/bin/python3 - "$meta" "$pipecut" "$tv_limit" "$syn_limit" "$quick" "${commands[@]}" <<'PY'
+import json, os, platform, subprocess, sys, datetime
+meta_path, pipecut, tv_limit, syn_limit, quick, *commands = sys.argv[1:]
+def run(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "unknown"
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
+mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
+meta = {
+    "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+    "machine": f"{os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GiB, {platform.platform()}",
+    "pipecut": run(pipecut, "--version"),
+    "CBC": run("dpkg-query", "-W", "-f=${Version}", "coinor-libcbc-dev"),
+    "ONNX": run("dpkg-query", "-W", "-f=${Version}", "libonnx-dev"),
+    "time limits": ("quick mode: 2 s per method" if quick == "1" else
+                    f"torchvision: {tv_limit} s per algorithm run and per bound method; "
+                    f"synthetic: {syn_limit} s"),
+    "commands": commands,
+}
+json.dump(meta, open(meta_path, "w"), indent=2)
+PY
+/usr/bin/python3 tools/report.py --out-dir "$out" --plots-dir "$out/results" --meta "$meta" \
+  --results torchvision="$out/results/torchvision.jsonl" synthetic="$out/results/synthetic.jsonl"
+echo "report in $out/results.md"
