@@ -36,19 +36,21 @@ syn_limit=${SYN_LIMIT:-1}
 syn_count=${SYN_COUNT:-1000}
 syn_dir=build/synthetic-$syn_count
 
-# Runs one testbed in $jobs shards in parallel and concatenates the shard files.
+# Runs one testbed in $jobs shards in parallel, then merges the shard files into the results
+# file. Shard files stay in build/experiment-shards so that a rerun resumes where it stopped.
 sweep() {
   local testbed=$1; shift
   local results="$out/results/$testbed.jsonl"
+  local shards="build/experiment-shards/$testbed"
+  mkdir -p "$shards"
   local pids=()
   for ((i = 1; i <= jobs; i++)); do
     "$pipecut" experiment "$@" --testbed "$testbed" --threads 1 --shard "$i/$jobs" \
-      --results "$results.shard$i" --quiet &
+      --results "$shards/shard$i-of-$jobs.jsonl" --quiet &
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid"; done
-  # Merge the shards into the results file (rows already there are kept, duplicates dropped).
-  cat "$results".shard* ${results:+$( [[ -f "$results" ]] && echo "$results")} | sort -u > "$results.tmp"
+  cat "$shards"/shard*-of-"$jobs".jsonl | sort > "$results.tmp"
   mv "$results.tmp" "$results"
 }
 
@@ -103,4 +105,12 @@ json.dump(meta, open(meta_path, "w"), indent=2)
 PY
 /usr/bin/python3 tools/report.py --out-dir "$out" --plots-dir "$out/results" --meta "$meta" \
   --results torchvision="$out/results/torchvision.jsonl" synthetic="$out/results/synthetic.jsonl"
+# The report must cover both testbeds; an empty sweep is a failure, not a report.
+/usr/bin/python3 - "$out/results.json" <<'PY'
+import json, sys
+summary = json.load(open(sys.argv[1]))["testbeds"]
+for testbed in ("torchvision", "synthetic"):
+    if summary.get(testbed, {}).get("graphs", 0) < 1:
+        sys.exit(f"run_experiments.sh: no results for testbed {testbed}")
+PY
 echo "report in $out/results.md"
