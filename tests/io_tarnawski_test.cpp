@@ -117,3 +117,21 @@ TEST(TarnawskiReader, TruncatedSampleFileIsAnErrorNamingTheFile) {
 
 }  // namespace
 }  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+TEST(Tarnawski, NumberOutOfRangeIsAOneLineInputError) {
+  try {
+    (void)parse_tarnawski_graph(
+        R"({"nodes":[{"id":0,"fpgaLatency":1e999,"size":0}],"edges":[],"maxFPGAs":2})", "big.json");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("malformed JSON (a number is out of range)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace pipecut

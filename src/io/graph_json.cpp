@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/io/json_util.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
@@ -18,40 +19,22 @@ std::string id_string(const json& id, const std::string& source, const std::stri
   throw InputError(source + ": " + where + ": id must be a string or an integer");
 }
 
-double number_field(const json& node, const char* key, const std::string& source,
-                    const std::string& id, bool required) {
-  auto it = node.find(key);
-  if (it == node.end() || it->is_null()) {
-    if (required) throw InputError(source + ": node '" + id + "': missing \"" + key + "\"");
-    return 0.0;
-  }
-  if (!it->is_number())
-    throw InputError(source + ": node '" + id + "': \"" + key + "\" must be a number");
-  return it->get<double>();
-}
 
 }  // namespace
 
 Graph parse_pipecut_graph(const std::string& text, const std::string& source) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw InputError(source + ": malformed JSON (byte " + std::to_string(e.byte) + ")");
-  } catch (const json::exception&) {
-    throw InputError(source + ": malformed JSON (a number is out of range)");
-  }
+  const json doc = parse_json_document(text, source);
   if (!doc.is_object()) throw InputError(source + ": expected a JSON object at the top level");
   if (doc.value("format", json()) != "pipecut.graph")
     throw InputError(source + ": \"format\" must be \"pipecut.graph\"");
-  if (!doc.contains("version") || !doc["version"].is_number_integer() || doc["version"] != 1)
+  if (!doc.contains("version") || !doc.at("version").is_number_integer() || doc.at("version") != 1)
     throw InputError(source + ": unsupported \"version\" (this reader knows version 1)");
-  std::string name = doc.contains("name") && doc["name"].is_string() ? doc["name"].get<std::string>()
+  std::string name = doc.contains("name") && doc.at("name").is_string() ? doc.at("name").get<std::string>()
                                                                       : file_stem(source);
   GraphBuilder b(source, name);
-  if (!doc.contains("nodes") || !doc["nodes"].is_array())
+  if (!doc.contains("nodes") || !doc.at("nodes").is_array())
     throw InputError(source + ": missing \"nodes\" array");
-  const json& nodes = doc["nodes"];
+  const json& nodes = doc.at("nodes");
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const json& n = nodes[i];
     std::string where = "node " + std::to_string(i);
@@ -59,16 +42,17 @@ Graph parse_pipecut_graph(const std::string& text, const std::string& source) {
     if (!n.contains("id")) throw InputError(source + ": " + where + " has no \"id\"");
     NodeSpec s;
     s.id = id_string(n["id"], source, where);
-    s.work = number_field(n, "work", source, s.id, true);
-    s.comm = number_field(n, "comm", source, s.id, true);
-    s.memory = number_field(n, "memory", source, s.id, false);
+    const std::string node_where = "node '" + s.id + "'";
+    s.work = json_number(n, "work", source, node_where, true);
+    s.comm = json_number(n, "comm", source, node_where, true);
+    s.memory = json_number(n, "memory", source, node_where, false);
     if (n.contains("op") && n["op"].is_string()) s.op = n["op"].get<std::string>();
     if (n.contains("colour_class") && n["colour_class"].is_number_integer())
       s.colour_class = n["colour_class"].get<int>();
     b.add_node(std::move(s));
   }
   if (doc.contains("edges")) {
-    const json& edges = doc["edges"];
+    const json& edges = doc.at("edges");
     if (!edges.is_array()) throw InputError(source + ": \"edges\" must be an array");
     for (std::size_t i = 0; i < edges.size(); ++i) {
       const json& e = edges[i];
@@ -78,10 +62,10 @@ Graph parse_pipecut_graph(const std::string& text, const std::string& source) {
       b.add_edge(id_string(e[0], source, where), id_string(e[1], source, where));
     }
   }
-  if (doc.contains("memory_per_stage") && doc["memory_per_stage"].is_number())
-    b.set_memory_per_stage(doc["memory_per_stage"].get<double>());
-  if (doc.contains("default_k") && doc["default_k"].is_number_integer())
-    b.set_default_k(doc["default_k"].get<int>());
+  if (doc.contains("memory_per_stage") && doc.at("memory_per_stage").is_number())
+    b.set_memory_per_stage(doc.at("memory_per_stage").get<double>());
+  if (doc.contains("default_k") && doc.at("default_k").is_number_integer())
+    b.set_default_k(doc.at("default_k").get<int>());
   return std::move(b).build();
 }
 

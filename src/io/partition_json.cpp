@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/io/json_util.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
@@ -50,27 +51,20 @@ json partition_report_to_json(const Graph& g, const PartitionReport& r) {
 }
 
 Partition read_partition_assignment(const Graph& g, const std::string& path) {
-  json doc;
-  try {
-    doc = json::parse(read_file_maybe_gzip(path));
-  } catch (const json::parse_error& e) {
-    throw InputError(path + ": malformed JSON (byte " + std::to_string(e.byte) + ")");
-  } catch (const json::exception&) {
-    throw InputError(path + ": malformed JSON (a number is out of range)");
-  }
+  const json doc = parse_json_document(read_file_maybe_gzip(path), path);
   if (!doc.is_object() || doc.value("format", json()) != "pipecut.partition")
     throw InputError(path + ": \"format\" must be \"pipecut.partition\"");
-  if (!doc.contains("k") || !doc["k"].is_number_integer())
+  if (!doc.contains("k") || !doc.at("k").is_number_integer())
     throw InputError(path + ": missing integer \"k\"");
   Partition p;
-  p.k = doc["k"].get<int>();
+  p.k = doc.at("k").get<int>();
   if (p.k < 1) throw InputError(path + ": k must be at least 1");
-  if (!doc.contains("assignment") || !doc["assignment"].is_object())
+  if (!doc.contains("assignment") || !doc.at("assignment").is_object())
     throw InputError(path + ": missing \"assignment\" object (node id -> stage)");
   p.stage_of.assign(g.num_nodes(), -1);
   std::unordered_map<std::string, NodeId> index;
   for (NodeId v = 0; v < g.num_nodes(); ++v) index.emplace(g.ids[v], v);
-  for (const auto& [id, stage] : doc["assignment"].items()) {
+  for (const auto& [id, stage] : doc.at("assignment").items()) {
     auto it = index.find(id);
     if (it == index.end()) throw InputError(path + ": unknown node id '" + id + "' in assignment");
     if (!stage.is_number_integer())

@@ -5,6 +5,7 @@
 
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
+#include "pipecut/io/json_util.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
@@ -27,27 +28,11 @@ long long integer_id(const json& value, const std::string& source, const std::st
   throw InputError(source + ": " + where + ": id must be an integer");
 }
 
-double number(const json& object, const char* key, const std::string& source,
-              const std::string& where, bool required) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) {
-    if (required) throw InputError(source + ": " + where + ": missing \"" + key + "\"");
-    return 0.0;
-  }
-  if (!it->is_number())
-    throw InputError(source + ": " + where + ": \"" + key + "\" must be a number");
-  return it->get<double>();
-}
 
 }  // namespace
 
 Graph parse_tarnawski_graph(const std::string& text, const std::string& source) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw InputError(source + ": malformed JSON (byte " + std::to_string(e.byte) + ")");
-  }
+  const json doc = parse_json_document(text, source);
   if (!doc.is_object()) throw InputError(source + ": expected a JSON object at the top level");
   if (!doc.contains("nodes") || !doc["nodes"].is_array())
     throw InputError(source + ": missing \"nodes\" array");
@@ -67,8 +52,8 @@ Graph parse_tarnawski_graph(const std::string& text, const std::string& source) 
     const std::string node_where = "node " + std::to_string(id);
     NodeSpec s;
     s.id = std::to_string(id);
-    s.work = number(n, "fpgaLatency", source, node_where, true);
-    s.memory = number(n, "size", source, node_where, false);
+    s.work = json_number(n, "fpgaLatency", source, node_where, true);
+    s.memory = json_number(n, "size", source, node_where, false);
     if (n.contains("colorClass") && !n["colorClass"].is_null()) {
       const long long colour = integer_id(n["colorClass"], source, node_where + ": colorClass");
       if (colour < 0 || colour > 1'000'000'000)
@@ -100,7 +85,7 @@ Graph parse_tarnawski_graph(const std::string& text, const std::string& source) 
       throw InputError(source + ": " + where + ": unknown node id '" + std::to_string(from) + "'");
     if (v == spec_of_id.end())
       throw InputError(source + ": " + where + ": unknown node id '" + std::to_string(to) + "'");
-    const double cost = number(e, "cost", source, where, true);
+    const double cost = json_number(e, "cost", source, where, true);
     NodeSpec& producer = specs[u->second];
     if (has_cost[u->second] && cost != producer.comm && !warned) {
       warn_input(source + ": node " + producer.id +
@@ -114,7 +99,7 @@ Graph parse_tarnawski_graph(const std::string& text, const std::string& source) 
   for (auto& s : specs) builder.add_node(std::move(s));
   for (auto [u, v] : edge_list) builder.add_edge(static_cast<NodeId>(u), static_cast<NodeId>(v));
   if (doc.contains("maxSizePerFPGA"))
-    builder.set_memory_per_stage(number(doc, "maxSizePerFPGA", source, "top level", true));
+    builder.set_memory_per_stage(json_number(doc, "maxSizePerFPGA", source, "top level", true));
   if (doc.contains("maxFPGAs")) {
     const long long k = integer_id(doc["maxFPGAs"], source, "maxFPGAs");
     if (k < 1 || k > 1'000'000) throw InputError(source + ": \"maxFPGAs\" must be >= 1");
