@@ -704,7 +704,7 @@ def write_index(out_dir, rows, skipped, versions, opset):
         "and repeats to a fixed point (ONNX 1.12 gives `Einsum` outputs no shape, so the script "
         "adds those from the equation). It checks that no tensor's shape changed. Nodes reading "
         "parameter data (stripped) or activations are never folded, so parameter-only subgraphs "
-        "(e.g. Swin's relative-position-bias `Gather`) remain for the importer to fold. After this "
+        "(e.g. Swin V2's position-bias MLP, see below) remain for the importer to fold. After this "
         "**every node output has a fully static shape in `value_info`** and no `Constant` nodes "
         "remain (their tensors are initializers). `exported_operators` and `folded_operators` in "
         "models.json give the counts before/after; `--no-fold` skips this step.\n")
