@@ -296,8 +296,12 @@ def _static_shapes(model):
     return shapes
 
 
-def fold_static_shapes_once(model, keep_elements):
-    """One folding round on the main graph. Returns the number of nodes removed."""
+def fold_static_shapes_once(model, keep_elements, cache):
+    """One folding round on the main graph. Returns the number of nodes removed.
+
+    ``cache`` keeps the values of tensors folded in earlier rounds: large ones are stripped
+    when they become initializers, but later rounds may still need to evaluate through them.
+    """
     import numpy as np
     from onnx import numpy_helper
     g = model.graph
@@ -305,6 +309,8 @@ def fold_static_shapes_once(model, keep_elements):
     for t in g.initializer:
         if not is_stripped(t):
             known[t.name] = numpy_helper.to_array(t)
+        elif t.name in cache:
+            known[t.name] = cache[t.name]
     shapes = _static_shapes(model)
     folded = set()
     for i, node in enumerate(g.node):
@@ -361,6 +367,7 @@ def fold_static_shapes_once(model, keep_elements):
         if name in have:
             continue
         t = numpy_helper.from_array(known[name], name)
+        cache[name] = known[name]
         if t.data_type != 8 and numel(t) > keep_elements:
             strip_tensor(t)
         new_inits.append(t)
@@ -440,8 +447,9 @@ def fold_static_shapes(model, keep_elements):
     """Fold + re-infer shapes until a fixed point. Returns (model, nodes removed)."""
     import onnx
     total = hoist_constants(model)
+    cache = {}
     for _ in range(500):
-        n = fold_static_shapes_once(model, keep_elements)
+        n = fold_static_shapes_once(model, keep_elements, cache)
         total += n
         if n:
             del model.graph.value_info[:]
@@ -469,9 +477,11 @@ def input_size(name, model):
         entries = list(tvm.get_model_weights(name))
     except Exception:
         return 224
-    if not entries:
+    # Only the original ImageNet-1K recipe defines the architecture's standard size; models
+    # with only SWAG weights (regnet_y_128gf: 384 end-to-end / 224 linear) use 224.
+    pick = next((w for w in entries if w.name == "IMAGENET1K_V1"), None)
+    if pick is None:
         return 224
-    pick = next((w for w in entries if w.name == "IMAGENET1K_V1"), entries[0])
     try:
         crop = pick.transforms().crop_size
         return int(crop[0] if isinstance(crop, (list, tuple)) else crop)
@@ -674,8 +684,9 @@ def write_index(out_dir, rows, skipped, versions, opset):
     lines.append(
         "Generated with torch %s, torchvision %s, onnx %s; ONNX opset %d. Each model is exported "
         "in eval mode, batch 1, at its standard evaluation resolution (the crop size of its "
-        "torchvision `IMAGENET1K_V1` weights entry, or the first entry, e.g. 224, inception_v3 299, "
-        "efficientnet_b7 600; ViT models at their built-in 224), with `do_constant_folding=True` "
+        "torchvision `IMAGENET1K_V1` weights entry, e.g. 224, inception_v3 299, swin_v2 256, "
+        "efficientnet_b7 600; 224 for ViT models, fixed by the architecture built without "
+        "weights, and for regnet_y_128gf, which only has SWAG weights), with `do_constant_folding=True` "
         "(so eval-mode BatchNorm is folded into the preceding Conv where torch does that). ONNX shape "
         "inference was run and its `value_info` is stored, so every intermediate tensor has a "
         "static shape. Input is named `input` (float32 `[1,3,H,W]`), output `logits` (`[1,1000]`). "
@@ -693,12 +704,12 @@ def write_index(out_dir, rows, skipped, versions, opset):
         "and repeats to a fixed point (ONNX 1.12 gives `Einsum` outputs no shape, so the script "
         "adds those from the equation). It checks that no tensor's shape changed. Nodes reading "
         "parameter data (stripped) or activations are never folded, so parameter-only subgraphs "
-        "(e.g. Swin's relative-position-bias `Gather`) remain for the importer to fold. After this "
+        "(e.g. Swin V2's position-bias MLP, see below) remain for the importer to fold. After this "
         "**every node output has a fully static shape in `value_info`** and no `Constant` nodes "
         "remain (their tensors are initializers). `exported_operators` and `folded_operators` in "
         "models.json give the counts before/after; `--no-fold` skips this step.\n")
-    lines.append("Options: `--models a,b` to export a subset, `--max-params N` (default 350M) to skip "
-                 "giant models, `--timeout S` per model, `--keep-existing` to resume, "
+    lines.append("Options: `--models a,b` to export a subset, `--max-params N` (default 1e9, i.e. none) to skip "
+                 "giant models (regnet_y_128gf and vit_h_14 need about 7 GB RAM), `--timeout S` per model, `--keep-existing` to resume, "
                  "`--index-only` to just re-check files and rewrite this README/models.json.\n")
     lines.append("## Weight-stripping convention\n")
     lines.append(
@@ -743,12 +754,26 @@ def write_index(out_dir, rows, skipped, versions, opset):
             usage[op] = usage.get(op, 0) + 1
     lines.append("Operator types used across the corpus (number of models using each): " +
                  ", ".join("`%s` %d" % (op, n) for op, n in sorted(usage.items())) + ".\n")
+    lines.append("## Export workarounds\n")
+    lines.append(
+        "* Models are exported with autograd enabled: under `torch.no_grad()` "
+        "`nn.MultiheadAttention` (ViT) takes its fused fast path "
+        "(`aten::_native_multi_head_attention`), which torch 1.13 cannot export.\n"
+        "* Swin V2 calls `zero_()` on a slice of its qkv bias (`aten::zero`, no ONNX symbolic in "
+        "torch 1.13); the script registers `zero(x) = Sub(x, x)`.\n"
+        "* Parameter-only subgraphs (every input an initializer, directly or transitively) that "
+        "remain, for the importer to fold: Swin V2's continuous position-bias MLP on its "
+        "coordinate table (`MatMul`/`Relu`/`Sigmoid`/`Gather`/... ), the `qkv.bias` -> `ScatterND` "
+        "of the `zero_()` above, and `Identity` nodes for the relative-position-index buffers "
+        "torch deduplicates (the only `Identity` nodes in the corpus); a `Pow` per block in Swin "
+        "V1; the class-token `Expand` in ViT. No other model has any.\n")
     lines.append("## Skipped models\n")
     if skipped:
         for s in skipped:
             lines.append("* `%s`: %s" % (s["name"], s["reason"]))
     else:
-        lines.append("None.")
+        lines.append("None: every classification model in torchvision %s exports."
+                     % versions["torchvision"])
     lines.append("")
     lines.append("## Licence\n")
     lines.append("The model definitions come from torchvision (BSD 3-Clause licence); see "
@@ -776,8 +801,9 @@ def main():
     ap.add_argument("--out", default="data/corpus/torchvision")
     ap.add_argument("--models", help="comma-separated subset (default: all classification models)")
     ap.add_argument("--opset", type=int, default=DEFAULT_OPSET)
-    ap.add_argument("--max-params", type=float, default=350e6,
-                    help="skip models with more parameters than this (memory/time)")
+    ap.add_argument("--max-params", type=float, default=1e9,
+                    help="skip models with more parameters than this (memory/time; the largest, "
+                         "regnet_y_128gf and vit_h_14, need about 7 GB RAM and 3 minutes)")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per model")
     ap.add_argument("--keep-existing", action="store_true", help="do not re-export existing files")
     ap.add_argument("--index-only", action="store_true",
