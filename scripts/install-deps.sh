@@ -2,7 +2,10 @@
 # Installs everything pipecut needs to build and test, from Debian 12 packages only.
 # Usage: scripts/install-deps.sh [--corpus-tools]
 #   --corpus-tools  also install python3-torch/torchvision/onnx, needed only to regenerate
-#                   the torchvision ONNX corpus (tools/export_torchvision.py).
+#                   the torchvision ONNX corpus (tools/export_torchvision.py) and the tiny
+#                   ONNX test models (tools/make_tiny_onnx.py).
+# python3-matplotlib is always installed: the experiment report (tools/report.py) draws plots,
+# and the test suite runs the experiment pipeline in quick mode.
 set -euo pipefail
 
 packages=(
@@ -11,9 +14,10 @@ packages=(
   coinor-libcbc-dev coinor-cbc
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-matplotlib
 )
 if [[ "${1:-}" == "--corpus-tools" ]]; then
-  packages+=(python3 python3-onnx python3-torch python3-torchvision python3-matplotlib)
+  packages+=(python3-onnx python3-torch python3-torchvision)
 fi
 
 sudo_cmd=()
