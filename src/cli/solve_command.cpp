@@ -2,9 +2,6 @@
 // first) until lower_bound / bottleneck >= the target ratio or the time runs out.
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -12,11 +9,9 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/summary.hpp"
-#include "pipecut/bounds/bounds.hpp"
 #include "pipecut/bounds/solve.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/model/error.hpp"
-#include "pipecut/partition/slicegraph.hpp"
 
 namespace pipecut::cli {
 

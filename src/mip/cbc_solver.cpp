@@ -189,6 +189,21 @@ class CbcSolver : public MipSolver {
                                        .count() >= options.time_limit_seconds)
                           ? SolveStatus::stopped
                           : SolveStatus::error;
+    } else if (const double now = std::chrono::duration<double>(
+                                      std::chrono::steady_clock::now() - start).count();
+               options.time_limit_seconds > 0 &&
+               options.time_limit_seconds - now < now - before_lp) {
+      // Branch and bound starts by solving the root LP again, which alone would overrun what
+      // is left: stop here with the root LP bound (a valid bound: it relaxes the MIP) and the
+      // warm start as the incumbent.
+      result.status = SolveStatus::stopped;
+      result.best_bound = model.solver()->getObjValue();
+      if (options.initial_solution && m.max_violation(*options.initial_solution) <= 1e-7) {
+        result.has_solution = true;
+        result.solution = *options.initial_solution;
+        result.objective = m.objective_value(result.solution);
+        result.best_bound = std::min(result.best_bound, result.objective);
+      }
     } else {
       if (options.time_limit_seconds > 0)  // CBC's clock starts now: give it what is left
         model.setMaximumSeconds(std::max(
