@@ -9,12 +9,16 @@ Usage:
 Definitions (per testbed and k, over the graphs that have at least one partition row):
   best partition  = smallest bottleneck found by any algorithm or exact bound method;
   best bound      = largest lower bound of any method;
-  bound ratio     = bound / best partition (geometric mean over graphs; 1 = tight);
+  bound ratio     = max(method's bound, simple bound) / best partition (geometric mean over
+                    graphs; 1 = tight). The simple bound is free for every method (the MIPs
+                    include it as a constraint); without the floor a method that gave up (value
+                    0) would send the geometric mean to 0;
   quality         = best partition / algorithm's bottleneck (geometric mean; 1 = best found);
   proven optimal  = best bound >= best partition * (1 - 1e-6).
 Graphs whose best partition is 0 (all-zero costs) count as ratio 1.
 """
 import argparse
+import gzip
 import json
 import math
 import os
@@ -26,7 +30,8 @@ TOLERANCE = 1e-6
 
 def read_rows(path):
     rows = []
-    with open(path) as f:
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt") as f:
         for number, line in enumerate(f, 1):
             line = line.strip()
             if not line:
@@ -83,8 +88,9 @@ def summarise(rows):
             best = min(candidates)
             count += 1
             best_bound = 0.0
+            simple = inst["bound"].get("simple", (0.0, ""))[0]
             for m, (v, _) in inst["bound"].items():
-                bound_ratios[m].append(ratio(v, best))
+                bound_ratios[m].append(ratio(max(v, simple), best))
                 best_bound = max(best_bound, v)
             bound_ratios["best"].append(ratio(best_bound, best))
             if best <= 0 or best_bound >= best * (1 - TOLERANCE):
@@ -163,7 +169,9 @@ def main():
           "Bound ratio = lower bound / best partition found (geometric mean over graphs; "
           "1 = the bound certifies the best partition optimal). Quality = best partition found / "
           "the algorithm's bottleneck (1 = it found the best). An instance is proven optimal when "
-          "the best bound reaches the best partition (relative tolerance 1e-6).", ""]
+          "the best bound reaches the best partition (relative tolerance 1e-6). Each method's "
+          "column is floored by the simple bound, which every method gets for free (a method that "
+          "gave up would otherwise contribute 0).", ""]
     for spec in args.results:
         if "=" not in spec:
             sys.exit(f"report.py: --results takes TESTBED=FILE (got {spec})")
@@ -179,6 +187,13 @@ def main():
             s = summary["k"][str(k)]
             cells = [fmt(s["bound_ratio_geomean"].get(m)) for m in methods + ["best"]]
             md.append(f"| {k} | {s['instances']} | " + " | ".join(cells) + f" | {s['proven_optimal']} |")
+        s16 = summary["k"].get("16")
+        if s16 and s16["bound_ratio_geomean"].get("best") is not None:
+            md += ["", f"At k = 16 the best bound certifies on average (geometric mean) "
+                   f"{s16['bound_ratio_geomean']['best']:.4f} of the best partition found on this "
+                   f"testbed, with {s16['proven_optimal']} of {s16['instances']} instances proven "
+                   f"optimal. For comparison, Archer et al. report 0.9452 at k = 16 on 369 "
+                   f"production models (a different testbed: theirs are not public)."]
         md += ["", "### Table 2 — partition quality: best found / algorithm (geometric mean)", ""]
         md += ["| k | " + " | ".join(algorithms) + " |", "|" + "---|" * (len(algorithms) + 1)]
         for k in ks:
