@@ -214,7 +214,7 @@ def main():
         md += ["## How these numbers were produced", ""]
         for key, value in meta.items():
             if isinstance(value, list):
-                md += [f"**{key}**", "", "```sh"] + [str(v) for v in value] + ["```", ""]
+                md += ["", f"**{key}**", "", "```sh"] + [str(v) for v in value] + ["```", ""]
             else:
                 md += [f"- **{key}**: {value}"]
         md.append("")
