@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/mip/solver.hpp"
@@ -41,6 +42,56 @@ struct GroupModel {
   }
 };
 
+// Work of each node together with all its ancestors (upstream = true) or descendants.
+// Bitsets over node indices: O(n^2 / 64) memory, used only for graphs up to kMaxClosureNodes.
+constexpr int kMaxClosureNodes = 8000;
+std::vector<double> closure_work(const Graph& g, bool upstream) {
+  const int n = g.num_nodes();
+  const std::size_t words = (static_cast<std::size_t>(n) + 63) / 64;
+  std::vector<std::uint64_t> sets(words * n, 0);
+  const std::vector<NodeId> order = topological_order(g);
+  std::vector<double> work(n, 0.0);
+  for (int i = 0; i < n; ++i) {
+    const NodeId v = upstream ? order[i] : order[n - 1 - i];
+    std::uint64_t* set = &sets[words * v];
+    set[v / 64] |= std::uint64_t{1} << (v % 64);
+    for (NodeId u : upstream ? g.predecessors(v) : g.successors(v)) {
+      const std::uint64_t* other = &sets[words * u];
+      for (std::size_t w = 0; w < words; ++w) set[w] |= other[w];
+    }
+    for (std::size_t w = 0; w < words; ++w)
+      for (std::uint64_t bits = set[w]; bits; bits &= bits - 1)
+        work[v] += g.work[static_cast<NodeId>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)))];
+  }
+  return work;
+}
+
+// Fixes positions that no solution with T <= upper can take. Groups 0..p hold v and all its
+// ancestors, and a group's cost is at least its work, so work(ancestors + v) <=
+// (capacity[0] + ... + capacity[p]) * T: p is at least the first group whose cumulative
+// capacity reaches it. Symmetrically for descendants and the groups after v. Every partition
+// with bottleneck <= upper (the warm start among them) satisfies the fixings, so the model's
+// optimum over T <= upper is unchanged.
+void fix_positions_by_work(const Graph& g, const std::vector<double>& capacity, double upper,
+                           GroupModel& gm) {
+  if (!std::isfinite(upper) || upper <= 0 || g.num_nodes() > kMaxClosureNodes) return;
+  const int groups = gm.groups;
+  const std::vector<double> up = closure_work(g, true), down = closure_work(g, false);
+  std::vector<double> cumulative(groups + 1, 0.0);  // capacity of groups [0, p)
+  for (int p = 0; p < groups; ++p) cumulative[p + 1] = cumulative[p] + capacity[p];
+  const double slack = 1 + 1e-9;  // rounding may only weaken a fixing
+  for (NodeId v = 0; v < gm.n; ++v) {
+    int lowest = 0;  // smallest p with work(ancestors + v) <= cumulative[p + 1] * upper
+    while (lowest < groups - 1 && up[v] > cumulative[lowest + 1] * upper * slack) ++lowest;
+    int highest = groups - 1;  // groups highest..G-1 have capacity for the descendants
+    while (highest > 0 && down[v] > (cumulative[groups] - cumulative[highest]) * upper * slack)
+      --highest;
+    if (lowest > highest) continue;  // only by rounding; leave the node free
+    for (int b = 1; b <= lowest; ++b) gm.model.fix(gm.at_least_var(v, b), 1.0);
+    for (int b = highest + 1; b < groups; ++b) gm.model.fix(gm.at_least_var(v, b), 0.0);
+  }
+}
+
 GroupModel build_group_model(const Graph& g, const std::vector<double>& capacity, double lower,
                              double upper) {
   GroupModel gm;
@@ -51,6 +102,7 @@ GroupModel build_group_model(const Graph& g, const std::vector<double>& capacity
   gm.makespan = m.add_continuous(std::max(0.0, lower), upper, 1.0);
   for (NodeId v = 0; v < gm.n; ++v)
     for (int b = 1; b < groups; ++b) gm.at_least.push_back(m.add_binary());
+  fix_positions_by_work(g, capacity, upper, gm);
   for (NodeId v = 0; v < gm.n; ++v)
     for (int b = 1; b + 1 < groups; ++b)
       m.add_greater_equal({{gm.at_least_var(v, b), 1.0}, {gm.at_least_var(v, b + 1), -1.0}}, 0.0);
