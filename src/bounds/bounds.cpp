@@ -8,6 +8,7 @@
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/bounds/single_stage.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
 
@@ -27,7 +28,7 @@ std::vector<std::string> bound_method_names() {
 BoundResult compute_bound(const Graph& g, int k, const std::string& method,
                           const BoundOptions& options) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch timer;
   BoundResult result;
   if (method == "simple") {
     result.value = simple_lower_bound(g, k);
@@ -58,7 +59,7 @@ BoundResult compute_bound(const Graph& g, int k, const std::string& method,
     throw InputError("unknown bound method '" + method + "' (expected one of " + names + ")");
   }
   result.method = method;
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = timer.seconds();
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "pipecut/partition/slicegraph.hpp"
+#include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
 
@@ -68,10 +69,6 @@ class DownsetTable {
 bool test_bit(const Word* bits, int v) { return (bits[v >> 6] >> (v & 63)) & 1; }
 void flip_bit(Word* bits, int v) { bits[v >> 6] ^= Word{1} << (v & 63); }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 struct Transition {
   int from;     // J
   double cost;  // f(I \ J)
@@ -80,11 +77,11 @@ struct Transition {
 }  // namespace
 
 DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch timer;
   const int n = g.num_nodes();
   DownsetDpResult result;
   auto out_of_time = [&] {
-    return options.time_limit_seconds > 0 && seconds_since(start) > options.time_limit_seconds;
+    return options.time_limit_seconds > 0 && timer.seconds() > options.time_limit_seconds;
   };
   // An upper bound on the optimum restricts the stages worth enumerating.
   double upper = options.incumbent;

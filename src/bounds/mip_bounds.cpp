@@ -7,14 +7,11 @@
 
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/mip/solver.hpp"
+#include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // A pipeline of `capacity.size()` ordered groups: group g holds nodes with position g, positions
 // never decrease along an edge, and f(group g) <= capacity[g] * T. Minimises T.
@@ -189,7 +186,7 @@ double upper_limit(const BoundOptions& o) {
 }  // namespace
 
 BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch timer;
   BoundResult result;
   result.method = "exact";
   const std::vector<double> capacity(k, 1.0);
@@ -206,7 +203,7 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
     result.status = BoundStatus::gave_up;
     result.detail = "model too large for the time limit (" + std::to_string(gm.model.num_rows()) +
                     " rows)";
-    result.seconds = seconds_since(start);
+    result.seconds = timer.seconds();
     return result;
   }
   mip::SolveOptions so;
@@ -240,12 +237,12 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
     }
   }
   result.detail = std::to_string(solved.nodes) + " nodes";
-  result.seconds = seconds_since(start);
+  result.seconds = timer.seconds();
   return result;
 }
 
 BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch timer;
   BoundResult result;
   result.method = "grouped";
   result.status = BoundStatus::proven;
@@ -264,7 +261,7 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
     const int b = positions[i];
     double budget = 0;
     if (options.time_limit_seconds > 0) {
-      const double remaining = options.time_limit_seconds - seconds_since(start);
+      const double remaining = options.time_limit_seconds - timer.seconds();
       if (remaining <= 0.01) {
         result.status = BoundStatus::time_limit;
         break;
@@ -294,7 +291,7 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
     }
   }
   if (best_position >= 0) result.detail = "position " + std::to_string(best_position);
-  result.seconds = seconds_since(start);
+  result.seconds = timer.seconds();
   return result;
 }
 

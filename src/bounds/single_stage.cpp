@@ -7,14 +7,11 @@
 #include "bounds/max_flow.hpp"
 #include "pipecut/mip/solver.hpp"
 #include "pipecut/model/cost.hpp"
+#include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // Marks every node reachable from the marked ones, following successors (forward) or
 // predecessors (backward).
@@ -92,11 +89,11 @@ MinCutFloor min_cut_floor(const Graph& g, NodeId v) {
 }
 
 SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch timer;
   SingleStageResult r;
   r.floor.assign(g.num_nodes(), 0.0);
   for (NodeId v = 0; v < g.num_nodes(); ++v) {
-    if (options.time_limit_seconds > 0 && seconds_since(start) > options.time_limit_seconds) {
+    if (options.time_limit_seconds > 0 && timer.seconds() > options.time_limit_seconds) {
       r.status = BoundStatus::time_limit;
       break;
     }
@@ -152,7 +149,7 @@ mip::MipModel convex_floor_model(const Graph& g, NodeId v) {
 }  // namespace
 
 SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch timer;
   const int n = g.num_nodes();
   SingleStageResult r;
   r.floor.assign(n, 0.0);
@@ -179,7 +176,7 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
   // Min-cut floors first: a valid bound for every node, and exact when the cut is convex.
   bool out_of_time = false;
   for (NodeId v = 0; v < n; ++v) {
-    if (options.time_limit_seconds > 0 && seconds_since(start) > options.time_limit_seconds) {
+    if (options.time_limit_seconds > 0 && timer.seconds() > options.time_limit_seconds) {
       out_of_time = true;
       break;
     }
@@ -206,7 +203,7 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
     }
     double remaining = 0;
     if (options.time_limit_seconds > 0) {
-      remaining = options.time_limit_seconds - seconds_since(start);
+      remaining = options.time_limit_seconds - timer.seconds();
       if (remaining <= 0.01) {
         out_of_time = true;
         break;
@@ -231,7 +228,7 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
     const double proven = std::min(solved.best_bound, upper[v]);
     if (proven > -mip::kInfinity) raise(v, std::max(0.0, proven - mip::bound_tolerance(proven)));
     if (solved.status == mip::SolveStatus::stopped && options.time_limit_seconds > 0 &&
-        seconds_since(start) >= options.time_limit_seconds) {
+        timer.seconds() >= options.time_limit_seconds) {
       out_of_time = true;
       break;
     }

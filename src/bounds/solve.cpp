@@ -5,6 +5,7 @@
 
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
 
@@ -14,15 +15,12 @@ bool proves_optimal(double bound, double bottleneck) {
 
 SolveOutcome solve_mtpp(const Graph& g, int k, const SolveConfig& config) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
-  const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
+  const Stopwatch timer;
   const double limit = config.time_limit_seconds;
   auto remaining = [&]() -> double {  // 0 = unlimited, as for every method's time limit
-    return limit > 0 ? std::max(0.001, limit - elapsed()) : 0.0;
+    return limit > 0 ? std::max(0.001, limit - timer.seconds()) : 0.0;
   };
-  auto out_of_time = [&] { return limit > 0 && elapsed() >= limit; };
+  auto out_of_time = [&] { return limit > 0 && timer.seconds() >= limit; };
   SolveOutcome out;
   auto report = [&](const std::string& step) {
     if (config.progress) config.progress(out.bottleneck, out.lower_bound, step);
@@ -104,7 +102,7 @@ SolveOutcome solve_mtpp(const Graph& g, int k, const SolveConfig& config) {
   out.lower_bound = std::min(out.lower_bound, out.bottleneck);
   out.optimal = proves_optimal(out.lower_bound, out.bottleneck);
   out.hit_time_limit = !reached_target() && out_of_time();
-  out.seconds = elapsed();
+  out.seconds = timer.seconds();
   return out;
 }
 

@@ -1,6 +1,5 @@
 #include "cli/common.hpp"
 
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 
@@ -54,10 +53,6 @@ void write_json_output(const nlohmann::json& doc, const std::string& path) {
     return;
   }
   write_file_atomic(path, text, ends_with(path, ".gz"));
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace pipecut::cli

@@ -2,7 +2,6 @@
 // Helpers shared by the sub-commands: input options, output of JSON, exit codes.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -30,9 +29,6 @@ void refuse_to_overwrite_input(const std::string& output, const std::string& inp
 
 // Writes `doc` to `path` atomically (never leaves a half-written file), or to stdout if "-".
 void write_json_output(const nlohmann::json& doc, const std::string& path);
-
-// Seconds since `start` on a steady clock.
-double seconds_since(std::chrono::steady_clock::time_point start);
 
 }  // namespace pipecut::cli
 

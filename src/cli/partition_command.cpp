@@ -1,6 +1,5 @@
 // `pipecut partition GRAPH -k K ...`: a pipeline partition with SliceGraph or one topological
 // order, plus the simple lower bound.
-#include <chrono>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -10,6 +9,7 @@
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/partition/slicegraph.hpp"
+#include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut::cli {
 
@@ -85,7 +85,7 @@ void add_partition_command(CLI::App& app, int& exit_code) {
     if (o->k < 1) throw InputError("-k must be at least 1 (got " + std::to_string(o->k) + ")");
     refuse_to_overwrite_input(o->output, o->input.path);
     Graph g = load_graph(o->input);
-    const auto start = std::chrono::steady_clock::now();
+    const Stopwatch timer;
     SliceGraphResult found;
     PartitionReport report;
     if (o->algorithm == "topo") {
@@ -105,7 +105,7 @@ void add_partition_command(CLI::App& app, int& exit_code) {
     report.lower_bound_method = "simple";
     report.seed = o->seed;
     report.hit_time_limit = found.hit_time_limit;
-    report.time_seconds = seconds_since(start);
+    report.time_seconds = timer.seconds();
     std::ostream& human = o->json ? std::cerr : std::cout;
     print_partition_summary(human, g, report);
     const nlohmann::json doc = partition_report_to_json(g, report);

@@ -1,7 +1,6 @@
 #include "pipecut/experiment/runner.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -14,15 +13,13 @@
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/partition/slicegraph.hpp"
+#include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using Key = std::tuple<std::string, int, std::string, std::string>;  // graph, k, kind, method
-
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 nlohmann::json row_to_json(const ExperimentRow& r) {
   nlohmann::json j = {{"testbed", r.testbed}, {"graph", r.graph}, {"nodes", r.nodes},
@@ -93,7 +90,7 @@ long long run_experiment(const ExperimentConfig& config,
 
   ExperimentProgress status;
   status.total = static_cast<long long>(pairs.size());
-  const auto start = Clock::now();
+  const Stopwatch sweep_timer;
   long long written = 0;
   auto emit = [&](const ExperimentRow& r) {
     out << row_to_json(r).dump() << "\n" << std::flush;  // one row at a time: resumable
@@ -105,7 +102,7 @@ long long run_experiment(const ExperimentConfig& config,
   std::string load_error;
   auto pair_finished = [&] {
     ++status.done;
-    status.elapsed_seconds = since(start);
+    status.elapsed_seconds = sweep_timer.seconds();
     if (progress) progress(status);
   };
   for (const auto& [gi, k] : pairs) {
@@ -162,7 +159,7 @@ long long run_experiment(const ExperimentConfig& config,
     };
     for (const std::string& a : config.algorithms) {
       if (is_done("partition", a)) continue;
-      const auto t = Clock::now();
+      const Stopwatch run_timer;
       SliceGraphResult res;
       if (a == "topo") {
         res = slice_default_order(g, k);
@@ -178,7 +175,7 @@ long long run_experiment(const ExperimentConfig& config,
       r.method = a;
       r.value = evaluate_partition(g, res.partition).bottleneck;
       r.status = res.hit_time_limit ? "time_limit" : "done";
-      r.seconds = since(t);
+      r.seconds = run_timer.seconds();
       emit(r);
       offer(res.partition);
     }

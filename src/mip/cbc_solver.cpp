@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "pipecut/mip/solver.hpp"
+#include "pipecut/util/stopwatch.hpp"
 
 #include <CbcEventHandler.hpp>
 #include <CbcHeuristic.hpp>
@@ -69,7 +70,7 @@ class CbcSolver : public MipSolver {
   [[nodiscard]] std::string name() const override { return "cbc"; }
 
   SolveResult solve(const MipModel& m, const SolveOptions& options) override {
-    const auto start = std::chrono::steady_clock::now();
+    const Stopwatch timer;
     SolveResult result;
     OsiClpSolverInterface lp;
     const double inf = lp.getInfinity();
@@ -163,7 +164,7 @@ class CbcSolver : public MipSolver {
     EarlyStopHandler handler(options.stop_if_objective_at_most, options.stop_if_bound_at_least);
     model.passInEventHandler(&handler);
 
-    const double before_lp = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double before_lp = timer.seconds();
     // The root LP is not covered by CBC's own time limit: give Clp the budget too, for the
     // root only. Node LPs must never be cut short by it (an abandoned node LP must not be
     // mistaken for a pruned node), so the limit is removed before branch and bound.
@@ -175,7 +176,7 @@ class CbcSolver : public MipSolver {
     if (options.verbose)
       std::fprintf(stderr, "[cbc] %d vars, %d rows: built in %.2f s, root LP at %.2f s\n", num_vars,
                    m.num_rows(), before_lp,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+                   timer.seconds());
     if (model.solver()->isProvenPrimalInfeasible()) {
       result.status = SolveStatus::infeasible;
       result.best_bound = kInfinity;
@@ -184,13 +185,10 @@ class CbcSolver : public MipSolver {
       result.status = model.solver()->isIterationLimitReached() ||
                               model.solver()->isPrimalObjectiveLimitReached() ||
                               (options.time_limit_seconds > 0 &&
-                               std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                             start)
-                                       .count() >= options.time_limit_seconds)
+                               timer.seconds() >= options.time_limit_seconds)
                           ? SolveStatus::stopped
                           : SolveStatus::error;
-    } else if (const double now = std::chrono::duration<double>(
-                                      std::chrono::steady_clock::now() - start).count();
+    } else if (const double now = timer.seconds();
                options.time_limit_seconds > 0 &&
                options.time_limit_seconds - now < now - before_lp) {
       // Branch and bound starts by solving the root LP again, which alone would overrun what
@@ -208,12 +206,11 @@ class CbcSolver : public MipSolver {
       if (options.time_limit_seconds > 0)  // CBC's clock starts now: give it what is left
         model.setMaximumSeconds(std::max(
             0.01, options.time_limit_seconds -
-                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                          .count()));
+                      timer.seconds()));
       model.branchAndBound();
       if (options.verbose)
         std::fprintf(stderr, "[cbc] branch and bound done at %.2f s\n",
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+                     timer.seconds());
       result.nodes = model.getNodeCount();
       const double* best = model.bestSolution();
       if (best) {
@@ -242,7 +239,7 @@ class CbcSolver : public MipSolver {
       }
     }
     result.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        timer.seconds();
     if (options.verbose) std::fprintf(stderr, "[cbc] returning at %.2f s\n", result.seconds);
     return result;
   }

@@ -2,19 +2,18 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <limits>
 #include <numeric>
 #include <thread>
 #include <unordered_map>
 
 #include "pipecut/partition/slice_order.hpp"
+#include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // splitmix64: tiny, fast, and identical on every platform (std distributions are not).
@@ -172,30 +171,26 @@ std::vector<NodeId> order_from_keys(const Graph& g, std::span<const double> keys
 }
 
 SliceGraphResult slice_default_order(const Graph& g, int k) {
-  const auto start = Clock::now();
+  const Stopwatch timer;
   SliceGraphResult r;
   r.order = topological_order(g);
   SliceResult s = slice_order(g, r.order, k);
   r.partition = partition_from_cuts(g, r.order, s.cuts);
   r.bottleneck = s.bottleneck;
   r.orders_decoded = 1;
-  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.seconds = timer.seconds();
   return r;
 }
 
 SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
-  const auto start = Clock::now();
+  const Stopwatch timer;
   const NodeId n = g.num_nodes();
   const int P = std::max(1, config.population);
   const int elites = std::clamp(static_cast<int>(config.elite_fraction * P + 0.5), 1, P);
   const int mutants = std::clamp(static_cast<int>(config.mutant_fraction * P + 0.5), 0, P - elites);
   const int threads = config.threads > 0 ? config.threads
                                          : std::max(1u, std::thread::hardware_concurrency());
-  const bool timed = config.time_limit_seconds > 0;
-  const auto deadline =
-      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-                  timed ? config.time_limit_seconds : 0.0));
-  auto out_of_time = [&] { return timed && Clock::now() >= deadline; };
+  auto out_of_time = [&] { return timer.exceeded(config.time_limit_seconds); };
 
   Rng rng(config.seed);
   std::vector<Keys> population(P), next_population(P);
@@ -325,7 +320,7 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
   SliceResult s = OrderSlicer::slice(g, result.order, k, ws);
   result.partition = partition_from_cuts(g, result.order, s.cuts);
   result.bottleneck = s.bottleneck;
-  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.seconds = timer.seconds();
   return result;
 }
 
