@@ -258,18 +258,14 @@ static std::pair<double, int> best_single_cut(const Positional& o, int* stamp,
 
 // ---- the layered DP -------------------------------------------------------------------------
 
-double OrderSlicer::optimal_bottleneck(const Graph& g, std::span<const NodeId> order, int k,
-                                       SliceWorkspace& ws, double cutoff) {
-  const int n = g.num_nodes();
-  const Positional o = prepare(g, order, ws);
+// Optimal bottleneck for k >= 3 of the prepared order (see optimal_bottleneck for `cutoff`).
+static double layered_bottleneck(const Positional& o, SliceWorkspace& ws, int k, double cutoff) {
+  const int n = o.n;
   const double total = o.prefix_work[n];
-  if (k == 1) return total;
-  if (k == 2) return best_single_cut(o, ws.stamp.data(), ws.prefix_cost).first;
   double heaviest = 0;
   for (int i = 0; i < n; ++i) heaviest = std::max(heaviest, o.work[i]);
 
   const double greedy = greedy_upper_bound(o, ws.stamp.data(), k, heaviest);
-  std::fill(ws.stamp.begin(), ws.stamp.end(), -1);
   // Invariant: the order's optimum is <= greedy. Only segments with work <= limit can be part of
   // a slicing better than min(greedy, cutoff).
   const double limit = widen(std::min(greedy, cutoff));
@@ -338,6 +334,14 @@ double OrderSlicer::optimal_bottleneck(const Graph& g, std::span<const NodeId> o
   return std::min(result, greedy);
 }
 
+double OrderSlicer::optimal_bottleneck(const Graph& g, std::span<const NodeId> order, int k,
+                                       SliceWorkspace& ws, double cutoff) {
+  const Positional o = prepare(g, order, ws);
+  if (k == 1) return o.prefix_work[o.n];  // one segment: no tensor leaves it
+  if (k == 2) return best_single_cut(o, ws.stamp.data(), ws.prefix_cost).first;
+  return layered_bottleneck(o, ws, k, cutoff);
+}
+
 SliceResult OrderSlicer::slice(const Graph& g, std::span<const NodeId> order, int k,
                                SliceWorkspace& ws) {
   const int n = g.num_nodes();
@@ -351,8 +355,8 @@ SliceResult OrderSlicer::slice(const Graph& g, std::span<const NodeId> order, in
     if (cut > 0) ends.push_back(cut);
     if (cut < n) ends.push_back(n);
   } else {
-    const double optimum = optimal_bottleneck(g, order, k, ws, kInf);
     const Positional o = prepare(g, order, ws);
+    const double optimum = layered_bottleneck(o, ws, k, kInf);
     // Reconstruction: fewest segments such that each costs <= the optimum. The optimum may have
     // come from the greedy's (rightward) sums, which can differ from the leftward ones in the
     // last bits, hence the widened test. O(n) memory.

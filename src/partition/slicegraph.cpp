@@ -286,8 +286,7 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
       next_population[slot] = population[rank[slot]];
       next_fitness[slot] = fitness[rank[slot]];
       next_orders[slot] = std::move(orders[rank[slot]]);
-      prints[slot] = fingerprint(next_orders[slot]);
-      known[slot] = 1;
+      known[slot] = 1;  // fitness carried over: neither decoded nor fingerprinted again
     }
     for (; slot < P - mutants; ++slot) {
       const Keys& elite = population[rank[rng.below(static_cast<std::size_t>(elites))]];
