@@ -1,7 +1,6 @@
 #include "pipecut/bounds/downset_dp.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 

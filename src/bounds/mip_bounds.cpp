@@ -1,7 +1,6 @@
 #include "pipecut/bounds/mip_bounds.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 
@@ -193,12 +192,10 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
   // T >= the simple bound is valid (OPT satisfies it) and lifts the weak LP relaxation.
   const double floor = std::max(options.known_lower_bound, simple_lower_bound(g, k));
   GroupModel gm = build_group_model(g, capacity, floor, upper_limit(options));
-  // CBC cannot interrupt the root LP, whose time grows faster than linearly with the model
-  // (measured here: 23k rows ~4 s, 197k rows ~130 s on one core). Rather than overrun a time
-  // limit many times over, give up on models too large for it; the floor is still valid.
-  const double max_rows =
-      15000.0 * std::pow(std::max(options.time_limit_seconds, 0.5) / 2.0, 0.625);
-  if (options.time_limit_seconds > 0 && gm.model.num_rows() > max_rows) {
+  // Rather than overrun the time limit many times over, give up on a model the solver cannot
+  // handle within it; the floor is still valid.
+  const auto solver = mip::make_cbc_solver();
+  if (!solver->fits_time_limit(gm.model, options.time_limit_seconds)) {
     result.value = floor;
     result.status = BoundStatus::gave_up;
     result.detail = "model too large for the time limit (" + std::to_string(gm.model.num_rows()) +
@@ -216,7 +213,7 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
         group_assignment(g, gm, options.warm_start->stage_of, capacity);
     if (gm.model.max_violation(start_values) <= 1e-7) so.initial_solution = std::move(start_values);
   }
-  mip::SolveResult solved = mip::make_cbc_solver()->solve(gm.model, so);
+  mip::SolveResult solved = solver->solve(gm.model, so);
   if (solved.status == mip::SolveStatus::infeasible) {
     // Only possible when T <= incumbent cuts every partition off, i.e. by rounding: the
     // incumbent is optimal.

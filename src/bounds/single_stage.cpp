@@ -1,7 +1,6 @@
 #include "pipecut/bounds/single_stage.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <numeric>
 
 #include "bounds/max_flow.hpp"

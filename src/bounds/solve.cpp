@@ -1,7 +1,6 @@
 #include "pipecut/bounds/solve.hpp"
 
 #include <algorithm>
-#include <chrono>
 
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/model/error.hpp"

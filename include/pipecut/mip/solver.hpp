@@ -51,6 +51,11 @@ class MipSolver {
   virtual ~MipSolver() = default;
   virtual SolveResult solve(const MipModel& model, const SolveOptions& options) = 0;
   [[nodiscard]] virtual std::string name() const = 0;
+  // False when this solver cannot be expected to honour `time_limit_seconds` (> 0) on `model`,
+  // e.g. because a phase it cannot interrupt would overrun it many times over. Callers then
+  // skip the model rather than start it.
+  [[nodiscard]] virtual bool fits_time_limit(const MipModel& model,
+                                             double time_limit_seconds) const = 0;
 };
 
 // COIN-OR CBC (CbcModel over OsiClpSolverInterface).
