@@ -19,6 +19,7 @@
 
 #include "pipecut/bounds/bounds.hpp"
 #include "pipecut/bounds/solve.hpp"
+#include "pipecut/gen/synthetic.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/partition/slicegraph.hpp"
 
@@ -30,45 +31,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// A DNN-like DAG: a backbone of blocks; each block fans out into a few parallel branches
-// (attention heads, inception towers) that join again, plus residual edges around blocks.
-// Work is log-uniform with a few heavy operators; comm is a tensor size scaled to compete with
-// work, as on real accelerators.
+// The benchmark graphs: `pipecut generate`'s DNN-shaped graphs with its default parameters.
 Graph generate_dnn_like(std::uint64_t seed, int target_nodes) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u01(0.0, 1.0);
-  GraphBuilder b("generated", "gen-" + std::to_string(seed));
-  int next_id = 0;
-  auto add = [&](double work_scale) {
-    NodeSpec s;
-    s.id = "op" + std::to_string(next_id++);
-    s.work = work_scale * std::exp(std::log(0.05) + u01(rng) * std::log(40.0));  // 0.05..2
-    if (u01(rng) < 0.03) s.work *= 10;                                           // a heavy op
-    s.comm = u01(rng) < 0.2 ? 0.0 : 0.1 + 1.5 * u01(rng);
-    return b.add_node(s);
-  };
-  NodeId tail = add(1.0);
-  NodeId block_input = tail;
-  while (next_id < target_nodes) {
-    const int branches = 1 + static_cast<int>(u01(rng) * 3.5);
-    std::vector<NodeId> ends;
-    for (int br = 0; br < branches; ++br) {
-      NodeId previous = tail;
-      const int length = 1 + static_cast<int>(u01(rng) * 4);
-      for (int i = 0; i < length; ++i) {
-        NodeId v = add(1.0);
-        b.add_edge(previous, v);
-        previous = v;
-      }
-      ends.push_back(previous);
-    }
-    NodeId join = add(0.3);
-    for (NodeId e : ends) b.add_edge(e, join);
-    if (u01(rng) < 0.5 && block_input != tail) b.add_edge(block_input, join);  // residual
-    block_input = tail;
-    tail = join;
-  }
-  return std::move(b).build();
+  SyntheticGraphOptions options;
+  options.seed = seed;
+  options.nodes = target_nodes;
+  return generate_synthetic_graph(options, "gen-" + std::to_string(seed));
 }
 
 struct Cell {

@@ -1,4 +1,4 @@
-// Slicing DP and SliceGraph benchmark. Prints, for generated DNN-shaped DAGs:
+// Slicing DP and SliceGraph benchmark. Prints, for generated DNN-shaped DAGs (pipecut generate):
 //   - order evaluations per second of the slicing DP and of the straightforward O(k n^2) DP run
 //     in the same process on the same orders, the speed-up ratio, and whether answers agree;
 //   - SliceGraph wall time for the paper's presets.
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "pipecut/gen/synthetic.hpp"
 #include "pipecut/partition/slice_order.hpp"
 #include "pipecut/partition/slicegraph.hpp"
 
@@ -20,44 +21,13 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A residual-network-like DAG: a chain of blocks, each a few operators on a main path with a
-// skip connection around it, and every fourth block two parallel branches that merge.
+// The benchmark graphs: `pipecut generate`'s DNN-shaped graphs (residual blocks, branches,
+// skips) with its default shape parameters.
 Graph generated_dag(int n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::lognormal_distribution<double> work(0.0, 0.8), comm(-1.0, 1.0);
-  GraphBuilder b("generated", "generated-" + std::to_string(n));
-  auto add = [&] {
-    NodeSpec s;
-    s.id = std::string("v").append(std::to_string(b.num_nodes()));
-    s.work = work(rng);
-    s.comm = comm(rng);
-    return b.add_node(s);
-  };
-  NodeId block_input = add();
-  int block = 0;
-  while (b.num_nodes() < n) {
-    const int len = 2 + static_cast<int>(rng() % 3);
-    NodeId prev = block_input;
-    std::vector<NodeId> ends;
-    const int branches = (block % 4 == 3) ? 2 : 1;
-    for (int br = 0; br < branches; ++br) {
-      prev = block_input;
-      for (int i = 0; i < len && b.num_nodes() < n; ++i) {
-        NodeId v = add();
-        b.add_edge(prev, v);
-        prev = v;
-      }
-      ends.push_back(prev);
-    }
-    if (b.num_nodes() >= n) break;
-    NodeId merge = add();
-    for (NodeId e : ends)
-      if (e != block_input) b.add_edge(e, merge);
-    b.add_edge(block_input, merge);  // skip connection
-    block_input = merge;
-    ++block;
-  }
-  return std::move(b).build();
+  SyntheticGraphOptions options;
+  options.seed = seed;
+  options.nodes = n;
+  return generate_synthetic_graph(options, "generated-" + std::to_string(n));
 }
 
 std::vector<NodeId> random_order(const Graph& g, std::mt19937_64& rng) {
