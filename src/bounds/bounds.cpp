@@ -1,7 +1,6 @@
 // compute_bound: one entry point for every bound method.
 #include "pipecut/bounds/bounds.hpp"
 
-
 #include "pipecut/bounds/downset_dp.hpp"
 #include "pipecut/bounds/mip_bounds.hpp"
 #include "pipecut/bounds/simple.hpp"

@@ -150,12 +150,14 @@ long long run_experiment(const ExperimentConfig& config,
     // Partition algorithms; the best partition found seeds the bound methods.
     std::optional<Partition> incumbent;
     double incumbent_value = std::numeric_limits<double>::infinity();
-    auto offer = [&](const Partition& p) {
+    // Re-evaluates every partition with the reference evaluator and keeps the best.
+    auto offer = [&](const Partition& p) -> double {
       const double v = evaluate_partition(g, p).bottleneck;
       if (v < incumbent_value) {
         incumbent_value = v;
         incumbent = p;
       }
+      return v;
     };
     for (const std::string& a : config.algorithms) {
       if (is_done("partition", a)) continue;
@@ -173,11 +175,10 @@ long long run_experiment(const ExperimentConfig& config,
       ExperimentRow r = base;
       r.kind = "partition";
       r.method = a;
-      r.value = evaluate_partition(g, res.partition).bottleneck;
-      r.status = res.hit_time_limit ? "time_limit" : "done";
       r.seconds = run_timer.seconds();
+      r.value = offer(res.partition);
+      r.status = res.hit_time_limit ? "time_limit" : "done";
       emit(r);
-      offer(res.partition);
     }
     const bool bounds_pending = std::any_of(config.bounds.begin(), config.bounds.end(),
                                             [&](const std::string& b) { return !is_done("bound", b); });
@@ -202,10 +203,7 @@ long long run_experiment(const ExperimentConfig& config,
       r.value = res.value;
       r.status = to_string(res.status);
       r.seconds = res.seconds;
-      if (res.partition) {
-        r.partition_value = evaluate_partition(g, *res.partition).bottleneck;
-        offer(*res.partition);
-      }
+      if (res.partition) r.partition_value = offer(*res.partition);
       emit(r);
     }
     pair_finished();
