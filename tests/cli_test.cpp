@@ -131,3 +131,38 @@ TEST(Cli, HelpExplainsEveryOption) {
 
 }  // namespace
 }  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+// Every partition the CLI writes, from every command that writes one and from several input
+// formats, passes `pipecut evaluate` with the same bottleneck.
+TEST(Cli, EveryWrittenPartitionPassesEvaluate) {
+  const std::string dir = testing::make_temp_dir("evaluate_all");
+  const std::vector<std::string> graphs = {
+      kBert, testing::data_path("samples/pipedream/resnet18_graph.txt"),
+      testing::data_path("corpus/torchvision/mobilenet_v2.onnx"),
+      testing::data_path("samples/regal/tiny.pbtxt")};
+  const std::vector<std::string> commands = {
+      "partition -k 3 --algorithm topo", "partition -k 5 --preset brkga-100",
+      "solve -k 4 --time-limit 5 --quiet"};
+  int checked = 0;
+  for (const std::string& graph : graphs)
+    for (const std::string& command : commands) {
+      const std::string out = dir + "/p" + std::to_string(checked) + ".json";
+      auto written = run_cli(command.substr(0, command.find(' ')) + " " + graph +
+                             command.substr(command.find(' ')) + " -o " + out);
+      ASSERT_EQ(written.exit_code, 0) << command << " " << graph << "\n" << written.err;
+      auto check = run_cli("evaluate " + graph + " " + out + " --json");
+      ASSERT_EQ(check.exit_code, 0) << command << " " << graph << "\n" << check.err;
+      const double printed = nlohmann::json::parse(read_text(out))["bottleneck"].get<double>();
+      EXPECT_NEAR(nlohmann::json::parse(check.out)["bottleneck"].get<double>(), printed,
+                  1e-12 * std::max(1.0, printed));
+      ++checked;
+    }
+  EXPECT_EQ(checked, 12);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace pipecut
