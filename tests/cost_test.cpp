@@ -1,6 +1,8 @@
 // The reference evaluator on hand-computed examples (BRIEF §2).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/error.hpp"
 #include "support/oracle.hpp"
@@ -89,6 +91,53 @@ TEST(Cost, InvalidPartitionsAreRejectedWithAReason) {
   EXPECT_NE(partition_problem(g, {0, {0, 0, 0, 0}})->find("k must be"), std::string::npos);
   EXPECT_FALSE(partition_problem(g, {2, {0, 0, 1, 1}}).has_value());
   EXPECT_THROW(evaluate_partition(g, {2, {1, 0, 1, 1}}), InputError);
+}
+
+TEST(Cost, BoundaryTensorsListEachCutTensorOnceWithItsReceivingStages) {
+  Graph g = diamond();
+  // {a} | {b} | {c, d}: a goes to stages 1 and 2 (received once by stage 2 for c and d),
+  // b goes to stage 2, c and d stay inside.
+  const std::vector<BoundaryTensor> cut = boundary_tensors(g, {3, {0, 1, 2, 2}});
+  ASSERT_EQ(cut.size(), 2u);
+  EXPECT_EQ(cut[0].producer, 0);
+  EXPECT_EQ(cut[0].from_stage, 0);
+  EXPECT_EQ(cut[0].to_stages, (std::vector<int>{1, 2}));
+  EXPECT_DOUBLE_EQ(cut[0].comm, 10);
+  EXPECT_EQ(cut[1].producer, 1);
+  EXPECT_EQ(cut[1].to_stages, (std::vector<int>{2}));
+  EXPECT_TRUE(boundary_tensors(g, {2, {1, 1, 1, 1}}).empty());
+  EXPECT_THROW(boundary_tensors(g, {2, {1, 0, 1, 1}}), InputError);
+}
+
+// The per-tensor evaluator against the per-set definition (set_cost) on random partitions.
+TEST(Cost, EvaluatePartitionAgreesWithSetCostOnRandomPartitions) {
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    testing::RandomGraphOptions o;
+    o.nodes = 3 + static_cast<int>(seed % 9);
+    o.fractional = seed % 2 == 0;
+    const Graph g = testing::random_dag(seed, o);
+    const int k = 1 + static_cast<int>(seed % 5);
+    const std::vector<NodeId> order = testing::random_topological_order(g, seed);
+    std::vector<int> cuts = {0};
+    for (int b = 1; b < k; ++b)
+      cuts.push_back(std::max(cuts.back(), static_cast<int>((seed * 7919 + b * 104729) %
+                                                             (g.num_nodes() + 1))));
+    cuts.push_back(g.num_nodes());
+    std::sort(cuts.begin(), cuts.end());
+    const Partition p = partition_from_cuts(g, order, cuts);
+    const Evaluation e = evaluate_partition(g, p);
+    double worst = 0;
+    for (int b = 0; b < k; ++b) {
+      std::vector<char> in(g.num_nodes(), 0);
+      for (NodeId v = 0; v < g.num_nodes(); ++v) in[v] = p.stage_of[v] == b;
+      const SetCost c = set_cost_breakdown(g, in);
+      EXPECT_NEAR(e.stages[b].work, c.work, 1e-9) << "seed " << seed << " stage " << b;
+      EXPECT_NEAR(e.stages[b].comm_in, c.comm_in, 1e-9) << "seed " << seed << " stage " << b;
+      EXPECT_NEAR(e.stages[b].comm_out, c.comm_out, 1e-9) << "seed " << seed << " stage " << b;
+      worst = std::max(worst, c.total());
+    }
+    EXPECT_NEAR(e.bottleneck, worst, 1e-9) << "seed " << seed;
+  }
 }
 
 TEST(Cost, PartitionFromCutsPlacesSegmentsInOrder) {

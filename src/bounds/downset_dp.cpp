@@ -80,7 +80,7 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
   const int n = g.num_nodes();
   DownsetDpResult result;
   auto out_of_time = [&] {
-    return options.time_limit_seconds > 0 && timer.seconds() > options.time_limit_seconds;
+    return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
   };
   // An upper bound on the optimum restricts the stages worth enumerating.
   double upper = options.incumbent;

@@ -92,7 +92,7 @@ SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& 
   SingleStageResult r;
   r.floor.assign(g.num_nodes(), 0.0);
   for (NodeId v = 0; v < g.num_nodes(); ++v) {
-    if (options.time_limit_seconds > 0 && timer.seconds() > options.time_limit_seconds) {
+    if (timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop)) {
       r.status = BoundStatus::time_limit;
       break;
     }
@@ -175,7 +175,7 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
   // Min-cut floors first: a valid bound for every node, and exact when the cut is convex.
   bool out_of_time = false;
   for (NodeId v = 0; v < n; ++v) {
-    if (options.time_limit_seconds > 0 && timer.seconds() > options.time_limit_seconds) {
+    if (timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop)) {
       out_of_time = true;
       break;
     }
@@ -196,6 +196,10 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
   auto solver = mip::make_cbc_solver();
   for (NodeId v : candidates) {
     if (done() || out_of_time) break;
+    if (stop_requested(options.stop)) {
+      out_of_time = true;
+      break;
+    }
     if (settled[v] || upper[v] <= r.value || r.floor[v] >= upper[v]) {  // cannot raise the maximum
       ++r.candidates_skipped;
       continue;

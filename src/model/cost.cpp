@@ -43,27 +43,46 @@ std::optional<std::string> partition_problem(const Graph& g, const Partition& p)
   return std::nullopt;
 }
 
-Evaluation evaluate_partition(const Graph& g, const Partition& p) {
+// One pass over the tensors (the hyperedge view of BRIEF §2): a tensor whose consumers sit in
+// other stages is paid once by its producer's stage and once by each distinct consuming stage.
+// O(n + m + k) time, so a huge k with few nodes stays cheap.
+std::vector<BoundaryTensor> boundary_tensors(const Graph& g, const Partition& p) {
   if (auto problem = partition_problem(g, p)) throw InputError("invalid partition: " + *problem);
+  std::vector<BoundaryTensor> out;
+  std::vector<int> consumer_stages;
+  for (NodeId u = 0; u < g.num_nodes(); ++u) {
+    consumer_stages.clear();
+    for (NodeId v : g.successors(u))
+      if (p.stage_of[v] != p.stage_of[u]) consumer_stages.push_back(p.stage_of[v]);
+    if (consumer_stages.empty()) continue;
+    std::sort(consumer_stages.begin(), consumer_stages.end());
+    consumer_stages.erase(std::unique(consumer_stages.begin(), consumer_stages.end()),
+                          consumer_stages.end());
+    out.push_back({u, p.stage_of[u], consumer_stages, g.comm[u]});
+  }
+  return out;
+}
+
+Evaluation evaluate_partition(const Graph& g, const Partition& p) {
+  const std::vector<BoundaryTensor> cut = boundary_tensors(g, p);  // validates p
   Evaluation e;
   e.stages.resize(p.k);
-  std::vector<char> in_stage(g.num_nodes(), 0);
-  for (int b = 0; b < p.k; ++b) {
-    StageCost& s = e.stages[b];
-    s.stage = b;
-    for (NodeId v = 0; v < g.num_nodes(); ++v) {
-      in_stage[v] = p.stage_of[v] == b;
-      if (in_stage[v]) s.nodes.push_back(v);
-    }
-    SetCost c = set_cost_breakdown(g, in_stage);
-    s.work = c.work;
-    s.comm_in = c.comm_in;
-    s.comm_out = c.comm_out;
-    s.cost = c.total();
+  for (int b = 0; b < p.k; ++b) e.stages[b].stage = b;
+  for (NodeId v = 0; v < g.num_nodes(); ++v) {
+    StageCost& s = e.stages[p.stage_of[v]];
+    s.nodes.push_back(v);
+    s.work += g.work[v];
+  }
+  for (const BoundaryTensor& t : cut) {
+    e.stages[t.from_stage].comm_out += t.comm;
+    for (int b : t.to_stages) e.stages[b].comm_in += t.comm;
+  }
+  for (StageCost& s : e.stages) {
+    s.cost = s.work + s.comm_in + s.comm_out;
     if (!s.nodes.empty()) ++e.stages_used;
-    if (b == 0 || s.cost > e.bottleneck) {
+    if (s.stage == 0 || s.cost > e.bottleneck) {
       e.bottleneck = s.cost;
-      e.bottleneck_stage = b;
+      e.bottleneck_stage = s.stage;
     }
   }
   return e;

@@ -190,7 +190,9 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
   const int mutants = std::clamp(static_cast<int>(config.mutant_fraction * P + 0.5), 0, P - elites);
   const int threads = config.threads > 0 ? config.threads
                                          : std::max(1u, std::thread::hardware_concurrency());
-  auto out_of_time = [&] { return timer.exceeded(config.time_limit_seconds); };
+  auto out_of_time = [&] {
+    return timer.exceeded(config.time_limit_seconds) || stop_requested(config.stop);
+  };
 
   Rng rng(config.seed);
   std::vector<Keys> population(P), next_population(P);

@@ -9,6 +9,7 @@
 
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/graph.hpp"
+#include "pipecut/util/stop.hpp"
 
 namespace pipecut {
 
@@ -33,6 +34,8 @@ struct BoundOptions {
   // Downset DP: give up past this many downsets, or this many (downset, sub-downset) pairs.
   long long downset_limit = 1'000'000;
   long long downset_pair_limit = 10'000'000;  // ~16 bytes each
+  // Optional cooperative stop: methods return what they have, with status time_limit.
+  const StopFlag* stop = nullptr;
 };
 
 struct BoundResult {

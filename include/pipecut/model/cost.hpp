@@ -46,8 +46,23 @@ SetCost set_cost_breakdown(const Graph& g, std::span<const char> in_set);
 // k >= 1, one stage per node, every stage in 0..k-1, every edge forward.
 std::optional<std::string> partition_problem(const Graph& g, const Partition& p);
 
-// Full per-stage breakdown. Throws InputError if the partition is invalid.
+// Full per-stage breakdown. Throws InputError if the partition is invalid. O(n + m + k).
 Evaluation evaluate_partition(const Graph& g, const Partition& p);
+
+// A tensor that crosses a stage boundary: produced by `producer` in `from_stage` and consumed in
+// each of `to_stages` (distinct, ascending, all other than from_stage; all later when the
+// partition is valid). Its `comm` is paid once by the sending stage and once by each receiving
+// stage (the tensor cut property), which is how evaluate_partition counts it.
+struct BoundaryTensor {
+  NodeId producer = 0;
+  int from_stage = 0;
+  std::vector<int> to_stages;
+  double comm = 0.0;
+};
+
+// Every cut tensor of a valid partition, by ascending producer index. Throws InputError if the
+// partition is invalid.
+std::vector<BoundaryTensor> boundary_tensors(const Graph& g, const Partition& p);
 
 // Partition from a topological order cut at positions: stage b holds order[cuts[b]..cuts[b+1]).
 // cuts has k+1 entries, cuts[0] = 0, cuts[k] = n, non-decreasing.

@@ -14,6 +14,7 @@
 
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/graph.hpp"
+#include "pipecut/util/stop.hpp"
 
 namespace pipecut {
 
@@ -28,6 +29,8 @@ struct BrkgaConfig {
   double time_limit_seconds = 0;  // 0 = none; when hit, the best so far is returned
   // Optional target: stop as soon as a partition with bottleneck <= stop_at is found.
   double stop_at = 0;
+  // Optional cooperative stop: when set, return the best so far as if the time limit was hit.
+  const StopFlag* stop = nullptr;
 
   // Named presets of the paper: "brkga-100" (10 x 10) and "brkga-10000" (100 x 100).
   static std::optional<BrkgaConfig> preset(const std::string& name);
