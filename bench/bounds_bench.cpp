@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "pipecut/bounds/bounds.hpp"
-#include "pipecut/bounds/solve.hpp"
+#include "pipecut/solve/api.hpp"
 #include "pipecut/gen/synthetic.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/partition/slicegraph.hpp"
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
       double best = sliced.bottleneck;
       BoundOptions options;
       options.time_limit_seconds = time_limit;
-      options.threads = 1;
+      options.mip_threads = 1;
       options.incumbent = sliced.bottleneck;
       options.warm_start = sliced.partition;
       std::map<std::string, double> values;
@@ -136,15 +136,14 @@ int main(int argc, char** argv) {
     std::printf("\nsolve on BERT-3 (target ratio 1, time limit 60 s):\n");
     const Graph& g = instances.back();
     for (int k : {2, 4, 8}) {
-      SolveConfig config;
-      config.brkga = *BrkgaConfig::preset("brkga-10000");
-      config.target_ratio = 1.0;
-      config.time_limit_seconds = 60;
-      config.threads = 1;
-      const SolveOutcome out = solve_mtpp(g, k, config);
-      std::printf("  k=%-3d bottleneck %.6f  bound %.6f (%s)  %s  %.2f s\n", k, out.bottleneck,
+      SolveOptions options;
+      options.target_ratio = 1.0;
+      options.time_limit_seconds = 60;
+      options.partition.threads = 1;
+      const Solution out = solve(g, k, options);
+      std::printf("  k=%-3d bottleneck %.6f  bound %.6f (%s)  %s  %.2f s\n", k, out.bottleneck(),
                   out.lower_bound, out.lower_bound_method.c_str(),
-                  out.optimal ? "proven optimal" : "NOT proven", out.seconds);
+                  out.optimal.value_or(false) ? "proven optimal" : "NOT proven", out.seconds);
     }
   }
   return 0;

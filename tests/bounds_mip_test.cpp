@@ -16,7 +16,7 @@ TEST(MipBounds, GroupedAndExactProveTheBert3OptimumAtTwoStages) {
   const SliceGraphResult start = slice_default_order(g, 2);
   BoundOptions options;
   options.time_limit_seconds = 30;
-  options.threads = 1;
+  options.mip_threads = 1;
   options.incumbent = start.bottleneck;
   options.warm_start = start.partition;
   for (const char* method : {"grouped", "exact"}) {
@@ -35,7 +35,7 @@ TEST(MipBounds, KnownLowerBoundIsKeptAndIncumbentIsRespected) {
   const SliceGraphResult start = slice_default_order(g, 8);
   BoundOptions options;
   options.time_limit_seconds = 0.5;  // far too short to prove anything at k = 8
-  options.threads = 1;
+  options.mip_threads = 1;
   options.incumbent = start.bottleneck;
   options.warm_start = start.partition;
   options.known_lower_bound = 20.0;

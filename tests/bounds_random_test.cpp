@@ -32,7 +32,7 @@ void check_instance(std::uint64_t seed) {
   const testing::BruteForceResult truth = testing::brute_force_optimum(g, k);
   BoundOptions options;
   options.time_limit_seconds = 5;
-  options.threads = 1;
+  options.mip_threads = 1;
   switch (seed % 3) {
     case 0: break;  // no incumbent at all
     case 1:        // the optimum itself as incumbent: the tightest pruning
@@ -74,7 +74,7 @@ TEST(BoundsRandom, ExactMethodsFinishOnSmallGraphs) {
     const Graph g = testing::random_dag(seed, options_for(seed));
     BoundOptions options;
     options.time_limit_seconds = 20;
-    options.threads = 1;
+    options.mip_threads = 1;
     for (const char* method : {"exact", "downset"})
       EXPECT_EQ(compute_bound(g, 3, method, options).status, BoundStatus::proven) << method;
   }
@@ -89,7 +89,7 @@ TEST(BoundsRandom, WarmStartNeverMakesThePartitionWorse) {
     SliceGraphResult sliced = slice_default_order(g, k);
     BoundOptions options;
     options.time_limit_seconds = 0.05;  // often stops before improving: the start must survive
-    options.threads = 1;
+    options.mip_threads = 1;
     options.warm_start = sliced.partition;
     const BoundResult r = compute_bound(g, k, "exact", options);
     ASSERT_TRUE(r.partition.has_value()) << seed;

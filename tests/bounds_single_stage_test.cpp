@@ -94,7 +94,7 @@ TEST(SingleStage, ProvesTheBert3OptimumAtFourAndEightStages) {
   for (int k : {4, 8}) {
     BoundOptions options;
     options.time_limit_seconds = 20;
-    options.threads = 1;
+    options.mip_threads = 1;
     const auto start = std::chrono::steady_clock::now();
     const BoundResult r = compute_bound(g, k, "single", options);
     const double seconds =

@@ -92,6 +92,38 @@ TEST_F(ExperimentRunner, ShardsSplitTheSweepWithoutOverlap) {
   EXPECT_EQ(seen.size(), 24u);
 }
 
+TEST_F(ExperimentRunner, GraphsWithTheSameNameInDifferentFoldersAreBothRun) {
+  std::filesystem::create_directories(dir_ + "/a");
+  std::filesystem::create_directories(dir_ + "/b");
+  testing::RandomGraphOptions o;
+  o.nodes = 6;
+  write_pipecut_graph(testing::random_dag(21, o), dir_ + "/a/model.json");
+  write_pipecut_graph(testing::random_dag(22, o), dir_ + "/b/model.json");
+  config_.graphs = {dir_ + "/a/model.json", dir_ + "/b/model.json"};
+  config_.ks = {2};
+  config_.results_path = dir_ + "/results.jsonl";
+  EXPECT_EQ(run_experiment(config_), 2 * 4);
+  std::set<std::string> paths;
+  for (const auto& r : read_rows(config_.results_path)) paths.insert(r["path"]);
+  EXPECT_EQ(paths.size(), 2u);
+  EXPECT_EQ(run_experiment(config_), 0);  // and both are recognised as done
+}
+
+TEST_F(ExperimentRunner, SolveRowsCarryThePortfoliosPartitionAndBound) {
+  config_.algorithms = {"solve"};
+  config_.bounds = {};
+  config_.solve_time_limit_seconds = 20;
+  config_.results_path = dir_ + "/results.jsonl";
+  EXPECT_EQ(run_experiment(config_), 3 * 2 * 2);
+  for (const auto& r : read_rows(config_.results_path)) {
+    EXPECT_EQ(r["method"], "solve");
+    const Graph g = read_pipecut_graph(r["path"].get<std::string>());
+    const double opt = testing::brute_force_optimum(g, r["k"].get<int>()).optimum;
+    EXPECT_EQ(r["status"], "optimal") << r;  // tiny graphs are always settled
+    EXPECT_NEAR(r["value"].get<double>(), opt, 1e-5 * std::max(1.0, opt)) << r;
+  }
+}
+
 TEST(ExperimentShard, ParsesOneBasedIndexAndRejectsNonsense) {
   int index = -1, count = -1;
   parse_shard("3/8", index, count);

@@ -14,7 +14,7 @@ Definitions (per testbed and k, over the graphs that have at least one partition
                     include it as a constraint); without the floor a method that gave up (value
                     0) would send the geometric mean to 0;
   quality         = best partition / algorithm's bottleneck (geometric mean; 1 = best found);
-  proven optimal  = best bound >= best partition * (1 - 1e-6).
+  proven optimal  = best bound >= best partition * (1 - 1e-5), the tolerance of solve.
 Graphs whose best partition is 0 (all-zero costs) count as ratio 1.
 """
 import argparse
@@ -25,7 +25,7 @@ import os
 import sys
 from collections import defaultdict
 
-TOLERANCE = 1e-6
+TOLERANCE = 1e-5
 
 
 def read_rows(path):
@@ -169,7 +169,7 @@ def main():
           "Bound ratio = lower bound / best partition found (geometric mean over graphs; "
           "1 = the bound certifies the best partition optimal). Quality = best partition found / "
           "the algorithm's bottleneck (1 = it found the best). An instance is proven optimal when "
-          "the best bound reaches the best partition (relative tolerance 1e-6). Each method's "
+          "the best bound reaches the best partition (relative tolerance 1e-5). Each method's "
           "column is floored by the simple bound, which every method gets for free (a method that "
           "gave up would otherwise contribute 0).", ""]
     for spec in args.results:

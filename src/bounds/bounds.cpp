@@ -7,6 +7,7 @@
 #include "pipecut/bounds/single_stage.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/util/stopwatch.hpp"
+#include "util/registry.hpp"
 
 namespace pipecut {
 
@@ -19,44 +20,76 @@ std::string to_string(BoundStatus s) {
   return "?";
 }
 
-std::vector<std::string> bound_method_names() {
-  return {"simple", "single-mincut", "single", "downset", "grouped", "exact"};
+namespace {
+
+BoundResult run_simple(const Graph& g, int k, const BoundOptions&) {
+  BoundResult r;
+  r.value = simple_lower_bound(g, k);
+  r.status = BoundStatus::proven;
+  return r;
+}
+
+BoundResult from_single_stage(const Graph& g, const SingleStageResult& single) {
+  BoundResult r;
+  r.value = single.value;
+  r.status = single.status;
+  if (single.argmax >= 0) r.detail = "node '" + g.ids[single.argmax] + "'";
+  return r;
+}
+
+BoundResult run_single_mincut(const Graph& g, int, const BoundOptions& options) {
+  return from_single_stage(g, single_stage_mincut_bound(g, options));
+}
+
+BoundResult run_single_convex(const Graph& g, int, const BoundOptions& options) {
+  const SingleStageResult single = single_stage_convex_bound(g, options);
+  BoundResult r = from_single_stage(g, single);
+  r.detail += (r.detail.empty() ? "" : ", ") + std::to_string(single.candidates_solved) + " MIPs";
+  return r;
+}
+
+BoundResult run_downset(const Graph& g, int k, const BoundOptions& options) {
+  DownsetDpResult dp = downset_dp(g, k, options);
+  BoundResult r;
+  r.value = dp.optimum;
+  r.status = dp.status;
+  r.partition = std::move(dp.partition);
+  r.detail = std::to_string(dp.downsets) + " downsets, " + std::to_string(dp.pairs) + " stages";
+  if (!dp.reason.empty()) r.detail += " (" + dp.reason + ")";
+  return r;
+}
+
+}  // namespace
+
+const std::vector<BoundMethod>& bound_methods() {
+  static const std::vector<BoundMethod> methods = {
+      {"simple", "max(W/k, heaviest node): work must be shared by k stages", run_simple},
+      {"single-mincut",
+       "single-stage floor without convexity: one hypergraph min cut per node", run_single_mincut},
+      {"single", "single-stage floor: the cheapest convex stage around each node (small MIPs)",
+       run_single_convex},
+      {"downset", "exact DP over downsets; gives up on wide graphs", run_downset},
+      {"grouped", "3-group MIP relaxations (stages before, at and after each position)",
+       grouped_mip_bound},
+      {"exact", "the full MIP, warm-started; its proven bound at the time limit",
+       exact_mip_bound},
+  };
+  return methods;
+}
+
+std::vector<std::string> bound_method_names() { return registered_names(bound_methods()); }
+
+const BoundMethod& bound_method(const std::string& name) {
+  return find_registered(bound_methods(), name, "bound method");
 }
 
 BoundResult compute_bound(const Graph& g, int k, const std::string& method,
                           const BoundOptions& options) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
+  const BoundMethod& m = bound_method(method);
   const Stopwatch timer;
-  BoundResult result;
-  if (method == "simple") {
-    result.value = simple_lower_bound(g, k);
-    result.status = BoundStatus::proven;
-  } else if (method == "single-mincut" || method == "single") {
-    SingleStageResult single = method == "single" ? single_stage_convex_bound(g, options)
-                                                  : single_stage_mincut_bound(g, options);
-    result.value = single.value;
-    result.status = single.status;
-    if (single.argmax >= 0) result.detail = "node '" + g.ids[single.argmax] + "'";
-    if (method == "single")
-      result.detail += ", " + std::to_string(single.candidates_solved) + " MIPs";
-  } else if (method == "downset") {
-    DownsetDpResult dp = downset_dp(g, k, options);
-    result.value = dp.optimum;
-    result.status = dp.status;
-    result.partition = dp.partition;
-    result.detail = std::to_string(dp.downsets) + " downsets, " + std::to_string(dp.pairs) +
-                    " stages";
-    if (!dp.reason.empty()) result.detail += " (" + dp.reason + ")";
-  } else if (method == "grouped") {
-    result = grouped_mip_bound(g, k, options);
-  } else if (method == "exact") {
-    result = exact_mip_bound(g, k, options);
-  } else {
-    std::string names;
-    for (const std::string& name : bound_method_names()) names += (names.empty() ? "" : ", ") + name;
-    throw InputError("unknown bound method '" + method + "' (expected one of " + names + ")");
-  }
-  result.method = method;
+  BoundResult result = m.run(g, k, options);
+  result.method = m.name;
   result.seconds = timer.seconds();
   return result;
 }

@@ -205,7 +205,7 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
   }
   mip::SolveOptions so;
   so.time_limit_seconds = options.time_limit_seconds;
-  so.threads = options.threads;
+  so.threads = options.mip_threads;
   so.verbose = options.verbose;
   if (options.warm_start && options.warm_start->k == k &&
       !partition_problem(g, *options.warm_start)) {
@@ -272,7 +272,7 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
     GroupModel gm = build_group_model(g, capacity, floor, upper_limit(options));
     mip::SolveOptions so;
     so.time_limit_seconds = budget;
-    so.threads = options.threads;
+    so.threads = options.mip_threads;
     so.verbose = options.verbose;
     so.stop_if_objective_at_most = floor;  // this position cannot raise the maximum
     so.stop_if_bound_at_least = target;

@@ -4,95 +4,68 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "pipecut/bounds/bounds.hpp"
-#include "pipecut/model/error.hpp"
-#include "pipecut/partition/slicegraph.hpp"
+#include "pipecut/io/partition_json.hpp"
 
 namespace pipecut::cli {
 
 namespace {
-struct BoundCommandOptions {
+struct BoundCommand {
   GraphInput input;
-  int k = 0;
+  std::optional<int> k;
   std::string method = "all";
-  double time_limit = 10;
-  int threads = 1;
+  BoundOptions bounds;
   bool json = false;
-  bool verbose = false;
 };
 }  // namespace
 
 void add_bound_command(CLI::App& app, int& exit_code) {
-  auto o = std::make_shared<BoundCommandOptions>();
+  auto o = std::make_shared<BoundCommand>();
   CLI::App* cmd = app.add_subcommand(
       "bound",
       "Certified lower bounds on the best possible bottleneck of any K-stage pipeline of GRAPH.\n"
       "Each method prints its bound, whether it ran to completion (proven), stopped at the time\n"
       "limit (still a valid bound) or gave up, and its time. See docs/bounds.md.");
   add_graph_input(*cmd, o->input);
-  cmd->add_option("-k,--stages", o->k, "Number of pipeline stages (devices), >= 1")->required();
+  add_stages_option(*cmd, o->k);
   std::vector<std::string> methods = bound_method_names();
   methods.push_back("all");
-  cmd->add_option("--method", o->method,
-                  "simple | single-mincut | single | downset | grouped | exact | all")
-      ->check(CLI::IsMember(methods))
-      ->default_val("all");
-  cmd->add_option("--time-limit", o->time_limit, "Seconds per method (0 = no limit)")
-      ->check(CLI::NonNegativeNumber)
-      ->default_val(10);
-  cmd->add_option("--threads", o->threads,
+  std::string listing;
+  for (const BoundMethod& m : bound_methods()) listing += "\n  " + m.name + ": " + m.description;
+  cmd->add_option("--method", o->method, "Bound method, or all (in this order):" + listing)
+      ->check(CLI::IsMember(methods));
+  add_time_limit(*cmd, o->bounds.time_limit_seconds, "Seconds per method (0 = no limit)");
+  cmd->add_option("--mip-threads", o->bounds.mip_threads,
                   "MIP solver threads (0 = all cores); more than 1 may change the bound reached "
                   "within the time limit from run to run")
-      ->check(CLI::NonNegativeNumber)
-      ->default_val(1);
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", o->json, "Print the pipecut.bounds JSON alone on stdout");
-  cmd->add_flag("--verbose", o->verbose, "Show the MIP solver's log on stderr");
+  cmd->add_flag("--verbose", o->bounds.verbose, "Show the MIP solver's log on stderr");
   cmd->callback([o, &exit_code] {
-    if (o->k < 1) throw InputError("-k must be at least 1 (got " + std::to_string(o->k) + ")");
-    Graph g = load_graph(o->input);
-    BoundOptions options;
-    options.time_limit_seconds = o->time_limit;
-    options.threads = o->threads;
-    options.verbose = o->verbose;
-    // A cheap partition gives the methods an upper bound to prune with (never changes validity).
-    SliceGraphResult sliced = slice_default_order(g, o->k);
-    options.incumbent = sliced.bottleneck;
-    options.warm_start = sliced.partition;
-    std::vector<std::string> run =
-        o->method == "all" ? bound_method_names() : std::vector<std::string>{o->method};
+    const Graph g = load_graph(o->input);
+    const int k = stages_to_use(g, o->k);
+    const InterruptGuard interrupt;
     std::ostream& human = o->json ? std::cerr : std::cout;
     if (!o->json)
-      human << "graph " << g.name << ": " << g.num_nodes() << " nodes, k = " << o->k << "\n"
+      human << "graph " << g.name << ": " << g.num_nodes() << " nodes, k = " << k << "\n"
             << "  method              bound  status         seconds  detail\n";
-    nlohmann::json bounds = nlohmann::json::array();
-    std::optional<BoundResult> best;
-    for (const std::string& method : run) {
-      BoundResult r = compute_bound(g, o->k, method, options);
-      if (!o->json)
-        human << "  " << std::left << std::setw(14) << r.method << std::right << std::setw(11)
-              << std::setprecision(8) << r.value << "  " << std::left << std::setw(12)
-              << to_string(r.status) << std::right << std::fixed << std::setprecision(3)
-              << std::setw(9) << r.seconds << std::defaultfloat << "  " << r.detail << "\n"
-              << std::flush;
-      bounds.push_back({{"method", r.method},
-                        {"value", r.value},
-                        {"status", to_string(r.status)},
-                        {"seconds", r.seconds}});
-      if (!best || r.value > best->value) best = r;
-    }
-    if (!o->json)
-      human << "best lower bound " << std::setprecision(8) << best->value << " (" << best->method
-            << ")\n";
-    if (o->json) {
-      nlohmann::json doc = {{"format", "pipecut.bounds"},
-                            {"version", 1},
-                            {"graph", g.name},
-                            {"k", o->k},
-                            {"bounds", bounds},
-                            {"best", {{"method", best->method}, {"value", best->value}}}};
-      write_json_output(doc, "-");
-    }
-    exit_code = 0;
+    RunControl control;
+    control.stop = interrupt.stop();
+    control.bound_finished = [&](const BoundResult& r) {
+      if (o->json) return;
+      human << "  " << std::left << std::setw(14) << r.method << std::right << std::setw(11)
+            << std::setprecision(8) << r.value << "  " << std::left << std::setw(12)
+            << to_string(r.status) << std::right << std::fixed << std::setprecision(3)
+            << std::setw(9) << r.seconds << std::defaultfloat << "  " << r.detail << "\n"
+            << std::flush;
+    };
+    const std::vector<std::string> run =
+        o->method == "all" ? std::vector<std::string>{} : std::vector<std::string>{o->method};
+    const BoundsReport report = compute_bounds(g, k, run, o->bounds, control);
+    if (!o->json && !report.bounds.empty())
+      human << "best lower bound " << std::setprecision(8) << report.best.value << " ("
+            << report.best.method << ")\n";
+    if (o->json) write_text_output(bounds_to_json(g, k, report.bounds), "-");
+    exit_code = interrupt.interrupted() ? kExitInterrupted : kExitOk;
   });
 }
 

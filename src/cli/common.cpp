@@ -1,12 +1,42 @@
 #include "cli/common.hpp"
 
-#include <filesystem>
+#include <csignal>
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
 
 #include "pipecut/io/file_util.hpp"
-#include "pipecut/model/error.hpp"
 
 namespace pipecut::cli {
+
+namespace {
+
+const CLI::Validator kFinite(
+    [](std::string& text) -> std::string {
+      char* end = nullptr;
+      const double value = std::strtod(text.c_str(), &end);
+      if (end == text.c_str() || *end != '\0' || !std::isfinite(value))
+        return "must be a finite number (got '" + text + "')";
+      return {};
+    },
+    "FINITE");
+
+std::string joined(const std::vector<std::string>& names, const char* separator = ", ") {
+  std::string text;
+  for (const std::string& name : names) text += (text.empty() ? "" : separator) + name;
+  return text;
+}
+
+}  // namespace
+
+CLI::Option* add_number(CLI::App& cmd, const std::string& name, double& value,
+                        const std::string& description) {
+  return cmd.add_option(name, value, description)->check(kFinite);
+}
+
+CLI::Option* add_time_limit(CLI::App& cmd, double& seconds, const std::string& description) {
+  return add_number(cmd, "--time-limit", seconds, description)->check(CLI::NonNegativeNumber);
+}
 
 void add_graph_input(CLI::App& cmd, GraphInput& in) {
   cmd.add_option("GRAPH", in.path,
@@ -14,15 +44,16 @@ void add_graph_input(CLI::App& cmd, GraphInput& in) {
                  "PipeDream graph.txt, REGAL CostGraphDef text (.pbtxt) or ONNX (.onnx); see "
                  "docs/formats.md")
       ->required();
+  std::vector<std::string> formats(std::begin(kInputFormats), std::end(kInputFormats));
   cmd.add_option("--input-format", in.read.format,
-                 "Force the input format instead of detecting it from extension and content: "
-                 "auto, pipecut, tarnawski, pipedream, regal, onnx")
-      ->check(CLI::IsMember({"auto", "pipecut", "tarnawski", "pipedream", "regal", "onnx"}))
-      ->default_val("auto");
-  cmd.add_option("--link-bandwidth", in.link_bandwidth_gbps,
+                 "Force the input format instead of detecting it from extension and content: " +
+                     joined(formats))
+      ->check(CLI::IsMember(formats));
+  cmd.add_option("--link-bandwidth", in.read.link_bandwidth_gbps,
                  "Link bandwidth between stages in GB/s (1e9 bytes/s), turning tensor bytes into "
                  "comm time for PipeDream, REGAL and ONNX inputs. Default: 16 for PipeDream/REGAL, "
                  "the device profile's link for ONNX")
+      ->check(kFinite)
       ->check(CLI::PositiveNumber);
   cmd.add_option("--device", in.read.device,
                  "ONNX cost model device: a built-in profile (a100-pcie [default], a100-sxm, t4, "
@@ -35,24 +66,74 @@ void add_graph_input(CLI::App& cmd, GraphInput& in) {
 
 Graph load_graph(const GraphInput& in) {
   ReadOptions options = in.read;
-  if (in.link_bandwidth_gbps > 0) options.link_bandwidth_gbps = in.link_bandwidth_gbps;
+  options.warn = print_warning;
   return read_graph(in.path, options);
 }
 
-void refuse_to_overwrite_input(const std::string& output, const std::string& input) {
-  std::error_code ec;
-  if (!output.empty() && output != "-" && std::filesystem::exists(output, ec) &&
-      std::filesystem::equivalent(output, input, ec))
-    throw InputError(output + ": refusing to overwrite the input file with results");
+void add_stages_option(CLI::App& cmd, std::optional<int>& k) {
+  cmd.add_option("-k,--stages", k,
+                 "Number of pipeline stages (devices), >= 1. May be omitted when the graph file "
+                 "gives one (pipecut.graph default_k, Tarnawski maxFPGAs)");
 }
 
-void write_json_output(const nlohmann::json& doc, const std::string& path) {
-  std::string text = doc.dump(2) + "\n";
+void add_partition_options(CLI::App& cmd, PartitionOptions& options) {
+  std::string algorithms;
+  for (const PartitionAlgorithm& a : partition_algorithms())
+    algorithms += "\n  " + a.name + ": " + a.description;
+  cmd.add_option("--algorithm", options.algorithm, "Partition algorithm:" + algorithms)
+      ->check(CLI::IsMember(partition_algorithm_names()));
+  cmd.add_option("--preset", options.preset,
+                 "SliceGraph preset of Archer et al.: brkga-100 (population 10 x 10 generations) "
+                 "or brkga-10000 (100 x 100)")
+      ->check(CLI::IsMember(slicegraph_preset_names()));
+  cmd.add_option("--population", options.population,
+                 "Override the preset's population size (0 = the preset's)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--generations", options.generations,
+                 "Override the preset's number of generations (0 = the preset's)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--seed", options.seed, "Random seed; results are identical for the same seed");
+  cmd.add_option("--threads", options.threads,
+                 "Worker threads for the partition search (0 = all cores); never changes the "
+                 "result")
+      ->check(CLI::NonNegativeNumber);
+}
+
+void print_warning(const std::string& message) {
+  std::cerr << "pipecut: warning: " << message << "\n";
+}
+
+void write_text_output(const std::string& text, const std::string& path) {
   if (path == "-") {
-    std::cout << text << std::flush;
+    std::cout << text << "\n" << std::flush;
+    if (!std::cout) throw OutputError("stdout: write failed");
     return;
   }
-  write_file_atomic(path, text, ends_with(path, ".gz"));
+  write_file_atomic(path, text + "\n", ends_with(path, ".gz"));
+}
+
+namespace {
+std::atomic<StopFlag*> g_interrupt_flag{nullptr};
+
+extern "C" void on_interrupt(int) {
+  StopFlag* flag = g_interrupt_flag.load();
+  if (flag == nullptr || flag->requested()) {  // second Ctrl-C: stop now
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+    return;
+  }
+  flag->request();
+}
+}  // namespace
+
+InterruptGuard::InterruptGuard() {
+  g_interrupt_flag.store(&flag_);
+  std::signal(SIGINT, on_interrupt);
+}
+
+InterruptGuard::~InterruptGuard() {
+  std::signal(SIGINT, SIG_DFL);
+  g_interrupt_flag.store(nullptr);
 }
 
 }  // namespace pipecut::cli

@@ -1,45 +1,66 @@
 #pragma once
-// Helpers shared by the sub-commands: input options, output of JSON, exit codes.
+// Helpers shared by the sub-commands: options bound straight into the library's option structs
+// (so --help shows the library's defaults), exit codes, output, logging.
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
-#include "pipecut/io/read_graph.hpp"
-#include "pipecut/model/graph.hpp"
+#include "pipecut/solve/api.hpp"
 
 namespace pipecut::cli {
 
-// Exit codes: 0 success, 1 the answer is "no" (e.g. evaluate found an invalid partition),
-// 2 bad input or usage.
-constexpr int kExitInvalid = 1;
-constexpr int kExitInputError = 2;
+// Exit codes (README "Exit codes").
+constexpr int kExitOk = 0;
+constexpr int kExitInvalid = 1;        // the answer is "no": evaluate found the partition invalid
+constexpr int kExitInputError = 2;     // bad input or usage
+constexpr int kExitInternal = 3;       // a bug: please report it
+constexpr int kExitInfeasible = 4;     // proven: no partition satisfies the constraints
+constexpr int kExitNoFeasible = 5;     // none found, infeasibility not proven in the time limit
+constexpr int kExitOutputError = 6;    // a result could not be written
+constexpr int kExitInterrupted = 130;  // stopped by Ctrl-C (results so far are still written)
 
-// Options every command that reads a graph accepts.
+// Options every command that reads a graph accepts, bound into ReadOptions.
 struct GraphInput {
   std::string path;
   ReadOptions read;
-  double link_bandwidth_gbps = 0;  // 0 = not given (the format's or device's default)
 };
 void add_graph_input(CLI::App& cmd, GraphInput& in);
+// Reads the graph; reader warnings go to stderr.
 Graph load_graph(const GraphInput& in);
 
-// Throws InputError if `output` names the same file as `input`: results never replace inputs.
-void refuse_to_overwrite_input(const std::string& output, const std::string& input);
+// -k/--stages: optional when the graph gives a default (stages_to_use).
+void add_stages_option(CLI::App& cmd, std::optional<int>& k);
 
-// Writes `doc` to `path` atomically (never leaves a half-written file), or to stdout if "-".
-void write_json_output(const nlohmann::json& doc, const std::string& path);
+// Partition algorithm options bound into PartitionOptions (everything but the time limit).
+void add_partition_options(CLI::App& cmd, PartitionOptions& options);
 
-}  // namespace pipecut::cli
+// A number option that must be finite (CLI11's range checks let NaN through).
+CLI::Option* add_number(CLI::App& cmd, const std::string& name, double& value,
+                        const std::string& description);
+// A time limit in seconds: finite, >= 0, 0 = none.
+CLI::Option* add_time_limit(CLI::App& cmd, double& seconds, const std::string& description);
 
-namespace pipecut {
-struct BrkgaConfig;
-}
+// Prints "pipecut: warning: ..." on stderr: the CLI's LogCallback.
+void print_warning(const std::string& message);
 
-namespace pipecut::cli {
-// SliceGraph options shared by partition and solve.
-void add_brkga_options(CLI::App& cmd, std::string& preset, int& population, int& generations,
-                       std::uint64_t& seed, int& threads);
-BrkgaConfig brkga_config_from(const std::string& preset, int population, int generations,
-                              std::uint64_t seed, int threads, double time_limit);
+// Writes `text` (a trailing newline is added) to `path`, or to stdout if "-". Files are written
+// atomically (io/file_util.hpp); gzip when the name ends in .gz.
+void write_text_output(const std::string& text, const std::string& path);
+
+// The CLI's handle on Ctrl-C: while alive, the first SIGINT requests `stop()` (runs return
+// their best so far), a second one ends the process as usual.
+class InterruptGuard {
+ public:
+  InterruptGuard();
+  ~InterruptGuard();
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+  [[nodiscard]] const StopFlag* stop() const { return &flag_; }
+  [[nodiscard]] bool interrupted() const { return flag_.requested(); }
+
+ private:
+  StopFlag flag_;
+};
+
 }  // namespace pipecut::cli

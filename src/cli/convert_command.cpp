@@ -1,9 +1,9 @@
 // `pipecut convert IN OUT`: any input format -> pipecut.graph JSON (gzip when OUT ends in .gz).
-#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "pipecut/io/file_util.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/model/error.hpp"
 
@@ -15,13 +15,6 @@ struct ConvertOptions {
   std::string output;
 };
 
-// True when `a` and `b` name the same file (or `b` would overwrite `a`).
-bool same_file(const std::string& a, const std::string& b) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::exists(b, ec) && fs::equivalent(a, b, ec)) return true;
-  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
-}
 }  // namespace
 
 void add_convert_command(CLI::App& app, int& exit_code) {
@@ -33,11 +26,10 @@ void add_convert_command(CLI::App& app, int& exit_code) {
   add_graph_input(*cmd, o->input);
   cmd->add_option("OUT", o->output, "Output file (.json or .json.gz), or - for stdout")->required();
   cmd->callback([o, &exit_code] {
-    if (o->output != "-" && same_file(o->input.path, o->output))
-      throw InputError(o->output + ": refusing to overwrite the input file");
+    refuse_to_overwrite_inputs(o->output, {o->input.path});
     const Graph g = load_graph(o->input);
     if (o->output == "-") {
-      std::cout << pipecut_graph_to_json(g) << "\n";
+      write_text_output(pipecut_graph_to_json(g), "-");
     } else {
       write_pipecut_graph(g, o->output);
       std::cerr << "wrote " << o->output << " (" << g.num_nodes() << " nodes, " << g.num_edges()

@@ -1,16 +1,16 @@
 // `pipecut evaluate GRAPH PARTITION`: re-validate a partition file and print its stage costs.
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/summary.hpp"
 #include "pipecut/io/partition_json.hpp"
-#include "pipecut/model/cost.hpp"
 
 namespace pipecut::cli {
 
 namespace {
-struct EvaluateOptions {
+struct EvaluateCommand {
   GraphInput input;
   std::string partition_path;
   bool json = false;
@@ -18,26 +18,26 @@ struct EvaluateOptions {
 }  // namespace
 
 void add_evaluate_command(CLI::App& app, int& exit_code) {
-  auto opts = std::make_shared<EvaluateOptions>();
+  auto o = std::make_shared<EvaluateCommand>();
   CLI::App* cmd = app.add_subcommand(
       "evaluate",
       "Re-validate a pipecut.partition file against a graph and print its stage costs.\n"
       "Exit code 0 if the partition is valid, 1 if it is not (the reason is printed), 2 on bad "
       "input.");
-  add_graph_input(*cmd, opts->input);
-  cmd->add_option("PARTITION", opts->partition_path, "pipecut.partition JSON file")->required();
-  cmd->add_flag("--json", opts->json, "Print the recomputed costs as JSON on stdout");
-  cmd->callback([opts, &exit_code] {
-    Graph g = load_graph(opts->input);
-    Partition p = read_partition_assignment(g, opts->partition_path);
+  add_graph_input(*cmd, o->input);
+  cmd->add_option("PARTITION", o->partition_path, "pipecut.partition JSON file")->required();
+  cmd->add_flag("--json", o->json, "Print the recomputed costs as JSON on stdout");
+  cmd->callback([o, &exit_code] {
+    const Graph g = load_graph(o->input);
+    const Partition p = read_partition_assignment(g, o->partition_path);
     if (auto problem = partition_problem(g, p)) {
-      std::cerr << "pipecut: " << opts->partition_path << ": invalid partition: " << *problem
+      std::cerr << "pipecut: " << o->partition_path << ": invalid partition: " << *problem
                 << "\n";
       exit_code = kExitInvalid;
       return;
     }
-    Evaluation e = evaluate_partition(g, p);
-    if (opts->json) {
+    const Evaluation e = evaluate(g, p);
+    if (o->json) {
       nlohmann::json doc;
       doc["valid"] = true;
       doc["k"] = p.k;
@@ -48,7 +48,7 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
         stages.push_back({{"stage", s.stage}, {"nodes", s.nodes.size()}, {"work", s.work},
                           {"comm_in", s.comm_in}, {"comm_out", s.comm_out}, {"cost", s.cost}});
       doc["stages"] = stages;
-      write_json_output(doc, "-");
+      write_text_output(doc.dump(2), "-");
     } else {
       std::cout << "valid partition of " << g.name << " into k = " << p.k << " stages\n";
       print_stage_table(std::cout, e);
@@ -56,7 +56,7 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
       std::cout << "bottleneck " << e.bottleneck << " (" << e.stages_used << " of " << p.k
                 << " stages used)\n";
     }
-    exit_code = 0;
+    exit_code = kExitOk;
   });
 }
 

@@ -19,17 +19,25 @@ namespace pipecut::cli {
 
 namespace {
 
-struct ExperimentOptions {
+template <typename T>
+std::string join_list(const std::vector<T>& items) {
+  std::string text;
+  for (const T& item : items) {
+    std::ostringstream one;
+    one << item;
+    text += (text.empty() ? "" : ",") + one.str();
+  }
+  return text;
+}
+
+// The comma-separated lists as typed; their defaults come from ExperimentConfig.
+struct ExperimentCommand {
+  ExperimentConfig config;
   std::vector<std::string> inputs;
-  std::string ks = "2,4,8,16,32,64";
-  std::string algorithms = "topo,brkga-100,brkga-10000";
-  std::string bounds = "simple,single,grouped,exact,downset";
-  double time_limit = 60;
-  int threads = 0;
-  std::uint64_t seed = 1;
+  std::string ks = join_list(config.ks);
+  std::string algorithms = join_list(config.algorithms);
+  std::string bounds = join_list(config.bounds);
   std::string shard = "1/1";
-  std::string results;
-  std::string testbed;
   bool quick = false;
   int max_graphs = 0;
   bool quiet = false;
@@ -86,68 +94,72 @@ std::string clock_text(double seconds) {
 }  // namespace
 
 void add_experiment_command(CLI::App& app, int& exit_code) {
-  auto o = std::make_shared<ExperimentOptions>();
+  auto o = std::make_shared<ExperimentCommand>();
+  ExperimentConfig& c = o->config;
   CLI::App* cmd = app.add_subcommand(
       "experiment",
       "Run partition algorithms and bound methods over graphs x k values and append one JSON\n"
-      "line per (graph, k, kind, method) to the results file: testbed, graph, nodes, edges, k,\n"
-      "kind (partition|bound), method, value, status, seconds, and partition_value when a bound\n"
-      "method also found a partition. Rows already in the file are skipped (resumable).\n"
+      "line per (graph, k, kind, method) to the results file: testbed, path, graph, nodes, edges,\n"
+      "k, kind (partition|bound), method, value, status, seconds, and partition_value when a\n"
+      "bound method also found a partition. Rows already in the file are skipped (resumable).\n"
       "Split a sweep over machines with --shard I/N and concatenate the files afterwards.\n"
       "tools/report.py turns result files into docs/results.md.");
   cmd->add_option("GRAPHS", o->inputs, "Graph files, or folders whose graph files are all used")
       ->required();
-  cmd->add_option("--results", o->results, "JSON-lines results file (appended to)")->required();
-  cmd->add_option("--testbed", o->testbed, "Testbed name recorded in every row")->default_val("");
-  cmd->add_option("-k,--stages", o->ks, "Comma-separated k values")->default_val(o->ks);
-  cmd->add_option("--algorithms", o->algorithms, "Comma-separated: topo, brkga-100, brkga-10000")
-      ->default_val(o->algorithms);
+  cmd->add_option("--results", c.results_path, "JSON-lines results file (appended to)")
+      ->required();
+  cmd->add_option("--testbed", c.testbed, "Testbed name recorded in every row");
+  cmd->add_option("-k,--stages", o->ks, "Comma-separated k values");
+  cmd->add_option("--algorithms", o->algorithms,
+                  "Comma-separated partition methods: " + join_list(partition_algorithm_names()) +
+                      ", a SliceGraph preset (" + join_list(slicegraph_preset_names()) +
+                      "), or solve (the whole portfolio: a partition row and a bound row)");
   cmd->add_option("--bounds", o->bounds,
-                  "Comma-separated bound methods (see 'pipecut bound --help')")
-      ->default_val(o->bounds);
-  cmd->add_option("--time-limit", o->time_limit,
-                  "Seconds per algorithm run and per bound method on one instance")
-      ->check(CLI::PositiveNumber)
-      ->default_val(o->time_limit);
-  cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->default_val(0);
-  cmd->add_option("--seed", o->seed, "SliceGraph seed")->default_val(1);
-  cmd->add_option("--shard", o->shard, "Run shard I of N (1-based), e.g. 3/8")->default_val("1/1");
+                  "Comma-separated bound methods: " + join_list(bound_method_names()));
+  add_time_limit(*cmd, c.time_limit_seconds,
+                 "Seconds per algorithm run and per bound method on one instance")
+      ->check(CLI::PositiveNumber);
+  add_number(*cmd, "--solve-time-limit", c.solve_time_limit_seconds,
+             "Seconds per solve run on one instance")
+      ->check(CLI::PositiveNumber);
+  add_number(*cmd, "--solve-target-ratio", c.solve_target_ratio,
+             "Target ratio of solve runs (1 = prove optimality)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--threads", c.threads, "Worker threads (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", c.seed, "SliceGraph seed");
+  cmd->add_option("--shard", o->shard, "Run shard I of N (1-based), e.g. 3/8");
   cmd->add_option("--max-graphs", o->max_graphs, "Use only the first N graphs (0 = all)")
-      ->default_val(0);
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--quick",
                 o->quick, "Smoke run: first 4 graphs, k = 2 and 8, topo and brkga-100, simple and "
                           "single bounds, 2 s limits");
   cmd->add_flag("--quiet", o->quiet, "No progress bar");
   cmd->callback([o, &exit_code] {
-    ExperimentConfig c;
-    c.graphs = expand_inputs(o->inputs);
-    c.ks.clear();
+    ExperimentConfig& config = o->config;
+    config.graphs = expand_inputs(o->inputs);
+    config.ks.clear();
     for (const std::string& k : split_list(o->ks)) {
       try {
         std::size_t used = 0;
-        c.ks.push_back(std::stoi(k, &used));
+        config.ks.push_back(std::stoi(k, &used));
         if (used != k.size()) throw std::invalid_argument(k);
       } catch (const std::exception&) {
         throw InputError("-k: '" + k + "' is not an integer");
       }
     }
-    c.algorithms = split_list(o->algorithms);
-    c.bounds = split_list(o->bounds);
-    c.time_limit_seconds = o->time_limit;
-    c.threads = o->threads;
-    c.seed = o->seed;
-    c.results_path = o->results;
-    c.testbed = o->testbed;
-    parse_shard(o->shard, c.shard_index, c.shard_count);
+    config.algorithms = split_list(o->algorithms);
+    config.bounds = split_list(o->bounds);
+    parse_shard(o->shard, config.shard_index, config.shard_count);
     if (o->quick) {
-      c.ks = {2, 8};
-      c.algorithms = {"topo", "brkga-100"};
-      c.bounds = {"simple", "single"};
-      c.time_limit_seconds = 2;
-      if (c.graphs.size() > 4) c.graphs.resize(4);
+      config.ks = {2, 8};
+      config.algorithms = {"topo", "brkga-100"};
+      config.bounds = {"simple", "single"};
+      config.time_limit_seconds = 2;
+      if (config.graphs.size() > 4) config.graphs.resize(4);
     }
-    if (o->max_graphs > 0 && c.graphs.size() > static_cast<std::size_t>(o->max_graphs))
-      c.graphs.resize(static_cast<std::size_t>(o->max_graphs));
+    if (o->max_graphs > 0 && config.graphs.size() > static_cast<std::size_t>(o->max_graphs))
+      config.graphs.resize(static_cast<std::size_t>(o->max_graphs));
     const bool bar = !o->quiet && isatty(STDERR_FILENO);
     auto progress = [bar](const ExperimentProgress& p) {
       if (!bar) return;
@@ -163,10 +175,10 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
       std::cerr << "  " << clock_text(p.elapsed_seconds) << " elapsed, ETA " << clock_text(eta)
                 << "  " << p.current << "\033[K" << std::flush;
     };
-    const long long rows = run_experiment(c, progress);
+    const long long rows = run_experiment(config, progress);
     if (bar) std::cerr << "\n";
-    std::cerr << "wrote " << rows << " rows to " << c.results_path << "\n";
-    exit_code = 0;
+    std::cerr << "wrote " << rows << " rows to " << config.results_path << "\n";
+    exit_code = kExitOk;
   });
 }
 

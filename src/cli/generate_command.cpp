@@ -38,41 +38,29 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--out-dir", o->out_dir, "Folder for --count graphs (created if missing)");
   cmd->add_option("--extension", o->extension, "File extension for sets: json or json.gz")
-      ->check(CLI::IsMember({"json", "json.gz"}))
-      ->default_val("json.gz");
-  cmd->add_option("--seed", g.seed, "Random seed (first seed of a set)")->default_val(1);
+      ->check(CLI::IsMember({"json", "json.gz"}));
+  cmd->add_option("--seed", g.seed, "Random seed (first seed of a set)");
   cmd->add_option("--nodes", g.nodes, "Target node count (rounded up to whole blocks)")
-      ->check(CLI::PositiveNumber)
-      ->default_val(100);
-  cmd->add_option("--min-chain-ops", g.min_chain_ops, "Fewest operators in a branch chain")
-      ->default_val(1);
-  cmd->add_option("--max-chain-ops", g.max_chain_ops, "Most operators in a branch chain")
-      ->default_val(4);
-  cmd->add_option("--branch-probability", g.branch_probability,
-                  "Probability that a block has parallel branches")
-      ->default_val(0.35);
-  cmd->add_option("--max-branches", g.max_branches, "Most parallel branches in a block")
-      ->default_val(4);
-  cmd->add_option("--skip-probability", g.skip_probability,
-                  "Probability of a residual skip around a single-chain block")
-      ->default_val(0.5);
-  cmd->add_option("--long-skip-probability", g.long_skip_probability,
-                  "Probability that a merge also reads an earlier block's output")
-      ->default_val(0.05);
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--min-chain-ops", g.min_chain_ops, "Fewest operators in a branch chain");
+  cmd->add_option("--max-chain-ops", g.max_chain_ops, "Most operators in a branch chain");
+  add_number(*cmd, "--branch-probability", g.branch_probability,
+                  "Probability that a block has parallel branches");
+  cmd->add_option("--max-branches", g.max_branches, "Most parallel branches in a block");
+  add_number(*cmd, "--skip-probability", g.skip_probability,
+                  "Probability of a residual skip around a single-chain block");
+  add_number(*cmd, "--long-skip-probability", g.long_skip_probability,
+                  "Probability that a merge also reads an earlier block's output");
   cmd->add_option("--downsample-every", g.downsample_every,
-                  "Blocks between halvings of the tensor size (0 = never)")
-      ->default_val(6);
-  cmd->add_option("--work-mean", g.work_mean_ms, "Mean operator work, ms")->default_val(1.0);
-  cmd->add_option("--work-sigma", g.work_sigma, "Log-normal sigma of work")->default_val(0.8);
-  cmd->add_option("--tensor-mean-mb", g.tensor_mean_mb,
-                  "Mean tensor size of the first blocks, MB (1e6 bytes)")
-      ->default_val(8.0);
-  cmd->add_option("--tensor-sigma", g.tensor_sigma, "Log-normal sigma of tensor sizes")
-      ->default_val(0.3);
-  cmd->add_option("--link-bandwidth", g.link_bandwidth_gbps,
+                  "Blocks between halvings of the tensor size (0 = never)");
+  add_number(*cmd, "--work-mean", g.work_mean_ms, "Mean operator work, ms");
+  add_number(*cmd, "--work-sigma", g.work_sigma, "Log-normal sigma of work");
+  add_number(*cmd, "--tensor-mean-mb", g.tensor_mean_mb,
+                  "Mean tensor size of the first blocks, MB (1e6 bytes)");
+  add_number(*cmd, "--tensor-sigma", g.tensor_sigma, "Log-normal sigma of tensor sizes");
+  add_number(*cmd, "--link-bandwidth", g.link_bandwidth_gbps,
                   "Link bandwidth in GB/s: comm = tensor bytes / bandwidth")
-      ->check(CLI::PositiveNumber)
-      ->default_val(16.0);
+      ->check(CLI::PositiveNumber);
   cmd->callback([o, &exit_code] {
     if (o->count > 0) {
       if (o->out_dir.empty()) throw InputError("--count needs --out-dir");
@@ -99,7 +87,7 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       const Graph graph =
           generate_synthetic_graph(o->graph, "synthetic-seed" + std::to_string(o->graph.seed));
       if (o->output == "-")
-        std::cout << pipecut_graph_to_json(graph) << "\n";
+        write_text_output(pipecut_graph_to_json(graph), "-");
       else
         write_pipecut_graph(graph, o->output);
     }

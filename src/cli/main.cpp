@@ -4,32 +4,46 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "pipecut/model/error.hpp"
 
 int main(int argc, char** argv) {
+  namespace cli = pipecut::cli;
   CLI::App app{
       "pipecut: pipeline partitioning of DNN graphs with certified lower bounds.\n"
-      "Run 'pipecut COMMAND --help' for the options of a command."};
+      "Run 'pipecut COMMAND --help' for the options of a command. Exit codes: 0 success,\n"
+      "1 evaluate found the partition invalid, 2 bad input or usage, 3 internal error,\n"
+      "4 proven infeasible, 5 no feasible partition found, 6 cannot write an output,\n"
+      "130 interrupted (Ctrl-C; the best result so far is still printed)."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "pipecut 0.1.0");
-  int exit_code = 0;
-  pipecut::cli::add_partition_command(app, exit_code);
-  pipecut::cli::add_evaluate_command(app, exit_code);
-  pipecut::cli::add_convert_command(app, exit_code);
-  pipecut::cli::add_generate_command(app, exit_code);
-  pipecut::cli::add_bound_command(app, exit_code);
-  pipecut::cli::add_solve_command(app, exit_code);
-  pipecut::cli::add_experiment_command(app, exit_code);
+  app.set_version_flag("--version", std::string("pipecut ") + pipecut::kVersion);
+  // --help shows every option's default, taken from the library's option structs.
+  app.option_defaults()->always_capture_default();
+  int exit_code = cli::kExitOk;
+  cli::add_solve_command(app, exit_code);
+  cli::add_partition_command(app, exit_code);
+  cli::add_bound_command(app, exit_code);
+  cli::add_evaluate_command(app, exit_code);
+  cli::add_convert_command(app, exit_code);
+  cli::add_generate_command(app, exit_code);
+  cli::add_experiment_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : pipecut::cli::kExitInputError;
+    return app.exit(e) == 0 ? cli::kExitOk : cli::kExitInputError;
   } catch (const pipecut::InputError& e) {
     std::cerr << "pipecut: error: " << e.what() << "\n";
-    return pipecut::cli::kExitInputError;
+    return cli::kExitInputError;
+  } catch (const pipecut::OutputError& e) {
+    std::cerr << "pipecut: error: " << e.what() << "\n";
+    return cli::kExitOutputError;
+  } catch (const pipecut::InfeasibleError& e) {
+    std::cerr << "pipecut: infeasible: " << e.what() << "\n";
+    return cli::kExitInfeasible;
+  } catch (const pipecut::NoFeasiblePartitionError& e) {
+    std::cerr << "pipecut: no feasible partition found: " << e.what() << "\n";
+    return cli::kExitNoFeasible;
   } catch (const std::exception& e) {
-    std::cerr << "pipecut: internal error: " << e.what() << "\n";
-    return 3;
+    std::cerr << "pipecut: internal error (please report it): " << e.what() << "\n";
+    return cli::kExitInternal;
   }
   return exit_code;
 }

@@ -1,5 +1,5 @@
-// `pipecut solve GRAPH -k K`: SliceGraph for a partition, then the bound portfolio (cheapest
-// first) until lower_bound / bottleneck >= the target ratio or the time runs out.
+// `pipecut solve GRAPH -k K`: a partition, then the bound portfolio (cheapest first) until
+// lower_bound / bottleneck >= the target ratio or the time runs out.
 #include <unistd.h>
 
 #include <iomanip>
@@ -9,43 +9,39 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/summary.hpp"
-#include "pipecut/bounds/solve.hpp"
+#include "pipecut/io/file_util.hpp"
 #include "pipecut/io/partition_json.hpp"
-#include "pipecut/model/error.hpp"
 
 namespace pipecut::cli {
 
 namespace {
-struct SolveCommandOptions {
+struct SolveCommand {
   GraphInput input;
-  int k = 0;
-  double target_ratio = 0.99;
-  double time_limit = 60;
+  std::optional<int> k;
+  SolveOptions solve;
   std::string output;
   bool json = false;
   bool quiet = false;
-  bool verbose = false;
-  std::string preset = "brkga-10000";
-  int population = 0;
-  int generations = 0;
-  std::uint64_t seed = 1;
-  int threads = 0;
 };
 
-class Progress {
+// One line on stderr, rewritten in place, while a terminal is watching.
+class ProgressLine {
  public:
-  explicit Progress(bool enabled) : enabled_(enabled) {}
-  void show(double bottleneck, double bound, const std::string& stage) {
+  explicit ProgressLine(bool enabled) : enabled_(enabled) {}
+  void show(const Progress& p) {
     if (!enabled_) return;
     std::ostringstream line;
-    line << "\r[solve] bottleneck " << std::setprecision(8) << bottleneck << "  bound " << bound
-         << "  ratio " << std::fixed << std::setprecision(4)
-         << (bottleneck > 0 ? bound / bottleneck : 1.0) << "  " << stage << "        ";
+    line << "\r[solve " << std::fixed << std::setprecision(1) << p.seconds << " s] bottleneck "
+         << std::defaultfloat << std::setprecision(8) << p.bottleneck << "  bound "
+         << p.lower_bound << "  ratio " << std::fixed << std::setprecision(4)
+         << (p.bottleneck > 0 ? p.lower_bound / p.bottleneck : 1.0) << "  " << p.step
+         << "\033[K";
     std::cerr << line.str() << std::flush;
     shown_ = true;
   }
   void finish() {
     if (shown_) std::cerr << "\n";
+    shown_ = false;
   }
 
  private:
@@ -55,66 +51,55 @@ class Progress {
 }  // namespace
 
 void add_solve_command(CLI::App& app, int& exit_code) {
-  auto o = std::make_shared<SolveCommandOptions>();
+  auto o = std::make_shared<SolveCommand>();
   CLI::App* cmd = app.add_subcommand(
       "solve",
       "Find a K-stage pipeline partition of GRAPH and prove how close to optimal it is.\n"
-      "Runs SliceGraph, then lower bounds cheapest first (simple, single-stage min-cut and\n"
-      "convex, downset DP, grouped MIP, exact MIP warm-started with the partition), stopping as\n"
-      "soon as lower_bound / bottleneck >= the target ratio. A better partition found by an\n"
-      "exact method replaces SliceGraph's.");
+      "Runs the partition algorithm (SliceGraph by default), then lower bounds cheapest first\n"
+      "(simple, single-stage min-cut and convex, downset DP, grouped MIP, exact MIP\n"
+      "warm-started with the partition), stopping as soon as lower_bound / bottleneck >= the\n"
+      "target ratio. A better partition found by an exact method replaces the first one.\n"
+      "Ctrl-C stops early and prints the best partition and bound so far (exit code 130).");
   add_graph_input(*cmd, o->input);
-  cmd->add_option("-k,--stages", o->k, "Number of pipeline stages (devices), >= 1")->required();
-  cmd->add_option("--target-ratio", o->target_ratio,
-                  "Stop once lower_bound / bottleneck reaches this (1 = prove optimality)")
-      ->check(CLI::Range(0.0, 1.0))
-      ->default_val(0.99);
-  cmd->add_option("--time-limit", o->time_limit,
-                  "Whole-run limit in seconds; the best found so far is returned (0 = none)")
-      ->check(CLI::NonNegativeNumber)
-      ->default_val(60);
-  add_brkga_options(*cmd, o->preset, o->population, o->generations, o->seed, o->threads);
+  add_stages_option(*cmd, o->k);
+  add_number(*cmd, "--target-ratio", o->solve.target_ratio,
+             "Stop once lower_bound / bottleneck reaches this (1 = prove optimality)")
+      ->check(CLI::Range(0.0, 1.0));
+  add_time_limit(*cmd, o->solve.time_limit_seconds,
+                 "Whole-run limit in seconds; the best found so far is returned (0 = none)");
+  add_partition_options(*cmd, o->solve.partition);
+  cmd->add_option("--mip-threads", o->solve.mip_threads,
+                  "MIP solver threads (0 = all cores); more than 1 may change the bound reached "
+                  "within the time limit from run to run")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("-o,--output", o->output, "Write the pipecut.partition JSON to this file");
   cmd->add_flag("--json", o->json, "Print the pipecut.partition JSON alone on stdout");
-  cmd->add_flag("--quiet", o->quiet, "No progress line on stderr");
-  cmd->add_flag("--verbose", o->verbose, "Show the MIP solver's log on stderr");
+  cmd->add_flag("--quiet", o->quiet, "No progress line and no summary on stderr");
+  cmd->add_flag("--verbose", o->solve.solver_log, "Show the MIP solver's log on stderr");
   cmd->callback([o, &exit_code] {
-    if (o->k < 1) throw InputError("-k must be at least 1 (got " + std::to_string(o->k) + ")");
-    Graph g = load_graph(o->input);
-    Progress progress(!o->quiet && isatty(STDERR_FILENO));
-    SolveConfig config;
-    config.brkga = brkga_config_from(o->preset, o->population, o->generations, o->seed,
-                                     o->threads, 0);
-    config.target_ratio = o->target_ratio;
-    config.time_limit_seconds = o->time_limit;
-    config.threads = o->threads;
-    config.verbose = o->verbose;
-    config.progress = [&progress](double bottleneck, double bound, const std::string& step) {
-      progress.show(bottleneck, bound, step);
+    refuse_to_overwrite_inputs(o->output, {o->input.path});
+    const Graph g = load_graph(o->input);
+    const int k = stages_to_use(g, o->k);
+    const InterruptGuard interrupt;
+    ProgressLine progress(!o->quiet && isatty(STDERR_FILENO));
+    RunControl control;
+    control.stop = interrupt.stop();
+    control.progress = [&progress](const Progress& p) { progress.show(p); };
+    control.log = [&progress](const std::string& line) {
+      progress.finish();
+      std::cerr << line << "\n";
     };
-    const SolveOutcome solved = solve_mtpp(g, o->k, config);
+    const Solution s = solve(g, k, o->solve, control);
     progress.finish();
-
-    PartitionReport report;
-    report.graph_name = g.name;
-    report.partition = solved.partition;
-    report.evaluation = evaluate_partition(g, solved.partition);  // re-validates
-    report.lower_bound = solved.lower_bound;
-    report.lower_bound_method = solved.lower_bound_method;
-    report.algorithm = solved.algorithm;
-    report.seed = o->seed;
-    report.time_seconds = solved.seconds;
-    report.hit_time_limit = solved.hit_time_limit;
-    report.optimal = solved.optimal;
     std::ostream& human = o->json ? std::cerr : std::cout;
-    if (!(o->json && o->quiet)) print_partition_summary(human, g, report);
-    const nlohmann::json doc = partition_report_to_json(g, report);
+    if (!(o->json && o->quiet)) print_solution_summary(human, g, s);
+    const std::string doc = solution_to_json(g, s);
     if (!o->output.empty()) {
-      write_json_output(doc, o->output);
+      write_text_output(doc, o->output);
       if (!o->quiet) human << "wrote " << o->output << "\n";
     }
-    if (o->json) write_json_output(doc, "-");
-    exit_code = 0;
+    if (o->json) write_text_output(doc, "-");
+    exit_code = s.stopped ? kExitInterrupted : kExitOk;
   });
 }
 

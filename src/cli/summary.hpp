@@ -2,11 +2,12 @@
 // Human-readable summaries (stage table, bottleneck, bound, ratio).
 #include <ostream>
 
-#include "pipecut/io/partition_json.hpp"
+#include "pipecut/solve/api.hpp"
 
 namespace pipecut::cli {
 
-void print_partition_summary(std::ostream& out, const Graph& g, const PartitionReport& r);
+void print_solution_summary(std::ostream& out, const Graph& g, const Solution& s);
+// The non-empty stages of `e`, one row each, the bottleneck marked.
 void print_stage_table(std::ostream& out, const Evaluation& e);
 
 }  // namespace pipecut::cli

@@ -8,28 +8,28 @@
 #include <sstream>
 #include <tuple>
 
-#include "pipecut/bounds/bounds.hpp"
 #include "pipecut/io/file_util.hpp"
-#include "pipecut/io/read_graph.hpp"
-#include "pipecut/model/error.hpp"
-#include "pipecut/partition/slicegraph.hpp"
+#include "pipecut/solve/api.hpp"
 #include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
 
 namespace {
 
-using Key = std::tuple<std::string, int, std::string, std::string>;  // graph, k, kind, method
+using Key = std::tuple<std::string, int, std::string, std::string>;  // path, k, kind, method
 
 nlohmann::json row_to_json(const ExperimentRow& r) {
-  nlohmann::json j = {{"testbed", r.testbed}, {"graph", r.graph}, {"nodes", r.nodes},
-                      {"edges", r.edges},     {"k", r.k},         {"kind", r.kind},
-                      {"method", r.method},   {"value", r.value}, {"status", r.status},
-                      {"seconds", r.seconds}};
+  nlohmann::json j = {{"testbed", r.testbed}, {"path", r.path},   {"graph", r.graph},
+                      {"nodes", r.nodes},     {"edges", r.edges}, {"k", r.k},
+                      {"kind", r.kind},       {"method", r.method}, {"value", r.value},
+                      {"status", r.status},   {"seconds", r.seconds}};
   if (r.partition_value >= 0) j["partition_value"] = r.partition_value;
   return j;
 }
 
+// Keys of the rows already in the results file. A file that holds anything but result rows is
+// refused (it is not ours to append to); only a last line cut short by an interrupted run is
+// tolerated, and redone.
 std::set<Key> existing_rows(const std::string& path) {
   std::set<Key> keys;
   std::ifstream in(path);
@@ -39,14 +39,20 @@ std::set<Key> existing_rows(const std::string& path) {
   while (std::getline(in, line)) {
     ++line_number;
     if (line.empty()) continue;
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+      if (in.peek() == EOF) break;  // cut short by an interrupted run
+      throw InputError(path + ": line " + std::to_string(line_number) +
+                       " is not a result row; refusing to append to this file");
+    }
     try {
-      auto j = nlohmann::json::parse(line);
-      keys.emplace(j.at("graph").get<std::string>(), j.at("k").get<int>(),
-                   j.at("kind").get<std::string>(), j.at("method").get<std::string>());
+      const std::string graph = j.at("graph").get<std::string>();
+      keys.emplace(j.contains("path") ? j.at("path").get<std::string>() : graph,
+                   j.at("k").get<int>(), j.at("kind").get<std::string>(),
+                   j.at("method").get<std::string>());
     } catch (const nlohmann::json::exception&) {
-      // A line cut short by an interrupted run: ignore it; its row will be redone.
-      if (in.peek() != EOF)
-        throw InputError(path + ": line " + std::to_string(line_number) + " is not a result row");
+      throw InputError(path + ": line " + std::to_string(line_number) +
+                       " is not a result row; refusing to append to this file");
     }
   }
   return keys;
@@ -70,16 +76,13 @@ long long run_experiment(const ExperimentConfig& config,
   for (int k : config.ks)
     if (k < 1) throw InputError("experiment: every k must be >= 1 (got " + std::to_string(k) + ")");
   for (const std::string& a : config.algorithms)
-    if (a != "topo" && !BrkgaConfig::preset(a))
-      throw InputError("experiment: unknown algorithm '" + a + "' (topo, brkga-100, brkga-10000)");
-  const auto known = bound_method_names();
-  for (const std::string& b : config.bounds)
-    if (std::find(known.begin(), known.end(), b) == known.end())
-      throw InputError("experiment: unknown bound method '" + b + "'");
+    if (a != "solve") partition_options_for_spec(a);  // unknown names fail before any work
+  for (const std::string& b : config.bounds) bound_method(b);
+  refuse_to_overwrite_inputs(config.results_path, config.graphs);
 
   const std::set<Key> done = existing_rows(config.results_path);
   std::ofstream out(config.results_path, std::ios::app);
-  if (!out) throw InputError(config.results_path + ": cannot open for appending");
+  if (!out) throw OutputError(config.results_path + ": cannot open for appending");
 
   // The sweep's (graph, k) pairs in a fixed order; this shard's share.
   std::vector<std::pair<std::size_t, int>> pairs;
@@ -94,6 +97,7 @@ long long run_experiment(const ExperimentConfig& config,
   long long written = 0;
   auto emit = [&](const ExperimentRow& r) {
     out << row_to_json(r).dump() << "\n" << std::flush;  // one row at a time: resumable
+    if (!out) throw OutputError(config.results_path + ": write failed");
     ++written;
   };
 
@@ -105,12 +109,14 @@ long long run_experiment(const ExperimentConfig& config,
     status.elapsed_seconds = sweep_timer.seconds();
     if (progress) progress(status);
   };
-  for (const auto& [gi, k] : pairs) {
+  for (const auto& pair : pairs) {
+    const std::size_t gi = pair.first;
+    const int k = pair.second;
     const std::string& path = config.graphs[gi];
     const std::string name = file_stem(path);
     status.current = name + " k=" + std::to_string(k);
     auto is_done = [&](const std::string& kind, const std::string& method) {
-      return done.count(Key{name, k, kind, method}) > 0;
+      return done.count(Key{path, k, kind, method}) > 0;
     };
     bool all_done = true;
     for (const auto& a : config.algorithms) all_done = all_done && is_done("partition", a);
@@ -131,6 +137,7 @@ long long run_experiment(const ExperimentConfig& config,
     }
     ExperimentRow base;
     base.testbed = config.testbed;
+    base.path = path;
     base.graph = name;
     base.k = k;
     if (!load_error.empty()) {
@@ -147,12 +154,12 @@ long long run_experiment(const ExperimentConfig& config,
     base.nodes = g.num_nodes();
     base.edges = g.num_edges();
 
-    // Partition algorithms; the best partition found seeds the bound methods.
+    // Partition methods; the best partition found seeds the bound methods.
     std::optional<Partition> incumbent;
     double incumbent_value = std::numeric_limits<double>::infinity();
     // Re-evaluates every partition with the reference evaluator and keeps the best.
     auto offer = [&](const Partition& p) -> double {
-      const double v = evaluate_partition(g, p).bottleneck;
+      const double v = evaluate(g, p).bottleneck;
       if (v < incumbent_value) {
         incumbent_value = v;
         incumbent = p;
@@ -161,49 +168,68 @@ long long run_experiment(const ExperimentConfig& config,
     };
     for (const std::string& a : config.algorithms) {
       if (is_done("partition", a)) continue;
-      const Stopwatch run_timer;
-      SliceGraphResult res;
-      if (a == "topo") {
-        res = slice_default_order(g, k);
-      } else {
-        BrkgaConfig c = *BrkgaConfig::preset(a);
-        c.seed = config.seed;
-        c.threads = config.threads;
-        c.time_limit_seconds = config.time_limit_seconds;
-        res = slicegraph(g, k, c);
-      }
       ExperimentRow r = base;
       r.kind = "partition";
       r.method = a;
-      r.seconds = run_timer.seconds();
-      r.value = offer(res.partition);
-      r.status = res.hit_time_limit ? "time_limit" : "done";
+      if (a == "solve") {
+        SolveOptions options;
+        options.partition.seed = config.seed;
+        options.partition.threads = config.threads;
+        options.time_limit_seconds = config.solve_time_limit_seconds;
+        options.target_ratio = config.solve_target_ratio;
+        const Solution s = solve(g, k, options);
+        r.seconds = s.seconds;
+        r.value = offer(s.partition);
+        r.status = s.optimal.value_or(false) ? "optimal" : s.hit_time_limit ? "time_limit" : "done";
+        ExperimentRow b = base;
+        b.kind = "bound";
+        b.method = "solve";
+        b.value = s.lower_bound;
+        b.status = r.status;
+        b.seconds = s.seconds;
+        b.partition_value = r.value;
+        emit(r);
+        emit(b);
+        continue;
+      }
+      PartitionOptions options = partition_options_for_spec(a);
+      options.seed = config.seed;
+      options.threads = config.threads;
+      options.time_limit_seconds = config.time_limit_seconds;
+      const Solution s = partition_graph(g, k, options);
+      r.seconds = s.seconds;
+      r.value = offer(s.partition);
+      r.status = s.hit_time_limit ? "time_limit" : "done";
       emit(r);
     }
     const bool bounds_pending = std::any_of(config.bounds.begin(), config.bounds.end(),
                                             [&](const std::string& b) { return !is_done("bound", b); });
     if (bounds_pending && !incumbent) {
       // Resumed after the partition rows: a quick partition to warm-start the exact methods.
-      BrkgaConfig c = *BrkgaConfig::preset("brkga-100");
-      c.seed = config.seed;
-      c.threads = config.threads;
-      offer(slicegraph(g, k, c).partition);
+      PartitionOptions options = partition_options_for_spec("brkga-100");
+      options.seed = config.seed;
+      options.threads = config.threads;
+      offer(partition_graph(g, k, options).partition);
     }
     for (const std::string& b : config.bounds) {
       if (is_done("bound", b)) continue;
-      BoundOptions opts;
-      opts.time_limit_seconds = config.time_limit_seconds;
-      opts.threads = config.threads;
-      opts.incumbent = incumbent_value;
-      opts.warm_start = incumbent;
-      BoundResult res = compute_bound(g, k, b, opts);
+      BoundOptions options;
+      options.time_limit_seconds = config.time_limit_seconds;
+      options.incumbent = incumbent_value;
+      options.warm_start = incumbent;
+      options.warm_start->k = std::min(k, g.num_nodes());
+      const BoundResult res = compute_bounds(g, k, {b}, options).bounds.front();
       ExperimentRow r = base;
       r.kind = "bound";
       r.method = b;
       r.value = res.value;
       r.status = to_string(res.status);
       r.seconds = res.seconds;
-      if (res.partition) r.partition_value = offer(*res.partition);
+      if (res.partition) {
+        Partition p = *res.partition;
+        p.k = k;
+        r.partition_value = offer(p);
+      }
       emit(r);
     }
     pair_finished();

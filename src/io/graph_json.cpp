@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipecut/io/file_util.hpp"
-#include "pipecut/io/json_util.hpp"
+#include "io/json_util.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {

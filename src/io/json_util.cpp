@@ -1,4 +1,4 @@
-#include "pipecut/io/json_util.hpp"
+#include "io/json_util.hpp"
 
 #include "pipecut/model/error.hpp"
 

@@ -3,55 +3,87 @@
 #include <nlohmann/json.hpp>
 
 #include "pipecut/io/file_util.hpp"
-#include "pipecut/io/json_util.hpp"
+#include "io/json_util.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
 
 using nlohmann::json;
 
-double PartitionReport::ratio() const {
-  const double b = evaluation.bottleneck;
-  if (b <= 0) return 1.0;  // all-zero costs: any partition is optimal
-  return lower_bound / b;
+namespace {
+
+json bound_to_json(const BoundResult& r) {
+  json j = {{"method", r.method},
+            {"value", r.value},
+            {"status", to_string(r.status)},
+            {"seconds", r.seconds}};
+  if (!r.detail.empty()) j["detail"] = r.detail;
+  return j;
 }
 
-json partition_report_to_json(const Graph& g, const PartitionReport& r) {
+}  // namespace
+
+std::string solution_to_json(const Graph& g, const Solution& s, int indent) {
   json doc;
   doc["format"] = "pipecut.partition";
   doc["version"] = 1;
-  doc["graph"] = r.graph_name;
-  doc["k"] = r.partition.k;
+  doc["graph"] = s.graph_name;
+  doc["k"] = s.k;
   json assignment = json::object();
-  for (NodeId v = 0; v < g.num_nodes(); ++v) assignment[g.ids[v]] = r.partition.stage_of[v];
+  for (NodeId v = 0; v < g.num_nodes(); ++v) assignment[g.ids[v]] = s.partition.stage_of[v];
   doc["assignment"] = std::move(assignment);
   json stages = json::array();
-  for (const StageCost& s : r.evaluation.stages) {
+  for (const StageCost& stage : s.evaluation.stages) {
     json nodes = json::array();
-    for (NodeId v : s.nodes) nodes.push_back(g.ids[v]);
-    stages.push_back({{"stage", s.stage},
+    for (NodeId v : stage.nodes) nodes.push_back(g.ids[v]);
+    stages.push_back({{"stage", stage.stage},
                       {"nodes", std::move(nodes)},
-                      {"work", s.work},
-                      {"comm_in", s.comm_in},
-                      {"comm_out", s.comm_out},
-                      {"cost", s.cost}});
+                      {"work", stage.work},
+                      {"comm_in", stage.comm_in},
+                      {"comm_out", stage.comm_out},
+                      {"cost", stage.cost}});
   }
   doc["stages"] = std::move(stages);
-  doc["stages_used"] = r.evaluation.stages_used;
-  doc["bottleneck"] = r.evaluation.bottleneck;
-  doc["lower_bound"] = r.lower_bound;
-  doc["lower_bound_method"] = r.lower_bound_method;
-  doc["ratio"] = r.ratio();
-  if (r.optimal) doc["optimal"] = *r.optimal;
-  doc["algorithm"] = r.algorithm;
-  doc["seed"] = r.seed;
-  doc["time_seconds"] = r.time_seconds;
-  doc["hit_time_limit"] = r.hit_time_limit;
-  return doc;
+  doc["stages_used"] = s.evaluation.stages_used;
+  doc["bottleneck"] = s.bottleneck();
+  doc["lower_bound"] = s.lower_bound;
+  doc["lower_bound_method"] = s.lower_bound_method;
+  doc["ratio"] = s.ratio();
+  if (s.optimal) doc["optimal"] = *s.optimal;
+  doc["algorithm"] = s.algorithm;
+  doc["seed"] = s.seed;
+  doc["time_seconds"] = s.seconds;
+  doc["hit_time_limit"] = s.hit_time_limit;
+  if (s.stopped) doc["stopped"] = true;
+  if (!s.bounds.empty()) {
+    json bounds = json::array();
+    for (const BoundResult& r : s.bounds) bounds.push_back(bound_to_json(r));
+    doc["bounds"] = std::move(bounds);
+  }
+  return doc.dump(indent);
+}
+
+std::string bounds_to_json(const Graph& g, int k, const std::vector<BoundResult>& bounds,
+                           int indent) {
+  json list = json::array();
+  const BoundResult* best = nullptr;
+  for (const BoundResult& r : bounds) {
+    list.push_back(bound_to_json(r));
+    if (!best || r.value > best->value) best = &r;
+  }
+  json doc = {{"format", "pipecut.bounds"}, {"version", 1}, {"graph", g.name}, {"k", k},
+              {"bounds", std::move(list)}};
+  doc["best"] = best ? json{{"method", best->method}, {"value", best->value}} : json(nullptr);
+  return doc.dump(indent);
 }
 
 Partition read_partition_assignment(const Graph& g, const std::string& path) {
-  const json doc = parse_json_document(read_file_maybe_gzip(path), path);
+  return parse_partition_assignment(g, read_file_maybe_gzip(path), path);
+}
+
+Partition parse_partition_assignment(const Graph& g, const std::string& text,
+                                     const std::string& path) {
+  const json doc = parse_json_document(text, path);
   if (!doc.is_object() || doc.value("format", json()) != "pipecut.partition")
     throw InputError(path + ": \"format\" must be \"pipecut.partition\"");
   if (!doc.contains("k") || !doc.at("k").is_number_integer())

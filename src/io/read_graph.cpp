@@ -91,11 +91,12 @@ Graph read_graph(const std::string& path, const ReadOptions& options) {
     onnx_options.device = options.device;
     onnx_options.dtype = options.dtype;
     onnx_options.link_bandwidth_gbps = options.link_bandwidth_gbps;
+    onnx_options.warn = options.warn;
     return import_onnx_graph(path, onnx_options);
   }
   const std::string text = read_file_maybe_gzip(path);
   if (format == "pipecut") return parse_pipecut_graph(text, path);
-  if (format == "tarnawski") return parse_tarnawski_graph(text, path);
+  if (format == "tarnawski") return parse_tarnawski_graph(text, path, options.warn);
   if (format == "pipedream") return parse_pipedream_graph(text, path, bandwidth);
   return parse_regal_graph(text, path, bandwidth);
 }

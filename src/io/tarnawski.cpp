@@ -1,20 +1,15 @@
 // Reader of the Tarnawski et al. (NeurIPS 2020, msr-fiddle/dnn-partitioning) JSON inputs.
-#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
-#include "pipecut/io/json_util.hpp"
+#include "io/json_util.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
 
 using nlohmann::json;
-
-void warn_input(const std::string& message) {
-  std::cerr << "pipecut: warning: " << message << "\n";
-}
 
 namespace {
 
@@ -31,7 +26,8 @@ long long integer_id(const json& value, const std::string& source, const std::st
 
 }  // namespace
 
-Graph parse_tarnawski_graph(const std::string& text, const std::string& source) {
+Graph parse_tarnawski_graph(const std::string& text, const std::string& source,
+                            const LogCallback& warn) {
   const json doc = parse_json_document(text, source);
   if (!doc.is_object()) throw InputError(source + ": expected a JSON object at the top level");
   if (!doc.contains("nodes") || !doc["nodes"].is_array())
@@ -88,7 +84,7 @@ Graph parse_tarnawski_graph(const std::string& text, const std::string& source) 
     const double cost = json_number(e, "cost", source, where, true);
     NodeSpec& producer = specs[u->second];
     if (has_cost[u->second] && cost != producer.comm && !warned) {
-      warn_input(source + ": node " + producer.id +
+      log_to(warn, source + ": node " + producer.id +
                  ": out-edges disagree on cost; using the largest (further cases not reported)");
       warned = true;
     }

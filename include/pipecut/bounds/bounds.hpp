@@ -2,6 +2,7 @@
 // Certified lower bounds on the optimal bottleneck of an MTPP instance: the common interface of
 // every bound method. A bound is VALID if it never exceeds the optimum over all pipeline
 // partitions with at most k stages; docs/bounds.md gives each method's validity argument.
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -22,7 +23,9 @@ std::string to_string(BoundStatus s);
 
 struct BoundOptions {
   double time_limit_seconds = 10;  // per method; 0 = no limit
-  int threads = 0;                 // 0 = all cores
+  // MIP solver threads (0 = all cores). 1 keeps runs reproducible: parallel branch and bound
+  // may reach a different bound within the same time limit from run to run.
+  int mip_threads = 1;
   bool verbose = false;            // show solver logs on stderr
   // Best known bottleneck (an upper bound on the optimum), if any; lets methods prune.
   double incumbent = std::numeric_limits<double>::infinity();
@@ -47,10 +50,22 @@ struct BoundResult {
   std::string detail;         // one line for humans (e.g. "2.1M downsets", "node 'x'")
 };
 
-// Names accepted by compute_bound, in the order `--method all` runs them.
+// Bound methods by name: the one registry behind the CLI's --method, the experiment runner, the
+// solve portfolio and the Python binding.
+struct BoundMethod {
+  std::string name;
+  std::string description;  // one line, for --help and docs
+  std::function<BoundResult(const Graph& g, int k, const BoundOptions& options)> run;
+};
+
+// Every method, cheapest first: the order `--method all` runs them.
+const std::vector<BoundMethod>& bound_methods();
+// The method called `name`; InputError listing the known names if there is none.
+const BoundMethod& bound_method(const std::string& name);
 std::vector<std::string> bound_method_names();
 
-// Runs one method. Throws InputError for an unknown method name or k < 1.
+// Runs one method and fills in `method` and `seconds`. Throws InputError for an unknown method
+// name or k < 1.
 BoundResult compute_bound(const Graph& g, int k, const std::string& method,
                           const BoundOptions& options);
 

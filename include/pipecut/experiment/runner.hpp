@@ -14,9 +14,13 @@ namespace pipecut {
 struct ExperimentConfig {
   std::vector<std::string> graphs;        // graph files (any supported format)
   std::vector<int> ks = {2, 4, 8, 16, 32, 64};
+  // Partition methods: an algorithm name or a SliceGraph preset (partition_options_for_spec),
+  // or "solve": the whole portfolio, recorded as a partition row and a bound row.
   std::vector<std::string> algorithms = {"topo", "brkga-100", "brkga-10000"};
   std::vector<std::string> bounds = {"simple", "single", "grouped", "exact", "downset"};
   double time_limit_seconds = 60;         // per algorithm run and per bound method
+  double solve_time_limit_seconds = 60;   // per "solve" run (the budget a user gives it)
+  double solve_target_ratio = 1.0;        // "solve" runs try to prove optimality
   int threads = 0;                        // 0 = all cores
   std::uint64_t seed = 1;
   int shard_index = 0;                    // this shard, 0-based
@@ -27,8 +31,10 @@ struct ExperimentConfig {
 
 // One row of the results file. `kind` is "partition" (value = bottleneck found) or "bound"
 // (value = lower bound; `partition_value` set when the method also produced a partition).
+// Rows are keyed by (path, k, kind, method): `path` is the graph file as given, `graph` its
+// name for tables.
 struct ExperimentRow {
-  std::string testbed, graph, kind, method, status;
+  std::string testbed, path, graph, kind, method, status;
   int nodes = 0, edges = 0, k = 0;
   double value = 0, seconds = 0;
   double partition_value = -1;  // -1 = none

@@ -1,6 +1,7 @@
 #pragma once
 // Small file helpers shared by readers and writers.
 #include <string>
+#include <vector>
 
 namespace pipecut {
 
@@ -8,9 +9,19 @@ namespace pipecut {
 // Throws InputError "<path>: cannot open file" (or a decompression error) naming the path.
 std::string read_file_maybe_gzip(const std::string& path);
 
-// Writes atomically: to "<path>.tmp-XXXX" in the same folder, then rename(). gzip if requested.
-// Throws InputError naming the path on failure; the old file is untouched then.
+// Writes `bytes` (gzip-compressed if requested) to `path` without ever leaving it half-written:
+// a regular file is written to a temporary file in the same folder, then renamed over it
+// (keeping its permissions); a symbolic link is followed, so its target is replaced and the
+// link stays; a device, FIFO or socket (/dev/stdout, a pipe) is written through, never
+// replaced. Throws OutputError naming the path on failure; the old file is untouched then.
 void write_file_atomic(const std::string& path, const std::string& bytes, bool gzip);
+
+// True when both paths exist and name the same file (after following symbolic links).
+bool same_file(const std::string& a, const std::string& b);
+
+// The one guard of every command that writes: throws InputError if `output` ("-" = stdout,
+// empty = none) is the same file as one of `inputs`. Results never replace what the user gave.
+void refuse_to_overwrite_inputs(const std::string& output, const std::vector<std::string>& inputs);
 
 bool ends_with(const std::string& s, const std::string& suffix);
 

@@ -5,14 +5,16 @@
 #include <string>
 
 #include "pipecut/model/graph.hpp"
+#include "pipecut/util/log.hpp"
 
 namespace pipecut {
 
 // Tarnawski et al. (msr-fiddle dnn-partitioning) JSON: work = fpgaLatency, comm = the node's
 // out-edge cost, memory = size, colorClass -> colour_class, maxSizePerFPGA -> memory_per_stage,
 // maxFPGAs -> default_k. Node ids are the decimal `id`s. If a node's out-edges disagree on cost,
-// the maximum is used and one warning is printed on stderr.
-Graph parse_tarnawski_graph(const std::string& text, const std::string& source);
+// the maximum is used and one warning goes to `warn`.
+Graph parse_tarnawski_graph(const std::string& text, const std::string& source,
+                            const LogCallback& warn = {});
 
 // PipeDream profiler graph.txt: work = forward_compute_time (ms), comm = activation_size bytes /
 // link bandwidth, memory = parameter_size, op = layer name before '('. Ids are the `nodeN` labels.
@@ -31,7 +33,5 @@ Graph parse_regal_graph(const std::string& text, const std::string& source,
 // Time in ms to move `bytes` over a link of `gbps` GB/s (1e9 bytes/s).
 inline double transfer_ms(double bytes, double gbps) { return bytes / (gbps * 1e6); }
 
-// Prints "pipecut: warning: MESSAGE" on stderr (readers warn, they never print anything else).
-void warn_input(const std::string& message);
 
 }  // namespace pipecut

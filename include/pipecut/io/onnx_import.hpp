@@ -12,6 +12,7 @@
 
 #include "pipecut/io/device_model.hpp"
 #include "pipecut/model/graph.hpp"
+#include "pipecut/util/log.hpp"
 
 namespace pipecut {
 
@@ -19,6 +20,7 @@ struct OnnxImportOptions {
   std::string device;  // built-in profile name or JSON file; empty = kDefaultDeviceProfile
   std::string dtype;   // fp32 | tf32 | fp16 | bf16 | int8; empty = the model's element types
   std::optional<double> link_bandwidth_gbps;  // overrides the profile's link bandwidth
+  LogCallback warn;  // receives warnings (shape inference failed, operators without a cost model)
 };
 
 // What the cost model computed for one graph node (same order as Graph nodes).

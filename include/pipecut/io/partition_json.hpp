@@ -1,35 +1,27 @@
 #pragma once
-// `pipecut.partition` v1: the result of partition/solve, and the input of evaluate.
+// `pipecut.partition` v1: the result of partition and solve, and the input of evaluate.
 // Schema in docs/formats.md.
-#include <cstdint>
-#include <optional>
 #include <string>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/graph.hpp"
+#include "pipecut/solve/solution.hpp"
 
 namespace pipecut {
 
-struct PartitionReport {
-  std::string graph_name;
-  Partition partition;
-  Evaluation evaluation;       // recomputed by evaluate_partition, never trusted from input
-  double lower_bound = 0.0;
-  std::string lower_bound_method;
-  std::string algorithm;
-  std::uint64_t seed = 0;
-  double time_seconds = 0.0;
-  bool hit_time_limit = false;
-  std::optional<bool> optimal;  // written when known (solve)
-  [[nodiscard]] double ratio() const;  // lower_bound / bottleneck (1 when bottleneck is 0)
-};
+// The pipecut.partition JSON document of `s` (pretty-printed with `indent` spaces; -1 = one
+// line). Stage lists hold the non-empty stages only; `k` is the number of stages asked for.
+std::string solution_to_json(const Graph& g, const Solution& s, int indent = 2);
 
-nlohmann::json partition_report_to_json(const Graph& g, const PartitionReport& r);
+// The pipecut.bounds JSON document of a bound run.
+std::string bounds_to_json(const Graph& g, int k, const std::vector<BoundResult>& bounds,
+                           int indent = 2);
 
 // Reads the `assignment` of a partition file against `g`: every node must be assigned, ids must
 // exist, stages must be integers in 0..k-1. Throws InputError naming `path`.
 Partition read_partition_assignment(const Graph& g, const std::string& path);
+// The same from the file's text; `source` names it in messages.
+Partition parse_partition_assignment(const Graph& g, const std::string& text,
+                                     const std::string& source);
 
 }  // namespace pipecut

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "pipecut/model/graph.hpp"
+#include "pipecut/util/log.hpp"
 
 namespace pipecut {
 
@@ -27,6 +28,8 @@ struct ReadOptions {
   // ONNX only: compute data type override (fp32, tf32, fp16, bf16, int8). Empty = the model's
   // own element types.
   std::string dtype;
+  // Receives the readers' warnings (e.g. a tensor whose out-edges disagree on cost).
+  LogCallback warn;
 };
 
 // Formats that read_graph knows, for --help texts and validation.

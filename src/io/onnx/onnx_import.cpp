@@ -229,7 +229,7 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
                                           /*enable_data_propagation=*/true);
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference);
   } catch (const std::exception& e) {
-    warn_input(source + ": ONNX shape inference failed (" + std::string(e.what()).substr(0, 200) +
+    log_to(options.warn, source + ": ONNX shape inference failed (" + std::string(e.what()).substr(0, 200) +
                "); costs use the shapes stored in the file");
   }
   const onnx::GraphProto& graph = model.graph();
@@ -507,7 +507,7 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
   if (!unknown_ops.empty()) {
     std::string list;
     for (const auto& op : unknown_ops) list += (list.empty() ? "" : ", ") + op;
-    warn_input(source + ": no exact cost model for operator(s) " + list +
+    log_to(options.warn, source + ": no exact cost model for operator(s) " + list +
                "; costed conservatively (see docs/cost-model.md)");
   }
   if (builder.num_nodes() == 0)

@@ -1,0 +1,57 @@
+#pragma once
+// The solve portfolio: a partition from the chosen algorithm (SliceGraph by default), then the
+// bound methods cheapest first (simple, single-stage min-cut and convex, downset DP, grouped
+// MIP, exact MIP warm-started with the incumbent), until lower_bound / bottleneck reaches the
+// target ratio or the time runs out. A better partition found by an exact method replaces the
+// incumbent; every partition is re-evaluated with the reference evaluator.
+#include <functional>
+#include <string>
+
+#include "pipecut/bounds/bounds.hpp"
+#include "pipecut/partition/algorithms.hpp"
+#include "pipecut/solve/solution.hpp"
+#include "pipecut/util/stop.hpp"
+
+namespace pipecut {
+
+struct SolveOptions {
+  // The partition algorithm and its settings (SliceGraph, preset brkga-10000, seed, threads);
+  // its time limit and stop target are set by solve.
+  PartitionOptions partition;
+  double target_ratio = 0.99;      // stop once lower_bound / bottleneck >= this (1 = prove)
+  double time_limit_seconds = 60;  // whole run; 0 = none
+  // MIP solver threads. 1 keeps runs reproducible (parallel branch and bound is not).
+  int mip_threads = 1;
+  bool solver_log = false;         // pass the MIP solver's log to RunControl::log
+};
+
+// Where a long run stands, reported after every step.
+struct Progress {
+  std::string step;         // the method that just ran, or "name..." for one about to start
+  double bottleneck = 0.0;  // best partition so far
+  double lower_bound = 0.0;
+  double seconds = 0.0;     // since the run started
+};
+
+// How a front end watches and steers a run; every member is optional.
+struct RunControl {
+  std::function<void(const Progress&)> progress;
+  std::function<void(const BoundResult&)> bound_finished;  // after each bound method
+  std::function<void(const std::string& line)> log;  // warnings and solver log lines
+  const StopFlag* stop = nullptr;  // set it to stop early with the best result so far
+};
+
+// A bound this close to the bottleneck (relative) proves the partition optimal. Bounds are
+// certified below the optimum by safety margins (1e-9 relative for the combinatorial methods,
+// 1e-7 plus what the MIP solver's integrality tolerance can hide for the MIPs, see
+// docs/bounds.md), so a gap smaller than this is rounding, not a real gap: no method could close
+// it, and the portfolio must not spend its budget trying.
+inline constexpr double kOptimalityTolerance = 1e-5;
+bool proves_optimal(double bound, double bottleneck);
+
+// k >= 1 (InputError otherwise); more stages than nodes cannot help, so k is capped at the node
+// count internally while the solution keeps the k asked for.
+Solution solve(const Graph& g, int k, const SolveOptions& options = {},
+               const RunControl& control = {});
+
+}  // namespace pipecut

@@ -1,0 +1,82 @@
+#include "pipecut/partition/algorithms.hpp"
+
+#include <algorithm>
+
+#include "pipecut/model/error.hpp"
+#include "util/registry.hpp"
+
+namespace pipecut {
+
+namespace {
+
+PartitionRun run_topo(const Graph& g, int k, const PartitionOptions&) {
+  const SliceGraphResult r = slice_default_order(g, k);
+  return {r.partition, r.bottleneck, "topo", false, r.seconds};
+}
+
+PartitionRun run_slicegraph(const Graph& g, int k, const PartitionOptions& options) {
+  const BrkgaConfig config = brkga_config(options);
+  const SliceGraphResult r = slicegraph(g, k, config);
+  return {r.partition, r.bottleneck,
+          "slicegraph(population=" + std::to_string(config.population) +
+              ",generations=" + std::to_string(config.generations) + ")",
+          r.hit_time_limit, r.seconds};
+}
+
+}  // namespace
+
+const std::vector<PartitionAlgorithm>& partition_algorithms() {
+  static const std::vector<PartitionAlgorithm> algorithms = {
+      {"slicegraph",
+       "genetic search over topological orders (BRKGA), each order sliced optimally",
+       run_slicegraph},
+      {"topo", "one default topological order, sliced optimally", run_topo},
+  };
+  return algorithms;
+}
+
+std::vector<std::string> partition_algorithm_names() {
+  return registered_names(partition_algorithms());
+}
+
+const PartitionAlgorithm& partition_algorithm(const std::string& name) {
+  return find_registered(partition_algorithms(), name, "partition algorithm");
+}
+
+std::vector<std::string> slicegraph_preset_names() { return {"brkga-100", "brkga-10000"}; }
+
+BrkgaConfig brkga_config(const PartitionOptions& options) {
+  std::optional<BrkgaConfig> preset = BrkgaConfig::preset(options.preset);
+  if (!preset)
+    throw InputError("unknown SliceGraph preset '" + options.preset + "' (expected one of " +
+                     comma_list(slicegraph_preset_names()) + ")");
+  BrkgaConfig c = *preset;
+  if (options.population > 0) c.population = options.population;
+  if (options.generations > 0) c.generations = options.generations;
+  c.seed = options.seed;
+  c.threads = options.threads;
+  c.time_limit_seconds = options.time_limit_seconds;
+  c.stop_at = options.stop_at;
+  c.stop = options.stop;
+  return c;
+}
+
+PartitionOptions partition_options_for_spec(const std::string& spec) {
+  PartitionOptions options;
+  const std::vector<std::string> presets = slicegraph_preset_names();
+  if (std::find(presets.begin(), presets.end(), spec) != presets.end()) {
+    options.algorithm = "slicegraph";
+    options.preset = spec;
+    return options;
+  }
+  for (const PartitionAlgorithm& a : partition_algorithms())
+    if (a.name == spec) {
+      options.algorithm = spec;
+      return options;
+    }
+  throw InputError("unknown partition method '" + spec + "' (expected an algorithm: " +
+                   comma_list(partition_algorithm_names()) + ", or a SliceGraph preset: " +
+                   comma_list(presets) + ")");
+}
+
+}  // namespace pipecut

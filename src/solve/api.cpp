@@ -1,0 +1,91 @@
+#include "pipecut/solve/api.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "pipecut/bounds/simple.hpp"
+#include "pipecut/util/stopwatch.hpp"
+
+namespace pipecut {
+
+int stages_to_use(const Graph& g, std::optional<int> k) {
+  if (k) {
+    if (*k < 1) throw InputError("k must be at least 1 (got " + std::to_string(*k) + ")");
+    return *k;
+  }
+  if (g.default_k) return *g.default_k;
+  throw InputError(g.name + ": the number of stages is needed (-k): this graph does not give one");
+}
+
+Evaluation evaluate(const Graph& g, const Partition& p) {
+  if (auto problem = partition_problem(g, p)) throw InputError("invalid partition: " + *problem);
+  // Renumber the used stages 0..used-1 (order kept), evaluate, then restore their indices.
+  std::vector<int> used(p.stage_of.begin(), p.stage_of.end());
+  std::sort(used.begin(), used.end());
+  used.erase(std::unique(used.begin(), used.end()), used.end());
+  Partition compact{static_cast<int>(used.size()), std::vector<int>(p.stage_of.size())};
+  for (std::size_t v = 0; v < p.stage_of.size(); ++v)
+    compact.stage_of[v] = static_cast<int>(
+        std::lower_bound(used.begin(), used.end(), p.stage_of[v]) - used.begin());
+  Evaluation e = evaluate_partition(g, compact);
+  for (StageCost& s : e.stages) s.stage = used[s.stage];
+  e.bottleneck_stage = used[e.bottleneck_stage];
+  return e;
+}
+
+Solution partition_graph(const Graph& g, int k, const PartitionOptions& options,
+                         const RunControl& control) {
+  if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
+  const int stages = std::min(k, g.num_nodes());  // more stages than nodes cannot help
+  const PartitionAlgorithm& algorithm = partition_algorithm(options.algorithm);
+  const Stopwatch timer;
+  PartitionOptions run_options = options;
+  if (control.stop) run_options.stop = control.stop;
+  const PartitionRun run = algorithm.run(g, stages, run_options);
+  Solution s;
+  s.graph_name = g.name;
+  s.k = k;
+  s.partition = run.partition;
+  s.partition.k = k;
+  s.evaluation = evaluate(g, s.partition);
+  s.lower_bound = std::min(simple_lower_bound(g, stages), s.evaluation.bottleneck);
+  s.lower_bound_method = "simple";
+  s.algorithm = run.description;
+  s.seed = options.seed;
+  s.stopped = stop_requested(run_options.stop);
+  s.hit_time_limit = run.hit_time_limit && !s.stopped;
+  s.seconds = timer.seconds();
+  if (control.progress)
+    control.progress({algorithm.name, s.evaluation.bottleneck, s.lower_bound, s.seconds});
+  return s;
+}
+
+BoundsReport compute_bounds(const Graph& g, int k, const std::vector<std::string>& methods,
+                            const BoundOptions& options, const RunControl& control) {
+  if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
+  const int stages = std::min(k, g.num_nodes());  // more stages than nodes cannot help
+  const std::vector<std::string> names = methods.empty() ? bound_method_names() : methods;
+  for (const std::string& name : names) bound_method(name);  // unknown names fail before any work
+  const Stopwatch timer;
+  BoundsReport report;
+  BoundOptions run_options = options;
+  if (control.stop) run_options.stop = control.stop;
+  if (!std::isfinite(run_options.incumbent)) {
+    const PartitionRun quick = partition_algorithm("topo").run(g, stages, {});
+    run_options.incumbent = evaluate_partition(g, quick.partition).bottleneck;
+    if (!run_options.warm_start) run_options.warm_start = quick.partition;
+  }
+  report.incumbent = run_options.incumbent;
+  for (const std::string& name : names) {
+    if (stop_requested(run_options.stop)) break;
+    BoundResult r = compute_bound(g, stages, name, run_options);
+    if (control.bound_finished) control.bound_finished(r);
+    if (report.bounds.empty() || r.value > report.best.value) report.best = r;
+    report.bounds.push_back(std::move(r));
+    if (control.progress)
+      control.progress({name, report.incumbent, report.best.value, timer.seconds()});
+  }
+  return report;
+}
+
+}  // namespace pipecut

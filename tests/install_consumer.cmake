@@ -1,0 +1,33 @@
+# cmake -P script: install the build tree into a fresh prefix, build tests/consumer against it
+# with find_package(pipecut), run it on the BERT-3 sample and check what it prints.
+# Variables: BUILD_DIR, SOURCE_DIR, WORK_DIR, GENERATOR.
+file(REMOVE_RECURSE ${WORK_DIR})
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(last_output "${out}" PARENT_SCOPE)
+endfunction()
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
+foreach(installed include/pipecut/pipecut.hpp include/pipecut/version.hpp bin/pipecut)
+  if(NOT EXISTS ${WORK_DIR}/prefix/${installed})
+    message(FATAL_ERROR "not installed: ${installed}")
+  endif()
+endforeach()
+# Public headers must not need third-party headers (nlohmann, CBC, onnx).
+file(GLOB_RECURSE headers ${WORK_DIR}/prefix/include/pipecut/*.hpp)
+foreach(header ${headers})
+  file(STRINGS ${header} includes REGEX "^#include [<\"](nlohmann|coin|onnx|google|CLI)/")
+  if(includes)
+    message(FATAL_ERROR "${header} exposes a third-party header: ${includes}")
+  endif()
+endforeach()
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/build -G ${GENERATOR}
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+run(${WORK_DIR}/build/consumer ${SOURCE_DIR}/data/samples/pipecut/bert_l-3_inference.json 4)
+if(NOT last_output MATCHES "^27\\.18614[0-9] 27\\.18614[0-9] 1 ")
+  message(FATAL_ERROR "unexpected consumer output: ${last_output}")
+endif()
+message(STATUS "consumer printed: ${last_output}")
