@@ -5,7 +5,8 @@
 #                   the torchvision ONNX corpus (tools/export_torchvision.py) and the tiny
 #                   ONNX test models (tools/make_tiny_onnx.py).
 # python3-matplotlib is always installed: the experiment report (tools/report.py) draws plots,
-# and the test suite runs the experiment pipeline in quick mode.
+# and the test suite runs the experiment pipeline in quick mode. chromium renders the HTML
+# partition report headless in the browser test (and tools/make_report_screenshot.sh).
 set -euo pipefail
 
 packages=(
@@ -15,6 +16,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-matplotlib
+  chromium
 )
 if [[ "${1:-}" == "--corpus-tools" ]]; then
   packages+=(python3-onnx python3-torch python3-torchvision)

@@ -20,6 +20,7 @@ struct SolveCommand {
   std::optional<int> k;
   SolveOptions solve;
   std::string output;
+  std::string report;  // HTML report file; empty = none
   bool json = false;
   bool quiet = false;
 };
@@ -73,11 +74,17 @@ void add_solve_command(CLI::App& app, int& exit_code) {
                   "within the time limit from run to run")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("-o,--output", o->output, "Write the pipecut.partition JSON to this file");
+  cmd->add_option("--report", o->report,
+                  "Also write the HTML report of the partition to this file (as `pipecut "
+                  "report` does; docs/report.md)");
   cmd->add_flag("--json", o->json, "Print the pipecut.partition JSON alone on stdout");
   cmd->add_flag("--quiet", o->quiet, "No progress line and no summary on stderr");
   cmd->add_flag("--verbose", o->solve.solver_log, "Show the MIP solver's log on stderr");
   cmd->callback([o, &exit_code] {
     refuse_to_overwrite_inputs(o->output, {o->input.path});
+    refuse_to_overwrite_inputs(o->report, {o->input.path});
+    if (!o->report.empty() && (o->report == o->output || same_file(o->report, o->output)))
+      throw InputError(o->report + ": --report and -o name the same file");
     const Graph g = load_graph(o->input);
     const int k = stages_to_use(g, o->k);
     const InterruptGuard interrupt;
@@ -97,6 +104,10 @@ void add_solve_command(CLI::App& app, int& exit_code) {
     if (!o->output.empty()) {
       write_text_output(doc, o->output);
       if (!o->quiet) human << "wrote " << o->output << "\n";
+    }
+    if (!o->report.empty()) {
+      write_report_html(g, s, o->report, o->input.path, o->output);
+      if (!o->quiet) human << "wrote " << o->report << "\n";
     }
     if (o->json) write_text_output(doc, "-");
     exit_code = s.stopped ? kExitInterrupted : kExitOk;

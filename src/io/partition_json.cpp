@@ -1,5 +1,8 @@
 #include "pipecut/io/partition_json.hpp"
 
+#include <optional>
+#include <unordered_map>
+
 #include <nlohmann/json.hpp>
 
 #include "pipecut/io/file_util.hpp"
@@ -106,6 +109,79 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
   for (NodeId v = 0; v < g.num_nodes(); ++v)
     if (p.stage_of[v] == -1) throw InputError(path + ": node '" + g.ids[v] + "' is not assigned");
   return p;
+}
+
+namespace {
+
+// doc[key] as a string; missing or null: empty.
+std::string optional_string(const json& doc, const char* key, const std::string& path) {
+  if (!doc.contains(key) || doc.at(key).is_null()) return {};
+  if (!doc.at(key).is_string()) throw InputError(path + ": \"" + key + "\" must be a string");
+  return doc.at(key).get<std::string>();
+}
+
+// doc[key] as a boolean; missing or null: nullopt.
+std::optional<bool> optional_bool(const json& doc, const char* key, const std::string& path) {
+  if (!doc.contains(key) || doc.at(key).is_null()) return std::nullopt;
+  if (!doc.at(key).is_boolean())
+    throw InputError(path + ": \"" + key + "\" must be true or false");
+  return doc.at(key).get<bool>();
+}
+
+// doc[key] as a number >= 0; missing or null: 0.
+double optional_non_negative(const json& doc, const char* key, const std::string& path,
+                             const std::string& where) {
+  const double value = json_number(doc, key, path, where, false);
+  if (!(value >= 0)) throw InputError(path + ": " + where + ": \"" + key + "\" must be >= 0");
+  return value;
+}
+
+BoundStatus bound_status_from(const json& entry, const std::string& path, const std::string& where) {
+  const std::string text = optional_string(entry, "status", path);
+  for (BoundStatus s : {BoundStatus::proven, BoundStatus::time_limit, BoundStatus::gave_up})
+    if (text == to_string(s)) return s;
+  throw InputError(path + ": " + where + ": unknown \"status\" '" + text + "'");
+}
+
+}  // namespace
+
+Solution read_solution(const Graph& g, const std::string& path) {
+  const std::string text = read_file_maybe_gzip(path);
+  Solution s;
+  s.partition = parse_partition_assignment(g, text, path);
+  s.k = s.partition.k;
+  const json doc = parse_json_document(text, path);
+  s.graph_name = optional_string(doc, "graph", path);
+  if (s.graph_name.empty()) s.graph_name = g.name;
+  s.lower_bound = optional_non_negative(doc, "lower_bound", path, "the partition");
+  s.lower_bound_method = optional_string(doc, "lower_bound_method", path);
+  if (s.lower_bound_method.empty() && s.lower_bound > 0) s.lower_bound_method = "unnamed";
+  s.optimal = optional_bool(doc, "optimal", path);
+  s.algorithm = optional_string(doc, "algorithm", path);
+  if (doc.contains("seed") && !doc.at("seed").is_null()) {
+    if (!doc.at("seed").is_number_unsigned())
+      throw InputError(path + ": \"seed\" must be a non-negative integer");
+    s.seed = doc.at("seed").get<std::uint64_t>();
+  }
+  s.seconds = optional_non_negative(doc, "time_seconds", path, "the partition");
+  s.hit_time_limit = optional_bool(doc, "hit_time_limit", path).value_or(false);
+  s.stopped = optional_bool(doc, "stopped", path).value_or(false);
+  if (doc.contains("bounds") && !doc.at("bounds").is_null()) {
+    if (!doc.at("bounds").is_array()) throw InputError(path + ": \"bounds\" must be an array");
+    int index = 0;
+    for (const json& entry : doc.at("bounds")) {
+      const std::string where = "bounds[" + std::to_string(index++) + "]";
+      if (!entry.is_object()) throw InputError(path + ": " + where + " must be an object");
+      BoundResult r;
+      r.method = optional_string(entry, "method", path);
+      r.value = optional_non_negative(entry, "value", path, where);
+      r.status = bound_status_from(entry, path, where);
+      r.seconds = optional_non_negative(entry, "seconds", path, where);
+      r.detail = optional_string(entry, "detail", path);
+      s.bounds.push_back(std::move(r));
+    }
+  }
+  return s;
 }
 
 }  // namespace pipecut

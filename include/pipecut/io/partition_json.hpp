@@ -24,4 +24,13 @@ Partition read_partition_assignment(const Graph& g, const std::string& path);
 Partition parse_partition_assignment(const Graph& g, const std::string& text,
                                      const std::string& source);
 
+// Reads a whole partition file against `g` into a Solution: the assignment as above, k, and the
+// fields that partition and solve write — graph, lower_bound, lower_bound_method, optimal,
+// algorithm, seed, time_seconds, hit_time_limit, stopped, bounds — each optional (a missing
+// bound reads as 0 with an empty method, so a hand-written file with format, k and assignment is
+// accepted). Costs in the file are never trusted: `evaluation` is left empty; cost the partition
+// with evaluate() (solve/api.hpp). Throws InputError naming `path` for a malformed file or a
+// field of the wrong type.
+Solution read_solution(const Graph& g, const std::string& path);
+
 }  // namespace pipecut

@@ -1,0 +1,70 @@
+// `pipecut report GRAPH PARTITION -o report.html`: a self-contained HTML page of a partition
+// (docs/report.md).
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "pipecut/io/file_util.hpp"
+#include "pipecut/io/html_report.hpp"
+#include "pipecut/io/partition_json.hpp"
+
+namespace pipecut::cli {
+
+namespace {
+struct ReportCommand {
+  GraphInput input;
+  std::string partition_path;
+  std::string output;
+  bool quiet = false;
+};
+
+std::string file_name(const std::string& path) {
+  return path.empty() ? path : std::filesystem::path(path).filename().string();
+}
+}  // namespace
+
+void write_report_html(const Graph& g, const Solution& solution, const std::string& path,
+                       const std::string& graph_file, const std::string& partition_file) {
+  HtmlReportOptions options;
+  options.graph_file = file_name(graph_file);
+  options.partition_file = file_name(partition_file);
+  write_file_atomic(path, html_report(g, solution, options), false);
+}
+
+void add_report_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ReportCommand>();
+  CLI::App* cmd = app.add_subcommand(
+      "report",
+      "Write a self-contained HTML page of a partition file: summary and certificate, stage\n"
+      "costs and memory, the pipeline timeline, the operator graph coloured by stage with its\n"
+      "cut tensors, and the stage and boundary-tensor tables. The page needs no network and\n"
+      "embeds its data as JSON (docs/report.md). Costs are recomputed from GRAPH.");
+  add_graph_input(*cmd, o->input);
+  cmd->add_option("PARTITION", o->partition_path,
+                  "pipecut.partition JSON file (written by solve or partition)")
+      ->required();
+  cmd->add_option("-o,--output", o->output, "HTML file to write")->required();
+  cmd->add_flag("--quiet", o->quiet, "Do not print the name of the file written");
+  cmd->callback([o, &exit_code] {
+    refuse_to_overwrite_inputs(o->output, {o->input.path, o->partition_path});
+    const Graph g = load_graph(o->input);
+    Solution s = read_solution(g, o->partition_path);
+    if (auto problem = partition_problem(g, s.partition))
+      throw InputError(o->partition_path + ": invalid partition: " + *problem);
+    s.evaluation = evaluate(g, s.partition);
+    // A proven bound never exceeds a valid partition's bottleneck: one that does was computed
+    // for another graph (same ids, other costs) and must not be shown as a certificate.
+    const double bottleneck = s.evaluation.bottleneck;
+    if (s.lower_bound > bottleneck + 1e-6 * std::max(1.0, bottleneck))
+      throw InputError(o->partition_path + ": lower_bound " + std::to_string(s.lower_bound) +
+                       " exceeds the partition's bottleneck " + std::to_string(bottleneck) +
+                       " on this graph; was the file written for another graph?");
+    write_report_html(g, s, o->output, o->input.path, o->partition_path);
+    if (!o->quiet) std::cout << "wrote " << o->output << "\n";
+    exit_code = kExitOk;
+  });
+}
+
+}  // namespace pipecut::cli
