@@ -20,7 +20,7 @@ sample="$root/data/samples/pipecut/bert_l-3_inference.json"
 timeout -k 10 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
   --user-data-dir="$work/profile" --hide-scrollbars --force-device-scale-factor=1.5 \
-  --window-size=1200,2075 --screenshot="$work/shot.png" "file://$work/report.html" 2>/dev/null
+  --window-size=1200,2050 --screenshot="$work/shot.png" "file://$work/report.html" 2>/dev/null
 
 # A 256-colour palette keeps the file small; the page has few colours besides anti-aliasing.
 /usr/bin/python3 - "$work/shot.png" "$out" <<'PY'
