@@ -264,9 +264,9 @@ TEST(ReportLayout, LanesKeepTheMainChainOnTopAndWeightsBelow) {
   const GraphView v = layout_graph_view(g, Partition{1, std::vector<int>(5, 0)});
   auto lane = [&](const char* id) { return v.items[v.item_of[*g.find(id)]].lane; };
   EXPECT_EQ(lane("x"), 0);
-  EXPECT_EQ(lane("wa"), 1);  // level 0 with x: sources without producers sort last
+  EXPECT_EQ(lane("wa"), 1);  // level 0 with x; both are sources, ties go by topological order
   EXPECT_EQ(lane("a"), 0);
-  EXPECT_EQ(lane("wb"), 1);
+  EXPECT_EQ(lane("wb"), 1);  // a source (no producer) sorts after a, which has producers
   EXPECT_EQ(lane("b"), 0);
 }
 

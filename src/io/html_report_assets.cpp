@@ -65,9 +65,11 @@ footer { margin-top: 30px; color: var(--muted); font-size: 12px; border-top: 1px
   .toolbar, #tip { display: none !important; }
   .viewport, .scroll-table { overflow: visible; max-height: none; border: none; }
   #graph-view { width: 100% !important; height: auto !important; }
-  section { break-inside: avoid-page; }
-  section.graph, section.tables { break-inside: auto; }
-  h2 { break-after: avoid-page; }
+  .cards { grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 8px; }
+  .card .value { font-size: 17px; }
+  .card .label { font-size: 10px; }
+  .cards, svg.chart, .viewport, .verdict, table.facts { break-inside: avoid-page; }
+  h2, .lead, .legend { break-after: avoid-page; }
   table.data th { position: static; }
 }
 )CSS";
