@@ -313,8 +313,8 @@ constexpr double kChartWidth = 1100;
 constexpr double kChartLeft = 70;
 constexpr double kChartRight = 150;  // room for the lower-bound label
 
-// One bar per non-empty stage over a value axis from 0 to y_max: the frame both stage charts
-// share. Bar i is the stage f.used[i].
+// One bar per non-empty stage over a value axis from 0 to y_max, ticks every `step`: the frame
+// both stage charts share. Bar i is the stage f.used[i].
 struct StageBarFrame {
   int bars = 1;
   double height = 0, top = 0, plot_w = 0, plot_h = 0, step = 1, y_max = 1, slot = 1, bar_w = 1;
@@ -343,7 +343,8 @@ template <typename TickLabel>
 std::string stage_bar_axes(const StageBarFrame& fr, const Facts& f, const std::string& y_title,
                            TickLabel tick_label) {
   std::string s = "<g class=\"axis\">";
-  for (double v = 0; v <= fr.y_max + fr.step / 2; v += fr.step) {
+  // Ticks at multiples of the step up to the top of the axis (which need not be one).
+  for (double v = 0; v <= fr.y_max * (1 + 1e-9); v += fr.step) {
     s += line(kChartLeft, fr.y(v), kChartLeft + fr.plot_w, fr.y(v), "class=\"gridline\"");
     s += text(kChartLeft - 6, fr.y(v) + 4, tick_label(v), "text-anchor=\"end\"");
   }
@@ -366,7 +367,7 @@ std::string stage_chart(const Facts& f) {
   const double top_value = std::max({e.bottleneck, f.has_bound ? f.r.lower_bound : 0.0, 1e-12});
   const double step = tick_step(top_value * 1.06, 5);
   const StageBarFrame fr =
-      stage_bar_frame(f, 300, 30, 36, step, std::ceil(top_value * 1.06 / step) * step);
+      stage_bar_frame(f, 300, 30, 36, step, top_value * 1.06);
   auto y = [&](double v) { return fr.y(v); };
   const double top = fr.top, plot_w = fr.plot_w, plot_h = fr.plot_h, slot = fr.slot,
                bar_w = fr.bar_w;
@@ -429,7 +430,7 @@ std::string memory_chart(const Facts& f) {
   const double top_value = std::max({peak, capacity.value_or(0.0), 1.0});
   const double step = byte_tick_step(top_value * 1.1, 4);
   const StageBarFrame fr =
-      stage_bar_frame(f, 170, 14, 24, step, std::ceil(top_value * 1.1 / step) * step);
+      stage_bar_frame(f, 170, 14, 24, step, top_value * 1.1);
   auto y = [&](double v) { return fr.y(v); };
   const double top = fr.top, plot_w = fr.plot_w, plot_h = fr.plot_h, slot = fr.slot,
                bar_w = fr.bar_w;
