@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs everything pipecut needs to build and test, from Debian 12 packages only.
-# Usage: scripts/install-deps.sh [--corpus-tools]
-#   --corpus-tools  also install python3-torch/torchvision/onnx, needed only to regenerate
-#                   the torchvision ONNX corpus (tools/export_torchvision.py) and the tiny
-#                   ONNX test models (tools/make_tiny_onnx.py).
-# python3-matplotlib is always installed: the experiment report (tools/report.py) draws plots,
-# and the test suite runs the experiment pipeline in quick mode. chromium renders the HTML
-# partition report headless in the browser test (and tools/make_report_screenshot.sh).
+# Installs everything pipecut needs to build and test: Debian 12 packages, and ONNX Runtime for
+# Node from npm (tools/package-lock.json) for the stage-model tools and tests.
+# Usage: scripts/install-deps.sh
+# python3-onnx, python3-torch and python3-torchvision write the test models with weights
+# (tools/make_split_test_models.py, run by the test suite), regenerate the torchvision corpus
+# (tools/export_torchvision.py) and the tiny ONNX samples (tools/make_tiny_onnx.py).
+# python3-matplotlib draws the experiment report's plots (tools/report.py), which the test suite
+# runs in quick mode. chromium renders the HTML partition report headless in the browser test
+# (and tools/make_report_screenshot.sh).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   g++ cmake ninja-build pkg-config
@@ -15,11 +17,12 @@ packages=(
   coinor-libcbc-dev coinor-cbc
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-matplotlib
+  python3 python3-matplotlib python3-onnx python3-torch python3-torchvision
   chromium
 )
-if [[ "${1:-}" == "--corpus-tools" ]]; then
-  packages+=(python3-onnx python3-torch python3-torchvision)
+# Node.js and npm from Debian unless a node is already there (this machine has Node 20).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
 fi
 
 sudo_cmd=()
@@ -34,5 +37,17 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
-  echo "all build dependencies are installed"
+  echo "all Debian packages are installed"
+fi
+
+# onnxruntime-node bundles its CPU runtime; its install script only fetches optional GPU
+# binaries from outside the npm registry, so scripts are skipped. Skipped entirely when the
+# locked version is already installed.
+locked=$(node -p "require('./tools/package-lock.json').packages['node_modules/onnxruntime-node'].version")
+installed=$(node -p "try { require('./tools/node_modules/onnxruntime-node/package.json').version } catch { '' }")
+if [[ "$installed" != "$locked" ]]; then
+  echo "installing onnxruntime-node $locked into tools/node_modules"
+  (cd tools && npm ci --ignore-scripts --no-audit --no-fund)
+else
+  echo "onnxruntime-node $locked is installed"
 fi

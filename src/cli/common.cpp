@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/io/onnx_split.hpp"
 
 namespace pipecut::cli {
 
@@ -62,12 +63,60 @@ void add_graph_input(CLI::App& cmd, GraphInput& in) {
                  "ONNX: compute and store floating-point tensors in this type instead of the "
                  "model's: fp32, tf32, fp16, bf16, int8")
       ->check(CLI::IsMember({"fp32", "tf32", "fp16", "bf16", "int8"}));
+  cmd.add_option("--profile", in.read.profile,
+                 "ONNX: an ONNX Runtime profiling trace (tools/profile_onnx.mjs) whose measured "
+                 "kernel times replace the roofline work; operators it lacks keep the estimate "
+                 "(docs/cost-model.md)");
+  cmd.add_option("--profile-warmup", in.read.profile_warmup,
+                 "Runs at the start of the --profile trace to skip")
+      ->check(CLI::NonNegativeNumber);
 }
 
-Graph load_graph(const GraphInput& in) {
+namespace {
+ReadOptions read_options(const GraphInput& in) {
   ReadOptions options = in.read;
   options.warn = print_warning;
-  return read_graph(in.path, options);
+  return options;
+}
+void report_profile(const std::optional<ProfileSummary>& profile) {
+  if (profile) std::cerr << "pipecut: profile " << describe_profile_summary(*profile) << "\n";
+}
+}  // namespace
+
+Graph load_graph(const GraphInput& in) {
+  GraphWithProfile read = read_graph_with_profile(in.path, read_options(in));
+  report_profile(read.profile);
+  return std::move(read.graph);
+}
+
+OnnxImport load_onnx_model(const GraphInput& in) {
+  const ReadOptions options = read_options(in);
+  const std::string format = options.format == "auto" ? detect_graph_format(in.path) : options.format;
+  if (format != "onnx")
+    throw InputError(in.path + ": an ONNX model is needed to write stage models (this is " +
+                     format + " input)");
+  OnnxImportOptions onnx_options;
+  onnx_options.device = options.device;
+  onnx_options.dtype = options.dtype;
+  onnx_options.link_bandwidth_gbps = options.link_bandwidth_gbps;
+  onnx_options.profile = options.profile;
+  onnx_options.profile_warmup = options.profile_warmup;
+  onnx_options.warn = options.warn;
+  OnnxImport imported = import_onnx_model(in.path, onnx_options);
+  report_profile(imported.profile);
+  return imported;
+}
+
+void print_pipeline_summary(std::ostream& out, const PipelineManifest& m, const std::string& dir) {
+  out << "wrote " << dir << ": " << m.stages.size() << " stage model(s) and pipeline.json\n";
+  for (const PipelineStage& s : m.stages) {
+    out << "  " << s.file << ": " << s.operators.size() << " operators, " << s.inputs.size()
+        << " inputs, " << s.outputs.size() << " outputs, predicted cost " << s.predicted.cost
+        << (s.external_data_file.empty() ? "" : ", weights in " + s.external_data_file) << "\n";
+  }
+  if (m.moved_port_nodes > 0)
+    out << "  " << m.moved_port_nodes
+        << " output-port node(s) moved into their operator's stage (never raises a cost)\n";
 }
 
 void add_stages_option(CLI::App& cmd, std::optional<int>& k) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pipecut/solve/api.hpp"
+#include "pipecut/io/onnx_import.hpp"
 
 namespace pipecut::cli {
 
@@ -26,8 +27,19 @@ struct GraphInput {
   ReadOptions read;
 };
 void add_graph_input(CLI::App& cmd, GraphInput& in);
-// Reads the graph; reader warnings go to stderr.
+// Reads the graph; reader warnings, and with --profile what the profile covered, go to stderr.
 Graph load_graph(const GraphInput& in);
+// Same for commands that write stage models: the input must be ONNX.
+OnnxImport load_onnx_model(const GraphInput& in);
+}  // namespace pipecut::cli
+
+namespace pipecut {
+struct PipelineManifest;
+}
+
+namespace pipecut::cli {
+// "wrote DIR: N stage model(s)…" and one line per stage.
+void print_pipeline_summary(std::ostream& out, const PipelineManifest& m, const std::string& dir);
 
 // -k/--stages: optional when the graph gives a default (stages_to_use).
 void add_stages_option(CLI::App& cmd, std::optional<int>& k);

@@ -10,6 +10,7 @@
 #include "cli/common.hpp"
 #include "cli/summary.hpp"
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/io/onnx_split.hpp"
 #include "pipecut/io/partition_json.hpp"
 
 namespace pipecut::cli {
@@ -23,6 +24,8 @@ struct SolveCommand {
   std::string report;  // HTML report file; empty = none
   bool json = false;
   bool quiet = false;
+  std::string export_onnx;  // stage models folder; empty = none
+  bool force = false;
 };
 
 // One line on stderr, rewritten in place, while a terminal is watching.
@@ -80,12 +83,24 @@ void add_solve_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", o->json, "Print the pipecut.partition JSON alone on stdout");
   cmd->add_flag("--quiet", o->quiet, "No progress line and no summary on stderr");
   cmd->add_flag("--verbose", o->solve.solver_log, "Show the MIP solver's log on stderr");
+  cmd->add_option("--export-onnx", o->export_onnx,
+                  "ONNX input: also write the partition as runnable stage models and "
+                  "pipeline.json into this folder (as `pipecut split` does)");
+  cmd->add_flag("--force", o->force, "With --export-onnx: replace the folder if it is not empty");
   cmd->callback([o, &exit_code] {
     refuse_to_overwrite_inputs(o->output, {o->input.path});
     refuse_to_overwrite_inputs(o->report, {o->input.path});
     if (!o->report.empty() && (o->report == o->output || same_file(o->report, o->output)))
       throw InputError(o->report + ": --report and -o name the same file");
-    const Graph g = load_graph(o->input);
+    std::optional<OnnxImport> imported;
+    if (!o->export_onnx.empty()) {
+      OnnxSplitOptions preflight;
+      preflight.force = o->force;
+      preflight.protected_paths = {o->output, o->report};
+      imported = load_onnx_model(o->input);
+      check_onnx_split_inputs(o->input.path, o->export_onnx, preflight);  // before the long solve
+    }
+    const Graph g = imported ? imported->graph : load_graph(o->input);
     const int k = stages_to_use(g, o->k);
     const InterruptGuard interrupt;
     ProgressLine progress(!o->quiet && isatty(STDERR_FILENO));
@@ -110,6 +125,16 @@ void add_solve_command(CLI::App& app, int& exit_code) {
       if (!o->quiet) human << "wrote " << o->report << "\n";
     }
     if (o->json) write_text_output(doc, "-");
+    if (imported) {
+      OnnxSplitOptions split;
+      split.force = o->force;
+      split.lower_bound = s.lower_bound;
+      split.lower_bound_method = s.lower_bound_method;
+      split.protected_paths = {o->output, o->report};
+      const PipelineManifest manifest =
+          write_onnx_stages(o->input.path, *imported, s.partition, o->export_onnx, split);
+      if (!o->quiet) print_pipeline_summary(human, manifest, o->export_onnx);
+    }
     exit_code = s.stopped ? kExitInterrupted : kExitOk;
   });
 }

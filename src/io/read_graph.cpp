@@ -79,6 +79,10 @@ std::string detect_graph_format(const std::string& path) {
 }
 
 Graph read_graph(const std::string& path, const ReadOptions& options) {
+  return read_graph_with_profile(path, options).graph;
+}
+
+GraphWithProfile read_graph_with_profile(const std::string& path, const ReadOptions& options) {
   if (!is_known_format(options.format))
     throw InputError(path + ": unknown input format '" + options.format +
                      "' (expected auto, pipecut, tarnawski, pipedream, regal or onnx)");
@@ -92,13 +96,19 @@ Graph read_graph(const std::string& path, const ReadOptions& options) {
     onnx_options.dtype = options.dtype;
     onnx_options.link_bandwidth_gbps = options.link_bandwidth_gbps;
     onnx_options.warn = options.warn;
-    return import_onnx_graph(path, onnx_options);
+    onnx_options.profile = options.profile;
+    onnx_options.profile_warmup = options.profile_warmup;
+    OnnxImport imported = import_onnx_model(path, onnx_options);
+    return {std::move(imported.graph), std::move(imported.profile)};
   }
+  if (!options.profile.empty())
+    throw InputError(options.profile + ": --profile applies to ONNX models only, and " + path +
+                     " is " + format + " input");
   const std::string text = read_file_maybe_gzip(path);
-  if (format == "pipecut") return parse_pipecut_graph(text, path);
-  if (format == "tarnawski") return parse_tarnawski_graph(text, path, options.warn);
-  if (format == "pipedream") return parse_pipedream_graph(text, path, bandwidth);
-  return parse_regal_graph(text, path, bandwidth);
+  if (format == "pipecut") return {parse_pipecut_graph(text, path), std::nullopt};
+  if (format == "tarnawski") return {parse_tarnawski_graph(text, path, options.warn), std::nullopt};
+  if (format == "pipedream") return {parse_pipedream_graph(text, path, bandwidth), std::nullopt};
+  return {parse_regal_graph(text, path, bandwidth), std::nullopt};
 }
 
 }  // namespace pipecut

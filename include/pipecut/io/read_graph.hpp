@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "pipecut/io/ort_profile.hpp"
 #include "pipecut/model/graph.hpp"
 #include "pipecut/util/log.hpp"
 
@@ -30,6 +31,10 @@ struct ReadOptions {
   std::string dtype;
   // Receives the readers' warnings (e.g. a tensor whose out-edges disagree on cost).
   LogCallback warn;
+  // ONNX only: an ONNX Runtime profiling trace whose measured kernel times replace the roofline
+  // work (ort_profile.hpp); empty = none. `profile_warmup` runs at its start are skipped (>= 0).
+  std::string profile;
+  int profile_warmup = 1;
 };
 
 // Formats that read_graph knows, for --help texts and validation.
@@ -41,5 +46,13 @@ inline constexpr const char* kInputFormats[] = {"auto",      "pipecut", "tarnaws
 std::string detect_graph_format(const std::string& path);
 
 Graph read_graph(const std::string& path, const ReadOptions& options = {});
+
+// The graph and, when ReadOptions::profile was given, what the profile covered (for a summary
+// line; the library never prints it).
+struct GraphWithProfile {
+  Graph graph;
+  std::optional<ProfileSummary> profile;
+};
+GraphWithProfile read_graph_with_profile(const std::string& path, const ReadOptions& options = {});
 
 }  // namespace pipecut

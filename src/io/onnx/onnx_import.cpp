@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "io/onnx/onnx_types.hpp"
+#include "io/onnx/ort_profile_apply.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/model/error.hpp"
@@ -29,34 +31,6 @@ struct TensorInfo {
   bool known = false;     // shape known (symbolic dims count as 1)
   bool symbolic = false;  // some dim is symbolic or unknown (e.g. a dynamic batch)
 };
-
-double element_bytes(std::int32_t elem_type) {
-  using T = onnx::TensorProto;
-  switch (elem_type) {
-    case T::UINT8:
-    case T::INT8:
-    case T::BOOL:
-      return 1;
-    case T::UINT16:
-    case T::INT16:
-    case T::FLOAT16:
-    case T::BFLOAT16:
-      return 2;
-    case T::FLOAT:
-    case T::INT32:
-    case T::UINT32:
-      return 4;
-    case T::INT64:
-    case T::UINT64:
-    case T::DOUBLE:
-    case T::COMPLEX64:
-      return 8;
-    case T::COMPLEX128:
-      return 16;
-    default:
-      return 4;  // strings and unknown types: a guess, they are rare in DNN graphs
-  }
-}
 
 bool is_floating(std::int32_t elem_type) {
   using T = onnx::TensorProto;
@@ -204,6 +178,47 @@ void collect_subgraph_reads(const onnx::GraphProto& graph, std::set<std::string>
   }
 }
 
+// Value of a Shape (with its start/end attributes) or Size operator applied to a tensor of
+// static shape `dims`.
+std::vector<std::int64_t> static_shape_value(const onnx::NodeProto& node,
+                                             const std::vector<std::int64_t>& dims) {
+  if (node.op_type() == "Size") {
+    std::int64_t size = 1;
+    for (auto d : dims) size *= d;
+    return {size};
+  }
+  const auto rank = static_cast<std::int64_t>(dims.size());
+  auto clamp_axis = [&](std::int64_t axis) {
+    if (axis < 0) axis += rank;
+    return std::clamp<std::int64_t>(axis, 0, rank);
+  };
+  const std::int64_t start = clamp_axis(int_attribute(node, "start", 0));
+  const std::int64_t end = clamp_axis(int_attribute(node, "end", rank));
+  if (end <= start) return {};
+  return {dims.begin() + start, dims.begin() + end};
+}
+
+// Folded operators that operator `op` reads, directly or through other folded operators.
+std::vector<int> folded_closure(int op, const std::vector<std::set<std::string>>& op_inputs,
+                                const std::vector<char>& folded,
+                                const std::unordered_map<std::string, int>& tensor_producer) {
+  std::vector<int> found;
+  std::vector<int> stack{op};
+  while (!stack.empty()) {
+    const int current = stack.back();
+    stack.pop_back();
+    for (const auto& in : op_inputs[current]) {
+      auto it = tensor_producer.find(in);
+      if (it == tensor_producer.end() || !folded[it->second]) continue;
+      if (std::find(found.begin(), found.end(), it->second) != found.end()) continue;
+      found.push_back(it->second);
+      stack.push_back(it->second);
+    }
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
 }  // namespace
 
 OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source,
@@ -280,9 +295,13 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     bool all_constant = std::all_of(op_inputs[i].begin(), op_inputs[i].end(),
                                     [&](const std::string& in) { return constant.count(in) > 0; });
     // Shape/Size of a tensor whose shape is fully static is a compile-time constant.
-    if ((node.op_type() == "Shape" || node.op_type() == "Size") && node.input_size() == 1) {
+    if ((node.op_type() == "Shape" || node.op_type() == "Size") && node.input_size() == 1 &&
+        !all_constant) {
       auto it = tensors.find(node.input(0));
-      if (it != tensors.end() && it->second.known && !it->second.symbolic) all_constant = true;
+      if (it != tensors.end() && it->second.known && !it->second.symbolic) {
+        all_constant = true;
+        result.static_shape_values[i] = static_shape_value(node, it->second.dims);
+      }
     }
     if (all_constant) {
       folded[i] = 1;
@@ -290,6 +309,14 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
         if (!out.empty()) constant.insert(out);
     }
   }
+
+  result.op_folded = folded;
+  result.op_reads.reserve(n_ops);
+  for (const auto& reads : op_inputs) result.op_reads.emplace_back(reads.begin(), reads.end());
+  std::unordered_map<std::string, int> tensor_producer;  // tensor -> operator writing it
+  for (int i = 0; i < n_ops; ++i)
+    for (const auto& out : graph.node(i).output())
+      if (!out.empty()) tensor_producer.emplace(out, i);
 
   // Pass 2: graph nodes, one per operator (plus port nodes for operators with several
   // consumed outputs), then edges from each tensor's carrier to its consumers.
@@ -466,6 +493,8 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
       const NodeId index = builder.add_node(spec);
       op_node[i] = index;
       result.costs.push_back({flops, activation_bytes + weight_bytes, written, out_bytes});
+      result.origins.push_back({i, -1, node.output_size() > port ? node.output(port) : "",
+                                folded_closure(i, op_inputs, folded, tensor_producer)});
       if (node.output_size() > port) producer_node[node.output(port)] = index;
       continue;
     }
@@ -483,6 +512,7 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     const NodeId index = builder.add_node(spec);
     op_node[i] = index;
     result.costs.push_back({flops, activation_bytes + weight_bytes, written, total_bytes});
+    result.origins.push_back({i, -1, "", folded_closure(i, op_inputs, folded, tensor_producer)});
     for (std::size_t q = 0; q < consumed.size(); ++q) {
       const int port = consumed[q];
       NodeSpec port_node;
@@ -491,6 +521,7 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
       port_node.comm = port_comm[q];
       const NodeId port_index = builder.add_node(port_node);
       result.costs.push_back({0, 0, 0, tensor_bytes(node.output(port))});
+      result.origins.push_back({-1, index, node.output(port), {}});
       builder.add_edge(index, port_index);
       producer_node[node.output(port)] = port_index;
     }
@@ -515,6 +546,15 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
                      ": every operator is computed from constants only; nothing to "
                      "partition");
   result.graph = std::move(builder).build();
+  if (!options.profile.empty()) {
+    std::vector<std::string> op_names;
+    op_names.reserve(n_ops);
+    for (int i = 0; i < n_ops; ++i) op_names.push_back(graph.node(i).name());
+    ProfileSummary summary = apply_ort_profile(
+        read_ort_profile(options.profile, options.profile_warmup), op_names, tensor_producer, result);
+    summary.path = options.profile;
+    result.profile = std::move(summary);
+  }
   return result;
 }
 

@@ -1,0 +1,60 @@
+// `pipecut split MODEL.onnx PARTITION.json -o DIR`: one runnable ONNX model per pipeline stage
+// and a pipeline.json manifest (docs/formats.md "pipecut.pipeline").
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/summary.hpp"
+#include "pipecut/io/onnx_split.hpp"
+#include "pipecut/io/partition_json.hpp"
+#include "pipecut/model/error.hpp"
+
+namespace pipecut::cli {
+
+namespace {
+struct SplitCommandOptions {
+  GraphInput input;
+  std::string partition_path;
+  std::string out_dir;
+  bool force = false;
+};
+}  // namespace
+
+void add_split_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<SplitCommandOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "split",
+      "Write one ONNX model per non-empty stage of PARTITION (stage_0.onnx, ...) and\n"
+      "pipeline.json into DIR. Each stage passes the ONNX checker and strict shape inference;\n"
+      "tensors keep their names so stages chain by name. DIR is written atomically; an existing\n"
+      "non-empty DIR is refused unless --force. The model must carry its weights (inline or in\n"
+      "external data files next to it). Cost options only change the predicted costs in\n"
+      "pipeline.json.");
+  add_graph_input(*cmd, o->input);
+  cmd->get_option("GRAPH")->description("The ONNX model (.onnx) that PARTITION partitions");
+  cmd->add_option("PARTITION", o->partition_path,
+                  "pipecut.partition JSON of the model (from partition or solve)")
+      ->required();
+  cmd->add_option("-o,--output", o->out_dir, "Folder to write the stage models into")->required();
+  cmd->add_flag("--force", o->force, "Replace DIR if it exists and is not empty");
+  cmd->callback([o, &exit_code] {
+    const OnnxImport imported = load_onnx_model(o->input);
+    const Graph& g = imported.graph;
+    const Partition p = read_partition_assignment(g, o->partition_path);
+    if (auto problem = partition_problem(g, p))
+      throw InputError(o->partition_path + ": does not match " + o->input.path + ": " + *problem);
+    OnnxSplitOptions options;
+    options.force = o->force;
+    // A partition file's own bound is not trusted: the simple bound is recomputed for these
+    // costs (solve --export-onnx records the bound it proved).
+    options.lower_bound = compute_bounds(g, p.k, {"simple"}).best.value;
+    options.lower_bound_method = "simple";
+    options.protected_paths = {o->partition_path};
+    const PipelineManifest manifest =
+        write_onnx_stages(o->input.path, imported, p, o->out_dir, options);
+    print_pipeline_summary(std::cout, manifest, o->out_dir);
+    exit_code = 0;
+  });
+}
+
+}  // namespace pipecut::cli

@@ -1,0 +1,20 @@
+#pragma once
+// Applies measured kernel times to an imported ONNX model (used by the ONNX importer).
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/io/ort_profile.hpp"
+
+namespace pipecut {
+
+// Replaces the work of `imported.graph`'s operators as ProfileSummary describes. `op_names[i]` is
+// the name of the file's operator i; `tensor_producer` maps a tensor name to the operator that
+// writes it. The summary's `path` is left for the caller to fill.
+ProfileSummary apply_ort_profile(const OrtKernelTimes& times,
+                                 const std::vector<std::string>& op_names,
+                                 const std::unordered_map<std::string, int>& tensor_producer,
+                                 OnnxImport& imported);
+
+}  // namespace pipecut

@@ -1,0 +1,197 @@
+// ONNX Runtime profiling traces: parsing (hand-written traces), applying them to an imported
+// model, and a real trace written by tools/profile_onnx.mjs (suite OnnxStagesProfile, which uses
+// the generated test models).
+#include "pipecut/io/ort_profile.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/io/read_graph.hpp"
+#include "pipecut/model/error.hpp"
+#include "support/io_test_util.hpp"
+#include "support/oracle.hpp"
+
+namespace pipecut {
+namespace {
+
+using nlohmann::json;
+using testing::data_path;
+using testing::TempDir;
+
+// A trace with `runs` model_run events 1000 µs apart; `kernels` lists (node, op, dur per run).
+struct Kernel {
+  std::string node, op;
+  std::vector<double> dur;  // µs, one per run
+};
+std::string trace(int runs, const std::vector<Kernel>& kernels) {
+  json events = json::array();
+  events.push_back({{"cat", "Session"}, {"name", "model_loading_uri"}, {"ts", 0}, {"dur", 5}});
+  for (int r = 0; r < runs; ++r) {
+    const double begin = 1000.0 * (r + 1);
+    events.push_back({{"cat", "Session"}, {"name", "model_run"}, {"ts", begin}, {"dur", 900}});
+    double ts = begin + 1;
+    for (const Kernel& k : kernels) {
+      // Fence events and other categories are ignored.
+      events.push_back({{"cat", "Node"}, {"name", k.node + "_fence_before"}, {"ts", ts}, {"dur", 0}});
+      events.push_back({{"cat", "Node"},
+                        {"name", k.node + "_kernel_time"},
+                        {"ts", ts},
+                        {"dur", k.dur[r]},
+                        {"args", {{"op_name", k.op}}}});
+      ts += 1;
+    }
+  }
+  return events.dump();
+}
+
+TEST(OrtProfile, MeanKernelTimeOverRunsAfterWarmup) {
+  const std::string text =
+      trace(3, {{"conv", "FusedConv", {9000, 1000, 3000}}, {"add", "Add", {500, 200, 400}}});
+  const OrtKernelTimes t = parse_ort_profile(text, "p.json", 1);
+  EXPECT_EQ(t.runs, 3);
+  EXPECT_EQ(t.warmup_runs, 1);
+  ASSERT_EQ(t.nodes.size(), 2u);
+  EXPECT_EQ(t.nodes[0].node, "conv");
+  EXPECT_EQ(t.nodes[0].op_name, "FusedConv");
+  EXPECT_DOUBLE_EQ(t.nodes[0].mean_ms, 2.0);  // (1000 + 3000) / 2 µs
+  EXPECT_DOUBLE_EQ(t.nodes[1].mean_ms, 0.3);
+  EXPECT_DOUBLE_EQ(parse_ort_profile(text, "p.json", 0).nodes[0].mean_ms, 13.0 / 3);
+  // Chrome's object form is accepted too.
+  EXPECT_EQ(parse_ort_profile("{\"traceEvents\": " + text + "}", "p.json", 2).nodes[0].mean_ms, 3.0);
+}
+
+TEST(OrtProfile, NotATraceIsAnInputErrorNamingTheFile) {
+  auto message = [](const std::string& text, int warmup = 1) {
+    try {
+      parse_ort_profile(text, "prof.json", warmup);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("{\"a\": 1}").find("prof.json: not an ONNX Runtime profile"), std::string::npos);
+  EXPECT_NE(message("[1, 2").find("prof.json: malformed JSON"), std::string::npos);
+  EXPECT_NE(message("[]").find("no \"model_run\""), std::string::npos);
+  EXPECT_NE(message("[3]").find("event 0"), std::string::npos);
+  EXPECT_NE(message(trace(1, {{"conv", "Conv", {5}}})).find("all of them warm-up"), std::string::npos);
+  EXPECT_EQ(message(trace(1, {{"conv", "Conv", {5}}}), 0), "no error");
+  const std::string bad_dur =
+      R"([{"cat":"Session","name":"model_run","ts":0,"dur":10},{"cat":"Node","name":"x_kernel_time","ts":1,"dur":"7"}])";
+  EXPECT_NE(message(bad_dur).find("\"dur\" must be a number"), std::string::npos);
+  EXPECT_THROW(parse_ort_profile(trace(2, {}), "p", -1), InputError);
+  EXPECT_THROW(read_ort_profile("/nonexistent/profile.json", 1), InputError);
+}
+
+// tools/make_tiny_onnx.py: conv -> relu -> split -> {reshape0 -> matmul0, reshape1 -> matmul1}
+// -> add; relu writes tensor "r".
+const std::string kTiny = "samples/onnx/tiny_conv_matmul_split.onnx";
+
+TEST(OrtProfile, MeasuredFusedAndEstimatedOperators) {
+  TempDir tmp;
+  // ONNX Runtime's layout-optimised kernels are named after their output tensor ("r_nchwc" is
+  // Conv + Relu, writing relu's tensor); matmul0 ran as a fused kernel that took in reshape0;
+  // reshape1 has no event and only plain kernels next to it; a reorder matches nothing.
+  const std::string profile = tmp.write(
+      "p.json", trace(2, {{"r_nchwc", "Conv", {100, 2000}},
+                          {"split", "Split", {10, 30}},
+                          {"matmul0", "FusedMatMul", {10, 50}},
+                          {"matmul1", "MatMul", {10, 70}},
+                          {"add", "Add", {10, 20}},
+                          {"ReorderOutput", "ReorderOutput", {10, 40}}}));
+  OnnxImportOptions options;
+  options.profile = profile;
+  const OnnxImport r = import_onnx_model(data_path(kTiny), options);
+  const Graph& g = r.graph;
+  ASSERT_TRUE(r.profile);
+  EXPECT_EQ(r.profile->measured, 5);   // relu (via "r"), split, matmul0, matmul1, add
+  EXPECT_EQ(r.profile->fused, 2);      // conv (next to the layout kernel), reshape0
+  EXPECT_EQ(r.profile->estimated, 1);  // reshape1
+  EXPECT_EQ(r.profile->unmatched_kernels, 1);
+  EXPECT_DOUBLE_EQ(r.profile->unmatched_ms, 0.04);
+  EXPECT_DOUBLE_EQ(g.work[*g.find("relu")], 2.0);
+  EXPECT_DOUBLE_EQ(g.work[*g.find("conv")], 0.0);
+  EXPECT_DOUBLE_EQ(g.work[*g.find("matmul1")], 0.07);
+  EXPECT_DOUBLE_EQ(g.work[*g.find("reshape0")], 0.0);
+  const Graph roofline = import_onnx_graph(data_path(kTiny));
+  EXPECT_DOUBLE_EQ(g.work[*g.find("reshape1")], roofline.work[*g.find("reshape1")]);
+  EXPECT_DOUBLE_EQ(g.work[*g.find("split:0")], 0.0);
+  // Comm is not measured: it stays the cost model's.
+  EXPECT_EQ(g.comm, roofline.comm);
+  const std::string line = describe_profile_summary(*r.profile);
+  EXPECT_NE(line.find("5 operators measured, 2 fused into a measured neighbour (work 0), 1 estimated"),
+            std::string::npos) << line;
+}
+
+TEST(OrtProfile, OperatorsOfAnotherModelKeepTheirEstimate) {
+  TempDir tmp;
+  const std::string profile = tmp.write("p.json", trace(2, {{"/other/Conv", "Conv", {5, 5}}}));
+  ReadOptions options;
+  options.profile = profile;
+  const GraphWithProfile r = read_graph_with_profile(data_path(kTiny), options);
+  ASSERT_TRUE(r.profile);
+  EXPECT_EQ(r.profile->measured, 0);
+  EXPECT_EQ(r.profile->fused, 0);
+  EXPECT_EQ(r.profile->estimated, 8);
+  EXPECT_EQ(r.graph.work, read_graph(data_path(kTiny)).work);
+  // --profile is for ONNX input only.
+  options.profile = profile;
+  EXPECT_THROW(read_graph(data_path("samples/pipecut/bert_l-3_inference.json"), options), InputError);
+}
+
+int run_node(const std::string& args) {
+  const std::string cmd = std::string(PIPECUT_NODE_PATH) + " " + PIPECUT_TOOLS_DIR + "/" + args + " >/dev/null";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(OnnxStagesProfile, RealTraceFromProfileOnnx) {
+  const std::string source = std::string(PIPECUT_SPLIT_MODELS_DIR) + "/mobilenet_v3_small.onnx";
+  ASSERT_TRUE(std::filesystem::exists(source)) << "run through ctest (fixture split_models)";
+  TempDir tmp;
+  const std::string off = tmp.path("off.json"), on = tmp.path("on.json");
+  ASSERT_EQ(run_node("profile_onnx.mjs '" + source + "' -o '" + off + "' --runs 3 --optimizations off"), 0);
+  ASSERT_EQ(run_node("profile_onnx.mjs '" + source + "' -o '" + on + "' --runs 3"), 0);
+  OnnxImportOptions options;
+  options.profile = off;
+  const OnnxImport unoptimised = import_onnx_model(source, options);
+  int operators = 0, hardswish = 0;
+  for (NodeId v = 0; v < unoptimised.graph.num_nodes(); ++v) {
+    operators += unoptimised.origins[v].op >= 0;
+    hardswish += unoptimised.graph.op[v] == "HardSwish";
+  }
+  ASSERT_TRUE(unoptimised.profile);
+  EXPECT_EQ(unoptimised.profile->runs, 3);
+  // Without optimisations every operator runs as its own kernel, except HardSwish, an ONNX
+  // function that ONNX Runtime expands into HardSigmoid and Mul kernels with generated names:
+  // those keep their estimate and their kernels' time is reported as unmatched.
+  EXPECT_GT(hardswish, 0);
+  EXPECT_EQ(unoptimised.profile->measured, operators - hardswish);
+  EXPECT_EQ(unoptimised.profile->estimated, hardswish);
+  EXPECT_EQ(unoptimised.profile->fused, 0);
+  EXPECT_GE(unoptimised.profile->unmatched_kernels, 2 * hardswish);
+  for (NodeId v = 0; v < unoptimised.graph.num_nodes(); ++v)
+    if (unoptimised.graph.op[v] == "Conv") {
+      EXPECT_GT(unoptimised.graph.work[v], 0.0) << unoptimised.graph.ids[v];
+    }
+  options.profile = on;
+  const OnnxImport optimised = import_onnx_model(source, options);
+  ASSERT_TRUE(optimised.profile);
+  EXPECT_EQ(optimised.profile->measured + optimised.profile->fused + optimised.profile->estimated,
+            operators);
+  EXPECT_GT(optimised.profile->measured, 0);
+  EXPECT_GT(optimised.profile->fused, 0);  // Conv + activation run as one kernel
+  EXPECT_LE(optimised.profile->estimated, hardswish);  // only expanded function operators
+  // The CLI prints the summary line on stderr.
+  const auto r = testing::run_cli("bound '" + source + "' -k 2 --method simple --profile '" + on +
+                                  "' --profile-warmup 2");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("3 run(s), 2 warm-up skipped"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace pipecut
