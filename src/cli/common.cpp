@@ -90,19 +90,7 @@ Graph load_graph(const GraphInput& in) {
 }
 
 OnnxImport load_onnx_model(const GraphInput& in) {
-  const ReadOptions options = read_options(in);
-  const std::string format = options.format == "auto" ? detect_graph_format(in.path) : options.format;
-  if (format != "onnx")
-    throw InputError(in.path + ": an ONNX model is needed to write stage models (this is " +
-                     format + " input)");
-  OnnxImportOptions onnx_options;
-  onnx_options.device = options.device;
-  onnx_options.dtype = options.dtype;
-  onnx_options.link_bandwidth_gbps = options.link_bandwidth_gbps;
-  onnx_options.profile = options.profile;
-  onnx_options.profile_warmup = options.profile_warmup;
-  onnx_options.warn = options.warn;
-  OnnxImport imported = import_onnx_model(in.path, onnx_options);
+  OnnxImport imported = read_onnx_model(in.path, read_options(in));
   report_profile(imported.profile);
   return imported;
 }

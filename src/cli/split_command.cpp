@@ -53,7 +53,7 @@ void add_split_command(CLI::App& app, int& exit_code) {
     const PipelineManifest manifest =
         write_onnx_stages(o->input.path, imported, p, o->out_dir, options);
     print_pipeline_summary(std::cout, manifest, o->out_dir);
-    exit_code = 0;
+    exit_code = kExitOk;
   });
 }
 

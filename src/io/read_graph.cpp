@@ -82,23 +82,41 @@ Graph read_graph(const std::string& path, const ReadOptions& options) {
   return read_graph_with_profile(path, options).graph;
 }
 
-GraphWithProfile read_graph_with_profile(const std::string& path, const ReadOptions& options) {
+namespace {
+void check_read_options(const std::string& path, const ReadOptions& options) {
   if (!is_known_format(options.format))
     throw InputError(path + ": unknown input format '" + options.format +
                      "' (expected auto, pipecut, tarnawski, pipedream, regal or onnx)");
   if (options.link_bandwidth_gbps && !(*options.link_bandwidth_gbps > 0))
     throw InputError("--link-bandwidth must be > 0");
+}
+
+OnnxImport import_with(const std::string& path, const ReadOptions& options) {
+  OnnxImportOptions onnx_options;
+  onnx_options.device = options.device;
+  onnx_options.dtype = options.dtype;
+  onnx_options.link_bandwidth_gbps = options.link_bandwidth_gbps;
+  onnx_options.warn = options.warn;
+  onnx_options.profile = options.profile;
+  onnx_options.profile_warmup = options.profile_warmup;
+  return import_onnx_model(path, onnx_options);
+}
+}  // namespace
+
+OnnxImport read_onnx_model(const std::string& path, const ReadOptions& options) {
+  check_read_options(path, options);
+  const std::string format = options.format == "auto" ? detect_graph_format(path) : options.format;
+  if (format != "onnx")
+    throw InputError(path + ": an ONNX model is needed here (this is " + format + " input)");
+  return import_with(path, options);
+}
+
+GraphWithProfile read_graph_with_profile(const std::string& path, const ReadOptions& options) {
+  check_read_options(path, options);
   const std::string format = options.format == "auto" ? detect_graph_format(path) : options.format;
   const double bandwidth = options.link_bandwidth_gbps.value_or(kDefaultLinkBandwidthGBps);
   if (format == "onnx") {
-    OnnxImportOptions onnx_options;
-    onnx_options.device = options.device;
-    onnx_options.dtype = options.dtype;
-    onnx_options.link_bandwidth_gbps = options.link_bandwidth_gbps;
-    onnx_options.warn = options.warn;
-    onnx_options.profile = options.profile;
-    onnx_options.profile_warmup = options.profile_warmup;
-    OnnxImport imported = import_onnx_model(path, onnx_options);
+    OnnxImport imported = import_with(path, options);
     return {std::move(imported.graph), std::move(imported.profile)};
   }
   if (!options.profile.empty())

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "pipecut/io/onnx_import.hpp"
 #include "pipecut/io/ort_profile.hpp"
 #include "pipecut/model/graph.hpp"
 #include "pipecut/util/log.hpp"
@@ -54,5 +55,10 @@ struct GraphWithProfile {
   std::optional<ProfileSummary> profile;
 };
 GraphWithProfile read_graph_with_profile(const std::string& path, const ReadOptions& options = {});
+
+// The whole ONNX import (graph, per-node origins, profile summary) for callers that need more
+// than the graph, such as the stage writer (io/onnx_split.hpp). InputError if `path` is not an
+// ONNX model (by --input-format or detection).
+OnnxImport read_onnx_model(const std::string& path, const ReadOptions& options = {});
 
 }  // namespace pipecut

@@ -8,7 +8,7 @@
 
 #include "io/onnx/ort_profile_apply.hpp"
 #include "pipecut/io/file_util.hpp"
-#include "pipecut/io/json_util.hpp"
+#include "io/json_util.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
