@@ -428,6 +428,13 @@ TEST(OnnxStagesRun, CliSplitAndSolveExportOnnx) {
   EXPECT_EQ(testing::read_text(out + "/pipeline.json"), before);
   r = run_cli("split '" + source + "' '" + partition + "' -o '" + out + "' --force");
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  // --force never replaces a folder holding an input (here the partition file).
+  const std::string inner = out + "/p.json";
+  fs::copy_file(partition, inner);
+  r = run_cli("split '" + source + "' '" + inner + "' -o '" + out + "' --force");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("an input"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(inner));
 
   // A partition naming a node the model lacks: exit 2, the node named.
   json doc = read_json(partition);

@@ -172,6 +172,7 @@ fs::path check_output_folder(const std::string& out_dir, bool force,
     if (!force) throw InputError(out_dir + ": folder exists and is not empty (--force replaces it)");
     const fs::path canonical_target = fs::weakly_canonical(target, ec);
     for (const std::string& p : protected_paths) {
+      if (p.empty() || p == "-") continue;
       const fs::path file = fs::weakly_canonical(fs::absolute(p), ec);
       auto [t_end, f_it] = std::mismatch(canonical_target.begin(), canonical_target.end(),
                                          file.begin(), file.end());
