@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
@@ -131,6 +132,23 @@ double compute_dtype_bytes(const std::string& dtype) {
   if (dtype == "fp16" || dtype == "bf16") return 2;
   if (dtype == "int8" || dtype == "fp8") return 1;
   return 0;
+}
+
+bool is_view_operator(const std::string& op_type) {
+  return op_type == "Reshape" || op_type == "Flatten" || op_type == "Squeeze" ||
+         op_type == "Unsqueeze" || op_type == "Identity" || op_type == "Dropout";
+}
+
+double operator_time_ms(const DeviceProfile& device, const std::string& op_type, double flops,
+                        double bytes_moved, const std::string& dtype) {
+  if (is_view_operator(op_type)) return 0.0;
+  return std::max(flops / device.peak_ops_per_ms(dtype),
+                  bytes_moved / (device.memory_bandwidth_gbps * 1e6)) +
+         device.launch_overhead_us / 1000.0;
+}
+
+double tensor_transfer_ms(const DeviceProfile& device, double bytes, double link_gbps) {
+  return transfer_ms(bytes, link_gbps) + device.link_latency_us / 1000.0;
 }
 
 }  // namespace pipecut

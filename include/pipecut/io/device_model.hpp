@@ -39,4 +39,23 @@ DeviceProfile parse_device_profile(const std::string& json_text, const std::stri
 bool is_known_compute_dtype(const std::string& dtype);
 double compute_dtype_bytes(const std::string& dtype);
 
+// The roofline of docs/cost-model.md. The ONNX importer and the PyTorch front end (Python
+// package, pipecut.torch) both price operators and tensors with these two functions, so a model
+// costs the same whichever way it comes in; each front end only counts FLOPs and bytes.
+
+// ONNX operator types that only re-label their input's memory (Reshape, Flatten, Squeeze,
+// Unsqueeze, Identity, Dropout): no kernel runs and no bytes move.
+bool is_view_operator(const std::string& op_type);
+
+// Time in ms of one operator of ONNX type `op_type`: max(flops / peak rate for `dtype`,
+// bytes_moved / memory bandwidth) + launch overhead, or 0 for a view operator. `flops` counts a
+// multiply-add as 2; `bytes_moved` is bytes read (activations and weights) plus bytes written;
+// `dtype` is a compute dtype (fp32, tf32, fp16, bf16, int8), falling back as peak_ops_per_ms.
+double operator_time_ms(const DeviceProfile& device, const std::string& op_type, double flops,
+                        double bytes_moved, const std::string& dtype);
+
+// Time in ms to send a tensor of `bytes` to another stage over a link of `link_gbps` GB/s
+// (usually device.link_bandwidth_gbps, or the user's override): bytes / link + link latency.
+double tensor_transfer_ms(const DeviceProfile& device, double bytes, double link_gbps);
+
 }  // namespace pipecut

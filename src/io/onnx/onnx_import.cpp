@@ -66,9 +66,6 @@ TensorInfo info_from_tensor(const onnx::TensorProto& tensor) {
   return t;
 }
 
-// Operators that only re-label their input's memory: no kernel, no bytes moved.
-const std::unordered_set<std::string> kViewOps = {"Reshape",   "Flatten",  "Squeeze",
-                                                  "Unsqueeze", "Identity", "Dropout"};
 // Pure data movement: 0 FLOPs, bytes read and written.
 const std::unordered_set<std::string> kCopyOps = {
     "Transpose", "Concat",    "Split",           "Slice",        "Gather",       "GatherElements",
@@ -447,7 +444,7 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
       flops = 4 * out_elems;
     } else if (op == "Resize" || op == "Upsample") {
       flops = 4 * out_elems;  // interpolation weights
-    } else if (kViewOps.count(op)) {
+    } else if (is_view_operator(op)) {
       activation_bytes = weight_bytes = written = 0;  // a view: no kernel
     } else if (kCopyOps.count(op)) {
       flops = 0;
@@ -467,18 +464,14 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
                       : (out_type == T::INT8 || out_type == T::UINT8) ? "int8"
                                                                       : "fp32";
     }
-    const double bytes_moved = activation_bytes + weight_bytes + written;
-    const bool is_view = kViewOps.count(op) > 0;
-    const double work = is_view ? 0.0
-                                : std::max(flops / device.peak_ops_per_ms(compute_dtype),
-                                           bytes_moved / (device.memory_bandwidth_gbps * 1e6)) +
-                                      device.launch_overhead_us / 1000.0;
+    const double work = operator_time_ms(device, op, flops,
+                                         activation_bytes + weight_bytes + written, compute_dtype);
     // Consumed outputs, in port order.
     std::vector<int> consumed;
     for (int k = 0; k < node.output_size(); ++k)
       if (!node.output(k).empty() && consumers_of.count(node.output(k))) consumed.push_back(k);
     auto comm_of = [&](double output_bytes) {
-      return transfer_ms(output_bytes, link_gbps) + device.link_latency_us / 1000.0;
+      return tensor_transfer_ms(device, output_bytes, link_gbps);
     };
     NodeSpec spec;
     spec.id = unique_id(node.name().empty() ? op + "_" + std::to_string(i) : node.name());
