@@ -1,0 +1,68 @@
+"""pipecut: split a DNN operator graph into k pipeline stages and prove how close to optimal
+the split is.
+
+    >>> import pipecut
+    >>> g = pipecut.read_graph("model.onnx")          # any input format
+    >>> s = pipecut.solve(g, 4, time_limit=30)         # a Solution
+    >>> s.bottleneck, s.lower_bound, s.ratio, s.optimal
+
+Costs are times in milliseconds, memory in bytes. Errors derive from pipecut.Error
+(pipecut.InputError is also a ValueError). The PyTorch front end is ``pipecut.torch``
+(imported on its own: ``import pipecut.torch``). Reference: docs/python.md.
+"""
+
+from ._pipecut import (
+    DEFAULT_DEVICE,
+    BoundResult,
+    DeviceProfile,
+    Error,
+    Evaluation,
+    Graph,
+    InfeasibleError,
+    InputError,
+    NoFeasiblePartitionError,
+    OutputError,
+    Progress,
+    Solution,
+    Stage,
+    __version__,
+    bound,
+    bound_methods,
+    device_profile,
+    device_profiles,
+    dtype_bytes,
+    evaluate,
+    partition,
+    partition_algorithms,
+    read_graph,
+    slicegraph_presets,
+    solve,
+)
+
+__all__ = [
+    "DEFAULT_DEVICE",
+    "BoundResult",
+    "DeviceProfile",
+    "Error",
+    "Evaluation",
+    "Graph",
+    "InfeasibleError",
+    "InputError",
+    "NoFeasiblePartitionError",
+    "OutputError",
+    "Progress",
+    "Solution",
+    "Stage",
+    "__version__",
+    "bound",
+    "bound_methods",
+    "device_profile",
+    "device_profiles",
+    "dtype_bytes",
+    "evaluate",
+    "partition",
+    "partition_algorithms",
+    "read_graph",
+    "slicegraph_presets",
+    "solve",
+]
