@@ -2,9 +2,12 @@
 # Installs everything pipecut needs to build and test: Debian 12 packages, and ONNX Runtime for
 # Node from npm (tools/package-lock.json) for the stage-model tools and tests.
 # Usage: scripts/install-deps.sh
-# python3-onnx, python3-torch and python3-torchvision write the test models with weights
-# (tools/make_split_test_models.py, run by the test suite), regenerate the torchvision corpus
-# (tools/export_torchvision.py) and the tiny ONNX samples (tools/make_tiny_onnx.py).
+# python3-dev and pybind11-dev build the Python package (python/); python3-pytest runs its tests,
+# which use python3-torch and python3-torchvision (pipecut.torch) and python3-onnx (torch's ONNX
+# export, compared with the importer). python3-onnx, python3-torch and python3-torchvision also
+# write the test models with weights (tools/make_split_test_models.py, run by the test suite),
+# regenerate the torchvision corpus (tools/export_torchvision.py) and the tiny ONNX samples
+# (tools/make_tiny_onnx.py).
 # python3-matplotlib draws the experiment report's plots (tools/report.py), which the test suite
 # runs in quick mode. chromium renders the HTML partition report headless in the browser test
 # (and tools/make_report_screenshot.sh).
@@ -18,6 +21,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-matplotlib python3-onnx python3-torch python3-torchvision
+  python3-dev pybind11-dev python3-pytest
   chromium
 )
 # Node.js and npm from Debian unless a node is already there (this machine has Node 20).

@@ -19,7 +19,7 @@ class Graph:
     def __init__(
         self,
         nodes: Iterable[Mapping[str, object]],
-        edges: Iterable[Tuple[NodeId, NodeId]] = ...,
+        edges: Iterable[Tuple[NodeId, NodeId]] = (),
         name: Optional[str] = None,
     ) -> None: ...
     @property

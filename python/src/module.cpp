@@ -497,7 +497,7 @@ PYBIND11_MODULE(_pipecut, m) {
                       "An operator graph (a DAG): per node a compute time `work` (ms), the time "
                       "`comm` (ms) to move its output tensor to another stage, `memory` (bytes) "
                       "and an operator type `op`. Immutable; nodes keep the order given.")
-      .def(py::init(&graph_from_python), py::arg("nodes"), py::arg("edges") = py::list(),
+      .def(py::init(&graph_from_python), py::arg("nodes"), py::arg("edges") = py::tuple(),
            py::arg("name") = py::none(),
            "Builds and validates a graph. `nodes`: dicts with 'id' (str or int), 'work' and "
            "'comm' (numbers >= 0), optional 'memory' (bytes) and 'op' (str). `edges`: pairs "
@@ -728,11 +728,13 @@ PYBIND11_MODULE(_pipecut, m) {
   const py::object deviceprofile_class = py::class_<DeviceProfile>(m, "DeviceProfile",
                             "A device of the roofline cost model (docs/cost-model.md). Rates in "
                             "TFLOP/s, bandwidths in GB/s, latencies in microseconds.")
-      .def_readonly("name", &DeviceProfile::name)
+      .def_readonly("name", &DeviceProfile::name, "The profile's name (a built-in name, or the "
+                    "file's \"name\").")
       .def_readonly("description", &DeviceProfile::description,
                     "What the numbers are and where they come from.")
       .def_readonly("peak_tflops", &DeviceProfile::peak_tflops, "Peak rate by compute dtype.")
-      .def_readonly("memory_bandwidth_gbps", &DeviceProfile::memory_bandwidth_gbps)
+      .def_readonly("memory_bandwidth_gbps", &DeviceProfile::memory_bandwidth_gbps,
+                    "Device memory bandwidth.")
       .def_readonly("link_bandwidth_gbps", &DeviceProfile::link_bandwidth_gbps,
                     "One direction of the link between two pipeline stages.")
       .def_readonly("link_latency_us", &DeviceProfile::link_latency_us,

@@ -1,0 +1,264 @@
+"""pipecut.torch: graphs from torch modules and pipelines of stage GraphModules. Models have random
+weights and small inputs so that the suite stays fast."""
+
+import logging
+import os
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+import pipecut
+import pipecut.torch as pt
+
+SOLVE = {"time_limit": 10, "threads": 1}
+
+
+def transformer_encoder():
+    layer = nn.TransformerEncoderLayer(d_model=32, nhead=4, dim_feedforward=64)
+    return nn.TransformerEncoder(layer, num_layers=2)
+
+
+# name -> (constructor, example input, stage counts). Built once per test session.
+MODELS = {
+    "resnet18": (torchvision.models.resnet18, (1, 3, 32, 32), (2, 3, 6)),
+    "mobilenet_v3_small": (torchvision.models.mobilenet_v3_small, (1, 3, 32, 32), (2, 4, 7)),
+    "vit_b_16": (lambda: torchvision.models.vit_b_16(image_size=32), (1, 3, 32, 32), (2, 5)),
+    "transformer_encoder": (transformer_encoder, (6, 2, 32), (2, 3, 8)),
+}
+
+
+@pytest.fixture(scope="module")
+def models():
+    torch.manual_seed(0)
+    return {name: (make().eval(), torch.randn(shape)) for name, (make, shape, _) in MODELS.items()}
+
+
+def check_plan(plan, module, x, k):
+    """The checks every plan must pass: same result as the module, a valid partition whose
+    stages match the solution, and boundaries that cost what the solution says."""
+    with torch.no_grad():
+        expected = module(x)
+        got = plan.run(x)
+    assert torch.allclose(got, expected, rtol=1e-4, atol=1e-5)
+    s = plan.solution
+    assert s.k == k and len(plan.stages) == s.stages_used <= k
+    e = pipecut.evaluate(plan.graph, s.assignment, k=k)
+    assert e.bottleneck == pytest.approx(s.bottleneck, rel=1e-12)
+    assert s.lower_bound <= s.bottleneck * (1 + 1e-9)
+    # Every graph node runs in the stage the solution gives it, exactly once.
+    for stage_module, stage in zip(plan.stages, s.stages):
+        names = {n.meta["pipecut_value"] for n in stage_module.graph.nodes if n.op not in ("placeholder", "output")}
+        assert set(stage.nodes) <= names
+    # Boundaries: the stage modules' inputs, and the comm the cost model charged for them.
+    profile = pipecut.device_profile()
+    nodes = {n["id"]: n for n in plan.graph.nodes}
+    for stage_module, boundary, stage in zip(plan.stages, plan.boundaries, s.stages):
+        assert boundary.stage == stage.stage
+        placeholders = [n for n in stage_module.graph.nodes if n.op == "placeholder"]
+        assert len(placeholders) == len(boundary.receives)
+        received = [v for v in boundary.receives if v.source is not None]
+        assert sum(nodes[v.name]["comm"] for v in received) == pytest.approx(stage.comm_in)
+        assert sum(profile.tensor_transfer_ms(v.bytes) for v in received) == pytest.approx(stage.comm_in)
+        assert sum(nodes[v.name]["comm"] for v in boundary.sends) == pytest.approx(stage.comm_out)
+        assert all(v.source is None or v.source < plan.boundaries.index(boundary) for v in boundary.receives)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_split_runs_like_the_module(models, name):
+    module, x = models[name]
+    for k in MODELS[name][2]:
+        plan = pt.split(module, (x,), k, **SOLVE)
+        check_plan(plan, module, x, k)
+        if k > 1:
+            assert len(plan.stages) > 1  # these models are worth splitting at every k tested
+
+
+def test_graph_from_module_structure(models):
+    module, x = models["resnet18"]
+    g = pt.graph_from_module(module, (x,))
+    ops = {n["op"] for n in g.nodes}
+    assert {"Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AdaptiveAvgPool2d", "Linear", "add"} <= ops
+    conv_nodes = [n for n in g.nodes if n["op"] == "Conv2d"]
+    assert len(conv_nodes) == 20  # resnet18: 1 stem + 16 block + 3 downsample convolutions
+    # Parameters fold into their consumers: memory = parameter and buffer bytes.
+    total = sum(p.numel() * 4 for p in module.parameters()) + sum(b.numel() * b.element_size() for b in module.buffers())
+    assert sum(n["memory"] for n in g.nodes) == total
+    assert g.node("conv1")["memory"] == module.conv1.weight.numel() * 4
+    # The only graph input is x; the stem convolution reads it and is a source.
+    assert g.predecessors("conv1") == []
+    assert all(n["work"] > 0 for n in g.nodes if n["op"] != "flatten")
+
+
+def test_costs_match_the_onnx_importer_on_the_same_model(tmp_path):
+    """graph_from_module and read_graph(ONNX export) price each operator identically: the same
+    FLOP and byte counts through the same C++ roofline."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, padding=1)
+            self.relu = nn.ReLU()
+            self.conv2 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
+            self.pool = nn.MaxPool2d(2)
+            self.flat = nn.Flatten()
+            self.fc = nn.Linear(8 * 4 * 4, 10)
+            self.soft = nn.Softmax(dim=1)
+
+        def forward(self, x):
+            y = self.relu(self.conv(x))
+            y = y + self.conv2(y)
+            return self.soft(self.fc(self.flat(self.pool(y))))
+
+    torch.manual_seed(0)
+    module, x = Net().eval(), torch.randn(1, 3, 8, 8)
+    path = tmp_path / "net.onnx"
+    torch.onnx.export(module, (x,), str(path), opset_version=13)
+    for options in ({}, {"device": "t4"}, {"device": "a100-sxm", "dtype": "fp16"}):
+        from_onnx = pipecut.read_graph(path, **options)
+        from_torch = pt.graph_from_module(module, (x,), **options)
+        assert from_onnx.num_nodes == from_torch.num_nodes == 8
+        assert from_onnx.num_edges == from_torch.num_edges
+        for a, b in zip(from_onnx.nodes, from_torch.nodes):  # both in execution order
+            assert (a["work"], a["comm"], a["memory"]) == pytest.approx((b["work"], b["comm"], b["memory"]), rel=1e-12), (a, b)
+
+
+def test_dtype_device_and_link_options(models):
+    module, x = models["transformer_encoder"]
+    base = pt.graph_from_module(module, (x,))
+    half = pt.graph_from_module(module, (x,), dtype="fp16")
+    a100 = pipecut.device_profile()
+    for b, h in zip(base.nodes, half.nodes):
+        assert h["memory"] == pytest.approx(b["memory"] / 2)
+        # comm = bytes / link + latency: half the bytes.
+        latency = a100.link_latency_us / 1000
+        assert h["comm"] - latency == pytest.approx((b["comm"] - latency) / 2)
+    slow = pt.graph_from_module(module, (x,), device="t4")
+    assert slow.total_work > base.total_work
+    fast_link = pt.graph_from_module(module, (x,), link_bandwidth=320)
+    assert all(f["comm"] < b["comm"] or b["comm"] == 0 for f, b in zip(fast_link.nodes, base.nodes))
+    with pytest.raises(pipecut.InputError):
+        pt.graph_from_module(module, (x,), dtype="fp7")
+    with pytest.raises(pipecut.InputError):
+        pt.graph_from_module(module, (x,), device="no-such-device")
+    with pytest.raises(pipecut.InputError):
+        pt.graph_from_module(module, (x,), link_bandwidth=0)
+
+
+def test_measure_times_each_node(models):
+    module, x = models["transformer_encoder"]
+    roofline = pt.graph_from_module(module, (x,))
+    measured = pt.graph_from_module(module, (x,), measure=True)
+    assert measured.ids == roofline.ids and measured.edges == roofline.edges
+    assert [n["comm"] for n in measured.nodes] == [n["comm"] for n in roofline.nodes]
+    works = [n["work"] for n in measured.nodes]
+    assert all(0 < w < 1000 for w in works)  # milliseconds on this machine
+    assert works != [n["work"] for n in roofline.nodes]
+    # The feed-forward matrix products take longer than reshapes, on any machine.
+    by_op = {}
+    for n in measured.nodes:
+        by_op.setdefault(n["op"], []).append(n["work"])
+    assert max(by_op["MultiheadAttention"]) > min(by_op["Dropout"])
+
+
+class TupleAndDict(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(16, 16)
+        self.b = nn.Linear(16, 16)
+        self.c = nn.Linear(16, 4)
+        self.scale = nn.Parameter(torch.ones(16))
+
+    def forward(self, x, y):
+        h = torch.relu(self.a(x)) * self.scale
+        g = self.b(h + y)
+        return {"logits": self.c(g), "pair": (h, g.sum(dim=1))}
+
+
+def test_run_returns_the_module_output_structure():
+    torch.manual_seed(1)
+    module = TupleAndDict().eval()
+    x, y = torch.randn(3, 16), torch.randn(3, 16)
+    plan = pt.split(module, (x, y), 3, **SOLVE)
+    with torch.no_grad():
+        expected, got = module(x, y), plan.run(x, y)
+    assert isinstance(got, dict) and set(got) == {"logits", "pair"}
+    assert isinstance(got["pair"], tuple) and len(got["pair"]) == 2
+    assert torch.allclose(got["logits"], expected["logits"])
+    assert all(torch.allclose(a, b) for a, b in zip(got["pair"], expected["pair"]))
+    # `scale` is a parameter used outside any submodule: it folds into the multiplication...
+    assert plan.graph.node("mul")["memory"] == 16 * 4
+    # ... and the stage that multiplies owns it (stages do not receive parameters).
+    for boundary in plan.boundaries:
+        assert all(v.name in ("x", "y") or v.source is not None for v in boundary.receives)
+    with pytest.raises(TypeError):
+        plan.run(x)
+
+
+def test_split_points_follow_module_boundaries():
+    torch.manual_seed(2)
+    module = nn.Sequential(*[layer for _ in range(6) for layer in (nn.Linear(64, 64), nn.ReLU())]).eval()
+    x = torch.randn(8, 64)
+    plan = pt.split(module, (x,), 4, **SOLVE)
+    check_plan(plan, module, x, 4)
+    points = plan.split_points()
+    assert len(points) == len(plan.stages) - 1
+    for point, stage_module in zip(points, plan.stages[1:]):
+        module.get_submodule(point)  # a real submodule
+        first = next(n for n in stage_module.graph.nodes if n.op == "call_module")
+        assert first.target == point.replace(".", "_")  # split_module flattens the path
+
+
+def test_split_points_explain_why_not():
+    class TopLevelOps(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Linear(4, 256)
+
+        def forward(self, x):
+            x = self.embed(x)
+            for _ in range(8):
+                x = torch.sin(x) * x
+            return x
+
+    torch.manual_seed(3)
+    module, x = TopLevelOps().eval(), torch.randn(64, 4)
+    plan = pt.split(module, (x,), 3, **SOLVE)
+    check_plan(plan, module, x, 3)
+    assert len(plan.stages) > 1
+    with pytest.raises(pt.NotModuleAlignedError, match="top-level forward"):
+        plan.split_points()
+
+
+def test_unknown_operations_are_costed_and_logged(caplog):
+    class Odd(nn.Module):
+        def forward(self, x):
+            return torch.cumsum(x, dim=0) + 1
+
+    with caplog.at_level(logging.WARNING, logger="pipecut"):
+        g = pt.graph_from_module(Odd(), torch.randn(10, 10))
+    assert any("cumsum" in r.getMessage() for r in caplog.records)
+    assert g.node("cumsum")["work"] > 0
+
+
+def test_bad_inputs():
+    with pytest.raises(TypeError):
+        pt.graph_from_module("resnet", torch.randn(1))
+    with pytest.raises(TypeError):
+        pt.graph_from_module(nn.Linear(2, 2), "x")
+    with pytest.raises(pipecut.InputError, match="takes 1 inputs, got 2"):
+        pt.graph_from_module(nn.Linear(2, 2), (torch.randn(2), torch.randn(2)))
+
+    class Constant(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.ones(3))
+
+        def forward(self, x):
+            return self.w * 2
+
+    with pytest.raises(pipecut.InputError, match="nothing to partition"):
+        pt.graph_from_module(Constant(), torch.randn(3))
+    with pytest.raises(pipecut.InputError, match="at least 1"):
+        pt.split(nn.Linear(2, 2), torch.randn(2), 0)
