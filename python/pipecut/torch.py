@@ -29,11 +29,9 @@ import functools
 import inspect
 import logging
 import math
-import operator
 import statistics
-import sys
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 import torch
 import torch.fx

@@ -2,7 +2,6 @@
 weights and small inputs so that the suite stays fast."""
 
 import logging
-import os
 
 import pytest
 import torch
