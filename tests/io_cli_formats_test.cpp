@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "pipecut/io/file_util.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/error.hpp"
@@ -55,6 +56,51 @@ TEST(FormatDetection, ContentDecidesWhenTheExtensionDoesNot) {
   EXPECT_EQ(read_graph(gz).num_nodes(), 235);
   const std::string empty = tmp.write("empty.txt", "");
   EXPECT_THROW((void)detect_graph_format(empty), InputError);
+}
+
+// Gzip-compressed ONNX (the transformer corpus ships as .onnx.gz) reads like the plain file;
+// the extension alone says ONNX, so the ONNX reader, not detection, reports bad content.
+TEST(FormatDetection, GzippedOnnxByExtensionAndByContent) {
+  testing::TempDir tmp;
+  const std::string plain = data_path("samples/onnx/tiny_conv_matmul_split.onnx");
+  const std::string bytes = testing::read_text(plain);
+  const std::string gz = tmp.path("tiny_conv_matmul_split.onnx.gz");
+  write_file_atomic(gz, bytes, /*gzip=*/true);
+  ASSERT_NE(testing::read_text(gz), bytes);  // really compressed
+  EXPECT_EQ(detect_graph_format(gz), "onnx");
+  const Graph expected = read_graph(plain);
+  const Graph g = read_graph(gz);
+  EXPECT_EQ(g.name, expected.name);  // .onnx.gz is not part of the name
+  ASSERT_EQ(g.num_nodes(), expected.num_nodes());
+  EXPECT_EQ(g.num_edges(), expected.num_edges());
+  for (NodeId v = 0; v < g.num_nodes(); ++v) {
+    EXPECT_EQ(g.ids[v], expected.ids[v]);
+    EXPECT_DOUBLE_EQ(g.work[v], expected.work[v]);
+    EXPECT_DOUBLE_EQ(g.comm[v], expected.comm[v]);
+  }
+  // A name that says nothing: the unpacked content decides.
+  const std::string neutral = tmp.path("model.bin.gz");
+  write_file_atomic(neutral, bytes, /*gzip=*/true);
+  EXPECT_EQ(detect_graph_format(neutral), "onnx");
+  // Text inside an .onnx.gz is a bad ONNX model, named as such.
+  const std::string text = tmp.path("notes.onnx.gz");
+  write_file_atomic(text, "just some text\n", /*gzip=*/true);
+  try {
+    (void)read_graph(text);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(text, 0), 0u) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not a valid ONNX model"), std::string::npos) << e.what();
+  }
+  // Truncated compressed data: one line naming the file.
+  const std::string cut = tmp.write("cut.onnx.gz", testing::read_text(gz).substr(0, 40));
+  try {
+    (void)read_graph(cut);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(cut, 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
 }
 
 TEST(FormatDetection, ForcedFormatWins) {

@@ -65,7 +65,7 @@ std::string format_from_content(const std::string& text) {
 
 std::string detect_graph_format(const std::string& path) {
   const std::string name = lower(path);
-  if (ends_with(name, ".onnx")) return "onnx";
+  if (ends_with(name, ".onnx") || ends_with(name, ".onnx.gz")) return "onnx";
   if (ends_with(name, ".pbtxt") || ends_with(name, ".pbtxt.gz")) return "regal";
   const std::string text = read_file_maybe_gzip(path);
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
