@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "pipecut/gen/synthetic.hpp"
 #include "pipecut/io/graph_json.hpp"
+#include "pipecut/model/cost.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/partition/slicegraph.hpp"
 #include "support/io_test_util.hpp"
 
 namespace pipecut {
@@ -101,6 +104,123 @@ TEST(Generate, CommittedSamplesMatchTheirDocumentedCommand) {
               expected)
         << name;
   }
+}
+
+}  // namespace
+}  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+// Shape figures of a generated graph: comm / work over all nodes, and width as the largest
+// number of nodes at one depth (longest path from the input, in nodes) and nodes per depth.
+struct ShapeFigures {
+  double comm_over_work = 0;
+  int max_level_width = 0;
+  double nodes_per_level = 0;
+  int cross_branch_edges = 0;  // edges between two different branches of one block
+};
+
+ShapeFigures shape_figures(const Graph& g) {
+  ShapeFigures f;
+  double work = 0, comm = 0;
+  std::vector<int> depth(static_cast<std::size_t>(g.num_nodes()), 0);
+  int levels = 0;
+  // Node ids follow a topological order (the generator adds producers first).
+  for (NodeId v = 0; v < g.num_nodes(); ++v) {
+    work += g.work[v];
+    comm += g.comm[v];
+    for (NodeId u : g.predecessors(v)) {
+      EXPECT_LT(u, v);
+      depth[v] = std::max(depth[v], depth[u] + 1);
+    }
+    levels = std::max(levels, depth[v] + 1);
+  }
+  std::vector<int> width(static_cast<std::size_t>(levels), 0);
+  for (int d : depth) f.max_level_width = std::max(f.max_level_width, ++width[d]);
+  f.comm_over_work = comm / work;
+  f.nodes_per_level = static_cast<double>(g.num_nodes()) / levels;
+  // "b3.br1.2.Conv": block 3, branch 1, step 2.
+  auto block_and_branch = [&](NodeId v) {
+    const std::string& id = g.ids[v];
+    const auto dot = id.find('.');
+    const auto br = id.find(".br");
+    return std::make_pair(id.substr(0, dot), br == std::string::npos
+                                                 ? std::string()
+                                                 : id.substr(br, id.find('.', br + 1) - br));
+  };
+  for (NodeId v = 0; v < g.num_nodes(); ++v)
+    for (NodeId w : g.successors(v)) {
+      const auto [block_v, branch_v] = block_and_branch(v);
+      const auto [block_w, branch_w] = block_and_branch(w);
+      if (block_v == block_w && !branch_v.empty() && !branch_w.empty() && branch_v != branch_w)
+        ++f.cross_branch_edges;
+    }
+  return f;
+}
+
+TEST(GenerateRegalPreset, WideBlocksAndCommComparableToWork) {
+  for (int nodes : {200, 1000, 2000}) {
+    for (std::uint64_t seed : {1, 2, 3}) {
+      SyntheticGraphOptions o = synthetic_preset("regal");
+      o.seed = seed;
+      o.nodes = nodes;
+      const Graph g = generate_synthetic_graph(o, "regal");
+      const std::string what = "nodes " + std::to_string(nodes) + " seed " + std::to_string(seed);
+      EXPECT_GE(g.num_nodes(), nodes) << what;
+      EXPECT_LE(g.num_nodes(), nodes + o.max_branches * o.max_chain_ops + 1) << what;
+      int sources = 0;
+      for (NodeId v = 0; v < g.num_nodes(); ++v) sources += g.predecessors(v).empty() ? 1 : 0;
+      EXPECT_EQ(sources, 1) << what;
+      const ShapeFigures f = shape_figures(g);
+      EXPECT_GT(f.comm_over_work, 0.7) << what;
+      EXPECT_LT(f.comm_over_work, 1.4) << what;
+      EXPECT_GE(f.max_level_width, 7) << what;    // some block has (nearly) 8 parallel branches
+      EXPECT_GT(f.nodes_per_level, 2.3) << what;  // wide on average, not only in one block
+      EXPECT_GT(f.cross_branch_edges, nodes / 50) << what;
+      // Every topological slicing of it is a valid partition.
+      const SliceGraphResult p = slice_default_order(g, 8);
+      EXPECT_FALSE(partition_problem(g, p.partition).has_value()) << what;
+    }
+  }
+}
+
+TEST(GenerateRegalPreset, DiffersFromTheDnnPresetWhichIsTheDefault) {
+  SyntheticGraphOptions dnn = synthetic_preset("dnn");
+  dnn.nodes = 1000;
+  SyntheticGraphOptions defaults;
+  defaults.nodes = 1000;
+  const Graph g = generate_synthetic_graph(dnn, "g");
+  EXPECT_EQ(pipecut_graph_to_json(g),
+            pipecut_graph_to_json(generate_synthetic_graph(defaults, "g")));
+  const ShapeFigures narrow = shape_figures(g);
+  SyntheticGraphOptions regal = synthetic_preset("regal");
+  const ShapeFigures wide = shape_figures(generate_synthetic_graph(regal, "g"));
+  EXPECT_EQ(narrow.cross_branch_edges, 0);
+  EXPECT_GT(wide.nodes_per_level, 1.5 * narrow.nodes_per_level);
+  EXPECT_GT(wide.comm_over_work, 1.5 * narrow.comm_over_work);
+}
+
+TEST(GenerateRegalPreset, SameSeedSameGraphOtherSeedOtherGraph) {
+  SyntheticGraphOptions o = synthetic_preset("regal");
+  o.seed = 11;
+  o.nodes = 300;
+  const std::string a = pipecut_graph_to_json(generate_synthetic_graph(o, "g"));
+  EXPECT_EQ(pipecut_graph_to_json(generate_synthetic_graph(o, "g")), a);
+  o.seed = 12;
+  EXPECT_NE(pipecut_graph_to_json(generate_synthetic_graph(o, "g")), a);
+}
+
+TEST(GenerateRegalPreset, UnknownPresetAndBadCrossLinkProbabilityAreInputErrors) {
+  try {
+    (void)synthetic_preset("nope");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("'nope'"), std::string::npos) << e.what();
+  }
+  SyntheticGraphOptions o;
+  o.cross_branch_probability = -0.1;
+  EXPECT_THROW((void)generate_synthetic_graph(o, "g"), InputError);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "pipecut/gen/synthetic.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <random>
@@ -54,6 +55,8 @@ Graph generate_synthetic_graph(const SyntheticGraphOptions& o, const std::string
   if (o.max_branches < 2) throw InputError(source + ": --max-branches must be >= 2");
   for (double p : {o.branch_probability, o.skip_probability, o.long_skip_probability})
     if (!(p >= 0 && p <= 1)) throw InputError(source + ": probabilities must be in [0, 1]");
+  if (!(o.cross_branch_probability >= 0 && o.cross_branch_probability <= 1))
+    throw InputError(source + ": probabilities must be in [0, 1]");
   if (!(o.work_mean_ms > 0) || !(o.tensor_mean_mb > 0) || !(o.link_bandwidth_gbps > 0) ||
       !(o.work_sigma >= 0) || !(o.tensor_sigma >= 0) || o.downsample_every < 0)
     throw InputError(source + ": means and bandwidth must be > 0, sigmas >= 0");
@@ -82,18 +85,40 @@ Graph generate_synthetic_graph(const SyntheticGraphOptions& o, const std::string
     const bool branched = rng.chance(o.branch_probability);
     const int branches = branched ? rng.between(2, o.max_branches) : 1;
     std::vector<NodeId> branch_ends;
+    std::vector<std::vector<NodeId>> branch_ops;  // operators of this block's finished branches
     for (int br = 0; br < branches; ++br) {
       NodeId previous = block_input;
+      std::vector<NodeId> chain;
       const int length = rng.between(o.min_chain_ops, o.max_chain_ops);
       for (int step = 0; step < length; ++step) {
         const OpKind& kind = kChainOps[rng.between(0, static_cast<int>(std::size(kChainOps)) - 1)];
         const std::string id = prefix + (branched ? ".br" + std::to_string(br) : std::string()) +
                                "." + std::to_string(step) + "." + kind.name;
-        const double bytes = tensor() / (branched ? branches : 1);
+        const double bytes = tensor() / (branched && o.branches_split_tensor ? branches : 1);
         const NodeId v = add(id, kind.name, kind.work_factor, kind.weight_factor, bytes);
         builder.add_edge(previous, v);
+        // A cross-link reads an operator at an earlier step of an earlier branch, so the block
+        // stays as shallow as its longest branch. Drawn only when cross-links are on, so that
+        // graphs without them stay as they were.
+        if (o.cross_branch_probability > 0 && step > 0 && !branch_ops.empty() &&
+            rng.chance(o.cross_branch_probability)) {
+          int candidates = 0;
+          for (const auto& ops : branch_ops)
+            candidates += std::min(step, static_cast<int>(ops.size()));
+          int pick = rng.between(0, candidates - 1);
+          for (const auto& ops : branch_ops) {
+            const int here = std::min(step, static_cast<int>(ops.size()));
+            if (pick < here) {
+              builder.add_edge(ops[static_cast<std::size_t>(pick)], v);
+              break;
+            }
+            pick -= here;
+          }
+        }
         previous = v;
+        chain.push_back(v);
       }
+      if (branched) branch_ops.push_back(chain);
       branch_ends.push_back(previous);
     }
     std::vector<NodeId> merge_inputs = branch_ends;
@@ -111,6 +136,30 @@ Graph generate_synthetic_graph(const SyntheticGraphOptions& o, const std::string
     block_input = output;
   }
   return std::move(builder).build();
+}
+
+SyntheticGraphOptions synthetic_preset(const std::string& name) {
+  SyntheticGraphOptions o;
+  if (name == "dnn") return o;
+  if (name == "regal") {
+    o.nodes = 1000;
+    o.min_chain_ops = 1;
+    o.max_chain_ops = 4;
+    o.branch_probability = 0.85;
+    o.max_branches = 8;
+    o.skip_probability = 0.5;
+    o.long_skip_probability = 0.1;
+    o.downsample_every = 0;
+    o.work_mean_ms = 1.0;
+    o.work_sigma = 0.8;
+    o.tensor_mean_mb = 11.0;
+    o.tensor_sigma = 0.5;
+    o.link_bandwidth_gbps = 16.0;
+    o.branches_split_tensor = false;
+    o.cross_branch_probability = 0.25;
+    return o;
+  }
+  throw InputError("generate: unknown preset '" + name + "' (expected dnn or regal)");
 }
 
 }  // namespace pipecut
