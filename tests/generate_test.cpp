@@ -225,3 +225,61 @@ TEST(GenerateRegalPreset, UnknownPresetAndBadCrossLinkProbabilityAreInputErrors)
 
 }  // namespace
 }  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+TEST(GenerateRegalPreset, CliPresetIsOverriddenByOptionsWhereverTheyStand) {
+  testing::TempDir tmp;
+  SyntheticGraphOptions o = synthetic_preset("regal");
+  o.nodes = 300;
+  const Graph expected = generate_synthetic_graph(o, "x");
+  for (const std::string args : {"--preset regal --nodes 300", "--nodes 300 --preset regal"}) {
+    const std::string out = tmp.path("one.json");
+    const auto r = testing::run_cli("generate " + args + " -o '" + out + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Graph g = read_pipecut_graph(out);
+    EXPECT_EQ(g.ids, expected.ids) << args;
+    EXPECT_EQ(g.work, expected.work) << args;
+    EXPECT_EQ(g.comm, expected.comm) << args;
+  }
+  // An option beside the preset changes only itself.
+  o.cross_branch_probability = 0;
+  const std::string out = tmp.path("no-cross.json");
+  auto r = testing::run_cli(
+      "generate --cross-branch-probability 0 --preset regal --nodes 300 -o '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_pipecut_graph(out).ids, generate_synthetic_graph(o, "x").ids);
+  r = testing::run_cli("generate --preset nope -o '" + tmp.path("bad.json") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(tmp.path("bad.json")));
+}
+
+TEST(GenerateRegalPreset, CliSetSpreadsNodeTargetsAndNamesGraphsAfterThePreset) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.path("regal");
+  auto r = testing::run_cli(
+      "generate --preset regal --count 3 --nodes 200 --max-nodes 400 --seed 7 "
+      "--out-dir '" +
+      dir + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = "regal-000" + std::to_string(i);
+    const Graph g = read_pipecut_graph(dir + "/" + name + ".json.gz");
+    SyntheticGraphOptions o = synthetic_preset("regal");
+    o.seed = 7 + static_cast<std::uint64_t>(i);
+    o.nodes = 200 + 100 * i;
+    const Graph expected = generate_synthetic_graph(o, name);
+    EXPECT_EQ(g.name, name);
+    EXPECT_EQ(g.ids, expected.ids) << name;
+    EXPECT_EQ(g.work, expected.work) << name;
+  }
+  r = testing::run_cli("generate --max-nodes 400 -o '" + tmp.path("one.json") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  r = testing::run_cli("generate --count 2 --nodes 300 --max-nodes 200 --out-dir '" +
+                       tmp.path("d") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace pipecut

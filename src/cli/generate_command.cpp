@@ -1,4 +1,5 @@
 // `pipecut generate`: seeded random DNN-shaped graphs (one file, or a whole numbered set).
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -13,8 +14,10 @@ namespace pipecut::cli {
 namespace {
 struct GenerateOptions {
   SyntheticGraphOptions graph;
+  std::string preset = "dnn";
   std::string output;
   int count = 0;
+  int max_nodes = 0;  // with --count: node targets spread evenly from graph.nodes to this
   std::string out_dir;
   std::string extension = "json.gz";
 };
@@ -28,15 +31,37 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       "A chain of blocks; a block is one operator chain (with a residual skip at probability\n"
       "--skip-probability) or 2..--max-branches parallel chains merged by a Concat\n"
       "(--branch-probability); merges may also read an earlier block's output\n"
-      "(--long-skip-probability); tensors halve every --downsample-every blocks. Work and tensor\n"
-      "sizes are log-normal. Same options and seed -> the same graph.\n"
+      "(--long-skip-probability) and branches may read earlier branches\n"
+      "(--cross-branch-probability); tensors halve every --downsample-every blocks. Work and\n"
+      "tensor sizes are log-normal. Same options and seed -> the same graph.\n"
+      "--preset sets all of these at once: 'dnn' (the defaults shown) or 'regal' (wide blocks of\n"
+      "up to 8 cross-linked branches, comm about equal to work, 1000 nodes); options given\n"
+      "beside it override it.\n"
       "One graph: 'pipecut generate -o g.json'. A set: 'pipecut generate --count 1000 --out-dir\n"
-      "DIR' writes DIR/synthetic-NNNN.json.gz with seeds --seed, --seed+1, ...");
+      "DIR' writes DIR/synthetic-NNNN.json.gz (regal-NNNN.json.gz with --preset regal) with seeds\n"
+      "--seed, --seed+1, ...");
   SyntheticGraphOptions& g = o->graph;
+  std::vector<std::string> presets(std::begin(kSyntheticPresets), std::end(kSyntheticPresets));
+  // Applied as soon as it is parsed, before the other options are stored into the struct, so
+  // that options given beside it override it wherever they stand on the command line.
+  cmd->add_option_function<std::string>(
+         "--preset",
+         [o](const std::string& name) {
+           o->preset = name;
+           o->graph = synthetic_preset(name);
+         },
+         "Start from a named option set: dnn (the defaults) or regal")
+      ->check(CLI::IsMember(presets))
+      ->trigger_on_parse()
+      ->default_str(o->preset);
   cmd->add_option("-o,--output", o->output, "Output file (.json or .json.gz), - for stdout");
   cmd->add_option("--count", o->count, "Write a set of this many graphs into --out-dir")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--out-dir", o->out_dir, "Folder for --count graphs (created if missing)");
+  cmd->add_option("--max-nodes", o->max_nodes,
+                  "With --count: node targets spread evenly from --nodes (first graph) to this "
+                  "(last graph)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--extension", o->extension, "File extension for sets: json or json.gz")
       ->check(CLI::IsMember({"json", "json.gz"}));
   cmd->add_option("--seed", g.seed, "Random seed (first seed of a set)");
@@ -61,10 +86,18 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   add_number(*cmd, "--link-bandwidth", g.link_bandwidth_gbps,
                   "Link bandwidth in GB/s: comm = tensor bytes / bandwidth")
       ->check(CLI::PositiveNumber);
+  add_number(*cmd, "--cross-branch-probability", g.cross_branch_probability,
+                  "Probability that an operator of a branch also reads an operator at an earlier "
+                  "step of an earlier branch of its block");
+  cmd->add_option("--split-branch-tensors", g.branches_split_tensor,
+                  "true: parallel branches share the block's tensor size (each 1/branches); "
+                  "false: every branch carries full-size tensors");
   cmd->callback([o, &exit_code] {
     if (o->count > 0) {
       if (o->out_dir.empty()) throw InputError("--count needs --out-dir");
       if (!o->output.empty()) throw InputError("use either -o (one graph) or --count/--out-dir");
+      if (o->max_nodes > 0 && o->max_nodes < o->graph.nodes)
+        throw InputError("--max-nodes must be >= --nodes");
       std::error_code ec;
       std::filesystem::create_directories(o->out_dir, ec);
       if (ec) throw InputError(o->out_dir + ": cannot create folder: " + ec.message());
@@ -76,7 +109,12 @@ void add_generate_command(CLI::App& app, int& exit_code) {
             '0');
         SyntheticGraphOptions options = o->graph;
         options.seed = o->graph.seed + static_cast<std::uint64_t>(i);
-        const std::string name = "synthetic-" + number;
+        if (o->max_nodes > 0 && o->count > 1)
+          options.nodes =
+              o->graph.nodes +
+              static_cast<int>(std::llround(static_cast<double>(o->max_nodes - o->graph.nodes) * i /
+                                            (o->count - 1)));
+        const std::string name = (o->preset == "dnn" ? "synthetic" : o->preset) + "-" + number;
         const Graph graph = generate_synthetic_graph(options, name);
         write_pipecut_graph(
             graph, (std::filesystem::path(o->out_dir) / (name + "." + o->extension)).string());
@@ -84,6 +122,7 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       std::cerr << "wrote " << o->count << " graphs to " << o->out_dir << "\n";
     } else {
       if (o->output.empty()) throw InputError("give -o FILE (or --count N --out-dir DIR)");
+      if (o->max_nodes > 0) throw InputError("--max-nodes needs --count");
       const Graph graph =
           generate_synthetic_graph(o->graph, "synthetic-seed" + std::to_string(o->graph.seed));
       if (o->output == "-")
