@@ -15,8 +15,8 @@ published architectures; and torchvision's ViT-L/16, ViT-H/14 and Swin-B (built 
 
 Nothing is computed and no weights are materialised: every model is moved to PyTorch's
 ``meta`` device (tensors with shapes and types but no data) and traced there, so exporting the
-1.5 B-parameter GPT-2 XL takes seconds and little memory (the torchvision models are built on
-the CPU first, which allocates their parameters once). Parameters become ONNX initializers with
+1.5 B-parameter GPT-2 XL needs under 300 MB (the torchvision models are built on the CPU first,
+which allocates their parameters once, and their patch-embedding convolution runs on the CPU). Parameters become ONNX initializers with
 dims and data type only, following the strip convention of tools/onnx_export_common.py; torch's
 shape arithmetic is folded as for the torchvision corpus. Each model is exported in its own
 subprocess (one thread); the peak resident memory of each is recorded in models.json. At the
@@ -621,8 +621,11 @@ def write_index(out_dir, rows, skipped, versions, opset):
         "torchvision weights (ViT: the SWAG end-to-end fine-tuned 512 and 518; Swin-B: 224), so "
         "they differ from the 224 x 224 exports of the torchvision corpus. Batch 1, eval mode, "
         "constant folding on. Every model is traced on PyTorch's `meta` device, so no weight "
-        "is ever computed or stored and nothing is downloaded; parameters become initializers "
-        "with dims and type only. torch's shape arithmetic is then folded to constants and "
+        "is ever computed or stored and nothing is downloaded (the one exception: the patch "
+        "embedding convolution of ViT and Swin runs on the CPU, because torch 1.13 does not "
+        "trace convolutions on meta tensors); parameters become initializers with dims and "
+        "type only. ViT and Swin export to the same operators as in the torchvision corpus. "
+        "torch's shape arithmetic is then folded to constants and "
         "ONNX shape inference stored as `value_info` exactly as for the torchvision corpus "
         "(see its README), so every node output has a static shape.\n")
     lines.append("## Weight-stripping convention\n")
