@@ -3,10 +3,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "pipecut/experiment/runner.hpp"
+#include "pipecut/io/file_util.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/model/error.hpp"
 #include "support/oracle.hpp"
@@ -122,6 +124,30 @@ TEST_F(ExperimentRunner, SolveRowsCarryThePortfoliosPartitionAndBound) {
     EXPECT_EQ(r["status"], "optimal") << r;  // tiny graphs are always settled
     EXPECT_NEAR(r["value"].get<double>(), opt, 1e-5 * std::max(1.0, opt)) << r;
   }
+}
+
+// A corpus folder of gzip-compressed files (the transformer corpus ships .onnx.gz) is swept
+// like one of plain files; its README, LICENSE and models.json are not graphs.
+TEST(ExperimentCli, FolderOfGzipCompressedGraphsIsSwept) {
+  const std::string dir = testing::make_temp_dir("experiment_gz");
+  const auto copy_gzipped = [&](const std::string& sample, const std::string& name) {
+    std::ifstream in(std::string(PIPECUT_DATA_DIR) + "/samples/" + sample, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    write_file_atomic(dir + "/" + name, bytes, /*gzip=*/true);
+  };
+  copy_gzipped("onnx/tiny_conv_matmul_split.onnx", "tiny.onnx.gz");
+  copy_gzipped("regal/tiny.pbtxt", "regal.pbtxt.gz");
+  for (const char* doc : {"README.md", "LICENSE-x.txt", "models.json"})
+    std::ofstream(dir + "/" + doc) << "{}\n";
+  const std::string results = dir + "/results.jsonl";
+  const auto r =
+      testing::run_cli("experiment '" + dir + "' -k 2 --algorithms topo --bounds simple " +
+                       "--quiet --results '" + results + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> graphs;
+  for (const auto& row : read_rows(results)) graphs.insert(row["graph"].get<std::string>());
+  EXPECT_EQ(graphs, (std::set<std::string>{"tiny", "regal"}));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ExperimentShard, ParsesOneBasedIndexAndRejectsNonsense) {

@@ -42,7 +42,7 @@ CLI::Option* add_time_limit(CLI::App& cmd, double& seconds, const std::string& d
 void add_graph_input(CLI::App& cmd, GraphInput& in) {
   cmd.add_option("GRAPH", in.path,
                  "Input graph: pipecut.graph JSON (.json/.json.gz), Tarnawski et al. JSON, "
-                 "PipeDream graph.txt, REGAL CostGraphDef text (.pbtxt) or ONNX (.onnx); see "
+                 "PipeDream graph.txt, REGAL CostGraphDef text (.pbtxt) or ONNX (.onnx/.onnx.gz); see "
                  "docs/formats.md")
       ->required();
   std::vector<std::string> formats(std::begin(kInputFormats), std::end(kInputFormats));

@@ -57,7 +57,7 @@ bool is_graph_file(const std::filesystem::path& p) {
   const std::string name = p.filename().string();
   if (name.rfind("README", 0) == 0 || name.rfind("LICENSE", 0) == 0 || name == "models.json")
     return false;
-  for (const char* ext : {".onnx", ".json", ".json.gz", ".pbtxt", ".txt"})
+  for (const char* ext : {".onnx", ".onnx.gz", ".json", ".json.gz", ".pbtxt", ".pbtxt.gz", ".txt"})
     if (ends_with(name, ext)) return true;
   return false;
 }
