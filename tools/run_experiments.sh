@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Reproduces docs/results.md: runs `pipecut experiment` on the torchvision testbed and on a
-# generated 1 000-graph synthetic testbed, then tools/report.py. Rerunning resumes: rows already
-# in the results files are skipped.
+# Reproduces docs/results.md: runs `pipecut experiment` on the torchvision testbed, on a
+# generated 1 000-graph synthetic testbed, on the transformer corpus and on a generated set of
+# REGAL-like graphs, then tools/report.py. Rerunning resumes: rows already in the results files
+# are skipped.
 #
-# Usage: tools/run_experiments.sh [--quick] [--report-only] [--out DIR] [--jobs N]
+# Usage: tools/run_experiments.sh [--quick] [--report-only] [--out DIR] [--jobs N] [--testbeds L]
 #   --quick        smoke run (a few graphs, short limits) into a temporary folder unless --out
 #   --report-only  no sweep: rebuild the report from the results already in DIR/results
 #   --out          where results, report and plots go (default: docs)
 #   --jobs         shards run in parallel, each with one thread (default: number of cores)
-# Environment: PIPECUT (the binary, default build/pipecut), TV_LIMIT / SYN_LIMIT (seconds per
-# method per instance: 2 and 1 by default), SYN_COUNT (default 1000).
+#   --testbeds     comma-separated testbeds to sweep (default: torchvision,synthetic,
+#                  transformers,regal); the report covers every testbed with a results file
+# Environment: PIPECUT (the binary, default build/pipecut), TV_LIMIT / SYN_LIMIT / TR_LIMIT /
+# REGAL_LIMIT (seconds per method per instance: 2, 1, 10 and 10 by default), SOLVE_LIMIT
+# (seconds per solve run on the transformer and REGAL-like testbeds, default 60), SYN_COUNT
+# (default 1000), REGAL_COUNT (default 100; sizes spread from 200 to 2 000 nodes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,13 +22,15 @@ quick=0
 report_only=0
 out=""
 jobs=$(nproc)
+testbeds=torchvision,synthetic,transformers,regal
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
     --report-only) report_only=1 ;;
     --out) out="$2"; shift ;;
     --jobs) jobs="$2"; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --testbeds) testbeds="$2"; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run_experiments.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -38,6 +45,18 @@ tv_limit=${TV_LIMIT:-2}
 syn_limit=${SYN_LIMIT:-1}
 syn_count=${SYN_COUNT:-1000}
 syn_dir=build/synthetic-$syn_count
+tr_limit=${TR_LIMIT:-10}
+regal_limit=${REGAL_LIMIT:-10}
+solve_limit=${SOLVE_LIMIT:-60}
+regal_count=${REGAL_COUNT:-100}
+regal_dir=build/regal-$regal_count
+all_testbeds=(torchvision synthetic transformers regal)
+IFS=, read -r -a selected <<< "$testbeds"
+for t in "${selected[@]}"; do
+  [[ " ${all_testbeds[*]} " == *" $t "* ]] ||
+    { echo "run_experiments.sh: unknown testbed $t (expected ${all_testbeds[*]})" >&2; exit 2; }
+done
+wanted() { [[ ",$testbeds," == *",$1,"* ]]; }
 
 # Runs one testbed in $jobs shards in parallel, then merges the shard files into the
 # compressed results file. Shard files stay in build/experiment-shards so that a rerun resumes
@@ -76,30 +95,67 @@ else
            --bounds simple,single,downset,grouped,exact --time-limit "$tv_limit")
   syn_args=("$syn_dir" -k 2,4,8,16,32,64 --algorithms topo,brkga-100
             --bounds simple,single,downset --time-limit "$syn_limit")
+  # The hard testbeds: `solve` with the budget a user gives it, beside the single methods.
+  tr_args=(data/corpus/transformers -k 2,4,8,16,32,64 --algorithms solve,topo,brkga-100
+           --bounds simple,single,downset --time-limit "$tr_limit"
+           --solve-time-limit "$solve_limit")
+  regal_args=("$regal_dir" -k 2,4,8,16,32,64 --algorithms solve,topo,brkga-100
+              --bounds simple,single,downset --time-limit "$regal_limit"
+              --solve-time-limit "$solve_limit")
+  syn_generate=(generate --count "$syn_count" --seed 1 --out-dir "$syn_dir")
+  regal_generate=(generate --preset regal --count "$regal_count" --nodes 200 --max-nodes 2000
+                  --seed 1 --out-dir "$regal_dir")
   if ((!report_only)); then
-    if [[ ! -d "$syn_dir" ]]; then
-      "$pipecut" generate --count "$syn_count" --seed 1 --out-dir "$syn_dir"
-    fi
-    sweep torchvision "${tv_args[@]}"
-    sweep synthetic "${syn_args[@]}"
+    if wanted synthetic && [[ ! -d "$syn_dir" ]]; then "$pipecut" "${syn_generate[@]}"; fi
+    if wanted regal && [[ ! -d "$regal_dir" ]]; then "$pipecut" "${regal_generate[@]}"; fi
+    if wanted torchvision; then sweep torchvision "${tv_args[@]}"; fi
+    if wanted synthetic; then sweep synthetic "${syn_args[@]}"; fi
+    if wanted transformers; then sweep transformers "${tr_args[@]}"; fi
+    if wanted regal; then sweep regal "${regal_args[@]}"; fi
   fi
-  commands=(
-    "pipecut generate --count $syn_count --seed 1 --out-dir $syn_dir"
-    "pipecut experiment ${tv_args[*]} --testbed torchvision --results torchvision.jsonl"
-    "pipecut experiment ${syn_args[*]} --testbed synthetic --results synthetic.jsonl"
-    "# each sweep ran as $jobs parallel processes with --shard i/$jobs --threads 1; the shard files were concatenated, sorted and gzipped into docs/results/"
+  declare -A testbed_commands=(
+    [torchvision]="pipecut experiment ${tv_args[*]} --testbed torchvision --results torchvision.jsonl"
+    [synthetic]="pipecut ${syn_generate[*]}
+pipecut experiment ${syn_args[*]} --testbed synthetic --results synthetic.jsonl"
+    [transformers]="pipecut experiment ${tr_args[*]} --testbed transformers --results transformers.jsonl"
+    [regal]="pipecut ${regal_generate[*]}
+pipecut experiment ${regal_args[*]} --testbed regal --results regal.jsonl"
   )
   tv_results="$out/results/torchvision.jsonl.gz"
   syn_results="$out/results/synthetic.jsonl.gz"
 fi
+# Every testbed with a results file is reported, in a fixed order. Checked for results: the
+# testbeds swept (quick mode: the first two; --report-only: the selected ones that have a file).
+report_results=()
+checked=()
+for t in "${all_testbeds[@]}"; do
+  case $t in
+    torchvision) file=$tv_results ;;
+    synthetic) file=$syn_results ;;
+    *) file="$out/results/$t.jsonl.gz" ;;
+  esac
+  [[ -f "$file" ]] && report_results+=("$t=$file")
+  if ((quick)); then
+    [[ $t == torchvision || $t == synthetic ]] && checked+=("$t")
+  elif wanted "$t" && { ((!report_only)) || [[ -f "$file" ]]; }; then
+    checked+=("$t")
+    while IFS= read -r line; do commands+=("$line"); done <<< "${testbed_commands[$t]}"
+  fi
+done
+if ((!quick)); then
+  commands+=("# each sweep ran as $jobs parallel processes with --shard i/$jobs --threads 1; the shard files were concatenated, sorted and gzipped into docs/results/")
+fi
+((${#checked[@]})) || { echo "run_experiments.sh: no results to report in $out/results" >&2; exit 2; }
 
 # What the report prints about how the numbers were made.
 meta="$out/results/meta.json"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ -n "${PIPECUT_COMMIT:-}" ]] && commit=$PIPECUT_COMMIT  # the commit the binary was built from
-/usr/bin/python3 - "$meta" "$pipecut" "$tv_limit" "$syn_limit" "$quick" "$commit" "${commands[@]}" <<'PY'
+/usr/bin/python3 - "$meta" "$pipecut" "$tv_limit" "$syn_limit" "$tr_limit" "$regal_limit" \
+  "$solve_limit" "$quick" "$commit" "${commands[@]}" <<'PY'
 import json, os, platform, subprocess, sys, datetime
-meta_path, pipecut, tv_limit, syn_limit, quick, commit, *commands = sys.argv[1:]
+(meta_path, pipecut, tv_limit, syn_limit, tr_limit, regal_limit, solve_limit, quick, commit,
+ *commands) = sys.argv[1:]
 def run(*cmd):
     try:
         return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
@@ -115,18 +171,19 @@ meta = {
     "ONNX": run("dpkg-query", "-W", "-f=${Version}", "libonnx-dev"),
     "time limits": ("quick mode: 2 s per method" if quick == "1" else
                     f"torchvision: {tv_limit} s per algorithm run and per bound method; "
-                    f"synthetic: {syn_limit} s"),
+                    f"synthetic: {syn_limit} s; transformers: {tr_limit} s; regal: "
+                    f"{regal_limit} s; solve runs (transformers, regal): {solve_limit} s"),
     "commands": commands,
 }
 json.dump(meta, open(meta_path, "w"), indent=2)
 PY
 /usr/bin/python3 tools/report.py --out-dir "$out" --plots-dir "$out/results" --meta "$meta" \
-  --results torchvision="$tv_results" synthetic="$syn_results"
-# The report must cover both testbeds; an empty sweep is a failure, not a report.
-/usr/bin/python3 - "$out/results.json" <<'PY'
+  --results "${report_results[@]}"
+# The report must cover every testbed checked above; an empty sweep is a failure, not a report.
+/usr/bin/python3 - "$out/results.json" "${checked[@]}" <<'PY'
 import json, sys
 summary = json.load(open(sys.argv[1]))["testbeds"]
-for testbed in ("torchvision", "synthetic"):
+for testbed in sys.argv[2:]:
     if summary.get(testbed, {}).get("graphs", 0) < 1:
         sys.exit(f"run_experiments.sh: no results for testbed {testbed}")
 PY
