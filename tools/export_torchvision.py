@@ -24,14 +24,13 @@ tools/export_transformers.py and live in tools/onnx_export_common.py.
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 import traceback
 
-from onnx_export_common import (DEFAULT_OPSET, KEEP_ELEMENTS, finish_export,
-                                human, inspect, run_worker, save_model, strip_convention_json,
-                                strip_convention_markdown, strip_model)
+from onnx_export_common import (KEEP_ELEMENTS, add_export_arguments, export_models,
+                                finish_export, human, inspect, save_model, selected_models,
+                                strip_convention_json, strip_convention_markdown, strip_model)
 
 
 def input_size(name, model):
@@ -269,19 +268,11 @@ def write_index(out_dir, rows, skipped, versions, opset):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default="data/corpus/torchvision")
     ap.add_argument("--models", help="comma-separated subset (default: all classification models)")
-    ap.add_argument("--opset", type=int, default=DEFAULT_OPSET)
     ap.add_argument("--max-params", type=float, default=1e9,
                     help="skip models with more parameters than this (memory/time; the largest, "
                          "regnet_y_128gf and vit_h_14, need about 7 GB RAM and 3 minutes)")
-    ap.add_argument("--timeout", type=float, default=900, help="seconds per model")
-    ap.add_argument("--keep-existing", action="store_true", help="do not re-export existing files")
-    ap.add_argument("--index-only", action="store_true",
-                    help="only re-check existing files and rewrite models.json/README.md")
-    ap.add_argument("--no-fold", action="store_true",
-                    help="keep torch's shape-computation nodes (no static-shape folding)")
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    add_export_arguments(ap, "data/corpus/torchvision", 900)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
@@ -295,61 +286,16 @@ def main():
     versions = {"torch": torch.__version__, "torchvision": torchvision.__version__,
                 "onnx": onnx.__version__}
     all_names = list_classification_models()
-    names = all_names
-    if args.models:
-        wanted = [n.strip() for n in args.models.split(",") if n.strip()]
-        unknown = [n for n in wanted if n not in all_names]
-        if unknown:
-            raise SystemExit("unknown models: %s" % ", ".join(unknown))
-        names = wanted
+    names = selected_models(args.models, all_names)
 
-    # Previous per-model export info (input size, torch param count), kept across --index-only.
-    info_path = os.path.join(args.out, "models.json")
-    prev = {}
-    prev_skipped = {}
-    if os.path.exists(info_path):
-        try:
-            with open(info_path) as f:
-                old = json.load(f)
-            prev = {r["name"]: r for r in old.get("models", [])}
-            prev_skipped = {s["name"]: s for s in old.get("skipped", [])}
-        except Exception:  # noqa: BLE001
-            pass
-
-    exported = {}
-    skipped = {}
-    for name in all_names:
-        path = os.path.join(args.out, name + ".onnx")
-        # Models not selected (or not to be re-exported) stay in the index as they are.
-        if (name not in names or args.index_only or
-                (args.keep_existing and os.path.exists(path))):
-            if os.path.exists(path):
-                exported[name] = prev.get(name, {"name": name})
-            elif name in prev_skipped:
-                skipped[name] = prev_skipped[name]
-            continue
+    def too_large(name):
         n = meta_num_params(name)
         if n is not None and n > args.max_params:
-            skipped[name] = {"name": name, "reason": "too large: %.0fM parameters > --max-params "
-                             "%.0fM (memory/time on the shared build machine)"
-                             % (n / 1e6, args.max_params / 1e6)}
-            print("skip %s: %s" % (name, skipped[name]["reason"]), flush=True)
-            if os.path.exists(path):
-                os.remove(path)
-            continue
-        print("export %s ..." % name, end=" ", flush=True)
-        t0 = time.time()
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, "--out", args.out,
-               "--opset", str(args.opset)] + (["--no-fold"] if args.no_fold else [])
-        res, reason = run_worker(cmd, args.timeout)
-        if res is not None:
-            exported[name] = res
-            print("ok (%.0fs)" % (time.time() - t0), flush=True)
-        else:
-            skipped[name] = {"name": name, "reason": reason}
-            print(reason, flush=True)
-        if name in skipped and os.path.exists(path):
-            os.remove(path)
+            return ("too large: %.0fM parameters > --max-params %.0fM (memory/time on the shared "
+                    "build machine)" % (n / 1e6, args.max_params / 1e6))
+        return None
+
+    exported, skipped = export_models(__file__, all_names, names, args, ".onnx", too_large)
 
     rows = []
     for name in sorted(exported):

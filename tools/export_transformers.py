@@ -29,15 +29,14 @@ import contextlib
 import json
 import math
 import os
-import sys
 import tempfile
 import time
 import traceback
 
-from onnx_export_common import (DEFAULT_OPSET, KEEP_ELEMENTS, finish_export, human, inspect,
-                                load_model, numel, peak_memory_mb, run_worker, save_model,
-                                strip_convention_json, strip_convention_markdown, strip_model,
-                                strip_tensor)
+from onnx_export_common import (KEEP_ELEMENTS, add_export_arguments, export_models,
+                                finish_export, human, inspect, load_model, numel, peak_memory_mb,
+                                save_model, selected_models, strip_convention_json,
+                                strip_convention_markdown, strip_model, strip_tensor)
 
 EXTENSION = ".onnx.gz"
 
@@ -661,17 +660,9 @@ def write_index(out_dir, rows, skipped, versions, opset):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default="data/corpus/transformers")
     ap.add_argument("--models", help="comma-separated subset (default: all): " +
                     ", ".join(MODELS))
-    ap.add_argument("--opset", type=int, default=DEFAULT_OPSET)
-    ap.add_argument("--timeout", type=float, default=1800, help="seconds per model")
-    ap.add_argument("--keep-existing", action="store_true", help="do not re-export existing files")
-    ap.add_argument("--index-only", action="store_true",
-                    help="only re-check existing files and rewrite models.json/README.md")
-    ap.add_argument("--no-fold", action="store_true",
-                    help="keep torch's shape-computation nodes (no static-shape folding)")
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    add_export_arguments(ap, "data/corpus/transformers", 1800)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
@@ -684,48 +675,8 @@ def main():
     import onnx
     versions = {"torch": torch.__version__, "torchvision": torchvision.__version__,
                 "onnx": onnx.__version__}
-    names = list(MODELS)
-    if args.models:
-        names = [n.strip() for n in args.models.split(",") if n.strip()]
-        unknown = [n for n in names if n not in MODELS]
-        if unknown:
-            raise SystemExit("unknown models: %s" % ", ".join(unknown))
-
-    # Per-model export facts (time, memory, ...) survive --index-only and partial runs.
-    info_path = os.path.join(args.out, "models.json")
-    prev, prev_skipped = {}, {}
-    if os.path.exists(info_path):
-        try:
-            with open(info_path) as f:
-                old = json.load(f)
-            prev = {r["name"]: r for r in old.get("models", [])}
-            prev_skipped = {s["name"]: s for s in old.get("skipped", [])}
-        except Exception:  # noqa: BLE001
-            pass
-
-    exported, skipped = {}, {}
-    for name in MODELS:
-        path = os.path.join(args.out, name + EXTENSION)
-        if (name not in names or args.index_only or
-                (args.keep_existing and os.path.exists(path))):
-            if os.path.exists(path):
-                exported[name] = prev.get(name, {"name": name})
-            elif name in prev_skipped:
-                skipped[name] = prev_skipped[name]
-            continue
-        print("export %s ..." % name, end=" ", flush=True)
-        t0 = time.time()
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, "--out", args.out,
-               "--opset", str(args.opset)] + (["--no-fold"] if args.no_fold else [])
-        res, reason = run_worker(cmd, args.timeout)
-        if res is not None:
-            exported[name] = res
-            print("ok (%.0fs, %d MB)" % (time.time() - t0, res["peak_memory_mb"]), flush=True)
-        else:
-            skipped[name] = {"name": name, "reason": reason}
-            print(reason, flush=True)
-            if os.path.exists(path):
-                os.remove(path)
+    names = selected_models(args.models, MODELS)
+    exported, skipped = export_models(__file__, list(MODELS), names, args, EXTENSION)
 
     rows = []
     for name in MODELS:

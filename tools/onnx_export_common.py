@@ -16,6 +16,7 @@ STRIP CONVENTION (what the pipecut ONNX importer relies on):
   * byte size of any tensor = product(dims) * element size of data_type.
 """
 
+import argparse
 import gzip
 import hashlib
 import json
@@ -23,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 KEEP_ELEMENTS = 64
 STRIP_LOCATION = "stripped"
@@ -612,3 +614,77 @@ def strip_convention_markdown():
         "loading on (the default): it will fail on the missing `%s` file.\n"
         % (KEEP_ELEMENTS, STRIP_LOCATION, STRIP_LOCATION, KEEP_ELEMENTS, STRIP_LOCATION,
            STRIP_LOCATION))
+
+
+def add_export_arguments(ap, default_out, default_timeout):
+    """The command-line options both exporters share (after their own --models)."""
+    ap.add_argument("--out", default=default_out)
+    ap.add_argument("--opset", type=int, default=DEFAULT_OPSET)
+    ap.add_argument("--timeout", type=float, default=default_timeout, help="seconds per model")
+    ap.add_argument("--keep-existing", action="store_true", help="do not re-export existing files")
+    ap.add_argument("--index-only", action="store_true",
+                    help="only re-check existing files and rewrite models.json/README.md")
+    ap.add_argument("--no-fold", action="store_true",
+                    help="keep torch's shape-computation nodes (no static-shape folding)")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+
+
+def selected_models(text, all_names):
+    """The models named in a comma-separated --models value (all when empty)."""
+    if not text:
+        return list(all_names)
+    wanted = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in all_names]
+    if unknown:
+        raise SystemExit("unknown models: %s" % ", ".join(unknown))
+    return wanted
+
+
+def export_models(script, all_names, names, args, extension, skip_reason=None):
+    """Exports each selected model in its own worker subprocess (``script --worker NAME``).
+
+    Returns (exported, skipped), dicts by name: a worker's result, or {"name", "reason"}.
+    Models not selected, or kept by --keep-existing / --index-only, carry over what the
+    previous models.json says of them (export time, memory, ...). ``skip_reason(name)`` may
+    veto a model before it is exported.
+    """
+    prev, prev_skipped = {}, {}
+    info_path = os.path.join(args.out, "models.json")
+    if os.path.exists(info_path):
+        try:
+            with open(info_path) as f:
+                old = json.load(f)
+            prev = {r["name"]: r for r in old.get("models", [])}
+            prev_skipped = {s["name"]: s for s in old.get("skipped", [])}
+        except Exception:  # noqa: BLE001
+            pass
+    exported, skipped = {}, {}
+    for name in all_names:
+        path = os.path.join(args.out, name + extension)
+        if (name not in names or args.index_only or
+                (args.keep_existing and os.path.exists(path))):
+            if os.path.exists(path):
+                exported[name] = prev.get(name, {"name": name})
+            elif name in prev_skipped:
+                skipped[name] = prev_skipped[name]
+            continue
+        reason = skip_reason(name) if skip_reason else None
+        if reason is None:
+            print("export %s ..." % name, end=" ", flush=True)
+            t0 = time.time()
+            cmd = [sys.executable, os.path.abspath(script), "--worker", name, "--out", args.out,
+                   "--opset", str(args.opset)] + (["--no-fold"] if args.no_fold else [])
+            res, reason = run_worker(cmd, args.timeout)
+            if res is not None:
+                exported[name] = res
+                memory = (", %d MB" % res["peak_memory_mb"]) if "peak_memory_mb" in res else ""
+                print("ok (%.0fs%s)" % (time.time() - t0, memory), flush=True)
+                continue
+            print(reason, flush=True)
+        else:
+            print("skip %s: %s" % (name, reason), flush=True)
+        skipped[name] = {"name": name, "reason": reason}
+        if os.path.exists(path):
+            os.remove(path)
+    return exported, skipped
+
