@@ -32,26 +32,51 @@ bool MaxFlow::build_levels(int s, int t, double epsilon) {
   return level_[t] >= 0;
 }
 
-double MaxFlow::augment(int v, int t, double pushed, double epsilon) {
-  if (v == t) return pushed;
-  for (std::size_t& i = next_arc_[v]; i < out_[v].size(); ++i) {
-    Arc& arc = arcs_[out_[v][i]];
-    if (arc.residual <= epsilon || level_[arc.to] != level_[v] + 1) continue;
-    double got = augment(arc.to, t, std::min(pushed, arc.residual), epsilon);
-    if (got > 0) {
-      arc.residual -= got;
-      arcs_[out_[v][i] ^ 1].residual += got;
-      return got;
+double MaxFlow::blocking_flow(int s, int t, double epsilon) {
+  double pushed = 0.0;
+  path_.clear();
+  int v = s;
+  for (;;) {
+    if (v == t) {
+      // Augment by the path's bottleneck, then retreat to the tail of its first saturated arc.
+      double amount = std::numeric_limits<double>::max();
+      for (int a : path_) amount = std::min(amount, arcs_[a].residual);
+      for (int a : path_) {
+        arcs_[a].residual -= amount;
+        arcs_[a ^ 1].residual += amount;
+      }
+      pushed += amount;
+      std::size_t keep = 0;
+      while (keep < path_.size() && arcs_[path_[keep]].residual > epsilon) ++keep;
+      v = keep < path_.size() ? tail(path_[keep]) : s;
+      path_.resize(keep);
+      continue;
     }
+    bool advanced = false;
+    for (std::size_t& i = next_arc_[v]; i < out_[v].size(); ++i) {
+      const Arc& arc = arcs_[out_[v][i]];
+      if (arc.residual > epsilon && level_[arc.to] == level_[v] + 1) {
+        path_.push_back(out_[v][i]);
+        v = arc.to;
+        advanced = true;
+        break;
+      }
+    }
+    if (advanced) continue;
+    if (v == s) return pushed;
+    // Dead end: no path to t from v in this level graph. Retreat and skip the arc into v.
+    level_[v] = -1;
+    v = tail(path_.back());
+    path_.pop_back();
+    ++next_arc_[v];
   }
-  return 0.0;
 }
 
 double MaxFlow::run(int s, int t, double epsilon) {
   double flow = 0.0;
   while (build_levels(s, t, epsilon)) {
     std::fill(next_arc_.begin(), next_arc_.end(), 0);
-    while (double pushed = augment(s, t, std::numeric_limits<double>::max(), epsilon)) flow += pushed;
+    flow += blocking_flow(s, t, epsilon);
   }
   return flow;
 }

@@ -1,5 +1,7 @@
 #pragma once
 // A small Dinic max-flow on double capacities, for the single-stage min-cut bound.
+// Memory is linear in nodes + arcs, and no step recurses: augmenting paths are walked with an
+// explicit path stack, so a graph with a path through millions of nodes needs no deep call stack.
 #include <vector>
 
 namespace pipecut::detail {
@@ -19,11 +21,14 @@ class MaxFlow {
     double residual;
   };
   bool build_levels(int s, int t, double epsilon);
-  double augment(int v, int t, double pushed, double epsilon);
+  // Pushes a blocking flow along the current level graph; returns the amount pushed.
+  double blocking_flow(int s, int t, double epsilon);
+  [[nodiscard]] int tail(int arc) const { return arcs_[arc ^ 1].to; }
   std::vector<Arc> arcs_;               // arc i and i^1 are a pair
   std::vector<std::vector<int>> out_;   // arc indices per node
   std::vector<int> level_;
   std::vector<std::size_t> next_arc_;
+  std::vector<int> path_;               // arcs of the current s -> v path
 };
 
 }  // namespace pipecut::detail
