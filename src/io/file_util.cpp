@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <sstream>
 
 #include "pipecut/model/error.hpp"
 
@@ -28,26 +27,6 @@ std::string file_stem(const std::string& path) {
     if (ends_with(name, ext) && name.size() > std::string(ext).size())
       name.resize(name.size() - std::string(ext).size());
   return name;
-}
-
-static std::string gunzip(const std::string& data, const std::string& path) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) throw InputError(path + ": cannot initialise zlib");
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  char buffer[1 << 16];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    zs.next_out = reinterpret_cast<Bytef*>(buffer);
-    zs.avail_out = sizeof buffer;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buffer, sizeof buffer - zs.avail_out);
-    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) break;  // input ended early
-  }
-  inflateEnd(&zs);
-  if (rc != Z_STREAM_END) throw InputError(path + ": truncated or corrupt gzip data");
-  return out;
 }
 
 static std::string gzip(const std::string& data) {
@@ -68,17 +47,124 @@ static std::string gzip(const std::string& data) {
   return out;
 }
 
-std::string read_file_maybe_gzip(const std::string& path) {
+namespace {
+
+constexpr std::size_t kReadChunk = std::size_t{1} << 20;
+
+[[noreturn]] void over_cap(const std::string& path, std::uint64_t cap) {
+  std::string size = std::to_string(cap) + " bytes";
+  if (cap % (std::uint64_t{1} << 30) == 0) size += " (" + std::to_string(cap >> 30) + " GiB)";
+  else if (cap % (std::uint64_t{1} << 20) == 0) size += " (" + std::to_string(cap >> 20) + " MiB)";
+  throw InputError(path + ": input is larger than the cap of " + size +
+                   " (after decompression); raise it with --max-input-size");
+}
+
+// Refuses content that starts with a zero byte: no input format does, and an endless source of
+// zeros (/dev/zero, a gzip bomb of zeros) would otherwise be read up to the cap.
+void check_first_byte(const std::string& path, const std::string& content) {
+  if (!content.empty() && content[0] == '\0')
+    throw InputError(path + ": starts with a zero byte; not a file format pipecut reads");
+}
+
+// Reads a file in chunks, never more than needed.
+class ChunkReader {
+ public:
+  explicit ChunkReader(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+    if (!in_) throw InputError(path + ": cannot open file");
+  }
+  // Appends up to one chunk to `buffer`; returns the number of bytes appended (0 at the end).
+  std::size_t append_to(std::string& buffer) {
+    const std::size_t old_size = buffer.size();
+    buffer.resize(old_size + kReadChunk);
+    in_.read(buffer.data() + old_size, static_cast<std::streamsize>(kReadChunk));
+    const auto got = static_cast<std::size_t>(in_.gcount());
+    buffer.resize(old_size + got);
+    if (in_.bad()) throw InputError(path_ + ": read error");
+    return got;
+  }
+
+ private:
+  const std::string& path_;
+  std::ifstream in_;
+};
+
+bool at_gzip_magic(const std::string& data, std::size_t pos) {
+  return data.size() >= pos + 2 && static_cast<unsigned char>(data[pos]) == 0x1f &&
+         static_cast<unsigned char>(data[pos + 1]) == 0x8b;
+}
+
+// Inflates gzip members from `reader` (whose first bytes are already in `pending`), one after
+// another, applying the cap to the output as it grows.
+std::string gunzip_stream(const std::string& path, ChunkReader& reader, std::string pending,
+                          std::uint64_t cap) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 16) != Z_OK) throw InputError(path + ": cannot initialise zlib");
+  struct Cleanup {
+    z_stream* zs;
+    ~Cleanup() { inflateEnd(zs); }
+  } cleanup{&zs};
+  std::string out;
+  std::size_t pos = 0;  // first byte of `pending` not yet given to zlib
+  // Makes at least `want` unread bytes available in `pending` if the file has them.
+  auto ensure = [&](std::size_t want) {
+    while (pending.size() - pos < want) {
+      if (pos > 0) {
+        pending.erase(0, pos);
+        pos = 0;
+      }
+      if (reader.append_to(pending) == 0) return false;
+    }
+    return true;
+  };
+  char buffer[1 << 16];
+  for (;;) {  // one gzip member per iteration
+    int rc = Z_OK;
+    bool output_full = false;
+    while (rc != Z_STREAM_END) {
+      // With a full output buffer zlib may hold more output: call it again before reading on.
+      if (!output_full && pos == pending.size() && !ensure(1))
+        throw InputError(path + ": truncated gzip data");
+      zs.next_in = reinterpret_cast<Bytef*>(pending.data() + pos);
+      zs.avail_in = static_cast<uInt>(std::min<std::size_t>(pending.size() - pos, kReadChunk));
+      zs.next_out = reinterpret_cast<Bytef*>(buffer);
+      zs.avail_out = sizeof buffer;
+      const uInt given = zs.avail_in;
+      rc = inflate(&zs, Z_NO_FLUSH);
+      pos += given - zs.avail_in;
+      const std::size_t produced = sizeof buffer - zs.avail_out;
+      output_full = zs.avail_out == 0;
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+        throw InputError(path + ": corrupt gzip data");
+      if (cap > 0 && out.size() + produced > cap) over_cap(path, cap);
+      const bool first_output = out.empty();
+      out.append(buffer, produced);
+      if (first_output) check_first_byte(path, out);
+    }
+    // End of a member: the file ends here, or another member follows.
+    if (!ensure(1)) return out;
+    if (!ensure(2) || !at_gzip_magic(pending, pos))
+      throw InputError(path + ": unexpected data after the end of the gzip stream");
+    if (inflateReset(&zs) != Z_OK) throw InputError(path + ": cannot initialise zlib");
+  }
+}
+
+}  // namespace
+
+std::string read_file_maybe_gzip(const std::string& path, std::uint64_t max_bytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a directory, not a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string data = std::move(ss).str();
-  if (data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
-      static_cast<unsigned char>(data[1]) == 0x8b)
-    return gunzip(data, path);
+  ChunkReader reader(path);
+  std::string data;
+  reader.append_to(data);
+  if (at_gzip_magic(data, 0)) return gunzip_stream(path, reader, std::move(data), max_bytes);
+  check_first_byte(path, data);
+  // A regular file's size is known up front: refuse an oversized one before reading it.
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && max_bytes > 0 && size > max_bytes) over_cap(path, max_bytes);
+  for (;;) {
+    if (max_bytes > 0 && data.size() > max_bytes) over_cap(path, max_bytes);
+    if (reader.append_to(data) == 0) break;
+  }
   return data;
 }
 

@@ -6,6 +6,7 @@
 #include "pipecut/io/file_util.hpp"
 #include "io/json_util.hpp"
 #include "pipecut/model/error.hpp"
+#include "io/json_formats.hpp"
 
 namespace pipecut {
 
@@ -23,7 +24,10 @@ std::string id_string(const json& id, const std::string& source, const std::stri
 }  // namespace
 
 Graph parse_pipecut_graph(const std::string& text, const std::string& source) {
-  const json doc = parse_json_document(text, source);
+  return pipecut_graph_from_json(parse_json_document(text, source), source);
+}
+
+Graph pipecut_graph_from_json(const json& doc, const std::string& source) {
   if (!doc.is_object()) throw InputError(source + ": expected a JSON object at the top level");
   if (doc.value("format", json()) != "pipecut.graph")
     throw InputError(source + ": \"format\" must be \"pipecut.graph\"");

@@ -80,8 +80,9 @@ std::string bounds_to_json(const Graph& g, int k, const std::vector<BoundResult>
   return doc.dump(indent);
 }
 
-Partition read_partition_assignment(const Graph& g, const std::string& path) {
-  return parse_partition_assignment(g, read_file_maybe_gzip(path), path);
+Partition read_partition_assignment(const Graph& g, const std::string& path,
+                                    std::uint64_t max_input_bytes) {
+  return parse_partition_assignment(g, read_file_maybe_gzip(path, max_input_bytes), path);
 }
 
 Partition parse_partition_assignment(const Graph& g, const std::string& text,
@@ -145,8 +146,8 @@ BoundStatus bound_status_from(const json& entry, const std::string& path, const 
 
 }  // namespace
 
-Solution read_solution(const Graph& g, const std::string& path) {
-  const std::string text = read_file_maybe_gzip(path);
+Solution read_solution(const Graph& g, const std::string& path, std::uint64_t max_input_bytes) {
+  const std::string text = read_file_maybe_gzip(path, max_input_bytes);
   Solution s;
   s.partition = parse_partition_assignment(g, text, path);
   s.k = s.partition.k;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 
 #include "pipecut/io/file_util.hpp"
@@ -10,6 +11,8 @@
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/onnx_import.hpp"
 #include "pipecut/model/error.hpp"
+#include "io/json_formats.hpp"
+#include "io/json_util.hpp"
 
 namespace pipecut {
 
@@ -25,26 +28,13 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Format of already-read (gunzipped) content, or "" when nothing matches.
-std::string format_from_content(const std::string& text) {
+bool starts_like_json(const std::string& text) {
   const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  if (text[first] == '{') {
-    // JSON: our own format names itself; Tarnawski files have nodes with fpgaLatency.
-    nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded() || !doc.is_object()) {
-      // Truncated or malformed JSON: guess from the keys so the right reader names the problem.
-      if (text.find("\"pipecut.graph\"") != std::string::npos) return "pipecut";
-      if (text.find("\"fpgaLatency\"") != std::string::npos) return "tarnawski";
-      return "pipecut";
-    }
-    if (doc.contains("format")) return "pipecut";
-    if (doc.contains("maxFPGAs") || doc.contains("maxSizePerFPGA")) return "tarnawski";
-    if (doc.contains("nodes") && doc["nodes"].is_array() && !doc["nodes"].empty() &&
-        doc["nodes"][0].is_object() && doc["nodes"][0].contains("fpgaLatency"))
-      return "tarnawski";
-    return "pipecut";
-  }
+  return first != std::string::npos && text[first] == '{';
+}
+
+// Format of already-read (gunzipped) text that is not JSON, or "" when nothing matches.
+std::string text_format(const std::string& text) {
   // Only the start of a text file is looked at: a few header lines decide.
   const std::string head = text.substr(0, 4096);
   // Protobuf text of a CostGraphDef starts with a `node {` block (comments allowed before it).
@@ -61,37 +51,45 @@ std::string format_from_content(const std::string& text) {
   return {};
 }
 
-}  // namespace
-
-std::string detect_graph_format(const std::string& path) {
+std::string format_from_extension(const std::string& path) {
   const std::string name = lower(path);
   if (ends_with(name, ".onnx") || ends_with(name, ".onnx.gz")) return "onnx";
   if (ends_with(name, ".pbtxt") || ends_with(name, ".pbtxt.gz")) return "regal";
-  const std::string text = read_file_maybe_gzip(path);
+  return {};
+}
+
+[[noreturn]] void unknown_format(const std::string& path, const std::string& text) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
     throw InputError(path + ": empty file");
-  const std::string format = format_from_content(text);
-  if (format.empty())
-    throw InputError(path +
-                     ": cannot tell the input format (empty or unrecognised content); "
-                     "use --input-format");
-  return format;
+  throw InputError(path +
+                   ": cannot tell the input format (empty or unrecognised content); "
+                   "use --input-format");
 }
 
-Graph read_graph(const std::string& path, const ReadOptions& options) {
-  return read_graph_with_profile(path, options).graph;
-}
-
-namespace {
-void check_read_options(const std::string& path, const ReadOptions& options) {
+void check_read_options(const std::string& source, const ReadOptions& options) {
   if (!is_known_format(options.format))
-    throw InputError(path + ": unknown input format '" + options.format +
+    throw InputError(source + ": unknown input format '" + options.format +
                      "' (expected auto, pipecut, tarnawski, pipedream, regal or onnx)");
   if (options.link_bandwidth_gbps && !(*options.link_bandwidth_gbps > 0))
     throw InputError("--link-bandwidth must be > 0");
 }
 
-OnnxImport import_with(const std::string& path, const ReadOptions& options) {
+// The format of `text` read from `source`: forced by the options, else from the extension, else
+// from the content. A JSON document parsed on the way is kept in `doc` for the reader.
+std::string resolve_format(const std::string& text, const std::string& source,
+                           const ReadOptions& options, std::optional<nlohmann::json>& doc) {
+  std::string format = options.format == "auto" ? format_from_extension(source) : options.format;
+  if (format.empty() && starts_like_json(text)) {
+    doc = parse_json_document(text, source);
+    format = json_graph_format(*doc);
+  }
+  if (format.empty()) format = text_format(text);
+  if (format.empty()) unknown_format(source, text);
+  return format;
+}
+
+OnnxImport import_with(const std::string& bytes, const std::string& source,
+                       const ReadOptions& options) {
   OnnxImportOptions onnx_options;
   onnx_options.device = options.device;
   onnx_options.dtype = options.dtype;
@@ -99,34 +97,75 @@ OnnxImport import_with(const std::string& path, const ReadOptions& options) {
   onnx_options.warn = options.warn;
   onnx_options.profile = options.profile;
   onnx_options.profile_warmup = options.profile_warmup;
-  return import_onnx_model(path, onnx_options);
-}
-}  // namespace
-
-OnnxImport read_onnx_model(const std::string& path, const ReadOptions& options) {
-  check_read_options(path, options);
-  const std::string format = options.format == "auto" ? detect_graph_format(path) : options.format;
-  if (format != "onnx")
-    throw InputError(path + ": an ONNX model is needed here (this is " + format + " input)");
-  return import_with(path, options);
+  return import_onnx_bytes(bytes, source, onnx_options);
 }
 
-GraphWithProfile read_graph_with_profile(const std::string& path, const ReadOptions& options) {
-  check_read_options(path, options);
-  const std::string format = options.format == "auto" ? detect_graph_format(path) : options.format;
-  const double bandwidth = options.link_bandwidth_gbps.value_or(kDefaultLinkBandwidthGBps);
+GraphWithProfile parse_graph_with_profile(const std::string& text, const std::string& source,
+                                          const ReadOptions& options) {
+  check_read_options(source, options);
+  std::optional<nlohmann::json> doc;
+  const std::string format = resolve_format(text, source, options, doc);
   if (format == "onnx") {
-    OnnxImport imported = import_with(path, options);
+    OnnxImport imported = import_with(text, source, options);
     return {std::move(imported.graph), std::move(imported.profile)};
   }
   if (!options.profile.empty())
-    throw InputError(options.profile + ": --profile applies to ONNX models only, and " + path +
+    throw InputError(options.profile + ": --profile applies to ONNX models only, and " + source +
                      " is " + format + " input");
+  const double bandwidth = options.link_bandwidth_gbps.value_or(kDefaultLinkBandwidthGBps);
+  if (format == "pipecut" || format == "tarnawski") {
+    if (!doc) doc = parse_json_document(text, source);
+    if (format == "pipecut") return {pipecut_graph_from_json(*doc, source), std::nullopt};
+    return {tarnawski_graph_from_json(*doc, source, options.warn), std::nullopt};
+  }
+  if (format == "pipedream") return {parse_pipedream_graph(text, source, bandwidth), std::nullopt};
+  return {parse_regal_graph(text, source, bandwidth), std::nullopt};
+}
+
+}  // namespace
+
+std::string json_graph_format(const nlohmann::json& doc) {
+  // Our own format names itself; Tarnawski files have maxFPGAs or nodes with fpgaLatency.
+  if (!doc.is_object() || doc.contains("format")) return "pipecut";
+  if (doc.contains("maxFPGAs") || doc.contains("maxSizePerFPGA")) return "tarnawski";
+  if (doc.contains("nodes") && doc["nodes"].is_array() && !doc["nodes"].empty() &&
+      doc["nodes"][0].is_object() && doc["nodes"][0].contains("fpgaLatency"))
+    return "tarnawski";
+  return "pipecut";
+}
+
+std::string detect_graph_format(const std::string& path) {
+  if (std::string format = format_from_extension(path); !format.empty()) return format;
   const std::string text = read_file_maybe_gzip(path);
-  if (format == "pipecut") return {parse_pipecut_graph(text, path), std::nullopt};
-  if (format == "tarnawski") return {parse_tarnawski_graph(text, path, options.warn), std::nullopt};
-  if (format == "pipedream") return {parse_pipedream_graph(text, path, bandwidth), std::nullopt};
-  return {parse_regal_graph(text, path, bandwidth), std::nullopt};
+  std::optional<nlohmann::json> doc;
+  return resolve_format(text, path, {}, doc);
+}
+
+Graph read_graph(const std::string& path, const ReadOptions& options) {
+  return read_graph_with_profile(path, options).graph;
+}
+
+Graph parse_graph(const std::string& content, const std::string& source,
+                  const ReadOptions& options) {
+  return parse_graph_with_profile(content, source, options).graph;
+}
+
+// Every entry point reads its file once: detection and loading share the bytes, and a JSON
+// document is parsed once for both.
+GraphWithProfile read_graph_with_profile(const std::string& path, const ReadOptions& options) {
+  check_read_options(path, options);  // before reading: a bad option needs no file
+  return parse_graph_with_profile(read_file_maybe_gzip(path, options.max_input_bytes), path,
+                                  options);
+}
+
+OnnxImport read_onnx_model(const std::string& path, const ReadOptions& options) {
+  check_read_options(path, options);
+  const std::string bytes = read_file_maybe_gzip(path, options.max_input_bytes);
+  std::optional<nlohmann::json> doc;
+  const std::string format = resolve_format(bytes, path, options, doc);
+  if (format != "onnx")
+    throw InputError(path + ": an ONNX model is needed here (this is " + format + " input)");
+  return import_with(bytes, path, options);
 }
 
 }  // namespace pipecut

@@ -4,8 +4,9 @@
 
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
-#include "io/json_util.hpp"
 #include "pipecut/model/error.hpp"
+#include "io/json_formats.hpp"
+#include "io/json_util.hpp"
 
 namespace pipecut {
 
@@ -28,7 +29,11 @@ long long integer_id(const json& value, const std::string& source, const std::st
 
 Graph parse_tarnawski_graph(const std::string& text, const std::string& source,
                             const LogCallback& warn) {
-  const json doc = parse_json_document(text, source);
+  return tarnawski_graph_from_json(parse_json_document(text, source), source, warn);
+}
+
+Graph tarnawski_graph_from_json(const json& doc, const std::string& source,
+                                const LogCallback& warn) {
   if (!doc.is_object()) throw InputError(source + ": expected a JSON object at the top level");
   if (!doc.contains("nodes") || !doc["nodes"].is_array())
     throw InputError(source + ": missing \"nodes\" array");

@@ -1,13 +1,25 @@
 #pragma once
 // Small file helpers shared by readers and writers.
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace pipecut {
 
-// Whole file as bytes, transparently gunzipped if it starts with the gzip magic.
-// Throws InputError "<path>: cannot open file" (or a decompression error) naming the path.
-std::string read_file_maybe_gzip(const std::string& path);
+// Default cap on what one input file may hold, counted after gzip decompression: 2 GiB.
+// Readers load a whole file into memory, so the cap bounds their memory (a parsed graph takes a
+// few times its text).
+inline constexpr std::uint64_t kDefaultMaxInputBytes = std::uint64_t{2} << 30;
+
+// Whole file as bytes, transparently gunzipped if it starts with the gzip magic. A gzip file may
+// hold several members one after another (as `cat a.gz b.gz` makes); their contents are joined.
+// Anything after the last member is an error, as are truncated or corrupt data.
+// At most `max_bytes` bytes are accepted (0 = no cap), counted after decompression and enforced
+// while reading and inflating, so an endless device or a gzip bomb stops at the cap. A file
+// that starts with a zero byte (no input format does; e.g. /dev/zero) is refused at once.
+// Throws InputError naming the path: "<path>: cannot open file", the cap, or the gzip problem.
+std::string read_file_maybe_gzip(const std::string& path,
+                                 std::uint64_t max_bytes = kDefaultMaxInputBytes);
 
 // Writes `bytes` (gzip-compressed if requested) to `path` without ever leaving it half-written:
 // a regular file is written to a temporary file in the same folder, then renamed over it

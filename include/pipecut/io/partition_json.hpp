@@ -3,6 +3,7 @@
 // Schema in docs/formats.md.
 #include <string>
 
+#include "pipecut/io/file_util.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/graph.hpp"
 #include "pipecut/solve/solution.hpp"
@@ -17,9 +18,13 @@ std::string solution_to_json(const Graph& g, const Solution& s, int indent = 2);
 std::string bounds_to_json(const Graph& g, int k, const std::vector<BoundResult>& bounds,
                            int indent = 2);
 
-// Reads the `assignment` of a partition file against `g`: every node must be assigned, ids must
-// exist, stages must be integers in 0..k-1. Throws InputError naming `path`.
-Partition read_partition_assignment(const Graph& g, const std::string& path);
+// Reads the `assignment` of a partition file against `g`: every node must be assigned and ids
+// must exist. `k` must be an integer in 1..2^31-1 and every stage an integer that fits an int
+// (numbers outside these ranges are errors, never wrapped); whether stages are below k is left
+// to partition_problem. The file may hold at most `max_input_bytes` (after gzip; 0 = no cap).
+// Throws InputError naming `path`.
+Partition read_partition_assignment(const Graph& g, const std::string& path,
+                                    std::uint64_t max_input_bytes = kDefaultMaxInputBytes);
 // The same from the file's text; `source` names it in messages.
 Partition parse_partition_assignment(const Graph& g, const std::string& text,
                                      const std::string& source);
@@ -31,6 +36,7 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
 // accepted). Costs in the file are never trusted: `evaluation` is left empty; cost the partition
 // with evaluate() (solve/api.hpp). Throws InputError naming `path` for a malformed file or a
 // field of the wrong type.
-Solution read_solution(const Graph& g, const std::string& path);
+Solution read_solution(const Graph& g, const std::string& path,
+                       std::uint64_t max_input_bytes = kDefaultMaxInputBytes);
 
 }  // namespace pipecut

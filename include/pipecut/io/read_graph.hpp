@@ -3,9 +3,11 @@
 // content, or forced with ReadOptions::format. See docs/formats.md for every reader's cost mapping.
 //
 // Time unit: every reader produces work and comm in milliseconds (ms); memory in bytes.
+#include <cstdint>
 #include <optional>
 #include <string>
 
+#include "pipecut/io/file_util.hpp"
 #include "pipecut/io/onnx_import.hpp"
 #include "pipecut/io/ort_profile.hpp"
 #include "pipecut/model/graph.hpp"
@@ -36,6 +38,9 @@ struct ReadOptions {
   // work (ort_profile.hpp); empty = none. `profile_warmup` runs at its start are skipped (>= 0).
   std::string profile;
   int profile_warmup = 1;
+  // The most bytes the input file may hold, counted after gzip decompression (0 = no cap).
+  // Larger inputs are refused with an InputError naming the file and the cap.
+  std::uint64_t max_input_bytes = kDefaultMaxInputBytes;
 };
 
 // Formats that read_graph knows, for --help texts and validation.
@@ -44,9 +49,15 @@ inline constexpr const char* kInputFormats[] = {"auto",      "pipecut", "tarnaws
 
 // Detects the format of `path` from its extension and, when that is not decisive, its content.
 // Returns one of the names above other than "auto". Throws InputError if nothing matches.
+// (read_graph detects the format itself, from the same single read of the file.)
 std::string detect_graph_format(const std::string& path);
 
 Graph read_graph(const std::string& path, const ReadOptions& options = {});
+
+// The same from the file's content, already read and unzipped (see read_file_maybe_gzip):
+// `source` names it in messages and its extension takes part in format detection.
+Graph parse_graph(const std::string& content, const std::string& source,
+                  const ReadOptions& options = {});
 
 // The graph and, when ReadOptions::profile was given, what the profile covered (for a summary
 // line; the library never prints it).
