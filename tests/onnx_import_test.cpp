@@ -4,6 +4,8 @@
 
 #include "pipecut/partition/slicegraph.hpp"
 
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include "pipecut/io/device_model.hpp"
@@ -11,6 +13,7 @@
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/error.hpp"
 #include "support/io_test_util.hpp"
+#include "support/onnx_models.hpp"
 #include "support/oracle.hpp"
 
 namespace pipecut {
@@ -278,6 +281,41 @@ TEST(DeviceProfiles, BuiltInsAreCompleteAndDefaultExists) {
   // A100 tensor cores: bf16 is 16x the fp32 rate.
   const DeviceProfile a100 = load_device_profile("a100-sxm");
   EXPECT_DOUBLE_EQ(a100.peak_ops_per_ms("bf16") / a100.peak_ops_per_ms("fp32"), 16.0);
+}
+
+}  // namespace
+}  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+TEST(OnnxImport, RepeatedNodeNamesAreMadeUniqueInLinearTime) {
+  // 20 000 operators all named "block". Quadratic renaming took 11 to 50 s on this machine,
+  // linear renaming (and the rest of the import) about 0.6 s: the margin below is generous.
+  const int n = 20'000;
+  const std::string model = testing::onnx_relu_chain(n, "block");
+  const auto start = std::chrono::steady_clock::now();
+  const OnnxImport r = import_onnx_bytes(model, "chain.onnx");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 10);
+  ASSERT_EQ(r.graph.num_nodes(), n);
+  EXPECT_EQ(r.graph.ids[0], "block");
+  EXPECT_EQ(r.graph.ids[1], "block#2");
+  EXPECT_EQ(r.graph.ids[n - 1], "block#" + std::to_string(n));
+  // A name that collides with a generated suffix is skipped over, never duplicated.
+  const OnnxImport twice = import_onnx_bytes(testing::onnx_relu_chain(3, "a#2"), "a.onnx");
+  EXPECT_EQ(twice.graph.ids, (std::vector<std::string>{"a#2", "a#2#2", "a#2#3"}));
+}
+
+TEST(OnnxImport, HugeDimensionsKeepTheirSizeWithoutIntegerOverflow) {
+  // 2^40 x 2^40 floats feed an operator whose output shape is unknown: the importer assumes an
+  // output as large as the input, 2^82 bytes, more than any 64-bit integer holds.
+  const std::int64_t big = std::int64_t{1} << 40;
+  ::testing::internal::CaptureStderr();  // the unknown operator is reported on stderr
+  const OnnxImport r = import_onnx_bytes(testing::onnx_unknown_op_on_input({big, big}), "big.onnx");
+  ::testing::internal::GetCapturedStderr();
+  const NodeId mystery = *r.graph.find("mystery");
+  EXPECT_NEAR(r.costs[mystery].output_bytes, std::ldexp(1.0, 82), std::ldexp(1.0, 60));
+  EXPECT_GT(r.graph.comm[mystery], 1e10);  // ms: kept huge, never wrapped to a small size
 }
 
 }  // namespace
