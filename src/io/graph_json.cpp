@@ -1,5 +1,6 @@
 #include "pipecut/io/graph_json.hpp"
 
+#include <climits>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -16,7 +17,7 @@ namespace {
 
 std::string id_string(const json& id, const std::string& source, const std::string& where) {
   if (id.is_string()) return id.get<std::string>();
-  if (id.is_number_integer()) return std::to_string(id.get<long long>());
+  if (id.is_number_integer()) return json_integer_text(id);  // exact: 2^64-1 is not -1
   throw InputError(source + ": " + where + ": id must be a string or an integer");
 }
 
@@ -52,7 +53,8 @@ Graph pipecut_graph_from_json(const json& doc, const std::string& source) {
     s.memory = json_number(n, "memory", source, node_where, false);
     if (n.contains("op") && n["op"].is_string()) s.op = n["op"].get<std::string>();
     if (n.contains("colour_class") && n["colour_class"].is_number_integer())
-      s.colour_class = n["colour_class"].get<int>();
+      s.colour_class = static_cast<int>(json_integer(n["colour_class"], INT_MIN, INT_MAX, source,
+                                                     node_where + ": \"colour_class\""));
     b.add_node(std::move(s));
   }
   if (doc.contains("edges")) {
@@ -69,7 +71,8 @@ Graph pipecut_graph_from_json(const json& doc, const std::string& source) {
   if (doc.contains("memory_per_stage") && doc.at("memory_per_stage").is_number())
     b.set_memory_per_stage(doc.at("memory_per_stage").get<double>());
   if (doc.contains("default_k") && doc.at("default_k").is_number_integer())
-    b.set_default_k(doc.at("default_k").get<int>());
+    b.set_default_k(
+        static_cast<int>(json_integer(doc.at("default_k"), 1, INT_MAX, source, "\"default_k\"")));
   return std::move(b).build();
 }
 

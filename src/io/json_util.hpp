@@ -15,4 +15,14 @@ nlohmann::json parse_json_document(const std::string& text, const std::string& s
 double json_number(const nlohmann::json& object, const char* key, const std::string& source,
                    const std::string& where, bool required);
 
+// `value` as an integer in [min, max]: a JSON integer, or a number with no fractional part.
+// Never wraps or truncates: anything else is an InputError "<source>: <what> must be an
+// integer" or "<source>: <what> is out of range (min..max)".
+long long json_integer(const nlohmann::json& value, long long min, long long max,
+                       const std::string& source, const std::string& what);
+
+// The exact decimal text of a JSON integer (any value JSON integers take here: -2^63..2^64-1),
+// for integers used as labels, e.g. node ids. Precondition: value.is_number_integer().
+std::string json_integer_text(const nlohmann::json& value);
+
 }  // namespace pipecut

@@ -1,5 +1,6 @@
 #include "pipecut/io/partition_json.hpp"
 
+#include <climits>
 #include <optional>
 #include <unordered_map>
 
@@ -93,11 +94,11 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
   if (!doc.contains("k") || !doc.at("k").is_number_integer())
     throw InputError(path + ": missing integer \"k\"");
   Partition p;
-  p.k = doc.at("k").get<int>();
-  if (p.k < 1) throw InputError(path + ": k must be at least 1");
+  p.k = static_cast<int>(json_integer(doc.at("k"), 1, INT_MAX, path, "\"k\""));
   if (!doc.contains("assignment") || !doc.at("assignment").is_object())
     throw InputError(path + ": missing \"assignment\" object (node id -> stage)");
   p.stage_of.assign(g.num_nodes(), -1);
+  std::vector<char> assigned(g.num_nodes(), 0);
   std::unordered_map<std::string, NodeId> index;
   for (NodeId v = 0; v < g.num_nodes(); ++v) index.emplace(g.ids[v], v);
   for (const auto& [id, stage] : doc.at("assignment").items()) {
@@ -105,10 +106,14 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
     if (it == index.end()) throw InputError(path + ": unknown node id '" + id + "' in assignment");
     if (!stage.is_number_integer())
       throw InputError(path + ": stage of node '" + id + "' must be an integer");
-    p.stage_of[it->second] = stage.get<int>();
+    // Kept exactly when it fits a stage index (a negative one is then reported by
+    // partition_problem); never wrapped into range.
+    p.stage_of[it->second] = static_cast<int>(
+        json_integer(stage, INT_MIN, INT_MAX, path, "stage of node '" + id + "'"));
+    assigned[it->second] = 1;
   }
   for (NodeId v = 0; v < g.num_nodes(); ++v)
-    if (p.stage_of[v] == -1) throw InputError(path + ": node '" + g.ids[v] + "' is not assigned");
+    if (!assigned[v]) throw InputError(path + ": node '" + g.ids[v] + "' is not assigned");
   return p;
 }
 

@@ -1,4 +1,5 @@
 // Reader of the Tarnawski et al. (NeurIPS 2020, msr-fiddle/dnn-partitioning) JSON inputs.
+#include <climits>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -14,16 +15,14 @@ using nlohmann::json;
 
 namespace {
 
-// The decimal id of a node or edge end. Integers only: the format numbers its nodes.
-long long integer_id(const json& value, const std::string& source, const std::string& where) {
-  if (value.is_number_integer()) return value.get<long long>();
-  if (value.is_number_float()) {
-    const double x = value.get<double>();
-    if (x == static_cast<double>(static_cast<long long>(x))) return static_cast<long long>(x);
-  }
+// The decimal id of a node or edge end, as its exact text. Integers only: the format numbers its
+// nodes (a float with no fractional part is accepted when it converts exactly).
+std::string integer_id(const json& value, const std::string& source, const std::string& where) {
+  if (value.is_number_integer()) return json_integer_text(value);  // exact: 2^64-1 is not -1
+  if (value.is_number_float())
+    return std::to_string(json_integer(value, LLONG_MIN, LLONG_MAX, source, where + ": id"));
   throw InputError(source + ": " + where + ": id must be an integer");
 }
-
 
 }  // namespace
 
@@ -43,23 +42,21 @@ Graph tarnawski_graph_from_json(const json& doc, const std::string& source,
   GraphBuilder builder(source, file_stem(source));
   const json& nodes = doc["nodes"];
   std::vector<NodeSpec> specs;
-  std::map<long long, std::size_t> spec_of_id;
+  std::map<std::string, std::size_t> spec_of_id;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const json& n = nodes[i];
     const std::string where = "node " + std::to_string(i);
     if (!n.is_object()) throw InputError(source + ": " + where + " is not an object");
     if (!n.contains("id")) throw InputError(source + ": " + where + " has no \"id\"");
-    const long long id = integer_id(n["id"], source, where);
-    const std::string node_where = "node " + std::to_string(id);
+    const std::string id = integer_id(n["id"], source, where);
+    const std::string node_where = "node " + id;
     NodeSpec s;
-    s.id = std::to_string(id);
+    s.id = id;
     s.work = json_number(n, "fpgaLatency", source, node_where, true);
     s.memory = json_number(n, "size", source, node_where, false);
     if (n.contains("colorClass") && !n["colorClass"].is_null()) {
-      const long long colour = integer_id(n["colorClass"], source, node_where + ": colorClass");
-      if (colour < 0 || colour > 1'000'000'000)
-        throw InputError(source + ": " + node_where + ": colorClass out of range");
-      s.colour_class = static_cast<int>(colour);
+      s.colour_class = static_cast<int>(
+          json_integer(n["colorClass"], 0, 1'000'000'000, source, node_where + ": colorClass"));
     }
     if (!spec_of_id.emplace(id, specs.size()).second)
       throw InputError(source + ": duplicate node id '" + s.id + "'");
@@ -78,14 +75,14 @@ Graph tarnawski_graph_from_json(const json& doc, const std::string& source,
     if (!e.is_object()) throw InputError(source + ": " + where + " is not an object");
     if (!e.contains("sourceId") || !e.contains("destId"))
       throw InputError(source + ": " + where + ": needs \"sourceId\" and \"destId\"");
-    const long long from = integer_id(e["sourceId"], source, where);
-    const long long to = integer_id(e["destId"], source, where);
+    const std::string from = integer_id(e["sourceId"], source, where);
+    const std::string to = integer_id(e["destId"], source, where);
     auto u = spec_of_id.find(from);
     auto v = spec_of_id.find(to);
     if (u == spec_of_id.end())
-      throw InputError(source + ": " + where + ": unknown node id '" + std::to_string(from) + "'");
+      throw InputError(source + ": " + where + ": unknown node id '" + from + "'");
     if (v == spec_of_id.end())
-      throw InputError(source + ": " + where + ": unknown node id '" + std::to_string(to) + "'");
+      throw InputError(source + ": " + where + ": unknown node id '" + to + "'");
     const double cost = json_number(e, "cost", source, where, true);
     NodeSpec& producer = specs[u->second];
     if (has_cost[u->second] && cost != producer.comm && !warned) {
@@ -102,9 +99,8 @@ Graph tarnawski_graph_from_json(const json& doc, const std::string& source,
   if (doc.contains("maxSizePerFPGA"))
     builder.set_memory_per_stage(json_number(doc, "maxSizePerFPGA", source, "top level", true));
   if (doc.contains("maxFPGAs")) {
-    const long long k = integer_id(doc["maxFPGAs"], source, "maxFPGAs");
-    if (k < 1 || k > 1'000'000) throw InputError(source + ": \"maxFPGAs\" must be >= 1");
-    builder.set_default_k(static_cast<int>(k));
+    builder.set_default_k(
+        static_cast<int>(json_integer(doc["maxFPGAs"], 1, 1'000'000, source, "\"maxFPGAs\"")));
   }
   return std::move(builder).build();
 }

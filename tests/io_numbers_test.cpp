@@ -1,0 +1,128 @@
+// Out-of-range numbers in every reader and in partition files: an InputError naming the file,
+// or the number kept exactly; never wrapped, truncated or converted with undefined behaviour.
+#include <gtest/gtest.h>
+
+#include "pipecut/io/foreign_formats.hpp"
+#include "pipecut/io/graph_json.hpp"
+#include "pipecut/io/partition_json.hpp"
+#include "pipecut/model/error.hpp"
+#include "support/io_test_util.hpp"
+
+namespace pipecut {
+namespace {
+
+template <class Read>
+void expect_input_error(Read read, const std::string& source, const std::string& fragment) {
+  try {
+    read();
+    ADD_FAILURE() << "no error; expected " << fragment;
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.rfind(source + ": ", 0), 0u) << message;
+    EXPECT_NE(message.find(fragment), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+}
+
+std::string pipecut_doc(const std::string& nodes, const std::string& edges,
+                        const std::string& extra = "") {
+  return R"({"format":"pipecut.graph","version":1,"name":"t","nodes":[)" + nodes +
+         R"(],"edges":[)" + edges + "]" + extra + "}";
+}
+
+TEST(InputNumbers, PipecutDefaultKAndColourClassBeyondIntAreErrors) {
+  const std::string nodes = R"({"id":"a","work":1,"comm":0})";
+  // 4294967298 = 2^32 + 2 used to become 2.
+  for (const char* k : {"4294967298", "18446744073709551615", "-4294967295"})
+    expect_input_error(
+        [&] { (void)parse_pipecut_graph(pipecut_doc(nodes, "", R"(,"default_k":)" + std::string(k)), "g.json"); },
+        "g.json", "\"default_k\" is out of range");
+  EXPECT_EQ(*parse_pipecut_graph(pipecut_doc(nodes, "", R"(,"default_k":2147483647)"), "g.json")
+                 .default_k,
+            2147483647);
+  expect_input_error(
+      [&] {
+        (void)parse_pipecut_graph(
+            pipecut_doc(R"({"id":"a","work":1,"comm":0,"colour_class":4294967298})", ""), "g.json");
+      },
+      "g.json", "\"colour_class\" is out of range");
+}
+
+TEST(InputNumbers, PipecutIntegerIdsAreKeptExactly) {
+  // 2^64-1 and -1 used to be the same id.
+  const Graph g = parse_pipecut_graph(
+      pipecut_doc(R"({"id":18446744073709551615,"work":1,"comm":1},{"id":-1,"work":1,"comm":1},)"
+                  R"({"id":9223372036854775807,"work":1,"comm":1})",
+                  R"([18446744073709551615,-1],[-1,9223372036854775807])"),
+      "g.json");
+  ASSERT_EQ(g.num_nodes(), 3);
+  EXPECT_EQ(g.ids, (std::vector<std::string>{"18446744073709551615", "-1",
+                                             "9223372036854775807"}));
+  EXPECT_EQ(g.num_edges(), 2);
+}
+
+std::string tarnawski_doc(const std::string& nodes, const std::string& edges,
+                          const std::string& max_fpgas = "2") {
+  return R"({"maxFPGAs":)" + max_fpgas + R"(,"nodes":[)" + nodes + R"(],"edges":[)" + edges + "]}";
+}
+
+TEST(InputNumbers, TarnawskiHugeFloatsAreErrorsAndIntegerIdsAreExact) {
+  expect_input_error(
+      [] { (void)parse_tarnawski_graph(tarnawski_doc(R"({"id":1e300,"fpgaLatency":1})", ""), "t.json"); },
+      "t.json", "id is out of range");
+  expect_input_error(
+      [] { (void)parse_tarnawski_graph(tarnawski_doc(R"({"id":1.5,"fpgaLatency":1})", ""), "t.json"); },
+      "t.json", "must be an integer");
+  expect_input_error(
+      [] {
+        (void)parse_tarnawski_graph(
+            tarnawski_doc(R"({"id":1,"fpgaLatency":1,"colorClass":1e300})", ""), "t.json");
+      },
+      "t.json", "colorClass is out of range");
+  expect_input_error(
+      [] {
+        (void)parse_tarnawski_graph(
+            tarnawski_doc(R"({"id":1,"fpgaLatency":1,"colorClass":4294967298})", ""), "t.json");
+      },
+      "t.json", "colorClass is out of range");
+  for (const char* k : {"4294967298", "1e300", "18446744073709551615"})
+    expect_input_error(
+        [&] { (void)parse_tarnawski_graph(tarnawski_doc(R"({"id":1,"fpgaLatency":1})", "", k), "t.json"); },
+        "t.json", "\"maxFPGAs\" is out of range");
+  const Graph g = parse_tarnawski_graph(
+      tarnawski_doc(R"({"id":18446744073709551615,"fpgaLatency":1},{"id":-1,"fpgaLatency":1},)"
+                    R"({"id":3.0,"fpgaLatency":1})",
+                    R"({"sourceId":18446744073709551615,"destId":-1,"cost":2},)"
+                    R"({"sourceId":-1,"destId":3,"cost":1})"),
+      "t.json");
+  EXPECT_EQ(g.ids, (std::vector<std::string>{"18446744073709551615", "-1", "3"}));
+  EXPECT_EQ(g.comm[0], 2.0);
+  EXPECT_EQ(g.num_edges(), 2);
+}
+
+TEST(InputNumbers, PartitionStagesAndKBeyondIntAreErrors) {
+  testing::TempDir tmp;
+  const Graph g = parse_pipecut_graph(
+      pipecut_doc(R"({"id":"a","work":1,"comm":1},{"id":"b","work":1,"comm":1})", R"(["a","b"])"),
+      "g.json");
+  auto partition = [&](const std::string& k, const std::string& stage_b) {
+    return tmp.write("p.json", R"({"format":"pipecut.partition","version":1,"k":)" + k +
+                                   R"(,"assignment":{"a":0,"b":)" + stage_b + "}}");
+  };
+  // Stage 2^32 used to become stage 0, and the partition was declared valid.
+  std::string path = partition("2", "4294967296");
+  expect_input_error([&] { (void)read_partition_assignment(g, path); }, path,
+                     "stage of node 'b' is out of range");
+  path = partition("4294967298", "1");
+  expect_input_error([&] { (void)read_partition_assignment(g, path); }, path,
+                     "\"k\" is out of range");
+  // In range values are kept exactly, even when the partition is invalid (stage -1).
+  path = partition("2147483647", "-1");
+  const Partition p = read_partition_assignment(g, path);
+  EXPECT_EQ(p.k, 2147483647);
+  EXPECT_EQ(p.stage_of, (std::vector<int>{0, -1}));
+  EXPECT_TRUE(partition_problem(g, p).has_value());
+}
+
+}  // namespace
+}  // namespace pipecut
