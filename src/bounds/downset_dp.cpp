@@ -78,15 +78,30 @@ struct Transition {
 DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
   const Stopwatch timer;
   const int n = g.num_nodes();
+  const int requested_k = k;
+  // More stages than nodes cannot help (at most n are non-empty): the layered DP below runs
+  // min(k, n) layers, so a huge k costs no time.
+  k = std::min(k, n);
   DownsetDpResult result;
-  auto out_of_time = [&] {
+  // The clock is read once per ~2^20 elementary steps (`work` counts them), however the steps
+  // are spread over the loops below: one step of a loop may cost O(n + m).
+  long long work_since_check = 0;
+  auto out_of_time = [&](long long work) {
+    work_since_check += work;
+    if (work_since_check < (1 << 20)) return false;
+    work_since_check = 0;
     return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
   };
+  const long long step_cost = 1 + n + g.num_edges();  // scanning every node and edge once
   // An upper bound on the optimum restricts the stages worth enumerating.
   double upper = options.incumbent;
-  std::optional<Partition> fallback = options.warm_start;
+  // The warm start is returned as optimal in one corner case below: only one for this k will do.
+  std::optional<Partition> fallback;
+  if (options.warm_start && options.warm_start->k == requested_k &&
+      !partition_problem(g, *options.warm_start))
+    fallback = options.warm_start;
   if (!(upper < std::numeric_limits<double>::infinity())) {
-    SliceGraphResult sliced = slice_default_order(g, k);
+    SliceGraphResult sliced = slice_default_order(g, requested_k);
     upper = sliced.bottleneck;
     fallback = sliced.partition;
   }
@@ -108,7 +123,7 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
       result.downsets = table.size();
       return result;
     }
-    if ((id & 1023) == 0 && out_of_time()) {
+    if (out_of_time(step_cost)) {
       result.status = BoundStatus::time_limit;
       result.reason = "time limit while enumerating downsets";
       result.downsets = table.size();
@@ -143,7 +158,7 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
     double work, cut;
   };
   for (int id = 1; id < num_downsets; ++id) {
-    if ((id & 255) == 0 && out_of_time()) {
+    if (out_of_time(1)) {
       result.status = BoundStatus::time_limit;
       result.reason = "time limit while costing stages";
       result.pairs = pairs;
@@ -179,9 +194,8 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
     };
     pending_stack.emplace_back();
     removable(pending_stack.back());
-    long long steps = 0;
     while (!pending_stack.empty()) {
-      if ((++steps & 4095) == 0 && out_of_time()) {
+      if (out_of_time(step_cost)) {
         result.status = BoundStatus::time_limit;
         result.reason = "time limit while costing stages";
         result.pairs = pairs;
@@ -233,6 +247,12 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
   for (int b = 1; b <= k; ++b) {
     next[0] = 0.0;
     for (int id = 1; id < num_downsets; ++id) {
+      if (out_of_time(1 + static_cast<long long>(into[id].size()))) {
+        result.status = BoundStatus::time_limit;
+        result.reason = "time limit in the layered DP";
+        result.pairs = pairs;
+        return result;
+      }
       double best = inf;
       for (const Transition& t : into[id]) best = std::min(best, std::max(previous[t.from], t.cost));
       next[id] = best;
@@ -258,7 +278,7 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
         parent[id] = t.from;
       }
   Partition p;
-  p.k = k;
+  p.k = requested_k;
   p.stage_of.assign(n, 0);
   int stage = stages[all] - 1;
   for (int id = all; id != 0 && id >= 0; id = parent[id], --stage)

@@ -32,11 +32,15 @@ bool MaxFlow::build_levels(int s, int t, double epsilon) {
   return level_[t] >= 0;
 }
 
-double MaxFlow::blocking_flow(int s, int t, double epsilon) {
+double MaxFlow::blocking_flow(int s, int t, double epsilon, const std::function<bool()>& stop) {
   double pushed = 0.0;
   path_.clear();
   int v = s;
-  for (;;) {
+  for (unsigned steps = 1;; ++steps) {
+    if (stop && steps % 4096 == 0 && stop()) {
+      stopped_ = true;
+      return pushed;
+    }
     if (v == t) {
       // Augment by the path's bottleneck, then retreat to the tail of its first saturated arc.
       double amount = std::numeric_limits<double>::max();
@@ -72,11 +76,13 @@ double MaxFlow::blocking_flow(int s, int t, double epsilon) {
   }
 }
 
-double MaxFlow::run(int s, int t, double epsilon) {
+double MaxFlow::run(int s, int t, double epsilon, const std::function<bool()>& stop) {
   double flow = 0.0;
-  while (build_levels(s, t, epsilon)) {
+  stopped_ = false;
+  while (!stopped_ && build_levels(s, t, epsilon)) {
     std::fill(next_arc_.begin(), next_arc_.end(), 0);
-    flow += blocking_flow(s, t, epsilon);
+    flow += blocking_flow(s, t, epsilon, stop);
+    if (stop && !stopped_ && stop()) stopped_ = true;
   }
   return flow;
 }

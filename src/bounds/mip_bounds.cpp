@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <string>
 
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/mip/solver.hpp"
@@ -24,6 +26,7 @@ struct GroupModel {
   int n = 0;
   mip::VarId makespan = 0;
   std::vector<mip::VarId> at_least;  // n * (groups - 1), node-major
+  bool abandoned = false;            // building stopped at the time limit: the model is partial
   std::vector<NodeId> costly_tensors;
   std::vector<mip::VarId> cut;       // costly_tensors.size() * groups
   [[nodiscard]] mip::VarId at_least_var(NodeId v, int g) const {
@@ -88,8 +91,10 @@ void fix_positions_by_work(const Graph& g, const std::vector<double>& capacity, 
   }
 }
 
+// `out_of_time` is polled while the rows are added (a large model takes a second or more to
+// build); when it fires the model is left partial and marked abandoned.
 GroupModel build_group_model(const Graph& g, const std::vector<double>& capacity, double lower,
-                             double upper) {
+                             double upper, const std::function<bool()>& out_of_time) {
   GroupModel gm;
   gm.groups = static_cast<int>(capacity.size());
   gm.n = g.num_nodes();
@@ -102,13 +107,22 @@ GroupModel build_group_model(const Graph& g, const std::vector<double>& capacity
   for (NodeId v = 0; v < gm.n; ++v)
     for (int b = 1; b + 1 < groups; ++b)
       m.add_greater_equal({{gm.at_least_var(v, b), 1.0}, {gm.at_least_var(v, b + 1), -1.0}}, 0.0);
-  for (NodeId u = 0; u < gm.n; ++u)
+  for (NodeId u = 0; u < gm.n; ++u) {
+    if (u % 64 == 0 && out_of_time()) {
+      gm.abandoned = true;
+      return gm;
+    }
     for (NodeId v : g.successors(u))
       for (int b = 1; b < groups; ++b)  // position(u) >= b implies position(v) >= b
         m.add_greater_equal({{gm.at_least_var(v, b), 1.0}, {gm.at_least_var(u, b), -1.0}}, 0.0);
+  }
   for (NodeId t = 0; t < gm.n; ++t)
     if (g.comm[t] > 0 && !g.successors(t).empty()) gm.costly_tensors.push_back(t);
   for (std::size_t i = 0; i < gm.costly_tensors.size(); ++i) {
+    if (i % 64 == 0 && out_of_time()) {
+      gm.abandoned = true;
+      return gm;
+    }
     const NodeId t = gm.costly_tensors[i];
     for (int b = 0; b < groups; ++b) {
       const mip::VarId cut = m.add_continuous(0.0, 1.0);
@@ -173,9 +187,46 @@ std::vector<int> positions_from(const GroupModel& gm, const std::vector<double>&
 }
 
 // A valid bound from a solver's proven bound.
+// A bound streamed by a worker before it failed is still proven, so only its value matters.
 double certify(const mip::SolveResult& r) {
-  if (r.status == mip::SolveStatus::error || !(r.best_bound > -mip::kInfinity)) return 0.0;
+  if (!(r.best_bound > -mip::kInfinity) || !std::isfinite(r.best_bound)) return 0.0;
   return std::max(0.0, r.best_bound - mip::bound_tolerance(r.best_bound));
+}
+
+// Nonzero coefficients of build_group_model's model (an upper bound, before fixings), computed
+// without building it so that an oversized model is refused before it takes the memory.
+long long group_model_nonzeros(const Graph& g, int groups) {
+  long long consumers = 0;  // (costly tensor, consumer) pairs
+  long long costly = 0;
+  for (NodeId t = 0; t < g.num_nodes(); ++t)
+    if (g.comm[t] > 0 && !g.successors(t).empty()) {
+      ++costly;
+      consumers += static_cast<long long>(g.successors(t).size());
+    }
+  const long long n = g.num_nodes(), m = g.num_edges(), G = groups;
+  return 2 * n * std::max(0LL, G - 2)      // at_least chains
+         + 2 * m * (G - 1)                 // precedence
+         + 2 * consumers * G * 5           // cut[t][b] >= +-(member_b(t) - member_b(c))
+         + G * (2 * n + costly + 1);       // stage costs
+}
+
+// Stage indices renumbered 0, 1, ... in order, skipping empty stages: the same partition (stage
+// costs do not depend on the indices) with every index below the number of nodes.
+std::vector<int> compact_stages(const std::vector<int>& stage_of) {
+  std::vector<int> used = stage_of;
+  std::sort(used.begin(), used.end());
+  used.erase(std::unique(used.begin(), used.end()), used.end());
+  std::vector<int> compact(stage_of.size());
+  for (std::size_t v = 0; v < stage_of.size(); ++v)
+    compact[v] = static_cast<int>(std::lower_bound(used.begin(), used.end(), stage_of[v]) -
+                                  used.begin());
+  return compact;
+}
+
+// One line saying the model is too large to build.
+std::string too_large(long long nonzeros) {
+  return "model too large (" + std::to_string(nonzeros / 1'000'000) + "M nonzeros, limit " +
+         std::to_string(mip::kMaxModelNonzeros / 1'000'000) + "M)";
 }
 
 double upper_limit(const BoundOptions& o) {
@@ -188,29 +239,45 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
   const Stopwatch timer;
   BoundResult result;
   result.method = "exact";
-  const std::vector<double> capacity(k, 1.0);
+  // More stages than nodes cannot help (at most n are non-empty): model min(k, n) stages, so a
+  // huge k costs no memory. Partitions found still say k.
+  const int stages = std::min(k, g.num_nodes());
+  const std::vector<double> capacity(stages, 1.0);
   // T >= the simple bound is valid (OPT satisfies it) and lifts the weak LP relaxation.
   const double floor = std::max(options.known_lower_bound, simple_lower_bound(g, k));
-  GroupModel gm = build_group_model(g, capacity, floor, upper_limit(options));
-  // Rather than overrun the time limit many times over, give up on a model the solver cannot
-  // handle within it; the floor is still valid.
-  const auto solver = mip::make_cbc_solver();
-  if (!solver->fits_time_limit(gm.model, options.time_limit_seconds)) {
+  // A warm start is a partition for this k, or it is ignored.
+  const bool warm = options.warm_start && options.warm_start->k == k &&
+                    !partition_problem(g, *options.warm_start);
+  // The model is built only when it fits in memory; the floor is valid either way.
+  if (const long long nonzeros = group_model_nonzeros(g, stages);
+      nonzeros > mip::kMaxModelNonzeros) {
     result.value = floor;
     result.status = BoundStatus::gave_up;
-    result.detail = "model too large for the time limit (" + std::to_string(gm.model.num_rows()) +
-                    " rows)";
+    result.detail = too_large(nonzeros);
     result.seconds = timer.seconds();
     return result;
   }
+  GroupModel gm = build_group_model(g, capacity, floor, upper_limit(options), [&] {
+    return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+  });
+  if (gm.abandoned) {
+    result.value = floor;
+    result.status = BoundStatus::time_limit;
+    result.detail = "time limit while building the model";
+    result.seconds = timer.seconds();
+    return result;
+  }
+  const auto solver = mip::make_cbc_solver();
   mip::SolveOptions so;
-  so.time_limit_seconds = options.time_limit_seconds;
+  // What is left after building the model (at least a moment, since 0 means no limit).
+  if (options.time_limit_seconds > 0)
+    so.time_limit_seconds = std::max(1e-3, timer.remaining(options.time_limit_seconds));
   so.threads = options.mip_threads;
   so.verbose = options.verbose;
-  if (options.warm_start && options.warm_start->k == k &&
-      !partition_problem(g, *options.warm_start)) {
+  so.stop = options.stop;
+  if (warm) {
     std::vector<double> start_values =
-        group_assignment(g, gm, options.warm_start->stage_of, capacity);
+        group_assignment(g, gm, compact_stages(options.warm_start->stage_of), capacity);
     if (gm.model.max_violation(start_values) <= 1e-7) so.initial_solution = std::move(start_values);
   }
   mip::SolveResult solved = solver->solve(gm.model, so);
@@ -220,10 +287,11 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
     result.value = std::isfinite(options.incumbent)
                        ? options.incumbent - mip::bound_tolerance(options.incumbent)
                        : 0.0;
-    result.partition = options.warm_start;
+    if (warm) result.partition = options.warm_start;
     result.status = BoundStatus::proven;
   } else {
-    // The model contains T >= known_lower_bound, so that bound is the model's bound too.
+    // The model contains T >= known_lower_bound, so that bound is the model's bound too. A bound
+    // the solver proved before it failed is still valid.
     result.value = std::max(certify(solved), floor);
     result.status = solved.status == mip::SolveStatus::optimal   ? BoundStatus::proven
                     : solved.status == mip::SolveStatus::stopped ? BoundStatus::time_limit
@@ -234,6 +302,7 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
     }
   }
   result.detail = std::to_string(solved.nodes) + " nodes";
+  if (!solved.message.empty()) result.detail += " (" + solved.message + ")";
   result.seconds = timer.seconds();
   return result;
 }
@@ -244,6 +313,16 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
   result.method = "grouped";
   result.status = BoundStatus::proven;
   result.value = 0.0;
+  // Positions beyond the number of nodes add nothing (OPT for k stages is OPT for min(k, n)),
+  // and a huge k must not cost O(k): the relaxation is built for min(k, n) stages.
+  k = std::min(k, g.num_nodes());
+  if (const long long nonzeros = group_model_nonzeros(g, 3); nonzeros > mip::kMaxModelNonzeros) {
+    result.value = std::max(options.known_lower_bound, simple_lower_bound(g, k));
+    result.status = BoundStatus::gave_up;
+    result.detail = too_large(nonzeros);
+    result.seconds = timer.seconds();
+    return result;
+  }
   auto solver = mip::make_cbc_solver();
   const double target = options.incumbent;
   // Middle positions first: their two outer groups are both large, which tends to bind.
@@ -253,10 +332,27 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
     return std::abs(2 * a - (k - 1)) < std::abs(2 * b - (k - 1));
   });
   int best_position = -1;
+  std::string problem;  // why a position failed, if one did
   for (std::size_t i = 0; i < positions.size(); ++i) {
     if (result.value >= target - mip::bound_tolerance(target)) break;
     const int b = positions[i];
+    const std::vector<double> capacity{double(b), 1.0, double(k - b - 1)};
+    // T >= any bound already proven (OPT satisfies it): the simple bound, earlier positions.
+    const double floor =
+        std::max({options.known_lower_bound, simple_lower_bound(g, k), result.value});
+    GroupModel gm = build_group_model(g, capacity, floor, upper_limit(options), [&] {
+      return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+    });
+    if (gm.abandoned) {
+      result.status = BoundStatus::time_limit;
+      break;
+    }
+    // This position's share of what is left once its model is built.
     double budget = 0;
+    if (stop_requested(options.stop)) {
+      result.status = BoundStatus::time_limit;
+      break;
+    }
     if (options.time_limit_seconds > 0) {
       const double remaining = options.time_limit_seconds - timer.seconds();
       if (remaining <= 0.01) {
@@ -265,29 +361,32 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
       }
       budget = remaining / double(positions.size() - i);
     }
-    const std::vector<double> capacity{double(b), 1.0, double(k - b - 1)};
-    // T >= any bound already proven (OPT satisfies it): the simple bound, earlier positions.
-    const double floor =
-        std::max({options.known_lower_bound, simple_lower_bound(g, k), result.value});
-    GroupModel gm = build_group_model(g, capacity, floor, upper_limit(options));
     mip::SolveOptions so;
     so.time_limit_seconds = budget;
     so.threads = options.mip_threads;
     so.verbose = options.verbose;
+    so.stop = options.stop;
     so.stop_if_objective_at_most = floor;  // this position cannot raise the maximum
     so.stop_if_bound_at_least = target;
     mip::SolveResult solved = solver->solve(gm.model, so);
     double value = std::max(certify(solved), solved.status == mip::SolveStatus::error ? 0.0 : floor);
     if (solved.status == mip::SolveStatus::infeasible && std::isfinite(target))
       value = target - mip::bound_tolerance(target);  // T <= incumbent excludes everything
-    if (solved.status == mip::SolveStatus::stopped && budget > 0 && solved.seconds >= budget * 0.95)
+    // The solver's own status says whether this position is settled (optimal, infeasible, or
+    // an early stop that answers it) or was cut short.
+    if (solved.status == mip::SolveStatus::stopped && result.status == BoundStatus::proven)
       result.status = BoundStatus::time_limit;
+    if (solved.status == mip::SolveStatus::error) {
+      result.status = BoundStatus::gave_up;
+      if (problem.empty()) problem = solved.message;
+    }
     if (value > result.value) {
       result.value = value;
       best_position = b;
     }
   }
   if (best_position >= 0) result.detail = "position " + std::to_string(best_position);
+  if (!problem.empty()) result.detail += (result.detail.empty() ? "" : ", ") + problem;
   result.seconds = timer.seconds();
   return result;
 }

@@ -52,7 +52,7 @@ double certified(double value) { return std::max(0.0, value - 1e-9 * std::max(1.
 
 }  // namespace
 
-MinCutFloor min_cut_floor(const Graph& g, NodeId v) {
+MinCutFloor min_cut_floor(const Graph& g, NodeId v, const std::function<bool()>& stop) {
   const int n = g.num_nodes();
   const double big = 2.0 * cost_scale(g);
   // Nodes: graph nodes 0..n-1, then two gadget nodes per costly tensor, then source and sink.
@@ -81,7 +81,8 @@ MinCutFloor min_cut_floor(const Graph& g, NodeId v) {
   flow.add_edge(source, v, 2.0 * big);
   const double epsilon = 1e-12 * big;
   MinCutFloor result;
-  result.value = flow.run(source, sink, epsilon);
+  result.value = flow.run(source, sink, epsilon, stop);
+  result.complete = !flow.stopped();
   std::vector<char> side = flow.source_side(source, epsilon);
   result.source_side.assign(side.begin(), side.begin() + n);
   return result;
@@ -91,15 +92,24 @@ SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& 
   const Stopwatch timer;
   SingleStageResult r;
   r.floor.assign(g.num_nodes(), 0.0);
+  const std::function<bool()> out_of_time = [&] {
+    return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+  };
   for (NodeId v = 0; v < g.num_nodes(); ++v) {
-    if (timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop)) {
+    if (out_of_time()) {
       r.status = BoundStatus::time_limit;
       break;
     }
-    r.floor[v] = certified(min_cut_floor(g, v).value);
+    // An interrupted flow still bounds v's floor from below.
+    const MinCutFloor cut = min_cut_floor(g, v, out_of_time);
+    r.floor[v] = certified(cut.value);
     if (r.argmax < 0 || r.floor[v] > r.value) {
       r.value = r.floor[v];
       r.argmax = v;
+    }
+    if (!cut.complete) {
+      r.status = BoundStatus::time_limit;
+      break;
     }
   }
   return r;
@@ -109,6 +119,14 @@ namespace {
 
 // min f(S) over convex S = D n U containing v (D a downset, U an upset). Variables: d, u binary;
 // s = d AND u (continuous, integral when d, u are); cut[t] >= |s[t] - s[c]| per consumer c.
+// Nonzeros of convex_floor_model (the same for every v), without building it.
+long long convex_floor_nonzeros(const Graph& g) {
+  long long consumers = 0;
+  for (NodeId t = 0; t < g.num_nodes(); ++t)
+    if (g.comm[t] > 0) consumers += static_cast<long long>(g.successors(t).size());
+  return 7LL * g.num_nodes() + 4LL * g.num_edges() + 6 * consumers;
+}
+
 mip::MipModel convex_floor_model(const Graph& g, NodeId v) {
   const int n = g.num_nodes();
   mip::MipModel m;
@@ -156,9 +174,10 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
   std::vector<double> upper(n);
   std::vector<char> settled(n, 0);  // floor[v] is v's exact floor (up to tolerance)
   for (NodeId v = 0; v < n; ++v) {
-    std::vector<char> single(n, 0);
-    single[v] = 1;
-    upper[v] = set_cost(g, single);
+    // f({v}) in O(degree) (set_cost would take O(n + m) per node): v's work, its tensor sent
+    // when it has consumers, and the tensors of its (distinct) producers received.
+    upper[v] = g.work[v] + (g.successors(v).empty() ? 0.0 : g.comm[v]);
+    for (NodeId p : g.predecessors(v)) upper[v] += g.comm[p];
   }
   auto offer_convex_set = [&](const std::vector<char>& set) {
     const double cost = set_cost(g, set);
@@ -174,13 +193,20 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
   };
   // Min-cut floors first: a valid bound for every node, and exact when the cut is convex.
   bool out_of_time = false;
+  const std::function<bool()> time_is_up = [&] {
+    return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+  };
   for (NodeId v = 0; v < n; ++v) {
-    if (timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop)) {
+    if (time_is_up()) {
       out_of_time = true;
       break;
     }
-    MinCutFloor cut = min_cut_floor(g, v);
+    MinCutFloor cut = min_cut_floor(g, v, time_is_up);
     raise(v, certified(cut.value));
+    if (!cut.complete) {  // the flow so far still bounds v's floor from below
+      out_of_time = true;
+      break;
+    }
     std::vector<char> hull = convex_hull(g, cut.source_side);
     offer_convex_set(hull);
     if (hull == cut.source_side) settled[v] = 1;
@@ -194,6 +220,9 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
   std::stable_sort(candidates.begin(), candidates.end(),
                    [&](NodeId a, NodeId b) { return upper[a] > upper[b]; });
   auto solver = mip::make_cbc_solver();
+  // Every candidate's MIP has the same size; one that would not fit in memory is not built.
+  const bool model_fits = convex_floor_nonzeros(g) <= mip::kMaxModelNonzeros;
+  bool incomplete = false;  // a candidate was skipped or its solve failed: not proven
   for (NodeId v : candidates) {
     if (done() || out_of_time) break;
     if (stop_requested(options.stop)) {
@@ -203,6 +232,10 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
     if (settled[v] || upper[v] <= r.value || r.floor[v] >= upper[v]) {  // cannot raise the maximum
       ++r.candidates_skipped;
       continue;
+    }
+    if (!model_fits) {
+      incomplete = true;
+      break;
     }
     double remaining = 0;
     if (options.time_limit_seconds > 0) {
@@ -217,6 +250,7 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
     so.time_limit_seconds = remaining;
     so.threads = 1;  // many tiny MIPs: threads do not pay
     so.verbose = options.verbose;
+    so.stop = options.stop;
     // Once a convex set no better than the current maximum is found, v cannot raise it.
     so.stop_if_objective_at_most = r.value;
     so.stop_if_bound_at_least = target;
@@ -227,16 +261,18 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
       for (NodeId x = 0; x < n; ++x) set[x] = solved.solution[3 * x + 2] > 0.5;
       offer_convex_set(convex_hull(g, set));
     }
-    if (solved.status == mip::SolveStatus::error) continue;
+    // A failed solve may still have proven a bound before it failed (a worker streams them).
+    if (solved.status == mip::SolveStatus::error) incomplete = true;
     const double proven = std::min(solved.best_bound, upper[v]);
     if (proven > -mip::kInfinity) raise(v, std::max(0.0, proven - mip::bound_tolerance(proven)));
-    if (solved.status == mip::SolveStatus::stopped && options.time_limit_seconds > 0 &&
-        timer.seconds() >= options.time_limit_seconds) {
+    if (solved.status == mip::SolveStatus::stopped) {  // the time limit or a stop request
       out_of_time = true;
       break;
     }
   }
-  r.status = out_of_time ? BoundStatus::time_limit : BoundStatus::proven;
+  r.status = out_of_time  ? BoundStatus::time_limit
+             : incomplete ? BoundStatus::gave_up
+                          : BoundStatus::proven;
   return r;
 }
 

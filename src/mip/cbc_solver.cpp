@@ -25,6 +25,7 @@ namespace pipecut::mip {
 std::string to_string(SolveStatus s) {
   switch (s) {
     case SolveStatus::optimal: return "optimal";
+    case SolveStatus::target_reached: return "target_reached";
     case SolveStatus::stopped: return "stopped";
     case SolveStatus::infeasible: return "infeasible";
     case SolveStatus::error: return "error";
@@ -36,26 +37,70 @@ double bound_tolerance(double value) { return 1e-7 * std::max(1.0, std::abs(valu
 
 namespace {
 
-// Stops the search once an incumbent is good enough or the proven bound high enough.
-class EarlyStopHandler : public CbcEventHandler {
+// What the event handler saw, shared by CBC's clones of the handler (CBC copies the handler it
+// is given, so the flags cannot live in the handler itself).
+struct SearchEvents {
+  const MipModel* model = nullptr;
+  const SolveOptions* options = nullptr;
+  bool target_reached = false;  // a stop_if_* condition stopped the search
+  bool stop_requested = false;  // the cooperative stop flag did
+  double reported_bound = -kInfinity;
+  double reported_objective = kInfinity;
+
+  void report_bound(double bound) {
+    if (!options->on_update || !std::isfinite(bound) || std::abs(bound) >= 1e49 ||
+        bound <= reported_bound)
+      return;
+    reported_bound = bound;
+    options->on_update(SolveUpdate{bound, nullptr, kInfinity});
+  }
+  // Reports `values` if it is feasible for the model and better than what was reported.
+  void report_solution(const double* values, int count) {
+    if (!options->on_update || values == nullptr || count != model->num_variables()) return;
+    std::vector<double> x(values, values + count);
+    if (model->max_violation(x) > 1e-6) return;
+    const double objective = model->objective_value(x);
+    if (!(objective < reported_objective)) return;
+    reported_objective = objective;
+    options->on_update(SolveUpdate{-kInfinity, &x, objective});
+  }
+};
+
+// Stops the search once an incumbent is good enough, the proven bound high enough, or a stop is
+// requested; reports bounds and incumbents of the main search as they improve. Sub-searches
+// that CBC's heuristics run (specialOptions bit 2048) solve other problems: they are ignored.
+class EventHandler : public CbcEventHandler {
  public:
-  EarlyStopHandler(double objective_at_most, double bound_at_least)
-      : objective_at_most_(objective_at_most), bound_at_least_(bound_at_least) {}
-  CbcEventHandler* clone() const override { return new EarlyStopHandler(*this); }
+  explicit EventHandler(SearchEvents* events) : events_(events) {}
+  CbcEventHandler* clone() const override { return new EventHandler(*this); }
   CbcAction event(CbcEvent which) override {
     if (!model_) return noAction;
-    if ((which == solution || which == heuristicSolution) &&
-        model_->getObjValue() <= objective_at_most_)
+    const SolveOptions& options = *events_->options;
+    if (stop_requested(options.stop)) {
+      events_->stop_requested = true;
       return stop;
+    }
+    const bool main_search = (model_->specialOptions() & 2048) == 0;
+    if (which == solution || which == heuristicSolution) {
+      if (main_search)
+        events_->report_solution(model_->bestSolution(), model_->getNumCols());
+      if (model_->getObjValue() <= options.stop_if_objective_at_most) {
+        events_->target_reached = true;
+        return stop;
+      }
+    }
+    // At tree status events CBC has just recomputed the best bound over all live nodes.
+    if (which == treeStatus && main_search) events_->report_bound(model_->getBestPossibleObjValue());
     if ((which == node || which == treeStatus) &&
-        model_->getBestPossibleObjValue() >= bound_at_least_)
+        model_->getBestPossibleObjValue() >= options.stop_if_bound_at_least) {
+      events_->target_reached = true;
       return stop;
+    }
     return noAction;
   }
 
  private:
-  double objective_at_most_;
-  double bound_at_least_;
+  SearchEvents* events_;
 };
 
 double to_coin(double x, double coin_infinity) {
@@ -68,17 +113,14 @@ class CbcSolver : public MipSolver {
  public:
   [[nodiscard]] std::string name() const override { return "cbc"; }
 
-  // CBC cannot interrupt the root LP, whose time grows faster than linearly with the model
-  // (measured on the exact MTPP model: 23k rows ~4 s, 197k rows ~130 s on one core).
-  [[nodiscard]] bool fits_time_limit(const MipModel& m, double time_limit_seconds) const override {
-    if (time_limit_seconds <= 0) return true;
-    const double max_rows = 15000.0 * std::pow(std::max(time_limit_seconds, 0.5) / 2.0, 0.625);
-    return m.num_rows() <= max_rows;
-  }
-
   SolveResult solve(const MipModel& m, const SolveOptions& options) override {
     const Stopwatch timer;
     SolveResult result;
+    if (stop_requested(options.stop)) {
+      result.status = SolveStatus::stopped;
+      result.message = "stop requested";
+      return result;
+    }
     OsiClpSolverInterface lp;
     const double inf = lp.getInfinity();
     const int num_vars = m.num_variables();
@@ -168,7 +210,12 @@ class CbcSolver : public MipSolver {
       const std::vector<double>& start_values = *options.initial_solution;
       model.setBestSolution(start_values.data(), num_vars, m.objective_value(start_values), false);
     }
-    EarlyStopHandler handler(options.stop_if_objective_at_most, options.stop_if_bound_at_least);
+    SearchEvents events;
+    events.model = &m;
+    events.options = &options;
+    if (options.initial_solution && m.max_violation(*options.initial_solution) <= 1e-7)
+      events.report_solution(options.initial_solution->data(), num_vars);
+    EventHandler handler(&events);
     model.passInEventHandler(&handler);
 
     const double before_lp = timer.seconds();
@@ -184,6 +231,8 @@ class CbcSolver : public MipSolver {
       std::fprintf(stderr, "[cbc] %d vars, %d rows: built in %.2f s, root LP at %.2f s\n", num_vars,
                    m.num_rows(), before_lp,
                    timer.seconds());
+    if (model.solver()->isProvenOptimal())
+      events.report_bound(model.solver()->getObjValue());  // the root LP relaxes the MIP
     if (model.solver()->isProvenPrimalInfeasible()) {
       result.status = SolveStatus::infeasible;
       result.best_bound = kInfinity;
@@ -195,6 +244,8 @@ class CbcSolver : public MipSolver {
                                timer.seconds() >= options.time_limit_seconds)
                           ? SolveStatus::stopped
                           : SolveStatus::error;
+      result.message = result.status == SolveStatus::error ? "the root LP failed"
+                                                           : "time limit in the root LP";
     } else if (const double now = timer.seconds();
                options.time_limit_seconds > 0 &&
                options.time_limit_seconds - now < now - before_lp) {
@@ -202,6 +253,7 @@ class CbcSolver : public MipSolver {
       // is left: stop here with the root LP bound (a valid bound: it relaxes the MIP) and the
       // warm start as the incumbent.
       result.status = SolveStatus::stopped;
+      result.message = "time limit after the root LP";
       result.best_bound = model.solver()->getObjValue();
       if (options.initial_solution && m.max_violation(*options.initial_solution) <= 1e-7) {
         result.has_solution = true;
@@ -229,8 +281,11 @@ class CbcSolver : public MipSolver {
         result.status = SolveStatus::optimal;
       } else if (model.isProvenInfeasible() && !best) {
         result.status = SolveStatus::infeasible;
+      } else if (events.target_reached) {
+        result.status = SolveStatus::target_reached;
       } else {
         result.status = SolveStatus::stopped;
+        result.message = events.stop_requested ? "stop requested" : "time limit";
       }
       if (result.status == SolveStatus::infeasible) {
         result.best_bound = kInfinity;
@@ -254,6 +309,10 @@ class CbcSolver : public MipSolver {
 
 }  // namespace
 
-std::unique_ptr<MipSolver> make_cbc_solver() { return std::make_unique<CbcSolver>(); }
+std::unique_ptr<MipSolver> make_in_process_cbc_solver() { return std::make_unique<CbcSolver>(); }
+
+std::unique_ptr<MipSolver> make_cbc_solver() {
+  return make_worker_process_solver(make_in_process_cbc_solver());
+}
 
 }  // namespace pipecut::mip

@@ -11,6 +11,10 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// More segments than nodes never help (at most n can be non-empty), so every entry point works
+// with min(k, n) segments: no O(k) memory and no overflow of k + 1 for a huge k.
+int useful_segments(int k, int n) { return std::max(1, std::min(k, n)); }
+
 // Widens a threshold by a relative and absolute epsilon. Used wherever a threshold only prunes
 // the search: a slightly wider window costs a little time, a narrower one could lose exactness
 // to rounding.
@@ -336,6 +340,7 @@ static double layered_bottleneck(const Positional& o, SliceWorkspace& ws, int k,
 
 double OrderSlicer::optimal_bottleneck(const Graph& g, std::span<const NodeId> order, int k,
                                        SliceWorkspace& ws, double cutoff) {
+  k = useful_segments(k, g.num_nodes());
   const Positional o = prepare(g, order, ws);
   if (k == 1) return o.prefix_work[o.n];  // one segment: no tensor leaves it
   if (k == 2) return best_single_cut(o, ws.stamp.data(), ws.prefix_cost).first;
@@ -345,6 +350,7 @@ double OrderSlicer::optimal_bottleneck(const Graph& g, std::span<const NodeId> o
 SliceResult OrderSlicer::slice(const Graph& g, std::span<const NodeId> order, int k,
                                SliceWorkspace& ws) {
   const int n = g.num_nodes();
+  k = useful_segments(k, n);
   SliceResult r;
   std::vector<int> ends;
   if (k == 1) {
@@ -407,6 +413,7 @@ SliceResult slice_order(const Graph& g, std::span<const NodeId> order, int k) {
 SliceResult slice_order_quadratic(const Graph& g, std::span<const NodeId> order, int k) {
   // B[b][j] = min over i <= j of max(B[b-1][i], f(i, j)), with f(j, j) = 0 (an empty stage).
   const int n = g.num_nodes();
+  k = useful_segments(k, n);
   SliceWorkspace ws;
   const Positional o = prepare(g, order, ws);
   std::vector<std::vector<double>> B(k + 1, std::vector<double>(n + 1, kInf));

@@ -176,6 +176,7 @@ SliceGraphResult slice_default_order(const Graph& g, int k) {
   r.order = topological_order(g);
   SliceResult s = slice_order(g, r.order, k);
   r.partition = partition_from_cuts(g, r.order, s.cuts);
+  r.partition.k = k;  // the slicer used min(k, n) stages; the partition is one for k stages
   r.bottleneck = s.bottleneck;
   r.orders_decoded = 1;
   r.seconds = timer.seconds();
@@ -320,6 +321,7 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
   SliceWorkspace ws;
   SliceResult s = OrderSlicer::slice(g, result.order, k, ws);
   result.partition = partition_from_cuts(g, result.order, s.cuts);
+  result.partition.k = k;
   result.bottleneck = s.bottleneck;
   result.seconds = timer.seconds();
   return result;

@@ -18,9 +18,12 @@
 
 namespace pipecut {
 
+// Any k >= 1 is accepted: more segments than nodes cannot help, so the slicers work with
+// min(k, n) segments (a huge k costs no memory or time).
 struct SliceResult {
   double bottleneck = 0.0;   // optimal max stage cost over all cuts of the order
-  std::vector<int> cuts;     // k+1 positions, cuts[0] = 0, cuts[k] = n, non-decreasing
+  // min(k, n) + 1 positions, cuts[0] = 0, cuts.back() = n, non-decreasing
+  std::vector<int> cuts;
   int stages_used = 0;       // number of non-empty segments
 };
 

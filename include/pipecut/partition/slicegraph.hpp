@@ -37,7 +37,7 @@ struct BrkgaConfig {
 };
 
 struct SliceGraphResult {
-  Partition partition;
+  Partition partition;          // partition.k is the k asked for; stages used <= min(k, n)
   double bottleneck = 0.0;
   std::vector<NodeId> order;    // the topological order whose slicing gave the partition
   int generations_run = 0;
