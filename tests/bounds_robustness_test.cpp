@@ -74,7 +74,7 @@ Graph dense_dag(int n, int out_degree, std::uint64_t seed) {
 double timed_bound(const Graph& g, const std::string& method, BoundResult& result) {
   BoundOptions options;
   options.time_limit_seconds = 1;
-  options.threads = 1;
+  options.mip_threads = 1;
   const Stopwatch timer;
   result = compute_bound(g, 8, method, options);
   return timer.seconds();
@@ -150,7 +150,7 @@ TEST(BoundRobustness, HugeKOnSmallGraphsGivesTheAnswerForKEqualsN) {
       EXPECT_EQ(found.bottleneck, slicegraph(g, n, brkga).bottleneck);
       BoundOptions options;
       options.time_limit_seconds = 10;
-      options.threads = 1;
+      options.mip_threads = 1;
       options.incumbent = found.bottleneck;
       options.warm_start = found.partition;
       for (const std::string& method : bound_method_names()) {
@@ -179,7 +179,7 @@ TEST(BoundRobustness, WarmStartForAnotherKIsIgnored) {
   ASSERT_GT(two.optimum, 0.0);
   BoundOptions options;
   options.time_limit_seconds = 10;
-  options.threads = 1;
+  options.mip_threads = 1;
   options.warm_start = two.best;  // a valid 2-stage partition, offered for k = 3
   options.incumbent = 0.5 * testing::brute_force_optimum(g, 3).optimum;
   for (const char* method : {"downset", "exact"}) {
@@ -203,7 +203,7 @@ TEST(BoundRobustness, GroupedStatusFollowsTheSolver) {
   const Graph g = dense_dag(200, 0, 6);
   BoundOptions options;
   options.time_limit_seconds = 0.3;
-  options.threads = 1;
+  options.mip_threads = 1;
   const BoundResult r = compute_bound(g, 8, "grouped", options);
   EXPECT_EQ(r.status, BoundStatus::time_limit) << r.detail;
   const StopFlag stop;
