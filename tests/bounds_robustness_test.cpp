@@ -81,7 +81,7 @@ double timed_bound(const Graph& g, const std::string& method, BoundResult& resul
 }
 
 TEST(BoundRobustness, DownsetDpHonoursItsTimeLimitOnACompleteDag) {
-  const Graph g = dense_dag(1000, 0, 1);  // 500 000 edges: each DP step scans them all
+  const Graph g = dense_dag(1200, 0, 1);  // 720 000 edges: each DP step scans them all
   BoundResult r;
   EXPECT_LT(timed_bound(g, "downset", r), 5.0);
   EXPECT_EQ(r.status, BoundStatus::time_limit);
