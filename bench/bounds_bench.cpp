@@ -4,8 +4,12 @@
 //
 // Usage: bounds_bench [--time-limit SEC=2] [--graphs N=4] [--nodes N=80] [--bert PATH]
 //                     [--ks 2,4,8,16,32,64]
+//        bounds_bench --overhead-only
 // The best bottleneck is the best of SliceGraph (brkga-100) and any partition an exact method
 // found in the same run, so ratios are relative to the best known partition.
+// Last, the cost of running each MIP in a worker process: the same MIPs solved by
+// make_cbc_solver() (a forked worker per solve) and by make_in_process_cbc_solver(), alternately,
+// with the time ratio and the added milliseconds per solve. --overhead-only runs just that part.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +25,7 @@
 #include "pipecut/solve/api.hpp"
 #include "pipecut/gen/synthetic.hpp"
 #include "pipecut/io/read_graph.hpp"
+#include "pipecut/mip/solver.hpp"
 #include "pipecut/partition/slicegraph.hpp"
 
 using namespace pipecut;
@@ -52,6 +57,65 @@ double geometric_mean(const std::vector<double>& values) {
   return std::exp(log_sum / double(values.size()));
 }
 
+// A random multi-dimensional knapsack (maximise value, as a minimisation of its negation):
+// `items` binaries and `rows` capacity rows. Deterministic for a seed; its solve time grows
+// quickly with the size, which gives MIPs from milliseconds to about a second.
+mip::MipModel random_knapsack(int items, int rows, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> weight(1, 100);
+  mip::MipModel m;
+  std::vector<mip::VarId> x;
+  for (int i = 0; i < items; ++i) x.push_back(m.add_binary(-double(weight(rng))));
+  for (int r = 0; r < rows; ++r) {
+    std::vector<mip::Term> terms;
+    double total = 0;
+    for (int i = 0; i < items; ++i) {
+      const double w = weight(rng);
+      terms.push_back({x[i], w});
+      total += w;
+    }
+    m.add_less_equal(std::move(terms), total / 2);
+  }
+  return m;
+}
+
+// Worker process against in-process solves of the same models, alternating to share the
+// machine's noise.
+void report_worker_overhead() {
+  struct Size {
+    int items, rows, repeats;
+  };
+  const auto worker = mip::make_cbc_solver();
+  const auto local = mip::make_in_process_cbc_solver();
+  std::printf("\nMIP worker process overhead (same models, alternately in a worker and in-process):\n");
+  std::printf("%22s %8s %14s %14s %8s %12s\n", "model", "solves", "in-process s", "worker s",
+              "ratio", "ms per solve");
+  for (const Size size : {Size{0, 0, 40}, Size{10, 3, 40}, Size{20, 5, 20}, Size{50, 10, 6}}) {
+    double in_process = 0, isolated = 0;
+    for (int r = 0; r < size.repeats; ++r) {
+      const mip::MipModel m = random_knapsack(size.items, size.rows, 7 + r);
+      mip::SolveOptions options;
+      options.time_limit_seconds = 60;
+      auto start = std::chrono::steady_clock::now();
+      const mip::SolveResult a = local->solve(m, options);
+      in_process += seconds_since(start);
+      start = std::chrono::steady_clock::now();
+      const mip::SolveResult b = worker->solve(m, options);
+      isolated += seconds_since(start);
+      if (a.status != b.status || std::abs(a.objective - b.objective) > 1e-6)
+        std::printf("MISMATCH: in-process %s %.6f, worker %s %.6f\n", to_string(a.status).c_str(),
+                    a.objective, to_string(b.status).c_str(), b.objective);
+    }
+    const std::string name = size.items == 0 ? "empty model" : "knapsack " +
+                                                                   std::to_string(size.items) + "x" +
+                                                                   std::to_string(size.rows);
+    std::printf("%22s %8d %14.3f %14.3f %8.2f %12.2f\n", name.c_str(), size.repeats, in_process,
+                isolated, in_process > 0 ? isolated / in_process : 0.0,
+                1000 * (isolated - in_process) / size.repeats);
+    std::fflush(stdout);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -60,6 +124,10 @@ int main(int argc, char** argv) {
   int nodes = 80;
   std::string bert = "data/samples/pipecut/bert_l-3_inference.json";
   std::vector<int> ks{2, 4, 8, 16, 32, 64};
+  if (argc == 2 && std::string(argv[1]) == "--overhead-only") {
+    report_worker_overhead();
+    return 0;
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -146,5 +214,6 @@ int main(int argc, char** argv) {
                   out.optimal.value_or(false) ? "proven optimal" : "NOT proven", out.seconds);
     }
   }
+  report_worker_overhead();
   return 0;
 }
