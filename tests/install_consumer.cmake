@@ -1,6 +1,7 @@
 # cmake -P script: install the build tree into a fresh prefix, build tests/consumer against it
 # with find_package(pipecut), run it on the BERT-3 sample and check what it prints.
-# Variables: BUILD_DIR, SOURCE_DIR, WORK_DIR, GENERATOR.
+# Variables: BUILD_DIR, SOURCE_DIR, WORK_DIR, GENERATOR, and the build's CXX_COMPILER, CXX_FLAGS
+# and EXE_LINKER_FLAGS.
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -24,7 +25,9 @@ foreach(header ${headers})
   endif()
 endforeach()
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/build -G ${GENERATOR}
-    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release)
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_CXX_COMPILER=${CXX_COMPILER} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
+    "-DCMAKE_EXE_LINKER_FLAGS=${EXE_LINKER_FLAGS}")
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer ${SOURCE_DIR}/data/samples/pipecut/bert_l-3_inference.json 4)
 if(NOT last_output MATCHES "^27\\.18614[0-9] 27\\.18614[0-9] 1 ")

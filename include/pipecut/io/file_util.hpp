@@ -1,6 +1,7 @@
 #pragma once
 // Small file helpers shared by readers and writers.
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ inline constexpr std::uint64_t kDefaultMaxInputBytes = std::uint64_t{2} << 30;
 // Throws InputError naming the path: "<path>: cannot open file", the cap, or the gzip problem.
 std::string read_file_maybe_gzip(const std::string& path,
                                  std::uint64_t max_bytes = kDefaultMaxInputBytes);
+// The same from an open stream (binary mode); `source` names it in messages.
+std::string read_stream_maybe_gzip(std::istream& in, const std::string& source,
+                                   std::uint64_t max_bytes = kDefaultMaxInputBytes);
 
 // Writes `bytes` (gzip-compressed if requested) to `path` without ever leaving it half-written:
 // a regular file is written to a temporary file in the same folder, then renamed over it

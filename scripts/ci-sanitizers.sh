@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test suite under AddressSanitizer and UndefinedBehaviorSanitizer, in its own build folder
+# (build-asan), compiled with clang. The library is also instrumented for libFuzzer coverage
+# (-fsanitize=fuzzer-no-link), so the fuzzers that scripts/fuzz-smoke.sh runs come from this
+# same build. Any sanitizer report fails the run (-fno-sanitize-recover=all, halt_on_error).
+# Usage: scripts/ci-sanitizers.sh [BUILD_DIR=build-asan]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir="${1:-build-asan}"
+
+flags="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer"
+cmake -S . -B "$build_dir" -G Ninja \
+  -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS="$flags" \
+  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+  -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
+  -DPIPECUT_BUILD_BENCH=OFF
+cmake --build "$build_dir"
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+ctest --test-dir "$build_dir" --output-on-failure
