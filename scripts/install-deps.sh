@@ -11,6 +11,9 @@
 # python3-matplotlib draws the experiment report's plots (tools/report.py), which the test suite
 # runs in quick mode. chromium renders the HTML partition report headless in the browser test
 # (and tools/make_report_screenshot.sh).
+# clang and its runtime libraries build the sanitizer test run and the libFuzzer targets
+# (scripts/ci-sanitizers.sh, scripts/fuzz-smoke.sh); GNU parallel runs sharded experiment
+# sweeps (tools/sweep_parallel.sh, tested by the suite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +26,8 @@ packages=(
   python3 python3-matplotlib python3-onnx python3-torch python3-torchvision
   python3-dev pybind11-dev python3-pytest
   chromium
+  clang libclang-rt-14-dev
+  parallel
 )
 # Node.js and npm from Debian unless a node is already there (this machine has Node 20).
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
