@@ -43,8 +43,8 @@ TEST(BoundRobustness, MinCutFloorOnAVeryLongChainNeedsNoDeepRecursion) {
   options.time_limit_seconds = 1;
   const BoundResult r = compute_bound(g, 8, "single-mincut", options);
   EXPECT_EQ(r.status, BoundStatus::time_limit);  // one flow per node does not fit in 1 s
-  EXPECT_GE(r.value, 1.0 - 1e-6);                // every floor here is 1 (the last node's: 2)
-  EXPECT_LE(r.value, 2.0);
+  EXPECT_LE(r.value, 1.0);  // every floor but the last node's is 1 (a slow machine may not
+                            // finish even the first flow in 1 s: then 0)
 }
 
 // A DAG with random costs: every pair i < j is an edge (complete) or each node gets
