@@ -13,13 +13,11 @@ seconds="${1:-30}"
 build_dir="${2:-build-asan}"
 work="${3:-$build_dir/fuzz-work}"
 
-if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
-  flags="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer"
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
-    -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" -DPIPECUT_BUILD_BENCH=OFF
+if [[ -f "$build_dir/CMakeCache.txt" ]]; then
+  cmake --build "$build_dir" --target fuzzers
+else
+  bash scripts/ci-sanitizers.sh --build-only "$build_dir"
 fi
-cmake --build "$build_dir" --target fuzzers
 
 rm -rf "$work"
 mkdir -p "$work/seeds-read_graph"
@@ -40,7 +38,7 @@ seeds_of() {
     fuzz_tarnawski) echo data/samples/tarnawski fuzz/seeds/fuzz_tarnawski ;;
     fuzz_pipedream) echo data/samples/pipedream ;;
     fuzz_regal) echo data/samples/regal ;;
-    fuzz_onnx) echo data/samples/onnx ;;
+    fuzz_onnx) echo data/samples/onnx fuzz/seeds/fuzz_onnx ;;
     fuzz_partition) echo fuzz/seeds/fuzz_partition ;;
     fuzz_read_graph) echo "$work/seeds-read_graph" ;;
   esac

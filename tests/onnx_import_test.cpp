@@ -5,6 +5,7 @@
 #include "pipecut/partition/slicegraph.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <filesystem>
 
@@ -316,6 +317,25 @@ TEST(OnnxImport, HugeDimensionsKeepTheirSizeWithoutIntegerOverflow) {
   const NodeId mystery = *r.graph.find("mystery");
   EXPECT_NEAR(r.costs[mystery].output_bytes, std::ldexp(1.0, 82), std::ldexp(1.0, 60));
   EXPECT_GT(r.graph.comm[mystery], 1e10);  // ms: kept huge, never wrapped to a small size
+}
+
+}  // namespace
+}  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+TEST(OnnxImport, ACrashInShapeInferenceCostsOnlyTheInferredShapes) {
+  // libonnx divides by zero inferring the shapes of a Split without outputs (SIGFPE, found by
+  // fuzzing): the import must survive it, warn, and cost with the shapes stored in the file.
+  std::string warnings;
+  OnnxImportOptions options;
+  options.warn = [&](const std::string& message) { warnings += message + "\n"; };
+  const OnnxImport r = import_onnx_bytes(testing::onnx_split_without_outputs(), "split.onnx", options);
+  EXPECT_TRUE(r.graph.find("first").has_value());
+  EXPECT_TRUE(r.graph.find("second").has_value());
+  EXPECT_NE(warnings.find("split.onnx: ONNX shape inference failed"), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find("signal " + std::to_string(SIGFPE)), std::string::npos) << warnings;
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 // improvement of the proven bound, every new incumbent, and finally the result. The parent
 // waits for them until the time limit (plus a short grace) or a stop request, then kills the
 // child. A bound or incumbent streamed before a kill or a crash stays valid and is kept.
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -14,7 +13,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdint>
@@ -22,10 +20,10 @@
 #include <cstring>
 #include <optional>
 #include <string_view>
-#include <thread>
 
 #include "pipecut/mip/solver.hpp"
 #include "pipecut/util/stopwatch.hpp"
+#include "util/subprocess.hpp"
 
 namespace pipecut::mip {
 
@@ -63,24 +61,12 @@ bool take_doubles(std::string_view& in, std::vector<double>& values) {
   return true;
 }
 
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t written = ::write(fd, data.data(), data.size());
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(written));
-  }
-  return true;
-}
-
 void send_frame(int fd, FrameKind kind, const std::string& payload) {
   std::string frame;
   put(frame, kind);
   put(frame, static_cast<std::uint64_t>(payload.size()));
   frame += payload;
-  (void)write_all(fd, frame);  // the parent may be gone: then nobody needs the frame
+  (void)detail::write_all(fd, frame);  // the parent may be gone: then nobody needs the frame
 }
 
 // The child's side: solve, stream, report, exit without running the parent's exit handlers.
@@ -118,37 +104,6 @@ void send_frame(int fd, FrameKind kind, const std::string& payload) {
   }
   std::fflush(nullptr);  // a verbose solver log goes out before the exit
   ::_exit(0);
-}
-
-// True when the process has threads other than the caller. Forking then is unsafe: the child
-// gets only the calling thread, and a lock another thread held (in malloc's arenas glibc resets
-// them, but not in every library) would stay locked forever in the child. A thread that was
-// just joined may linger in /proc for a moment, so a positive answer is checked again.
-bool other_threads_running() {
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    DIR* dir = ::opendir("/proc/self/task");
-    if (dir == nullptr) return false;  // no /proc: assume the common single-threaded case
-    int threads = 0;
-    while (const dirent* entry = ::readdir(dir))
-      if (entry->d_name[0] != '.') ++threads;
-    ::closedir(dir);
-    if (threads <= 1) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
-
-std::string describe_exit(int status) {
-  if (WIFSIGNALED(status)) {
-    const int signal = WTERMSIG(status);
-    const char* name = ::strsignal(signal);
-    return "the MIP worker died of signal " + std::to_string(signal) +
-           (name ? std::string(" (") + name + ")" : std::string());
-  }
-  if (WIFEXITED(status))
-    return "the MIP worker exited with code " + std::to_string(WEXITSTATUS(status)) +
-           " without a result";
-  return "the MIP worker ended without a result";
 }
 
 // What the parent has received so far.
@@ -235,7 +190,8 @@ class WorkerProcessSolver : public MipSolver {
   [[nodiscard]] std::string name() const override { return inner_->name(); }
 
   SolveResult solve(const MipModel& model, const SolveOptions& options) override {
-    if (other_threads_running()) return in_process(model, options);
+    // Forking copies only this thread: with others running, solve here instead.
+    if (detail::other_threads_running()) return in_process(model, options);
     const Stopwatch timer;
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return in_process(model, options);
@@ -312,7 +268,7 @@ class WorkerProcessSolver : public MipSolver {
       r.status = SolveStatus::error;
       r.message = received.failure    ? "the MIP solver failed: " + *received.failure
                   : received.malformed ? std::string("the MIP worker sent a malformed report")
-                                       : describe_exit(status);
+                                       : detail::describe_exit(status, "the MIP worker");
     }
     r.seconds = timer.seconds();
     return r;

@@ -65,4 +65,18 @@ std::string onnx_unknown_op_on_input(const std::vector<std::int64_t>& input_dims
   return model.SerializeAsString();
 }
 
+std::string onnx_split_without_outputs() {
+  onnx::ModelProto model = empty_model();
+  onnx::GraphProto* graph = model.mutable_graph();
+  add_float_value(graph->mutable_input(), "x", {1, 4});
+  add_node(graph, "Relu", "first", "x", "r");
+  onnx::NodeProto* split = graph->add_node();
+  split->set_op_type("Split");
+  split->set_name("split");
+  split->add_input("r");
+  add_node(graph, "Relu", "second", "r", "y");
+  add_float_value(graph->mutable_output(), "y", {1, 4});
+  return model.SerializeAsString();
+}
+
 }  // namespace pipecut::testing

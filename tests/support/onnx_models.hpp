@@ -15,4 +15,8 @@ std::string onnx_relu_chain(int n, const std::string& name);
 // size from the input.
 std::string onnx_unknown_op_on_input(const std::vector<std::int64_t>& input_dims);
 
+// Relu -> Split with no outputs (malformed: libonnx's shape inference divides by the number of
+// outputs) -> and a second Relu on the first one's output.
+std::string onnx_split_without_outputs();
+
 }  // namespace pipecut::testing

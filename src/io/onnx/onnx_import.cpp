@@ -20,6 +20,7 @@
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/model/error.hpp"
+#include "util/subprocess.hpp"
 
 namespace pipecut {
 
@@ -219,6 +220,38 @@ std::vector<int> folded_closure(int op, const std::vector<std::set<std::string>>
   return found;
 }
 
+// Shape inference annotates value_info; it never reads external data. Data propagation
+// resolves shapes computed by Shape/Gather/Concat chains (common in exports). It runs in a child
+// process when it can: libonnx's inference divides by zero on some malformed models (a Split
+// without outputs dies of SIGFPE; found by fuzzing), and that must cost the shapes, not the
+// process. Returns "" on success, else why it failed (the model is then left as it was).
+std::string infer_shapes(onnx::ModelProto& model) {
+  auto infer = [](onnx::ModelProto& m) {
+    onnx::ShapeInferenceOptions inference(/*check_type=*/false, /*error_mode=*/0,
+                                          /*enable_data_propagation=*/true);
+    onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(), inference);
+  };
+  if (detail::other_threads_running()) {  // forking is unsafe then: infer here
+    try {
+      infer(model);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return {};
+  }
+  const detail::ChildResult child = detail::run_in_child(
+      [&] {
+        infer(model);  // the child's copy
+        return model.SerializeAsString();
+      },
+      "shape inference");
+  if (!child.completed) return child.failure;
+  onnx::ModelProto inferred;
+  if (!inferred.ParseFromString(child.output)) return "its result could not be read back";
+  model.Swap(&inferred);
+  return {};
+}
+
 }  // namespace
 
 OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source,
@@ -237,16 +270,9 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     throw InputError(source + ": not a valid ONNX model (truncated or corrupt protobuf)");
   if (!model.has_graph() || model.graph().node_size() == 0)
     throw InputError(source + ": ONNX model has no graph nodes");
-  // Shape inference annotates value_info; it never reads external data. Data propagation
-  // resolves shapes computed by Shape/Gather/Concat chains (common in exports).
-  try {
-    onnx::ShapeInferenceOptions inference(/*check_type=*/false, /*error_mode=*/0,
-                                          /*enable_data_propagation=*/true);
-    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference);
-  } catch (const std::exception& e) {
-    log_to(options.warn, source + ": ONNX shape inference failed (" + std::string(e.what()).substr(0, 200) +
-               "); costs use the shapes stored in the file");
-  }
+  if (const std::string problem = infer_shapes(model); !problem.empty())
+    log_to(options.warn, source + ": ONNX shape inference failed (" + problem.substr(0, 200) +
+                             "); costs use the shapes stored in the file");
   const onnx::GraphProto& graph = model.graph();
 
   std::unordered_map<std::string, TensorInfo> tensors;
