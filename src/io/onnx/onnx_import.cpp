@@ -220,12 +220,42 @@ std::vector<int> folded_closure(int op, const std::vector<std::set<std::string>>
   return found;
 }
 
+// The first node of the main graph that does not match its operator's schema, described in one
+// line, or "" when they all match (operators without a known schema are not checked).
+std::string schema_mismatch(const onnx::ModelProto& model) {
+  std::map<std::string, int> opset;
+  for (const auto& entry : model.opset_import()) {
+    const std::string domain = entry.domain() == "ai.onnx" ? "" : entry.domain();
+    opset[domain] = static_cast<int>(std::clamp<std::int64_t>(entry.version(), 0, 1 << 20));
+  }
+  for (const auto& node : model.graph().node()) {
+    const std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    const auto version = opset.find(domain);
+    if (version == opset.end()) continue;
+    const onnx::OpSchema* schema =
+        onnx::OpSchemaRegistry::Schema(node.op_type(), version->second, domain);
+    if (schema == nullptr) continue;
+    try {
+      schema->Verify(node);
+    } catch (const std::exception& e) {
+      std::string why = e.what();
+      why = why.substr(0, why.find('\n'));
+      return "node '" + node.name() + "' (" + node.op_type() + ") does not match its schema: " + why;
+    }
+  }
+  return {};
+}
+
 // Shape inference annotates value_info; it never reads external data. Data propagation
 // resolves shapes computed by Shape/Gather/Concat chains (common in exports). It runs in a child
 // process when it can: libonnx's inference divides by zero on some malformed models (a Split
 // without outputs dies of SIGFPE; found by fuzzing), and that must cost the shapes, not the
 // process. Returns "" on success, else why it failed (the model is then left as it was).
 std::string infer_shapes(onnx::ModelProto& model) {
+  // A node that does not match its operator's schema (input and output counts, attribute
+  // types) is where libonnx's inference is least safe: skip inference for such a model, which
+  // protects even the in-process fallback below from the crash classes found so far.
+  if (std::string problem = schema_mismatch(model); !problem.empty()) return problem;
   auto infer = [](onnx::ModelProto& m) {
     onnx::ShapeInferenceOptions inference(/*check_type=*/false, /*error_mode=*/0,
                                           /*enable_data_propagation=*/true);
