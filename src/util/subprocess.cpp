@@ -77,6 +77,9 @@ ChildResult run_in_child(const std::function<std::string()>& work, const std::st
     ::close(fds[0]);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the parent
     if (::getppid() != parent) ::_exit(1);
+    // A crash ends the child quietly and the parent reports it: no crash handler inherited from
+    // the parent (a sanitizer's, a fuzzer's) should treat it as the parent's own crash.
+    for (int signal : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(signal, SIG_DFL);
     // First byte: 'R' and the result, or 'E' and an exception's message.
     std::string message;
     try {

@@ -73,9 +73,18 @@ std::string onnx_split_without_outputs() {
   onnx::NodeProto* split = graph->add_node();
   split->set_op_type("Split");
   split->set_name("split");
-  split->add_input("r");
+  const std::string split_input = "r";
+  split->add_input(split_input);
   add_node(graph, "Relu", "second", "r", "y");
   add_float_value(graph->mutable_output(), "y", {1, 4});
+  return model.SerializeAsString();
+}
+
+std::string onnx_shape_of_undeclared_input() {
+  onnx::ModelProto model = empty_model();
+  onnx::GraphProto* graph = model.mutable_graph();
+  add_node(graph, "Relu", "relu", "x", "r");
+  add_node(graph, "Shape", "shape", "r", "s");
   return model.SerializeAsString();
 }
 

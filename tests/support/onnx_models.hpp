@@ -19,4 +19,8 @@ std::string onnx_unknown_op_on_input(const std::vector<std::int64_t>& input_dims
 // outputs) -> and a second Relu on the first one's output.
 std::string onnx_split_without_outputs();
 
+// Relu of a tensor "x" that nothing declares (no graph input, no initializer), then Shape of it:
+// libonnx's shape inference dereferences a null type there (SIGSEGV, found by fuzzing).
+std::string onnx_shape_of_undeclared_input();
+
 }  // namespace pipecut::testing

@@ -220,9 +220,21 @@ std::vector<int> folded_closure(int op, const std::vector<std::set<std::string>>
   return found;
 }
 
-// The first node of the main graph that does not match its operator's schema, described in one
-// line, or "" when they all match (operators without a known schema are not checked).
+// The first node of the main graph that reads a tensor nothing before it defines (a graph input,
+// an initializer or an earlier node's output: ONNX graphs are topologically sorted) or that does
+// not match its operator's schema, described in one line; "" when none does. Operators without
+// a known schema are not checked against one.
 std::string schema_mismatch(const onnx::ModelProto& model) {
+  std::unordered_set<std::string> defined;
+  for (const auto& input : model.graph().input()) defined.insert(input.name());
+  for (const auto& init : model.graph().initializer()) defined.insert(init.name());
+  for (const auto& node : model.graph().node()) {
+    for (const auto& input : node.input())
+      if (!input.empty() && !defined.count(input))
+        return "node '" + node.name() + "' (" + node.op_type() + ") reads '" + input +
+               "', which nothing before it defines";
+    for (const auto& output : node.output()) defined.insert(output);
+  }
   std::map<std::string, int> opset;
   for (const auto& entry : model.opset_import()) {
     const std::string domain = entry.domain() == "ai.onnx" ? "" : entry.domain();
