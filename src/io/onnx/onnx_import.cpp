@@ -28,11 +28,12 @@ namespace {
 
 struct TensorInfo {
   std::int32_t elem_type = 0;  // onnx::TensorProto_DataType
-  // Dimension sizes as doubles: only products of them (element counts) are used, and a guessed
-  // size may exceed any integer type.
-  std::vector<double> dims;
+  std::vector<std::int64_t> dims;
   bool known = false;     // shape known (symbolic dims count as 1)
   bool symbolic = false;  // some dim is symbolic or unknown (e.g. a dynamic batch)
+  // An element count guessed for a tensor of unknown shape (< 0: none), kept as a double since
+  // it may exceed any integer type; `dims` is empty then.
+  double guessed_elements = -1;
 };
 
 bool is_floating(std::int32_t elem_type) {
@@ -42,8 +43,9 @@ bool is_floating(std::int32_t elem_type) {
 }
 
 double numel(const TensorInfo& t) {
+  if (t.guessed_elements >= 0) return t.guessed_elements;
   double n = 1;
-  for (double d : t.dims) n *= std::max(d, 1.0);
+  for (auto d : t.dims) n *= static_cast<double>(std::max<std::int64_t>(d, 1));
   return n;
 }
 
@@ -54,8 +56,7 @@ TensorInfo info_from_type(const onnx::TypeProto& type) {
   if (type.tensor_type().has_shape()) {
     t.known = true;
     for (const auto& d : type.tensor_type().shape().dim()) {
-      // A symbolic (batch) dim counts as 1.
-      t.dims.push_back(d.has_dim_value() ? static_cast<double>(d.dim_value()) : 1.0);
+      t.dims.push_back(d.has_dim_value() ? d.dim_value() : 1);  // symbolic (batch) dim -> 1
       t.symbolic = t.symbolic || !d.has_dim_value();
     }
   }
@@ -66,7 +67,7 @@ TensorInfo info_from_tensor(const onnx::TensorProto& tensor) {
   TensorInfo t;
   t.elem_type = tensor.data_type();
   t.known = true;
-  for (auto d : tensor.dims()) t.dims.push_back(static_cast<double>(d));
+  for (auto d : tensor.dims()) t.dims.push_back(d);
   return t;
 }
 
@@ -153,7 +154,7 @@ std::optional<double> einsum_flops(const onnx::NodeProto& node, const InputInfo&
     const auto info = in_info(operand);
     if (!info.known || info.dims.size() != term.size()) return std::nullopt;
     for (std::size_t d = 0; d < term.size(); ++d)
-      size_of[term[d]] = std::max(info.dims[d], 1.0);
+      size_of[term[d]] = static_cast<double>(std::max<std::int64_t>(info.dims[d], 1));
     ++operand;
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -455,7 +456,10 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
         if (!t.known) {
           t.known = true;
           t.elem_type = t.elem_type ? t.elem_type : onnx::TensorProto::FLOAT;
-          t.dims = {largest / element_bytes(t.elem_type)};
+          // A guess, not a shape: Shape of this tensor is not a compile-time constant.
+          t.symbolic = true;
+          t.dims.clear();
+          t.guessed_elements = largest / element_bytes(t.elem_type);
           written += largest;
           out_elems += numel(t);
         }
@@ -467,26 +471,26 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
       const TensorInfo w = in_info(op == "QLinearConv" ? 3 : 1);
       double per_output = 1;  // (C/group) x kernel
       for (std::size_t d = 1; d < w.dims.size(); ++d)
-        per_output *= std::max(w.dims[d], 1.0);
+        per_output *= static_cast<double>(std::max<std::int64_t>(w.dims[d], 1));
       const double out0 = node.output_size() > 0 ? numel(tensors[node.output(0)]) : out_elems;
       flops = 2 * out0 * per_output + (node.input_size() > 2 ? out0 : 0);
     } else if (op == "ConvTranspose") {
       const TensorInfo x = in_info(0), w = in_info(1);
       double per_input = 1;  // (M/group) x kernel
       for (std::size_t d = 1; d < w.dims.size(); ++d)
-        per_input *= std::max(w.dims[d], 1.0);
+        per_input *= static_cast<double>(std::max<std::int64_t>(w.dims[d], 1));
       flops = 2 * numel(x) * per_input + (node.input_size() > 2 ? out_elems : 0);
     } else if (op == "MatMul" || op == "MatMulInteger" || op == "QLinearMatMul") {
       const TensorInfo a = in_info(0);
       const double k =
-          a.dims.empty() ? 1 : std::max(a.dims.back(), 1.0);
+          a.dims.empty() ? 1 : static_cast<double>(std::max<std::int64_t>(a.dims.back(), 1));
       flops = 2 * out_elems * k;
     } else if (op == "Gemm") {
       const TensorInfo a = in_info(0);
       const bool trans_a = int_attribute(node, "transA", 0) != 0;
       double k = 1;
       if (a.dims.size() == 2)
-        k = std::max(a.dims[trans_a ? 0 : 1], 1.0);
+        k = static_cast<double>(std::max<std::int64_t>(a.dims[trans_a ? 0 : 1], 1));
       flops = 2 * out_elems * k + (node.input_size() > 2 ? out_elems : 0);
     } else if (op == "Einsum" && einsum_flops(node, in_info)) {
       flops = *einsum_flops(node, in_info);
