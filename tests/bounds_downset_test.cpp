@@ -35,7 +35,7 @@ TEST(DownsetDp, GivesUpCleanlyPastThePairLimit) {
 // k = 2 the best split is {a, b} | {c, d}: 2 work + 1 out (b's tensor) = 3.
 TEST(DownsetDp, SolvesAChainExactly) {
   GraphBuilder b("chain");
-  for (const char* id : {"a", "b", "c", "d"}) b.add_node({id, 1.0, 1.0, 0.0, "", -1});
+  for (const char* id : {"a", "b", "c", "d"}) b.add_node(testing::node(id, 1.0, 1.0));
   b.add_edge("a", "b");
   b.add_edge("b", "c");
   b.add_edge("c", "d");

@@ -52,9 +52,7 @@ Graph parse_tarnawski_graph(const std::string& text, const std::string& source,
     s.memory = json_number(n, "size", source, node_where, false);
     if (n.contains("colorClass") && !n["colorClass"].is_null()) {
       const long long colour = integer_id(n["colorClass"], source, node_where + ": colorClass");
-      if (colour < 0 || colour > 1'000'000'000)
-        throw InputError(source + ": " + node_where + ": colorClass out of range");
-      s.colour_class = static_cast<int>(colour);
+      s.colour_class = ColourLabel{std::to_string(colour), true};
     }
     if (!spec_of_id.emplace(id, specs.size()).second)
       throw InputError(source + ": duplicate node id '" + s.id + "'");

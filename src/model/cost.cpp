@@ -72,6 +72,7 @@ Evaluation evaluate_partition(const Graph& g, const Partition& p) {
     StageCost& s = e.stages[p.stage_of[v]];
     s.nodes.push_back(v);
     s.work += g.work[v];
+    s.memory += g.memory[v];
   }
   for (const BoundaryTensor& t : cut) {
     e.stages[t.from_stage].comm_out += t.comm;
