@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "pipecut/bounds/bounds.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/partition/slicegraph.hpp"
 #include "support/oracle.hpp"
@@ -33,7 +34,14 @@ Instance random_instance(std::uint64_t seed) {
   testing::RandomConstraintOptions co;
   co.memory = seed % 6 != 0;                          // classes alone now and then
   co.max_classes = static_cast<int>(seed % 4);        // 0..3 classes
-  co.capacity_low = seed % 2 == 0 ? 0.5 : 0.9;        // tight capacities: many infeasible
+  // Tight capacities: many infeasible instances, some beyond the cheap proofs.
+  co.capacity_low = seed % 2 == 0 ? 0.7 : 1.0;
+  co.capacity_high = 1.6;
+  if (seed % 3 == 2) {  // capacities just above the heaviest node and total / k
+    co.at_least_heaviest = true;
+    co.capacity_low = 1.0;
+    co.capacity_high = 1.3;
+  }
   testing::add_random_constraints(inst.g, inst.k, seed, co);
   return inst;
 }
@@ -101,6 +109,89 @@ TEST(ConstrainedRandom, SliceGraphPartitionsAreValidAndNeverBelowTheOptimum) {
   EXPECT_GT(feasible, 150);
   EXPECT_GE(found, feasible * 95 / 100);
   EXPECT_GT(optimal, found * 8 / 10);
+}
+
+}  // namespace
+}  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+// Every bound method under one of several option mixes: valid bounds, valid partitions, exact
+// methods exact, and infeasibility reported exactly when the oracle finds nothing.
+void check_bounds(std::uint64_t seed, const std::vector<std::string>& methods) {
+  const Instance inst = random_instance(seed);
+  const Graph& g = inst.g;
+  const int k = inst.k;
+  const testing::BruteForceResult truth = testing::brute_force_optimum(g, k);
+  BoundOptions options;
+  options.time_limit_seconds = 5;
+  options.threads = 1;
+  if (truth.feasible) {
+    switch (seed % 3) {
+      case 0: break;  // no incumbent
+      case 1:         // the optimum itself: the tightest pruning
+        options.incumbent = truth.optimum;
+        options.warm_start = truth.best;
+        break;
+      default: {  // whatever the default order gives, if anything
+        SliceGraphResult sliced = slice_default_order(g, k);
+        if (sliced.feasible) {
+          options.incumbent = sliced.bottleneck;
+          options.warm_start = sliced.partition;
+        }
+      }
+    }
+  }
+  for (const std::string& method : methods) {
+    SCOPED_TRACE("seed " + std::to_string(seed) + " n=" + std::to_string(g.num_nodes()) +
+                 " k=" + std::to_string(k) + " method " + method +
+                 (truth.feasible ? "" : " (infeasible)"));
+    const BoundResult r = compute_bound(g, k, method, options);
+    if (r.status == BoundStatus::infeasible) {
+      EXPECT_FALSE(truth.feasible) << r.detail;
+      EXPECT_FALSE(r.detail.empty());
+      EXPECT_EQ(r.detail.find('\n'), std::string::npos);
+      continue;
+    }
+    if (truth.feasible) {
+      EXPECT_LE(r.value, truth.optimum + slack(truth.optimum));
+    }
+    EXPECT_GE(r.value, 0.0);
+    if (r.partition) {
+      ASSERT_TRUE(truth.feasible);
+      expect_valid_under_constraints(g, *r.partition);
+      EXPECT_GE(evaluate_partition(g, *r.partition).bottleneck,
+                truth.optimum - slack(truth.optimum));
+    }
+    if ((method == "exact" || method == "downset") && r.status == BoundStatus::proven) {
+      ASSERT_TRUE(truth.feasible) << "an exact method missed the infeasibility";
+      EXPECT_NEAR(r.value, truth.optimum, 1e-6 * std::max(1.0, truth.optimum));
+      ASSERT_TRUE(r.partition.has_value());
+      EXPECT_NEAR(evaluate_partition(g, *r.partition).bottleneck, truth.optimum,
+                  slack(truth.optimum));
+    }
+  }
+}
+
+TEST(ConstrainedRandom, DownsetDpIsExactAndProvesInfeasibility) {
+  int infeasible = 0, beyond_cheap_proofs = 0;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+    check_bounds(seed, {"simple", "downset"});
+    const Instance inst = random_instance(seed);
+    const testing::BruteForceResult truth = testing::brute_force_optimum(inst.g, inst.k);
+    BoundOptions options;
+    options.threads = 1;
+    const BoundResult r = compute_bound(inst.g, inst.k, "downset", options);
+    // Without an incumbent the DP always finishes on these sizes: exact or infeasible.
+    EXPECT_EQ(r.status, truth.feasible ? BoundStatus::proven : BoundStatus::infeasible)
+        << "seed " << seed << ": " << r.detail;
+    infeasible += truth.feasible ? 0 : 1;
+    if (!truth.feasible && !infeasibility_proof(inst.g, derive_constraints(inst.g), inst.k))
+      ++beyond_cheap_proofs;  // proved by the DP's search, not by a node, hull or total
+  }
+  EXPECT_GT(infeasible, 30);
+  EXPECT_GT(beyond_cheap_proofs, 10);
 }
 
 }  // namespace

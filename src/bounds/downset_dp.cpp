@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "pipecut/model/constraints.hpp"
 #include "pipecut/partition/slicegraph.hpp"
 #include "pipecut/util/stopwatch.hpp"
 
@@ -73,6 +74,36 @@ struct Transition {
   double cost;  // f(I \ J)
 };
 
+// The block DAG of model/constraints.hpp with each block's work, distinct predecessor and
+// successor blocks. Downsets of blocks are exactly the downsets that split no hull.
+struct Blocks {
+  const Constraints& c;
+  std::vector<double> work;
+  std::vector<std::vector<int>> preds, succs;
+
+  Blocks(const Graph& g, const Constraints& constraints)
+      : c(constraints), work(c.num_blocks(), 0.0), preds(c.num_blocks()), succs(c.num_blocks()) {
+    for (NodeId u = 0; u < g.num_nodes(); ++u) {
+      work[c.block_of[u]] += g.work[u];
+      for (NodeId v : g.successors(u))
+        if (c.block_of[u] != c.block_of[v]) {
+          succs[c.block_of[u]].push_back(c.block_of[v]);
+          preds[c.block_of[v]].push_back(c.block_of[u]);
+        }
+    }
+    for (auto* lists : {&preds, &succs})
+      for (auto& list : *lists) {
+        std::sort(list.begin(), list.end());
+        list.erase(std::unique(list.begin(), list.end()), list.end());
+      }
+  }
+  // A block is in a downset bitset iff its first member is (downsets never split blocks).
+  [[nodiscard]] bool in(const Word* bits, int b) const { return test_bit(bits, c.members(b)[0]); }
+  void flip(Word* bits, int b) const {
+    for (NodeId v : c.members(b)) flip_bit(bits, v);
+  }
+};
+
 }  // namespace
 
 DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
@@ -82,15 +113,29 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
   auto out_of_time = [&] {
     return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
   };
-  // An upper bound on the optimum restricts the stages worth enumerating.
+  // Placement constraints: downsets of blocks (no hull split), stages within the capacity.
+  const Constraints constraints = derive_constraints(g);
+  if (auto proof = infeasibility_proof(g, constraints, k)) {
+    result.status = BoundStatus::infeasible;
+    result.reason = *proof;
+    return result;
+  }
+  const Blocks blocks(g, constraints);
+  const int num_blocks = constraints.num_blocks();
+  const double capacity = constraints.capacity.value_or(std::numeric_limits<double>::infinity());
+  // An upper bound on the optimum restricts the stages worth enumerating. Without one (no valid
+  // partition known) every stage within the capacity is enumerated.
   double upper = options.incumbent;
   std::optional<Partition> fallback = options.warm_start;
   if (!(upper < std::numeric_limits<double>::infinity())) {
     SliceGraphResult sliced = slice_default_order(g, k);
-    upper = sliced.bottleneck;
-    fallback = sliced.partition;
+    if (sliced.feasible) {
+      upper = sliced.bottleneck;
+      fallback = sliced.partition;
+    }
   }
-  const double stage_limit = upper * (1 + 1e-9) + 1e-12;
+  const bool have_upper = upper < std::numeric_limits<double>::infinity();
+  const double stage_limit = have_upper ? upper * (1 + 1e-9) + 1e-12 : upper;
 
   // 1. Enumerate downsets breadth-first from the empty set: ids grow with downset size, so
   //    every sub-downset J of I has a smaller id than I.
@@ -115,21 +160,22 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
       return result;
     }
     std::memcpy(scratch.data(), table.bits(id), sizeof(Word) * words);
-    for (NodeId v = 0; v < n; ++v) {
-      if (test_bit(scratch.data(), v)) continue;
+    for (int b = 0; b < num_blocks; ++b) {
+      if (blocks.in(scratch.data(), b)) continue;
       bool ready = true;
-      for (NodeId p : g.predecessors(v)) ready = ready && test_bit(scratch.data(), p);
+      for (int p : blocks.preds[b]) ready = ready && blocks.in(scratch.data(), p);
       if (!ready) continue;
-      flip_bit(scratch.data(), v);
+      blocks.flip(scratch.data(), b);
       table.insert(scratch.data());
-      flip_bit(scratch.data(), v);
+      blocks.flip(scratch.data(), b);
     }
   }
   const int num_downsets = table.size();
   result.downsets = num_downsets;
 
-  // 2. For each downset I, every J <= I with w(I \ J) <= upper, by removing nodes of I whose
-  //    successors inside I are already removed. The removed set S = I \ J is costed
+  // 2. For each downset I, every J <= I with w(I \ J) <= upper and M(I \ J) <= C, by removing
+  //    blocks of I whose successors inside I are already removed (work and memory only grow as
+  //    blocks are removed, so both limits prune exactly). The removed set S = I \ J is costed
   //    incrementally: tensor u's hyperedge {u} u consumers(u) is cut iff 0 < members in S < size.
   std::vector<int> edge_size(n);
   for (NodeId u = 0; u < n; ++u) edge_size[u] = 1 + static_cast<int>(g.successors(u).size());
@@ -138,10 +184,6 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
   std::vector<int> seen_stamp(num_downsets, -1);
   long long pairs = 0;
   std::vector<Word> current(words);
-  struct Frame {
-    NodeId removed;
-    double work, cut;
-  };
   for (int id = 1; id < num_downsets; ++id) {
     if ((id & 255) == 0 && out_of_time()) {
       result.status = BoundStatus::time_limit;
@@ -152,7 +194,7 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
     std::memcpy(current.data(), table.bits(id), sizeof(Word) * words);
     into[id].push_back({id, 0.0});  // an empty stage
     seen_stamp[id] = id;
-    double work = 0.0, cut = 0.0;
+    double work = 0.0, cut = 0.0, memory = 0.0;
     // Depth-first over removal sets; each J is expanded once (stamped).
     auto toggle = [&](NodeId x, int delta) {
       // Updates `cut` for the hyperedges containing x: its own tensor and its inputs'.
@@ -165,17 +207,25 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
       update(x);
       for (NodeId p : g.predecessors(x)) update(p);
     };
-    std::vector<std::vector<NodeId>> pending_stack;
-    std::vector<NodeId> removed_stack;
-    // Iterative DFS: at each level, the list of candidate nodes to remove next.
-    auto removable = [&](std::vector<NodeId>& out) {
+    std::vector<std::vector<int>> pending_stack;
+    std::vector<int> removed_stack;
+    // Iterative DFS: at each level, the list of candidate blocks to remove next.
+    auto removable = [&](std::vector<int>& out) {
       out.clear();
-      for (NodeId x = 0; x < n; ++x) {
-        if (!test_bit(current.data(), x)) continue;
+      for (int x = 0; x < num_blocks; ++x) {
+        if (!blocks.in(current.data(), x)) continue;
         bool free = true;
-        for (NodeId y : g.successors(x)) free = free && !test_bit(current.data(), y);
-        if (free && work + g.work[x] <= stage_limit) out.push_back(x);
+        for (int y : blocks.succs[x]) free = free && !blocks.in(current.data(), y);
+        if (free && work + blocks.work[x] <= stage_limit &&
+            fits_capacity(memory + constraints.block_memory[x], capacity))
+          out.push_back(x);
       }
+    };
+    auto remove_block = [&](int x, int delta) {
+      for (NodeId v : constraints.members(x)) toggle(v, delta);
+      work += delta * blocks.work[x];
+      memory += delta * constraints.block_memory[x];
+      blocks.flip(current.data(), x);
     };
     pending_stack.emplace_back();
     removable(pending_stack.back());
@@ -190,25 +240,20 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
       if (pending_stack.back().empty()) {
         pending_stack.pop_back();
         if (!removed_stack.empty()) {  // undo the removal that opened this level
-          NodeId x = removed_stack.back();
+          const int x = removed_stack.back();
           removed_stack.pop_back();
-          toggle(x, -1);
-          work -= g.work[x];
-          flip_bit(current.data(), x);
+          remove_block(x, -1);
         }
         continue;
       }
-      NodeId x = pending_stack.back().back();
+      const int x = pending_stack.back().back();
       pending_stack.back().pop_back();
-      flip_bit(current.data(), x);
+      blocks.flip(current.data(), x);
       const int j = table.find(current.data());
-      if (j < 0 || seen_stamp[j] == id) {
-        flip_bit(current.data(), x);
-        continue;
-      }
+      blocks.flip(current.data(), x);
+      if (j < 0 || seen_stamp[j] == id) continue;
       seen_stamp[j] = id;
-      toggle(x, +1);
-      work += g.work[x];
+      remove_block(x, +1);
       removed_stack.push_back(x);
       const double cost = work + cut;
       if (cost <= stage_limit) {
@@ -242,6 +287,13 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
   const int all = num_downsets - 1;  // V is the last downset found (largest)
   double optimum = previous[all];
   if (!(optimum < inf)) {
+    if (!have_upper) {
+      // Every stage within the capacity was enumerated: no chain of at most k exists.
+      result.status = BoundStatus::infeasible;
+      result.reason = "the exact downset DP found no chain of at most " + std::to_string(k) +
+                      " stages that keeps every colour class together and fits the capacity";
+      return result;
+    }
     // No partition within `upper` (only possible by rounding): the fallback is optimal.
     result.status = BoundStatus::proven;
     result.optimum = upper * (1 - 1e-9);

@@ -111,8 +111,11 @@ void add_random_constraints(Graph& g, int k, std::uint64_t seed,
   std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ULL + 17);
   const int n = g.num_nodes();
   std::uniform_int_distribution<int> bytes(0, o.max_memory);
-  double total = 0;
-  for (double& m : g.memory) total += m = bytes(rng);
+  double total = 0, heaviest = 0;
+  for (double& m : g.memory) {
+    total += m = bytes(rng);
+    heaviest = std::max(heaviest, m);
+  }
   g.colour_class.assign(n, -1);
   g.colour_labels.clear();
   const int classes = std::uniform_int_distribution<int>(0, o.max_classes)(rng);
@@ -133,7 +136,9 @@ void add_random_constraints(Graph& g, int k, std::uint64_t seed,
   if (o.memory && total > 0) {
     const double factor =
         std::uniform_real_distribution<double>(o.capacity_low, o.capacity_high)(rng);
-    g.memory_per_stage = std::max(1.0, std::floor(factor * total / k));
+    const double base = o.at_least_heaviest ? std::max(total / k, heaviest) : total / k;
+    g.memory_per_stage = std::max(1.0, std::floor(factor * base));
+    if (o.at_least_heaviest) g.memory_per_stage = std::max(*g.memory_per_stage, heaviest);
   }
 }
 

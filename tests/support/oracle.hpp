@@ -44,12 +44,15 @@ Graph random_dag(std::uint64_t seed, const RandomGraphOptions& options);
 // Random placement constraints on top of a graph: integer node memory 0..max_memory, a capacity
 // between `capacity_low` and `capacity_high` times total memory / k (rounded down; below the
 // heaviest node or hull now and then, so some instances are infeasible), and up to max_classes
-// colour classes of 2 or 3 random members, labelled by strings or integers.
+// colour classes of 2 or 3 random members, labelled by strings or integers. With
+// `at_least_heaviest` the capacity is scaled from max(total / k, heaviest node) instead, so that
+// neither of the cheap proofs (a node, or the total, above capacity) settles infeasibility.
 struct RandomConstraintOptions {
   int max_memory = 6;
   double capacity_low = 0.6;
   double capacity_high = 2.0;
   bool memory = true;
+  bool at_least_heaviest = false;
   int max_classes = 2;
 };
 void add_random_constraints(Graph& g, int k, std::uint64_t seed,
