@@ -194,5 +194,28 @@ TEST(ConstrainedRandom, DownsetDpIsExactAndProvesInfeasibility) {
   EXPECT_GT(beyond_cheap_proofs, 10);
 }
 
+TEST(ConstrainedRandom, EveryBoundIsValidAndExactMethodsAreExact) {
+  for (std::uint64_t seed = 1; seed <= 240; ++seed) check_bounds(seed, bound_method_names());
+}
+
+// The exact MIP proves infeasibility without the cheap proofs' help: on instances whose
+// infeasibility no node, hull or total shows, it finishes with status infeasible.
+TEST(ConstrainedRandom, ExactMipProvesInfeasibilityBeyondTheCheapProofs) {
+  int proved = 0;
+  for (std::uint64_t seed = 1; seed <= 300 && proved < 8; ++seed) {
+    const Instance inst = random_instance(seed);
+    if (infeasibility_proof(inst.g, derive_constraints(inst.g), inst.k)) continue;
+    const testing::BruteForceResult truth = testing::brute_force_optimum(inst.g, inst.k);
+    BoundOptions options;
+    options.time_limit_seconds = 20;
+    options.threads = 1;
+    const BoundResult r = compute_bound(inst.g, inst.k, "exact", options);
+    EXPECT_EQ(r.status, truth.feasible ? BoundStatus::proven : BoundStatus::infeasible)
+        << "seed " << seed << ": " << r.detail;
+    if (!truth.feasible) ++proved;
+  }
+  EXPECT_EQ(proved, 8);
+}
+
 }  // namespace
 }  // namespace pipecut

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "pipecut/bounds/bounds.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
 #include "support/oracle.hpp"
@@ -188,6 +189,64 @@ TEST(Constraints, CapacityMustBePositive) {
   EXPECT_THROW(builder.set_memory_per_stage(0), InputError);
   EXPECT_THROW(builder.set_memory_per_stage(-1), InputError);
   EXPECT_THROW(builder.set_memory_per_stage(std::nan("")), InputError);
+}
+
+}  // namespace
+}  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+// a -> b -> c -> d, unit work, tiny tensors, and the class {a, d}: its hull is the whole chain,
+// so one stage holds everything and costs 4 whatever k is. The simple bound sees the block's
+// work, and both single-stage bounds see the hull.
+TEST(ConstrainedBounds, HullsRaiseTheSimpleAndSingleStageBounds) {
+  GraphBuilder b("hull-chain");
+  for (const char* id : {"a", "b", "c", "d"}) {
+    NodeSpec s = node(id, 1.0, 0.01);
+    if (id[0] == 'a' || id[0] == 'd') s.colour_class = ColourLabel{"7", true};
+    b.add_node(s);
+  }
+  b.add_edge("a", "b");
+  b.add_edge("b", "c");
+  b.add_edge("c", "d");
+  const Graph g = std::move(b).build();
+  BoundOptions options;
+  options.threads = 1;
+  for (const char* method : {"simple", "single-mincut", "single", "downset", "exact"}) {
+    const BoundResult r = compute_bound(g, 4, method, options);
+    EXPECT_EQ(r.status, BoundStatus::proven) << method;
+    EXPECT_NEAR(r.value, 4.0, 1e-5) << method;
+  }
+}
+
+// a -> b with a 10 ms tensor; 6 bytes each and 10 bytes per stage: they cannot share a stage, so
+// the tensor is always paid: 1 + 10 on each side. The min-cut bound cannot see memory (it stays
+// at the unconstrained 2); the convex single-stage MIP and the grouped relaxation carry the
+// knapsack row and reach the constrained optimum 11.
+TEST(ConstrainedBounds, KnapsackRowsRaiseTheMipBounds) {
+  GraphBuilder b("split.json", "split");
+  NodeSpec a = node("a", 1.0, 10.0);
+  a.memory = 6;
+  NodeSpec c = node("b", 1.0, 0.0);
+  c.memory = 6;
+  b.add_node(a);
+  b.add_node(c);
+  b.add_edge("a", "b");
+  b.set_memory_per_stage(10);
+  const Graph g = std::move(b).build();
+  BoundOptions options;
+  options.threads = 1;
+  EXPECT_NEAR(compute_bound(g, 2, "single-mincut", options).value, 2.0, 1e-6);
+  for (const char* method : {"single", "grouped", "downset", "exact"}) {
+    const BoundResult r = compute_bound(g, 2, method, options);
+    EXPECT_EQ(r.status, BoundStatus::proven) << method;
+    EXPECT_NEAR(r.value, 11.0, 1e-5) << method;
+  }
+  // One stage cannot hold both: every method reports the proof instead of a bound.
+  const BoundResult one = compute_bound(g, 1, "simple", options);
+  EXPECT_EQ(one.status, BoundStatus::infeasible);
+  EXPECT_NE(one.detail.find("total memory 12 bytes exceeds k = 1"), std::string::npos) << one.detail;
 }
 
 }  // namespace

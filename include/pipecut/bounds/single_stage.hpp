@@ -5,6 +5,9 @@
 //     (w(S) + cost of the tensor hyperedges {u} u consumers(u) that S cuts), one max-flow per v.
 //   - convex version: S = D n U for a downset D and an upset U, one small MIP per candidate v.
 // Neither depends on k. Values are in the graph's time unit.
+// Under placement constraints (model/constraints.hpp) v's stage holds v's whole block and every
+// block it touches, and fits the capacity; both versions require S to be a union of blocks
+// (valid because every valid stage is), and the convex version adds the knapsack row M(S) <= C.
 #include <vector>
 
 #include "pipecut/bounds/bounds.hpp"
@@ -14,7 +17,7 @@ namespace pipecut {
 
 struct SingleStageResult {
   double value = 0.0;                  // max over nodes of the proven floor (valid lower bound)
-  BoundStatus status = BoundStatus::proven;
+  BoundStatus status = BoundStatus::proven;  // infeasible: a block exceeds the capacity
   NodeId argmax = -1;                  // node attaining `value`, -1 if none
   std::vector<double> floor;           // per node: a valid lower bound on its floor
   int candidates_solved = 0;           // convex MIPs run
@@ -30,7 +33,8 @@ SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& 
 // options.incumbent (nothing more to prove) or the time limit runs out (status time_limit).
 SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& options);
 
-// Minimum hypergraph cut through v: min over S containing v of f(S), with a minimising S.
+// Minimum hypergraph cut through v: min over S containing v (and whole blocks) of f(S), with a
+// minimising S.
 struct MinCutFloor {
   double value = 0.0;
   std::vector<char> source_side;
