@@ -64,7 +64,7 @@ TEST(MipBounds, AnOptimalWarmStartIsProvenOptimalNotInfeasible) {
     const testing::BruteForceResult truth = testing::brute_force_optimum(g, k);
     BoundOptions options;
     options.time_limit_seconds = 10;
-    options.threads = 1;
+    options.mip_threads = 1;
     options.warm_start = truth.best;
     const BoundResult r = compute_bound(g, k, "exact", options);
     ASSERT_EQ(r.status, BoundStatus::proven) << seed << ": " << r.detail;

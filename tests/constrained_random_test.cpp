@@ -126,7 +126,7 @@ void check_bounds(std::uint64_t seed, const std::vector<std::string>& methods) {
   const testing::BruteForceResult truth = testing::brute_force_optimum(g, k);
   BoundOptions options;
   options.time_limit_seconds = 5;
-  options.threads = 1;
+  options.mip_threads = 1;
   if (truth.feasible) {
     switch (seed % 3) {
       case 0: break;  // no incumbent
@@ -181,7 +181,7 @@ TEST(ConstrainedRandom, DownsetDpIsExactAndProvesInfeasibility) {
     const Instance inst = random_instance(seed);
     const testing::BruteForceResult truth = testing::brute_force_optimum(inst.g, inst.k);
     BoundOptions options;
-    options.threads = 1;
+    options.mip_threads = 1;
     const BoundResult r = compute_bound(inst.g, inst.k, "downset", options);
     // Without an incumbent the DP always finishes on these sizes: exact or infeasible.
     EXPECT_EQ(r.status, truth.feasible ? BoundStatus::proven : BoundStatus::infeasible)
@@ -208,7 +208,7 @@ TEST(ConstrainedRandom, ExactMipProvesInfeasibilityBeyondTheCheapProofs) {
     const testing::BruteForceResult truth = testing::brute_force_optimum(inst.g, inst.k);
     BoundOptions options;
     options.time_limit_seconds = 20;
-    options.threads = 1;
+    options.mip_threads = 1;
     const BoundResult r = compute_bound(inst.g, inst.k, "exact", options);
     EXPECT_EQ(r.status, truth.feasible ? BoundStatus::proven : BoundStatus::infeasible)
         << "seed " << seed << ": " << r.detail;

@@ -212,7 +212,7 @@ TEST(ConstrainedBounds, HullsRaiseTheSimpleAndSingleStageBounds) {
   b.add_edge("c", "d");
   const Graph g = std::move(b).build();
   BoundOptions options;
-  options.threads = 1;
+  options.mip_threads = 1;
   for (const char* method : {"simple", "single-mincut", "single", "downset", "exact"}) {
     const BoundResult r = compute_bound(g, 4, method, options);
     EXPECT_EQ(r.status, BoundStatus::proven) << method;
@@ -236,7 +236,7 @@ TEST(ConstrainedBounds, KnapsackRowsRaiseTheMipBounds) {
   b.set_memory_per_stage(10);
   const Graph g = std::move(b).build();
   BoundOptions options;
-  options.threads = 1;
+  options.mip_threads = 1;
   EXPECT_NEAR(compute_bound(g, 2, "single-mincut", options).value, 2.0, 1e-6);
   for (const char* method : {"single", "grouped", "downset", "exact"}) {
     const BoundResult r = compute_bound(g, 2, method, options);
