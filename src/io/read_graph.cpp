@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -89,6 +90,22 @@ void check_read_options(const std::string& path, const ReadOptions& options) {
                      "' (expected auto, pipecut, tarnawski, pipedream, regal or onnx)");
   if (options.link_bandwidth_gbps && !(*options.link_bandwidth_gbps > 0))
     throw InputError("--link-bandwidth must be > 0");
+  if (options.memory_per_stage &&
+      !(*options.memory_per_stage > 0 && std::isfinite(*options.memory_per_stage)))
+    throw InputError("--memory-per-stage must be a finite number of bytes > 0");
+  if (options.memory_per_stage && options.ignore_memory)
+    throw InputError("--memory-per-stage and --ignore-memory contradict each other");
+}
+
+// The constraint options on top of what the file gave.
+Graph with_constraint_options(Graph g, const ReadOptions& options) {
+  if (options.memory_per_stage) g.memory_per_stage = options.memory_per_stage;
+  if (options.ignore_memory) g.memory_per_stage.reset();
+  if (options.ignore_colocation) {
+    g.colour_class.clear();
+    g.colour_labels.clear();
+  }
+  return g;
 }
 
 OnnxImport import_with(const std::string& path, const ReadOptions& options) {
@@ -99,7 +116,9 @@ OnnxImport import_with(const std::string& path, const ReadOptions& options) {
   onnx_options.warn = options.warn;
   onnx_options.profile = options.profile;
   onnx_options.profile_warmup = options.profile_warmup;
-  return import_onnx_model(path, onnx_options);
+  OnnxImport imported = import_onnx_model(path, onnx_options);
+  imported.graph = with_constraint_options(std::move(imported.graph), options);
+  return imported;
 }
 }  // namespace
 
@@ -123,10 +142,11 @@ GraphWithProfile read_graph_with_profile(const std::string& path, const ReadOpti
     throw InputError(options.profile + ": --profile applies to ONNX models only, and " + path +
                      " is " + format + " input");
   const std::string text = read_file_maybe_gzip(path);
-  if (format == "pipecut") return {parse_pipecut_graph(text, path), std::nullopt};
-  if (format == "tarnawski") return {parse_tarnawski_graph(text, path, options.warn), std::nullopt};
-  if (format == "pipedream") return {parse_pipedream_graph(text, path, bandwidth), std::nullopt};
-  return {parse_regal_graph(text, path, bandwidth), std::nullopt};
+  Graph g = format == "pipecut"     ? parse_pipecut_graph(text, path)
+            : format == "tarnawski" ? parse_tarnawski_graph(text, path, options.warn)
+            : format == "pipedream" ? parse_pipedream_graph(text, path, bandwidth)
+                                    : parse_regal_graph(text, path, bandwidth);
+  return {with_constraint_options(std::move(g), options), std::nullopt};
 }
 
 }  // namespace pipecut

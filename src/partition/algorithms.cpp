@@ -11,13 +11,13 @@ namespace {
 
 PartitionRun run_topo(const Graph& g, int k, const PartitionOptions&) {
   const SliceGraphResult r = slice_default_order(g, k);
-  return {r.partition, r.bottleneck, "topo", false, r.seconds};
+  return {r.feasible, r.partition, r.bottleneck, "topo", false, r.seconds};
 }
 
 PartitionRun run_slicegraph(const Graph& g, int k, const PartitionOptions& options) {
   const BrkgaConfig config = brkga_config(options);
   const SliceGraphResult r = slicegraph(g, k, config);
-  return {r.partition, r.bottleneck,
+  return {r.feasible, r.partition, r.bottleneck,
           "slicegraph(population=" + std::to_string(config.population) +
               ",generations=" + std::to_string(config.generations) + ")",
           r.hit_time_limit, r.seconds};

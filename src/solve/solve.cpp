@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <stdexcept>
 
 #include "pipecut/bounds/simple.hpp"
+#include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/solve/api.hpp"
 #include "pipecut/util/stopwatch.hpp"
@@ -28,6 +31,8 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     throw InputError("time limit must be a finite number of seconds >= 0");
   // More stages than nodes cannot help: the methods work with at most n stages.
   const int stages = std::min(k, g.num_nodes());
+  if (auto proof = infeasibility_proof(g, derive_constraints(g), stages))
+    throw InfeasibleError(*proof);
   const Stopwatch timer;
   const double limit = options.time_limit_seconds;
   auto remaining = [&]() -> double {  // 0 = unlimited, as for every method's time limit
@@ -36,8 +41,8 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   auto stop_requested_now = [&] { return stop_requested(control.stop); };
   auto out_of_time = [&] { return timer.exceeded(limit) || stop_requested_now(); };
 
-  Partition best;
-  double bottleneck = 0;
+  Partition best;  // no assignment until a partition satisfying the constraints is found
+  double bottleneck = std::numeric_limits<double>::infinity();
   double lower_bound = simple_lower_bound(g, stages);
   std::string lower_bound_method = "simple";
   std::string algorithm;
@@ -47,6 +52,11 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   };
   auto take_bound = [&](const BoundResult& r) {
     if (control.bound_finished) control.bound_finished(r);
+    if (r.status == BoundStatus::infeasible) {
+      if (!best.stage_of.empty())  // a valid partition is in hand: the proof must be wrong
+        throw std::logic_error(r.method + " claims infeasibility of a feasible instance");
+      throw InfeasibleError(r.detail);
+    }
     bounds.push_back(r);
     if (r.value > lower_bound) {
       lower_bound = r.value;
@@ -55,7 +65,7 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   };
   // Every partition is re-evaluated by the reference evaluator before it is trusted.
   auto offer = [&](const Partition& p) -> bool {
-    if (partition_problem(g, p)) return false;
+    if (partition_problem(g, p) || constraint_violation(g, p)) return false;
     const double value = evaluate_partition(g, p).bottleneck;
     if (!best.stage_of.empty() && value >= bottleneck) return false;
     best = p;
@@ -73,7 +83,8 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
 
   // The single-stage bounds do not depend on the partition: run them first so that the
   // partition search can stop as soon as it reaches them. One sliced order is their incumbent.
-  offer(partition_algorithm("topo").run(g, stages, {}).partition);
+  if (const PartitionRun topo = partition_algorithm("topo").run(g, stages, {}); topo.feasible)
+    offer(topo.partition);
   algorithm = "topo";
   bound_options.incumbent = bottleneck;
   for (const char* method : {"single-mincut", "single"}) {
@@ -91,7 +102,7 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     search.stop = control.stop;
     const PartitionRun found = partition_algorithm(search.algorithm).run(g, stages, search);
     algorithm = found.description;
-    offer(found.partition);
+    if (found.feasible) offer(found.partition);
   }
   report(algorithm);
 
@@ -106,13 +117,20 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     bound_options.time_limit_seconds =
         std::string(method) == "grouped" && limit > 0 ? 0.5 * remaining() : remaining();
     bound_options.incumbent = bottleneck;
-    bound_options.warm_start = best;
+    bound_options.warm_start.reset();
+    if (!best.stage_of.empty()) bound_options.warm_start = best;
     bound_options.known_lower_bound = lower_bound;
     BoundResult r = compute_bound(g, stages, method, bound_options);
     if (r.partition && offer(*r.partition)) algorithm += std::string("+") + method;
     take_bound(r);
     report(method);
   }
+
+  if (best.stage_of.empty())
+    throw NoFeasiblePartitionError(
+        std::string(out_of_time() ? "within the time limit, " : "") +
+        "no partition that fits the memory capacity and keeps every colour class together was "
+        "found, and infeasibility is not proven");
 
   Solution s;
   s.graph_name = g.name;

@@ -36,6 +36,11 @@ struct ReadOptions {
   // work (ort_profile.hpp); empty = none. `profile_warmup` runs at its start are skipped (>= 0).
   std::string profile;
   int profile_warmup = 1;
+  // Placement constraints (model/constraints.hpp). Those the file gives are kept by default.
+  // A memory capacity in bytes per stage that replaces the file's (finite, > 0).
+  std::optional<double> memory_per_stage;
+  bool ignore_memory = false;      // no capacity (node memory is still read and reported)
+  bool ignore_colocation = false;  // no colour classes
 };
 
 // Formats that read_graph knows, for --help texts and validation.
@@ -46,6 +51,9 @@ inline constexpr const char* kInputFormats[] = {"auto",      "pipecut", "tarnaws
 // Returns one of the names above other than "auto". Throws InputError if nothing matches.
 std::string detect_graph_format(const std::string& path);
 
+// Reads `path`, then applies the constraint options: memory_per_stage replaces the file's
+// capacity, ignore_memory drops it, ignore_colocation drops the colour classes. Giving both
+// memory_per_stage and ignore_memory is an InputError. (All three readers below do the same.)
 Graph read_graph(const std::string& path, const ReadOptions& options = {});
 
 // The graph and, when ReadOptions::profile was given, what the profile covered (for a summary
