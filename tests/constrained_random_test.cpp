@@ -9,8 +9,11 @@
 #include <cmath>
 
 #include "pipecut/bounds/bounds.hpp"
+#include "pipecut/io/graph_json.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/partition/slicegraph.hpp"
+#include "pipecut/solve/api.hpp"
+#include "support/io_test_util.hpp"
 #include "support/oracle.hpp"
 
 namespace pipecut {
@@ -215,6 +218,48 @@ TEST(ConstrainedRandom, ExactMipProvesInfeasibilityBeyondTheCheapProofs) {
     if (!truth.feasible) ++proved;
   }
   EXPECT_EQ(proved, 8);
+}
+
+}  // namespace
+}  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+// The whole portfolio: on every random instance solve either proves the constrained optimum
+// (the exact methods finish on these sizes) or raises InfeasibleError exactly when the oracle
+// finds no valid partition; the CLI turns that into exit code 4.
+TEST(ConstrainedRandom, SolveIsExactOrProvesInfeasibility) {
+  testing::TempDir dir;
+  int cli_checks = 0;
+  for (std::uint64_t seed = 1; seed <= 160; ++seed) {
+    const Instance inst = random_instance(seed);
+    SCOPED_TRACE("seed " + std::to_string(seed) + " k " + std::to_string(inst.k));
+    const testing::BruteForceResult truth = testing::brute_force_optimum(inst.g, inst.k);
+    SolveOptions options;
+    options.partition.preset = "brkga-100";
+    options.partition.threads = 1;
+    options.target_ratio = 1.0;
+    options.time_limit_seconds = 20;
+    if (!truth.feasible) {
+      EXPECT_THROW(solve(inst.g, inst.k, options), InfeasibleError);
+      if (cli_checks < 12) {  // a sample through the command line
+        const std::string path = dir.write("g.json", pipecut_graph_to_json(inst.g));
+        const auto r = testing::run_cli("solve " + path + " -k " + std::to_string(inst.k) +
+                                        " --preset brkga-100 --quiet");
+        EXPECT_EQ(r.exit_code, 4) << r.err;
+        EXPECT_EQ(r.err.rfind("pipecut: infeasible: ", 0), 0u) << r.err;
+        ++cli_checks;
+      }
+      continue;
+    }
+    const Solution s = solve(inst.g, inst.k, options);
+    expect_valid_under_constraints(inst.g, s.partition);
+    EXPECT_NEAR(s.bottleneck(), truth.optimum, slack(truth.optimum));
+    EXPECT_TRUE(s.optimal.value_or(false));
+    EXPECT_LE(s.lower_bound, truth.optimum + slack(truth.optimum));
+  }
+  EXPECT_EQ(cli_checks, 12);
 }
 
 }  // namespace

@@ -151,6 +151,16 @@ TEST(PipeDreamConstraints, ParameterSizeIsNodeMemory) {
   EXPECT_TRUE(g.colour_labels.empty());
 }
 
+TEST(RegalConstraints, PersistentMemorySizeIsNodeMemory) {
+  const Graph g = parse_regal_graph(R"(
+node { name: "a" id: 1 output_info { size: 64 } compute_cost: 10 persistent_memory_size: 4096 }
+node { name: "b" id: 2 input_info { preceding_node: 1 preceding_port: 0 } compute_cost: 10 }
+)",
+                                    "r.pbtxt", 16.0);
+  EXPECT_EQ(g.memory[*g.find("a")], 4096.0);
+  EXPECT_EQ(g.memory[*g.find("b")], 0.0);
+}
+
 TEST(ReadOptionsConstraints, OverrideAndIgnore) {
   const std::string path = testing::data_path("samples/tarnawski/bert_l-3_inference.json");
   ReadOptions o;
