@@ -166,7 +166,8 @@ double optional_non_negative(const json& doc, const char* key, const std::string
 
 BoundStatus bound_status_from(const json& entry, const std::string& path, const std::string& where) {
   const std::string text = optional_string(entry, "status", path);
-  for (BoundStatus s : {BoundStatus::proven, BoundStatus::time_limit, BoundStatus::gave_up})
+  for (BoundStatus s : {BoundStatus::proven, BoundStatus::time_limit, BoundStatus::gave_up,
+                        BoundStatus::infeasible})
     if (text == to_string(s)) return s;
   throw InputError(path + ": " + where + ": unknown \"status\" '" + text + "'");
 }

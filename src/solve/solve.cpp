@@ -117,8 +117,8 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     bound_options.time_limit_seconds =
         std::string(method) == "grouped" && limit > 0 ? 0.5 * remaining() : remaining();
     bound_options.incumbent = bottleneck;
-    bound_options.warm_start.reset();
-    if (!best.stage_of.empty()) bound_options.warm_start = best;
+    bound_options.warm_start =
+        best.stage_of.empty() ? std::nullopt : std::optional<Partition>(best);
     bound_options.known_lower_bound = lower_bound;
     BoundResult r = compute_bound(g, stages, method, bound_options);
     if (r.partition && offer(*r.partition)) algorithm += std::string("+") + method;
