@@ -70,7 +70,8 @@ TEST(ConstraintsCli, InfeasibleInstancesExitWithFourAndTheProof) {
   const std::string out = dir.path("result.json");
   const auto r = run_cli("solve " + graph + " --json -o " + out);
   EXPECT_EQ(r.exit_code, 4) << r.err;
-  EXPECT_NE(r.err.find("pipecut: infeasible: the exact downset DP found no chain of at most 2"),
+  EXPECT_NE(r.err.find("pipecut: infeasible: the exact downset DP found no chain of at most 2 "
+                       "stages that fits the memory capacity\n"),
             std::string::npos)
       << r.err;
   const json doc = json::parse(r.out);

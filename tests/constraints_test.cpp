@@ -172,6 +172,14 @@ TEST(Constraints, ViolationsNameTheClassOrTheStage) {
   EXPECT_EQ(evaluate_partition(g, Partition{3, {0, 0, 2, 2}}).stages[2].memory, 5.0);
 }
 
+TEST(Constraints, MessagesNameOnlyTheConstraintsInForce) {
+  EXPECT_EQ(constraints_phrase(chain_with_memory({1, 1}, 10.0)), "fits the memory capacity");
+  EXPECT_EQ(constraints_phrase(chain_with_memory({1, 1}, std::nullopt, {"g", "g"})),
+            "keeps every colour class together");
+  EXPECT_EQ(constraints_phrase(chain_with_memory({1, 1}, 10.0, {"g", "g"})),
+            "fits the memory capacity and keeps every colour class together");
+}
+
 TEST(Constraints, CapacityComparisonToleratesOnlyRounding) {
   EXPECT_TRUE(fits_capacity(10.0, 10.0));
   EXPECT_TRUE(fits_capacity(0.1 + 0.2, 0.3));

@@ -291,7 +291,7 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
       // Every stage within the capacity was enumerated: no chain of at most k exists.
       result.status = BoundStatus::infeasible;
       result.reason = "the exact downset DP found no chain of at most " + std::to_string(k) +
-                      " stages that keeps every colour class together and fits the capacity";
+                      " stages that " + constraints_phrase(g);
       return result;
     }
     // No partition within `upper` (only possible by rounding): the fallback is optimal.

@@ -283,8 +283,7 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
     // Nothing but the placement constraints restricts the model: no valid partition exists.
     result.status = BoundStatus::infeasible;
     result.detail = "the exact MIP has no solution: no partition into at most " +
-                    std::to_string(k) + " stages keeps every colour class together and fits the " +
-                    "capacity";
+                    std::to_string(k) + " stages " + constraints_phrase(g);
     result.seconds = timer.seconds();
     return result;
   }
@@ -360,8 +359,8 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
       result.status = BoundStatus::infeasible;
       result.value = 0.0;
       result.detail = "the grouped relaxation at position " + std::to_string(b) +
-                      " has no solution: no partition keeps every colour class together and fits " +
-                      "the capacity";
+                      " has no solution: no partition into at most " + std::to_string(k) +
+                      " stages " + constraints_phrase(g);
       result.seconds = timer.seconds();
       return result;
     }

@@ -71,6 +71,14 @@ std::string quoted_labels(const Graph& g, const std::vector<int>& classes) {
 
 bool fits_capacity(double memory, double capacity) { return memory <= capacity * (1 + 1e-12); }
 
+std::string constraints_phrase(const Graph& g) {
+  const bool memory = g.memory_per_stage.has_value();
+  const bool classes = !g.colour_labels.empty();
+  if (memory && classes) return "fits the memory capacity and keeps every colour class together";
+  if (classes) return "keeps every colour class together";
+  return "fits the memory capacity";
+}
+
 std::string describe_bytes(double bytes) {
   char exact[64];
   if (bytes == std::floor(bytes) && std::fabs(bytes) < 1e18)

@@ -47,9 +47,8 @@ Solution partition_graph(const Graph& g, int k, const PartitionOptions& options,
   const PartitionRun run = algorithm.run(g, stages, run_options);
   if (!run.feasible)
     throw NoFeasiblePartitionError(
-        algorithm.name + " found no partition that fits the memory capacity and keeps every "
-        "colour class together; infeasibility is not proven (pipecut solve or the exact bound "
-        "methods can settle it)");
+        algorithm.name + " found no partition that " + constraints_phrase(g) +
+        "; infeasibility is not proven (pipecut solve or the exact bound methods can settle it)");
   Solution s;
   s.graph_name = g.name;
   s.k = k;

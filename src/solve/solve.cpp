@@ -128,9 +128,8 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
 
   if (best.stage_of.empty())
     throw NoFeasiblePartitionError(
-        std::string(out_of_time() ? "within the time limit, " : "") +
-        "no partition that fits the memory capacity and keeps every colour class together was "
-        "found, and infeasibility is not proven");
+        std::string(out_of_time() ? "within the time limit, " : "") + "no partition that " +
+        constraints_phrase(g) + " was found, and infeasibility is not proven");
 
   Solution s;
   s.graph_name = g.name;

@@ -62,6 +62,10 @@ std::optional<std::string> constraint_violation(const Graph& g, const Partition&
 // Stage memory of every stage of a valid partition (k entries).
 std::vector<double> stage_memory(const Graph& g, const Partition& p);
 
+// What a valid partition must do, for messages: "fits the memory capacity", "keeps every
+// colour class together", or both joined by "and".
+std::string constraints_phrase(const Graph& g);
+
 // "17185374208 bytes (16 GiB)": exact bytes, and binary units for humans.
 std::string describe_bytes(double bytes);
 
