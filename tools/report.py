@@ -247,7 +247,7 @@ def main():
                    "that found no chain); unresolved: neither within the time limits. Ratios cover "
                    "the feasible instances."]
         s16 = summary["k"].get("16")
-        if s16 and s16["bound_ratio_geomean"].get("best") is not None:
+        if s16 and s16["bound_ratio_geomean"].get("best") is not None and not constrained:
             md += ["", f"At k = 16 the best bound certifies on average (geometric mean) "
                    f"{s16['bound_ratio_geomean']['best']:.4f} of the best partition found on this "
                    f"testbed, with {s16['proven_optimal']} of {s16['instances']} instances proven "
