@@ -165,6 +165,25 @@ Graph random_dag(std::uint64_t seed, const RandomGraphOptions& o) {
   for (int i = 0; i < o.nodes; ++i)
     for (int j = i + 1; j < o.nodes; ++j)
       if (u01(rng) < o.edge_probability) b.add_edge(label[i], label[j]);
+  const int leaves = o.zero_work_sources + o.zero_work_sinks;
+  for (int i = 0; i < leaves; ++i) {
+    const bool source = i < o.zero_work_sources;
+    NodeSpec s;
+    s.id = std::string(source ? "src" : "sink").append(std::to_string(i));
+    s.comm = cost(rng);
+    const NodeId leaf = b.add_node(s);
+    // Leaves may attach to earlier leaves too: a sink of a source, a source feeding a sink.
+    std::uniform_int_distribution<int> pick(0, o.nodes + i - 1);
+    const int edges = source ? 1 + static_cast<int>(rng() % 3) : (rng() % 4 == 0 ? 2 : 1);
+    for (int e = 0; e < edges; ++e) {
+      const NodeId other = pick(rng);
+      if (other == leaf) continue;
+      const bool other_is_source = other >= o.nodes && other - o.nodes < o.zero_work_sources;
+      const bool other_is_sink = other >= o.nodes && !other_is_source;
+      if (source && !other_is_source) b.add_edge(leaf, other);
+      if (!source && !other_is_sink) b.add_edge(other, leaf);
+    }
+  }
   return std::move(b).build();
 }
 
