@@ -83,4 +83,34 @@ Partition apply_leaf_reductions(const Graph& g, const LeafReductions& r, const P
   return out;
 }
 
+std::vector<NodeId> apply_leaf_reductions(const Graph& g, const LeafReductions& r,
+                                          std::span<const NodeId> order) {
+  std::vector<NodeId> out;
+  if (r.empty()) {
+    out.assign(order.begin(), order.end());
+    return out;
+  }
+  const int n = g.num_nodes();
+  out.reserve(n);
+  std::vector<char> placed(n, 0);
+  auto place_with_sinks = [&](NodeId v) {
+    out.push_back(v);
+    placed[v] = 1;
+    for (NodeId w : g.successors(v))
+      if (r.sink_producer[w] == v && !placed[w]) {
+        out.push_back(w);
+        placed[w] = 1;
+      }
+  };
+  for (NodeId v = 0; v < n; ++v)
+    if (r.island[v]) place_with_sinks(v);
+  for (NodeId v : order) {
+    if (placed[v] || r.floating_source[v] || r.sink_producer[v] >= 0) continue;
+    for (NodeId s : g.predecessors(v))
+      if (r.floating_source[s] && !placed[s]) place_with_sinks(s);
+    place_with_sinks(v);
+  }
+  return out;
+}
+
 }  // namespace pipecut

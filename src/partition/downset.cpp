@@ -294,7 +294,7 @@ class StageEnumerator {
       : g_(g), u_(u), table_(table), limit_(limit), capacity_(capacity),
         in_removed_(g.num_nodes(), 0), edge_size_(g.num_nodes()),
         pack_count_(u.packs(), 0), pack_stamp_(u.packs(), -1), unit_stamp_(u.count, -1),
-        succ_left_(u.count, 0), external_of_(u.count, 0.0) {
+        succ_left_(u.count, 0), external_of_(u.count, 0.0), forbidden_(u.count, 0) {
     for (NodeId v = 0; v < g.num_nodes(); ++v)
       edge_size_[v] = 1 + static_cast<int>(g.successors(v).size());
   }
@@ -306,7 +306,7 @@ class StageEnumerator {
   template <class Visit, class Check>
   bool run(int id, Visit&& visit, Check&& check) {
     id_ = current_ = id;
-    work_ = cut_ = memory_ = external_ = 0.0;
+    work_ = cut_ = memory_ = external_ = forbidden_in_ = 0.0;
     arena_.clear();
     frames_.clear();
     removed_.clear();
@@ -323,16 +323,23 @@ class StageEnumerator {
       if (frames_[top].next == frames_[top].end) {
         const Frame f = frames_[top];
         frames_.pop_back();
-        if (f.removed >= 0) restore(f.removed, f.parent);
+        for (int i = f.begin; i < f.end; ++i) set_forbidden(arena_[i], false);
+        if (f.removed >= 0) {
+          restore(f.removed, f.parent);
+          set_forbidden(f.removed, true);  // tried: it stays in J for the rest of the parent
+        }
         arena_.resize(f.begin);
         continue;
       }
       const int x = arena_[frames_[top].next++];
-      if (!fits(x)) continue;
+      if (!fits(x)) {
+        set_forbidden(x, true);
+        continue;
+      }
       const int parent = current_;
       remove(x);
       const int begin = static_cast<int>(arena_.size());
-      if (work_ + external_ <= limit_) {
+      if (work_ + external_ + forbidden_in_ <= limit_) {
         // The child branch: the candidates after x, then the units x's removal freed.
         const int from = frames_[top].next, to = frames_[top].end;
         for (int i = from; i < to; ++i) arena_.push_back(arena_[i]);
@@ -350,7 +357,9 @@ class StageEnumerator {
     }
     // Undo whatever is still removed (early stop).
     while (!frames_.empty()) {
-      if (frames_.back().removed >= 0) restore(frames_.back().removed, frames_.back().parent);
+      const Frame f = frames_.back();
+      for (int i = f.begin; i < f.end; ++i) set_forbidden(arena_[i], false);
+      if (f.removed >= 0) restore(f.removed, f.parent);
       frames_.pop_back();
     }
     return completed;
@@ -377,7 +386,7 @@ class StageEnumerator {
     return succ_left_[x];
   }
   [[nodiscard]] bool fits(int x) const {
-    return work_ + external_ + u_.work[x] <= limit_ &&
+    return work_ + external_ + forbidden_in_ + u_.work[x] <= limit_ &&
            fits_capacity(memory_ + u_.memory[x], capacity_);
   }
   void toggle(NodeId x, int delta) {
@@ -387,9 +396,26 @@ class StageEnumerator {
       in_removed_[t] = before + delta;
       const bool now_cut = in_removed_[t] > 0 && in_removed_[t] < edge_size_[t];
       if (was_cut != now_cut) cut_ += now_cut ? g_.comm[t] : -g_.comm[t];
+      return before;
     };
     update(x);
-    for (NodeId p : g_.predecessors(x)) update(p);
+    for (NodeId p : g_.predecessors(x)) {
+      const int before = update(p);
+      // A tried unit stays in J: the stage receives its tensor whatever is removed later.
+      const int unit = u_.core_of[p];
+      if (unit >= 0 && forbidden_[unit] && (before == 0) != (in_removed_[p] == 0))
+        forbidden_in_ += in_removed_[p] > 0 ? g_.comm[p] : -g_.comm[p];
+    }
+  }
+  // Marks unit x as tried in the current branch (or clears the mark), with the tensors it sends
+  // into the current stage.
+  void set_forbidden(int x, bool on) {
+    if (forbidden_[x] == on) return;
+    forbidden_[x] = on;
+    for (int i = u_.member_begin[x]; i < u_.member_begin[x + 1]; ++i) {
+      const NodeId t = u_.members[i];
+      if (in_removed_[t] > 0) forbidden_in_ += on ? g_.comm[t] : -g_.comm[t];
+    }
   }
   void toggle_pack(int pack, int delta) {
     for (int i = u_.pack_member_begin[pack]; i < u_.pack_member_begin[pack + 1]; ++i)
@@ -455,6 +481,8 @@ class StageEnumerator {
   std::vector<int> pack_count_, pack_stamp_;
   std::vector<int> unit_stamp_, succ_left_;
   std::vector<double> external_of_;
+  std::vector<char> forbidden_;   // per unit: tried in the current branch, so it stays in J
+  double forbidden_in_ = 0;       // comm of the tensors tried units send into the stage
   int id_ = 0, current_ = 0;
   double work_ = 0, cut_ = 0, memory_ = 0, external_ = 0;
   std::vector<int> arena_;

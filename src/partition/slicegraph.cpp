@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "pipecut/model/constraints.hpp"
+#include "pipecut/model/reductions.hpp"
 #include "pipecut/partition/slice_order.hpp"
 #include "pipecut/util/stopwatch.hpp"
 
@@ -335,7 +336,8 @@ SliceGraphResult slice_default_order(const Graph& g, int k) {
     if (c.hulls > 0) order = c.block_nodes;
   }
   if (order.empty()) order = topological_order(g);
-  slice_into(g, k, std::move(order), r);
+  const LeafReductions leaves = find_leaf_reductions(g, derive_constraints(g));
+  slice_into(g, k, apply_leaf_reductions(g, leaves, order), r);
   r.orders_decoded = 1;
   r.seconds = timer.seconds();
   return r;
@@ -361,6 +363,9 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
   // Placement constraints: hulls are decoded as super-nodes; a capacity adds a seed order
   // that packs memory.
   const Constraints constraints = derive_constraints(g);
+  // Zero-work leaves are placed by the exact reduction rules: orders that differ only in where
+  // they put them slice to the same partitions or worse (model/reductions.hpp).
+  const LeafReductions leaves = find_leaf_reductions(g, constraints);
   std::optional<BlockPlan> plan;
   if (constraints.hulls > 0) plan.emplace(g, constraints);
   const BlockPlan* block_plan = plan ? &*plan : nullptr;
@@ -396,6 +401,7 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
     parallel_for(static_cast<int>(todo.size()), threads, [&](int t, int thread) {
       const int i = todo[t];
       decoders[thread].decode(g, population[i], orders[i], block_plan);
+      if (!leaves.empty()) orders[i] = apply_leaf_reductions(g, leaves, orders[i]);
       prints[i] = fingerprint(orders[i]);
     });
     std::vector<int> to_slice;

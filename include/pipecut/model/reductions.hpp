@@ -51,4 +51,12 @@ LeafReductions find_leaf_reductions(const Graph& g, const Constraints& c,
 // O(n + m).
 Partition apply_leaf_reductions(const Graph& g, const LeafReductions& r, const Partition& p);
 
+// The same rules on a topological order: every island first, every floating source (with its
+// reducible sinks) right before its first consumer, every other reducible sink right after its
+// producer; the other nodes keep their relative order. The optimal slicing of the result is never
+// worse than that of `order`: applying the rules to any slicing of `order` gives a slicing of it.
+// O(n + m).
+std::vector<NodeId> apply_leaf_reductions(const Graph& g, const LeafReductions& r,
+                                          std::span<const NodeId> order);
+
 }  // namespace pipecut
