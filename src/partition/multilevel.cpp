@@ -6,9 +6,11 @@
 #include <tuple>
 
 #include "pipecut/model/error.hpp"
+#include "pipecut/partition/downset.hpp"
 #include "pipecut/partition/refine.hpp"
 #include "pipecut/partition/slice_order.hpp"
 #include "pipecut/partition/slicegraph.hpp"
+#include "pipecut/partition/window_search.hpp"
 #include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
@@ -135,29 +137,51 @@ Graph with_clusters_as_classes(const Graph& g, const ClusterLevel& level) {
 MultilevelResult multilevel_partition(const Graph& g, int k, const MultilevelOptions& options) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
   const Stopwatch timer;
+  const double limit = options.time_limit_seconds;
+  // Seconds for a step that may take `share` of what is left (0 = no limit).
+  auto budget = [&](double share) {
+    return limit > 0 ? std::max(0.001, share * (limit - timer.seconds())) : 0.0;
+  };
+  auto out_of_time = [&] { return timer.exceeded(limit) || stop_requested(options.stop); };
   const Constraints constraints = derive_constraints(g);
   const std::vector<ClusterLevel> levels = coarsen(g, constraints, k, options.coarsen);
   MultilevelResult result;
   result.levels = static_cast<int>(levels.size());
   result.coarsest_clusters = levels.back().clusters;
 
-  // The coarsest level: SliceGraph over orders that keep every cluster whole. If clusters make
-  // the constraints unsatisfiable there, try finer levels.
+  // The coarsest level: SliceGraph over orders that keep every cluster whole, then the exact
+  // downset search over the clusters when they are few enough. If clusters make the constraints
+  // unsatisfiable there, try finer levels.
   BrkgaConfig search;
   search.population = options.population;
   search.generations = options.generations;
   search.seed = options.seed;
   search.threads = options.threads;
   search.stop = options.stop;
-  search.time_limit_seconds =
-      options.time_limit_seconds > 0 ? 0.5 * options.time_limit_seconds : 0;
+  search.time_limit_seconds = budget(0.2);
   std::optional<Partition> start;
+  double value = 0;
   int level = static_cast<int>(levels.size()) - 1;
   for (; level >= 0 && !start; --level) {
     const SliceGraphResult found =
         slicegraph(level == 0 ? g : with_clusters_as_classes(g, levels[level]), k, search);
     result.hit_time_limit = result.hit_time_limit || found.hit_time_limit;
-    if (found.feasible) start = found.partition;
+    if (!found.feasible) continue;
+    start = found.partition;
+    value = evaluate_partition(g, *start).bottleneck;
+    DownsetSearchOptions exact;
+    exact.unit_of = levels[level].cluster_of;
+    exact.incumbent = value;
+    exact.warm_start = start;
+    exact.downset_limit = options.coarse_downset_limit;
+    exact.pair_limit = 20 * options.coarse_downset_limit;
+    exact.time_limit_seconds = budget(0.15);
+    exact.stop = options.stop;
+    const DownsetSearchResult dp = downset_search(g, k, exact);
+    if (dp.status == DownsetStatus::optimal && dp.partition && dp.partition_bottleneck < value) {
+      start = dp.partition;
+      value = dp.partition_bottleneck;
+    }
   }
   if (!start) {
     result.feasible = false;
@@ -166,23 +190,21 @@ MultilevelResult multilevel_partition(const Graph& g, int k, const MultilevelOpt
   // From the coarsest level that gave a partition down to single blocks: alternate local moves
   // of the level's clusters with an optimal re-slicing of the order the partition induces
   // (stages in pipeline order, each in topological order: the partition itself is one slicing
-  // of it, so re-slicing never makes it worse) until neither improves.
+  // of it, so re-slicing never makes it worse) until neither improves; then search windows
+  // around the stage boundaries exactly, with the level's clusters as units.
   Partition current = *start;
-  double value = evaluate_partition(g, current).bottleneck;
   const std::vector<NodeId> topological = topological_order(g);
-  for (int l = level + 1; l >= 0; --l) {
+  const int finest_kept = level + 1;
+  for (int l = finest_kept; l >= 0; --l) {
     const Graph at_level = l == 0 ? g : with_clusters_as_classes(g, levels[l]);
     for (;;) {
-      if (timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop)) {
+      if (out_of_time()) {
         result.hit_time_limit = true;
         break;
       }
       RefineOptions refine;
       refine.stop = options.stop;
-      refine.time_limit_seconds =
-          options.time_limit_seconds > 0
-              ? std::max(0.001, options.time_limit_seconds - timer.seconds())
-              : 0;
+      refine.time_limit_seconds = budget(1.0);
       const RefineResult refined =
           refine_partition(g, constraints, current, refine, levels[l].cluster_of);
       const double before = value;
@@ -199,7 +221,21 @@ MultilevelResult multilevel_partition(const Graph& g, int k, const MultilevelOpt
       }
       if (!(value < before - 1e-9 * std::max(1.0, before))) break;
     }
+    if (out_of_time()) break;
+    WindowSearchOptions windows;
+    windows.unit_of = levels[l].cluster_of;
+    windows.stop = options.stop;
+    // Coarse levels get a slice of the time; the finest level what is left.
+    windows.time_limit_seconds = budget(l == 0 ? 1.0 : 0.25);
+    const WindowSearchResult searched = window_search(g, current, windows);
+    if (searched.bottleneck < value) {
+      current = searched.partition;
+      value = searched.bottleneck;
+    }
+    if (l == 0) result.optimal = searched.optimal;
+    result.window_searches += searched.searches;
   }
+  result.hit_time_limit = result.hit_time_limit || out_of_time();
   result.partition = current;
   result.bottleneck = value;
   return result;

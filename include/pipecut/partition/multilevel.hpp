@@ -1,8 +1,10 @@
 #pragma once
 // Multilevel partitioning (as in multilevel hypergraph partitioners): coarsen the graph by
 // merging units (blocks of the placement constraints to start with) into convex clusters, find a
-// partition that keeps the coarsest clusters whole, then refine it level by level down to single
-// blocks (partition/refine.hpp).
+// partition that keeps the coarsest clusters whole (SliceGraph, then the exact downset search
+// over the clusters when they are few), then improve it level by level down to single blocks:
+// local moves (partition/refine.hpp), an optimal re-slicing of the order the partition induces,
+// and an exact search in windows around the stage boundaries (partition/window_search.hpp).
 //
 // Costs are never approximated: a coarse level is the original graph with its clusters added as
 // colocation groups, so every partition found at any level is a valid partition of the original
@@ -45,6 +47,7 @@ struct MultilevelOptions {
   double time_limit_seconds = 0;  // 0 = none
   const StopFlag* stop = nullptr;
   CoarsenOptions coarsen;
+  long long coarse_downset_limit = 50'000;  // exact search on the coarsest level up to this
 };
 
 struct MultilevelResult {
@@ -53,6 +56,8 @@ struct MultilevelResult {
   double bottleneck = 0.0;
   int levels = 0;           // coarsening levels used
   int coarsest_clusters = 0;
+  int window_searches = 0;  // exact window searches run over all levels
+  bool optimal = false;     // the last window search covered every block: proven optimal
   bool hit_time_limit = false;
 };
 
