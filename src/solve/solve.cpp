@@ -7,6 +7,9 @@
 
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/model/constraints.hpp"
+#include "pipecut/model/reductions.hpp"
+#include "pipecut/partition/refine.hpp"
+#include "pipecut/partition/window_search.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/solve/api.hpp"
 #include "pipecut/util/stopwatch.hpp"
@@ -38,9 +41,13 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   auto remaining = [&]() -> double {  // 0 = unlimited, as for every method's time limit
     return limit > 0 ? std::max(0.001, limit - timer.seconds()) : 0.0;
   };
+  // A step's time limit: `share` of what is left (0 = unlimited).
+  auto budget = [&](double share) { return limit > 0 ? std::max(0.001, share * remaining()) : 0.0; };
   auto stop_requested_now = [&] { return stop_requested(control.stop); };
   auto out_of_time = [&] { return timer.exceeded(limit) || stop_requested_now(); };
 
+  const Constraints constraints = derive_constraints(g);
+  const LeafReductions leaves = find_leaf_reductions(g, constraints);
   Partition best;  // no assignment until a partition satisfying the constraints is found
   double bottleneck = std::numeric_limits<double>::infinity();
   double lower_bound = simple_lower_bound(g, stages);
@@ -63,14 +70,25 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
       lower_bound_method = r.method;
     }
   };
-  // Every partition is re-evaluated by the reference evaluator before it is trusted.
-  auto offer = [&](const Partition& p) -> bool {
-    if (partition_problem(g, p) || constraint_violation(g, p)) return false;
+  // Every partition goes through the exact leaf reductions and local refinement (neither can
+  // make it worse), then the reference evaluator, before it is trusted.
+  auto offer = [&](const Partition& found) -> bool {
+    if (found.stage_of.empty() || partition_problem(g, found) || constraint_violation(g, found))
+      return false;
+    Partition p = apply_leaf_reductions(g, leaves, found);
+    RefineOptions refine;
+    refine.stop = control.stop;
+    refine.time_limit_seconds = budget(0.05);
+    p = refine_partition(g, constraints, p, refine).partition;
     const double value = evaluate_partition(g, p).bottleneck;
     if (!best.stage_of.empty() && value >= bottleneck) return false;
     best = p;
     bottleneck = value;
     return true;
+  };
+  auto reached_target = [&] {
+    return bottleneck == 0 || proves_optimal(lower_bound, bottleneck) ||
+           lower_bound / bottleneck >= options.target_ratio;
   };
 
   BoundOptions bound_options;
@@ -78,8 +96,9 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   bound_options.verbose = options.solver_log;
   bound_options.stop = control.stop;
   // Within solve the DP is one option among several: give up on it early rather than spend
-  // seconds enumerating downsets of a wide graph.
+  // seconds enumerating downsets of a wide graph. Pairs cost no memory: time bounds them.
   bound_options.downset_limit = 250'000;
+  if (limit > 0) bound_options.downset_pair_limit = 0;
 
   // The single-stage bounds do not depend on the partition: run them first so that the
   // partition search can stop as soon as it reaches them. One sliced order is their incumbent.
@@ -89,33 +108,26 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   bound_options.incumbent = bottleneck;
   for (const char* method : {"single-mincut", "single"}) {
     if (proves_optimal(lower_bound, bottleneck) || stop_requested_now()) break;
-    bound_options.time_limit_seconds = limit > 0 ? 0.2 * remaining() : 0;
+    bound_options.time_limit_seconds = budget(0.2);
     take_bound(compute_bound(g, stages, method, bound_options));
     report(method);
   }
 
+  PartitionOptions search = options.partition;
+  search.stop = control.stop;
   if (!proves_optimal(lower_bound, bottleneck) && !stop_requested_now()) {
-    PartitionOptions search = options.partition;
-    search.time_limit_seconds = limit > 0 ? std::max(0.001, 0.3 * limit) : 0;
+    search.time_limit_seconds = limit > 0 ? std::min(remaining(), 0.25 * limit) : 0;
     // A partition this close to a proven lower bound is optimal: the search may stop there.
     search.stop_at = lower_bound + kOptimalityTolerance * std::max(1.0, lower_bound);
-    search.stop = control.stop;
     const PartitionRun found = partition_algorithm(search.algorithm).run(g, stages, search);
     algorithm = found.description;
     if (found.feasible) offer(found.partition);
   }
   report(algorithm);
 
-  auto reached_target = [&] {
-    return bottleneck == 0 || proves_optimal(lower_bound, bottleneck) ||
-           lower_bound / bottleneck >= options.target_ratio;
-  };
-  for (const char* method : {"downset", "grouped", "exact"}) {
-    if (reached_target() || out_of_time()) break;
+  auto run_bound = [&](const char* method, double seconds) {
     report(std::string(method) + "...");
-    // The grouped MIPs get half of what is left, so the exact MIP still gets a turn.
-    bound_options.time_limit_seconds =
-        std::string(method) == "grouped" && limit > 0 ? 0.5 * remaining() : remaining();
+    bound_options.time_limit_seconds = seconds;
     bound_options.incumbent = bottleneck;
     bound_options.warm_start =
         best.stage_of.empty() ? std::nullopt : std::optional<Partition>(best);
@@ -124,6 +136,62 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     if (r.partition && offer(*r.partition)) algorithm += std::string("+") + method;
     take_bound(r);
     report(method);
+  };
+  // Exact window searches around the stage boundaries (the finest level of the multilevel
+  // scheme); a search whose window covered every block proves its partition optimal.
+  long long window_downsets = 100'000;
+  auto run_windows = [&](double seconds) {
+    report("windows...");
+    WindowSearchOptions windows;
+    windows.time_limit_seconds = seconds;
+    windows.stop = control.stop;
+    windows.downset_limit = window_downsets;
+    if (limit > 0) windows.pair_limit = 0;
+    const WindowSearchResult w = window_search(g, best, windows);
+    if (offer(w.partition)) algorithm += "+windows";
+    if (w.optimal && w.bottleneck <= bottleneck) {
+      BoundResult proof;
+      proof.method = "downset";
+      proof.status = BoundStatus::proven;
+      proof.value = std::max(0.0, w.bottleneck - 1e-9 * std::max(1.0, w.bottleneck));
+      proof.detail = "window search over every block";
+      take_bound(proof);
+    }
+    report("windows");
+  };
+
+  // The exact DP settles narrow graphs (most transformer graphs) outright.
+  if (!reached_target() && !out_of_time()) run_bound("downset", budget(0.2));
+  if (!reached_target() && !out_of_time()) run_windows(budget(0.25));
+  if (!reached_target() && !out_of_time()) {
+    PartitionOptions multilevel = search;
+    multilevel.algorithm = "multilevel";
+    multilevel.time_limit_seconds = budget(0.3);
+    report("multilevel...");
+    if (offer(partition_algorithm("multilevel").run(g, stages, multilevel).partition))
+      algorithm += "+multilevel";
+    report("multilevel");
+  }
+  // The grouped MIPs get half of what is left, so the exact MIP still gets a turn.
+  if (!reached_target() && !out_of_time()) run_bound("grouped", budget(0.5));
+  if (!reached_target() && !out_of_time()) run_bound("exact", remaining());
+
+  // Time left while the gap is open (every bound method finished or gave up): it goes to the
+  // partition, with wider windows and restarts of the searches from other seeds.
+  for (int round = 1; round <= 1000 && !reached_target() && !out_of_time(); ++round) {
+    window_downsets *= 2;
+    run_windows(budget(0.4));
+    if (reached_target() || out_of_time()) break;
+    PartitionOptions restart = search;
+    restart.seed = search.seed + static_cast<std::uint64_t>(round);
+    restart.time_limit_seconds = budget(0.5);
+    restart.stop_at = lower_bound + kOptimalityTolerance * std::max(1.0, lower_bound);
+    restart.algorithm = round % 2 == 1 ? "multilevel" : search.algorithm;
+    report(restart.algorithm + "...");
+    if (offer(partition_algorithm(restart.algorithm).run(g, stages, restart).partition))
+      algorithm += "+" + restart.algorithm + "(seed=" + std::to_string(restart.seed) + ")";
+    report(restart.algorithm);
+    if (limit <= 0) break;  // without a time limit one round is enough
   }
 
   if (best.stage_of.empty())
