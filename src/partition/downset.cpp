@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -542,8 +543,18 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
   const long long downset_limit = std::min<long long>(
       options.downset_limit,
       static_cast<long long>(options.memory_limit_bytes / bytes_per_downset));
+  // Work of each downset and the comm of the tensors it sends out (produced inside, consumed
+  // outside; floating sources left out, which only lowers it).
+  std::vector<double> downset_work(1, 0.0), downset_cut(1, 0.0);
   {
     std::vector<Word> scratch(words, 0);
+    std::vector<int> stamp(g.num_nodes(), -1);
+    int stamp_id = 0;
+    auto sends_out = [&](NodeId t) {
+      for (NodeId y : g.successors(t))
+        if (!test_bit(scratch.data(), units.core_of[y])) return true;
+      return false;
+    };
     table.insert(scratch.data(), 0, -1, -1);
     for (int id = 0; id < table.size(); ++id) {
       if (table.size() > downset_limit ||
@@ -570,7 +581,24 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
           ready = test_bit(scratch.data(), units.preds[e]);
         if (!ready) continue;
         flip_bit(scratch.data(), x);
+        const int before = table.size();
         table.insert(scratch.data(), h ^ table.key(x), id, x);
+        if (table.size() > before) {
+          double cut = downset_cut[id];
+          ++stamp_id;
+          for (int i = units.member_begin[x]; i < units.member_begin[x + 1]; ++i) {
+            const NodeId t = units.members[i];
+            if (sends_out(t)) cut += g.comm[t];
+            for (NodeId u : g.predecessors(t)) {
+              const int pu = units.core_of[u];
+              if (pu < 0 || pu == x || stamp[u] == stamp_id) continue;
+              stamp[u] = stamp_id;
+              if (!sends_out(u)) cut -= g.comm[u];  // x held its last consumer outside
+            }
+          }
+          downset_work.push_back(downset_work[id] + units.work[x]);
+          downset_cut.push_back(std::max(0.0, cut));
+        }
         flip_bit(scratch.data(), x);
       }
     }
@@ -579,31 +607,55 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
   const int num_downsets = table.size();
   result.downsets = num_downsets;
 
-  // 2. F_b(I) for b = 0..stages, downsets in id order (every J < I has a smaller id).
+  // 2. F_b(I) for b = 0..stages, downsets in id order (every J < I has a smaller id). Only
+  //    values within the limit matter (the optimum is within it), so each downset keeps the
+  //    first layer whose value is within it (`need`), and a stage is skipped without reading
+  //    F(J) when its cost cannot beat the row built so far. The row is kept non-increasing in b
+  //    as it is built (an extra stage may stay empty), so it is final once every J is seen.
   std::vector<double> F(static_cast<std::size_t>(num_downsets) * layers, kInf);
+  std::vector<int> need(num_downsets, layers);
   for (int b = 0; b < layers; ++b) F[b] = 0.0;
+  need[0] = 0;
+  // Layers worth computing: the stages before I send its outgoing tensors and the stages after
+  // receive them, so with every stage within the limit, b >= (w(I) + cut(I)) / limit and
+  // stages - b >= (w(V \ I) + cut(I)) / limit. A downset with no such layer is never part of a
+  // chain within the limit: its stages are not enumerated. `last` holds the largest layer.
+  const double total_work = downset_work.back();
+  auto stages_for = [&](double load) {
+    if (!(limit < kInf)) return 0;
+    const double x = load / limit * (1 - 1e-9) - 1e-12;
+    return x <= 0 ? 0 : static_cast<int>(std::ceil(x));
+  };
+  std::vector<int> last(num_downsets, stages);
+  for (int id = 0; id < num_downsets; ++id)
+    last[id] = stages - stages_for(total_work - downset_work[id] + downset_cut[id]);
   StageEnumerator stages_of(g, units, table, limit, capacity);
-  std::vector<double> best(layers), suffix(layers);
+  std::vector<double> row(layers);
+  auto improve = [&](int b, double value) {
+    for (; b < layers && value < row[b]; ++b) row[b] = value;
+  };
   long long pairs = 0;
   bool gave_up_pairs = false;
   auto check = [&] { return out_of_time(); };
   for (int id = 1; id < num_downsets; ++id) {
-    std::fill(best.begin(), best.end(), kInf);
-    std::fill(suffix.begin(), suffix.end(), kInf);
+    std::fill(row.begin(), row.end(), kInf);
+    if (stages_for(downset_work[id] + downset_cut[id]) > last[id]) continue;
     const bool completed = stages_of.run(
         id,
         [&](int j, double cost, const std::vector<int>&) {
-          const double* from = &F[static_cast<std::size_t>(j) * layers];
-          for (int b = 1; b < layers; ++b) {
-            if (from[b - 1] <= cost) {  // F_{b-1}(J) only falls with b: cost decides from here
-              suffix[b] = std::min(suffix[b], cost);
-              break;
-            }
-            best[b] = std::min(best[b], from[b - 1]);
-          }
           if (++pairs > options.pair_limit && options.pair_limit > 0) {
             gave_up_pairs = true;
             return false;
+          }
+          const int first = need[j] + 1, end = std::min(layers, last[j] + 2);
+          if (first >= end || cost >= row[first]) return true;
+          const double* from = &F[static_cast<std::size_t>(j) * layers];
+          for (int b = first; b < end; ++b) {
+            if (from[b - 1] <= cost) {  // F_{b-1}(J) only falls with b: cost decides from here
+              improve(b, cost);
+              break;
+            }
+            improve(b, from[b - 1]);
           }
           return true;
         },
@@ -620,18 +672,18 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
       result.pairs = pairs;
       return result;
     }
-    double* row = &F[static_cast<std::size_t>(id) * layers];
-    double running = kInf;
-    for (int b = 1; b < layers; ++b) {
-      running = std::min(running, suffix[b]);
-      row[b] = std::min({best[b], running, row[b - 1]});  // row[b-1]: an empty stage
-    }
+    std::copy(row.begin() + 1, row.end(), F.begin() + static_cast<std::ptrdiff_t>(id) * layers + 1);
+    for (int b = 1; b < layers; ++b)
+      if (row[b] <= limit && row[b] < kInf) {
+        need[id] = b;
+        break;
+      }
   }
   result.pairs = pairs;
 
   const int all = num_downsets - 1;  // V: the only downset of the last size
   const double optimum = F[static_cast<std::size_t>(all) * layers + stages];
-  if (!(optimum < kInf)) {
+  if (!(optimum <= limit && optimum < kInf)) {
     if (!have_upper) {
       result.status = DownsetStatus::infeasible;
       result.reason = "the exact downset DP found no chain of at most " + std::to_string(k) +
@@ -651,8 +703,8 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
   std::vector<int> unit_stage(units.count, -1);
   int id = all, b = stages;
   while (id != 0) {
-    const double* row = &F[static_cast<std::size_t>(id) * layers];
-    if (b > 1 && row[b] == row[b - 1]) {
+    const double* values = &F[static_cast<std::size_t>(id) * layers];
+    if (b > 1 && values[b] == values[b - 1]) {
       --b;
       continue;
     }
@@ -660,7 +712,7 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
     stages_of.run(
         id,
         [&](int j, double cost, const std::vector<int>& removed) {
-          if (std::max(F[static_cast<std::size_t>(j) * layers + b - 1], cost) > row[b])
+          if (std::max(F[static_cast<std::size_t>(j) * layers + b - 1], cost) > values[b])
             return true;
           next = j;
           for (int x : removed) unit_stage[x] = b - 1;
