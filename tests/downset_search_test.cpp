@@ -107,6 +107,26 @@ TEST(DownsetSearch, IsExactOverPartitionsThatKeepUnitsWhole) {
   EXPECT_GT(coarse, 100);
 }
 
+TEST(DownsetSearch, ThreadsDoNotChangeTheResult) {
+  testing::RandomGraphOptions o;
+  o.nodes = 18;
+  o.edge_probability = 0.1;  // wide enough for size classes of many downsets
+  o.fractional = true;
+  o.zero_work_sources = 2;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    const Graph g = testing::random_dag(seed, o);
+    DownsetSearchOptions one, two;
+    two.threads = 2;
+    const DownsetSearchResult a = downset_search(g, 4, one), b = downset_search(g, 4, two);
+    ASSERT_EQ(a.status, DownsetStatus::optimal);
+    ASSERT_EQ(b.status, DownsetStatus::optimal);
+    EXPECT_GT(a.downsets, 1000) << "seed " << seed;  // several threads per size
+    EXPECT_EQ(a.bottleneck, b.bottleneck);
+    EXPECT_EQ(a.partition->stage_of, b.partition->stage_of);
+    EXPECT_EQ(a.pairs, b.pairs);
+  }
+}
+
 TEST(DownsetSearch, RejectsUnitsThatAreNotConvex) {
   GraphBuilder b("path", "path");
   for (const char* id : {"a", "b", "c"}) b.add_node(testing::node(id, 1, 1));

@@ -14,6 +14,7 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
   search.stop = options.stop;
   search.downset_limit = options.downset_limit;
   search.pair_limit = options.downset_pair_limit;
+  search.threads = options.threads;
   const DownsetSearchResult found = downset_search(g, k, search);
   DownsetDpResult result;
   result.downsets = found.downsets;

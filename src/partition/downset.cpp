@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <atomic>
+#include <thread>
 
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
@@ -301,6 +303,7 @@ class StageEnumerator {
   }
 
   long long steps = 0;
+  long long visited = 0;  // stages visited within the limit
 
   // visit(j, cost, removed units) -> false to stop early. `check` is called every few thousand
   // steps and stops the enumeration when it returns true. Returns false if stopped.
@@ -351,7 +354,7 @@ class StageEnumerator {
       }
       frames_.push_back({begin, static_cast<int>(arena_.size()), begin, x, parent});
       const double cost = work_ + cut_;
-      if (cost <= limit_ && !visit(current_, cost, removed_)) {
+      if (cost <= limit_ && (++visited, !visit(current_, cost, removed_))) {
         completed = false;
         break;
       }
@@ -546,6 +549,7 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
   // Work of each downset and the comm of the tensors it sends out (produced inside, consumed
   // outside; floating sources left out, which only lowers it).
   std::vector<double> downset_work(1, 0.0), downset_cut(1, 0.0);
+  std::vector<int> downset_size(1, 0);
   {
     std::vector<Word> scratch(words, 0);
     std::vector<int> stamp(g.num_nodes(), -1);
@@ -597,6 +601,7 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
             }
           }
           downset_work.push_back(downset_work[id] + units.work[x]);
+          downset_size.push_back(downset_size[id] + 1);
           downset_cut.push_back(std::max(0.0, cut));
         }
         flip_bit(scratch.data(), x);
@@ -606,6 +611,9 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
   }
   const int num_downsets = table.size();
   result.downsets = num_downsets;
+  // Ids of each size form a range (breadth-first order): size_begin[s] is the first of size s.
+  std::vector<int> size_begin(downset_size.back() + 2, num_downsets);
+  for (int id = num_downsets - 1; id >= 0; --id) size_begin[downset_size[id]] = id;
 
   // 2. F_b(I) for b = 0..stages, downsets in id order (every J < I has a smaller id). Only
   //    values within the limit matter (the optimum is within it), so each downset keeps the
@@ -629,22 +637,50 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
   std::vector<int> last(num_downsets, stages);
   for (int id = 0; id < num_downsets; ++id)
     last[id] = stages - stages_for(total_work - downset_work[id] + downset_cut[id]);
-  StageEnumerator stages_of(g, units, table, limit, capacity);
-  std::vector<double> row(layers);
-  auto improve = [&](int b, double value) {
-    for (; b < layers && value < row[b]; ++b) row[b] = value;
-  };
-  long long pairs = 0;
-  bool gave_up_pairs = false;
-  auto check = [&] { return out_of_time(); };
-  for (int id = 1; id < num_downsets; ++id) {
+  const int threads = std::max(
+      1, options.threads > 0 ? options.threads
+                             : static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<StageEnumerator> enumerators;
+  for (int t = 0; t < threads; ++t) enumerators.emplace_back(g, units, table, limit, capacity);
+  // Under a time limit, a sample of downsets (evenly spread over the sizes) estimates the time
+  // the stages will take; the search gives up at once when the estimate is far beyond what is
+  // left, so that the time goes to other methods.
+  if (options.time_limit_seconds > 0 && num_downsets > 4096) {
+    const int samples = 64;
+    const Stopwatch sampling;
+    long long sampled_pairs = 0;
+    for (int i = 1; i <= samples; ++i) {
+      const int id = static_cast<int>(static_cast<long long>(num_downsets - 1) * i / (samples + 1));
+      enumerators[0].run(id,
+                         [&](int, double, const std::vector<int>&) { return ++sampled_pairs > 0; },
+                         [] { return false; });
+    }
+    const double estimate = sampling.seconds() / samples * num_downsets / threads;
+    const double left = options.time_limit_seconds - timer.seconds();
+    if (estimate > 3 * left) {
+      result.reason = "estimated " + std::to_string(static_cast<long long>(estimate)) +
+                      " s to cost the stages of " + std::to_string(num_downsets) + " downsets";
+      result.pairs = sampled_pairs;
+      return result;
+    }
+  }
+  // Downsets of one size depend only on smaller ones: each size is shared among the threads.
+  // Every row is computed by the same sums whatever thread computes it, so the result does not
+  // depend on the number of threads.
+  std::atomic<long long> pairs{0};
+  std::atomic<int> failure{0};  // 1 = pair limit, 2 = time limit
+  auto compute_row = [&](int id, StageEnumerator& enumerator, std::vector<double>& row) {
     std::fill(row.begin(), row.end(), kInf);
-    if (stages_for(downset_work[id] + downset_cut[id]) > last[id]) continue;
-    const bool completed = stages_of.run(
+    if (stages_for(downset_work[id] + downset_cut[id]) > last[id]) return;
+    auto improve = [&](int b, double value) {
+      for (; b < layers && value < row[b]; ++b) row[b] = value;
+    };
+    const bool completed = enumerator.run(
         id,
         [&](int j, double cost, const std::vector<int>&) {
-          if (++pairs > options.pair_limit && options.pair_limit > 0) {
-            gave_up_pairs = true;
+          if (options.pair_limit > 0 &&
+              pairs.fetch_add(1, std::memory_order_relaxed) >= options.pair_limit) {
+            failure = 1;
             return false;
           }
           const int first = need[j] + 1, end = std::min(layers, last[j] + 2);
@@ -659,18 +695,10 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
           }
           return true;
         },
-        check);
-    if (gave_up_pairs) {
-      result.reason = "more than " + std::to_string(options.pair_limit) +
-                      " (downset, stage) pairs";
-      result.pairs = pairs;
-      return result;
-    }
+        [&] { return failure != 0 || out_of_time(); });
     if (!completed) {
-      result.status = DownsetStatus::time_limit;
-      result.reason = "time limit while costing stages";
-      result.pairs = pairs;
-      return result;
+      if (failure == 0) failure = 2;
+      return;
     }
     std::copy(row.begin() + 1, row.end(), F.begin() + static_cast<std::ptrdiff_t>(id) * layers + 1);
     for (int b = 1; b < layers; ++b)
@@ -678,8 +706,36 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
         need[id] = b;
         break;
       }
+  };
+  std::vector<std::vector<double>> rows(threads, std::vector<double>(layers));
+  for (std::size_t size = 1; size + 1 < size_begin.size() && failure == 0; ++size) {
+    const int lo = size_begin[size], hi = size_begin[size + 1];
+    const int workers = std::min(threads, (hi - lo) / 16);
+    if (workers <= 1) {
+      for (int id = lo; id < hi && failure == 0; ++id) compute_row(id, enumerators[0], rows[0]);
+      continue;
+    }
+    std::atomic<int> next{lo};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < workers; ++t)
+      pool.emplace_back([&, t] {
+        for (int id = next++; id < hi && failure == 0; id = next++)
+          compute_row(id, enumerators[t], rows[t]);
+      });
+    for (std::thread& th : pool) th.join();
   }
-  result.pairs = pairs;
+  long long visited = 0;
+  for (const StageEnumerator& e : enumerators) visited += e.visited;
+  result.pairs = visited;
+  if (failure == 1) {
+    result.reason = "more than " + std::to_string(options.pair_limit) + " (downset, stage) pairs";
+    return result;
+  }
+  if (failure == 2) {
+    result.status = DownsetStatus::time_limit;
+    result.reason = "time limit while costing stages";
+    return result;
+  }
 
   const int all = num_downsets - 1;  // V: the only downset of the last size
   const double optimum = F[static_cast<std::size_t>(all) * layers + stages];
@@ -709,7 +765,7 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
       continue;
     }
     int next = -1;
-    stages_of.run(
+    enumerators[0].run(
         id,
         [&](int j, double cost, const std::vector<int>& removed) {
           if (std::max(F[static_cast<std::size_t>(j) * layers + b - 1], cost) > values[b])

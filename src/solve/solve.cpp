@@ -93,6 +93,7 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
 
   BoundOptions bound_options;
   bound_options.mip_threads = options.mip_threads;
+  bound_options.threads = options.partition.threads;
   bound_options.verbose = options.solver_log;
   bound_options.stop = control.stop;
   // Within solve the DP is one option among several: give up on it early rather than spend
@@ -146,6 +147,7 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     windows.time_limit_seconds = seconds;
     windows.stop = control.stop;
     windows.downset_limit = window_downsets;
+    windows.threads = options.partition.threads;
     if (limit > 0) windows.pair_limit = 0;
     const WindowSearchResult w = window_search(g, best, windows);
     if (offer(w.partition)) algorithm += "+windows";

@@ -30,6 +30,9 @@ struct BoundOptions {
   // MIP solver threads (0 = all cores). 1 keeps runs reproducible: parallel branch and bound
   // may reach a different bound within the same time limit from run to run.
   int mip_threads = 1;
+  // Worker threads of the combinatorial methods (the downset DP; 0 = all cores). Their results
+  // do not depend on it.
+  int threads = 1;
   bool verbose = false;            // show solver logs on stderr
   // Best known bottleneck (an upper bound on the optimum), if any; lets methods prune. It must be
   // the bottleneck of a partition that satisfies the placement constraints.

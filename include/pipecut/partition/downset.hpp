@@ -42,6 +42,7 @@ struct DownsetSearchOptions {
   long long pair_limit = 0;             // give up past this many (downset, stage) pairs; 0 = none
   double memory_limit_bytes = 512.0 * (1 << 20);  // downset table and DP values together
   bool reductions = true;               // apply the exact leaf reductions
+  int threads = 1;                      // worker threads (0 = all cores); never changes a result
   // Units, one id per node (empty = the blocks of the placement constraints). Every unit must be
   // a union of blocks, convex, and the units' quotient graph acyclic (InputError otherwise).
   std::vector<int> unit_of;

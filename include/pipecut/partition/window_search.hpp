@@ -26,6 +26,10 @@ struct WindowSearchOptions {
   int initial_radius = 4;           // free units per side of each stage boundary, to start
   long long downset_limit = 200'000;  // per search: past it the windows shrink back
   long long pair_limit = 40'000'000;
+  // First try the exact search over every unit, with a quarter of the limits (and of the time):
+  // on narrow graphs it settles the question at once.
+  bool exact_first = true;
+  int threads = 1;  // for the downset searches (0 = all cores); never changes a result
   // Units that move together (one id per node, each a convex union of blocks); empty = the
   // blocks of the placement constraints.
   std::vector<int> unit_of;
