@@ -79,13 +79,14 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     RefineOptions refine;
     refine.stop = control.stop;
     refine.time_limit_seconds = budget(0.05);
-    p = refine_partition(g, constraints, p, refine).partition;
+    p = apply_leaf_reductions(g, leaves, refine_partition(g, constraints, p, refine).partition);
     const double value = evaluate_partition(g, p).bottleneck;
     if (!best.stage_of.empty() && value >= bottleneck) return false;
     best = p;
     bottleneck = value;
     return true;
   };
+
   auto reached_target = [&] {
     return bottleneck == 0 || proves_optimal(lower_bound, bottleneck) ||
            lower_bound / bottleneck >= options.target_ratio;
@@ -101,32 +102,11 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   bound_options.downset_limit = 250'000;
   if (limit > 0) bound_options.downset_pair_limit = 0;
 
-  // The single-stage bounds do not depend on the partition: run them first so that the
-  // partition search can stop as soon as it reaches them. One sliced order is their incumbent.
+  // One sliced order is the first incumbent.
   if (const PartitionRun topo = partition_algorithm("topo").run(g, stages, {}); topo.feasible)
     offer(topo.partition);
   algorithm = "topo";
-  bound_options.incumbent = bottleneck;
-  for (const char* method : {"single-mincut", "single"}) {
-    if (proves_optimal(lower_bound, bottleneck) || stop_requested_now()) break;
-    bound_options.time_limit_seconds = budget(0.2);
-    take_bound(compute_bound(g, stages, method, bound_options));
-    report(method);
-  }
-
-  PartitionOptions search = options.partition;
-  search.stop = control.stop;
-  if (!proves_optimal(lower_bound, bottleneck) && !stop_requested_now()) {
-    search.time_limit_seconds = limit > 0 ? std::min(remaining(), 0.25 * limit) : 0;
-    // A partition this close to a proven lower bound is optimal: the search may stop there.
-    search.stop_at = lower_bound + kOptimalityTolerance * std::max(1.0, lower_bound);
-    const PartitionRun found = partition_algorithm(search.algorithm).run(g, stages, search);
-    algorithm = found.description;
-    if (found.feasible) offer(found.partition);
-  }
-  report(algorithm);
-
-  auto run_bound = [&](const char* method, double seconds) {
+  auto run_bound = [&](const char* method, double seconds) -> const BoundResult& {
     report(std::string(method) + "...");
     bound_options.time_limit_seconds = seconds;
     bound_options.incumbent = bottleneck;
@@ -137,7 +117,39 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     if (r.partition && offer(*r.partition)) algorithm += std::string("+") + method;
     take_bound(r);
     report(method);
+    return bounds.back();
   };
+  // The exact DP settles narrow graphs (most transformer graphs) outright, in seconds; on wide
+  // ones it gives up at once (too many downsets, or a sample of its stages says they would take
+  // far longer than its share). Worth a second try later only if time, not size, stopped it.
+  bool retry_downset = false;
+  if (!reached_target() && !out_of_time()) {
+    const BoundResult& dp = run_bound("downset", budget(0.1));
+    retry_downset = dp.status == BoundStatus::time_limit ||
+                    (dp.status == BoundStatus::gave_up && dp.detail.find("estimated") != std::string::npos);
+  }
+  // The single-stage bounds do not depend on the partition: run them before the partition
+  // search, which may stop as soon as it reaches them.
+  bound_options.incumbent = bottleneck;
+  for (const char* method : {"single-mincut", "single"}) {
+    if (reached_target() || stop_requested_now()) break;
+    bound_options.time_limit_seconds = budget(0.2);
+    take_bound(compute_bound(g, stages, method, bound_options));
+    report(method);
+  }
+
+  PartitionOptions search = options.partition;
+  search.stop = control.stop;
+  if (!reached_target() && !stop_requested_now()) {
+    search.time_limit_seconds = limit > 0 ? std::min(remaining(), 0.25 * limit) : 0;
+    // A partition this close to a proven lower bound is optimal: the search may stop there.
+    search.stop_at = lower_bound + kOptimalityTolerance * std::max(1.0, lower_bound);
+    const PartitionRun found = partition_algorithm(search.algorithm).run(g, stages, search);
+    algorithm = found.description;
+    offer(found.partition);
+  }
+  report(algorithm);
+
   // Exact window searches around the stage boundaries (the finest level of the multilevel
   // scheme); a search whose window covered every block proves its partition optimal.
   long long window_downsets = 100'000;
@@ -162,8 +174,7 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     report("windows");
   };
 
-  // The exact DP settles narrow graphs (most transformer graphs) outright.
-  if (!reached_target() && !out_of_time()) run_bound("downset", budget(0.2));
+  if (retry_downset && !reached_target() && !out_of_time()) run_bound("downset", budget(0.2));
   if (!reached_target() && !out_of_time()) run_windows(budget(0.25));
   if (!reached_target() && !out_of_time()) {
     PartitionOptions multilevel = search;
