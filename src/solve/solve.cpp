@@ -131,8 +131,20 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   // The single-stage bounds do not depend on the partition: run them before the partition
   // search, which may stop as soon as it reaches them.
   bound_options.incumbent = bottleneck;
+  // Without hulls a node's floor is at most the cost of the node alone (a convex set holding
+  // it), so neither single-stage bound can exceed the costliest single node: when that is below
+  // the bound already proven, they cannot help (on large graphs they take seconds).
+  double costliest_node = std::numeric_limits<double>::infinity();
+  if (constraints.hulls == 0) {
+    costliest_node = 0;
+    for (NodeId v = 0; v < g.num_nodes(); ++v) {
+      double alone = g.work[v] + (g.successors(v).empty() ? 0.0 : g.comm[v]);
+      for (NodeId p : g.predecessors(v)) alone += g.comm[p];  // distinct producers
+      costliest_node = std::max(costliest_node, alone);
+    }
+  }
   for (const char* method : {"single-mincut", "single"}) {
-    if (reached_target() || stop_requested_now()) break;
+    if (reached_target() || stop_requested_now() || costliest_node <= lower_bound) break;
     bound_options.time_limit_seconds = budget(0.2);
     take_bound(compute_bound(g, stages, method, bound_options));
     report(method);
