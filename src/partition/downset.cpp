@@ -559,6 +559,17 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
         if (!test_bit(scratch.data(), units.core_of[y])) return true;
       return false;
     };
+    // Each downset's ready units (not in it, every predecessor in it), kept for the downsets of
+    // the size being expanded and the next: a child's are its parent's, minus the unit added,
+    // plus that unit's successors that it completes.
+    std::vector<std::vector<int>> ready_of;  // by id - ready_base
+    int ready_base = 0;
+    {
+      std::vector<int> sources;
+      for (int x = 0; x < units.count; ++x)
+        if (units.pred_begin[x] == units.pred_begin[x + 1]) sources.push_back(x);
+      ready_of.push_back(std::move(sources));
+    }
     table.insert(scratch.data(), 0, -1, -1);
     for (int id = 0; id < table.size(); ++id) {
       if (table.size() > downset_limit ||
@@ -578,16 +589,30 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
       }
       std::memcpy(scratch.data(), table.bits(id), sizeof(Word) * words);
       const std::uint64_t h = table.hash(id);
-      for (int x = 0; x < units.count; ++x) {
-        if (test_bit(scratch.data(), x)) continue;
-        bool ready = true;
-        for (int e = units.pred_begin[x]; e < units.pred_begin[x + 1] && ready; ++e)
-          ready = test_bit(scratch.data(), units.preds[e]);
-        if (!ready) continue;
+      // Downsets of smaller sizes are done: drop their ready lists.
+      if (id > 0 && downset_size[id] != downset_size[id - 1]) {
+        const int keep_from = id;
+        ready_of.erase(ready_of.begin(), ready_of.begin() + (keep_from - ready_base));
+        ready_base = keep_from;
+      }
+      const std::vector<int> ready = ready_of[id - ready_base];
+      for (int x : ready) {
         flip_bit(scratch.data(), x);
         const int before = table.size();
         table.insert(scratch.data(), h ^ table.key(x), id, x);
         if (table.size() > before) {
+          std::vector<int> child;
+          child.reserve(ready.size() + 4);
+          for (int y : ready)
+            if (y != x) child.push_back(y);
+          for (int e = units.succ_begin[x]; e < units.succ_begin[x + 1]; ++e) {
+            const int y = units.succs[e];
+            bool complete = true;
+            for (int f = units.pred_begin[y]; f < units.pred_begin[y + 1] && complete; ++f)
+              complete = test_bit(scratch.data(), units.preds[f]);
+            if (complete) child.push_back(y);
+          }
+          ready_of.push_back(std::move(child));
           double cut = downset_cut[id];
           ++stamp_id;
           for (int i = units.member_begin[x]; i < units.member_begin[x + 1]; ++i) {

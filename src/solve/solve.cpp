@@ -125,8 +125,10 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   bool retry_downset = false;
   if (!reached_target() && !out_of_time()) {
     const BoundResult& dp = run_bound("downset", budget(0.1));
-    retry_downset = dp.status == BoundStatus::time_limit ||
-                    (dp.status == BoundStatus::gave_up && dp.detail.find("estimated") != std::string::npos);
+    // Its stages, not its downsets, took too long: a better incumbent and more time may do.
+    retry_downset = (dp.status == BoundStatus::time_limit || dp.status == BoundStatus::gave_up) &&
+                    (dp.detail.find("costing") != std::string::npos ||
+                     dp.detail.find("estimated") != std::string::npos);
   }
   // The single-stage bounds do not depend on the partition: run them before the partition
   // search, which may stop as soon as it reaches them.
