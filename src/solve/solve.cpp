@@ -204,8 +204,22 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   if (!reached_target() && !out_of_time()) run_bound("exact", remaining());
 
   // Time left while the gap is open (every bound method finished or gave up): it goes to the
-  // partition, with wider windows and restarts of the searches from other seeds.
+  // partition, with wider windows and restarts of the searches from other seeds, and to a MIP
+  // bound that stopped at its time limit when more time than it had is now left (it restarts
+  // from scratch, with the better incumbent and bound).
   for (int round = 1; round <= 1000 && !reached_target() && !out_of_time(); ++round) {
+    if (limit > 0) {
+      const BoundResult* stopped = nullptr;
+      for (const BoundResult& r : bounds)
+        if ((r.method == "grouped" || r.method == "exact") && r.status == BoundStatus::time_limit &&
+            (!stopped || r.value > stopped->value))
+          stopped = &r;
+      if (stopped && budget(0.5) > 1.5 * stopped->seconds) {
+        const std::string method = stopped->method;
+        run_bound(method.c_str(), budget(0.5));
+        if (reached_target() || out_of_time()) break;
+      }
+    }
     window_downsets *= 2;
     run_windows(budget(0.4));
     if (reached_target() || out_of_time()) break;
