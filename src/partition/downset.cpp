@@ -768,7 +768,7 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
     if (!have_upper) {
       result.status = DownsetStatus::infeasible;
       result.reason = "the exact downset DP found no chain of at most " + std::to_string(k) +
-                      " stages that keeps every colour class together and fits the capacity";
+                      " stages that " + constraints_phrase(g);
       return result;
     }
     // Nothing below the incumbent (only possible by rounding): the incumbent is optimal.
