@@ -26,7 +26,7 @@ PartitionRun run_multilevel(const Graph& g, int k, const PartitionOptions& optio
   config.stop = options.stop;
   const Stopwatch timer;
   const MultilevelResult r = multilevel_partition(g, k, config);
-  return {r.partition, r.bottleneck,
+  return {r.feasible, r.partition, r.bottleneck,
           "multilevel(levels=" + std::to_string(r.levels) +
               ",coarsest=" + std::to_string(r.coarsest_clusters) + ")",
           r.hit_time_limit, timer.seconds()};
