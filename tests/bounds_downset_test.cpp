@@ -9,9 +9,12 @@ namespace pipecut {
 namespace {
 
 TEST(DownsetDp, GivesUpCleanlyPastTheDownsetLimit) {
-  const Graph g = read_graph(testing::data_path("samples/pipecut/bert_l-3_inference.json"));
+  testing::RandomGraphOptions o;
+  o.nodes = 14;
+  o.edge_probability = 0.05;  // wide: thousands of downsets
+  const Graph g = testing::random_dag(3, o);
   BoundOptions options;
-  options.downset_limit = 5000;
+  options.downset_limit = 100;
   const DownsetDpResult r = downset_dp(g, 4, options);
   EXPECT_EQ(r.status, BoundStatus::gave_up);
   EXPECT_EQ(r.optimum, 0.0);
@@ -35,7 +38,7 @@ TEST(DownsetDp, GivesUpCleanlyPastThePairLimit) {
 // k = 2 the best split is {a, b} | {c, d}: 2 work + 1 out (b's tensor) = 3.
 TEST(DownsetDp, SolvesAChainExactly) {
   GraphBuilder b("chain");
-  for (const char* id : {"a", "b", "c", "d"}) b.add_node({id, 1.0, 1.0, 0.0, "", -1});
+  for (const char* id : {"a", "b", "c", "d"}) b.add_node(testing::node(id, 1.0, 1.0));
   b.add_edge("a", "b");
   b.add_edge("b", "c");
   b.add_edge("c", "d");

@@ -72,6 +72,66 @@ TEST_F(ExperimentRunner, RowsAreCompleteAndValuesAgreeWithTheOptimum) {
   }
 }
 
+// A constrained testbed: random memory and classes in the files, a capacity from the factor.
+// Every row agrees with the oracle on the constrained instance, infeasible ones included.
+TEST_F(ExperimentRunner, ConstrainedRowsAgreeWithTheConstrainedOptimum) {
+  config_.graphs.clear();
+  for (std::uint64_t seed = 10; seed < 16; ++seed) {
+    testing::RandomGraphOptions o;
+    o.nodes = 7;
+    o.edge_probability = 0.35;
+    Graph g = testing::random_dag(seed, o);
+    testing::RandomConstraintOptions co;
+    co.max_classes = 2;
+    testing::add_random_constraints(g, 3, seed, co);
+    const std::string path = dir_ + "/c" + std::to_string(seed) + ".json";
+    write_pipecut_graph(g, path);
+    config_.graphs.push_back(path);
+  }
+  config_.ks = {2, 3};
+  config_.capacity_factor = 1.05;
+  config_.bounds = {"simple", "downset", "exact"};
+  config_.results_path = dir_ + "/constrained.jsonl";
+  run_experiment(config_);
+  int infeasible = 0, feasible = 0;
+  for (const auto& r : read_rows(config_.results_path)) {
+    Graph g = read_pipecut_graph(dir_ + "/" + r["graph"].get<std::string>() + ".json");
+    const int k = r["k"].get<int>();
+    ASSERT_TRUE(r.contains("capacity")) << r;
+    g.memory_per_stage = r["capacity"].get<double>();  // the runner's capacity for this k
+    // The capacity follows the rule: the factor times total / k, or the heaviest block.
+    double total = 0;
+    for (double m : g.memory) total += m;
+    EXPECT_GE(r["capacity"].get<double>(), 1.05 * total / k - 1e-9) << r;
+    const testing::BruteForceResult truth = testing::brute_force_optimum(g, k);
+    if (!truth.feasible) {
+      ++infeasible;
+      EXPECT_TRUE(r["value"].is_null() || r["kind"] == "bound") << r;
+      if (r["method"] == "downset" || r["method"] == "exact") {
+        EXPECT_EQ(r["status"], "infeasible") << r;
+      }
+      continue;
+    }
+    ++feasible;
+    if (r["kind"] == "partition") {
+      if (r["value"].is_null()) {
+        EXPECT_EQ(r["status"], "no_feasible") << r;  // a heuristic may miss
+      } else {
+        EXPECT_GE(r["value"].get<double>(), truth.optimum - 1e-9) << r;
+      }
+    } else {
+      EXPECT_NE(r["status"], "infeasible") << r;
+      EXPECT_LE(r["value"].get<double>(), truth.optimum + 1e-9) << r;
+      if (r["method"] == "downset") {
+        EXPECT_EQ(r["status"], "proven") << r;
+        EXPECT_NEAR(r["partition_value"].get<double>(), truth.optimum, 1e-9) << r;
+      }
+    }
+  }
+  EXPECT_GT(feasible, 0);
+  EXPECT_GT(infeasible, 0);
+}
+
 TEST_F(ExperimentRunner, RerunSkipsFinishedRowsAndRedoesOnlyWhatIsMissing) {
   config_.results_path = dir_ + "/results.jsonl";
   EXPECT_EQ(run_experiment(config_), 24);

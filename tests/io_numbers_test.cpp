@@ -30,7 +30,7 @@ std::string pipecut_doc(const std::string& nodes, const std::string& edges,
          R"(],"edges":[)" + edges + "]" + extra + "}";
 }
 
-TEST(InputNumbers, PipecutDefaultKAndColourClassBeyondIntAreErrors) {
+TEST(InputNumbers, PipecutDefaultKBeyondIntIsAnErrorAndColourClassesAreExact) {
   const std::string nodes = R"({"id":"a","work":1,"comm":0})";
   // 4294967298 = 2^32 + 2 used to become 2.
   for (const char* k : {"4294967298", "18446744073709551615", "-4294967295"})
@@ -40,12 +40,15 @@ TEST(InputNumbers, PipecutDefaultKAndColourClassBeyondIntAreErrors) {
   EXPECT_EQ(*parse_pipecut_graph(pipecut_doc(nodes, "", R"(,"default_k":2147483647)"), "g.json")
                  .default_k,
             2147483647);
-  expect_input_error(
-      [&] {
-        (void)parse_pipecut_graph(
-            pipecut_doc(R"({"id":"a","work":1,"comm":0,"colour_class":4294967298})", ""), "g.json");
-      },
-      "g.json", "\"colour_class\" is out of range");
+  // An integer colour class is a label kept as its exact decimal text: 2^32 + 2 is not 2.
+  const Graph g = parse_pipecut_graph(
+      pipecut_doc(R"({"id":"a","work":1,"comm":0,"colour_class":4294967298},)"
+                  R"({"id":"b","work":1,"comm":0,"colour_class":2})", R"(["a","b"])"),
+      "g.json");
+  ASSERT_EQ(g.colour_labels.size(), 2u);
+  EXPECT_EQ(g.colour_labels[0].text, "4294967298");
+  EXPECT_EQ(g.colour_labels[1].text, "2");
+  EXPECT_NE(g.colour_class[0], g.colour_class[1]);
 }
 
 TEST(InputNumbers, PipecutIntegerIdsAreKeptExactly) {
@@ -79,12 +82,12 @@ TEST(InputNumbers, TarnawskiHugeFloatsAreErrorsAndIntegerIdsAreExact) {
             tarnawski_doc(R"({"id":1,"fpgaLatency":1,"colorClass":1e300})", ""), "t.json");
       },
       "t.json", "colorClass is out of range");
-  expect_input_error(
-      [] {
-        (void)parse_tarnawski_graph(
-            tarnawski_doc(R"({"id":1,"fpgaLatency":1,"colorClass":4294967298})", ""), "t.json");
-      },
-      "t.json", "colorClass is out of range");
+  const Graph coloured = parse_tarnawski_graph(
+      tarnawski_doc(R"({"id":1,"fpgaLatency":1,"colorClass":4294967298},)"
+                    R"({"id":2,"fpgaLatency":1,"colorClass":2})", ""),
+      "t.json");
+  ASSERT_EQ(coloured.colour_labels.size(), 2u);
+  EXPECT_EQ(coloured.colour_labels[0].text, "4294967298");  // kept exactly, not wrapped to 2
   for (const char* k : {"4294967298", "1e300", "18446744073709551615"})
     expect_input_error(
         [&] { (void)parse_tarnawski_graph(tarnawski_doc(R"({"id":1,"fpgaLatency":1})", "", k), "t.json"); },

@@ -32,7 +32,9 @@ TEST(TarnawskiReader, ReadsTheBertSample) {
   EXPECT_EQ(g.comm[*v], 0.000476837158203125);
   EXPECT_EQ(g.memory[*v], 1024.0);
   ASSERT_FALSE(g.colour_class.empty());
-  EXPECT_EQ(g.colour_class[*v], 16);
+  ASSERT_GE(g.colour_class[*v], 0);
+  EXPECT_EQ(g.colour_labels[g.colour_class[*v]].text, "16");
+  EXPECT_TRUE(g.colour_labels[g.colour_class[*v]].integer);
   EXPECT_NEAR(g.total_work(), 49.35, 0.01);  // BRIEF §2
 }
 

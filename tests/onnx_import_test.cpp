@@ -66,6 +66,10 @@ TEST(OnnxImport, FlopsBytesAndMemory) {
   EXPECT_DOUBLE_EQ(mm.bytes_written, 40);
   EXPECT_DOUBLE_EQ(g.memory[*g.find("matmul0")], 5120);  // the Identity's weight, folded in
   EXPECT_DOUBLE_EQ(g.memory[*g.find("matmul1")], 5120);
+  // A view reads nothing, but its constant inputs (here the folded 2 x int64 shape) are still
+  // resident on its device: they count in its memory.
+  EXPECT_DOUBLE_EQ(g.memory[*g.find("reshape0")], 16);
+  EXPECT_DOUBLE_EQ(r.costs[*g.find("reshape0")].bytes_read, 0);
   EXPECT_DOUBLE_EQ(r.costs[*g.find("relu")].flops, 256);
   EXPECT_DOUBLE_EQ(g.work[*g.find("reshape0")], 0.0);  // a view: no kernel
 

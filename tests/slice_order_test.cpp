@@ -160,3 +160,148 @@ TEST(SliceOrder, NearTieBetweenGreedyAndDpArithmeticStillReconstructsTheOptimum)
 
 }  // namespace
 }  // namespace pipecut
+
+// ---- placement constraints ------------------------------------------------------------------
+
+namespace pipecut {
+namespace {
+
+// Checks a constrained slicing result against the expected optimum (+inf = no valid cut).
+void expect_constrained_result(const Graph& g, const std::vector<NodeId>& order, int k,
+                               const SliceResult& r, double expected) {
+  if (!(expected < INFINITY)) {
+    EXPECT_FALSE(r.feasible);
+    EXPECT_TRUE(std::isinf(r.bottleneck));
+    EXPECT_TRUE(r.cuts.empty());
+    return;
+  }
+  ASSERT_TRUE(r.feasible);
+  ASSERT_NEAR(r.bottleneck, expected, 1e-9);
+  expect_valid_cuts(g, order, r, k);
+  const Partition p = partition_from_cuts(g, order, r.cuts);
+  EXPECT_TRUE(testing::satisfies_constraints(g, p));
+}
+
+TEST(SliceOrderConstrained, EqualsExhaustiveEnumerationOfValidCutsOnRandomSmallDags) {
+  int infeasible = 0, feasible = 0;
+  for (std::uint64_t seed = 1; seed <= 400; ++seed) {
+    RandomGraphOptions o;
+    o.nodes = 2 + static_cast<int>(seed % 9);
+    o.edge_probability = 0.1 + 0.1 * static_cast<double>(seed % 6);
+    o.max_cost = 1 + static_cast<int>(seed % 5);
+    o.fractional = seed % 3 == 0;
+    Graph g = testing::random_dag(seed, o);
+    testing::RandomConstraintOptions co;
+    co.memory = seed % 5 != 0;  // now and then classes alone
+    co.max_classes = 1 + static_cast<int>(seed % 3);
+    testing::add_random_constraints(g, 3, seed, co);
+    auto order = testing::random_topological_order(g, seed * 7 + 1);
+    SliceWorkspace ws;
+    for (int k = 1; k <= 4; ++k) {
+      SCOPED_TRACE("seed " + std::to_string(seed) + " k " + std::to_string(k));
+      const double expected = testing::brute_force_order_optimum(g, order, k);
+      expect_constrained_result(g, order, k, slice_order(g, order, k), expected);
+      expect_constrained_result(g, order, k, OrderSlicer::slice(g, order, k, ws), expected);
+      const double value = OrderSlicer::optimal_bottleneck(g, order, k, ws, INFINITY);
+      if (expected < INFINITY) EXPECT_NEAR(value, expected, 1e-9);
+      else EXPECT_TRUE(std::isinf(value));
+      (expected < INFINITY ? feasible : infeasible) += 1;
+    }
+  }
+  // The generator must exercise both outcomes.
+  EXPECT_GT(infeasible, 100);
+  EXPECT_GT(feasible, 400);
+}
+
+// An independent O(k n^2) DP over valid segments, each costed by the reference evaluator.
+double constrained_quadratic_optimum(const Graph& g, const std::vector<NodeId>& order, int k) {
+  const int n = g.num_nodes();
+  std::vector<int> position(n);
+  for (int i = 0; i < n; ++i) position[order[i]] = i;
+  // A cut at p is allowed when no colour class has members on both sides.
+  std::vector<char> allowed(n + 1, 1);
+  for (int p = 1; p < n; ++p)
+    for (NodeId u = 0; u < n; ++u)
+      for (NodeId v = 0; v < n; ++v)
+        if (!g.colour_class.empty() && g.colour_class[u] >= 0 &&
+            g.colour_class[u] == g.colour_class[v] && position[u] < p && position[v] >= p)
+          allowed[p] = 0;
+  std::vector<std::vector<double>> best(k + 1, std::vector<double>(n + 1, INFINITY));
+  for (int b = 0; b <= k; ++b) best[b][0] = 0;
+  for (int j = 1; j <= n; ++j) {
+    if (!allowed[j]) continue;
+    for (int i = 0; i < j; ++i) {
+      if (!allowed[i]) continue;
+      std::vector<char> in(n, 0);
+      double memory = 0;
+      for (int t = i; t < j; ++t) {
+        in[order[t]] = 1;
+        memory += g.memory[order[t]];
+      }
+      if (g.memory_per_stage && memory > *g.memory_per_stage) continue;
+      const double cost = set_cost(g, in);
+      for (int b = 1; b <= k; ++b) best[b][j] = std::min(best[b][j], std::max(best[b - 1][i], cost));
+    }
+  }
+  return best[k][n];
+}
+
+TEST(SliceOrderConstrained, EqualsAnIndependentQuadraticDpOnLargerRandomDags) {
+  SliceWorkspace ws;  // shared with unconstrained calls: no state may leak between them
+  int feasible = 0, infeasible = 0;
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    RandomGraphOptions o;
+    o.nodes = 20 + static_cast<int>(seed * 7 % 60);
+    o.edge_probability = 3.0 / o.nodes;
+    o.max_cost = 9;
+    o.fractional = seed % 2 == 0;
+    Graph g = testing::random_dag(seed, o);
+    const Graph unconstrained = g;
+    testing::RandomConstraintOptions co;
+    co.max_classes = 4;
+    co.capacity_low = 1.0;
+    co.capacity_high = 1.6;
+    auto order = testing::random_topological_order(g, seed);
+    for (int k : {2, 3, 5, 8}) {
+      testing::add_random_constraints(g, k, seed + 100 * k, co);
+      SCOPED_TRACE("seed " + std::to_string(seed) + " k " + std::to_string(k));
+      const double expected = constrained_quadratic_optimum(g, order, k);
+      (expected < INFINITY ? feasible : infeasible) += 1;
+      expect_constrained_result(g, order, k, OrderSlicer::slice(g, order, k, ws), expected);
+      EXPECT_NEAR(OrderSlicer::slice(unconstrained, order, k, ws).bottleneck,
+                  slice_order_quadratic(unconstrained, order, k).bottleneck, 1e-9);
+    }
+  }
+  EXPECT_GT(feasible, 30);
+  EXPECT_GT(infeasible, 10);
+}
+
+// a -> b -> c -> d with memory 5 each and capacity 10: at most two nodes per stage.
+TEST(SliceOrderConstrained, CapacityAndClassesShapeTheCuts) {
+  GraphBuilder b("chain.json");
+  for (const char* id : {"a", "b", "c", "d"}) {
+    NodeSpec s = testing::node(id, 1, 0.1);
+    s.memory = 5;
+    b.add_node(s);
+  }
+  b.add_edge("a", "b");
+  b.add_edge("b", "c");
+  b.add_edge("c", "d");
+  b.set_memory_per_stage(10);
+  Graph g = std::move(b).build();
+  const std::vector<NodeId> order = {0, 1, 2, 3};
+  EXPECT_FALSE(slice_order(g, order, 1).feasible);  // 20 bytes in one stage
+  SliceResult two = slice_order(g, order, 2);
+  ASSERT_TRUE(two.feasible);
+  EXPECT_EQ(two.cuts, (std::vector<int>{0, 2, 4}));
+  // With b and c in one class the only cuts left are {a} | {b, c} | {d}: three stages needed.
+  g.colour_labels = {{"7", true}};
+  g.colour_class = {-1, 0, 0, -1};
+  EXPECT_FALSE(slice_order(g, order, 2).feasible);
+  SliceResult three = slice_order(g, order, 3);
+  ASSERT_TRUE(three.feasible);
+  EXPECT_EQ(three.cuts, (std::vector<int>{0, 1, 3, 4}));
+}
+
+}  // namespace
+}  // namespace pipecut

@@ -16,6 +16,11 @@ Definitions (per testbed and k, over the graphs that have at least one partition
   quality         = best partition / algorithm's bottleneck (geometric mean; 1 = best found);
   proven optimal  = best bound >= best partition * (1 - 1e-5), the tolerance of solve.
 Graphs whose best partition is 0 (all-zero costs) count as ratio 1.
+Constrained testbeds (rows with `capacity` / `colour_classes`): an instance is infeasible when
+a method proved that no partition satisfies the placement constraints, unresolved when no
+method found a valid partition and none proved infeasibility; the ratios and quality cover the
+instances with a valid partition, and each algorithm's quality cell says on how many of them it
+found one.
 """
 import argparse
 import gzip
@@ -59,12 +64,23 @@ def ratio(num, den):
 def summarise(rows):
     """Returns (summary dict for results.json, per-(graph,k) details)."""
     by_instance = defaultdict(lambda: {"partition": {}, "bound": {}, "partition_from_bound": {},
-                                       "nodes": 0, "seconds": {}})
+                                       "nodes": 0, "seconds": {}, "infeasible": False,
+                                       "tried": set()})
+    constrained = False
     for r in rows:
         if r.get("kind") not in ("partition", "bound"):
             continue
+        constrained = constrained or "capacity" in r or "colour_classes" in r
         inst = by_instance[(r["graph"], int(r["k"]))]
         inst["nodes"] = r.get("nodes", 0)
+        if r.get("status") == "infeasible":
+            inst["infeasible"] = True
+        if r["kind"] == "partition":
+            inst["tried"].add(r["method"])
+        if r.get("value") is None:  # no valid partition from this method
+            continue
+        if r["kind"] == "bound" and r.get("status") == "infeasible":
+            continue
         inst[r["kind"]][r["method"]] = (r["value"], r.get("status", ""))
         inst["seconds"][(r["kind"], r["method"])] = r.get("seconds", 0.0)
         if r["kind"] == "bound" and r.get("partition_value", -1) >= 0:
@@ -73,18 +89,28 @@ def summarise(rows):
     algorithms = sorted({m for inst in by_instance.values() for m in inst["partition"]})
     methods = sorted({m for inst in by_instance.values() for m in inst["bound"]})
     graphs = sorted({g for (g, _) in by_instance})
-    summary = {"graphs": len(graphs), "k": {}}
+    summary = {"graphs": len(graphs), "k": {}, "constrained": constrained}
     for k in ks:
         bound_ratios = defaultdict(list)
         quality = defaultdict(list)
+        found = defaultdict(int)
         proven = 0
         count = 0
+        infeasible = 0
+        unresolved = 0
         for g in graphs:
             inst = by_instance.get((g, k))
-            if not inst or not inst["partition"]:
+            if not inst:
                 continue
             candidates = [v for v, _ in inst["partition"].values()]
             candidates += list(inst["partition_from_bound"].values())
+            if inst["infeasible"] and not candidates:
+                infeasible += 1
+                continue
+            if not candidates:
+                if inst["tried"]:
+                    unresolved += 1
+                continue
             best = min(candidates)
             count += 1
             best_bound = 0.0
@@ -97,13 +123,34 @@ def summarise(rows):
                 proven += 1
             for a, (v, _) in inst["partition"].items():
                 quality[a].append(ratio(best, v) if v > 0 else 1.0)
+                found[a] += 1
         summary["k"][str(k)] = {
             "instances": count,
+            "infeasible": infeasible,
+            "unresolved": unresolved,
+            "algorithm_found": dict(sorted(found.items())),
             "bound_ratio_geomean": {m: geomean(v) for m, v in sorted(bound_ratios.items())},
             "proven_optimal": proven,
             "algorithm_quality_geomean": {a: geomean(v) for a, v in sorted(quality.items())},
         }
     return summary, by_instance, ks, algorithms, methods
+
+
+def describe_constraints(rows):
+    """One line on the placement constraints of a constrained testbed's rows."""
+    capacities = [r["capacity"] for r in rows if r.get("capacity") is not None]
+    classes = sorted({r.get("colour_classes", 0) for r in rows})
+    parts = []
+    if capacities:
+        parts.append(f"memory capacity per stage from {min(capacities) / 2**20:.0f} MiB to "
+                     f"{max(capacities) / 2**20:.0f} MiB ({len(capacities)} rows with one)")
+    else:
+        parts.append("no memory capacity")
+    if classes and classes[-1] > 0:
+        parts.append(f"colour classes per graph: {', '.join(str(c) for c in classes)}")
+    else:
+        parts.append("no colour classes")
+    return ["Placement constraints: " + "; ".join(parts) + "."]
 
 
 def fmt(x):
@@ -180,15 +227,27 @@ def main():
         summary, by_instance, ks, algorithms, methods = summarise(rows)
         results_json["testbeds"][testbed] = summary
         md += [f"## Testbed `{testbed}`", "", f"{summary['graphs']} graphs; results file `{os.path.basename(path)}`.", ""]
+        constrained = summary["constrained"]
+        if constrained:
+            md += describe_constraints(rows) + [""]
         md += ["### Table 1 — lower bound / best partition (geometric mean)", ""]
-        header = "| k | instances | " + " | ".join(methods + ["best"]) + " | proven optimal |"
-        md += [header, "|" + "---|" * (len(methods) + 4)]
+        extra = ["infeasible", "unresolved"] if constrained else []
+        header = ("| k | " + ("feasible | " if constrained else "instances | ") +
+                  " | ".join(methods + ["best"]) + " | proven optimal |" +
+                  "".join(f" {e} |" for e in extra))
+        md += [header, "|" + "---|" * (len(methods) + 4 + len(extra))]
         for k in ks:
             s = summary["k"][str(k)]
             cells = [fmt(s["bound_ratio_geomean"].get(m)) for m in methods + ["best"]]
-            md.append(f"| {k} | {s['instances']} | " + " | ".join(cells) + f" | {s['proven_optimal']} |")
+            md.append(f"| {k} | {s['instances']} | " + " | ".join(cells) + f" | {s['proven_optimal']} |" +
+                      "".join(f" {s[e]} |" for e in extra))
+        if constrained:
+            md += ["", "Feasible: a valid partition was found; infeasible: a method proved that none "
+                   "exists (a node, hull or the total memory above the capacity, or an exact method "
+                   "that found no chain); unresolved: neither within the time limits. Ratios cover "
+                   "the feasible instances."]
         s16 = summary["k"].get("16")
-        if s16 and s16["bound_ratio_geomean"].get("best") is not None:
+        if s16 and s16["bound_ratio_geomean"].get("best") is not None and not constrained:
             md += ["", f"At k = 16 the best bound certifies on average (geometric mean) "
                    f"{s16['bound_ratio_geomean']['best']:.4f} of the best partition found on this "
                    f"testbed, with {s16['proven_optimal']} of {s16['instances']} instances proven "
@@ -198,7 +257,12 @@ def main():
         md += ["| k | " + " | ".join(algorithms) + " |", "|" + "---|" * (len(algorithms) + 1)]
         for k in ks:
             s = summary["k"][str(k)]
-            md.append(f"| {k} | " + " | ".join(fmt(s["algorithm_quality_geomean"].get(a)) for a in algorithms) + " |")
+            if constrained:  # quality over the instances where the algorithm found a partition
+                cells = [f"{fmt(s['algorithm_quality_geomean'].get(a))} ({s['algorithm_found'].get(a, 0)}/{s['instances']})"
+                         for a in algorithms]
+            else:
+                cells = [fmt(s["algorithm_quality_geomean"].get(a)) for a in algorithms]
+            md.append(f"| {k} | " + " | ".join(cells) + " |")
         md.append("")
         statuses = defaultdict(lambda: defaultdict(int))
         for r in rows:
@@ -215,6 +279,8 @@ def main():
         for key, value in meta.items():
             if isinstance(value, list):
                 md += ["", f"**{key}**", "", "```sh"] + [str(v) for v in value] + ["```", ""]
+            elif isinstance(value, dict):
+                md += [f"- **{key}**:"] + [f"  - {k}: {v}" for k, v in value.items()]
             else:
                 md += [f"- **{key}**: {value}"]
         md.append("")

@@ -5,6 +5,7 @@
 #include "pipecut/bounds/mip_bounds.hpp"
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/bounds/single_stage.hpp"
+#include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/util/stopwatch.hpp"
 #include "util/registry.hpp"
@@ -16,6 +17,7 @@ std::string to_string(BoundStatus s) {
     case BoundStatus::proven: return "proven";
     case BoundStatus::time_limit: return "time_limit";
     case BoundStatus::gave_up: return "gave_up";
+    case BoundStatus::infeasible: return "infeasible";
   }
   return "?";
 }
@@ -56,6 +58,7 @@ BoundResult run_downset(const Graph& g, int k, const BoundOptions& options) {
   r.partition = std::move(dp.partition);
   r.detail = std::to_string(dp.downsets) + " downsets, " + std::to_string(dp.pairs) + " stages";
   if (!dp.reason.empty()) r.detail += " (" + dp.reason + ")";
+  if (dp.status == BoundStatus::infeasible) r.detail = dp.reason;
   return r;
 }
 
@@ -88,7 +91,13 @@ BoundResult compute_bound(const Graph& g, int k, const std::string& method,
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
   const BoundMethod& m = bound_method(method);
   const Stopwatch timer;
-  BoundResult result = m.run(g, k, options);
+  BoundResult result;
+  if (auto proof = infeasibility_proof(g, derive_constraints(g), k)) {
+    result.status = BoundStatus::infeasible;
+    result.detail = *proof;
+  } else {
+    result = m.run(g, k, options);
+  }
   result.method = m.name;
   result.seconds = timer.seconds();
   return result;

@@ -8,6 +8,7 @@
 
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/mip/solver.hpp"
+#include "pipecut/model/constraints.hpp"
 #include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
@@ -15,29 +16,41 @@ namespace pipecut {
 namespace {
 
 // A pipeline of `capacity.size()` ordered groups: group g holds nodes with position g, positions
-// never decrease along an edge, and f(group g) <= capacity[g] * T. Minimises T.
-// Variables: at_least[v][g] = [position(v) >= g] for g = 1..G-1 (binary, non-increasing in g,
-// non-decreasing along edges); member_g(v) = at_least[v][g] - at_least[v][g+1] (affine, with
-// at_least[v][0] = 1 and at_least[v][G] = 0); cut[t][g] >= |member_g(t) - member_g(c)| for every
-// consumer c of tensor t, i.e. t's hyperedge is cut by group g.
+// never decrease along an edge, and f(group g) <= capacity[g] * T. Minimises T. capacity[g] is
+// the number of pipeline stages group g stands for, so under a memory capacity C the group's
+// memory is at most capacity[g] * C (a knapsack row per group).
+// Variables: at_least[B][g] = [position(B) >= g] for g = 1..G-1 and each block B of
+// model/constraints.hpp (every member of a block shares its block's variables: a block always
+// lies in one stage, hence in one group); binary, non-increasing in g, non-decreasing along
+// edges. member_g(B) = at_least[B][g] - at_least[B][g+1] (affine, with at_least[B][0] = 1 and
+// at_least[B][G] = 0); cut[t][g] >= |member_g(t) - member_g(c)| for every consumer c of tensor t
+// outside t's block, i.e. t's hyperedge is cut by group g.
 struct GroupModel {
   mip::MipModel model;
   int groups = 0;
   int n = 0;
+  const Constraints* constraints = nullptr;
   mip::VarId makespan = 0;
-  std::vector<mip::VarId> at_least;  // n * (groups - 1), node-major
+  std::vector<mip::VarId> at_least;  // blocks * (groups - 1), block-major
   bool abandoned = false;            // building stopped at the time limit: the model is partial
   std::vector<NodeId> costly_tensors;
   std::vector<mip::VarId> cut;       // costly_tensors.size() * groups
-  [[nodiscard]] mip::VarId at_least_var(NodeId v, int g) const {
-    return at_least[std::size_t(v) * (groups - 1) + (g - 1)];
+  [[nodiscard]] mip::VarId block_var(int block, int g) const {
+    return at_least[std::size_t(block) * (groups - 1) + (g - 1)];
   }
-  // Terms of member_g(v), and its constant part.
+  [[nodiscard]] mip::VarId at_least_var(NodeId v, int g) const {
+    return block_var(constraints->block_of[v], g);
+  }
+  // Terms of member_g(B), and its constant part.
+  void member_terms_of_block(int block, int g, double scale, std::vector<mip::Term>& terms,
+                             double& constant) const {
+    if (g == 0) constant += scale;
+    else terms.push_back({block_var(block, g), scale});
+    if (g + 1 < groups) terms.push_back({block_var(block, g + 1), -scale});
+  }
   void member_terms(NodeId v, int g, double scale, std::vector<mip::Term>& terms,
                     double& constant) const {
-    if (g == 0) constant += scale;
-    else terms.push_back({at_least_var(v, g), scale});
-    if (g + 1 < groups) terms.push_back({at_least_var(v, g + 1), -scale});
+    member_terms_of_block(constraints->block_of[v], g, scale, terms, constant);
   }
 };
 
@@ -75,49 +88,73 @@ void fix_positions_by_work(const Graph& g, const std::vector<double>& capacity, 
                            GroupModel& gm) {
   if (!std::isfinite(upper) || upper <= 0 || g.num_nodes() > kMaxClosureNodes) return;
   const int groups = gm.groups;
+  const Constraints& c = *gm.constraints;
   const std::vector<double> up = closure_work(g, true), down = closure_work(g, false);
   std::vector<double> cumulative(groups + 1, 0.0);  // capacity of groups [0, p)
   for (int p = 0; p < groups; ++p) cumulative[p + 1] = cumulative[p] + capacity[p];
   const double slack = 1 + 1e-9;  // rounding may only weaken a fixing
+  // A block's position is every member's: each member's range holds, so their intersection does.
+  std::vector<int> lowest(c.num_blocks(), 0), highest(c.num_blocks(), groups - 1);
   for (NodeId v = 0; v < gm.n; ++v) {
-    int lowest = 0;  // smallest p with work(ancestors + v) <= cumulative[p + 1] * upper
-    while (lowest < groups - 1 && up[v] > cumulative[lowest + 1] * upper * slack) ++lowest;
-    int highest = groups - 1;  // groups highest..G-1 have capacity for the descendants
-    while (highest > 0 && down[v] > (cumulative[groups] - cumulative[highest]) * upper * slack)
-      --highest;
-    if (lowest > highest) continue;  // only by rounding; leave the node free
-    for (int b = 1; b <= lowest; ++b) gm.model.fix(gm.at_least_var(v, b), 1.0);
-    for (int b = highest + 1; b < groups; ++b) gm.model.fix(gm.at_least_var(v, b), 0.0);
+    int low = 0;  // smallest p with work(ancestors + v) <= cumulative[p + 1] * upper
+    while (low < groups - 1 && up[v] > cumulative[low + 1] * upper * slack) ++low;
+    int high = groups - 1;  // groups high..G-1 have capacity for the descendants
+    while (high > 0 && down[v] > (cumulative[groups] - cumulative[high]) * upper * slack) --high;
+    const int block = c.block_of[v];
+    lowest[block] = std::max(lowest[block], low);
+    highest[block] = std::min(highest[block], high);
+  }
+  for (int block = 0; block < c.num_blocks(); ++block) {
+    if (lowest[block] > highest[block]) continue;  // only by rounding; leave the block free
+    for (int b = 1; b <= lowest[block]; ++b) gm.model.fix(gm.block_var(block, b), 1.0);
+    for (int b = highest[block] + 1; b < groups; ++b) gm.model.fix(gm.block_var(block, b), 0.0);
   }
 }
 
 // `out_of_time` is polled while the rows are added (a large model takes a second or more to
 // build); when it fires the model is left partial and marked abandoned.
-GroupModel build_group_model(const Graph& g, const std::vector<double>& capacity, double lower,
-                             double upper, const std::function<bool()>& out_of_time) {
+GroupModel build_group_model(const Graph& g, const Constraints& constraints,
+                             const std::vector<double>& capacity, double lower, double upper,
+                             const std::function<bool()>& out_of_time) {
   GroupModel gm;
   gm.groups = static_cast<int>(capacity.size());
   gm.n = g.num_nodes();
+  gm.constraints = &constraints;
   const int groups = gm.groups;
+  const int blocks = constraints.num_blocks();
   mip::MipModel& m = gm.model;
   gm.makespan = m.add_continuous(std::max(0.0, lower), upper, 1.0);
-  for (NodeId v = 0; v < gm.n; ++v)
+  for (int block = 0; block < blocks; ++block)
     for (int b = 1; b < groups; ++b) gm.at_least.push_back(m.add_binary());
   fix_positions_by_work(g, capacity, upper, gm);
-  for (NodeId v = 0; v < gm.n; ++v)
+  for (int block = 0; block < blocks; ++block)
     for (int b = 1; b + 1 < groups; ++b)
-      m.add_greater_equal({{gm.at_least_var(v, b), 1.0}, {gm.at_least_var(v, b + 1), -1.0}}, 0.0);
-  for (NodeId u = 0; u < gm.n; ++u) {
-    if (u % 64 == 0 && out_of_time()) {
+      m.add_greater_equal({{gm.block_var(block, b), 1.0}, {gm.block_var(block, b + 1), -1.0}}, 0.0);
+  std::vector<std::pair<int, int>> block_edges;
+  for (NodeId u = 0; u < gm.n; ++u)
+    for (NodeId v : g.successors(u))
+      if (constraints.block_of[u] != constraints.block_of[v])
+        block_edges.emplace_back(constraints.block_of[u], constraints.block_of[v]);
+  std::sort(block_edges.begin(), block_edges.end());
+  block_edges.erase(std::unique(block_edges.begin(), block_edges.end()), block_edges.end());
+  for (std::size_t i = 0; i < block_edges.size(); ++i) {
+    if (i % 64 == 0 && out_of_time()) {
       gm.abandoned = true;
       return gm;
     }
-    for (NodeId v : g.successors(u))
-      for (int b = 1; b < groups; ++b)  // position(u) >= b implies position(v) >= b
-        m.add_greater_equal({{gm.at_least_var(v, b), 1.0}, {gm.at_least_var(u, b), -1.0}}, 0.0);
+    const auto [from, to] = block_edges[i];
+    for (int b = 1; b < groups; ++b)  // position(from) >= b implies position(to) >= b
+      m.add_greater_equal({{gm.block_var(to, b), 1.0}, {gm.block_var(from, b), -1.0}}, 0.0);
   }
-  for (NodeId t = 0; t < gm.n; ++t)
-    if (g.comm[t] > 0 && !g.successors(t).empty()) gm.costly_tensors.push_back(t);
+  auto crosses_blocks = [&](NodeId t, NodeId c) {
+    return constraints.block_of[t] != constraints.block_of[c];
+  };
+  for (NodeId t = 0; t < gm.n; ++t) {
+    if (!(g.comm[t] > 0)) continue;
+    const auto consumers = g.successors(t);
+    if (std::any_of(consumers.begin(), consumers.end(), [&](NodeId c) { return crosses_blocks(t, c); }))
+      gm.costly_tensors.push_back(t);  // a tensor used only inside its block is never cut
+  }
   for (std::size_t i = 0; i < gm.costly_tensors.size(); ++i) {
     if (i % 64 == 0 && out_of_time()) {
       gm.abandoned = true;
@@ -129,6 +166,7 @@ GroupModel build_group_model(const Graph& g, const std::vector<double>& capacity
       gm.cut.push_back(cut);
       for (NodeId c : g.successors(t))
         for (double sign : {1.0, -1.0}) {
+          if (!crosses_blocks(t, c)) continue;
           // cut >= sign * (member_b(t) - member_b(c))
           std::vector<mip::Term> terms{{cut, 1.0}};
           double constant = 0.0;
@@ -139,16 +177,33 @@ GroupModel build_group_model(const Graph& g, const std::vector<double>& capacity
         }
     }
   }
-  // Stage cost: sum_v w(v) member_b(v) + sum_t c(t) cut[t][b] <= capacity[b] * T.
+  // Stage cost: sum_B w(B) member_b(B) + sum_t c(t) cut[t][b] <= capacity[b] * T.
+  std::vector<double> block_work(blocks, 0.0);
+  for (NodeId v = 0; v < gm.n; ++v) block_work[constraints.block_of[v]] += g.work[v];
   for (int b = 0; b < groups; ++b) {
     std::vector<mip::Term> terms;
     double constant = 0.0;
-    for (NodeId v = 0; v < gm.n; ++v)
-      if (g.work[v] > 0) gm.member_terms(v, b, g.work[v], terms, constant);
+    for (int block = 0; block < blocks; ++block)
+      if (block_work[block] > 0) gm.member_terms_of_block(block, b, block_work[block], terms, constant);
     for (std::size_t i = 0; i < gm.costly_tensors.size(); ++i)
       terms.push_back({gm.cut[i * groups + b], g.comm[gm.costly_tensors[i]]});
     terms.push_back({gm.makespan, -capacity[b]});
     m.add_less_equal(std::move(terms), -constant);
+  }
+  // Knapsack: sum_B (M(B) / C) member_b(B) <= capacity[b] (memory in units of C keeps the row
+  // well scaled for the solver).
+  if (constraints.capacity) {
+    const double bytes = *constraints.capacity;
+    for (int b = 0; b < groups; ++b) {
+      std::vector<mip::Term> terms;
+      double constant = 0.0;
+      for (int block = 0; block < blocks; ++block)
+        if (constraints.block_memory[block] > 0)
+          gm.member_terms_of_block(block, b, constraints.block_memory[block] / bytes, terms,
+                                   constant);
+      if (terms.empty() && constant == 0.0) continue;
+      m.add_less_equal(std::move(terms), capacity[b] - constant);
+    }
   }
   return gm;
 }
@@ -207,7 +262,8 @@ long long group_model_nonzeros(const Graph& g, int groups) {
   return 2 * n * std::max(0LL, G - 2)      // at_least chains
          + 2 * m * (G - 1)                 // precedence
          + 2 * consumers * G * 5           // cut[t][b] >= +-(member_b(t) - member_b(c))
-         + G * (2 * n + costly + 1);       // stage costs
+         + G * (2 * n + costly + 1)        // stage costs
+         + (g.memory_per_stage ? 2 * n * G : 0);  // knapsack rows (at most one per node)
 }
 
 // Stage indices renumbered 0, 1, ... in order, skipping empty stages: the same partition (stage
@@ -243,11 +299,13 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
   // huge k costs no memory. Partitions found still say k.
   const int stages = std::min(k, g.num_nodes());
   const std::vector<double> capacity(stages, 1.0);
+  const Constraints constraints = derive_constraints(g);
   // T >= the simple bound is valid (OPT satisfies it) and lifts the weak LP relaxation.
   const double floor = std::max(options.known_lower_bound, simple_lower_bound(g, k));
   // A warm start is a partition for this k, or it is ignored.
   const bool warm = options.warm_start && options.warm_start->k == k &&
-                    !partition_problem(g, *options.warm_start);
+                    !partition_problem(g, *options.warm_start) &&
+                    !constraint_violation(g, *options.warm_start);
   // The model is built only when it fits in memory; the floor is valid either way.
   if (const long long nonzeros = group_model_nonzeros(g, stages);
       nonzeros > mip::kMaxModelNonzeros) {
@@ -257,7 +315,7 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
     result.seconds = timer.seconds();
     return result;
   }
-  GroupModel gm = build_group_model(g, capacity, floor, upper_limit(options), [&] {
+  GroupModel gm = build_group_model(g, constraints, capacity, floor, upper_limit(options), [&] {
     return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
   });
   if (gm.abandoned) {
@@ -281,6 +339,25 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
     if (gm.model.max_violation(start_values) <= 1e-7) so.initial_solution = std::move(start_values);
   }
   mip::SolveResult solved = solver->solve(gm.model, so);
+  if (solved.status == mip::SolveStatus::infeasible && so.initial_solution) {
+    // The warm start is feasible, so "infeasible" means the solver found nothing better than it
+    // (CBC cuts off at the warm start's objective from the root LP on): it is optimal.
+    const double value = gm.model.objective_value(*so.initial_solution);
+    result.value = std::max(floor, value - mip::bound_tolerance(value));
+    result.partition = options.warm_start;
+    result.status = BoundStatus::proven;
+    result.detail = "0 nodes (the warm start is optimal)";
+    result.seconds = timer.seconds();
+    return result;
+  }
+  if (solved.status == mip::SolveStatus::infeasible && !std::isfinite(options.incumbent)) {
+    // Nothing but the placement constraints restricts the model: no valid partition exists.
+    result.status = BoundStatus::infeasible;
+    result.detail = "the exact MIP has no solution: no partition into at most " +
+                    std::to_string(k) + " stages " + constraints_phrase(g);
+    result.seconds = timer.seconds();
+    return result;
+  }
   if (solved.status == mip::SolveStatus::infeasible) {
     // Only possible when T <= incumbent cuts every partition off, i.e. by rounding: the
     // incumbent is optimal.
@@ -298,7 +375,8 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
                                                                  : BoundStatus::gave_up;
     if (solved.has_solution) {
       Partition p{k, positions_from(gm, solved.solution)};
-      if (!partition_problem(g, p)) result.partition = std::move(p);
+      // Never trusted: the solver's tolerances could admit a stage a few bytes over capacity.
+      if (!partition_problem(g, p) && !constraint_violation(g, p)) result.partition = std::move(p);
     }
   }
   result.detail = std::to_string(solved.nodes) + " nodes";
@@ -333,6 +411,7 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
   });
   int best_position = -1;
   std::string problem;  // why a position failed, if one did
+  const Constraints constraints = derive_constraints(g);
   for (std::size_t i = 0; i < positions.size(); ++i) {
     if (result.value >= target - mip::bound_tolerance(target)) break;
     const int b = positions[i];
@@ -340,7 +419,7 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
     // T >= any bound already proven (OPT satisfies it): the simple bound, earlier positions.
     const double floor =
         std::max({options.known_lower_bound, simple_lower_bound(g, k), result.value});
-    GroupModel gm = build_group_model(g, capacity, floor, upper_limit(options), [&] {
+    GroupModel gm = build_group_model(g, constraints, capacity, floor, upper_limit(options), [&] {
       return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
     });
     if (gm.abandoned) {
@@ -370,6 +449,17 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
     so.stop_if_bound_at_least = target;
     mip::SolveResult solved = solver->solve(gm.model, so);
     double value = std::max(certify(solved), solved.status == mip::SolveStatus::error ? 0.0 : floor);
+    if (solved.status == mip::SolveStatus::infeasible && !std::isfinite(target)) {
+      // The grouping is a relaxation of every valid partition (each stage within C, so each
+      // group within its stage count times C): none exists.
+      result.status = BoundStatus::infeasible;
+      result.value = 0.0;
+      result.detail = "the grouped relaxation at position " + std::to_string(b) +
+                      " has no solution: no partition into at most " + std::to_string(k) +
+                      " stages " + constraints_phrase(g);
+      result.seconds = timer.seconds();
+      return result;
+    }
     if (solved.status == mip::SolveStatus::infeasible && std::isfinite(target))
       value = target - mip::bound_tolerance(target);  // T <= incumbent excludes everything
     // The solver's own status says whether this position is settled (optimal, infeasible, or

@@ -1,10 +1,12 @@
 #include "pipecut/bounds/single_stage.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include "bounds/max_flow.hpp"
 #include "pipecut/mip/solver.hpp"
+#include "pipecut/model/constraints.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/util/stopwatch.hpp"
 
@@ -50,9 +52,22 @@ double cost_scale(const Graph& g) {
 // Valid lower bound from a computed floating-point value.
 double certified(double value) { return std::max(0.0, value - 1e-9 * std::max(1.0, value)); }
 
-}  // namespace
+// A set that can be a stage of a valid partition, given that it is convex: every block
+// (model/constraints.hpp) wholly in or out, and its memory within the capacity.
+bool valid_stage_set(const Graph& g, const Constraints& c, const std::vector<char>& set) {
+  double memory = 0;
+  for (NodeId v = 0; v < g.num_nodes(); ++v) {
+    if (set[v] != set[c.members(c.block_of[v])[0]]) return false;
+    if (set[v]) memory += g.memory[v];
+  }
+  return !c.capacity || fits_capacity(memory, *c.capacity);
+}
 
-MinCutFloor min_cut_floor(const Graph& g, NodeId v, const std::function<bool()>& stop) {
+// Min cut through v where S must also hold whole blocks: a cycle of uncuttable arcs through the
+// members of every hull puts all of them on the source side as soon as one is. Memory cannot be
+// expressed in a cut; the convex MIP adds it.
+MinCutFloor blocked_min_cut_floor(const Graph& g, NodeId v, const Constraints& constraints,
+                                  const std::function<bool()>& stop) {
   const int n = g.num_nodes();
   const double big = 2.0 * cost_scale(g);
   // Nodes: graph nodes 0..n-1, then two gadget nodes per costly tensor, then source and sink.
@@ -78,6 +93,12 @@ MinCutFloor min_cut_floor(const Graph& g, NodeId v, const std::function<bool()>&
       flow.add_edge(leave, c, big);
     }
   }
+  for (int b = 0; b < constraints.num_blocks(); ++b) {
+    const auto members = constraints.members(b);
+    if (members.size() < 2) continue;
+    for (std::size_t i = 0; i < members.size(); ++i)
+      flow.add_edge(members[i], members[(i + 1) % members.size()], 2.0 * big);
+  }
   flow.add_edge(source, v, 2.0 * big);
   const double epsilon = 1e-12 * big;
   MinCutFloor result;
@@ -88,8 +109,15 @@ MinCutFloor min_cut_floor(const Graph& g, NodeId v, const std::function<bool()>&
   return result;
 }
 
+}  // namespace
+
+MinCutFloor min_cut_floor(const Graph& g, NodeId v, const std::function<bool()>& stop) {
+  return blocked_min_cut_floor(g, v, derive_constraints(g), stop);
+}
+
 SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& options) {
   const Stopwatch timer;
+  const Constraints constraints = derive_constraints(g);
   SingleStageResult r;
   r.floor.assign(g.num_nodes(), 0.0);
   const std::function<bool()> out_of_time = [&] {
@@ -101,7 +129,7 @@ SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& 
       break;
     }
     // An interrupted flow still bounds v's floor from below.
-    const MinCutFloor cut = min_cut_floor(g, v, out_of_time);
+    const MinCutFloor cut = blocked_min_cut_floor(g, v, constraints, out_of_time);
     r.floor[v] = certified(cut.value);
     if (r.argmax < 0 || r.floor[v] > r.value) {
       r.value = r.floor[v];
@@ -117,9 +145,8 @@ SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& 
 
 namespace {
 
-// min f(S) over convex S = D n U containing v (D a downset, U an upset). Variables: d, u binary;
-// s = d AND u (continuous, integral when d, u are); cut[t] >= |s[t] - s[c]| per consumer c.
-// Nonzeros of convex_floor_model (the same for every v), without building it.
+// Nonzeros of convex_floor_model without building it: an upper bound (a block of several
+// nodes has one set of variables, not one per node).
 long long convex_floor_nonzeros(const Graph& g) {
   long long consumers = 0;
   for (NodeId t = 0; t < g.num_nodes(); ++t)
@@ -127,38 +154,66 @@ long long convex_floor_nonzeros(const Graph& g) {
   return 7LL * g.num_nodes() + 4LL * g.num_edges() + 6 * consumers;
 }
 
-mip::MipModel convex_floor_model(const Graph& g, NodeId v) {
+// min f(S) over convex S = D n U containing v (D a downset, U an upset) that can be a stage of a
+// valid partition. Under placement constraints D and U are unions of blocks (the stages up to
+// and from v's stage), so each block has one pair of variables; with a capacity, S's memory is
+// at most C. Variables per block B: d, u binary; s = d AND u (continuous, integral when d, u
+// are); cut[t] >= |s[t] - s[c]| per consumer c in another block. `in_set` receives s's ids.
+mip::MipModel convex_floor_model(const Graph& g, const Constraints& c, NodeId v,
+                                 std::vector<mip::VarId>& in_set) {
   const int n = g.num_nodes();
+  const int blocks = c.num_blocks();
   mip::MipModel m;
-  std::vector<mip::VarId> down(n), up(n), in_set(n);
-  for (NodeId x = 0; x < n; ++x) {
-    down[x] = m.add_binary();
-    up[x] = m.add_binary();
-    in_set[x] = m.add_continuous(0.0, 1.0, g.work[x]);
-    m.add_less_equal({{in_set[x], 1.0}, {down[x], -1.0}}, 0.0);
-    m.add_less_equal({{in_set[x], 1.0}, {up[x], -1.0}}, 0.0);
-    m.add_greater_equal({{in_set[x], 1.0}, {down[x], -1.0}, {up[x], -1.0}}, -1.0);
+  std::vector<double> block_work(blocks, 0.0);
+  for (NodeId x = 0; x < n; ++x) block_work[c.block_of[x]] += g.work[x];
+  std::vector<mip::VarId> down(blocks), up(blocks);
+  in_set.assign(blocks, 0);
+  for (int b = 0; b < blocks; ++b) {
+    down[b] = m.add_binary();
+    up[b] = m.add_binary();
+    in_set[b] = m.add_continuous(0.0, 1.0, block_work[b]);
+    m.add_less_equal({{in_set[b], 1.0}, {down[b], -1.0}}, 0.0);
+    m.add_less_equal({{in_set[b], 1.0}, {up[b], -1.0}}, 0.0);
+    m.add_greater_equal({{in_set[b], 1.0}, {down[b], -1.0}, {up[b], -1.0}}, -1.0);
   }
   std::vector<char> self(n, 0);
-  self[v] = 1;
+  for (NodeId x : c.members(c.block_of[v])) self[x] = 1;
   const std::vector<char> ancestors = closure(g, self, false);
   const std::vector<char> descendants = closure(g, self, true);
   for (NodeId x = 0; x < n; ++x) {
-    if (ancestors[x]) m.fix(down[x], 1.0);    // D is a downset containing v
-    if (descendants[x]) m.fix(up[x], 1.0);    // U is an upset containing v
+    if (ancestors[x]) m.fix(down[c.block_of[x]], 1.0);    // D is a downset containing v
+    if (descendants[x]) m.fix(up[c.block_of[x]], 1.0);    // U is an upset containing v
   }
+  std::vector<std::pair<int, int>> block_edges;
   for (NodeId x = 0; x < n; ++x)
-    for (NodeId y : g.successors(x)) {
-      m.add_less_equal({{down[y], 1.0}, {down[x], -1.0}}, 0.0);  // y in D => x in D
-      m.add_less_equal({{up[x], 1.0}, {up[y], -1.0}}, 0.0);      // x in U => y in U
-    }
+    for (NodeId y : g.successors(x))
+      if (c.block_of[x] != c.block_of[y]) block_edges.emplace_back(c.block_of[x], c.block_of[y]);
+  std::sort(block_edges.begin(), block_edges.end());
+  block_edges.erase(std::unique(block_edges.begin(), block_edges.end()), block_edges.end());
+  for (auto [x, y] : block_edges) {
+    m.add_less_equal({{down[y], 1.0}, {down[x], -1.0}}, 0.0);  // y in D => x in D
+    m.add_less_equal({{up[x], 1.0}, {up[y], -1.0}}, 0.0);      // x in U => y in U
+  }
   for (NodeId t = 0; t < n; ++t) {
-    if (!(g.comm[t] > 0) || g.successors(t).empty()) continue;
+    if (!(g.comm[t] > 0)) continue;
+    std::vector<int> other_blocks;
+    for (NodeId x : g.successors(t))
+      if (c.block_of[x] != c.block_of[t]) other_blocks.push_back(c.block_of[x]);
+    std::sort(other_blocks.begin(), other_blocks.end());
+    other_blocks.erase(std::unique(other_blocks.begin(), other_blocks.end()), other_blocks.end());
+    if (other_blocks.empty()) continue;  // consumed only inside its own block: never cut
     const mip::VarId cut = m.add_continuous(0.0, 1.0, g.comm[t]);
-    for (NodeId c : g.successors(t)) {
-      m.add_greater_equal({{cut, 1.0}, {in_set[t], -1.0}, {in_set[c], 1.0}}, 0.0);
-      m.add_greater_equal({{cut, 1.0}, {in_set[c], -1.0}, {in_set[t], 1.0}}, 0.0);
+    const mip::VarId own = in_set[c.block_of[t]];
+    for (int b : other_blocks) {
+      m.add_greater_equal({{cut, 1.0}, {own, -1.0}, {in_set[b], 1.0}}, 0.0);
+      m.add_greater_equal({{cut, 1.0}, {in_set[b], -1.0}, {own, 1.0}}, 0.0);
     }
+  }
+  if (c.capacity) {  // memory in units of C keeps the row well scaled
+    std::vector<mip::Term> terms;
+    for (int b = 0; b < blocks; ++b)
+      if (c.block_memory[b] > 0) terms.push_back({in_set[b], c.block_memory[b] / *c.capacity});
+    if (!terms.empty()) m.add_less_equal(std::move(terms), 1.0);
   }
   return m;
 }
@@ -168,18 +223,37 @@ mip::MipModel convex_floor_model(const Graph& g, NodeId v) {
 SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& options) {
   const Stopwatch timer;
   const int n = g.num_nodes();
+  const Constraints constraints = derive_constraints(g);
   SingleStageResult r;
   r.floor.assign(n, 0.0);
-  // upper[v]: f of the best convex set containing v seen so far (floor(v) <= upper[v]).
-  std::vector<double> upper(n);
+  for (double memory : constraints.block_memory)
+    if (constraints.capacity && !fits_capacity(memory, *constraints.capacity)) {
+      r.status = BoundStatus::infeasible;  // a block that fits no stage
+      return r;
+    }
+  // upper[v]: f of the best valid stage set containing v seen so far (floor(v) <= upper[v]).
+  // The first candidate is v's block, convex and the smallest set that can hold v.
+  std::vector<double> upper(n, std::numeric_limits<double>::infinity());
   std::vector<char> settled(n, 0);  // floor[v] is v's exact floor (up to tolerance)
-  for (NodeId v = 0; v < n; ++v) {
-    // f({v}) in O(degree) (set_cost would take O(n + m) per node): v's work, its tensor sent
-    // when it has consumers, and the tensors of its (distinct) producers received.
-    upper[v] = g.work[v] + (g.successors(v).empty() ? 0.0 : g.comm[v]);
-    for (NodeId p : g.predecessors(v)) upper[v] += g.comm[p];
+  for (int b = 0; b < constraints.num_blocks(); ++b) {
+    const auto members = constraints.members(b);
+    if (members.size() == 1) {
+      // f({v}) in O(degree) (set_cost takes O(n + m) per node): v's work, its tensor sent when
+      // it has consumers, and the tensors of its (distinct) producers received.
+      const NodeId v = members[0];
+      if (constraints.capacity && !fits_capacity(g.memory[v], *constraints.capacity)) continue;
+      upper[v] = g.work[v] + (g.successors(v).empty() ? 0.0 : g.comm[v]);
+      for (NodeId p : g.predecessors(v)) upper[v] += g.comm[p];
+      continue;
+    }
+    std::vector<char> block(n, 0);
+    for (NodeId v : members) block[v] = 1;
+    if (!valid_stage_set(g, constraints, block)) continue;  // then no valid partition exists
+    const double cost = set_cost(g, block);
+    for (NodeId v : members) upper[v] = cost;
   }
   auto offer_convex_set = [&](const std::vector<char>& set) {
+    if (!valid_stage_set(g, constraints, set)) return;
     const double cost = set_cost(g, set);
     for (NodeId x = 0; x < n; ++x)
       if (set[x]) upper[x] = std::min(upper[x], cost);
@@ -201,7 +275,7 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
       out_of_time = true;
       break;
     }
-    MinCutFloor cut = min_cut_floor(g, v, time_is_up);
+    MinCutFloor cut = blocked_min_cut_floor(g, v, constraints, time_is_up);
     raise(v, certified(cut.value));
     if (!cut.complete) {  // the flow so far still bounds v's floor from below
       out_of_time = true;
@@ -209,7 +283,7 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
     }
     std::vector<char> hull = convex_hull(g, cut.source_side);
     offer_convex_set(hull);
-    if (hull == cut.source_side) settled[v] = 1;
+    if (hull == cut.source_side && valid_stage_set(g, constraints, hull)) settled[v] = 1;
   }
   const double target = options.incumbent;
   auto done = [&] { return r.value >= target - 1e-9 * std::max(1.0, target); };
@@ -245,7 +319,8 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
         break;
       }
     }
-    mip::MipModel model = convex_floor_model(g, v);
+    std::vector<mip::VarId> in_set;
+    mip::MipModel model = convex_floor_model(g, constraints, v, in_set);
     mip::SolveOptions so;
     so.time_limit_seconds = remaining;
     so.threads = 1;  // many tiny MIPs: threads do not pay
@@ -258,7 +333,7 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
     ++r.candidates_solved;
     if (solved.has_solution) {
       std::vector<char> set(n);
-      for (NodeId x = 0; x < n; ++x) set[x] = solved.solution[3 * x + 2] > 0.5;
+      for (NodeId x = 0; x < n; ++x) set[x] = solved.solution[in_set[constraints.block_of[x]]] > 0.5;
       offer_convex_set(convex_hull(g, set));
     }
     // A failed solve may still have proven a bound before it failed (a worker streams them).

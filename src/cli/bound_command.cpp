@@ -61,10 +61,11 @@ void add_bound_command(CLI::App& app, int& exit_code) {
     const std::vector<std::string> run =
         o->method == "all" ? std::vector<std::string>{} : std::vector<std::string>{o->method};
     const BoundsReport report = compute_bounds(g, k, run, o->bounds, control);
-    if (!o->json && !report.bounds.empty())
+    if (!o->json && !report.bounds.empty() && !report.infeasible)
       human << "best lower bound " << std::setprecision(8) << report.best.value << " ("
             << report.best.method << ")\n";
-    if (o->json) write_text_output(bounds_to_json(g, k, report.bounds), "-");
+    if (o->json) write_text_output(bounds_to_json(g, k, report.bounds, report.infeasible), "-");
+    if (report.infeasible) throw InfeasibleError(*report.infeasible);
     exit_code = interrupt.interrupted() ? kExitInterrupted : kExitOk;
   });
 }

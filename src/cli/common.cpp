@@ -7,6 +7,8 @@
 
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/onnx_split.hpp"
+#include "pipecut/io/memory_size.hpp"
+#include "pipecut/io/partition_json.hpp"
 
 namespace pipecut::cli {
 
@@ -70,6 +72,19 @@ void add_graph_input(CLI::App& cmd, GraphInput& in) {
   cmd.add_option("--profile-warmup", in.read.profile_warmup,
                  "Runs at the start of the --profile trace to skip")
       ->check(CLI::NonNegativeNumber);
+  cmd.add_option_function<std::string>(
+         "--memory-per-stage",
+         [&in](const std::string& text) {
+           in.read.memory_per_stage = parse_memory_size(text, "--memory-per-stage");
+         },
+         "Memory capacity of each stage (device): bytes, or with a unit (512MiB, 16GiB, 80GB; "
+         "kB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024). Replaces the file's own "
+         "capacity. Only node memory (weights, folded constants) counts, not activations")
+      ->type_name("SIZE");
+  cmd.add_flag("--ignore-memory", in.read.ignore_memory,
+               "Ignore the memory capacity the graph file gives (stage memory is still shown)");
+  cmd.add_flag("--ignore-colocation", in.read.ignore_colocation,
+               "Ignore the graph's colour classes (must-colocate groups)");
 }
 
 namespace {
@@ -147,6 +162,24 @@ void write_text_output(const std::string& text, const std::string& path) {
     return;
   }
   write_file_atomic(path, text + "\n", ends_with(path, ".gz"));
+}
+
+void with_infeasible_output(const Graph& g, int k, const std::string& output, bool json,
+                            const std::function<void()>& body) {
+  auto write = [&](const std::string& reason, bool proven) {
+    const std::string doc = infeasible_to_json(g, k, reason, proven);
+    if (!output.empty()) write_text_output(doc, output);
+    if (json) write_text_output(doc, "-");
+  };
+  try {
+    body();
+  } catch (const InfeasibleError& e) {
+    write(e.what(), true);
+    throw;
+  } catch (const NoFeasiblePartitionError& e) {
+    write(e.what(), false);
+    throw;
+  }
 }
 
 namespace {

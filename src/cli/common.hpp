@@ -2,6 +2,7 @@
 // Helpers shared by the sub-commands: options bound straight into the library's option structs
 // (so --help shows the library's defaults), exit codes, output, logging.
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,13 @@ void print_warning(const std::string& message);
 // Writes `text` (a trailing newline is added) to `path`, or to stdout if "-". Files are written
 // atomically (io/file_util.hpp); gzip when the name ends in .gz.
 void write_text_output(const std::string& text, const std::string& path);
+
+// Runs `body`, which produces a partition. If it throws InfeasibleError or
+// NoFeasiblePartitionError, the pipecut.partition "feasible": false document is written where
+// the partition would have gone (`output` when not empty, stdout when `json`) before the error
+// goes on to main, which prints its one line and exits with 4 or 5.
+void with_infeasible_output(const Graph& g, int k, const std::string& output, bool json,
+                            const std::function<void()>& body);
 
 // The CLI's handle on Ctrl-C: while alive, the first SIGINT requests `stop()` (runs return
 // their best so far), a second one ends the process as usual.

@@ -6,6 +6,7 @@
 #include "cli/common.hpp"
 #include "cli/summary.hpp"
 #include "pipecut/io/partition_json.hpp"
+#include "pipecut/model/constraints.hpp"
 
 namespace pipecut::cli {
 
@@ -22,15 +23,19 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "evaluate",
       "Re-validate a pipecut.partition file against a graph and print its stage costs.\n"
-      "Exit code 0 if the partition is valid, 1 if it is not (the reason is printed), 2 on bad "
-      "input.");
+      "Valid means: every node assigned, stages in 0..k-1, every edge forward, and the graph's\n"
+      "placement constraints hold (each stage's memory within the capacity, every colour class\n"
+      "in one stage). Exit code 0 if the partition is valid, 1 if it is not (the reason is\n"
+      "printed), 2 on bad input.");
   add_graph_input(*cmd, o->input);
   cmd->add_option("PARTITION", o->partition_path, "pipecut.partition JSON file")->required();
   cmd->add_flag("--json", o->json, "Print the recomputed costs as JSON on stdout");
   cmd->callback([o, &exit_code] {
     const Graph g = load_graph(o->input);
     const Partition p = read_partition_assignment(g, o->partition_path);
-    if (auto problem = partition_problem(g, p)) {
+    std::optional<std::string> problem = partition_problem(g, p);
+    if (!problem) problem = constraint_violation(g, p);
+    if (problem) {
       std::cerr << "pipecut: " << o->partition_path << ": invalid partition: " << *problem
                 << "\n";
       exit_code = kExitInvalid;
@@ -43,15 +48,20 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
       doc["k"] = p.k;
       doc["bottleneck"] = e.bottleneck;
       doc["stages_used"] = e.stages_used;
+      doc["memory_per_stage"] =
+          g.memory_per_stage ? nlohmann::json(*g.memory_per_stage) : nlohmann::json(nullptr);
+      doc["colocation_groups"] = g.colour_labels.size();
       nlohmann::json stages = nlohmann::json::array();
       for (const StageCost& s : e.stages)
         stages.push_back({{"stage", s.stage}, {"nodes", s.nodes.size()}, {"work", s.work},
-                          {"comm_in", s.comm_in}, {"comm_out", s.comm_out}, {"cost", s.cost}});
+                          {"comm_in", s.comm_in}, {"comm_out", s.comm_out}, {"cost", s.cost},
+                          {"memory", s.memory}});
       doc["stages"] = stages;
       write_text_output(doc.dump(2), "-");
     } else {
       std::cout << "valid partition of " << g.name << " into k = " << p.k << " stages\n";
-      print_stage_table(std::cout, e);
+      print_constraints(std::cout, g);
+      print_stage_table(std::cout, g, e);
       std::cout.precision(8);
       std::cout << "bottleneck " << e.bottleneck << " (" << e.stages_used << " of " << p.k
                 << " stages used)\n";

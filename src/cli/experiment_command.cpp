@@ -41,6 +41,7 @@ struct ExperimentCommand {
   bool quick = false;
   int max_graphs = 0;
   bool quiet = false;
+  bool ignore_colocation = false;
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -125,6 +126,13 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
   add_number(*cmd, "--solve-target-ratio", c.solve_target_ratio,
              "Target ratio of solve runs (1 = prove optimality)")
       ->check(CLI::Range(0.0, 1.0));
+  add_number(*cmd, "--capacity-factor", c.capacity_factor,
+             "Constrained testbed: give every instance a memory capacity of F x (total node "
+             "memory / k), raised to the heaviest node or colour-class hull (0 = the files' own "
+             "capacity, if any)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--ignore-colocation", o->ignore_colocation,
+                "Ignore the graphs' colour classes (must-colocate groups)");
   cmd->add_option("--threads", c.threads, "Worker threads (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", c.seed, "SliceGraph seed");
@@ -132,12 +140,13 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-graphs", o->max_graphs, "Use only the first N graphs (0 = all)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--quick",
-                o->quick, "Smoke run: first 4 graphs, k = 2 and 8, topo and brkga-100, simple and "
-                          "single bounds, 2 s limits");
+                o->quick, "Smoke run: first 4 graphs, k = 2 and 8 (unless -k is given), topo and "
+                          "brkga-100, simple and single bounds, 2 s limits");
   cmd->add_flag("--quiet", o->quiet, "No progress bar");
-  cmd->callback([o, &exit_code] {
+  cmd->callback([o, cmd, &exit_code] {
     ExperimentConfig& config = o->config;
     config.graphs = expand_inputs(o->inputs);
+    config.colour_classes = !o->ignore_colocation;
     config.ks.clear();
     for (const std::string& k : split_list(o->ks)) {
       try {
@@ -152,7 +161,7 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
     config.bounds = split_list(o->bounds);
     parse_shard(o->shard, config.shard_index, config.shard_count);
     if (o->quick) {
-      config.ks = {2, 8};
+      if (cmd->count("-k") == 0) config.ks = {2, 8};
       config.algorithms = {"topo", "brkga-100"};
       config.bounds = {"simple", "single"};
       config.time_limit_seconds = 2;

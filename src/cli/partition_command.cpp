@@ -43,16 +43,18 @@ void add_partition_command(CLI::App& app, int& exit_code) {
     const InterruptGuard interrupt;
     RunControl control;
     control.stop = interrupt.stop();
-    const Solution s = partition_graph(g, k, o->partition, control);
-    std::ostream& human = o->json ? std::cerr : std::cout;
-    if (!(o->json && o->quiet)) print_solution_summary(human, g, s);
-    const std::string doc = solution_to_json(g, s);
-    if (!o->output.empty()) {
-      write_text_output(doc, o->output);
-      if (!o->quiet) human << "wrote " << o->output << "\n";
-    }
-    if (o->json) write_text_output(doc, "-");
-    exit_code = s.stopped ? kExitInterrupted : kExitOk;
+    with_infeasible_output(g, k, o->output, o->json, [&] {
+      const Solution s = partition_graph(g, k, o->partition, control);
+      std::ostream& human = o->json ? std::cerr : std::cout;
+      if (!(o->json && o->quiet)) print_solution_summary(human, g, s);
+      const std::string doc = solution_to_json(g, s);
+      if (!o->output.empty()) {
+        write_text_output(doc, o->output);
+        if (!o->quiet) human << "wrote " << o->output << "\n";
+      }
+      if (o->json) write_text_output(doc, "-");
+      exit_code = s.stopped ? kExitInterrupted : kExitOk;
+    });
   });
 }
 

@@ -111,31 +111,39 @@ void add_solve_command(CLI::App& app, int& exit_code) {
       progress.finish();
       std::cerr << line << "\n";
     };
-    const Solution s = solve(g, k, o->solve, control);
-    progress.finish();
-    std::ostream& human = o->json ? std::cerr : std::cout;
-    if (!(o->json && o->quiet)) print_solution_summary(human, g, s);
-    const std::string doc = solution_to_json(g, s);
-    if (!o->output.empty()) {
-      write_text_output(doc, o->output);
-      if (!o->quiet) human << "wrote " << o->output << "\n";
-    }
-    if (!o->report.empty()) {
-      write_report_html(g, s, o->report, o->input.path, o->output);
-      if (!o->quiet) human << "wrote " << o->report << "\n";
-    }
-    if (o->json) write_text_output(doc, "-");
-    if (imported) {
-      OnnxSplitOptions split;
-      split.force = o->force;
-      split.lower_bound = s.lower_bound;
-      split.lower_bound_method = s.lower_bound_method;
-      split.protected_paths = {o->output, o->report};
-      const PipelineManifest manifest =
-          write_onnx_stages(o->input.path, *imported, s.partition, o->export_onnx, split);
-      if (!o->quiet) print_pipeline_summary(human, manifest, o->export_onnx);
-    }
-    exit_code = s.stopped ? kExitInterrupted : kExitOk;
+    with_infeasible_output(g, k, o->output, o->json, [&] {
+      Solution s;
+      try {
+        s = solve(g, k, o->solve, control);
+      } catch (...) {
+        progress.finish();
+        throw;
+      }
+      progress.finish();
+      std::ostream& human = o->json ? std::cerr : std::cout;
+      if (!(o->json && o->quiet)) print_solution_summary(human, g, s);
+      const std::string doc = solution_to_json(g, s);
+      if (!o->output.empty()) {
+        write_text_output(doc, o->output);
+        if (!o->quiet) human << "wrote " << o->output << "\n";
+      }
+      if (!o->report.empty()) {
+        write_report_html(g, s, o->report, o->input.path, o->output);
+        if (!o->quiet) human << "wrote " << o->report << "\n";
+      }
+      if (o->json) write_text_output(doc, "-");
+      if (imported) {
+        OnnxSplitOptions split;
+        split.force = o->force;
+        split.lower_bound = s.lower_bound;
+        split.lower_bound_method = s.lower_bound_method;
+        split.protected_paths = {o->output, o->report};
+        const PipelineManifest manifest =
+            write_onnx_stages(o->input.path, *imported, s.partition, o->export_onnx, split);
+        if (!o->quiet) print_pipeline_summary(human, manifest, o->export_onnx);
+      }
+      exit_code = s.stopped ? kExitInterrupted : kExitOk;
+    });
   });
 }
 

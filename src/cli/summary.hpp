@@ -1,5 +1,5 @@
 #pragma once
-// Human-readable summaries (stage table, bottleneck, bound, ratio).
+// Human-readable summaries (constraints, stage table, bottleneck, bound, ratio).
 #include <ostream>
 
 #include "pipecut/solve/api.hpp"
@@ -7,7 +7,10 @@
 namespace pipecut::cli {
 
 void print_solution_summary(std::ostream& out, const Graph& g, const Solution& s);
-// The non-empty stages of `e`, one row each, the bottleneck marked.
-void print_stage_table(std::ostream& out, const Evaluation& e);
+// One line: the placement constraints in force (memory capacity, colour classes), or "none".
+void print_constraints(std::ostream& out, const Graph& g);
+// The non-empty stages of `e`, one row each, the bottleneck marked; a memory column (against
+// the capacity, when there is one) when the graph has node memory.
+void print_stage_table(std::ostream& out, const Graph& g, const Evaluation& e);
 
 }  // namespace pipecut::cli

@@ -1,6 +1,7 @@
 #include "pipecut/experiment/runner.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include <tuple>
 
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/model/constraints.hpp"
 #include "pipecut/solve/api.hpp"
 #include "pipecut/util/stopwatch.hpp"
 
@@ -24,7 +26,27 @@ nlohmann::json row_to_json(const ExperimentRow& r) {
                       {"kind", r.kind},       {"method", r.method}, {"value", r.value},
                       {"status", r.status},   {"seconds", r.seconds}};
   if (r.partition_value >= 0) j["partition_value"] = r.partition_value;
+  if (!std::isfinite(r.value)) j["value"] = nullptr;  // no partition to show
+  if (r.capacity || r.colour_classes > 0) {
+    j["capacity"] = r.capacity ? nlohmann::json(*r.capacity) : nlohmann::json(nullptr);
+    j["colour_classes"] = r.colour_classes;
+  }
+  if (!r.detail.empty()) j["detail"] = r.detail;
   return j;
+}
+
+// The instance a constrained sweep runs on: the graph with its capacity set from the factor.
+Graph with_capacity(const Graph& g, int k, double factor) {
+  Graph c = g;
+  if (factor <= 0) return c;
+  const Constraints constraints = derive_constraints(g);
+  double total = 0;
+  for (double m : g.memory) total += m;
+  double heaviest = 0;
+  for (double m : constraints.block_memory) heaviest = std::max(heaviest, m);
+  const double capacity = std::max(factor * total / std::min(k, g.num_nodes()), heaviest);
+  if (capacity > 0) c.memory_per_stage = capacity;
+  return c;
 }
 
 // Keys of the rows already in the results file. A file that holds anything but result rows is
@@ -102,7 +124,7 @@ long long run_experiment(const ExperimentConfig& config,
   };
 
   std::size_t loaded_index = std::numeric_limits<std::size_t>::max();
-  Graph g;
+  Graph file_graph;
   std::string load_error;
   auto pair_finished = [&] {
     ++status.done;
@@ -130,7 +152,9 @@ long long run_experiment(const ExperimentConfig& config,
       loaded_index = gi;
       load_error.clear();
       try {
-        g = read_graph(path);
+        ReadOptions read;
+        read.ignore_colocation = !config.colour_classes;
+        file_graph = read_graph(path, read);
       } catch (const InputError& e) {
         load_error = e.what();
       }
@@ -151,8 +175,17 @@ long long run_experiment(const ExperimentConfig& config,
       pair_finished();
       continue;
     }
+    const Graph g = with_capacity(file_graph, k, config.capacity_factor);
     base.nodes = g.num_nodes();
     base.edges = g.num_edges();
+    base.capacity = g.memory_per_stage;
+    base.colour_classes = static_cast<int>(g.colour_labels.size());
+    // Partition rows of an instance with no valid partition: proven infeasible, or none found.
+    auto no_partition = [](ExperimentRow& r, const std::string& outcome, const std::string& why) {
+      r.value = std::numeric_limits<double>::quiet_NaN();
+      r.status = outcome;
+      r.detail = why;
+    };
 
     // Partition methods; the best partition found seeds the bound methods.
     std::optional<Partition> incumbent;
@@ -171,23 +204,33 @@ long long run_experiment(const ExperimentConfig& config,
       ExperimentRow r = base;
       r.kind = "partition";
       r.method = a;
+      const Stopwatch run_timer;
       if (a == "solve") {
         SolveOptions options;
         options.partition.seed = config.seed;
         options.partition.threads = config.threads;
         options.time_limit_seconds = config.solve_time_limit_seconds;
         options.target_ratio = config.solve_target_ratio;
-        const Solution s = solve(g, k, options);
-        r.seconds = s.seconds;
-        r.value = offer(s.partition);
-        r.status = s.optimal.value_or(false) ? "optimal" : s.hit_time_limit ? "time_limit" : "done";
         ExperimentRow b = base;
         b.kind = "bound";
         b.method = "solve";
-        b.value = s.lower_bound;
+        try {
+          const Solution s = solve(g, k, options);
+          r.seconds = s.seconds;
+          r.value = offer(s.partition);
+          r.status =
+              s.optimal.value_or(false) ? "optimal" : s.hit_time_limit ? "time_limit" : "done";
+          b.value = s.lower_bound;
+          b.partition_value = r.value;
+        } catch (const InfeasibleError& e) {
+          no_partition(r, "infeasible", e.what());
+          b.detail = e.what();
+        } catch (const NoFeasiblePartitionError& e) {
+          no_partition(r, "no_feasible", e.what());
+        }
+        if (r.seconds == 0) r.seconds = run_timer.seconds();
         b.status = r.status;
-        b.seconds = s.seconds;
-        b.partition_value = r.value;
+        b.seconds = r.seconds;
         emit(r);
         emit(b);
         continue;
@@ -196,10 +239,18 @@ long long run_experiment(const ExperimentConfig& config,
       options.seed = config.seed;
       options.threads = config.threads;
       options.time_limit_seconds = config.time_limit_seconds;
-      const Solution s = partition_graph(g, k, options);
-      r.seconds = s.seconds;
-      r.value = offer(s.partition);
-      r.status = s.hit_time_limit ? "time_limit" : "done";
+      try {
+        const Solution s = partition_graph(g, k, options);
+        r.seconds = s.seconds;
+        r.value = offer(s.partition);
+        r.status = s.hit_time_limit ? "time_limit" : "done";
+      } catch (const InfeasibleError& e) {
+        no_partition(r, "infeasible", e.what());
+        r.seconds = run_timer.seconds();
+      } catch (const NoFeasiblePartitionError& e) {
+        no_partition(r, "no_feasible", e.what());
+        r.seconds = run_timer.seconds();
+      }
       emit(r);
     }
     const bool bounds_pending = std::any_of(config.bounds.begin(), config.bounds.end(),
@@ -209,7 +260,12 @@ long long run_experiment(const ExperimentConfig& config,
       PartitionOptions options = partition_options_for_spec("brkga-100");
       options.seed = config.seed;
       options.threads = config.threads;
-      offer(partition_graph(g, k, options).partition);
+      try {
+        offer(partition_graph(g, k, options).partition);
+      } catch (const InfeasibleError&) {
+      } catch (const NoFeasiblePartitionError&) {
+        // No warm start then; the bound methods run without one.
+      }
     }
     for (const std::string& b : config.bounds) {
       if (is_done("bound", b)) continue;
@@ -217,7 +273,7 @@ long long run_experiment(const ExperimentConfig& config,
       options.time_limit_seconds = config.time_limit_seconds;
       options.incumbent = incumbent_value;
       options.warm_start = incumbent;
-      options.warm_start->k = std::min(k, g.num_nodes());
+      if (options.warm_start) options.warm_start->k = std::min(k, g.num_nodes());
       const BoundResult res = compute_bounds(g, k, {b}, options).bounds.front();
       ExperimentRow r = base;
       r.kind = "bound";
@@ -225,6 +281,7 @@ long long run_experiment(const ExperimentConfig& config,
       r.value = res.value;
       r.status = to_string(res.status);
       r.seconds = res.seconds;
+      if (res.status == BoundStatus::infeasible) r.detail = res.detail;
       if (res.partition) {
         Partition p = *res.partition;
         p.k = k;

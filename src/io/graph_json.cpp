@@ -21,6 +21,17 @@ std::string id_string(const json& id, const std::string& source, const std::stri
   throw InputError(source + ": " + where + ": id must be a string or an integer");
 }
 
+// A colour class label: a string, or an integer kept as its exact decimal text. nlohmann keeps
+// integers within 64 bits exactly; a longer one arrives as a double, which would change it.
+ColourLabel colour_label(const json& value, const std::string& source, const std::string& where) {
+  if (value.is_string() && !value.get<std::string>().empty())
+    return {value.get<std::string>(), false};
+  if (value.is_number_unsigned()) return {std::to_string(value.get<unsigned long long>()), true};
+  if (value.is_number_integer()) return {std::to_string(value.get<long long>()), true};
+  throw InputError(source + ": " + where +
+                   ": \"colour_class\" must be a non-empty string or an integer within 64 bits "
+                   "(write other labels as strings)");
+}
 
 }  // namespace
 
@@ -52,9 +63,8 @@ Graph pipecut_graph_from_json(const json& doc, const std::string& source) {
     s.comm = json_number(n, "comm", source, node_where, true);
     s.memory = json_number(n, "memory", source, node_where, false);
     if (n.contains("op") && n["op"].is_string()) s.op = n["op"].get<std::string>();
-    if (n.contains("colour_class") && n["colour_class"].is_number_integer())
-      s.colour_class = static_cast<int>(json_integer(n["colour_class"], INT_MIN, INT_MAX, source,
-                                                     node_where + ": \"colour_class\""));
+    if (n.contains("colour_class") && !n["colour_class"].is_null())
+      s.colour_class = colour_label(n["colour_class"], source, node_where);
     b.add_node(std::move(s));
   }
   if (doc.contains("edges")) {
@@ -68,8 +78,8 @@ Graph pipecut_graph_from_json(const json& doc, const std::string& source) {
       b.add_edge(id_string(e[0], source, where), id_string(e[1], source, where));
     }
   }
-  if (doc.contains("memory_per_stage") && doc.at("memory_per_stage").is_number())
-    b.set_memory_per_stage(doc.at("memory_per_stage").get<double>());
+  if (doc.contains("memory_per_stage") && !doc.at("memory_per_stage").is_null())
+    b.set_memory_per_stage(json_number(doc, "memory_per_stage", source, "top level", true));
   if (doc.contains("default_k") && doc.at("default_k").is_number_integer())
     b.set_default_k(
         static_cast<int>(json_integer(doc.at("default_k"), 1, INT_MAX, source, "\"default_k\"")));
@@ -90,7 +100,11 @@ std::string pipecut_graph_to_json(const Graph& g, int indent) {
     json n = {{"id", g.ids[v]}, {"work", g.work[v]}, {"comm", g.comm[v]}};
     if (g.memory[v] != 0) n["memory"] = g.memory[v];
     if (!g.op[v].empty()) n["op"] = g.op[v];
-    if (!g.colour_class.empty() && g.colour_class[v] >= 0) n["colour_class"] = g.colour_class[v];
+    if (!g.colour_class.empty() && g.colour_class[v] >= 0) {
+      const ColourLabel& label = g.colour_labels[g.colour_class[v]];
+      // An integer label is written back as the same JSON integer, digit for digit.
+      n["colour_class"] = label.integer ? json::parse(label.text) : json(label.text);
+    }
     nodes.push_back(std::move(n));
   }
   doc["nodes"] = std::move(nodes);

@@ -33,6 +33,7 @@ std::string solution_to_json(const Graph& g, const Solution& s, int indent) {
   doc["version"] = 1;
   doc["graph"] = s.graph_name;
   doc["k"] = s.k;
+  doc["feasible"] = true;
   json assignment = json::object();
   for (NodeId v = 0; v < g.num_nodes(); ++v) assignment[g.ids[v]] = s.partition.stage_of[v];
   doc["assignment"] = std::move(assignment);
@@ -45,9 +46,12 @@ std::string solution_to_json(const Graph& g, const Solution& s, int indent) {
                       {"work", stage.work},
                       {"comm_in", stage.comm_in},
                       {"comm_out", stage.comm_out},
-                      {"cost", stage.cost}});
+                      {"cost", stage.cost},
+                      {"memory", stage.memory}});
   }
   doc["stages"] = std::move(stages);
+  doc["memory_per_stage"] = g.memory_per_stage ? json(*g.memory_per_stage) : json(nullptr);
+  doc["colocation_groups"] = g.colour_labels.size();
   doc["stages_used"] = s.evaluation.stages_used;
   doc["bottleneck"] = s.bottleneck();
   doc["lower_bound"] = s.lower_bound;
@@ -67,8 +71,22 @@ std::string solution_to_json(const Graph& g, const Solution& s, int indent) {
   return doc.dump(indent);
 }
 
+std::string infeasible_to_json(const Graph& g, int k, const std::string& reason, bool proven,
+                               int indent) {
+  json doc = {{"format", "pipecut.partition"},
+              {"version", 1},
+              {"graph", g.name},
+              {"k", k},
+              {"feasible", false},
+              {"infeasibility_proven", proven},
+              {"reason", reason},
+              {"memory_per_stage", g.memory_per_stage ? json(*g.memory_per_stage) : json(nullptr)},
+              {"colocation_groups", g.colour_labels.size()}};
+  return doc.dump(indent);
+}
+
 std::string bounds_to_json(const Graph& g, int k, const std::vector<BoundResult>& bounds,
-                           int indent) {
+                           const std::optional<std::string>& infeasible, int indent) {
   json list = json::array();
   const BoundResult* best = nullptr;
   for (const BoundResult& r : bounds) {
@@ -77,7 +95,12 @@ std::string bounds_to_json(const Graph& g, int k, const std::vector<BoundResult>
   }
   json doc = {{"format", "pipecut.bounds"}, {"version", 1}, {"graph", g.name}, {"k", k},
               {"bounds", std::move(list)}};
-  doc["best"] = best ? json{{"method", best->method}, {"value", best->value}} : json(nullptr);
+  doc["best"] = best && !infeasible ? json{{"method", best->method}, {"value", best->value}}
+                                    : json(nullptr);
+  if (infeasible) {
+    doc["feasible"] = false;
+    doc["reason"] = *infeasible;
+  }
   return doc.dump(indent);
 }
 
@@ -91,6 +114,11 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
   const json doc = parse_json_document(text, path);
   if (!doc.is_object() || doc.value("format", json()) != "pipecut.partition")
     throw InputError(path + ": \"format\" must be \"pipecut.partition\"");
+  if (doc.contains("feasible") && doc.at("feasible") == json(false)) {
+    const json reason = doc.value("reason", json());
+    throw InputError(path + ": records no partition (\"feasible\": false): " +
+                     (reason.is_string() ? reason.get<std::string>() : "no reason given"));
+  }
   if (!doc.contains("k") || !doc.at("k").is_number_integer())
     throw InputError(path + ": missing integer \"k\"");
   Partition p;
@@ -144,7 +172,8 @@ double optional_non_negative(const json& doc, const char* key, const std::string
 
 BoundStatus bound_status_from(const json& entry, const std::string& path, const std::string& where) {
   const std::string text = optional_string(entry, "status", path);
-  for (BoundStatus s : {BoundStatus::proven, BoundStatus::time_limit, BoundStatus::gave_up})
+  for (BoundStatus s : {BoundStatus::proven, BoundStatus::time_limit, BoundStatus::gave_up,
+                        BoundStatus::infeasible})
     if (text == to_string(s)) return s;
   throw InputError(path + ": " + where + ": unknown \"status\" '" + text + "'");
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -72,6 +73,22 @@ void check_read_options(const std::string& source, const ReadOptions& options) {
                      "' (expected auto, pipecut, tarnawski, pipedream, regal or onnx)");
   if (options.link_bandwidth_gbps && !(*options.link_bandwidth_gbps > 0))
     throw InputError("--link-bandwidth must be > 0");
+  if (options.memory_per_stage &&
+      !(*options.memory_per_stage > 0 && std::isfinite(*options.memory_per_stage)))
+    throw InputError("--memory-per-stage must be a finite number of bytes > 0");
+  if (options.memory_per_stage && options.ignore_memory)
+    throw InputError("--memory-per-stage and --ignore-memory contradict each other");
+}
+
+// The constraint options on top of what the file gave.
+Graph with_constraint_options(Graph g, const ReadOptions& options) {
+  if (options.memory_per_stage) g.memory_per_stage = options.memory_per_stage;
+  if (options.ignore_memory) g.memory_per_stage.reset();
+  if (options.ignore_colocation) {
+    g.colour_class.clear();
+    g.colour_labels.clear();
+  }
+  return g;
 }
 
 // The format of `text` read from `source`: forced by the options, else from the extension, else
@@ -97,7 +114,9 @@ OnnxImport import_with(const std::string& bytes, const std::string& source,
   onnx_options.warn = options.warn;
   onnx_options.profile = options.profile;
   onnx_options.profile_warmup = options.profile_warmup;
-  return import_onnx_bytes(bytes, source, onnx_options);
+  OnnxImport imported = import_onnx_bytes(bytes, source, onnx_options);
+  imported.graph = with_constraint_options(std::move(imported.graph), options);
+  return imported;
 }
 
 GraphWithProfile parse_graph_with_profile(const std::string& text, const std::string& source,
@@ -113,13 +132,16 @@ GraphWithProfile parse_graph_with_profile(const std::string& text, const std::st
     throw InputError(options.profile + ": --profile applies to ONNX models only, and " + source +
                      " is " + format + " input");
   const double bandwidth = options.link_bandwidth_gbps.value_or(kDefaultLinkBandwidthGBps);
+  Graph g;
   if (format == "pipecut" || format == "tarnawski") {
     if (!doc) doc = parse_json_document(text, source);
-    if (format == "pipecut") return {pipecut_graph_from_json(*doc, source), std::nullopt};
-    return {tarnawski_graph_from_json(*doc, source, options.warn), std::nullopt};
+    g = format == "pipecut" ? pipecut_graph_from_json(*doc, source)
+                            : tarnawski_graph_from_json(*doc, source, options.warn);
+  } else {
+    g = format == "pipedream" ? parse_pipedream_graph(text, source, bandwidth)
+                              : parse_regal_graph(text, source, bandwidth);
   }
-  if (format == "pipedream") return {parse_pipedream_graph(text, source, bandwidth), std::nullopt};
-  return {parse_regal_graph(text, source, bandwidth), std::nullopt};
+  return {with_constraint_options(std::move(g), options), std::nullopt};
 }
 
 }  // namespace

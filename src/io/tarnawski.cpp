@@ -17,11 +17,14 @@ namespace {
 
 // The decimal id of a node or edge end, as its exact text. Integers only: the format numbers its
 // nodes (a float with no fractional part is accepted when it converts exactly).
-std::string integer_id(const json& value, const std::string& source, const std::string& where) {
+// `field` names the value in messages.
+std::string integer_id(const json& value, const std::string& source, const std::string& where,
+                       const std::string& field = "id") {
   if (value.is_number_integer()) return json_integer_text(value);  // exact: 2^64-1 is not -1
   if (value.is_number_float())
-    return std::to_string(json_integer(value, LLONG_MIN, LLONG_MAX, source, where + ": id"));
-  throw InputError(source + ": " + where + ": id must be an integer");
+    return std::to_string(
+        json_integer(value, LLONG_MIN, LLONG_MAX, source, where + ": " + field));
+  throw InputError(source + ": " + where + ": " + field + " must be an integer");
 }
 
 }  // namespace
@@ -55,8 +58,8 @@ Graph tarnawski_graph_from_json(const json& doc, const std::string& source,
     s.work = json_number(n, "fpgaLatency", source, node_where, true);
     s.memory = json_number(n, "size", source, node_where, false);
     if (n.contains("colorClass") && !n["colorClass"].is_null()) {
-      s.colour_class = static_cast<int>(
-          json_integer(n["colorClass"], 0, 1'000'000'000, source, node_where + ": colorClass"));
+      s.colour_class =
+          ColourLabel{integer_id(n["colorClass"], source, node_where, "colorClass"), true};
     }
     if (!spec_of_id.emplace(id, specs.size()).second)
       throw InputError(source + ": duplicate node id '" + s.id + "'");

@@ -63,15 +63,23 @@ std::vector<BoundaryTensor> boundary_tensors(const Graph& g, const Partition& p)
   return out;
 }
 
+int stored_stages(const Graph& g, const Partition& p) {
+  if (p.k <= g.num_nodes()) return p.k;
+  int last = 0;
+  for (int s : p.stage_of) last = std::max(last, s);
+  return last + 1;
+}
+
 Evaluation evaluate_partition(const Graph& g, const Partition& p) {
   const std::vector<BoundaryTensor> cut = boundary_tensors(g, p);  // validates p
   Evaluation e;
-  e.stages.resize(p.k);
-  for (int b = 0; b < p.k; ++b) e.stages[b].stage = b;
+  e.stages.resize(stored_stages(g, p));
+  for (int b = 0; b < static_cast<int>(e.stages.size()); ++b) e.stages[b].stage = b;
   for (NodeId v = 0; v < g.num_nodes(); ++v) {
     StageCost& s = e.stages[p.stage_of[v]];
     s.nodes.push_back(v);
     s.work += g.work[v];
+    s.memory += g.memory[v];
   }
   for (const BoundaryTensor& t : cut) {
     e.stages[t.from_stage].comm_out += t.comm;

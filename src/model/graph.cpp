@@ -65,7 +65,7 @@ void GraphBuilder::add_edge(NodeId from, NodeId to) {
 }
 
 void GraphBuilder::set_memory_per_stage(double bytes) {
-  if (!(bytes >= 0) || std::isinf(bytes)) fail("memory per stage must be a finite number >= 0");
+  if (!(bytes > 0) || std::isinf(bytes)) fail("memory per stage must be a finite number > 0");
   memory_per_stage_ = bytes;
 }
 
@@ -83,17 +83,23 @@ Graph GraphBuilder::build() && {
   Graph g;
   g.name = name_;
   g.ids.reserve(n);
-  bool any_colour = false;
+  std::unordered_map<std::string, int> class_of_label;
   for (auto& s : nodes_) {
     g.ids.push_back(std::move(s.id));
     g.work.push_back(s.work);
     g.comm.push_back(s.comm);
     g.memory.push_back(s.memory);
     g.op.push_back(std::move(s.op));
-    g.colour_class.push_back(s.colour_class);
-    any_colour = any_colour || s.colour_class >= 0;
+    int colour = -1;
+    if (s.colour_class) {
+      auto [it, added] = class_of_label.emplace(s.colour_class->text,
+                                                static_cast<int>(g.colour_labels.size()));
+      if (added) g.colour_labels.push_back(*s.colour_class);
+      colour = it->second;
+    }
+    g.colour_class.push_back(colour);
   }
-  if (!any_colour) g.colour_class.clear();
+  if (g.colour_labels.empty()) g.colour_class.clear();
   g.memory_per_stage = memory_per_stage_;
   g.default_k = default_k_;
 

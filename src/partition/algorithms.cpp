@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "pipecut/model/error.hpp"
+#include "pipecut/partition/multilevel.hpp"
+#include "pipecut/util/stopwatch.hpp"
 #include "util/registry.hpp"
 
 namespace pipecut {
@@ -11,13 +13,29 @@ namespace {
 
 PartitionRun run_topo(const Graph& g, int k, const PartitionOptions&) {
   const SliceGraphResult r = slice_default_order(g, k);
-  return {r.partition, r.bottleneck, "topo", false, r.seconds};
+  return {r.feasible, r.partition, r.bottleneck, "topo", false, r.seconds};
+}
+
+PartitionRun run_multilevel(const Graph& g, int k, const PartitionOptions& options) {
+  MultilevelOptions config;
+  if (options.population > 0) config.population = options.population;
+  if (options.generations > 0) config.generations = options.generations;
+  config.seed = options.seed;
+  config.threads = options.threads;
+  config.time_limit_seconds = options.time_limit_seconds;
+  config.stop = options.stop;
+  const Stopwatch timer;
+  const MultilevelResult r = multilevel_partition(g, k, config);
+  return {r.feasible, r.partition, r.bottleneck,
+          "multilevel(levels=" + std::to_string(r.levels) +
+              ",coarsest=" + std::to_string(r.coarsest_clusters) + ")",
+          r.hit_time_limit, timer.seconds()};
 }
 
 PartitionRun run_slicegraph(const Graph& g, int k, const PartitionOptions& options) {
   const BrkgaConfig config = brkga_config(options);
   const SliceGraphResult r = slicegraph(g, k, config);
-  return {r.partition, r.bottleneck,
+  return {r.feasible, r.partition, r.bottleneck,
           "slicegraph(population=" + std::to_string(config.population) +
               ",generations=" + std::to_string(config.generations) + ")",
           r.hit_time_limit, r.seconds};
@@ -31,6 +49,10 @@ const std::vector<PartitionAlgorithm>& partition_algorithms() {
        "genetic search over topological orders (BRKGA), each order sliced optimally",
        run_slicegraph},
       {"topo", "one default topological order, sliced optimally", run_topo},
+      {"multilevel",
+       "coarsen into convex clusters, solve the coarsest level (SliceGraph, exact when small), "
+       "then local moves and exact window searches at every level",
+       run_multilevel},
   };
   return algorithms;
 }

@@ -5,6 +5,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "pipecut/model/constraints.hpp"
+
 namespace pipecut {
 
 namespace {
@@ -31,6 +33,16 @@ struct Positional {
   const int* release_begin;
   const int* release;
   const double* prefix_work;
+  // Placement constraints, set when the graph has any (`constrained`).
+  bool constrained = false;
+  const double* prefix_memory = nullptr;  // all zero when there is no capacity
+  const char* cut_allowed = nullptr;      // per cut position 0..n
+  double capacity = kInf;
+
+  // Memory of the segment [i, j) fits the capacity.
+  [[nodiscard]] bool fits(int i, int j) const {
+    return fits_capacity(prefix_memory[j] - prefix_memory[i], capacity);
+  }
 };
 
 // Computes f(i, j) = cost of segment [i, j) for i = j-1 down to `lo`, calling emit(i, cost).
@@ -143,35 +155,57 @@ void segment_costs_starting_at(const Positional& o, int* stamp, int mark, int st
 // take the farthest end whose segment costs <= tau (looking ahead while the work allows).
 // Returns the achieved bottleneck (a valid slicing's value), or +inf if more than k segments
 // were needed.
+// Under placement constraints only allowed ends whose segment fits the capacity count, and the
+// slicing fails (+inf) when no end within tau is allowed. With tau = +inf it takes the farthest
+// allowed end, which needs the fewest segments of any slicing (the usual stays-ahead argument:
+// segment memory only grows with the segment), so it decides the order's feasibility exactly.
+template <bool kConstrained>
 double greedy_slice(const Positional& o, int* stamp, int& stamp_clock, int k, double tau) {
   int start = 0, segments = 0;
   double worst = 0;
   while (start < o.n) {
     if (++segments > k) return kInf;
-    int best_end = start + 1;
+    int best_end = kConstrained ? -1 : start + 1;
     double best_cost = kInf;
     segment_costs_starting_at(o, stamp, ++stamp_clock, start, [&](int end, double cost, double work) {
-      if (end == start + 1) best_cost = cost;  // a single node always forms a segment
-      if (cost <= tau) {
-        best_end = end;
-        best_cost = cost;
+      if constexpr (kConstrained) {
+        if (!o.fits(start, end)) return false;  // longer segments hold even more memory
+        if (o.cut_allowed[end] && cost <= tau) {
+          best_end = end;
+          best_cost = cost;
+        }
+      } else {
+        if (end == start + 1) best_cost = cost;  // a single node always forms a segment
+        if (cost <= tau) {
+          best_end = end;
+          best_cost = cost;
+        }
       }
       return work <= tau;  // longer segments cost more than tau
     });
+    if (best_end < 0) return kInf;
     worst = std::max(worst, best_cost);
     start = best_end;
   }
   return worst;
 }
 
+// An achievable bottleneck of the order (+inf when a constrained order has no valid slicing).
+template <bool kConstrained>
 double greedy_upper_bound(const Positional& o, int* stamp, int k, double heaviest) {
   const double total = o.prefix_work[o.n];
   double best = total;  // one segment holding everything costs exactly the total work
   double lo = std::max(total / k, heaviest), hi = total;
   int stamp_clock = o.n + 1;  // above every right-end stamp used by the DP
+  if constexpr (kConstrained) {
+    // One segment may not be allowed: start from the farthest-reaching valid slicing.
+    best = greedy_slice<true>(o, stamp, stamp_clock, k, kInf);
+    if (!(best < kInf)) return kInf;
+    hi = best;
+  }
   for (int iter = 0; iter < 14 && lo < hi * (1 - 1e-3); ++iter) {
     const double tau = 0.5 * (lo + hi);
-    const double achieved = greedy_slice(o, stamp, stamp_clock, k, tau);
+    const double achieved = greedy_slice<kConstrained>(o, stamp, stamp_clock, k, tau);
     if (achieved < kInf) {
       best = std::min(best, achieved);
       hi = std::min(tau, achieved);
@@ -189,8 +223,8 @@ double greedy_upper_bound(const Positional& o, int* stamp, int k, double heavies
 // Re-indexes the order by position into the workspace; O(n + m).
 static Positional prepare(const Graph& g, std::span<const NodeId> order, SliceWorkspace& ws) {
   auto& [position, work_at, comm_at, last_consumer_at, pred_begin_at, pred_at, release_begin,
-         release_at, prefix_work, stamp, column, column_delta, last_seen, layers, layer_first, layer_last, prefix_cost,
-         count, parent] = ws;
+         release_at, prefix_work, stamp, column, column_delta, last_seen, layers, layer_first,
+         layer_last, prefix_cost, count, parent, prefix_memory, cut_allowed, class_span] = ws;
   const int n = g.num_nodes();
   position.resize(n);
   for (int i = 0; i < n; ++i) position[order[i]] = i;
@@ -227,20 +261,56 @@ static Positional prepare(const Graph& g, std::span<const NodeId> order, SliceWo
       if (last_consumer_at[i] >= 0) release_at[fill[last_consumer_at[i]]++] = i;
   }
   stamp.assign(n, -1);
-  return {n,
-          work_at.data(),
-          comm_at.data(),
-          last_consumer_at.data(),
-          pred_begin_at.data(),
-          pred_at.data(),
-          release_begin.data(),
-          release_at.data(),
-          prefix_work.data()};
+  Positional o{n,
+               work_at.data(),
+               comm_at.data(),
+               last_consumer_at.data(),
+               pred_begin_at.data(),
+               pred_at.data(),
+               release_begin.data(),
+               release_at.data(),
+               prefix_work.data()};
+  if (!g.memory_per_stage && g.colour_class.empty()) return o;
+  // Placement constraints: memory prefix sums, and the cut positions inside no class's span.
+  o.constrained = true;
+  prefix_memory.assign(n + 1, 0.0);
+  if (g.memory_per_stage) {
+    o.capacity = *g.memory_per_stage;
+    for (int i = 0; i < n; ++i) prefix_memory[i + 1] = prefix_memory[i] + g.memory[order[i]];
+  }
+  cut_allowed.assign(n + 1, 1);
+  if (!g.colour_class.empty()) {
+    std::vector<int>& span = class_span;
+    span.assign(2 * g.colour_labels.size(), -1);
+    for (int i = 0; i < n; ++i) {
+      const int c = g.colour_class[order[i]];
+      if (c < 0) continue;
+      if (span[2 * c] < 0) span[2 * c] = i;
+      span[2 * c + 1] = i;
+    }
+    // Cuts at positions first+1 .. last separate members; mark them with a difference count.
+    std::vector<int>& inside = count;  // borrowed as scratch
+    inside.assign(n + 2, 0);
+    for (std::size_t c = 0; c < g.colour_labels.size(); ++c) {
+      if (span[2 * c] < 0) continue;  // a label no node carries
+      ++inside[span[2 * c] + 1];
+      --inside[span[2 * c + 1] + 1];
+    }
+    for (int p = 0, open = 0; p <= n; ++p) {
+      open += inside[p];
+      cut_allowed[p] = open == 0;
+    }
+  }
+  o.prefix_memory = prefix_memory.data();
+  o.cut_allowed = cut_allowed.data();
+  return o;
 }
 
 // ---- k = 2: one cut, O(n + m) ---------------------------------------------------------------
 
-// Best single cut position c in 0..n minimising max(f(0, c), f(c, n)); returns (value, c).
+// Best single cut position c in 0..n minimising max(f(0, c), f(c, n)); returns (value, c), or
+// (+inf, -1) when no cut satisfies the placement constraints.
+template <bool kConstrained>
 static std::pair<double, int> best_single_cut(const Positional& o, int* stamp,
                                               std::vector<double>& prefix_cost) {
   prefix_cost.assign(o.n + 1, 0.0);
@@ -250,7 +320,16 @@ static std::pair<double, int> best_single_cut(const Positional& o, int* stamp,
   });
   double best = prefix_cost[o.n];  // c = n: everything in the first stage
   int cut = o.n;
+  if constexpr (kConstrained) {
+    if (!o.fits(0, o.n)) {
+      best = kInf;
+      cut = -1;
+    }
+  }
   segment_costs_ending_at(o, stamp, o.n, 0, [&](int i, double cost) {
+    if constexpr (kConstrained) {
+      if (!o.cut_allowed[i] || !o.fits(0, i) || !o.fits(i, o.n)) return;
+    }
     const double v = std::max(prefix_cost[i], cost);
     if (v <= best) {  // prefer earlier cuts on ties: deterministic either way
       best = v;
@@ -262,14 +341,31 @@ static std::pair<double, int> best_single_cut(const Positional& o, int* stamp,
 
 // ---- the layered DP -------------------------------------------------------------------------
 
+// Smallest start i (from `lo` on) of a segment [i, j) that can be a stage: work within `limit`
+// and, under a capacity, memory within it. Non-decreasing in j, as the sliding column needs.
+template <bool kConstrained>
+static int window_start(const Positional& o, int j, int lo, double limit) {
+  while (o.prefix_work[j] - o.prefix_work[lo] > limit) ++lo;
+  if constexpr (kConstrained) {
+    while (lo < j && !o.fits(lo, j)) ++lo;
+  }
+  return lo;
+}
+
 // Optimal bottleneck for k >= 3 of the prepared order (see optimal_bottleneck for `cutoff`).
+// Under constraints a segment longer than the memory window is never a stage, and no layer
+// holds a finite value at a cut position that splits a colour class.
+template <bool kConstrained>
 static double layered_bottleneck(const Positional& o, SliceWorkspace& ws, int k, double cutoff) {
   const int n = o.n;
   const double total = o.prefix_work[n];
   double heaviest = 0;
   for (int i = 0; i < n; ++i) heaviest = std::max(heaviest, o.work[i]);
 
-  const double greedy = greedy_upper_bound(o, ws.stamp.data(), k, heaviest);
+  const double greedy = greedy_upper_bound<kConstrained>(o, ws.stamp.data(), k, heaviest);
+  if constexpr (kConstrained) {
+    if (!(greedy < kInf)) return kInf;  // exact: no valid slicing of this order exists
+  }
   // Invariant: the order's optimum is <= greedy. Only segments with work <= limit can be part of
   // a slicing better than min(greedy, cutoff).
   const double limit = widen(std::min(greedy, cutoff));
@@ -277,7 +373,7 @@ static double layered_bottleneck(const Positional& o, SliceWorkspace& ws, int k,
   // Window: lo(j) = smallest i with work[i, j) <= limit; non-decreasing in j.
   int max_window = 1;
   for (int j = 1, lo = 0; j <= n; ++j) {
-    while (o.prefix_work[j] - o.prefix_work[lo] > limit) ++lo;
+    lo = window_start<kConstrained>(o, j, lo, limit);
     max_window = std::max(max_window, j - lo);
   }
   // Ring buffer over prefix lengths i, one row of R slots per layer b = 0..k.
@@ -299,10 +395,16 @@ static double layered_bottleneck(const Positional& o, SliceWorkspace& ws, int k,
   ws.layer_first[0] = ws.layer_last[0] = 0;
 
   for (int j = 1, lo = 0, sj = 1 % R; j <= n; ++j, sj = (sj + 1 == R ? 0 : sj + 1)) {
-    while (o.prefix_work[j] - o.prefix_work[lo] > limit) ++lo;
+    lo = window_start<kConstrained>(o, j, lo, limit);
     lo = std::min(lo, j - 1);  // only a cutoff below a single node's work can push it further
     // Column of segment costs f(i, j), i in [lo, j), at ring slots i mod R.
     column.append(j - 1, lo);
+    if constexpr (kConstrained) {
+      if (!o.cut_allowed[j]) {  // no stage ends here; also clears the slots from R positions ago
+        for (int b = 0; b <= k; ++b) layer(b)[sj] = kInf;
+        continue;
+      }
+    }
     // Band: the states (b, j) that can lie on a slicing of value <= limit need
     // work[0, j) <= b * limit and work[j, n) <= (k - b) * limit. Both ends of the band are
     // non-decreasing in j. One layer of slack on each side keeps rounding harmless.
@@ -342,59 +444,101 @@ double OrderSlicer::optimal_bottleneck(const Graph& g, std::span<const NodeId> o
                                        SliceWorkspace& ws, double cutoff) {
   k = useful_segments(k, g.num_nodes());
   const Positional o = prepare(g, order, ws);
+  if (o.constrained) {
+    if (k == 1) return o.fits(0, o.n) ? o.prefix_work[o.n] : kInf;
+    if (k == 2) return best_single_cut<true>(o, ws.stamp.data(), ws.prefix_cost).first;
+    return layered_bottleneck<true>(o, ws, k, cutoff);
+  }
   if (k == 1) return o.prefix_work[o.n];  // one segment: no tensor leaves it
-  if (k == 2) return best_single_cut(o, ws.stamp.data(), ws.prefix_cost).first;
-  return layered_bottleneck(o, ws, k, cutoff);
+  if (k == 2) return best_single_cut<false>(o, ws.stamp.data(), ws.prefix_cost).first;
+  return layered_bottleneck<false>(o, ws, k, cutoff);
 }
+
+namespace {
+
+// Reconstruction for k >= 3: fewest segments such that each costs <= `optimum` (and satisfies
+// the constraints). Returns the segment ends, or an empty list if there is none. The optimum may
+// have come from the greedy's (rightward) sums, which can differ from the leftward ones in the
+// last bits, hence the widened test. O(n) memory.
+template <bool kConstrained>
+std::vector<int> fewest_segment_ends(const Positional& o, SliceWorkspace& ws, int k,
+                                     double optimum) {
+  const int n = o.n;
+  const double limit = widen(optimum);
+  constexpr int kUnreached = std::numeric_limits<int>::max();
+  ws.count.assign(n + 1, kUnreached);
+  ws.parent.assign(n + 1, -1);
+  ws.count[0] = 0;
+  int R = 1;
+  for (int j = 1, lo = 0; j <= n; ++j) {
+    lo = window_start<kConstrained>(o, j, lo, limit);
+    R = std::max(R, j - lo + 1);
+  }
+  ws.column.resize(R);
+  ws.column_delta.resize(R + 1);
+  ws.last_seen.resize(n);
+  SlidingColumn column(o, R, ws.column, ws.column_delta, ws.last_seen);
+  for (int j = 1, lo = 0; j <= n; ++j) {
+    lo = window_start<kConstrained>(o, j, lo, limit);
+    lo = std::min(lo, j - 1);
+    column.append(j - 1, lo);
+    if constexpr (kConstrained) {
+      if (!o.cut_allowed[j] || !o.fits(lo, j)) continue;
+    }
+    for (int i = lo; i < j; ++i) {
+      const double cost = ws.column[i % R];
+      if (cost <= limit && ws.count[i] != kUnreached && ws.count[i] + 1 < ws.count[j]) {
+        ws.count[j] = ws.count[i] + 1;
+        ws.parent[j] = i;
+      }
+    }
+  }
+  std::vector<int> ends;
+  if (ws.count[n] > k) return ends;
+  for (int j = n; j > 0; j = ws.parent[j]) ends.push_back(j);
+  std::reverse(ends.begin(), ends.end());
+  return ends;
+}
+
+// Segment ends of an optimal slicing (k >= 1), or an empty list when there is no valid one.
+template <bool kConstrained>
+std::vector<int> optimal_segment_ends(const Positional& o, SliceWorkspace& ws, int k) {
+  const int n = o.n;
+  if (k == 1) {
+    if constexpr (kConstrained) {
+      if (!o.fits(0, n)) return {};
+    }
+    return {n};
+  }
+  if (k == 2) {
+    const int cut = best_single_cut<kConstrained>(o, ws.stamp.data(), ws.prefix_cost).second;
+    std::vector<int> ends;
+    if (cut < 0) return ends;
+    if (cut > 0) ends.push_back(cut);
+    if (cut < n) ends.push_back(n);
+    return ends;
+  }
+  const double optimum = layered_bottleneck<kConstrained>(o, ws, k, kInf);
+  if (!(optimum < kInf)) return {};
+  std::vector<int> ends = fewest_segment_ends<kConstrained>(o, ws, k, optimum);
+  if (ends.empty()) throw std::logic_error("slice_order: reconstruction found no slicing");
+  return ends;
+}
+
+}  // namespace
 
 SliceResult OrderSlicer::slice(const Graph& g, std::span<const NodeId> order, int k,
                                SliceWorkspace& ws) {
   const int n = g.num_nodes();
   k = useful_segments(k, n);
   SliceResult r;
-  std::vector<int> ends;
-  if (k == 1) {
-    ends = {n};
-  } else if (k == 2) {
-    const Positional o = prepare(g, order, ws);
-    const int cut = best_single_cut(o, ws.stamp.data(), ws.prefix_cost).second;
-    if (cut > 0) ends.push_back(cut);
-    if (cut < n) ends.push_back(n);
-  } else {
-    const Positional o = prepare(g, order, ws);
-    const double optimum = layered_bottleneck(o, ws, k, kInf);
-    // Reconstruction: fewest segments such that each costs <= the optimum. The optimum may have
-    // come from the greedy's (rightward) sums, which can differ from the leftward ones in the
-    // last bits, hence the widened test. O(n) memory.
-    const double limit = widen(optimum);
-    constexpr int kUnreached = std::numeric_limits<int>::max();
-    ws.count.assign(n + 1, kUnreached);
-    ws.parent.assign(n + 1, -1);
-    ws.count[0] = 0;
-    int R = 1;
-    for (int j = 1, lo = 0; j <= n; ++j) {
-      while (o.prefix_work[j] - o.prefix_work[lo] > limit) ++lo;
-      R = std::max(R, j - lo + 1);
-    }
-    ws.column.resize(R);
-    ws.column_delta.resize(R + 1);
-    ws.last_seen.resize(n);
-    SlidingColumn column(o, R, ws.column, ws.column_delta, ws.last_seen);
-    for (int j = 1, lo = 0; j <= n; ++j) {
-      while (o.prefix_work[j] - o.prefix_work[lo] > limit) ++lo;
-      lo = std::min(lo, j - 1);
-      column.append(j - 1, lo);
-      for (int i = lo; i < j; ++i) {
-        const double cost = ws.column[i % R];
-        if (cost <= limit && ws.count[i] != kUnreached && ws.count[i] + 1 < ws.count[j]) {
-          ws.count[j] = ws.count[i] + 1;
-          ws.parent[j] = i;
-        }
-      }
-    }
-    if (ws.count[n] > k) throw std::logic_error("slice_order: reconstruction found no slicing");
-    for (int j = n; j > 0; j = ws.parent[j]) ends.push_back(j);
-    std::reverse(ends.begin(), ends.end());
+  const Positional o = prepare(g, order, ws);
+  const std::vector<int> ends = o.constrained ? optimal_segment_ends<true>(o, ws, k)
+                                              : optimal_segment_ends<false>(o, ws, k);
+  if (ends.empty()) {
+    r.feasible = false;
+    r.bottleneck = kInf;
+    return r;
   }
   r.cuts.assign(k + 1, n);
   r.cuts[0] = 0;

@@ -4,9 +4,12 @@
 #include <atomic>
 #include <limits>
 #include <numeric>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
+#include "pipecut/model/constraints.hpp"
+#include "pipecut/model/reductions.hpp"
 #include "pipecut/partition/slice_order.hpp"
 #include "pipecut/util/stopwatch.hpp"
 
@@ -35,14 +38,60 @@ class Rng {
 
 using Keys = std::vector<double>;
 
+// The block DAG (model/constraints.hpp) for decoding orders that keep every hull contiguous:
+// block-level edges (one per graph edge between blocks) and in-block predecessor counts.
+struct BlockPlan {
+  const Constraints* constraints = nullptr;
+  std::vector<int> succ_begin, succ;    // CSR over blocks
+  std::vector<int> block_indegree;      // graph edges entering each block from outside
+  std::vector<int> inner_indegree;      // per node: predecessors inside its own block
+  std::vector<int> member_index;        // per node: its index in its block's member list
+
+  BlockPlan(const Graph& g, const Constraints& c) : constraints(&c) {
+    const int blocks = c.num_blocks();
+    member_index.assign(g.num_nodes(), 0);
+    for (int b = 0; b < blocks; ++b) {
+      const auto members = c.members(b);
+      for (std::size_t i = 0; i < members.size(); ++i) member_index[members[i]] = static_cast<int>(i);
+    }
+    succ_begin.assign(blocks + 1, 0);
+    block_indegree.assign(blocks, 0);
+    inner_indegree.assign(g.num_nodes(), 0);
+    for (NodeId u = 0; u < g.num_nodes(); ++u)
+      for (NodeId v : g.successors(u)) {
+        if (c.block_of[u] == c.block_of[v]) {
+          ++inner_indegree[v];
+        } else {
+          ++succ_begin[c.block_of[u] + 1];
+          ++block_indegree[c.block_of[v]];
+        }
+      }
+    for (int b = 0; b < blocks; ++b) succ_begin[b + 1] += succ_begin[b];
+    succ.resize(succ_begin[blocks]);
+    std::vector<int> fill(succ_begin.begin(), succ_begin.end() - 1);
+    for (NodeId u = 0; u < g.num_nodes(); ++u)
+      for (NodeId v : g.successors(u))
+        if (c.block_of[u] != c.block_of[v]) succ[fill[c.block_of[u]]++] = c.block_of[v];
+  }
+};
+
 // Per-thread decoding scratch.
 struct Decoder {
   std::vector<std::int32_t> indegree;
   std::vector<std::pair<double, NodeId>> heap;
+  std::vector<std::pair<double, NodeId>> inner_heap;
+  std::vector<std::int32_t> inner;  // in-block predecessors emitted so far, by member index
   SliceWorkspace slice;
 
-  // Kahn's algorithm, smallest key first (ties by node index): a topological order.
-  void decode(const Graph& g, std::span<const double> keys, std::vector<NodeId>& order) {
+  // Kahn's algorithm, smallest key first (ties by node index): a topological order. With a
+  // block plan, a hull is one super-node keyed by its smallest member key, and its members are
+  // emitted together (by key among themselves), so every hull is contiguous in the order.
+  void decode(const Graph& g, std::span<const double> keys, std::vector<NodeId>& order,
+              const BlockPlan* plan = nullptr) {
+    if (plan) {
+      decode_blocks(g, *plan, keys, order);
+      return;
+    }
     const NodeId n = g.num_nodes();
     indegree.resize(n);
     heap.clear();
@@ -62,6 +111,62 @@ struct Decoder {
         if (--indegree[w] == 0) {
           heap.emplace_back(keys[w], w);
           std::push_heap(heap.begin(), heap.end(), cmp);
+        }
+    }
+  }
+
+  void decode_blocks(const Graph& g, const BlockPlan& plan, std::span<const double> keys,
+                     std::vector<NodeId>& order) {
+    const Constraints& c = *plan.constraints;
+    const int blocks = c.num_blocks();
+    indegree.assign(plan.block_indegree.begin(), plan.block_indegree.end());
+    heap.clear();
+    order.clear();
+    auto block_key = [&](int b) {
+      double key = 2.0;  // keys are in [0, 1)
+      for (NodeId v : c.members(b)) key = std::min(key, keys[v]);
+      return key;
+    };
+    auto cmp = std::greater<>();
+    for (int b = 0; b < blocks; ++b)
+      if (indegree[b] == 0) heap.emplace_back(block_key(b), b);
+    std::make_heap(heap.begin(), heap.end(), cmp);
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), cmp);
+      const int b = heap.back().second;
+      heap.pop_back();
+      const auto members = c.members(b);
+      const std::size_t first = order.size();
+      if (members.size() == 1) {
+        order.push_back(members[0]);
+      } else {
+        // Kahn's algorithm inside the hull, on its own edges.
+        inner_heap.clear();
+        for (NodeId v : members)
+          if (plan.inner_indegree[v] == 0) inner_heap.emplace_back(keys[v], v);
+        std::make_heap(inner_heap.begin(), inner_heap.end(), cmp);
+        inner.assign(members.size(), 0);
+        while (!inner_heap.empty()) {
+          std::pop_heap(inner_heap.begin(), inner_heap.end(), cmp);
+          const NodeId v = inner_heap.back().second;
+          inner_heap.pop_back();
+          order.push_back(v);
+          for (NodeId w : g.successors(v)) {
+            if (c.block_of[w] != b) continue;
+            if (++inner[plan.member_index[w]] == plan.inner_indegree[w]) {
+              inner_heap.emplace_back(keys[w], w);
+              std::push_heap(inner_heap.begin(), inner_heap.end(), cmp);
+            }
+          }
+        }
+      }
+      for (std::size_t i = first; i < order.size(); ++i)
+        for (NodeId w : g.successors(order[i])) {
+          const int target = c.block_of[w];
+          if (target != b && --indegree[target] == 0) {
+            heap.emplace_back(block_key(target), target);
+            std::push_heap(heap.begin(), heap.end(), cmp);
+          }
         }
     }
   }
@@ -147,6 +252,35 @@ std::vector<NodeId> breadth_first_order(const Graph& g) {
   return order;
 }
 
+// Favours feasibility under a memory capacity: blocks in a topological order that packs memory
+// like first-fit decreasing. The current stage takes the heaviest ready block that still fits;
+// a new stage opens only when none does. Slicing such an order tends to need few stages.
+std::vector<NodeId> memory_packing_order(const Graph& g, const Constraints& c) {
+  const double capacity = *c.capacity;
+  const BlockPlan plan(g, c);
+  std::vector<int> indegree = plan.block_indegree;
+  std::set<std::pair<double, int>> ready;  // (memory, block)
+  for (int b = 0; b < c.num_blocks(); ++b)
+    if (indegree[b] == 0) ready.emplace(c.block_memory[b], b);
+  std::vector<NodeId> order;
+  order.reserve(g.num_nodes());
+  double fill = 0;
+  while (!ready.empty()) {
+    auto fits = ready.upper_bound({capacity - fill, std::numeric_limits<int>::max()});
+    if (fits == ready.begin()) {  // nothing fits: open a new stage with the heaviest block
+      fill = 0;
+      fits = ready.end();
+    }
+    const int b = std::prev(fits)->second;
+    ready.erase(std::prev(fits));
+    fill += c.block_memory[b];
+    for (NodeId v : c.members(b)) order.push_back(v);
+    for (int e = plan.succ_begin[b]; e < plan.succ_begin[b + 1]; ++e)
+      if (--indegree[plan.succ[e]] == 0) ready.emplace(c.block_memory[plan.succ[e]], plan.succ[e]);
+  }
+  return order;
+}
+
 }  // namespace
 
 std::optional<BrkgaConfig> BrkgaConfig::preset(const std::string& name) {
@@ -166,18 +300,45 @@ std::optional<BrkgaConfig> BrkgaConfig::preset(const std::string& name) {
 std::vector<NodeId> order_from_keys(const Graph& g, std::span<const double> keys) {
   Decoder decoder;
   std::vector<NodeId> order;
-  decoder.decode(g, keys, order);
+  if (g.colour_class.empty()) {
+    decoder.decode(g, keys, order);
+  } else {
+    const Constraints c = derive_constraints(g);
+    const BlockPlan plan(g, c);
+    decoder.decode(g, keys, order, c.hulls > 0 ? &plan : nullptr);
+  }
   return order;
 }
+
+namespace {
+
+// Fills `r` with the optimal slicing of `order`, or marks it infeasible.
+void slice_into(const Graph& g, int k, std::vector<NodeId> order, SliceGraphResult& r) {
+  r.partition = Partition{k, {}};
+  SliceWorkspace ws;
+  SliceResult s = OrderSlicer::slice(g, order, k, ws);
+  r.feasible = s.feasible;
+  r.bottleneck = s.bottleneck;
+  if (!s.feasible) return;
+  r.partition = partition_from_cuts(g, order, s.cuts);
+  r.partition.k = k;  // the slicer used min(k, n) stages; the partition is one for k stages
+  r.order = std::move(order);
+}
+
+}  // namespace
 
 SliceGraphResult slice_default_order(const Graph& g, int k) {
   const Stopwatch timer;
   SliceGraphResult r;
-  r.order = topological_order(g);
-  SliceResult s = slice_order(g, r.order, k);
-  r.partition = partition_from_cuts(g, r.order, s.cuts);
-  r.partition.k = k;  // the slicer used min(k, n) stages; the partition is one for k stages
-  r.bottleneck = s.bottleneck;
+  // With hulls, the block order keeps each hull contiguous (a topological order too).
+  std::vector<NodeId> order;
+  if (!g.colour_class.empty()) {
+    const Constraints c = derive_constraints(g);
+    if (c.hulls > 0) order = c.block_nodes;
+  }
+  if (order.empty()) order = topological_order(g);
+  const LeafReductions leaves = find_leaf_reductions(g, derive_constraints(g));
+  slice_into(g, k, apply_leaf_reductions(g, leaves, order), r);
   r.orders_decoded = 1;
   r.seconds = timer.seconds();
   return r;
@@ -197,12 +358,23 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
 
   Rng rng(config.seed);
   std::vector<Keys> population(P), next_population(P);
-  std::vector<double> fitness(P, kInf);
+  std::vector<double> fitness(P, kInf);  // +inf: the order has no valid slicing
   std::vector<char> known(P, 0);  // fitness already known (elites carried over)
+
+  // Placement constraints: hulls are decoded as super-nodes; a capacity adds a seed order
+  // that packs memory.
+  const Constraints constraints = derive_constraints(g);
+  // Zero-work leaves are placed by the exact reduction rules: orders that differ only in where
+  // they put them slice to the same partitions or worse (model/reductions.hpp).
+  const LeafReductions leaves = find_leaf_reductions(g, constraints);
+  std::optional<BlockPlan> plan;
+  if (constraints.hulls > 0) plan.emplace(g, constraints);
+  const BlockPlan* block_plan = plan ? &*plan : nullptr;
 
   // First population: deterministic orders, then random keys.
   std::vector<std::vector<NodeId>> seeds = {topological_order(g), depth_first_order(g),
                                             breadth_first_order(g)};
+  if (constraints.capacity) seeds.insert(seeds.begin() + 1, memory_packing_order(g, constraints));
   for (int i = 0; i < P; ++i) {
     if (i < static_cast<int>(seeds.size())) {
       population[i] = keys_from_order(seeds[i]);
@@ -229,7 +401,8 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
       if (!known[i]) todo.push_back(i);
     parallel_for(static_cast<int>(todo.size()), threads, [&](int t, int thread) {
       const int i = todo[t];
-      decoders[thread].decode(g, population[i], orders[i]);
+      decoders[thread].decode(g, population[i], orders[i], block_plan);
+      if (!leaves.empty()) orders[i] = apply_leaf_reductions(g, leaves, orders[i]);
       prints[i] = fingerprint(orders[i]);
     });
     std::vector<int> to_slice;
@@ -243,6 +416,7 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
       else ++result.cache_hits;
     }
     std::vector<double> sliced(to_slice.size(), kInf);
+    std::vector<char> done(to_slice.size(), 0);
     std::atomic<bool> interrupted{false};
     parallel_for(static_cast<int>(to_slice.size()), threads, [&](int t, int thread) {
       // The very first order is always sliced so that a result exists whatever the limit.
@@ -252,10 +426,11 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
       }
       sliced[t] = OrderSlicer::optimal_bottleneck(g, orders[to_slice[t]], k, decoders[thread].slice,
                                                   kInf);
+      done[t] = 1;
     });
     for (std::size_t t = 0; t < to_slice.size(); ++t)
-      if (sliced[t] < kInf) {
-        cache.emplace(prints[to_slice[t]], sliced[t]);
+      if (done[t]) {
+        cache.emplace(prints[to_slice[t]], sliced[t]);  // +inf for an order with no valid slicing
         ++result.orders_decoded;
       }
     for (int i : todo) {
@@ -317,12 +492,12 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
   result.generations_run = generation;
   result.hit_time_limit = !complete;
 
-  result.order = best_order;
-  SliceWorkspace ws;
-  SliceResult s = OrderSlicer::slice(g, result.order, k, ws);
-  result.partition = partition_from_cuts(g, result.order, s.cuts);
-  result.partition.k = k;
-  result.bottleneck = s.bottleneck;
+  if (best_order.empty()) {  // every order decoded had no valid slicing
+    result.feasible = false;
+    result.partition = Partition{k, {}};
+  } else {
+    slice_into(g, k, std::move(best_order), result);
+  }
   result.seconds = timer.seconds();
   return result;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "pipecut/bounds/simple.hpp"
+#include "pipecut/model/constraints.hpp"
 #include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
@@ -38,10 +39,16 @@ Solution partition_graph(const Graph& g, int k, const PartitionOptions& options,
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
   const int stages = std::min(k, g.num_nodes());  // more stages than nodes cannot help
   const PartitionAlgorithm& algorithm = partition_algorithm(options.algorithm);
+  if (auto proof = infeasibility_proof(g, derive_constraints(g), stages))
+    throw InfeasibleError(*proof);
   const Stopwatch timer;
   PartitionOptions run_options = options;
   if (control.stop) run_options.stop = control.stop;
   const PartitionRun run = algorithm.run(g, stages, run_options);
+  if (!run.feasible)
+    throw NoFeasiblePartitionError(
+        algorithm.name + " found no partition that " + constraints_phrase(g) +
+        "; infeasibility is not proven (pipecut solve or the exact bound methods can settle it)");
   Solution s;
   s.graph_name = g.name;
   s.k = k;
@@ -72,8 +79,10 @@ BoundsReport compute_bounds(const Graph& g, int k, const std::vector<std::string
   if (control.stop) run_options.stop = control.stop;
   if (!std::isfinite(run_options.incumbent)) {
     const PartitionRun quick = partition_algorithm("topo").run(g, stages, {});
-    run_options.incumbent = evaluate_partition(g, quick.partition).bottleneck;
-    if (!run_options.warm_start) run_options.warm_start = quick.partition;
+    if (quick.feasible) {
+      run_options.incumbent = evaluate_partition(g, quick.partition).bottleneck;
+      if (!run_options.warm_start) run_options.warm_start = quick.partition;
+    }
   }
   report.incumbent = run_options.incumbent;
   for (const std::string& name : names) {
@@ -81,9 +90,12 @@ BoundsReport compute_bounds(const Graph& g, int k, const std::vector<std::string
     BoundResult r = compute_bound(g, stages, name, run_options);
     if (control.bound_finished) control.bound_finished(r);
     if (report.bounds.empty() || r.value > report.best.value) report.best = r;
+    const bool infeasible = r.status == BoundStatus::infeasible;
+    if (infeasible) report.infeasible = r.detail;
     report.bounds.push_back(std::move(r));
     if (control.progress)
       control.progress({name, report.incumbent, report.best.value, timer.seconds()});
+    if (infeasible) break;  // nothing left to bound
   }
   return report;
 }

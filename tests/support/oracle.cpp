@@ -9,11 +9,18 @@ namespace pipecut::testing {
 
 namespace {
 
+int colour_of(const Graph& g, NodeId v) { return g.colour_class.empty() ? -1 : g.colour_class[v]; }
+
+// Assigns nodes along a topological order; a node may take any stage from its predecessors'
+// maximum on, except one that splits its colour class or overflows the stage's memory. Both
+// constraints only tighten as more nodes are placed, so pruning the partial assignment is exact.
 struct Enumerator {
   const Graph& g;
   int k;
   std::vector<NodeId> order;
   std::vector<int> stage_of;
+  std::vector<double> memory;       // per stage
+  std::vector<int> class_stage;     // per colour class: its stage, -1 while unplaced
   BruteForceResult result;
 
   void run(std::size_t i) {
@@ -21,6 +28,7 @@ struct Enumerator {
       Partition p{k, stage_of};
       double b = evaluate_partition(g, p).bottleneck;
       ++result.partitions;
+      result.feasible = true;
       if (b < result.optimum) {
         result.optimum = b;
         result.best = p;
@@ -30,9 +38,17 @@ struct Enumerator {
     NodeId v = order[i];
     int lowest = 0;
     for (NodeId u : g.predecessors(v)) lowest = std::max(lowest, stage_of[u]);
+    const int colour = colour_of(g, v);
     for (int s = lowest; s < k; ++s) {
+      if (colour >= 0 && class_stage[colour] >= 0 && class_stage[colour] != s) continue;
+      if (g.memory_per_stage && memory[s] + g.memory[v] > *g.memory_per_stage) continue;
+      const bool places_class = colour >= 0 && class_stage[colour] < 0;
+      if (places_class) class_stage[colour] = s;
+      memory[s] += g.memory[v];
       stage_of[v] = s;
       run(i + 1);
+      memory[s] -= g.memory[v];
+      if (places_class) class_stage[colour] = -1;
     }
     stage_of[v] = -1;
   }
@@ -41,7 +57,13 @@ struct Enumerator {
 }  // namespace
 
 BruteForceResult brute_force_optimum(const Graph& g, int k) {
-  Enumerator e{g, k, topological_order(g), std::vector<int>(g.num_nodes(), -1), {}};
+  Enumerator e{g,
+               k,
+               topological_order(g),
+               std::vector<int>(g.num_nodes(), -1),
+               std::vector<double>(k, 0.0),
+               std::vector<int>(g.colour_labels.size(), -1),
+               {}};
   e.result.optimum = std::numeric_limits<double>::infinity();
   e.run(0);
   return e.result;
@@ -56,7 +78,7 @@ double brute_force_order_optimum(const Graph& g, const std::vector<NodeId>& orde
   auto rec = [&](auto&& self, int b, int from) -> void {
     if (b == k) {
       Partition p = partition_from_cuts(g, order, cuts);
-      best = std::min(best, evaluate_partition(g, p).bottleneck);
+      if (satisfies_constraints(g, p)) best = std::min(best, evaluate_partition(g, p).bottleneck);
       return;
     }
     for (int c = from; c <= n; ++c) {
@@ -66,6 +88,58 @@ double brute_force_order_optimum(const Graph& g, const std::vector<NodeId>& orde
   };
   rec(rec, 1, 0);
   return best;
+}
+
+bool satisfies_constraints(const Graph& g, const Partition& p) {
+  std::vector<double> memory(p.k, 0.0);
+  std::vector<int> class_stage(g.colour_labels.size(), -1);
+  for (NodeId v = 0; v < g.num_nodes(); ++v) {
+    memory[p.stage_of[v]] += g.memory[v];
+    const int colour = colour_of(g, v);
+    if (colour < 0) continue;
+    if (class_stage[colour] >= 0 && class_stage[colour] != p.stage_of[v]) return false;
+    class_stage[colour] = p.stage_of[v];
+  }
+  if (g.memory_per_stage)
+    for (double m : memory)
+      if (m > *g.memory_per_stage) return false;
+  return true;
+}
+
+void add_random_constraints(Graph& g, int k, std::uint64_t seed,
+                            const RandomConstraintOptions& o) {
+  std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ULL + 17);
+  const int n = g.num_nodes();
+  std::uniform_int_distribution<int> bytes(0, o.max_memory);
+  double total = 0, heaviest = 0;
+  for (double& m : g.memory) {
+    total += m = bytes(rng);
+    heaviest = std::max(heaviest, m);
+  }
+  g.colour_class.assign(n, -1);
+  g.colour_labels.clear();
+  const int classes = std::uniform_int_distribution<int>(0, o.max_classes)(rng);
+  std::vector<NodeId> nodes(n);
+  std::iota(nodes.begin(), nodes.end(), 0);
+  std::shuffle(nodes.begin(), nodes.end(), rng);
+  std::size_t next = 0;
+  for (int c = 0; c < classes; ++c) {
+    const std::size_t size = 2 + rng() % 2;
+    if (next + size > nodes.size()) break;
+    const bool integer = rng() % 2 == 0;
+    g.colour_labels.push_back({integer ? std::to_string(1000 + c) : "group-" + std::to_string(c),
+                               integer});
+    for (std::size_t i = 0; i < size; ++i) g.colour_class[nodes[next++]] = c;
+  }
+  if (g.colour_labels.empty()) g.colour_class.clear();
+  g.memory_per_stage.reset();
+  if (o.memory && total > 0) {
+    const double factor =
+        std::uniform_real_distribution<double>(o.capacity_low, o.capacity_high)(rng);
+    const double base = o.at_least_heaviest ? std::max(total / k, heaviest) : total / k;
+    g.memory_per_stage = std::max(1.0, std::floor(factor * base));
+    if (o.at_least_heaviest) g.memory_per_stage = std::max(*g.memory_per_stage, heaviest);
+  }
 }
 
 Graph random_dag(std::uint64_t seed, const RandomGraphOptions& o) {
@@ -91,6 +165,25 @@ Graph random_dag(std::uint64_t seed, const RandomGraphOptions& o) {
   for (int i = 0; i < o.nodes; ++i)
     for (int j = i + 1; j < o.nodes; ++j)
       if (u01(rng) < o.edge_probability) b.add_edge(label[i], label[j]);
+  const int leaves = o.zero_work_sources + o.zero_work_sinks;
+  for (int i = 0; i < leaves; ++i) {
+    const bool source = i < o.zero_work_sources;
+    NodeSpec s;
+    s.id = std::string(source ? "src" : "sink").append(std::to_string(i));
+    s.comm = cost(rng);
+    const NodeId leaf = b.add_node(s);
+    // Leaves may attach to earlier leaves too: a sink of a source, a source feeding a sink.
+    std::uniform_int_distribution<int> pick(0, o.nodes + i - 1);
+    const int edges = source ? 1 + static_cast<int>(rng() % 3) : (rng() % 4 == 0 ? 2 : 1);
+    for (int e = 0; e < edges; ++e) {
+      const NodeId other = pick(rng);
+      if (other == leaf) continue;
+      const bool other_is_source = other >= o.nodes && other - o.nodes < o.zero_work_sources;
+      const bool other_is_sink = other >= o.nodes && !other_is_source;
+      if (source && !other_is_source) b.add_edge(leaf, other);
+      if (!source && !other_is_sink) b.add_edge(other, leaf);
+    }
+  }
   return std::move(b).build();
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // Certified lower bounds on the optimal bottleneck of an MTPP instance: the common interface of
 // every bound method. A bound is VALID if it never exceeds the optimum over all pipeline
-// partitions with at most k stages; docs/bounds.md gives each method's validity argument.
+// partitions with at most k stages that satisfy the graph's placement constraints
+// (model/constraints.hpp); docs/bounds.md gives each method's validity argument. A bound of the
+// unconstrained problem stays valid, since the constraints only remove partitions.
 #include <functional>
 #include <limits>
 #include <optional>
@@ -18,6 +20,8 @@ enum class BoundStatus {
   proven,      // the method ran to completion: `value` is its full bound (for exact: the optimum)
   time_limit,  // stopped at the time limit: `value` is still a valid (weaker) bound
   gave_up,     // the method does not apply or exceeded a size/memory limit; value may be 0
+  infeasible,  // proved that no partition satisfies the placement constraints: `detail` holds
+               // the proof in one line, and `value` (0) means nothing
 };
 std::string to_string(BoundStatus s);
 
@@ -26,8 +30,12 @@ struct BoundOptions {
   // MIP solver threads (0 = all cores). 1 keeps runs reproducible: parallel branch and bound
   // may reach a different bound within the same time limit from run to run.
   int mip_threads = 1;
+  // Worker threads of the combinatorial methods (the downset DP; 0 = all cores). Their results
+  // do not depend on it.
+  int threads = 1;
   bool verbose = false;            // show solver logs on stderr
-  // Best known bottleneck (an upper bound on the optimum), if any; lets methods prune.
+  // Best known bottleneck (an upper bound on the optimum), if any; lets methods prune. It must be
+  // the bottleneck of a partition that satisfies the placement constraints.
   double incumbent = std::numeric_limits<double>::infinity();
   // A partition with bottleneck `incumbent`, used as a MIP warm start when present.
   std::optional<Partition> warm_start;
@@ -65,7 +73,8 @@ const BoundMethod& bound_method(const std::string& name);
 std::vector<std::string> bound_method_names();
 
 // Runs one method and fills in `method` and `seconds`. Throws InputError for an unknown method
-// name or k < 1.
+// name or k < 1. The cheap infeasibility proofs (infeasibility_proof in model/constraints.hpp)
+// come first: when one applies, the result has status infeasible and the proof as detail.
 BoundResult compute_bound(const Graph& g, int k, const std::string& method,
                           const BoundOptions& options);
 

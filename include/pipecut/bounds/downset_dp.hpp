@@ -1,10 +1,10 @@
 #pragma once
-// Exact DP over downsets (Tarnawski et al. 2020; BRIEF §4). A pipeline partition is a chain of
-// downsets {} = I_0 <= I_1 <= ... <= I_k = V with stage b = I_b \ I_{b-1}, so
-//   F_b(I) = min over downsets J <= I of max(F_{b-1}(J), f(I \ J)),   OPT = F_k(V).
-// Only pairs with w(I \ J) <= the incumbent are enumerated (f >= w, and the optimum never uses a
-// stage costlier than the incumbent). Exponential in the width of the graph: it counts downsets
-// and pairs as it goes and gives up cleanly past the limits in BoundOptions.
+// The `downset` bound: the exact search over chains of downsets (partition/downset.hpp) with the
+// blocks of the placement constraints as units and the exact leaf reductions, so that when it
+// finishes its value is the optimum. Only stages whose work is at most the incumbent are
+// enumerated (f >= w, and the optimum never uses a stage costlier than the incumbent).
+// Exponential in the width of the graph: it counts downsets and pairs as it goes and gives up
+// cleanly past the limits in BoundOptions.
 #include "pipecut/bounds/bounds.hpp"
 
 namespace pipecut {

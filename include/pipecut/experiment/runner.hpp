@@ -6,6 +6,7 @@
 // takes every N-th (graph, k) pair in a fixed order, so N machines can split one sweep and
 // their files can simply be concatenated.
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,17 +28,29 @@ struct ExperimentConfig {
   int shard_count = 1;
   std::string results_path;               // JSON lines, appended to
   std::string testbed;                    // name recorded in every row (e.g. "torchvision")
+  // Placement constraints (model/constraints.hpp). capacity_factor > 0 gives every (graph, k)
+  // a memory capacity of capacity_factor * (total memory / k), raised to the heaviest block
+  // (node or colour-class hull) so that no single block rules the instance out; 0 keeps the
+  // file's own capacity, if any. colour_classes = false ignores the graphs' colour classes.
+  double capacity_factor = 0;
+  bool colour_classes = true;
 };
 
 // One row of the results file. `kind` is "partition" (value = bottleneck found) or "bound"
 // (value = lower bound; `partition_value` set when the method also produced a partition).
 // Rows are keyed by (path, k, kind, method): `path` is the graph file as given, `graph` its
-// name for tables.
+// name for tables. Under placement constraints a partition row with status "infeasible" (proven)
+// or "no_feasible" (none found, nothing proven) has no value (null), and a bound row with status
+// "infeasible" carries the proof in `detail`; `capacity` (bytes, null for none) and
+// `colour_classes` record the constraints of the instance.
 struct ExperimentRow {
   std::string testbed, path, graph, kind, method, status;
   int nodes = 0, edges = 0, k = 0;
   double value = 0, seconds = 0;
   double partition_value = -1;  // -1 = none
+  std::optional<double> capacity;
+  int colour_classes = 0;
+  std::string detail;
 };
 
 struct ExperimentProgress {

@@ -1,6 +1,7 @@
 #pragma once
 // `pipecut.partition` v1: the result of partition and solve, and the input of evaluate.
 // Schema in docs/formats.md.
+#include <optional>
 #include <string>
 
 #include "pipecut/io/file_util.hpp"
@@ -12,10 +13,19 @@ namespace pipecut {
 
 // The pipecut.partition JSON document of `s` (pretty-printed with `indent` spaces; -1 = one
 // line). Stage lists hold the non-empty stages only; `k` is the number of stages asked for.
+// `memory_per_stage` and `colocation_groups` record the constraints the partition satisfies.
 std::string solution_to_json(const Graph& g, const Solution& s, int indent = 2);
 
-// The pipecut.bounds JSON document of a bound run.
+// The pipecut.partition document of an instance with no partition to show: `"feasible": false`
+// and the one-line `reason`. `proven` says whether infeasibility is proven (InfeasibleError) or
+// only no valid partition was found (NoFeasiblePartitionError).
+std::string infeasible_to_json(const Graph& g, int k, const std::string& reason, bool proven,
+                               int indent = 2);
+
+// The pipecut.bounds JSON document of a bound run; with `infeasible` (a proof), the document
+// says `"feasible": false` and gives the proof as `reason`.
 std::string bounds_to_json(const Graph& g, int k, const std::vector<BoundResult>& bounds,
+                           const std::optional<std::string>& infeasible = std::nullopt,
                            int indent = 2);
 
 // Reads the `assignment` of a partition file against `g`: every node must be assigned and ids

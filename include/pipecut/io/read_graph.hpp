@@ -41,6 +41,11 @@ struct ReadOptions {
   // The most bytes the input file may hold, counted after gzip decompression (0 = no cap).
   // Larger inputs are refused with an InputError naming the file and the cap.
   std::uint64_t max_input_bytes = kDefaultMaxInputBytes;
+  // Placement constraints (model/constraints.hpp). Those the file gives are kept by default.
+  // A memory capacity in bytes per stage that replaces the file's (finite, > 0).
+  std::optional<double> memory_per_stage;
+  bool ignore_memory = false;      // no capacity (node memory is still read and reported)
+  bool ignore_colocation = false;  // no colour classes
 };
 
 // Formats that read_graph knows, for --help texts and validation.
@@ -52,6 +57,9 @@ inline constexpr const char* kInputFormats[] = {"auto",      "pipecut", "tarnaws
 // (read_graph detects the format itself, from the same single read of the file.)
 std::string detect_graph_format(const std::string& path);
 
+// Reads `path`, then applies the constraint options: memory_per_stage replaces the file's
+// capacity, ignore_memory drops it, ignore_colocation drops the colour classes. Giving both
+// memory_per_stage and ignore_memory is an InputError. (All three readers below do the same.)
 Graph read_graph(const std::string& path, const ReadOptions& options = {});
 
 // The same from the file's content, already read and unzipped (see read_file_maybe_gzip):

@@ -28,10 +28,17 @@ struct StageCost {
   double comm_in = 0.0;
   double comm_out = 0.0;
   double cost = 0.0;          // work + comm_in + comm_out
+  double memory = 0.0;        // bytes: sum of the nodes' memory (model/constraints.hpp)
 };
 
+// How many per-stage entries evaluate_partition and stage_memory return for a valid p: p.k when
+// k <= n, else the last non-empty stage + 1 (a huge k from a file must not cost O(k) memory).
+int stored_stages(const Graph& g, const Partition& p);
+
 struct Evaluation {
-  std::vector<StageCost> stages;  // exactly k entries, stage b at index b
+  // Stage b at index b: k entries, or, when k exceeds the node count, entries up to the last
+  // non-empty stage only (the stages beyond hold nothing and cost 0): see stored_stages.
+  std::vector<StageCost> stages;
   double bottleneck = 0.0;        // max cost over stages
   int bottleneck_stage = 0;       // first stage attaining it
   int stages_used = 0;            // non-empty stages
@@ -43,7 +50,9 @@ struct SetCost { double work = 0, comm_in = 0, comm_out = 0; [[nodiscard]] doubl
 SetCost set_cost_breakdown(const Graph& g, std::span<const char> in_set);
 
 // Describes why `p` is not a valid pipeline partition of `g`, or nullopt if it is valid:
-// k >= 1, one stage per node, every stage in 0..k-1, every edge forward.
+// k >= 1, one stage per node, every stage in 0..k-1, every edge forward. Placement constraints
+// (memory capacity, colour classes) are checked separately by constraint_violation
+// (model/constraints.hpp): a partition can be a pipeline and still not be deployable.
 std::optional<std::string> partition_problem(const Graph& g, const Partition& p);
 
 // Full per-stage breakdown. Throws InputError if the partition is invalid. O(n + m + k).

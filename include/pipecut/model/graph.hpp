@@ -20,6 +20,14 @@ namespace pipecut {
 
 using NodeId = std::int32_t;
 
+// A must-colocate label as written in the input: its text, and whether it was written as a JSON
+// integer (kept as decimal text whatever its size, so that writers give it back unchanged).
+// Labels are compared by text: the integer 3 and the string "3" name the same class.
+struct ColourLabel {
+  std::string text;
+  bool integer = false;
+};
+
 struct Graph {
   std::string name;                 // model name (from the file, or the file stem)
   std::vector<std::string> ids;     // original id of each node, for output
@@ -28,10 +36,12 @@ struct Graph {
   std::vector<double> memory;       // bytes held by the node (weights); 0 when unknown
   std::vector<std::string> op;      // operator type, may be empty
 
-  // Optional placement constraints carried from inputs that have them (Tarnawski et al.):
-  // nodes sharing a colour class (>= 0) must share a stage; -1 = unconstrained.
-  std::vector<int> colour_class;    // empty, or one entry per node
-  std::optional<double> memory_per_stage;  // bytes per device
+  // Placement constraints carried from the input (model/constraints.hpp derives what the
+  // algorithms use from them). Nodes of one colour class must share a stage.
+  std::vector<int> colour_class;            // empty (no classes), or per node: an index into
+                                            // colour_labels, -1 = unconstrained
+  std::vector<ColourLabel> colour_labels;   // one per class, in order of first appearance
+  std::optional<double> memory_per_stage;   // capacity C in bytes per stage (device), > 0
   std::optional<int> default_k;            // number of devices suggested by the input
 
   // CSR adjacency.
@@ -60,7 +70,7 @@ struct NodeSpec {
   double comm = 0.0;
   double memory = 0.0;
   std::string op;
-  int colour_class = -1;
+  std::optional<ColourLabel> colour_class;  // none = unconstrained
 };
 
 // Collects nodes and edges, then validates them into a Graph. Every error is an InputError whose
@@ -74,7 +84,7 @@ class GraphBuilder {
   void add_edge(NodeId from, NodeId to);
   [[nodiscard]] std::optional<NodeId> find(std::string_view id) const;
   [[nodiscard]] int num_nodes() const { return static_cast<int>(nodes_.size()); }
-  void set_memory_per_stage(double bytes);
+  void set_memory_per_stage(double bytes);  // finite and > 0
   void set_default_k(int k);
   void set_name(std::string name) { name_ = std::move(name); }
   const std::string& source() const { return source_; }

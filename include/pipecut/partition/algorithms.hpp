@@ -33,6 +33,9 @@ struct PartitionOptions {
 // What an algorithm returns. The bottleneck is the algorithm's own figure: callers that report
 // it re-evaluate the partition with evaluate_partition.
 struct PartitionRun {
+  // false: no partition found that satisfies the placement constraints (model/constraints.hpp);
+  // `partition` then assigns nothing. A heuristic's failure proves nothing about the instance.
+  bool feasible = true;
   Partition partition;
   double bottleneck = 0.0;
   std::string description;  // the algorithm with its parameters, e.g. "slicegraph(population=..)"

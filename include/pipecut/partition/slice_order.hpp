@@ -10,6 +10,14 @@
 // segments whose work is <= an upper bound U on this order's optimum are examined (a segment's
 // cost is at least its work). U comes from a cheap greedy slicing. Memory is O(n + m + k*window),
 // where window is the largest number of consecutive nodes with work <= U.
+//
+// Placement constraints (model/constraints.hpp) carried by the graph are honoured: a segment
+// whose memory exceeds the capacity is not a stage, and no cut falls inside the span of a colour
+// class in the order (a segment holding a whole class also holds every node between its
+// members, hence its convex hull). The result is then the optimum over the cuts that satisfy
+// them, and an order with no such cut is reported infeasible. Memory is a second window bound
+// beside work, and a greedy cut that takes the farthest allowed end decides feasibility
+// exactly, so the unconstrained code path is unchanged.
 #include <span>
 #include <vector>
 
@@ -21,8 +29,9 @@ namespace pipecut {
 // Any k >= 1 is accepted: more segments than nodes cannot help, so the slicers work with
 // min(k, n) segments (a huge k costs no memory or time).
 struct SliceResult {
-  double bottleneck = 0.0;   // optimal max stage cost over all cuts of the order
-  // min(k, n) + 1 positions, cuts[0] = 0, cuts.back() = n, non-decreasing
+  bool feasible = true;      // false: no cut of the order satisfies the placement constraints
+  double bottleneck = 0.0;   // optimal max stage cost over all cuts of the order (+inf if none)
+  // min(k, n) + 1 positions, cuts[0] = 0, cuts.back() = n, non-decreasing; empty when infeasible
   std::vector<int> cuts;
   int stages_used = 0;       // number of non-empty segments
 };
@@ -50,6 +59,10 @@ struct SliceWorkspace {
   std::vector<double> prefix_cost;   // k = 2: f(0, i)
   std::vector<int> count;            // reconstruction: fewest segments for prefix, and parent
   std::vector<int> parent;
+  // Placement constraints only (left empty for unconstrained graphs).
+  std::vector<double> prefix_memory; // prefix sums of node memory along the order
+  std::vector<char> cut_allowed;     // per cut position 0..n: no colour class spans it
+  std::vector<int> class_span;       // per colour class: first and last position
 };
 
 class OrderSlicer {
@@ -60,6 +73,7 @@ class OrderSlicer {
   // Bottleneck value only (the GA's fitness). `cutoff`: if the order's optimum is >= cutoff
   // the function may stop early and return a value >= cutoff that is an achievable bottleneck
   // of this order (not necessarily its optimum). Pass +infinity for the exact optimum.
+  // +infinity when no cut of the order satisfies the graph's placement constraints.
   static double optimal_bottleneck(const Graph& g, std::span<const NodeId> order, int k,
                                    SliceWorkspace& ws, double cutoff);
   // Optimal bottleneck and the cuts that attain it.
@@ -71,6 +85,7 @@ class OrderSlicer {
 SliceResult slice_order(const Graph& g, std::span<const NodeId> order, int k);
 
 // Straightforward O(k * n^2) slicing DP, kept as the benchmark baseline and as a test oracle.
+// It ignores placement constraints (the baseline of the unconstrained problem).
 SliceResult slice_order_quadratic(const Graph& g, std::span<const NodeId> order, int k);
 
 }  // namespace pipecut

@@ -6,6 +6,12 @@
 // smallest key; the order is then sliced optimally into <= k stages; fitness = bottleneck.
 // Determinism: the result depends only on (graph, k, config minus threads/time limit); decoding
 // runs in parallel but every random number is drawn on the calling thread in a fixed sequence.
+//
+// Placement constraints (model/constraints.hpp) carried by the graph are honoured: decoding
+// treats every hull as one super-node (keyed by its smallest member key), so hulls stay
+// contiguous; an order with no valid slicing has fitness +inf; under a capacity the first
+// population also holds an order that packs memory stage by stage. When no decoded order has a
+// valid slicing the result is marked infeasible (which proves nothing about the instance).
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -37,6 +43,9 @@ struct BrkgaConfig {
 };
 
 struct SliceGraphResult {
+  // false: no order tried had a valid slicing under the placement constraints; `partition` then
+  // has no assignment (stage_of empty), bottleneck is +inf and order is empty.
+  bool feasible = true;
   Partition partition;          // partition.k is the k asked for; stages used <= min(k, n)
   double bottleneck = 0.0;
   std::vector<NodeId> order;    // the topological order whose slicing gave the partition
@@ -48,14 +57,15 @@ struct SliceGraphResult {
 };
 
 // SliceGraph: the first population holds a few deterministic orders (Kahn by index, depth-first,
-// breadth-first by level) besides random keys.
+// breadth-first by level, and the memory-packing order under a capacity) besides random keys.
 SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config);
 
 // The decoder's order: Kahn's algorithm taking the ready node with the smallest key (ties by
-// node index). keys has one entry per node.
+// node index), every hull as one super-node. keys has one entry per node.
 std::vector<NodeId> order_from_keys(const Graph& g, std::span<const double> keys);
 
-// The baseline: slice the default topological order (topological_order()) optimally.
+// The baseline: slice the default topological order (topological_order(), or the block order
+// of model/constraints.hpp when the graph has hulls) optimally.
 SliceGraphResult slice_default_order(const Graph& g, int k);
 
 }  // namespace pipecut

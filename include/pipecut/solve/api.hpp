@@ -29,6 +29,8 @@ namespace pipecut {
 int stages_to_use(const Graph& g, std::optional<int> k);
 
 // One partition algorithm (options.algorithm), with the simple lower bound max(W/k, max w).
+// Placement constraints: InfeasibleError when a cheap proof shows that no valid partition
+// exists (infeasibility_proof), NoFeasiblePartitionError when the algorithm found none.
 Solution partition_graph(const Graph& g, int k, const PartitionOptions& options = {},
                          const RunControl& control = {});
 
@@ -36,6 +38,10 @@ struct BoundsReport {
   std::vector<BoundResult> bounds;  // one per method, in the order run
   BoundResult best;                 // the largest value
   double incumbent = 0.0;           // bottleneck of the quick partition the methods pruned with
+                                    // (+inf when that partition violates the constraints)
+  // Set when a method proved that no partition satisfies the placement constraints: the proof
+  // in one line. The methods after it are not run.
+  std::optional<std::string> infeasible;
 };
 
 // Runs the named bound methods (all of bound_methods() when `methods` is empty), each with
@@ -45,7 +51,8 @@ BoundsReport compute_bounds(const Graph& g, int k, const std::vector<std::string
                             const BoundOptions& options = {}, const RunControl& control = {});
 
 // Validates `p` against `g` (InputError naming the first problem) and costs it with the
-// reference evaluator. `stages` lists the non-empty stages only, each with its index; O(n + m)
+// reference evaluator. Placement constraints are not checked here: constraint_violation
+// (model/constraints.hpp) says whether the partition is deployable. `stages` lists the non-empty stages only, each with its index; O(n + m)
 // whatever p.k, so a partition file with a huge k is cheap.
 Evaluation evaluate(const Graph& g, const Partition& p);
 

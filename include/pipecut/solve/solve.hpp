@@ -51,6 +51,10 @@ bool proves_optimal(double bound, double bottleneck);
 
 // k >= 1 (InputError otherwise); more stages than nodes cannot help, so k is capped at the node
 // count internally while the solution keeps the k asked for.
+// Placement constraints (model/constraints.hpp) are honoured throughout, and "optimal" means
+// optimal among the partitions that satisfy them. InfeasibleError when no such partition
+// exists (a cheap proof, or an exact method that found no chain); NoFeasiblePartitionError
+// when none was found and infeasibility was not proven before the time limit.
 Solution solve(const Graph& g, int k, const SolveOptions& options = {},
                const RunControl& control = {});
 

@@ -434,6 +434,8 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
       else
         activation_bytes += tensor_bytes(in);
     }
+    // Resident on the operator's device whatever its kernel reads (a view reads nothing).
+    const double parameter_bytes = weight_bytes;
     bool outputs_known = true;
     for (int k = 0; k < node.output_size(); ++k) {
       if (node.output(k).empty()) continue;
@@ -558,7 +560,7 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     spec.id = unique_id(node.name().empty() ? op + "_" + std::to_string(i) : node.name());
     spec.op = op;
     spec.work = work;
-    spec.memory = weight_bytes;
+    spec.memory = parameter_bytes;
     if (consumed.size() <= 1) {
       // The usual case: the node stands for its one consumed output (output 0 if none is).
       const int port = consumed.empty() ? 0 : consumed.front();

@@ -402,11 +402,12 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
       op_stage[imported.origins[v].op] = p.stage_of[v];
       node_of_op[imported.origins[v].op] = v;
     }
-  std::vector<int> pipeline_of(p.k, -1);
+  const int stored = stored_stages(g, p);  // a huge k costs no memory
+  std::vector<int> pipeline_of(stored, -1);
   std::vector<StagePlan> plans;
   for (int i = 0; i < n_ops; ++i)
     if (op_stage[i] >= 0) pipeline_of[op_stage[i]] = 0;
-  for (int b = 0; b < p.k; ++b)
+  for (int b = 0; b < stored; ++b)
     if (pipeline_of[b] == 0) {
       pipeline_of[b] = static_cast<int>(plans.size());
       plans.emplace_back().partition_stage = b;

@@ -1,0 +1,77 @@
+#pragma once
+// Exact search over chains of downsets (Tarnawski et al. 2020; BRIEF §4), the engine behind the
+// `downset` bound and the exact steps of the multilevel partitioner.
+//
+// A pipeline partition is a chain of downsets {} = I_0 <= I_1 <= ... <= I_k = V with stage
+// b = I_b \ I_{b-1}, so F_b(I) = min over downsets J <= I of max(F_{b-1}(J), f(I \ J)) and the
+// optimum is F_k(V). The search works on *units*: sets of nodes that stay together (the blocks
+// of the placement constraints, or coarser convex clusters given by the caller), so it returns
+// the best partition that keeps every unit whole. With the blocks as units that is the optimum.
+//
+// Exact reductions (model/reductions.hpp) shrink the search without changing the optimum:
+// reducible sinks join their producer's unit, islands join a unit of their choice, and floating
+// sources are not searched at all: a downset holds one iff it holds one of its consumers (so it
+// sits in the stage of its earliest consumer).
+//
+// Cost: the downsets of the unit DAG are enumerated breadth first (ids grow with size); for each
+// downset I every sub-downset J with w(I \ J) <= the incumbent is visited once (a removal search
+// that never revisits a set), and the k values F_1..F_k(I) are updated on the fly, so memory is
+// O(downsets * (words + k)) and no (I, J) pair is stored. Exponential in the width of the unit
+// DAG: it counts downsets and pairs as it goes and gives up cleanly past its limits.
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipecut/model/cost.hpp"
+#include "pipecut/model/graph.hpp"
+#include "pipecut/util/stop.hpp"
+
+namespace pipecut {
+
+struct DownsetSearchOptions {
+  // Bottleneck of a partition that satisfies the placement constraints (and keeps the units
+  // whole); stages costlier than it are never enumerated. +inf = none: the optimal slicing of one
+  // topological order provides it (or, when that order has no valid slicing, every stage within
+  // the capacity is enumerated, which lets the search prove infeasibility).
+  double incumbent = std::numeric_limits<double>::infinity();
+  std::optional<Partition> warm_start;  // a partition with bottleneck `incumbent`
+  double time_limit_seconds = 0;        // 0 = none
+  const StopFlag* stop = nullptr;
+  long long downset_limit = 1'000'000;  // give up past this many downsets
+  long long pair_limit = 0;             // give up past this many (downset, stage) pairs; 0 = none
+  double memory_limit_bytes = 512.0 * (1 << 20);  // downset table and DP values together
+  bool reductions = true;               // apply the exact leaf reductions
+  int threads = 1;                      // worker threads (0 = all cores); never changes a result
+  // Units, one id per node (empty = the blocks of the placement constraints). Every unit must be
+  // a union of blocks, convex, and the units' quotient graph acyclic (InputError otherwise).
+  std::vector<int> unit_of;
+};
+
+enum class DownsetStatus {
+  optimal,     // `bottleneck` is the optimum over partitions that keep the units whole
+  infeasible,  // no chain of at most k stages satisfies the constraints (only without incumbent)
+  gave_up,     // too many downsets or pairs, or out of memory budget (`reason` says which)
+  time_limit,  // stopped by the time limit or the stop flag
+};
+
+struct DownsetSearchResult {
+  DownsetStatus status = DownsetStatus::gave_up;
+  // When optimal: the optimum as computed by the DP (incremental sums: callers that certify it
+  // lower it by a rounding margin), and a partition attaining it (re-evaluated in
+  // `partition_bottleneck`). When the incumbent was already optimal, `partition` is the warm
+  // start (or the optimal slicing found for the incumbent).
+  double bottleneck = 0.0;
+  std::optional<Partition> partition;
+  double partition_bottleneck = 0.0;
+  long long downsets = 0;
+  long long pairs = 0;
+  int units = 0;             // units searched (floating sources excluded)
+  int floating_sources = 0;  // reductions applied
+  int reduced_sinks = 0;
+  std::string reason;        // why it gave up, stopped, or found the instance infeasible
+};
+
+DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOptions& options);
+
+}  // namespace pipecut
