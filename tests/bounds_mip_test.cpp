@@ -1,6 +1,8 @@
 // Grouped and exact MIP bounds on the BERT-3 sample.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "pipecut/bounds/bounds.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/partition/slicegraph.hpp"
@@ -28,6 +30,25 @@ TEST(MipBounds, GroupedAndExactProveTheBert3OptimumAtTwoStages) {
   const BoundResult exact = compute_bound(g, 2, "exact", options);
   ASSERT_TRUE(exact.partition.has_value());
   EXPECT_NEAR(evaluate_partition(g, *exact.partition).bottleneck, kBert3OptimumK2, 1e-5);
+}
+
+// The solver's log reaches the callback, also from the worker process that runs the MIP.
+TEST(MipBounds, VerboseLogLinesGoToTheCallback) {
+  const Graph g = read_graph(testing::data_path("samples/pipecut/bert_l-3_inference.json"));
+  BoundOptions options;
+  options.time_limit_seconds = 2;
+  options.verbose = true;
+  std::vector<std::string> lines;
+  options.log = [&lines](const std::string& line) { lines.push_back(line); };
+  (void)compute_bound(g, 4, "exact", options);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(),
+                          [](const std::string& l) { return l.rfind("Cbc0", 0) == 0; }));
+  for (const std::string& line : lines) EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+  lines.clear();
+  options.verbose = false;
+  (void)compute_bound(g, 4, "exact", options);
+  EXPECT_TRUE(lines.empty());
 }
 
 TEST(MipBounds, KnownLowerBoundIsKeptAndIncumbentIsRespected) {

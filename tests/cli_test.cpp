@@ -69,6 +69,20 @@ TEST(Cli, JsonFlagPutsOnlyJsonOnStdout) {
   EXPECT_NE(r.err.find("bottleneck"), std::string::npos);  // the summary went to stderr
 }
 
+// CBC prints its log on stdout by default; with --json that would corrupt the document.
+TEST(Cli, SolverLogGoesToStderrAndKeepsJsonStdoutClean) {
+  for (const std::string& command : {"bound " + kBert + " -k 4 --method exact --time-limit 2",
+                                     "solve " + kBert + " -k 4 --time-limit 2 --quiet"}) {
+    auto r = run_cli(command + " --verbose --json");
+    ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.err;
+    EXPECT_TRUE(nlohmann::json::accept(r.out)) << command << "\n" << r.out;
+    EXPECT_EQ(r.out.find("Cbc"), std::string::npos) << command;
+    if (command.rfind("bound", 0) == 0) {
+      EXPECT_NE(r.err.find("Cbc0"), std::string::npos) << r.err;
+    }
+  }
+}
+
 TEST(Cli, SameSeedGivesTheSameAssignment) {
   auto a = run_cli("partition " + kBert + " -k 8 --preset brkga-100 --seed 11 --threads 1 --json");
   auto b = run_cli("partition " + kBert + " -k 8 --preset brkga-100 --seed 11 --threads 2 --json");

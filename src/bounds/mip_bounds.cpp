@@ -332,6 +332,7 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
     so.time_limit_seconds = std::max(1e-3, timer.remaining(options.time_limit_seconds));
   so.threads = options.mip_threads;
   so.verbose = options.verbose;
+    so.log = options.log;
   so.stop = options.stop;
   if (warm) {
     std::vector<double> start_values =
@@ -444,6 +445,7 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
     so.time_limit_seconds = budget;
     so.threads = options.mip_threads;
     so.verbose = options.verbose;
+    so.log = options.log;
     so.stop = options.stop;
     so.stop_if_objective_at_most = floor;  // this position cannot raise the maximum
     so.stop_if_bound_at_least = target;

@@ -325,6 +325,7 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
     so.time_limit_seconds = remaining;
     so.threads = 1;  // many tiny MIPs: threads do not pay
     so.verbose = options.verbose;
+    so.log = options.log;
     so.stop = options.stop;
     // Once a convex set no better than the current maximum is found, v cannot raise it.
     so.stop_if_objective_at_most = r.value;

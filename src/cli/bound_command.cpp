@@ -50,6 +50,7 @@ void add_bound_command(CLI::App& app, int& exit_code) {
             << "  method              bound  status         seconds  detail\n";
     RunControl control;
     control.stop = interrupt.stop();
+    control.log = [](const std::string& line) { std::cerr << line << "\n" << std::flush; };
     control.bound_finished = [&](const BoundResult& r) {
       if (o->json) return;
       human << "  " << std::left << std::setw(14) << r.method << std::right << std::setw(11)

@@ -17,6 +17,7 @@
 #include <CglKnapsackCover.hpp>
 #include <CglMixedIntegerRounding2.hpp>
 #include <CglProbing.hpp>
+#include <CoinMessageHandler.hpp>
 #include <CoinPackedMatrix.hpp>
 #include <OsiClpSolverInterface.hpp>
 
@@ -103,6 +104,34 @@ class EventHandler : public CbcEventHandler {
   SearchEvents* events_;
 };
 
+// The solver's log lines, one per call, to the caller's callback (stderr without one); CBC's
+// default handler would print them on stdout.
+void emit_log_line(const SolveOptions& options, std::string line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  if (options.log) options.log(line);
+  else std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+class LogLineHandler : public CoinMessageHandler {
+ public:
+  explicit LogLineHandler(const SolveOptions* options) : options_(options) {}
+  int print() override {
+    emit_log_line(*options_, messageBuffer());
+    return 0;
+  }
+  [[nodiscard]] CoinMessageHandler* clone() const override { return new LogLineHandler(*this); }
+
+ private:
+  const SolveOptions* options_;
+};
+
+template <class... Args>
+void log_line(const SolveOptions& options, const char* format, Args... args) {
+  char line[256];
+  std::snprintf(line, sizeof line, format, args...);
+  emit_log_line(options, line);
+}
+
 double to_coin(double x, double coin_infinity) {
   if (x == kInfinity) return coin_infinity;
   if (x == -kInfinity) return -coin_infinity;
@@ -155,6 +184,11 @@ class CbcSolver : public MipSolver {
     lp.setHintParam(OsiDoReducePrint, true, OsiHintTry);
 
     CbcModel model(lp);
+    // Both handlers outlive the model, which only borrows them. passInMessageHandler gives the
+    // LP solver the same handler: it gets its own, silent one back.
+    LogLineHandler log_handler(&options), lp_handler(&options);
+    model.passInMessageHandler(&log_handler);
+    model.solver()->passInMessageHandler(&lp_handler);
     model.setLogLevel(options.verbose ? 1 : 0);
     model.messageHandler()->setLogLevel(options.verbose ? 1 : 0);
     model.solver()->messageHandler()->setLogLevel(0);
@@ -228,9 +262,8 @@ class CbcSolver : public MipSolver {
     clp = dynamic_cast<OsiClpSolverInterface*>(model.solver())->getModelPtr();
     clp->setMaximumWallSeconds(-1.0);
     if (options.verbose)
-      std::fprintf(stderr, "[cbc] %d vars, %d rows: built in %.2f s, root LP at %.2f s\n", num_vars,
-                   m.num_rows(), before_lp,
-                   timer.seconds());
+      log_line(options, "[cbc] %d vars, %d rows: built in %.2f s, root LP at %.2f s", num_vars,
+               m.num_rows(), before_lp, timer.seconds());
     if (model.solver()->isProvenOptimal())
       events.report_bound(model.solver()->getObjValue());  // the root LP relaxes the MIP
     if (model.solver()->isProvenPrimalInfeasible()) {
@@ -268,8 +301,7 @@ class CbcSolver : public MipSolver {
                       timer.seconds()));
       model.branchAndBound();
       if (options.verbose)
-        std::fprintf(stderr, "[cbc] branch and bound done at %.2f s\n",
-                     timer.seconds());
+        log_line(options, "[cbc] branch and bound done at %.2f s", timer.seconds());
       result.nodes = model.getNodeCount();
       const double* best = model.bestSolution();
       if (best) {
@@ -302,7 +334,7 @@ class CbcSolver : public MipSolver {
     }
     result.seconds =
         timer.seconds();
-    if (options.verbose) std::fprintf(stderr, "[cbc] returning at %.2f s\n", result.seconds);
+    if (options.verbose) log_line(options, "[cbc] returning at %.2f s", result.seconds);
     return result;
   }
 };

@@ -36,7 +36,13 @@ constexpr double kKillGraceSeconds = 0.25;
 constexpr int kPollMilliseconds = 20;
 
 // A frame on the pipe: one kind byte, the payload length (8 bytes), the payload.
-enum class FrameKind : char { bound = 'B', solution = 'S', result = 'R', failure = 'F' };
+enum class FrameKind : char {
+  bound = 'B',
+  solution = 'S',
+  result = 'R',
+  failure = 'F',
+  log = 'L',  // a solver log line, passed on to the caller's callback in the parent
+};
 
 template <class T>
 void put(std::string& out, const T& value) {
@@ -73,6 +79,7 @@ void send_frame(int fd, FrameKind kind, const std::string& payload) {
 [[noreturn]] void run_worker(int fd, MipSolver& inner, const MipModel& model,
                              SolveOptions options) {
   options.stop = nullptr;  // the parent watches the stop flag and kills this process
+  options.log = [fd](const std::string& line) { send_frame(fd, FrameKind::log, line); };
   options.on_update = [fd](const SolveUpdate& update) {
     std::string payload;
     if (update.solution) {
@@ -108,6 +115,7 @@ void send_frame(int fd, FrameKind kind, const std::string& payload) {
 
 // What the parent has received so far.
 struct Received {
+  const SolveOptions* options = nullptr;  // its log callback receives the log lines
   double best_bound = -kInfinity;
   bool has_solution = false;
   double objective = kInfinity;
@@ -174,6 +182,10 @@ struct Received {
         result = std::move(r);
         return;
       }
+      case FrameKind::log:
+        if (options->log) options->log(std::string(payload));
+        else std::fprintf(stderr, "%.*s\n", static_cast<int>(payload.size()), payload.data());
+        return;
       case FrameKind::failure:
         failure = std::string(payload);
         std::replace(failure->begin(), failure->end(), '\n', ' ');  // messages are one line
@@ -215,6 +227,7 @@ class WorkerProcessSolver : public MipSolver {
                                 ? options.time_limit_seconds + kKillGraceSeconds
                                 : kInfinity;
     Received received;
+    received.options = &options;
     std::string buffer;
     std::string kill_reason;
     char chunk[1 << 16];

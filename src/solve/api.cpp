@@ -77,6 +77,7 @@ BoundsReport compute_bounds(const Graph& g, int k, const std::vector<std::string
   BoundsReport report;
   BoundOptions run_options = options;
   if (control.stop) run_options.stop = control.stop;
+  if (control.log && !run_options.log) run_options.log = control.log;
   if (!std::isfinite(run_options.incumbent)) {
     const PartitionRun quick = partition_algorithm("topo").run(g, stages, {});
     if (quick.feasible) {

@@ -96,6 +96,7 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   bound_options.mip_threads = options.mip_threads;
   bound_options.threads = options.partition.threads;
   bound_options.verbose = options.solver_log;
+  bound_options.log = control.log;
   bound_options.stop = control.stop;
   // Within solve the DP is one option among several: give up on it early rather than spend
   // seconds enumerating downsets of a wide graph. Pairs cost no memory: time bounds them.

@@ -12,6 +12,7 @@
 
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/graph.hpp"
+#include "pipecut/util/log.hpp"
 #include "pipecut/util/stop.hpp"
 
 namespace pipecut {
@@ -33,7 +34,9 @@ struct BoundOptions {
   // Worker threads of the combinatorial methods (the downset DP; 0 = all cores). Their results
   // do not depend on it.
   int threads = 1;
-  bool verbose = false;            // show solver logs on stderr
+  bool verbose = false;            // produce the MIP solver's log (see `log`)
+  // Receives the MIP solver's log lines when `verbose` (none: stderr; never stdout).
+  LogCallback log;
   // Best known bottleneck (an upper bound on the optimum), if any; lets methods prune. It must be
   // the bottleneck of a partition that satisfies the placement constraints.
   double incumbent = std::numeric_limits<double>::infinity();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pipecut/mip/model.hpp"
+#include "pipecut/util/log.hpp"
 #include "pipecut/util/stop.hpp"
 
 namespace pipecut::mip {
@@ -28,7 +29,10 @@ struct SolveUpdate {
 struct SolveOptions {
   double time_limit_seconds = 0;  // 0 = no limit
   int threads = 1;                // 0 = all cores; 1 keeps runs deterministic
-  bool verbose = false;           // solver log on stderr
+  bool verbose = false;           // produce the solver's log (see `log`)
+  // Receives the solver's log lines when `verbose`, one line per call without its newline. None:
+  // they go to stderr. Never stdout, which may carry a JSON document.
+  LogCallback log;
   // A feasible assignment of every variable (warm start); ignored when infeasible.
   std::optional<std::vector<double>> initial_solution;
   // Early stops (the search is abandoned as soon as either holds; the proven bound so far is
