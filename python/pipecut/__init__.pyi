@@ -43,6 +43,10 @@ class Graph:
     def total_work(self) -> float: ...
     @property
     def default_k(self) -> Optional[int]: ...
+    @property
+    def memory_per_stage(self) -> Optional[float]: ...
+    @property
+    def colocation_groups(self) -> int: ...
     def to_json(self, indent: int = -1) -> str: ...
 
 class Stage:
@@ -163,6 +167,9 @@ def read_graph(
     device: Optional[str] = None,
     dtype: Optional[str] = None,
     link_bandwidth: Optional[float] = None,
+    memory_per_stage: Union[float, str, None] = None,
+    ignore_memory: bool = False,
+    ignore_colocation: bool = False,
 ) -> Graph: ...
 def partition(
     graph: Graph,

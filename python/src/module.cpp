@@ -28,6 +28,7 @@
 
 #include "pipecut/io/device_model.hpp"
 #include "pipecut/io/graph_json.hpp"
+#include "pipecut/io/memory_size.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/pipecut.hpp"
 
@@ -574,6 +575,17 @@ PYBIND11_MODULE(_pipecut, m) {
           [](const PyGraph& g) -> std::optional<int> { return g.graph->default_k; },
           "The number of stages the input file suggests (pipecut.graph default_k, Tarnawski "
           "maxFPGAs), or None.")
+      .def_property_readonly(
+          "memory_per_stage",
+          [](const PyGraph& g) -> std::optional<double> { return g.graph->memory_per_stage; },
+          "The memory capacity of every stage in bytes (from the file or read_graph's "
+          "memory_per_stage), or None: every partition must keep each stage's node memory "
+          "within it.")
+      .def_property_readonly(
+          "colocation_groups",
+          [](const PyGraph& g) { return g.graph->colour_labels.size(); },
+          "How many colour classes (must-colocate groups) the graph has; each must lie in one "
+          "stage.")
       .def(
           "to_json",
           [](const PyGraph& g, int indent) { return pipecut_graph_to_json(*g.graph, indent); },
@@ -819,8 +831,21 @@ PYBIND11_MODULE(_pipecut, m) {
       "read_graph",
       [](const py::object& path, const std::optional<std::string>& input_format,
          const std::optional<std::string>& device, const std::optional<std::string>& dtype,
-         const std::optional<double>& link_bandwidth) {
+         const std::optional<double>& link_bandwidth, const py::object& memory_per_stage,
+         bool ignore_memory, bool ignore_colocation) {
         ReadOptions options;
+        if (!memory_per_stage.is_none()) {
+          // bytes as a number, or a size with a unit as on the command line ("16GiB")
+          if (py::isinstance<py::str>(memory_per_stage))
+            options.memory_per_stage =
+                parse_memory_size(memory_per_stage.cast<std::string>(), "memory_per_stage");
+          else
+            options.memory_per_stage = number_argument(memory_per_stage, "memory_per_stage");
+          if (!std::isfinite(*options.memory_per_stage) || !(*options.memory_per_stage > 0))
+            raise_input_error("memory_per_stage must be a finite number of bytes > 0");
+        }
+        options.ignore_memory = ignore_memory;
+        options.ignore_colocation = ignore_colocation;
         if (input_format) options.format = *input_format;
         if (device) options.device = *device;
         if (dtype) options.dtype = *dtype;
@@ -842,14 +867,18 @@ PYBIND11_MODULE(_pipecut, m) {
       },
       py::arg("path"), py::kw_only(), py::arg("input_format") = py::none(),
       py::arg("device") = py::none(), py::arg("dtype") = py::none(),
-      py::arg("link_bandwidth") = py::none(),
+      py::arg("link_bandwidth") = py::none(), py::arg("memory_per_stage") = py::none(),
+      py::arg("ignore_memory") = false, py::arg("ignore_colocation") = false,
       ("Reads a graph in any supported format (pipecut.graph JSON or .json.gz, Tarnawski et "
        "al. JSON, PipeDream graph.txt, REGAL .pbtxt, ONNX), detected from the file unless "
        "`input_format` names one (" +
        read_defaults.format +
        ", pipecut, tarnawski, pipedream, regal, onnx). ONNX only: `device` (a built-in profile "
        "name or a JSON file) and `dtype` (fp32, tf32, fp16, bf16, int8). `link_bandwidth` "
-       "(GB/s) turns tensor bytes into comm for PipeDream, REGAL and ONNX. Readers' warnings "
+       "(GB/s) turns tensor bytes into comm for PipeDream, REGAL and ONNX. Placement "
+       "constraints the file gives are kept: `memory_per_stage` (bytes, or a size such as "
+       "'16GiB') replaces the file's capacity, `ignore_memory` drops it, `ignore_colocation` "
+       "drops the colour classes. Readers' warnings "
        "go to the 'pipecut' logger. Raises pipecut.InputError naming the file and the "
        "problem.")
           .c_str());

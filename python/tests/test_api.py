@@ -72,6 +72,34 @@ def test_read_graph_errors_name_the_file_and_the_problem(tmp_path):
         pipecut.read_graph(42)
 
 
+def test_read_graph_placement_constraints_match_the_cli(tmp_path):
+    tarnawski = SAMPLES["tarnawski"]
+    g = pipecut.read_graph(tarnawski)
+    assert g.colocation_groups > 0
+    assert pipecut.read_graph(tarnawski, ignore_colocation=True).colocation_groups == 0
+    assert pipecut.read_graph(BERT).memory_per_stage is None
+    for given, expected in ((2**30, 2**30), ("1GiB", 2**30), ("1.5 GB", 1.5e9)):
+        assert pipecut.read_graph(BERT, memory_per_stage=given).memory_per_stage == expected
+    # The same graph as the CLI's conversion with the same options.
+    out = tmp_path / "graph.json"
+    run_cli("convert", tarnawski, out, "--memory-per-stage", "64MiB", "--ignore-colocation")
+    same = pipecut.read_graph(tarnawski, memory_per_stage="64MiB", ignore_colocation=True)
+    assert json.loads(same.to_json()) == json.loads(out.read_text())
+    for bad in ("16XB", 0, -1, math.nan, "0"):
+        with pytest.raises(pipecut.InputError, match="memory_per_stage"):
+            pipecut.read_graph(BERT, memory_per_stage=bad)
+    with pytest.raises(pipecut.InputError, match="contradict"):
+        pipecut.read_graph(BERT, memory_per_stage=1e9, ignore_memory=True)
+
+
+def test_an_infeasible_capacity_raises_infeasible_error_as_the_cli_exits_4():
+    tarnawski = SAMPLES["tarnawski"]
+    tiny = pipecut.read_graph(tarnawski, memory_per_stage=1)  # every node with memory overflows
+    assert run_cli("solve", tarnawski, "-k", "2", "--memory-per-stage", "1", check=False).returncode == 4
+    with pytest.raises(pipecut.InfeasibleError):
+        pipecut.solve(tiny, 2, time_limit=5)
+
+
 def test_reader_warnings_go_to_the_pipecut_logger(caplog):
     with caplog.at_level(logging.WARNING, logger="pipecut"):
         pipecut.read_graph(DATA_DIR / "samples" / "onnx" / "tiny_unknown_op.onnx")
