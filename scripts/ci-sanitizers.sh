@@ -3,6 +3,8 @@
 # (build-asan), compiled with clang. The library is also instrumented for libFuzzer coverage
 # (-fsanitize=fuzzer-no-link), so the fuzzers that scripts/fuzz-smoke.sh runs come from this
 # same build. Any sanitizer report fails the run (-fno-sanitize-recover=all, halt_on_error).
+# The Python package is not built here (an instrumented extension cannot load into Debian's
+# uninstrumented interpreter); its tests run in the README's build.
 # Usage: scripts/ci-sanitizers.sh [--build-only] [BUILD_DIR=build-asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +24,8 @@ cmake -S . -B "$build_dir" -G Ninja "${launcher[@]}" \
   -DCMAKE_CXX_FLAGS="$sanitize,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer" \
   -DCMAKE_EXE_LINKER_FLAGS="$sanitize" \
   -DCMAKE_SHARED_LINKER_FLAGS="$sanitize" \
-  -DPIPECUT_BUILD_BENCH=OFF
+  -DPIPECUT_BUILD_BENCH=OFF \
+  -DPIPECUT_BUILD_PYTHON=OFF
 cmake --build "$build_dir"
 ((build_only)) && exit 0
 
