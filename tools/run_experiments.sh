@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Reproduces docs/results.md: runs `pipecut experiment` on the torchvision testbed, on a
+# Reproduces docs/results.md: runs `pipecut experiment` on the torchvision testbed (single
+# methods, and `solve` alone as torchvision-solve), on a
 # generated 1 000-graph synthetic testbed, on the transformer corpus, on a generated set of
 # REGAL-like graphs and on the constrained testbeds (torchvision with a memory capacity of 1.1
 # and 1.3 times total memory / k; the Tarnawski BERT sample with its colour classes, with its own
@@ -11,14 +12,15 @@
 #   --report-only  no sweep: rebuild the report from the results already in DIR/results
 #   --out          where results, report and plots go (default: docs)
 #   --jobs         shards run in parallel, each with one thread (default: number of cores)
-#   --testbeds     comma-separated testbeds to sweep (default: torchvision,synthetic,
-#                  transformers,regal,torchvision-mem1.1,torchvision-mem1.3,tarnawski,
+#   --testbeds     comma-separated testbeds to sweep (default: torchvision,torchvision-solve,
+#                  synthetic,transformers,regal,torchvision-mem1.1,torchvision-mem1.3,tarnawski,
 #                  tarnawski-mem1.1); the report covers every testbed with a results file, and
 #                  each keeps the date and commit of the run that produced it
 # Environment: PIPECUT (the binary, default build/pipecut), TV_LIMIT / SYN_LIMIT / TR_LIMIT /
 # REGAL_LIMIT / CON_LIMIT (seconds per method per instance: 2, 1, 10, 10 and 2 by default; the
 # last for the constrained testbeds), SOLVE_LIMIT (seconds per solve run on the transformer and
-# REGAL-like testbeds, default 60), SYN_COUNT (default 1000), REGAL_COUNT (default 100; sizes
+# REGAL-like testbeds, default 60), TV_SOLVE_LIMIT (seconds per solve run on torchvision-solve,
+# default 10), SYN_COUNT (default 1000), REGAL_COUNT (default 100; sizes
 # spread from 200 to 2 000 nodes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +29,7 @@ quick=0
 report_only=0
 out=""
 jobs=$(nproc)
-testbeds=torchvision,synthetic,transformers,regal,torchvision-mem1.1,torchvision-mem1.3,tarnawski,tarnawski-mem1.1
+testbeds=torchvision,torchvision-solve,synthetic,transformers,regal,torchvision-mem1.1,torchvision-mem1.3,tarnawski,tarnawski-mem1.1
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
@@ -53,11 +55,12 @@ syn_dir=build/synthetic-$syn_count
 tr_limit=${TR_LIMIT:-10}
 regal_limit=${REGAL_LIMIT:-10}
 solve_limit=${SOLVE_LIMIT:-60}
+tv_solve_limit=${TV_SOLVE_LIMIT:-10}
 regal_count=${REGAL_COUNT:-100}
 regal_dir=build/regal-$regal_count
 con_limit=${CON_LIMIT:-2}
 tarnawski=data/samples/tarnawski/bert_l-3_inference.json
-all_testbeds=(torchvision synthetic transformers regal torchvision-mem1.1 torchvision-mem1.3
+all_testbeds=(torchvision torchvision-solve synthetic transformers regal torchvision-mem1.1 torchvision-mem1.3
               tarnawski tarnawski-mem1.1)
 IFS=, read -r -a selected <<< "$testbeds"
 for t in "${selected[@]}"; do
@@ -107,6 +110,9 @@ if ((quick)); then
 else
   tv_args=(data/corpus/torchvision -k 2,4,8,16,32,64 --algorithms topo,brkga-100,brkga-10000
            --bounds simple,single,downset,grouped,exact --time-limit "$tv_limit")
+  # The portfolio a user runs, alone, with a short budget per instance.
+  tv_solve_args=(data/corpus/torchvision -k 2,4,8,16,32,64 --algorithms solve --bounds simple
+                 --solve-time-limit "$tv_solve_limit")
   syn_args=("$syn_dir" -k 2,4,8,16,32,64 --algorithms topo,brkga-100
             --bounds simple,single,downset --time-limit "$syn_limit")
   # The hard testbeds: `solve` with the budget a user gives it, beside the single methods.
@@ -131,6 +137,7 @@ else
     if wanted synthetic && [[ ! -d "$syn_dir" ]]; then "$pipecut" "${syn_generate[@]}"; fi
     if wanted regal && [[ ! -d "$regal_dir" ]]; then "$pipecut" "${regal_generate[@]}"; fi
     if wanted torchvision; then sweep torchvision "${tv_args[@]}"; fi
+    if wanted torchvision-solve; then sweep torchvision-solve "${tv_solve_args[@]}"; fi
     if wanted synthetic; then sweep synthetic "${syn_args[@]}"; fi
     if wanted transformers; then sweep transformers "${tr_args[@]}"; fi
     if wanted regal; then sweep regal "${regal_args[@]}"; fi
@@ -142,6 +149,7 @@ else
   fi
   declare -A testbed_commands=(
     [torchvision]="pipecut experiment ${tv_args[*]} --testbed torchvision --results torchvision.jsonl"
+    [torchvision-solve]="pipecut experiment ${tv_solve_args[*]} --testbed torchvision-solve --results torchvision-solve.jsonl"
     [synthetic]="pipecut ${syn_generate[*]}
 pipecut experiment ${syn_args[*]} --testbed synthetic --results synthetic.jsonl"
     [transformers]="pipecut experiment ${tr_args[*]} --testbed transformers --results transformers.jsonl"
