@@ -2,6 +2,8 @@
 // compute_bounds) and the CLI's flags, exit codes 4 and 5, JSON forms and evaluate's checks.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "pipecut/model/constraints.hpp"
@@ -206,6 +208,42 @@ TEST(ConstraintsCli, EvaluateReportsOverflowingStagesAndSplitClasses) {
             0);
   EXPECT_EQ(
       run_cli("evaluate " + graph + " " + partition(0, 1, 1) + " --ignore-colocation").exit_code, 0);
+}
+
+// The experiment runner takes the same constraint options as every other command.
+TEST(ConstraintsCli, ExperimentTakesTheConstraintOptions) {
+  TempDir dir;
+  const std::string graph = dir.write("packing.json", packing_graph());
+  const std::string results = dir.path("rows.jsonl");
+  auto rows = [&] {
+    std::vector<json> out;
+    std::istringstream in(testing::read_text(results));
+    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    return out;
+  };
+  // The file's 10-byte capacity makes k = 2 infeasible; 12 bytes per stage makes it feasible.
+  auto r = run_cli("experiment " + graph + " -k 2 --algorithms topo --bounds simple --quiet "
+                   "--memory-per-stage 12B --results " + results);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const json& row : rows()) {
+    EXPECT_EQ(row["capacity"], 12.0) << row.dump();
+    if (row["kind"] == "partition") {
+      EXPECT_EQ(row["status"], "done") << row.dump();
+    }
+  }
+  std::filesystem::remove(results);
+  r = run_cli("experiment " + graph + " -k 2 --algorithms topo --bounds simple --quiet "
+              "--ignore-memory --results " + results);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const json& row : rows()) EXPECT_FALSE(row.contains("capacity")) << row.dump();
+  for (const char* contradiction : {"--memory-per-stage 1GiB --ignore-memory",
+                                    "--memory-per-stage 1GiB --capacity-factor 1.1",
+                                    "--memory-per-stage 16XB"}) {
+    r = run_cli("experiment " + graph + " -k 2 --quiet --results " + dir.path("x.jsonl") + " " +
+                contradiction);
+    EXPECT_EQ(r.exit_code, 2) << contradiction;
+    EXPECT_NE(r.err.find("--memory-per-stage"), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace

@@ -72,18 +72,22 @@ void add_graph_input(CLI::App& cmd, GraphInput& in) {
   cmd.add_option("--profile-warmup", in.read.profile_warmup,
                  "Runs at the start of the --profile trace to skip")
       ->check(CLI::NonNegativeNumber);
+  add_constraint_options(cmd, in.read);
+}
+
+void add_constraint_options(CLI::App& cmd, ReadOptions& read) {
   cmd.add_option_function<std::string>(
          "--memory-per-stage",
-         [&in](const std::string& text) {
-           in.read.memory_per_stage = parse_memory_size(text, "--memory-per-stage");
+         [&read](const std::string& text) {
+           read.memory_per_stage = parse_memory_size(text, "--memory-per-stage");
          },
          "Memory capacity of each stage (device): bytes, or with a unit (512MiB, 16GiB, 80GB; "
          "kB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024). Replaces the file's own "
          "capacity. Only node memory (weights, folded constants) counts, not activations")
       ->type_name("SIZE");
-  cmd.add_flag("--ignore-memory", in.read.ignore_memory,
+  cmd.add_flag("--ignore-memory", read.ignore_memory,
                "Ignore the memory capacity the graph file gives (stage memory is still shown)");
-  cmd.add_flag("--ignore-colocation", in.read.ignore_colocation,
+  cmd.add_flag("--ignore-colocation", read.ignore_colocation,
                "Ignore the graph's colour classes (must-colocate groups)");
 }
 

@@ -28,6 +28,8 @@ struct GraphInput {
   ReadOptions read;
 };
 void add_graph_input(CLI::App& cmd, GraphInput& in);
+// --memory-per-stage, --ignore-memory, --ignore-colocation (part of add_graph_input).
+void add_constraint_options(CLI::App& cmd, ReadOptions& read);
 // Reads the graph; reader warnings, and with --profile what the profile covered, go to stderr.
 Graph load_graph(const GraphInput& in);
 // Same for commands that write stage models: the input must be ONNX.

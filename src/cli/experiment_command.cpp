@@ -41,7 +41,7 @@ struct ExperimentCommand {
   bool quick = false;
   int max_graphs = 0;
   bool quiet = false;
-  bool ignore_colocation = false;
+  ReadOptions read;  // the placement-constraint options only
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -117,8 +117,8 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
                       "), or solve (the whole portfolio: a partition row and a bound row)");
   cmd->add_option("--bounds", o->bounds,
                   "Comma-separated bound methods: " + join_list(bound_method_names()));
-  add_time_limit(*cmd, c.time_limit_seconds,
-                 "Seconds per algorithm run and per bound method on one instance")
+  add_number(*cmd, "--time-limit", c.time_limit_seconds,
+             "Seconds per algorithm run and per bound method on one instance")
       ->check(CLI::PositiveNumber);
   add_number(*cmd, "--solve-time-limit", c.solve_time_limit_seconds,
              "Seconds per solve run on one instance")
@@ -131,8 +131,7 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
              "memory / k), raised to the heaviest node or colour-class hull (0 = the files' own "
              "capacity, if any)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--ignore-colocation", o->ignore_colocation,
-                "Ignore the graphs' colour classes (must-colocate groups)");
+  add_constraint_options(*cmd, o->read);
   cmd->add_option("--threads", c.threads, "Worker threads (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", c.seed, "SliceGraph seed");
@@ -146,7 +145,13 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
   cmd->callback([o, cmd, &exit_code] {
     ExperimentConfig& config = o->config;
     config.graphs = expand_inputs(o->inputs);
-    config.colour_classes = !o->ignore_colocation;
+    config.colour_classes = !o->read.ignore_colocation;
+    config.memory_per_stage = o->read.memory_per_stage;
+    config.ignore_memory = o->read.ignore_memory;
+    if (config.memory_per_stage && config.capacity_factor > 0)
+      throw InputError("--memory-per-stage and --capacity-factor contradict each other");
+    if (config.memory_per_stage && config.ignore_memory)
+      throw InputError("--memory-per-stage and --ignore-memory contradict each other");
     config.ks.clear();
     for (const std::string& k : split_list(o->ks)) {
       try {

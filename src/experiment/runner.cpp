@@ -154,6 +154,8 @@ long long run_experiment(const ExperimentConfig& config,
       try {
         ReadOptions read;
         read.ignore_colocation = !config.colour_classes;
+        read.memory_per_stage = config.memory_per_stage;
+        read.ignore_memory = config.ignore_memory;
         file_graph = read_graph(path, read);
       } catch (const InputError& e) {
         load_error = e.what();

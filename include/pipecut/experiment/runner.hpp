@@ -31,8 +31,12 @@ struct ExperimentConfig {
   // Placement constraints (model/constraints.hpp). capacity_factor > 0 gives every (graph, k)
   // a memory capacity of capacity_factor * (total memory / k), raised to the heaviest block
   // (node or colour-class hull) so that no single block rules the instance out; 0 keeps the
-  // file's own capacity, if any. colour_classes = false ignores the graphs' colour classes.
+  // file's own capacity, if any. memory_per_stage (bytes) replaces every file's capacity instead
+  // (not with capacity_factor); ignore_memory drops it; colour_classes = false ignores the
+  // graphs' colour classes.
   double capacity_factor = 0;
+  std::optional<double> memory_per_stage;
+  bool ignore_memory = false;
   bool colour_classes = true;
 };
 
