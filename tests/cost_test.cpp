@@ -147,6 +147,20 @@ TEST(Cost, EvaluatePartitionAgreesWithSetCostOnRandomPartitions) {
   }
 }
 
+TEST(Cost, SingleNodeCostIsTheSetCostOfTheNodeAlone) {
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+    testing::RandomGraphOptions o;
+    o.nodes = 2 + static_cast<int>(seed % 10);
+    o.fractional = seed % 2 == 0;
+    const Graph g = testing::random_dag(seed, o);
+    for (NodeId v = 0; v < g.num_nodes(); ++v) {
+      std::vector<char> alone(g.num_nodes(), 0);
+      alone[v] = 1;
+      EXPECT_NEAR(single_node_cost(g, v), set_cost(g, alone), 1e-12) << "seed " << seed;
+    }
+  }
+}
+
 TEST(Cost, PartitionFromCutsPlacesSegmentsInOrder) {
   Graph g = diamond();
   std::vector<NodeId> order = {0, 2, 1, 3};

@@ -237,13 +237,10 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
   std::vector<char> settled(n, 0);  // floor[v] is v's exact floor (up to tolerance)
   for (int b = 0; b < constraints.num_blocks(); ++b) {
     const auto members = constraints.members(b);
-    if (members.size() == 1) {
-      // f({v}) in O(degree) (set_cost takes O(n + m) per node): v's work, its tensor sent when
-      // it has consumers, and the tensors of its (distinct) producers received.
+    if (members.size() == 1) {  // O(degree); set_cost would take O(n + m) per node
       const NodeId v = members[0];
-      if (constraints.capacity && !fits_capacity(g.memory[v], *constraints.capacity)) continue;
-      upper[v] = g.work[v] + (g.successors(v).empty() ? 0.0 : g.comm[v]);
-      for (NodeId p : g.predecessors(v)) upper[v] += g.comm[p];
+      if (!constraints.capacity || fits_capacity(g.memory[v], *constraints.capacity))
+        upper[v] = single_node_cost(g, v);
       continue;
     }
     std::vector<char> block(n, 0);

@@ -41,7 +41,6 @@ struct ExperimentCommand {
   bool quick = false;
   int max_graphs = 0;
   bool quiet = false;
-  ReadOptions read;  // the placement-constraint options only
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -131,7 +130,7 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
              "memory / k), raised to the heaviest node or colour-class hull (0 = the files' own "
              "capacity, if any)")
       ->check(CLI::NonNegativeNumber);
-  add_constraint_options(*cmd, o->read);
+  add_constraint_options(*cmd, c.read);
   cmd->add_option("--threads", c.threads, "Worker threads (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", c.seed, "SliceGraph seed");
@@ -145,13 +144,6 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
   cmd->callback([o, cmd, &exit_code] {
     ExperimentConfig& config = o->config;
     config.graphs = expand_inputs(o->inputs);
-    config.colour_classes = !o->read.ignore_colocation;
-    config.memory_per_stage = o->read.memory_per_stage;
-    config.ignore_memory = o->read.ignore_memory;
-    if (config.memory_per_stage && config.capacity_factor > 0)
-      throw InputError("--memory-per-stage and --capacity-factor contradict each other");
-    if (config.memory_per_stage && config.ignore_memory)
-      throw InputError("--memory-per-stage and --ignore-memory contradict each other");
     config.ks.clear();
     for (const std::string& k : split_list(o->ks)) {
       try {

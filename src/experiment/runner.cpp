@@ -101,6 +101,10 @@ long long run_experiment(const ExperimentConfig& config,
     if (a != "solve") partition_options_for_spec(a);  // unknown names fail before any work
   for (const std::string& b : config.bounds) bound_method(b);
   refuse_to_overwrite_inputs(config.results_path, config.graphs);
+  // Option errors fail the whole run here, not every graph as a read error.
+  check_read_options(config.results_path, config.read);
+  if (config.read.memory_per_stage && config.capacity_factor > 0)
+    throw InputError("--memory-per-stage and --capacity-factor contradict each other");
 
   const std::set<Key> done = existing_rows(config.results_path);
   std::ofstream out(config.results_path, std::ios::app);
@@ -152,11 +156,7 @@ long long run_experiment(const ExperimentConfig& config,
       loaded_index = gi;
       load_error.clear();
       try {
-        ReadOptions read;
-        read.ignore_colocation = !config.colour_classes;
-        read.memory_per_stage = config.memory_per_stage;
-        read.ignore_memory = config.ignore_memory;
-        file_graph = read_graph(path, read);
+        file_graph = read_graph(path, config.read);
       } catch (const InputError& e) {
         load_error = e.what();
       }

@@ -67,18 +67,6 @@ std::string format_from_extension(const std::string& path) {
                    "use --input-format");
 }
 
-void check_read_options(const std::string& source, const ReadOptions& options) {
-  if (!is_known_format(options.format))
-    throw InputError(source + ": unknown input format '" + options.format +
-                     "' (expected auto, pipecut, tarnawski, pipedream, regal or onnx)");
-  if (options.link_bandwidth_gbps && !(*options.link_bandwidth_gbps > 0))
-    throw InputError("--link-bandwidth must be > 0");
-  if (options.memory_per_stage &&
-      !(*options.memory_per_stage > 0 && std::isfinite(*options.memory_per_stage)))
-    throw InputError("--memory-per-stage must be a finite number of bytes > 0");
-  if (options.memory_per_stage && options.ignore_memory)
-    throw InputError("--memory-per-stage and --ignore-memory contradict each other");
-}
 
 // The constraint options on top of what the file gave.
 Graph with_constraint_options(Graph g, const ReadOptions& options) {
@@ -145,6 +133,19 @@ GraphWithProfile parse_graph_with_profile(const std::string& text, const std::st
 }
 
 }  // namespace
+
+void check_read_options(const std::string& source, const ReadOptions& options) {
+  if (!is_known_format(options.format))
+    throw InputError(source + ": unknown input format '" + options.format +
+                     "' (expected auto, pipecut, tarnawski, pipedream, regal or onnx)");
+  if (options.link_bandwidth_gbps && !(*options.link_bandwidth_gbps > 0))
+    throw InputError("--link-bandwidth must be > 0");
+  if (options.memory_per_stage &&
+      !(*options.memory_per_stage > 0 && std::isfinite(*options.memory_per_stage)))
+    throw InputError("--memory-per-stage must be a finite number of bytes > 0");
+  if (options.memory_per_stage && options.ignore_memory)
+    throw InputError("--memory-per-stage and --ignore-memory contradict each other");
+}
 
 std::string json_graph_format(const nlohmann::json& doc) {
   // Our own format names itself; Tarnawski files have maxFPGAs or nodes with fpgaLatency.

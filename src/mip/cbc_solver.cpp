@@ -104,19 +104,12 @@ class EventHandler : public CbcEventHandler {
   SearchEvents* events_;
 };
 
-// The solver's log lines, one per call, to the caller's callback (stderr without one); CBC's
-// default handler would print them on stdout.
-void emit_log_line(const SolveOptions& options, std::string line) {
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  if (options.log) options.log(line);
-  else std::fprintf(stderr, "%s\n", line.c_str());
-}
-
+// CBC's messages to emit_solver_log; its default handler would print them on stdout.
 class LogLineHandler : public CoinMessageHandler {
  public:
   explicit LogLineHandler(const SolveOptions* options) : options_(options) {}
   int print() override {
-    emit_log_line(*options_, messageBuffer());
+    emit_solver_log(*options_, messageBuffer());
     return 0;
   }
   [[nodiscard]] CoinMessageHandler* clone() const override { return new LogLineHandler(*this); }
@@ -129,7 +122,7 @@ template <class... Args>
 void log_line(const SolveOptions& options, const char* format, Args... args) {
   char line[256];
   std::snprintf(line, sizeof line, format, args...);
-  emit_log_line(options, line);
+  emit_solver_log(options, line);
 }
 
 double to_coin(double x, double coin_infinity) {
@@ -345,6 +338,12 @@ std::unique_ptr<MipSolver> make_in_process_cbc_solver() { return std::make_uniqu
 
 std::unique_ptr<MipSolver> make_cbc_solver() {
   return make_worker_process_solver(make_in_process_cbc_solver());
+}
+
+void emit_solver_log(const SolveOptions& options, std::string line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  if (options.log) options.log(line);
+  else std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 }  // namespace pipecut::mip

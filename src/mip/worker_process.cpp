@@ -183,8 +183,7 @@ struct Received {
         return;
       }
       case FrameKind::log:
-        if (options->log) options->log(std::string(payload));
-        else std::fprintf(stderr, "%.*s\n", static_cast<int>(payload.size()), payload.data());
+        emit_solver_log(*options, std::string(payload));
         return;
       case FrameKind::failure:
         failure = std::string(payload);

@@ -24,6 +24,12 @@ double set_cost(const Graph& g, std::span<const char> in_set) {
   return set_cost_breakdown(g, in_set).total();
 }
 
+double single_node_cost(const Graph& g, NodeId v) {
+  double cost = g.work[v] + (g.successors(v).empty() ? 0.0 : g.comm[v]);
+  for (NodeId p : g.predecessors(v)) cost += g.comm[p];  // predecessors are distinct
+  return cost;
+}
+
 std::optional<std::string> partition_problem(const Graph& g, const Partition& p) {
   if (p.k < 1) return "k must be at least 1 (got " + std::to_string(p.k) + ")";
   if (static_cast<int>(p.stage_of.size()) != g.num_nodes())

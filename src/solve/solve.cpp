@@ -140,11 +140,8 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   double costliest_node = std::numeric_limits<double>::infinity();
   if (constraints.hulls == 0) {
     costliest_node = 0;
-    for (NodeId v = 0; v < g.num_nodes(); ++v) {
-      double alone = g.work[v] + (g.successors(v).empty() ? 0.0 : g.comm[v]);
-      for (NodeId p : g.predecessors(v)) alone += g.comm[p];  // distinct producers
-      costliest_node = std::max(costliest_node, alone);
-    }
+    for (NodeId v = 0; v < g.num_nodes(); ++v)
+      costliest_node = std::max(costliest_node, single_node_cost(g, v));
   }
   for (const char* method : {"single-mincut", "single"}) {
     if (reached_target() || stop_requested_now() || costliest_node <= lower_bound) break;

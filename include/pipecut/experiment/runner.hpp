@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "pipecut/io/read_graph.hpp"
+
 namespace pipecut {
 
 struct ExperimentConfig {
@@ -31,13 +33,11 @@ struct ExperimentConfig {
   // Placement constraints (model/constraints.hpp). capacity_factor > 0 gives every (graph, k)
   // a memory capacity of capacity_factor * (total memory / k), raised to the heaviest block
   // (node or colour-class hull) so that no single block rules the instance out; 0 keeps the
-  // file's own capacity, if any. memory_per_stage (bytes) replaces every file's capacity instead
-  // (not with capacity_factor); ignore_memory drops it; colour_classes = false ignores the
-  // graphs' colour classes.
+  // capacity the graph is read with (the file's, or read.memory_per_stage).
   double capacity_factor = 0;
-  std::optional<double> memory_per_stage;
-  bool ignore_memory = false;
-  bool colour_classes = true;
+  // How every graph is read: its constraint options (memory_per_stage, ignore_memory,
+  // ignore_colocation) apply to every instance.
+  ReadOptions read;
 };
 
 // One row of the results file. `kind` is "partition" (value = bottleneck found) or "bound"

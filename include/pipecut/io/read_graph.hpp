@@ -57,6 +57,11 @@ inline constexpr const char* kInputFormats[] = {"auto",      "pipecut", "tarnaws
 // (read_graph detects the format itself, from the same single read of the file.)
 std::string detect_graph_format(const std::string& path);
 
+// Throws InputError for options that are wrong whatever the file: an unknown format, a bad
+// bandwidth or capacity, or memory_per_stage together with ignore_memory. `source` names the
+// input in the unknown-format message. read_graph and parse_graph call it first.
+void check_read_options(const std::string& source, const ReadOptions& options);
+
 // Reads `path`, then applies the constraint options: memory_per_stage replaces the file's
 // capacity, ignore_memory drops it, ignore_colocation drops the colour classes. Giving both
 // memory_per_stage and ignore_memory is an InputError. (All three readers below do the same.)

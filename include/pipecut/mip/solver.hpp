@@ -46,6 +46,10 @@ struct SolveOptions {
   std::function<void(const SolveUpdate&)> on_update;
 };
 
+// Passes one solver log line (a trailing newline is dropped) to options.log, or to stderr when
+// there is none: the one place that decides where solver logs go.
+void emit_solver_log(const SolveOptions& options, std::string line);
+
 enum class SolveStatus {
   optimal,         // solved to the (tight) gap tolerance
   target_reached,  // stopped early because a stop_if_* condition held (that question is settled)

@@ -46,6 +46,9 @@ struct Evaluation {
 
 // Cost of an arbitrary node set (in_set[v] != 0 means v is in the set). O(n + m).
 double set_cost(const Graph& g, std::span<const char> in_set);
+// set_cost of the one-node set {v} in O(degree): v's work, its tensor sent when it has
+// consumers, and its producers' tensors received.
+double single_node_cost(const Graph& g, NodeId v);
 struct SetCost { double work = 0, comm_in = 0, comm_out = 0; [[nodiscard]] double total() const { return work + comm_in + comm_out; } };
 SetCost set_cost_breakdown(const Graph& g, std::span<const char> in_set);
 
