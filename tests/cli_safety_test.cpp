@@ -171,7 +171,7 @@ TEST_F(CliSafety, HelpShowsTheLibraryDefaults) {
   EXPECT_NE(r.out.find("0.99"), std::string::npos) << r.out;  // SolveOptions::target_ratio
   EXPECT_NE(r.out.find("brkga-10000"), std::string::npos);    // PartitionOptions::preset
   const auto b = run_cli("bound --help");
-  for (const char* method : {"simple", "single-mincut", "single", "downset", "grouped", "exact"})
+  for (const char* method : {"simple", "single-mincut", "single", "downset", "split", "grouped", "exact"})
     EXPECT_NE(b.out.find(method), std::string::npos) << method;
 }
 

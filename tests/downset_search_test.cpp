@@ -73,6 +73,37 @@ TEST(DownsetSearch, AnIncumbentPrunesWithoutChangingTheOptimum) {
   }
 }
 
+// One search gives the optimum for every number of stages up to k, capped at its incumbent: with
+// no incumbent (the sliced default order), a suboptimal one, and the optimum itself.
+TEST(DownsetSearch, GivesTheCappedOptimumForEveryNumberOfStages) {
+  int below_cap = 0, at_cap = 0;
+  for (std::uint64_t seed = 1; seed <= 120; ++seed) {
+    const int k = 2 + static_cast<int>(seed % 3);
+    const Graph g = random_instance(seed, k, seed % 3 == 0);
+    const testing::BruteForceResult truth = testing::brute_force_optimum(g, k);
+    if (!truth.feasible) continue;
+    DownsetSearchOptions options;
+    if (seed % 2 == 0) {
+      options.incumbent = truth.optimum;
+      options.warm_start = truth.best;
+    }
+    const DownsetSearchResult r = downset_search(g, k, options);
+    ASSERT_EQ(r.status, DownsetStatus::optimal) << "seed " << seed;
+    ASSERT_GE(r.capped_optimum_by_stages.size(), 2u);
+    EXPECT_GE(r.cap, truth.optimum - 1e-9) << "seed " << seed;
+    for (int j = 1; j <= k; ++j) {
+      const std::size_t at = std::min<std::size_t>(j, r.capped_optimum_by_stages.size() - 1);
+      const testing::BruteForceResult with_j = testing::brute_force_optimum(g, j);
+      const double expected = with_j.feasible ? std::min(with_j.optimum, r.cap) : r.cap;
+      EXPECT_NEAR(r.capped_optimum_by_stages[at], expected, 1e-9)
+          << "seed " << seed << " j=" << j;
+      (expected < r.cap ? below_cap : at_cap) += 1;
+    }
+  }
+  EXPECT_GT(below_cap, 30);
+  EXPECT_GT(at_cap, 20);  // fewer stages than k often cost more than the incumbent
+}
+
 // Coarse units (convex clusters from the multilevel coarsening): the search returns the best
 // partition that keeps every cluster whole, which brute force finds with the clusters as colour
 // classes.

@@ -3,6 +3,7 @@
 // without placement constraints.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <random>
@@ -174,6 +175,87 @@ TEST(Reductions, ClassMembersAreNotReduced) {
 
 // The regression behind the reductions: BERT-3's 62 zero-work parameter sources made the DP give
 // up past a million downsets; with them placed by the rules it proves the optimum quickly.
+// Random DAGs whose sources (and the nodes they feed, one time in two) do little work next to
+// their tensor, so that some are light sources and some just miss: work up to 1.3 x comm.
+Graph light_source_graph(std::uint64_t seed) {
+  testing::RandomGraphOptions o;
+  o.nodes = 5 + static_cast<int>(seed % 4);
+  o.edge_probability = 0.3;
+  o.fractional = true;
+  Graph g = testing::random_dag(seed, o);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> fraction(0.0, 1.3);
+  for (NodeId v = 0; v < g.num_nodes(); ++v) {
+    const bool source = g.predecessors(v).empty();
+    const bool fed_by_source = g.predecessors(v).size() == 1 &&
+                               g.predecessors(g.predecessors(v)[0]).empty() && rng() % 2 == 0;
+    if (source || fed_by_source) g.work[v] = fraction(rng) * g.comm[v];
+  }
+  return g;
+}
+
+int count_units(const std::vector<int>& unit_of) {
+  return unit_of.empty() ? 0 : 1 + *std::max_element(unit_of.begin(), unit_of.end());
+}
+
+TEST(LightSources, TheBestPartitionThatKeepsTheUnitsWholeIsOptimal) {
+  int merged = 0;
+  for (std::uint64_t seed = 1; seed <= 150; ++seed) {
+    Graph g = light_source_graph(seed);
+    const int k = 2 + static_cast<int>(seed % 3);
+    if (seed % 3 == 1) add_constraints(g, k, seed);
+    const Constraints c = derive_constraints(g);
+    const std::vector<int> units = light_source_units(g, c);
+    ASSERT_EQ(units.size(), static_cast<std::size_t>(g.num_nodes()));
+    merged += count_units(units) < c.num_blocks();
+    for (NodeId v = 0; v < g.num_nodes(); ++v)  // unions of blocks
+      for (NodeId w : c.members(c.block_of[v])) ASSERT_EQ(units[v], units[w]) << "seed " << seed;
+    const testing::BruteForceResult truth = testing::brute_force_optimum(g, k);
+    double best = std::numeric_limits<double>::infinity();
+    for_each_partition(g, k, [&](const Partition& p) {
+      for (NodeId v = 0; v < g.num_nodes(); ++v)
+        for (NodeId w = 0; w < g.num_nodes(); ++w)
+          if (units[v] == units[w] && p.stage_of[v] != p.stage_of[w]) return;
+      best = std::min(best, evaluate_partition(g, p).bottleneck);
+    });
+    if (!truth.feasible) {
+      EXPECT_EQ(best, std::numeric_limits<double>::infinity()) << "seed " << seed;
+      continue;
+    }
+    EXPECT_NEAR(best, truth.optimum, 1e-9) << "seed " << seed;
+    // The units are valid downset-search units (convex, acyclic quotient): it accepts them and
+    // finds the optimum.
+    DownsetSearchOptions options;
+    options.unit_of = units;
+    const DownsetSearchResult r = downset_search(g, k, options);
+    ASSERT_EQ(r.status, DownsetStatus::optimal) << "seed " << seed;
+    EXPECT_NEAR(r.bottleneck, truth.optimum, 1e-9) << "seed " << seed;
+  }
+  EXPECT_GT(merged, 50);
+}
+
+// A chain a -> b -> c feeding t, with a a source: it merges step by step while the unit's work
+// stays within the tensor its consumer would no longer receive.
+TEST(LightSources, ChainsMergeStepByStepWhileTheyStayLight) {
+  GraphBuilder b("chain", "chain");
+  b.add_node(testing::node("x", 5, 1));    // a source heavier than its tensor: stays apart
+  b.add_node(testing::node("a", 1, 2));    // {a}: 1 <= 2, joins b
+  b.add_node(testing::node("b", 0.5, 2));  // {a, b}: 1.5 <= 2, joins c
+  b.add_node(testing::node("c", 1, 2));    // {a, b, c}: 2.5 > 2, stays apart from t
+  b.add_node(testing::node("t", 3, 1));
+  b.add_edge("x", "t");
+  b.add_edge("a", "b");
+  b.add_edge("b", "c");
+  b.add_edge("c", "t");
+  const Graph g = std::move(b).build();
+  const std::vector<int> units = light_source_units(g, derive_constraints(g));
+  EXPECT_EQ(units[1], units[2]);
+  EXPECT_EQ(units[2], units[3]);
+  EXPECT_NE(units[3], units[4]);
+  EXPECT_NE(units[0], units[4]);
+  EXPECT_EQ(count_units(units), 3);
+}
+
 TEST(Reductions, LetTheDownsetSearchSolveBert3) {
   const Graph g = read_graph(testing::data_path("samples/pipecut/bert_l-3_inference.json"));
   DownsetSearchOptions options;

@@ -117,10 +117,10 @@ else
             --bounds simple,single,downset --time-limit "$syn_limit")
   # The hard testbeds: `solve` with the budget a user gives it, beside the single methods.
   tr_args=(data/corpus/transformers -k 2,4,8,16,32,64 --algorithms solve,topo,brkga-100
-           --bounds simple,single,downset --time-limit "$tr_limit"
+           --bounds simple,single,downset,split --time-limit "$tr_limit"
            --solve-time-limit "$solve_limit")
   regal_args=("$regal_dir" -k 2,4,8,16,32,64 --algorithms solve,topo,brkga-100
-              --bounds simple,single,downset --time-limit "$regal_limit"
+              --bounds simple,single,downset,split --time-limit "$regal_limit"
               --solve-time-limit "$solve_limit")
   # Constrained testbeds: capacity = factor x total memory / k, raised to the heaviest node or
   # hull (pipecut experiment --capacity-factor); the Tarnawski sample keeps its colour classes.
@@ -194,6 +194,8 @@ fi
 # commit of the run that produced its results; a partial rerun updates only the ones it swept.
 meta="$out/results/meta.json"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# Source changes not yet committed are part of the binary: say so.
+git diff --quiet HEAD -- src include 2>/dev/null || commit="$commit with uncommitted changes"
 [[ -n "${PIPECUT_COMMIT:-}" ]] && commit=$PIPECUT_COMMIT  # the commit the binary was built from
 /usr/bin/python3 - "$meta" "$pipecut" "$tv_limit" "$syn_limit" "$tr_limit" "$regal_limit" \
   "$solve_limit" "$con_limit" "$quick" "$commit" "${ran[*]:-}" "${commands[@]}" <<'PY'

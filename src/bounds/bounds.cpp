@@ -5,6 +5,7 @@
 #include "pipecut/bounds/mip_bounds.hpp"
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/bounds/single_stage.hpp"
+#include "pipecut/bounds/split_bound.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/util/stopwatch.hpp"
@@ -72,6 +73,9 @@ const std::vector<BoundMethod>& bound_methods() {
       {"single", "single-stage floor: the cheapest convex stage around each node (small MIPs)",
        run_single_convex},
       {"downset", "exact DP over downsets; gives up on wide graphs", run_downset},
+      {"split",
+       "exact DPs on the ancestors and the descendants of one node, stages shared between them",
+       split_bound},
       {"grouped", "3-group MIP relaxations (stages before, at and after each position)",
        grouped_mip_bound},
       {"exact", "the full MIP, warm-started; its proven bound at the time limit",

@@ -60,7 +60,7 @@ void add_solve_command(CLI::App& app, int& exit_code) {
       "solve",
       "Find a K-stage pipeline partition of GRAPH and prove how close to optimal it is.\n"
       "Runs the partition algorithm (SliceGraph by default), then lower bounds cheapest first\n"
-      "(simple, single-stage min-cut and convex, downset DP, grouped MIP, exact MIP\n"
+      "(simple, single-stage min-cut and convex, downset DP, split DP, grouped MIP, exact MIP\n"
       "warm-started with the partition), stopping as soon as lower_bound / bottleneck >= the\n"
       "target ratio. A better partition found by an exact method replaces the first one.\n"
       "Ctrl-C stops early and prints the best partition and bound so far (exit code 130).");

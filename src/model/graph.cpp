@@ -168,6 +168,28 @@ std::vector<NodeId> topological_order(const Graph& g) {
   return order;
 }
 
+Graph induced_subgraph(const Graph& g, std::span<const NodeId> nodes) {
+  GraphBuilder builder(g.name, g.name);
+  std::vector<NodeId> index(g.num_nodes(), -1);
+  for (NodeId v : nodes) {
+    NodeSpec spec;
+    spec.id = g.ids[v];
+    spec.work = g.work[v];
+    spec.comm = g.comm[v];
+    spec.memory = g.memory[v];
+    spec.op = g.op[v];
+    if (!g.colour_class.empty() && g.colour_class[v] >= 0)
+      spec.colour_class = g.colour_labels[g.colour_class[v]];
+    index[v] = builder.add_node(std::move(spec));
+  }
+  for (NodeId v : nodes)
+    for (NodeId w : g.successors(v))
+      if (index[w] >= 0) builder.add_edge(index[v], index[w]);
+  if (g.memory_per_stage) builder.set_memory_per_stage(*g.memory_per_stage);
+  if (g.default_k) builder.set_default_k(*g.default_k);
+  return std::move(builder).build();
+}
+
 bool is_topological_order(const Graph& g, std::span<const NodeId> order) {
   const NodeId n = g.num_nodes();
   if (static_cast<NodeId>(order.size()) != n) return false;

@@ -113,4 +113,67 @@ std::vector<NodeId> apply_leaf_reductions(const Graph& g, const LeafReductions& 
   return out;
 }
 
+std::vector<int> light_source_units(const Graph& g, const Constraints& c, int max_unit_size) {
+  const int n = g.num_nodes();
+  const int blocks = c.num_blocks();
+  std::vector<int> parent(blocks);
+  std::vector<std::vector<NodeId>> members(blocks);
+  std::vector<double> memory(c.block_memory);
+  for (int b = 0; b < blocks; ++b) {
+    parent[b] = b;
+    const auto m = c.members(b);
+    members[b].assign(m.begin(), m.end());
+  }
+  auto root = [&](NodeId v) {
+    int b = c.block_of[v];
+    while (parent[b] != b) b = parent[b] = parent[parent[b]];
+    return b;
+  };
+  // Fixed point: a merge can make another unit a source (its producers joined it) or leave it
+  // one consumer unit (two of its consumers merged), so passes repeat until nothing moves.
+  for (bool merged = true; merged;) {
+    merged = false;
+    for (int u = 0; u < blocks; ++u) {
+      if (parent[u] != u || (c.capacity && memory[u] > 0)) continue;
+      bool source = true;
+      int target = -1;
+      for (NodeId v : members[u]) {
+        for (NodeId p : g.predecessors(v)) source = source && root(p) == u;
+        for (NodeId w : g.successors(v)) {
+          const int t = root(w);
+          if (t == u) continue;
+          if (target == -1) target = t;
+          if (t != target) source = false;
+        }
+        if (!source) break;
+      }
+      if (!source || target < 0) continue;
+      if (static_cast<int>(members[u].size() + members[target].size()) > max_unit_size) continue;
+      double work = 0, saved = 0;
+      for (NodeId v : members[u]) {
+        work += g.work[v];
+        for (NodeId w : g.successors(v))
+          if (root(w) == target) {
+            saved += g.comm[v];
+            break;
+          }
+      }
+      if (work > saved) continue;
+      parent[u] = target;
+      members[target].insert(members[target].end(), members[u].begin(), members[u].end());
+      members[u].clear();
+      memory[target] += memory[u];
+      merged = true;
+    }
+  }
+  std::vector<int> unit_of(n, -1), id_of_root(blocks, -1);
+  int units = 0;
+  for (NodeId v = 0; v < n; ++v) {
+    int& id = id_of_root[root(v)];
+    if (id < 0) id = units++;
+    unit_of[v] = id;
+  }
+  return unit_of;
+}
+
 }  // namespace pipecut

@@ -768,6 +768,15 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
 
   const int all = num_downsets - 1;  // V: the only downset of the last size
   const double optimum = F[static_cast<std::size_t>(all) * layers + stages];
+  if (have_upper) {
+    // Values above the limit were never computed (they are above the incumbent): cap them.
+    result.cap = upper;
+    result.capped_optimum_by_stages.assign(layers, kInf);
+    for (int b = 1; b < layers; ++b) {
+      const double value = F[static_cast<std::size_t>(all) * layers + b];
+      result.capped_optimum_by_stages[b] = value <= limit ? std::min(value, upper) : upper;
+    }
+  }
   if (!(optimum <= limit && optimum < kInf)) {
     if (!have_upper) {
       result.status = DownsetStatus::infeasible;

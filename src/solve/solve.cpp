@@ -123,9 +123,10 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   // The exact DP settles narrow graphs (most transformer graphs) outright, in seconds; on wide
   // ones it gives up at once (too many downsets, or a sample of its stages says they would take
   // far longer than its share). Worth a second try later only if time, not size, stopped it.
-  bool retry_downset = false;
+  bool retry_downset = false, downset_unfinished = false;
   if (!reached_target() && !out_of_time()) {
     const BoundResult& dp = run_bound("downset", budget(0.1));
+    downset_unfinished = dp.status != BoundStatus::proven;
     // Its stages, not its downsets, took too long: a better incumbent and more time may do.
     retry_downset = (dp.status == BoundStatus::time_limit || dp.status == BoundStatus::gave_up) &&
                     (dp.detail.find("costing") != std::string::npos ||
@@ -187,6 +188,8 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   };
 
   if (retry_downset && !reached_target() && !out_of_time()) run_bound("downset", budget(0.2));
+  // Too wide for the DP as a whole: the DPs on the two sides of one node may still finish.
+  if (downset_unfinished && !reached_target() && !out_of_time()) run_bound("split", budget(0.3));
   if (!reached_target() && !out_of_time()) run_windows(budget(0.25));
   if (!reached_target() && !out_of_time()) {
     PartitionOptions multilevel = search;

@@ -107,6 +107,13 @@ class GraphBuilder {
 // A topological order (Kahn's algorithm, smallest ready index first): deterministic.
 std::vector<NodeId> topological_order(const Graph& g);
 
+// The subgraph induced by `nodes` (distinct indices of g): those nodes in the given order with
+// their costs, memory and colour labels, the edges between them, and g's name, capacity and
+// default k. A tensor loses the consumers left out, and one whose producer is left out is gone.
+// Every partition of g, restricted to `nodes`, is one of the subgraph whose stages cost no more
+// (docs/bounds.md, "split"). O(n + m).
+Graph induced_subgraph(const Graph& g, std::span<const NodeId> nodes);
+
 // True iff `order` is a permutation of 0..n-1 with every edge going forward.
 bool is_topological_order(const Graph& g, std::span<const NodeId> order);
 

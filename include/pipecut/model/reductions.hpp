@@ -59,4 +59,16 @@ Partition apply_leaf_reductions(const Graph& g, const LeafReductions& r, const P
 std::vector<NodeId> apply_leaf_reductions(const Graph& g, const LeafReductions& r,
                                           std::span<const NodeId> order);
 
+// Light sources (docs/bounds.md, "Light sources"): a unit U (a union of blocks, all in one stage)
+// with no producer outside it, whose tensors are consumed outside U only by one unit T, may sit
+// in T's stage when w(U) <= the comm of U's tensors that T consumes: T's stage gains w(U) and
+// stops receiving those tensors, U's old stage only loses. Under a capacity only units without
+// memory move. Starting from the blocks, merges such sources into their consumer until none is
+// left (or a unit would pass `max_unit_size` nodes) and returns the unit of every node (ids
+// 0..units-1, in order of first node). The units are convex, unions of blocks, with an acyclic
+// quotient, and some optimal partition keeps every one whole: they may be the downset search's
+// units. O(passes * (n + m)).
+std::vector<int> light_source_units(const Graph& g, const Constraints& c,
+                                    int max_unit_size = 256);
+
 }  // namespace pipecut

@@ -64,6 +64,13 @@ struct DownsetSearchResult {
   double bottleneck = 0.0;
   std::optional<Partition> partition;
   double partition_bottleneck = 0.0;
+  // When optimal: entry j (1 <= j < size) is min(optimum with at most j stages, `cap`), where
+  // `cap` is the incumbent the search ran with (an upper bound on the k-stage optimum): an entry
+  // equal to cap means "at least cap". More stages than size() - 1 cannot do better than the
+  // last entry (at most one non-empty stage per unit); entry 0 is +inf. Incremental sums, like
+  // `bottleneck`.
+  std::vector<double> capped_optimum_by_stages;
+  double cap = std::numeric_limits<double>::infinity();
   long long downsets = 0;
   long long pairs = 0;
   int units = 0;             // units searched (floating sources excluded)

@@ -1,8 +1,8 @@
 #pragma once
 // The solve portfolio: a partition from the chosen algorithm (SliceGraph by default), then the
-// bound methods cheapest first (simple, single-stage min-cut and convex, downset DP, grouped
-// MIP, exact MIP warm-started with the incumbent), until lower_bound / bottleneck reaches the
-// target ratio or the time runs out. A better partition found by an exact method replaces the
+// bound methods cheapest first (simple, single-stage min-cut and convex, downset DP, split DP
+// when the graph is too wide for the whole DP, grouped MIP, exact MIP warm-started with the
+// incumbent), until lower_bound / bottleneck reaches the target ratio or the time runs out. A better partition found by an exact method replaces the
 // incumbent; every partition is re-evaluated with the reference evaluator.
 #include <functional>
 #include <string>

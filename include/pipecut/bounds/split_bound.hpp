@@ -1,0 +1,19 @@
+#pragma once
+// The `split` bound (docs/bounds.md, "split"): a reduction bound for graphs too wide for the
+// exact downset DP, such as encoder-decoder models whose encoder output feeds every decoder
+// layer. For a node u, A = u and its ancestors, B = its descendants. In any partition A lies in
+// stages 0..s(u) and B in stages s(u)..k-1, and dropping nodes never raises a stage's cost, so
+//   OPT >= min over j = 1..k of max(OPT(G[A], j stages), OPT(G[B], k + 1 - j stages)).
+// Both subgraphs are solved exactly by the downset search (one run each gives every j), with
+// light sources merged into their consumers (model/reductions.hpp): in G[B] the chains that
+// read u's tensor lose their producer and join the operator they feed, which keeps G[B] narrow.
+// Nodes that are neither ancestors nor descendants of u are left out (a relaxation).
+#include "pipecut/bounds/bounds.hpp"
+
+namespace pipecut {
+
+// Tries the nodes of highest out-degree as u, while time is left; the value is the best bound
+// of a split whose two searches both finished (proven), else 0 (gave_up or time_limit).
+BoundResult split_bound(const Graph& g, int k, const BoundOptions& options);
+
+}  // namespace pipecut
