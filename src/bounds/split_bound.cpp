@@ -1,6 +1,7 @@
 #include "pipecut/bounds/split_bound.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <string>
 
@@ -81,9 +82,10 @@ double combine(const std::vector<double>& a, const std::vector<double>& b, int k
 // A partition of g from the split: A optimally in stages 0..j-1 and every other node in
 // j..k-1 (no shared stage, so j is chosen again from the rows). That is valid: nothing outside A
 // feeds A. The search on A only needs to meet its known optimum, so it is quick; the rest (B and
-// the nodes of neither side) is searched afresh. Not optimal in general (the rest is solved
-// without the tensors it receives from A); nullopt if a search fails or the result breaks a
-// placement constraint.
+// the nodes of neither side) is searched afresh, below the incumbent when there is one (a
+// partition above it is of no use). Not optimal in general (the rest is solved without the
+// tensors it receives from A); nullopt if a search fails, finds nothing below the incumbent, or
+// the result breaks a placement constraint. A by-product: it gets a quarter of the time limit.
 std::optional<Partition> partition_from_split(const Graph& g, int k, std::span<const NodeId> a,
                                               const std::vector<double>& a_row,
                                               const std::vector<double>& b_row, double a_cap,
@@ -99,13 +101,25 @@ std::optional<Partition> partition_from_split(const Graph& g, int k, std::span<c
     }
   }
   if (split == 0) return std::nullopt;
+  // Seconds left of this construction's share (+inf without a time limit).
+  const double share = options.time_limit_seconds > 0
+                           ? 0.25 * options.time_limit_seconds
+                           : std::numeric_limits<double>::infinity();
+  const Stopwatch construction;
+  auto seconds_left = [&] {
+    double left = share - construction.seconds();
+    if (options.time_limit_seconds > 0)
+      left = std::min(left, timer.remaining(options.time_limit_seconds));
+    return left;
+  };
   auto solve_exactly = [&](std::span<const NodeId> nodes, int stages,
                            double incumbent) -> std::optional<Partition> {
     const Graph sub = induced_subgraph(g, nodes);
     DownsetSearchOptions search;
     search.incumbent = incumbent;
-    search.time_limit_seconds = timer.remaining(options.time_limit_seconds);
-    if (options.time_limit_seconds > 0 && search.time_limit_seconds <= 0) return std::nullopt;
+    const double left = seconds_left();
+    if (left <= 0) return std::nullopt;
+    search.time_limit_seconds = std::isinf(left) ? 0 : left;  // 0 = none
     search.stop = options.stop;
     search.downset_limit = options.downset_limit;
     search.threads = options.threads;
@@ -120,8 +134,7 @@ std::optional<Partition> partition_from_split(const Graph& g, int k, std::span<c
   std::vector<NodeId> rest;
   for (NodeId v = 0; v < g.num_nodes(); ++v)
     if (!in_a[v]) rest.push_back(v);
-  const std::optional<Partition> pb =
-      solve_exactly(rest, k - split, std::numeric_limits<double>::infinity());
+  const std::optional<Partition> pb = solve_exactly(rest, k - split, options.incumbent);
   if (!pb) return std::nullopt;
   Partition p{k, std::vector<int>(g.num_nodes(), 0)};
   for (std::size_t i = 0; i < a.size(); ++i) p.stage_of[a[i]] = pa->stage_of[i];
@@ -155,16 +168,19 @@ BoundResult split_bound(const Graph& g, int k, const BoundOptions& options) {
     before.insert(std::ranges::upper_bound(before, u), u);
     const std::vector<NodeId> after = reachable(g, u, true);
     ++tried;
-    const double left = timer.remaining(options.time_limit_seconds);
+    double left = timer.remaining(options.time_limit_seconds);
     if (options.time_limit_seconds > 0 && left <= 0) {
       stopped = true;
       break;
     }
+    // Once a split is proven, the next candidates may only improve it: half of what is left.
+    if (result.status == BoundStatus::proven && left > 0) left /= 2;
+    const Stopwatch candidate;
     const Side a = solve_side(g, stages, before, options, left);
-    const Side b =
-        a.search.status == DownsetStatus::optimal
-            ? solve_side(g, stages, after, options, timer.remaining(options.time_limit_seconds))
-            : Side{};
+    const Side b = a.search.status == DownsetStatus::optimal
+                       ? solve_side(g, stages, after, options,
+                                    left > 0 ? std::max(1e-3, left - candidate.seconds()) : 0)
+                       : Side{};
     const DownsetStatus failed = a.search.status != DownsetStatus::optimal ? a.search.status
                                                                          : b.search.status;
     if (failed != DownsetStatus::optimal) {
