@@ -73,6 +73,45 @@ TEST(DownsetSearch, AnIncumbentPrunesWithoutChangingTheOptimum) {
   }
 }
 
+// A floor (a lower bound on the optimum) settles layers early and skips stages, yet the optimum,
+// its partition and the capped optimum for every number of stages stay exact.
+TEST(DownsetSearch, AFloorSkipsStagesWithoutChangingTheResult) {
+  long long with_floor = 0, without_floor = 0;
+  for (std::uint64_t seed = 1; seed <= 150; ++seed) {
+    const int k = 2 + static_cast<int>(seed % 3);
+    const Graph g = random_instance(seed, k, seed % 3 == 0);
+    const testing::BruteForceResult truth = testing::brute_force_optimum(g, k);
+    if (!truth.feasible) continue;
+    DownsetSearchOptions options;
+    if (seed % 2 == 0) {
+      options.incumbent = truth.optimum;
+      options.warm_start = truth.best;
+    }
+    const DownsetSearchResult plain = downset_search(g, k, options);
+    ASSERT_EQ(plain.status, DownsetStatus::optimal) << "seed " << seed;
+    for (double fraction : {1.0, 0.97, 0.8}) {
+      options.floor = fraction * truth.optimum;
+      const DownsetSearchResult r = downset_search(g, k, options);
+      ASSERT_EQ(r.status, DownsetStatus::optimal) << "seed " << seed;
+      EXPECT_NEAR(r.bottleneck, truth.optimum, 1e-9) << "seed " << seed << " floor " << fraction;
+      ASSERT_TRUE(r.partition.has_value());
+      ASSERT_FALSE(partition_problem(g, *r.partition));
+      EXPECT_TRUE(testing::satisfies_constraints(g, *r.partition)) << "seed " << seed;
+      EXPECT_NEAR(r.partition_bottleneck, truth.optimum, 1e-9) << "seed " << seed;
+      // Equal up to the order of the sums (another stage may attain the same value).
+      ASSERT_EQ(r.capped_optimum_by_stages.size(), plain.capped_optimum_by_stages.size());
+      for (std::size_t j = 1; j < r.capped_optimum_by_stages.size(); ++j)
+        EXPECT_NEAR(r.capped_optimum_by_stages[j], plain.capped_optimum_by_stages[j], 1e-9)
+            << "seed " << seed << " j=" << j;
+      if (fraction == 1.0) {
+        with_floor += r.pairs;
+        without_floor += plain.pairs;
+      }
+    }
+  }
+  EXPECT_LT(with_floor, without_floor * 9 / 10);  // it does skip stages
+}
+
 // One search gives the optimum for every number of stages up to k, capped at its incumbent: with
 // no incumbent (the sliced default order), a suboptimal one, and the optimum itself.
 TEST(DownsetSearch, GivesTheCappedOptimumForEveryNumberOfStages) {

@@ -10,6 +10,7 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
   DownsetSearchOptions search;
   search.incumbent = options.incumbent;
   search.warm_start = options.warm_start;
+  search.floor = options.known_lower_bound;
   search.time_limit_seconds = options.time_limit_seconds;
   search.stop = options.stop;
   search.downset_limit = options.downset_limit;

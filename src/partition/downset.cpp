@@ -698,10 +698,17 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
   // depend on the number of threads.
   std::atomic<long long> pairs{0};
   std::atomic<int> failure{0};  // 1 = pair limit, 2 = time limit
+  // With a floor (a lower bound on the optimum), a layer whose value is at most the floor is
+  // settled: lowering it further cannot change the optimum (docs/bounds.md).
+  const double floor = options.floor > 0 ? options.floor : -kInf;
   auto compute_row = [&](int id, StageEnumerator& enumerator, std::vector<double>& row) {
     std::fill(row.begin(), row.end(), kInf);
-    if (stages_for(downset_work[id] + downset_cut[id]) > last[id]) return;
+    const int lowest = stages_for(downset_work[id] + downset_cut[id]);
+    if (lowest > last[id]) return;
+    int settled = layers;  // the row is non-increasing: layers from here are at most the floor
+    bool all_settled = false;
     auto improve = [&](int b, double value) {
+      if (value <= floor) settled = std::min(settled, b);
       for (; b < layers && value < row[b]; ++b) row[b] = value;
     };
     const bool completed = enumerator.run(
@@ -713,7 +720,7 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
             return false;
           }
           const int first = need[j] + 1, end = std::min(layers, last[j] + 2);
-          if (first >= end || cost >= row[first]) return true;
+          if (first >= end || first >= settled || cost >= row[first]) return true;
           const double* from = &F[static_cast<std::size_t>(j) * layers];
           for (int b = first; b < end; ++b) {
             if (from[b - 1] <= cost) {  // F_{b-1}(J) only falls with b: cost decides from here
@@ -722,10 +729,14 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
             }
             improve(b, from[b - 1]);
           }
+          if (settled <= std::max(1, lowest)) {  // every layer that can hold I is settled
+            all_settled = true;
+            return false;
+          }
           return true;
         },
         [&] { return failure != 0 || out_of_time(); });
-    if (!completed) {
+    if (!completed && !all_settled) {
       if (failure == 0) failure = 2;
       return;
     }

@@ -36,6 +36,10 @@ struct DownsetSearchOptions {
   // the capacity is enumerated, which lets the search prove infeasibility).
   double incumbent = std::numeric_limits<double>::infinity();
   std::optional<Partition> warm_start;  // a partition with bottleneck `incumbent`
+  // A lower bound on the optimum with k stages (0 = none); it must not exceed the optimum. Stages
+  // that can only improve a prefix's value where it is already at most the floor are skipped:
+  // the optimum, the returned partition and capped_optimum_by_stages stay exact.
+  double floor = 0;
   double time_limit_seconds = 0;        // 0 = none
   const StopFlag* stop = nullptr;
   long long downset_limit = 1'000'000;  // give up past this many downsets
