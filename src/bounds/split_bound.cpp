@@ -42,8 +42,11 @@ struct Side {
 // The exact search on G[nodes], with light sources merged, starting from the incumbent's
 // restriction when there is one (a valid partition of the subgraph whose stages cost no more).
 Side solve_side(const Graph& g, int k, std::span<const NodeId> nodes, const BoundOptions& options,
-                double seconds) {
-  const Graph sub = induced_subgraph(g, nodes);
+                double seconds, NodeId sender = -1) {
+  Graph sub = induced_subgraph(g, nodes);
+  // The sender's stage sends its tensor (the caller's case analysis): charged as work.
+  if (sender >= 0)
+    sub.work[std::ranges::lower_bound(nodes, sender) - nodes.begin()] += g.comm[sender];
   DownsetSearchOptions search;
   search.time_limit_seconds = seconds;
   search.stop = options.stop;
@@ -193,8 +196,26 @@ BoundResult split_bound(const Graph& g, int k, const BoundOptions& options) {
       continue;
     }
     int j = 1;
-    const double value =
+    double value =
         combine(a.search.capped_optimum_by_stages, b.search.capped_optimum_by_stages, stages, &j);
+    // Either u's stage sends u's tensor, which A's last stage then pays on top (docs/bounds.md),
+    // or it holds every consumer of u, and costs at least their work and u's.
+    double together = g.work[u];
+    for (NodeId v : g.successors(u)) together += g.work[v];
+    const double seconds_left = timer.remaining(options.time_limit_seconds);  // 0 = no limit
+    if (together > value && (options.time_limit_seconds <= 0 || seconds_left > 0)) {
+      const Side sending = solve_side(g, stages, before, options, seconds_left, u);
+      if (sending.search.status == DownsetStatus::optimal) {
+        int j_sending = 1;
+        const double with_send = std::min(
+            together, combine(sending.search.capped_optimum_by_stages,
+                              b.search.capped_optimum_by_stages, stages, &j_sending));
+        if (with_send > value) {
+          value = with_send;
+          j = j_sending;
+        }
+      }
+    }
     // Incremental sums in the searches: keep a rounding margin so the bound stays valid.
     const double bound = std::max(0.0, value - 1e-9 * std::max(1.0, value));
     if (result.status != BoundStatus::proven || bound > result.value) {
