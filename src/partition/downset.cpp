@@ -661,7 +661,8 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
   auto stages_for = [&](double load) {
     if (!(limit < kInf)) return 0;
     const double x = load / limit * (1 - 1e-9) - 1e-12;
-    return x <= 0 ? 0 : static_cast<int>(std::ceil(x));
+    // A limit near 0 (an incumbent of 0) makes x huge: any value above `stages` means the same.
+    return x <= 0 ? 0 : static_cast<int>(std::ceil(std::min(x, 1e9)));
   };
   std::vector<int> last(num_downsets, stages);
   for (int id = 0; id < num_downsets; ++id)
