@@ -73,6 +73,17 @@ TEST(DownsetSearch, AnIncumbentPrunesWithoutChangingTheOptimum) {
   }
 }
 
+// No incumbent for odd seeds (the search slices the default order), the optimum for even ones.
+DownsetSearchOptions alternate_incumbent(std::uint64_t seed,
+                                         const testing::BruteForceResult& truth) {
+  DownsetSearchOptions options;
+  if (seed % 2 == 0) {
+    options.incumbent = truth.optimum;
+    options.warm_start = truth.best;
+  }
+  return options;
+}
+
 // A floor (a lower bound on the optimum) settles layers early and skips stages, yet the optimum,
 // its partition and the capped optimum for every number of stages stay exact.
 TEST(DownsetSearch, AFloorSkipsStagesWithoutChangingTheResult) {
@@ -82,11 +93,7 @@ TEST(DownsetSearch, AFloorSkipsStagesWithoutChangingTheResult) {
     const Graph g = random_instance(seed, k, seed % 3 == 0);
     const testing::BruteForceResult truth = testing::brute_force_optimum(g, k);
     if (!truth.feasible) continue;
-    DownsetSearchOptions options;
-    if (seed % 2 == 0) {
-      options.incumbent = truth.optimum;
-      options.warm_start = truth.best;
-    }
+    DownsetSearchOptions options = alternate_incumbent(seed, truth);
     const DownsetSearchResult plain = downset_search(g, k, options);
     ASSERT_EQ(plain.status, DownsetStatus::optimal) << "seed " << seed;
     for (double fraction : {1.0, 0.97, 0.8}) {
@@ -121,11 +128,7 @@ TEST(DownsetSearch, GivesTheCappedOptimumForEveryNumberOfStages) {
     const Graph g = random_instance(seed, k, seed % 3 == 0);
     const testing::BruteForceResult truth = testing::brute_force_optimum(g, k);
     if (!truth.feasible) continue;
-    DownsetSearchOptions options;
-    if (seed % 2 == 0) {
-      options.incumbent = truth.optimum;
-      options.warm_start = truth.best;
-    }
+    DownsetSearchOptions options = alternate_incumbent(seed, truth);
     const DownsetSearchResult r = downset_search(g, k, options);
     ASSERT_EQ(r.status, DownsetStatus::optimal) << "seed " << seed;
     ASSERT_GE(r.capped_optimum_by_stages.size(), 2u);

@@ -39,6 +39,19 @@ struct Side {
   int nodes = 0;
 };
 
+// Options of an exact search on the subgraph `sub` within `seconds` (0 = none): the bound's
+// stop flag, downset limit and threads, and the light-source units of `sub`.
+DownsetSearchOptions search_options(const Graph& sub, const BoundOptions& options,
+                                    double seconds) {
+  DownsetSearchOptions search;
+  search.time_limit_seconds = seconds;
+  search.stop = options.stop;
+  search.downset_limit = options.downset_limit;
+  search.threads = options.threads;
+  search.unit_of = light_source_units(sub, derive_constraints(sub));
+  return search;
+}
+
 // The exact search on G[nodes], with light sources merged, starting from the incumbent's
 // restriction when there is one (a valid partition of the subgraph whose stages cost no more).
 Side solve_side(const Graph& g, int k, std::span<const NodeId> nodes, const BoundOptions& options,
@@ -47,13 +60,8 @@ Side solve_side(const Graph& g, int k, std::span<const NodeId> nodes, const Boun
   // The sender's stage sends its tensor (the caller's case analysis): charged as work.
   if (sender >= 0)
     sub.work[std::ranges::lower_bound(nodes, sender) - nodes.begin()] += g.comm[sender];
-  DownsetSearchOptions search;
-  search.time_limit_seconds = seconds;
-  search.stop = options.stop;
-  search.downset_limit = options.downset_limit;
+  DownsetSearchOptions search = search_options(sub, options, seconds);
   search.pair_limit = options.downset_pair_limit;
-  search.threads = options.threads;
-  search.unit_of = light_source_units(sub, derive_constraints(sub));
   if (options.incumbent < std::numeric_limits<double>::infinity() && options.warm_start) {
     Partition restricted{k, {}};
     for (NodeId v : nodes) restricted.stage_of.push_back(options.warm_start->stage_of[v]);
@@ -117,16 +125,11 @@ std::optional<Partition> partition_from_split(const Graph& g, int k, std::span<c
   };
   auto solve_exactly = [&](std::span<const NodeId> nodes, int stages,
                            double incumbent) -> std::optional<Partition> {
-    const Graph sub = induced_subgraph(g, nodes);
-    DownsetSearchOptions search;
-    search.incumbent = incumbent;
     const double left = seconds_left();
     if (left <= 0) return std::nullopt;
-    search.time_limit_seconds = std::isinf(left) ? 0 : left;  // 0 = none
-    search.stop = options.stop;
-    search.downset_limit = options.downset_limit;
-    search.threads = options.threads;
-    search.unit_of = light_source_units(sub, derive_constraints(sub));
+    const Graph sub = induced_subgraph(g, nodes);
+    DownsetSearchOptions search = search_options(sub, options, std::isinf(left) ? 0 : left);
+    search.incumbent = incumbent;
     DownsetSearchResult found = downset_search(sub, stages, search);
     return found.status == DownsetStatus::optimal ? found.partition : std::nullopt;
   };
