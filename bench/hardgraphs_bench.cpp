@@ -1,6 +1,8 @@
 // Hard graphs (docs/partitioning.md): partition quality of multilevel and of the window search
 // against SliceGraph (brkga-10000) in the same run, and the exact downset DP with and without
-// the leaf reductions, on wide or communication-heavy graphs and transformer operator graphs.
+// the leaf reductions, and with a floor (docs/bounds.md: the best bound `solve` has when the DP
+// starts, from the simple and single-stage methods), on wide or communication-heavy graphs,
+// REGAL-like graphs and transformer operator graphs.
 // Every partition is re-evaluated; ratios are against the best partition of the row (1 = best).
 // Usage: hardgraphs_bench [--quick] [--seconds S] [--k K,K,...] [GRAPH...]
 // Without GRAPHs: the BERT-3 sample, the transformer corpus when present, and generated wide,
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "pipecut/bounds/bounds.hpp"
 #include "pipecut/gen/synthetic.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/constraints.hpp"
@@ -45,6 +48,14 @@ Graph wide_graph(std::uint64_t seed, int nodes) {
   o.tensor_mean_mb = 16;
   o.long_skip_probability = 0.2;
   return generate_synthetic_graph(o, "wide-" + std::to_string(nodes) + "-s" + std::to_string(seed));
+}
+
+// A REGAL-like graph (`pipecut generate --preset regal`).
+Graph regal_graph(std::uint64_t seed, int nodes) {
+  SyntheticGraphOptions o = synthetic_preset("regal");
+  o.seed = seed;
+  o.nodes = nodes;
+  return generate_synthetic_graph(o, "regal-" + std::to_string(nodes) + "-s" + std::to_string(seed));
 }
 
 std::string status_text(const DownsetSearchResult& r) {
@@ -84,6 +95,7 @@ int main(int argc, char** argv) {
     graphs.push_back(read_graph(data + "/samples/pipecut/bert_l-3_inference.json"));
     if (quick) {
       graphs.push_back(wide_graph(1, 150));
+      graphs.push_back(regal_graph(1, 60));
     } else {
       const std::filesystem::path corpus = data + "/corpus/transformers";
       std::vector<std::string> found;
@@ -93,6 +105,7 @@ int main(int argc, char** argv) {
       std::sort(found.begin(), found.end());
       for (const std::string& path : found) graphs.push_back(read_graph(path));
       for (int seed = 1; seed <= 3; ++seed) graphs.push_back(wide_graph(seed, 800));
+      for (int seed = 1; seed <= 3; ++seed) graphs.push_back(regal_graph(seed, 200 + 100 * seed));
     }
   } else {
     for (const std::string& path : paths) graphs.push_back(read_graph(path));
@@ -103,13 +116,18 @@ int main(int argc, char** argv) {
   }
 
   const char* slicegraph_preset = quick ? "brkga-100" : "brkga-10000";
-  std::printf("%-24s %3s %5s | %11s %6s | %11s %6s | %11s %6s | %9s %7s %9s | %9s %7s\n",
-              "graph", "k", "nodes", slicegraph_preset, "s", "multilevel", "s", "windows", "s",
-              "dp", "s", "downsets", "dp-plain", "s");
+  std::printf(
+      "%-24s %3s %5s | %11s %6s | %11s %6s | %11s %6s | %9s %7s %9s | %9s %7s | %7s %7s %7s\n",
+      "graph", "k", "nodes", slicegraph_preset, "s", "multilevel", "s", "windows", "s", "dp", "s",
+      "downsets", "dp-plain", "s", "floor", "time", "stages");
   int failures = 0;
   std::vector<double> log_ratio(3, 0.0);
   std::vector<int> within(3, 0);
   int rows = 0;
+  // The floor's effect, over the rows where the DP finished with and without it: geometric means
+  // of the time and visited-stage ratios (floor / none).
+  double log_floor_time = 0, log_floor_stages = 0;
+  int floor_rows = 0;
   for (const Graph& g : graphs) {
     const Constraints constraints = derive_constraints(g);
     for (int k : ks) {
@@ -174,8 +192,36 @@ int main(int argc, char** argv) {
         log_ratio[m] += std::log(ratio);
         within[m] += ratio <= 1.001;
       }
-      std::printf(" %9s %7.2f %9lld | %9s %7.2f\n", status_text(exact).c_str(), exact_seconds,
+      // With the floor solve gives it: the best of the cheap bounds run before the DP.
+      BoundOptions cheap;
+      cheap.time_limit_seconds = seconds;
+      cheap.incumbent = best;
+      double floor = 0;
+      for (const char* method : {"simple", "single-mincut", "single"})
+        floor = std::max(floor, compute_bound(g, k, method, cheap).value);
+      dp.reductions = true;
+      dp.floor = floor;
+      const Stopwatch t3;
+      const DownsetSearchResult floored = downset_search(g, k, dp);
+      const double floored_seconds = t3.seconds();
+      std::printf(" %9s %7.2f %9lld | %9s %7.2f |", status_text(exact).c_str(), exact_seconds,
                   exact.downsets, status_text(plain).c_str(), plain_seconds);
+      if (exact.status == DownsetStatus::optimal && floored.status == DownsetStatus::optimal) {
+        if (std::abs(floored.bottleneck - exact.bottleneck) > 1e-9 * exact.bottleneck) {
+          std::printf("\nERROR: the floor changed the optimum (%.9f, not %.9f)\n",
+                      floored.bottleneck, exact.bottleneck);
+          ++failures;
+        }
+        const double time_ratio = floored_seconds / std::max(1e-6, exact_seconds);
+        const double stage_ratio = static_cast<double>(std::max(1LL, floored.pairs)) /
+                                   static_cast<double>(std::max(1LL, exact.pairs));
+        std::printf(" %7.4f %7.3f %7.3f\n", floor / exact.bottleneck, time_ratio, stage_ratio);
+        log_floor_time += std::log(time_ratio);
+        log_floor_stages += std::log(stage_ratio);
+        ++floor_rows;
+      } else {
+        std::printf(" %7s %7s %7s\n", "-", "-", "-");
+      }
       std::fflush(stdout);
       ++rows;
     }
@@ -186,5 +232,10 @@ int main(int argc, char** argv) {
   for (int m = 0; m < 3; ++m)
     std::printf("  %-12s geometric mean %.5f, within 0.1 %%: %d\n", names[m],
                 rows ? std::exp(log_ratio[m] / rows) : 1.0, within[m]);
+  if (floor_rows > 0)
+    std::printf("  dp with the floor, over %d rows solved both ways: time x %.3f, visited stages "
+                "x %.3f (geometric means, floor / none)\n",
+                floor_rows, std::exp(log_floor_time / floor_rows),
+                std::exp(log_floor_stages / floor_rows));
   return failures == 0 ? 0 : 1;
 }

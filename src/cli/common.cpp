@@ -9,6 +9,7 @@
 #include "pipecut/io/onnx_split.hpp"
 #include "pipecut/io/memory_size.hpp"
 #include "pipecut/io/partition_json.hpp"
+#include "cli/summary.hpp"
 
 namespace pipecut::cli {
 
@@ -166,6 +167,19 @@ void write_text_output(const std::string& text, const std::string& path) {
     return;
   }
   write_file_atomic(path, text + "\n", ends_with(path, ".gz"));
+}
+
+std::ostream& emit_solution(const Graph& g, const Solution& s, const std::string& output,
+                            bool json, bool quiet) {
+  std::ostream& human = json ? std::cerr : std::cout;
+  if (!(json && quiet)) print_solution_summary(human, g, s);
+  const std::string doc = solution_to_json(g, s);
+  if (!output.empty()) {
+    write_text_output(doc, output);
+    if (!quiet) human << "wrote " << output << "\n";
+  }
+  if (json) write_text_output(doc, "-");
+  return human;
 }
 
 void with_infeasible_output(const Graph& g, int k, const std::string& output, bool json,

@@ -3,6 +3,7 @@
 // (so --help shows the library's defaults), exit codes, output, logging.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +63,12 @@ void print_warning(const std::string& message);
 // Writes `text` (a trailing newline is added) to `path`, or to stdout if "-". Files are written
 // atomically (io/file_util.hpp); gzip when the name ends in .gz.
 void write_text_output(const std::string& text, const std::string& path);
+
+// How partition and solve end: the summary on the human stream (stdout, or stderr when the JSON
+// goes to stdout; none with --json --quiet), the pipecut.partition JSON written to `output` when
+// set (with a "wrote" line unless quiet) and to stdout with `json`. Returns the human stream.
+std::ostream& emit_solution(const Graph& g, const Solution& s, const std::string& output,
+                            bool json, bool quiet);
 
 // Runs `body`, which produces a partition. If it throws InfeasibleError or
 // NoFeasiblePartitionError, the pipecut.partition "feasible": false document is written where

@@ -3,9 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/summary.hpp"
 #include "pipecut/io/file_util.hpp"
-#include "pipecut/io/partition_json.hpp"
 
 namespace pipecut::cli {
 
@@ -45,14 +43,7 @@ void add_partition_command(CLI::App& app, int& exit_code) {
     control.stop = interrupt.stop();
     with_infeasible_output(g, k, o->output, o->json, [&] {
       const Solution s = partition_graph(g, k, o->partition, control);
-      std::ostream& human = o->json ? std::cerr : std::cout;
-      if (!(o->json && o->quiet)) print_solution_summary(human, g, s);
-      const std::string doc = solution_to_json(g, s);
-      if (!o->output.empty()) {
-        write_text_output(doc, o->output);
-        if (!o->quiet) human << "wrote " << o->output << "\n";
-      }
-      if (o->json) write_text_output(doc, "-");
+      emit_solution(g, s, o->output, o->json, o->quiet);
       exit_code = s.stopped ? kExitInterrupted : kExitOk;
     });
   });

@@ -120,18 +120,11 @@ void add_solve_command(CLI::App& app, int& exit_code) {
         throw;
       }
       progress.finish();
-      std::ostream& human = o->json ? std::cerr : std::cout;
-      if (!(o->json && o->quiet)) print_solution_summary(human, g, s);
-      const std::string doc = solution_to_json(g, s);
-      if (!o->output.empty()) {
-        write_text_output(doc, o->output);
-        if (!o->quiet) human << "wrote " << o->output << "\n";
-      }
+      std::ostream& human = emit_solution(g, s, o->output, o->json, o->quiet);
       if (!o->report.empty()) {
         write_report_html(g, s, o->report, o->input.path, o->output);
         if (!o->quiet) human << "wrote " << o->report << "\n";
       }
-      if (o->json) write_text_output(doc, "-");
       if (imported) {
         OnnxSplitOptions split;
         split.force = o->force;
