@@ -5,11 +5,11 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cli/summary.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/onnx_split.hpp"
 #include "pipecut/io/memory_size.hpp"
 #include "pipecut/io/partition_json.hpp"
-#include "cli/summary.hpp"
 
 namespace pipecut::cli {
 
