@@ -26,10 +26,9 @@ import json
 import os
 import tempfile
 import time
-import traceback
 
-from onnx_export_common import (KEEP_ELEMENTS, add_export_arguments, export_models,
-                                finish_export, human, inspect, save_model, selected_models,
+from onnx_export_common import (KEEP_ELEMENTS, export_models, finish_export, finish_index, human,
+                                inspect_saved, save_model, selected_models, start_export,
                                 strip_convention_json, strip_convention_markdown, strip_model)
 
 
@@ -272,19 +271,10 @@ def main():
     ap.add_argument("--max-params", type=float, default=1e9,
                     help="skip models with more parameters than this (memory/time; the largest, "
                          "regnet_y_128gf and vit_h_14, need about 7 GB RAM and 3 minutes)")
-    add_export_arguments(ap, "data/corpus/torchvision", 900)
-    args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-
-    if args.worker:
-        worker(args.worker, args.out, args.opset, KEEP_ELEMENTS, fold=not args.no_fold)
+    started = start_export(ap, worker, "data/corpus/torchvision", 900)
+    if started is None:
         return
-
-    import torch
-    import torchvision
-    import onnx
-    versions = {"torch": torch.__version__, "torchvision": torchvision.__version__,
-                "onnx": onnx.__version__}
+    args, versions = started
     all_names = list_classification_models()
     names = selected_models(args.models, all_names)
 
@@ -299,12 +289,8 @@ def main():
 
     rows = []
     for name in sorted(exported):
-        path = os.path.join(args.out, name + ".onnx")
-        try:
-            st = inspect(path)
-        except Exception as e:  # noqa: BLE001
-            traceback.print_exc()
-            skipped[name] = {"name": name, "reason": "saved file failed verification: %s" % e}
+        st = inspect_saved(os.path.join(args.out, name + ".onnx"), name, skipped)
+        if st is None:
             continue
         r = {"name": name, "file": name + ".onnx"}
         r["input_size"] = exported[name].get("input_size", st["input_shape"][-1])
@@ -313,12 +299,7 @@ def main():
             if k in exported[name]:
                 r[k] = exported[name][k]
         rows.append(r)
-    write_index(args.out, rows, [skipped[k] for k in sorted(skipped)], versions, args.opset)
-    total = sum(r["file_bytes"] for r in rows)
-    print("%d models exported (%s), %d skipped" % (len(rows), human(total), len(skipped)))
-    bad = [r["name"] for r in rows if r["checker"] != "ok"]
-    if bad:
-        print("checker failed on: %s" % ", ".join(bad))
+    finish_index(args, rows, skipped, versions, write_index)
 
 
 if __name__ == "__main__":

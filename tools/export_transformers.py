@@ -31,11 +31,10 @@ import math
 import os
 import tempfile
 import time
-import traceback
 
-from onnx_export_common import (KEEP_ELEMENTS, add_export_arguments, export_models,
-                                finish_export, human, inspect, load_model, numel, peak_memory_mb,
-                                save_model, selected_models, strip_convention_json,
+from onnx_export_common import (KEEP_ELEMENTS, export_models, finish_export, finish_index, human,
+                                inspect_saved, load_model, numel, peak_memory_mb, save_model,
+                                selected_models, start_export, strip_convention_json,
                                 strip_convention_markdown, strip_model, strip_tensor)
 
 EXTENSION = ".onnx.gz"
@@ -662,19 +661,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", help="comma-separated subset (default: all): " +
                     ", ".join(MODELS))
-    add_export_arguments(ap, "data/corpus/transformers", 1800)
-    args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-
-    if args.worker:
-        worker(args.worker, args.out, args.opset, KEEP_ELEMENTS, fold=not args.no_fold)
+    started = start_export(ap, worker, "data/corpus/transformers", 1800)
+    if started is None:
         return
-
-    import torch
-    import torchvision
-    import onnx
-    versions = {"torch": torch.__version__, "torchvision": torchvision.__version__,
-                "onnx": onnx.__version__}
+    args, versions = started
     names = selected_models(args.models, MODELS)
     exported, skipped = export_models(__file__, list(MODELS), names, args, EXTENSION)
 
@@ -682,26 +672,16 @@ def main():
     for name in MODELS:
         if name not in exported:
             continue
-        path = os.path.join(args.out, name + EXTENSION)
-        try:
-            st = inspect(path)
-            graph_nodes = expected_graph_nodes(load_model(path))
-        except Exception as e:  # noqa: BLE001
-            traceback.print_exc()
-            skipped[name] = {"name": name, "reason": "saved file failed verification: %s" % e}
+        st = inspect_saved(os.path.join(args.out, name + EXTENSION), name, skipped,
+                           lambda path: {"graph_nodes": expected_graph_nodes(load_model(path))})
+        if st is None:
             continue
         r = {"name": name, "file": name + EXTENSION, "family": MODELS[name][0]}
         r.update({k: v for k, v in exported[name].items() if k not in ("name", "file")})
         r.update(st)
-        r["graph_nodes"] = graph_nodes
         r["description"] = describe(name, r)
         rows.append(r)
-    write_index(args.out, rows, [skipped[k] for k in sorted(skipped)], versions, args.opset)
-    total = sum(r["file_bytes"] for r in rows)
-    print("%d models exported (%s), %d skipped" % (len(rows), human(total), len(skipped)))
-    bad = [r["name"] for r in rows if r["checker"] != "ok"]
-    if bad:
-        print("checker failed on: %s" % ", ".join(bad))
+    finish_index(args, rows, skipped, versions, write_index)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 KEEP_ELEMENTS = 64
 STRIP_LOCATION = "stripped"
@@ -627,6 +628,47 @@ def add_export_arguments(ap, default_out, default_timeout):
     ap.add_argument("--no-fold", action="store_true",
                     help="keep torch's shape-computation nodes (no static-shape folding)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+
+
+def start_export(ap, worker, default_out, default_timeout):
+    """Adds the shared options and parses the command line. In a worker process (--worker NAME)
+    exports that model with ``worker`` and returns None; otherwise returns (args, the torch,
+    torchvision and onnx versions for the index)."""
+    add_export_arguments(ap, default_out, default_timeout)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    if args.worker:
+        worker(args.worker, args.out, args.opset, KEEP_ELEMENTS, fold=not args.no_fold)
+        return None
+    import torch
+    import torchvision
+    import onnx
+    return args, {"torch": torch.__version__, "torchvision": torchvision.__version__,
+                  "onnx": onnx.__version__}
+
+
+def inspect_saved(path, name, skipped, extra=None):
+    """inspect(path), with extra(path) merged in; None after recording in ``skipped`` why the
+    saved file failed verification."""
+    try:
+        st = inspect(path)
+        if extra:
+            st.update(extra(path))
+        return st
+    except Exception as e:  # noqa: BLE001
+        traceback.print_exc()
+        skipped[name] = {"name": name, "reason": "saved file failed verification: %s" % e}
+        return None
+
+
+def finish_index(args, rows, skipped, versions, write_index):
+    """Writes models.json and README.md with ``write_index`` and prints the summary."""
+    write_index(args.out, rows, [skipped[k] for k in sorted(skipped)], versions, args.opset)
+    total = sum(r["file_bytes"] for r in rows)
+    print("%d models exported (%s), %d skipped" % (len(rows), human(total), len(skipped)))
+    bad = [r["name"] for r in rows if r["checker"] != "ok"]
+    if bad:
+        print("checker failed on: %s" % ", ".join(bad))
 
 
 def selected_models(text, all_names):
