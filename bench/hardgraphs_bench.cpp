@@ -37,25 +37,29 @@ struct Method {
   double value = 0, seconds = 0;
 };
 
+// A generated graph of about `nodes` nodes from `o`, named PREFIX-NODES-sSEED.
+Graph generated_graph(SyntheticGraphOptions o, const std::string& prefix, std::uint64_t seed,
+                      int nodes) {
+  o.seed = seed;
+  o.nodes = nodes;
+  return generate_synthetic_graph(
+      o, prefix + "-" + std::to_string(nodes) + "-s" + std::to_string(seed));
+}
+
 // Wide blocks of up to 6 branches with big tensors and long skips: communication is comparable
 // to work and the downset DP meets tens of thousands of downsets.
 Graph wide_graph(std::uint64_t seed, int nodes) {
   SyntheticGraphOptions o;
-  o.seed = seed;
-  o.nodes = nodes;
   o.branch_probability = 0.8;
   o.max_branches = 6;
   o.tensor_mean_mb = 16;
   o.long_skip_probability = 0.2;
-  return generate_synthetic_graph(o, "wide-" + std::to_string(nodes) + "-s" + std::to_string(seed));
+  return generated_graph(o, "wide", seed, nodes);
 }
 
 // A REGAL-like graph (`pipecut generate --preset regal`).
 Graph regal_graph(std::uint64_t seed, int nodes) {
-  SyntheticGraphOptions o = synthetic_preset("regal");
-  o.seed = seed;
-  o.nodes = nodes;
-  return generate_synthetic_graph(o, "regal-" + std::to_string(nodes) + "-s" + std::to_string(seed));
+  return generated_graph(synthetic_preset("regal"), "regal", seed, nodes);
 }
 
 std::string status_text(const DownsetSearchResult& r) {
