@@ -39,15 +39,21 @@ struct Side {
   int nodes = 0;
 };
 
-// Options of an exact search on the subgraph `sub` within `seconds` (0 = none): the bound's
-// stop flag, downset limit and threads, and the light-source units of `sub`.
-DownsetSearchOptions search_options(const Graph& sub, const BoundOptions& options,
-                                    double seconds) {
+// Options of an exact search within `seconds` (0 = none): the bound's stop flag, downset limit
+// and threads.
+DownsetSearchOptions search_options(const BoundOptions& options, double seconds) {
   DownsetSearchOptions search;
   search.time_limit_seconds = seconds;
   search.stop = options.stop;
   search.downset_limit = options.downset_limit;
   search.threads = options.threads;
+  return search;
+}
+
+// The same, searching the light-source units of `sub`.
+DownsetSearchOptions search_options(const Graph& sub, const BoundOptions& options,
+                                    double seconds) {
+  DownsetSearchOptions search = search_options(options, seconds);
   search.unit_of = light_source_units(sub, derive_constraints(sub));
   return search;
 }
@@ -70,6 +76,110 @@ Side solve_side(const Graph& g, int k, std::span<const NodeId> nodes, const Boun
   }
   return {downset_search(sub, k, search), sub.num_nodes()};
 }
+
+// u's descendants and u itself, ascending.
+std::vector<NodeId> with_node(std::span<const NodeId> after, NodeId u) {
+  std::vector<NodeId> nodes(after.begin(), after.end());
+  nodes.insert(std::ranges::upper_bound(nodes, u), u);
+  return nodes;
+}
+
+// The chains of single-consumer operators that read only u's tensor, each joined to the unit of
+// the operator it feeds (docs/bounds.md, "split", "B's receives"), on top of the light-source
+// units of h. For a partition this only restricts the search. For a bound, `rebate` and `slack`
+// make up for the receives of u's tensor that joining a chain may add to its consumer's stage.
+struct ReaderChains {
+  std::vector<int> unit_of;  // units 0.. in order of first node
+  StageRebate rebate;        // per node of h
+  double slack = 0;          // what u's own stage may lose when the chains move
+  int chains = 0;
+  bool u_alone = false;      // u is a unit of its own (the rebate's proof needs it)
+};
+
+ReaderChains glue_reader_chains(const Graph& h, NodeId u) {
+  const int n = h.num_nodes();
+  ReaderChains glued;
+  glued.unit_of = light_source_units(h, derive_constraints(h));
+  std::vector<int>& unit_of = glued.unit_of;
+  std::vector<int> unit_size(n, 0);
+  for (int x : unit_of) ++unit_size[x];
+  glued.u_alone = unit_size[unit_of[u]] == 1;
+  // A chain node moves into its consumer's stage: one consumer, no memory under a capacity, no
+  // colour class, and a unit of its own.
+  auto movable = [&](NodeId v) {
+    return h.successors(v).size() == 1 && unit_size[unit_of[v]] == 1 &&
+           (h.colour_class.empty() || h.colour_class[v] < 0) &&
+           (!h.memory_per_stage || h.memory[v] == 0);
+  };
+  StageRebate& rebate = glued.rebate;
+  rebate.amount = h.comm[u];
+  rebate.rebated.assign(n, 0);
+  rebate.blocking.assign(n, 0);
+  rebate.saving.assign(n, 0.0);
+  for (NodeId c : h.successors(u)) {
+    const bool head = h.predecessors(c).size() == 1 && movable(c) && h.comm[c] >= h.work[c];
+    if (!head) {
+      // Sinks that read only u move with u under the leaf reductions: never blocking.
+      rebate.blocking[c] = !(h.successors(c).empty() && h.predecessors(c).size() == 1);
+      continue;
+    }
+    std::vector<NodeId> chain{c};
+    double work = h.work[c];
+    double saving = h.comm[c] - work, kept = h.comm[c] + work;
+    for (NodeId next = h.successors(c)[0];
+         h.predecessors(next).size() == 1 && movable(next) &&
+         h.comm[next] >= work + h.work[next];
+         next = h.successors(next)[0]) {
+      chain.push_back(next);
+      work += h.work[next];
+      saving = std::min(saving, h.comm[next] - work);
+      kept = std::min(kept, h.comm[next] + work);
+    }
+    const int consumer_unit = unit_of[h.successors(chain.back())[0]];
+    for (NodeId v : chain) unit_of[v] = consumer_unit;
+    rebate.rebated[c] = 1;
+    rebate.saving[c] = saving;
+    glued.slack = std::max(glued.slack, h.comm[u] - kept);
+    ++glued.chains;
+  }
+  // The chains' own units are gone: number the units 0.. again, in order of first node.
+  std::vector<int> renumbered(n, -1);
+  int units = 0;
+  for (int& x : unit_of) {
+    if (renumbered[x] < 0) renumbered[x] = units++;
+    x = renumbered[x];
+  }
+  return glued;
+}
+
+}  // namespace
+
+std::optional<std::vector<double>> receiving_side_bounds(const Graph& g, NodeId u, int k,
+                                                         const BoundOptions& options) {
+  const std::vector<NodeId> nodes = with_node(reachable(g, u, true), u);
+  Graph h = induced_subgraph(g, nodes);
+  const auto hu = static_cast<NodeId>(std::ranges::lower_bound(nodes, u) - nodes.begin());
+  // u's work and memory belong to A; dropping them (and u's colour class) only lowers costs.
+  h.work[hu] = 0;
+  h.memory[hu] = 0;
+  if (!h.colour_class.empty()) h.colour_class[hu] = -1;
+  ReaderChains glued = glue_reader_chains(h, hu);
+  if (!glued.u_alone) return std::nullopt;  // u merged away: nothing to rebate
+  DownsetSearchOptions search = search_options(options, options.time_limit_seconds);
+  search.unit_of = std::move(glued.unit_of);
+  search.rebate = std::move(glued.rebate);
+  search.pair_limit = options.downset_pair_limit;
+  // Entries above the incumbent (+ the slack) cannot raise a bound on g: they may stay capped.
+  if (options.incumbent < std::numeric_limits<double>::infinity())
+    search.incumbent = options.incumbent + glued.slack;
+  const DownsetSearchResult found = downset_search(h, k, search);
+  if (found.status != DownsetStatus::optimal) return std::nullopt;
+  std::vector<double> row = found.capped_optimum_by_stages;
+  for (std::size_t j = 1; j < row.size(); ++j) row[j] = std::max(0.0, row[j] - glued.slack);
+  return row;
+}
+
+namespace {
 
 // Entry j of a capped_optimum_by_stages row: more stages than the row holds do no better than
 // its last entry.
@@ -149,6 +259,93 @@ std::optional<Partition> partition_from_split(const Graph& g, int k, std::span<c
   return p;
 }
 
+// A partition of g with u's reader chains joined to their consumers: the exact search on
+// G[A + B] with those units (below the incumbent), then the nodes of neither side placed by the
+// exact search on g whose units are the stages found, each whole, and those nodes. The chains
+// that float between u and their consumers are what makes G[B] wide; joined, the search is
+// exact over every partition that keeps them with their consumer, and the stage shared by A's
+// end and B's start is costed as one (which the split's own partition cannot do). nullopt when
+// no chain joins, a search fails or finds nothing below the incumbent, or a colour class holds
+// a node of neither side. A by-product: it gets a quarter of the time limit.
+std::optional<Partition> partition_with_chains_joined(const Graph& g, int k, NodeId u,
+                                                      std::span<const NodeId> before,
+                                                      std::span<const NodeId> after,
+                                                      const BoundOptions& options,
+                                                      const Stopwatch& timer) {
+  std::vector<NodeId> sides(before.begin(), before.end());
+  sides.insert(sides.end(), after.begin(), after.end());
+  std::ranges::sort(sides);
+  const Graph sub = induced_subgraph(g, sides);
+  ReaderChains glued = glue_reader_chains(
+      sub, static_cast<NodeId>(std::ranges::lower_bound(sides, u) - sides.begin()));
+  if (glued.chains == 0) return std::nullopt;
+  const Stopwatch construction;
+  auto seconds_left = [&] {
+    if (options.time_limit_seconds <= 0) return 0.0;  // none
+    return std::min(0.25 * options.time_limit_seconds - construction.seconds(),
+                    timer.remaining(options.time_limit_seconds));
+  };
+  auto search_within = [&](const Graph& graph, std::vector<int> unit_of) {
+    DownsetSearchOptions search = search_options(options, std::max(1e-3, seconds_left()));
+    if (options.time_limit_seconds <= 0) search.time_limit_seconds = 0;
+    search.unit_of = std::move(unit_of);
+    search.incumbent = options.incumbent;
+    const DownsetSearchResult found = downset_search(graph, k, search);
+    return found.status == DownsetStatus::optimal ? found.partition : std::nullopt;
+  };
+  const std::optional<Partition> joined = search_within(sub, std::move(glued.unit_of));
+  if (!joined) return std::nullopt;
+  Partition p{k, std::vector<int>(g.num_nodes(), -1)};
+  for (std::size_t i = 0; i < sides.size(); ++i) p.stage_of[sides[i]] = joined->stage_of[i];
+  if (static_cast<int>(sides.size()) < g.num_nodes()) {
+    // Units: stage b is unit b, every node of neither side a unit after them. A path through
+    // such nodes runs from A to B, so from a stage up to u's to a stage from u's on: the quotient
+    // is acyclic, and only u's stage may have such a path leave and come back. The nodes on
+    // those paths join u's stage, which keeps it convex.
+    const int shared = p.stage_of[u];
+    auto reached = [&](bool forward) {
+      std::vector<char> seen(g.num_nodes(), 0);
+      std::vector<NodeId> stack;
+      for (NodeId v = 0; v < g.num_nodes(); ++v)
+        if (p.stage_of[v] == shared) stack.push_back(v);
+      while (!stack.empty()) {
+        const NodeId v = stack.back();
+        stack.pop_back();
+        for (NodeId w : forward ? g.successors(v) : g.predecessors(v))
+          if (p.stage_of[w] < 0 && !seen[w]) {
+            seen[w] = 1;
+            stack.push_back(w);
+          }
+      }
+      return seen;
+    };
+    const std::vector<char> after_shared = reached(true), before_shared = reached(false);
+    std::vector<int> unit_of(g.num_nodes());
+    int next = k;
+    for (NodeId v = 0; v < g.num_nodes(); ++v) {
+      if (p.stage_of[v] < 0 && !g.colour_class.empty() && g.colour_class[v] >= 0)
+        return std::nullopt;
+      if (p.stage_of[v] >= 0)
+        unit_of[v] = p.stage_of[v];
+      else
+        unit_of[v] = after_shared[v] && before_shared[v] ? shared : next++;
+    }
+    // Stages left empty leave unit ids unused: number them 0.. again.
+    std::vector<int> renumbered(next, -1);
+    int units = 0;
+    for (int& x : unit_of) {
+      if (renumbered[x] < 0) renumbered[x] = units++;
+      x = renumbered[x];
+    }
+    if (options.time_limit_seconds > 0 && seconds_left() <= 0) return std::nullopt;
+    const std::optional<Partition> placed = search_within(g, std::move(unit_of));
+    if (!placed) return std::nullopt;
+    p.stage_of = placed->stage_of;
+  }
+  if (partition_problem(g, p) || constraint_violation(g, p)) return std::nullopt;
+  return p;
+}
+
 }  // namespace
 
 BoundResult split_bound(const Graph& g, int k, const BoundOptions& options) {
@@ -198,9 +395,23 @@ BoundResult split_bound(const Graph& g, int k, const BoundOptions& options) {
       }
       continue;
     }
+    // B's row, raised where what its stages receive from u proves more (docs/bounds.md).
+    std::vector<double> b_row = b.search.capped_optimum_by_stages;
+    bool receives = false;
+    if (options.time_limit_seconds <= 0 || left > candidate.seconds()) {
+      BoundOptions receiving_options = options;
+      receiving_options.time_limit_seconds = left > 0 ? left - candidate.seconds() : 0;
+      if (const auto row = receiving_side_bounds(g, u, stages, receiving_options)) {
+        b_row.resize(std::max(b_row.size(), row->size()), b_row.back());
+        for (std::size_t m = 1; m < b_row.size(); ++m)
+          if (entry(*row, static_cast<int>(m)) > b_row[m]) {
+            b_row[m] = entry(*row, static_cast<int>(m));
+            receives = true;
+          }
+      }
+    }
     int j = 1;
-    double value =
-        combine(a.search.capped_optimum_by_stages, b.search.capped_optimum_by_stages, stages, &j);
+    double value = combine(a.search.capped_optimum_by_stages, b_row, stages, &j);
     // Either u's stage sends u's tensor, which A's last stage then pays on top (docs/bounds.md),
     // or it holds every consumer of u, and costs at least their work and u's.
     double together = g.work[u];
@@ -211,8 +422,7 @@ BoundResult split_bound(const Graph& g, int k, const BoundOptions& options) {
       if (sending.search.status == DownsetStatus::optimal) {
         int j_sending = 1;
         const double with_send = std::min(
-            together, combine(sending.search.capped_optimum_by_stages,
-                              b.search.capped_optimum_by_stages, stages, &j_sending));
+            together, combine(sending.search.capped_optimum_by_stages, b_row, stages, &j_sending));
         if (with_send > value) {
           value = with_send;
           j = j_sending;
@@ -226,12 +436,20 @@ BoundResult split_bound(const Graph& g, int k, const BoundOptions& options) {
       result.detail = "split at '" + g.ids[u] + "': " + std::to_string(a.nodes) + " + " +
                       std::to_string(b.nodes) + " nodes, " + std::to_string(j) + " + " +
                       std::to_string(stages + 1 - j) + " stages, " +
-                      std::to_string(a.search.downsets + b.search.downsets) + " downsets";
+                      std::to_string(a.search.downsets + b.search.downsets) + " downsets" +
+                      (receives ? ", with B's receives" : "");
     }
-    if (!result.partition)
-      result.partition = partition_from_split(
+    if (!result.partition) {
+      // Two constructions from the split, the better one kept.
+      result.partition = partition_with_chains_joined(g, stages, u, before, after, options, timer);
+      std::optional<Partition> from_rows = partition_from_split(
           g, stages, before, a.search.capped_optimum_by_stages, b.search.capped_optimum_by_stages,
           a.search.cap, b.search.cap, options, timer);
+      if (from_rows && (!result.partition ||
+                        evaluate_partition(g, *from_rows).bottleneck <
+                            evaluate_partition(g, *result.partition).bottleneck))
+        result.partition = std::move(from_rows);
+    }
     if (result.partition) result.partition->k = k;  // found with min(k, n) stages
     result.status = BoundStatus::proven;
     if (options.incumbent < std::numeric_limits<double>::infinity() &&

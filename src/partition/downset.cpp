@@ -283,6 +283,49 @@ class DownsetTable {
   std::vector<int> down_begin_, down_unit_, down_to_;
 };
 
+// The stage rebate per core unit (DownsetSearchOptions::rebate). `lower` gives a stage's
+// rebated cost from its cost and its units.
+struct UnitRebate {
+  double amount = 0;
+  std::vector<char> rebated, blocking;
+  std::vector<double> saving;
+
+  UnitRebate(const UnitGraph& units, const StageRebate& r, int n) : amount(r.amount) {
+    if (amount <= 0) return;
+    if (static_cast<int>(r.rebated.size()) != n || static_cast<int>(r.blocking.size()) != n ||
+        static_cast<int>(r.saving.size()) != n)
+      throw InputError("downset search: the stage rebate needs one entry per node");
+    rebated.assign(units.count, 0);
+    blocking.assign(units.count, 0);
+    saving.assign(units.count, 0.0);
+    for (NodeId v = 0; v < n; ++v) {
+      const int x = units.core_of[v];
+      if (r.rebated[v]) {
+        // A floating leaf sits wherever its consumers are: its stage's rebate would be unknown.
+        if (x < 0 || r.saving[v] < 0)
+          throw InputError("downset search: a rebated node is a floating leaf or saves < 0");
+        rebated[x] = 1;
+        saving[x] += r.saving[v];
+      }
+      // A blocking node in a floating pack is ignored: that only raises rebates (still a bound).
+      if (r.blocking[v] && x >= 0) blocking[x] = 1;
+    }
+  }
+
+  [[nodiscard]] bool active() const { return amount > 0; }
+
+  [[nodiscard]] double lower(double cost, const std::vector<int>& stage_units) const {
+    bool eligible = false;
+    double saved = 0;
+    for (int x : stage_units) {
+      if (blocking[x]) return cost;
+      eligible = eligible || rebated[x];
+      saved += saving[x];
+    }
+    return eligible ? cost - std::max(0.0, amount - saved) : cost;
+  }
+};
+
 // Visits every stage S = I \ J (J a proper sub-downset of I) with w(S) <= limit and memory
 // within the capacity, each once, by removing maximal units of I: a unit is tried once per
 // branch and skipped for the rest of it (so no removal set repeats), and a unit becomes
@@ -510,6 +553,7 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
     return result;
   }
   const UnitGraph units = build_units(g, constraints, options);
+  const UnitRebate rebate(units, options.rebate, g.num_nodes());
   result.units = units.count;
   result.floating_sources = units.floating;
   result.reduced_sinks = units.sinks;
@@ -657,6 +701,8 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
   // receive them, so with every stage within the limit, b >= (w(I) + cut(I)) / limit and
   // stages - b >= (w(V \ I) + cut(I)) / limit. A downset with no such layer is never part of a
   // chain within the limit: its stages are not enumerated. `last` holds the largest layer.
+  // A rebate is at most what its stage receives, except in the one stage that may hold the
+  // rebate's source (docs/bounds.md): the loads lose one amount.
   const double total_work = downset_work.back();
   auto stages_for = [&](double load) {
     if (!(limit < kInf)) return 0;
@@ -666,12 +712,16 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
   };
   std::vector<int> last(num_downsets, stages);
   for (int id = 0; id < num_downsets; ++id)
-    last[id] = stages - stages_for(total_work - downset_work[id] + downset_cut[id]);
+    last[id] =
+        stages - stages_for(total_work - downset_work[id] + downset_cut[id] - rebate.amount);
   const int threads = std::max(
       1, options.threads > 0 ? options.threads
                              : static_cast<int>(std::thread::hardware_concurrency()));
   std::vector<StageEnumerator> enumerators;
-  for (int t = 0; t < threads; ++t) enumerators.emplace_back(g, units, table, limit, capacity);
+  // With a rebate, a stage up to one amount above the limit may get within it.
+  const double stage_limit = limit + rebate.amount;
+  for (int t = 0; t < threads; ++t)
+    enumerators.emplace_back(g, units, table, stage_limit, capacity);
   // Under a time limit, a sample of downsets (evenly spread over the sizes) estimates the time
   // the stages will take; the search gives up at once when the estimate is far beyond what is
   // left, so that the time goes to other methods.
@@ -704,7 +754,7 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
   const double floor = options.floor > 0 ? options.floor : -kInf;
   auto compute_row = [&](int id, StageEnumerator& enumerator, std::vector<double>& row) {
     std::fill(row.begin(), row.end(), kInf);
-    const int lowest = stages_for(downset_work[id] + downset_cut[id]);
+    const int lowest = stages_for(downset_work[id] + downset_cut[id] - rebate.amount);
     if (lowest > last[id]) return;
     int settled = layers;  // the row is non-increasing: layers from here are at most the floor
     bool all_settled = false;
@@ -714,7 +764,11 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
     };
     const bool completed = enumerator.run(
         id,
-        [&](int j, double cost, const std::vector<int>&) {
+        [&](int j, double cost, const std::vector<int>& stage_units) {
+          if (rebate.active()) {
+            cost = rebate.lower(cost, stage_units);
+            if (cost > limit) return true;
+          }
           if (options.pair_limit > 0 &&
               pairs.fetch_add(1, std::memory_order_relaxed) >= options.pair_limit) {
             failure = 1;
@@ -818,6 +872,7 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
     enumerators[0].run(
         id,
         [&](int j, double cost, const std::vector<int>& removed) {
+          if (rebate.active()) cost = rebate.lower(cost, removed);
           if (std::max(F[static_cast<std::size_t>(j) * layers + b - 1], cost) > values[b])
             return true;
           next = j;

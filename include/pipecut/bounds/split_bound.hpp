@@ -7,7 +7,13 @@
 // Both subgraphs are solved exactly by the downset search (one run each gives every j), with
 // light sources merged into their consumers (model/reductions.hpp): in G[B] the chains that
 // read u's tensor lose their producer and join the operator they feed, which keeps G[B] narrow.
-// Nodes that are neither ancestors nor descendants of u are left out (a relaxation).
+// Nodes that are neither ancestors nor descendants of u are left out (a relaxation). B's row is
+// raised by what its stages receive from u (receiving_side_bounds). As a by-product the method
+// returns a partition: the better of one built from the rows and one from an exact search with
+// u's reader chains joined to their consumers.
+#include <optional>
+#include <vector>
+
 #include "pipecut/bounds/bounds.hpp"
 
 namespace pipecut {
@@ -15,5 +21,14 @@ namespace pipecut {
 // Tries the nodes of highest out-degree as u, while time is left; the value is the best bound
 // of a split whose two searches both finished (proven), else 0 (gave_up or time_limit).
 BoundResult split_bound(const Graph& g, int k, const BoundOptions& options);
+
+// B's side with what its stages receive from u (docs/bounds.md, "split", "B's receives"): entry
+// j (1 <= j < size) is a lower bound on the optimum of G[{u} + descendants of u], u's work and
+// memory set to 0, with at most j stages (entry 0 is +inf; past the end, the last entry holds).
+// The chains that read only u join the operator they feed, with a rebate on the stage cost for
+// the receive of u they may add. nullopt when the search did not finish (options' limits) or
+// when u merges into another unit.
+std::optional<std::vector<double>> receiving_side_bounds(const Graph& g, NodeId u, int k,
+                                                         const BoundOptions& options);
 
 }  // namespace pipecut

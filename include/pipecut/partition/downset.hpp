@@ -29,6 +29,18 @@
 
 namespace pipecut {
 
+// A rebate on stage costs, for bounds that search a relaxation of a graph (docs/bounds.md,
+// "split", "B's receives"): a stage that holds a `rebated` node and no `blocking` node costs
+// max(0, amount - sum of `saving` over its rebated nodes) less. With a rebate the search returns
+// the optimum of the rebated costs, not of the graph's (its partition is evaluated for real).
+// Every entry is per node; savings are >= 0, and rebated nodes must not be floating leaves.
+struct StageRebate {
+  double amount = 0;            // 0 = no rebate
+  std::vector<char> rebated;    // nodes that make a stage eligible
+  std::vector<char> blocking;   // nodes that cancel the rebate of their stage
+  std::vector<double> saving;   // what each rebated node takes off the amount
+};
+
 struct DownsetSearchOptions {
   // Bottleneck of a partition that satisfies the placement constraints (and keeps the units
   // whole); stages costlier than it are never enumerated. +inf = none: the optimal slicing of one
@@ -50,6 +62,7 @@ struct DownsetSearchOptions {
   // Units, one id per node (empty = the blocks of the placement constraints). Every unit must be
   // a union of blocks, convex, and the units' quotient graph acyclic (InputError otherwise).
   std::vector<int> unit_of;
+  StageRebate rebate;  // none by default
 };
 
 enum class DownsetStatus {
