@@ -34,6 +34,9 @@ namespace pipecut {
 // max(0, amount - sum of `saving` over its rebated nodes) less. With a rebate the search returns
 // the optimum of the rebated costs, not of the graph's (its partition is evaluated for real).
 // Every entry is per node; savings are >= 0, and rebated nodes must not be floating leaves.
+// The caller guarantees that a stage with a rebate receives at least `amount` (its pruning
+// relies on it), except in at most one stage of any partition (the one holding the producer of
+// the tensor the rebate stands for).
 struct StageRebate {
   double amount = 0;            // 0 = no rebate
   std::vector<char> rebated;    // nodes that make a stage eligible
