@@ -265,8 +265,9 @@ std::optional<Partition> partition_from_split(const Graph& g, int k, std::span<c
 // that float between u and their consumers are what makes G[B] wide; joined, the search is
 // exact over every partition that keeps them with their consumer, and the stage shared by A's
 // end and B's start is costed as one (which the split's own partition cannot do). nullopt when
-// no chain joins, a search fails or finds nothing below the incumbent, or a colour class holds
-// a node of neither side. A by-product: it gets a quarter of the time limit.
+// no chain joins, a search fails or finds nothing below the incumbent, or a block of the
+// placement constraints holds a node of neither side and another node. A by-product: it gets a
+// quarter of the time limit.
 std::optional<Partition> partition_with_chains_joined(const Graph& g, int k, NodeId u,
                                                       std::span<const NodeId> before,
                                                       std::span<const NodeId> after,
@@ -320,15 +321,20 @@ std::optional<Partition> partition_with_chains_joined(const Graph& g, int k, Nod
       return seen;
     };
     const std::vector<char> after_shared = reached(true), before_shared = reached(false);
+    // The argument is per node: a node of neither side that shares a block of the placement
+    // constraints with another node gives up.
+    const Constraints constraints = derive_constraints(g);
+    std::vector<int> block_size(constraints.num_blocks(), 0);
+    for (int b : constraints.block_of) ++block_size[b];
     std::vector<int> unit_of(g.num_nodes());
     int next = k;
     for (NodeId v = 0; v < g.num_nodes(); ++v) {
-      if (p.stage_of[v] < 0 && !g.colour_class.empty() && g.colour_class[v] >= 0)
-        return std::nullopt;
-      if (p.stage_of[v] >= 0)
+      if (p.stage_of[v] >= 0) {
         unit_of[v] = p.stage_of[v];
-      else
-        unit_of[v] = after_shared[v] && before_shared[v] ? shared : next++;
+        continue;
+      }
+      if (block_size[constraints.block_of[v]] > 1) return std::nullopt;
+      unit_of[v] = after_shared[v] && before_shared[v] ? shared : next++;
     }
     // Stages left empty leave unit ids unused: number them 0.. again.
     std::vector<int> renumbered(next, -1);
