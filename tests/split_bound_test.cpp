@@ -299,16 +299,27 @@ TEST(SplitBound, WithReceivesNeverExceedsTheOptimumOnGraphsWithChains) {
   EXPECT_GT(optimal, partitions / 2);
 }
 
+// T5 with k stages and bound options whose incumbent is the optimal slicing of its default
+// order.
+struct T5Instance {
+  Graph g;
+  SliceGraphResult sliced;
+  BoundOptions options;
+};
+T5Instance t5_instance(int k) {
+  T5Instance t5{read_graph(testing::data_path("corpus/transformers/t5_large.onnx.gz")), {}, {}};
+  t5.sliced = slice_default_order(t5.g, k);
+  t5.options.time_limit_seconds = 120;
+  t5.options.incumbent = t5.sliced.bottleneck;
+  t5.options.warm_start = t5.sliced.partition;
+  return t5;
+}
+
 // T5: the encoder output feeds every decoder layer's cross-attention, so the downset DP on the
 // whole graph gives up; split at that output, both sides are narrow.
 TEST(SplitBound, CertifiesTheEncoderDecoderThatTheWholeDpCannot) {
-  const Graph g = read_graph(testing::data_path("corpus/transformers/t5_large.onnx.gz"));
   const int k = 32;
-  const SliceGraphResult sliced = slice_default_order(g, k);
-  BoundOptions options;
-  options.time_limit_seconds = 120;
-  options.incumbent = sliced.bottleneck;
-  options.warm_start = sliced.partition;
+  auto [g, sliced, options] = t5_instance(k);
   options.downset_limit = 250'000;
   EXPECT_NE(compute_bound(g, k, "downset", options).status, BoundStatus::proven);
   const BoundResult r = compute_bound(g, k, "split", options);
@@ -326,13 +337,8 @@ TEST(SplitBound, CertifiesTheEncoderDecoderThatTheWholeDpCannot) {
 // cross-attention gives both: the bound rises, and the partition is the one `solve` found
 // neither by slicing nor by refinement (1.104 before; 1.0526 is optimal with the chains joined).
 TEST(SplitBound, JoinsTheKeyValueChainsOfTheEncoderDecoder) {
-  const Graph g = read_graph(testing::data_path("corpus/transformers/t5_large.onnx.gz"));
   const int k = 64;
-  const SliceGraphResult sliced = slice_default_order(g, k);
-  BoundOptions options;
-  options.time_limit_seconds = 120;
-  options.incumbent = sliced.bottleneck;
-  options.warm_start = sliced.partition;
+  const auto [g, sliced, options] = t5_instance(k);
   const BoundResult r = compute_bound(g, k, "split", options);
   ASSERT_EQ(r.status, BoundStatus::proven) << r.detail;
   EXPECT_NE(r.detail.find("with B's receives"), std::string::npos) << r.detail;
