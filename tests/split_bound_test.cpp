@@ -73,6 +73,14 @@ Graph receiving_side(const Graph& g, NodeId u) {
   return h;
 }
 
+// G[A + B]: u, its ancestors and its descendants.
+Graph both_sides(const Graph& g, NodeId u) {
+  std::vector<NodeId> nodes = side_of(g, u, true);
+  for (NodeId v : side_of(g, u, false)) nodes.push_back(v);
+  std::sort(nodes.begin(), nodes.end());
+  return induced_subgraph(g, nodes);
+}
+
 // What the method computes for u at most: the plain formula, or the two-case one when it is
 // higher, where B's optimum in m stages may be raised up to the optimum of B with its receives.
 // With `receives` false, exactly the formula without them (a floor for the method's value).
@@ -229,9 +237,13 @@ TEST(SplitBound, ComputesTheFormulaForTheNodeItReports) {
     const auto u = g.find(r.detail.substr(prefix.size(), r.detail.find('\'', prefix.size()) -
                                                              prefix.size()));
     ASSERT_TRUE(u.has_value()) << r.detail;
-    // B's receives may raise the formula, never past what B with its receives could prove.
+    // B's receives may raise the formula, never past what B with its receives could prove, and
+    // A and B searched together never past their optimum.
     const double formula = split_value(g, *u, k);
-    EXPECT_LE(r.value, split_value(g, *u, k, true) + 1e-9) << "seed " << seed;
+    EXPECT_LE(r.value, std::max(split_value(g, *u, k, true),
+                                testing::brute_force_optimum(both_sides(g, *u), k).optimum) +
+                           1e-9)
+        << "seed " << seed;
     if (seed % 2 == 0) {
       EXPECT_GE(r.value, std::min(formula, truth.optimum) - 1e-6) << "seed " << seed;
     }
@@ -268,6 +280,29 @@ TEST(SplitBound, TheReceivingSideNeverExceedsTheOptimumOfBWithItsReceives) {
   EXPECT_GT(above_b, 150);  // the receives count
   EXPECT_GT(tight, 200);
   EXPECT_GT(entries - tight, 50);  // the rebate and the chains moved are exercised
+}
+
+TEST(SplitBound, BothSidesTogetherNeverExceedTheirOptimum) {
+  int values = 0, tight = 0, above_formula = 0;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+    const Graph g = hub_graph(seed);
+    const NodeId u = *g.find("u");
+    const int k = 1 + static_cast<int>(seed % 4);
+    const Graph both = both_sides(g, u);
+    const testing::BruteForceResult truth = testing::brute_force_optimum(both, k);
+    if (!truth.feasible) continue;
+    BoundOptions options;  // half of the time with the optimum as the incumbent
+    if (seed % 2 == 1) options.incumbent = truth.optimum;
+    const std::optional<double> value = joined_sides_bound(g, u, k, options);
+    if (!value) continue;  // no chain joins
+    ++values;
+    EXPECT_LE(*value, truth.optimum + 1e-9) << "seed " << seed;
+    tight += *value >= truth.optimum - 1e-9;
+    above_formula += *value > split_value(g, u, k, true) + 1e-9;
+  }
+  EXPECT_GT(values, 100);
+  EXPECT_GT(tight, 40);
+  EXPECT_GT(above_formula, 50);  // the shared stage costed once
 }
 
 TEST(SplitBound, WithReceivesNeverExceedsTheOptimumOnGraphsWithChains) {

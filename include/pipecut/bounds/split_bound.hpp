@@ -31,4 +31,11 @@ BoundResult split_bound(const Graph& g, int k, const BoundOptions& options);
 std::optional<std::vector<double>> receiving_side_bounds(const Graph& g, NodeId u, int k,
                                                          const BoundOptions& options);
 
+// A and B as one graph (docs/bounds.md, "split", "A and B together"): a lower bound on the
+// optimum of G[A + B] with k stages (so on g's), from the downset search with u's reader chains
+// joined and the same rebate, so the stage shared by A's end and B's start is costed once.
+// nullopt when no chain joins (G[A + B] is then as wide as g) or the search did not finish.
+std::optional<double> joined_sides_bound(const Graph& g, NodeId u, int k,
+                                        const BoundOptions& options);
+
 }  // namespace pipecut
