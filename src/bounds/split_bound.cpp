@@ -471,8 +471,9 @@ BoundResult split_bound(const Graph& g, int k, const BoundOptions& options) {
     if (value < options.incumbent && (options.time_limit_seconds <= 0 || whole_seconds > 0)) {
       BoundOptions whole_options = options;
       whole_options.time_limit_seconds = whole_seconds;
+      // Strictly better only: equal values may differ in the last bits between builds.
       if (const auto joined = joined_sides_bound(g, u, stages, whole_options);
-          joined && *joined > value) {
+          joined && *joined > value + 1e-9 * std::max(1.0, value)) {
         value = *joined;
         whole = true;
       }
