@@ -89,7 +89,7 @@ std::vector<NodeId> with_node(std::span<const NodeId> after, NodeId u) {
 // units of h. For a partition this only restricts the search. For a bound, `rebate` and `slack`
 // make up for the receives of u's tensor that joining a chain may add to its consumer's stage.
 struct ReaderChains {
-  std::vector<int> unit_of;  // units 0.. in order of first node
+  std::vector<int> unit_of;  // unit ids, not dense (ids of the joined chains stay unused)
   StageRebate rebate;        // per node of h
   double slack = 0;          // what u's own stage may lose when the chains move
   int chains = 0;
@@ -142,13 +142,7 @@ ReaderChains glue_reader_chains(const Graph& h, NodeId u) {
     glued.slack = std::max(glued.slack, h.comm[u] - kept);
     ++glued.chains;
   }
-  // The chains' own units are gone: number the units 0.. again, in order of first node.
-  std::vector<int> renumbered(n, -1);
-  int units = 0;
-  for (int& x : unit_of) {
-    if (renumbered[x] < 0) renumbered[x] = units++;
-    x = renumbered[x];
-  }
+  // The chains' own unit ids are left unused: the search numbers its units densely itself.
   return glued;
 }
 
@@ -365,13 +359,7 @@ std::optional<Partition> partition_with_chains_joined(const Graph& g, int k, Nod
       if (block_size[constraints.block_of[v]] > 1) return std::nullopt;
       unit_of[v] = after_shared[v] && before_shared[v] ? shared : next++;
     }
-    // Stages left empty leave unit ids unused: number them 0.. again.
-    std::vector<int> renumbered(next, -1);
-    int units = 0;
-    for (int& x : unit_of) {
-      if (renumbered[x] < 0) renumbered[x] = units++;
-      x = renumbered[x];
-    }
+    // Stages left empty leave unit ids unused: the search numbers its units densely itself.
     if (options.time_limit_seconds > 0 && seconds_left() <= 0) return std::nullopt;
     const std::optional<Partition> placed = search_within(g, std::move(unit_of));
     if (!placed) return std::nullopt;
