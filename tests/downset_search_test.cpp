@@ -3,10 +3,13 @@
 // partitions that keep coarser units whole.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/partition/downset.hpp"
 #include "pipecut/partition/multilevel.hpp"
+#include "pipecut/partition/slicegraph.hpp"
 #include "support/oracle.hpp"
 
 namespace pipecut {
@@ -144,6 +147,45 @@ TEST(DownsetSearch, GivesTheCappedOptimumForEveryNumberOfStages) {
   }
   EXPECT_GT(below_cap, 30);
   EXPECT_GT(at_cap, 20);  // fewer stages than k often cost more than the incumbent
+}
+
+// Without an incumbent (the default order has no slicing within the capacity) the rows are the
+// exact optima, +inf where no partition into that many stages fits: callers such as the split
+// bound combine them, and must never find them empty.
+TEST(DownsetSearch, WithoutAnIncumbentGivesTheExactOptimumForEveryNumberOfStages) {
+  int checked = 0, infinite = 0;
+  for (std::uint64_t seed = 1; seed <= 400 && checked < 20; ++seed) {
+    const int k = 2 + static_cast<int>(seed % 3);
+    Graph g = random_instance(seed, k, false);
+    testing::RandomConstraintOptions c;
+    c.max_classes = 0;
+    c.capacity_low = 0.8;
+    c.capacity_high = 1.2;
+    c.at_least_heaviest = true;
+    testing::add_random_constraints(g, k, seed, c);
+    if (!g.memory_per_stage || slice_default_order(g, k).feasible) continue;
+    const testing::BruteForceResult truth = testing::brute_force_optimum(g, k);
+    if (!truth.feasible) continue;
+    ++checked;
+    const DownsetSearchResult r = downset_search(g, k, {});
+    ASSERT_EQ(r.status, DownsetStatus::optimal) << "seed " << seed;
+    EXPECT_TRUE(std::isinf(r.cap));
+    ASSERT_GE(r.capped_optimum_by_stages.size(), 2u);
+    for (int j = 1; j <= k; ++j) {
+      const std::size_t at = std::min<std::size_t>(j, r.capped_optimum_by_stages.size() - 1);
+      const testing::BruteForceResult with_j = testing::brute_force_optimum(g, j);
+      if (!with_j.feasible) {
+        EXPECT_TRUE(std::isinf(r.capped_optimum_by_stages[at])) << "seed " << seed << " j=" << j;
+        ++infinite;
+      } else {
+        // The optimum of the exact-cost view: at most the graph's, and within its rounding.
+        EXPECT_LE(r.capped_optimum_by_stages[at], with_j.optimum) << "seed " << seed << " j=" << j;
+        EXPECT_GE(r.capped_optimum_by_stages[at], with_j.optimum * (1 - 1e-12));
+      }
+    }
+  }
+  EXPECT_GE(checked, 20);
+  EXPECT_GT(infinite, 0);
 }
 
 // Coarse units (convex clusters from the multilevel coarsening): the search returns the best

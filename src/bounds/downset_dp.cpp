@@ -24,8 +24,8 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
   switch (found.status) {
     case DownsetStatus::optimal:
       result.status = BoundStatus::proven;
-      // Incremental costing accumulates rounding: keep a margin so the bound stays valid.
-      result.optimum = std::max(0.0, found.bottleneck - 1e-9 * std::max(1.0, found.bottleneck));
+      // The optimum of the exact-cost view, summed without rounding (model/numeric.hpp).
+      result.optimum = found.bottleneck;
       result.partition = found.partition;
       break;
     case DownsetStatus::infeasible: result.status = BoundStatus::infeasible; break;

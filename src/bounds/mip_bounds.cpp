@@ -9,6 +9,7 @@
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/mip/solver.hpp"
 #include "pipecut/model/constraints.hpp"
+#include "pipecut/model/numeric.hpp"
 #include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
@@ -243,7 +244,7 @@ std::vector<int> positions_from(const GroupModel& gm, const std::vector<double>&
 
 // A valid bound from a solver's proven bound.
 // A bound streamed by a worker before it failed is still proven, so only its value matters.
-double certify(const mip::SolveResult& r) {
+double solver_bound(const mip::SolveResult& r) {
   if (!(r.best_bound > -mip::kInfinity) || !std::isfinite(r.best_bound)) return 0.0;
   return std::max(0.0, r.best_bound - mip::bound_tolerance(r.best_bound));
 }
@@ -286,12 +287,30 @@ std::string too_large(long long nonzeros) {
 }
 
 double upper_limit(const BoundOptions& o) {
-  return std::isfinite(o.incumbent) ? o.incumbent * (1 + 1e-9) + 1e-9 : mip::kInfinity;
+  return std::isfinite(o.incumbent) ? o.incumbent * (1 + 1e-7) : mip::kInfinity;
 }
 
-}  // namespace
+// The MIP solver's tolerances are absolute: each MIP runs on the exact-cost view of the graph
+// with its costs scaled by a power of two (exact) so that the optimum is about 1, and its bound
+// is scaled back. Its margin (bound_tolerance) is then relative to the bound whatever the unit.
+template <class Run>
+BoundResult on_scaled_view(const Graph& graph, int k, const BoundOptions& options, Run run) {
+  const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
+  const double reference = std::isfinite(options.incumbent) && options.incumbent > 0
+                               ? options.incumbent
+                               : std::max(options.known_lower_bound,
+                                          simple_lower_bound(exact.graph(), k));
+  const double scale = unit_scale(reference);
+  const Graph g = with_scaled_costs(exact.graph(), scale);
+  BoundOptions scaled = options;
+  scaled.incumbent *= scale;
+  scaled.known_lower_bound *= scale;
+  BoundResult result = run(g, k, scaled);
+  result.value /= scale;
+  return result;
+}
 
-BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) {
+BoundResult exact_mip_bound_scaled(const Graph& g, int k, const BoundOptions& options) {
   const Stopwatch timer;
   BoundResult result;
   result.method = "exact";
@@ -321,6 +340,7 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
   if (gm.abandoned) {
     result.value = floor;
     result.status = BoundStatus::time_limit;
+    if (warm) result.partition = options.warm_start;  // never worse than the start
     result.detail = "time limit while building the model";
     result.seconds = timer.seconds();
     return result;
@@ -370,7 +390,7 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
   } else {
     // The model contains T >= known_lower_bound, so that bound is the model's bound too. A bound
     // the solver proved before it failed is still valid.
-    result.value = std::max(certify(solved), floor);
+    result.value = std::max(solver_bound(solved), floor);
     result.status = solved.status == mip::SolveStatus::optimal   ? BoundStatus::proven
                     : solved.status == mip::SolveStatus::stopped ? BoundStatus::time_limit
                                                                  : BoundStatus::gave_up;
@@ -380,13 +400,17 @@ BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) 
       if (!partition_problem(g, p) && !constraint_violation(g, p)) result.partition = std::move(p);
     }
   }
+  // Never worse than the start (the solver may stop, or round, before it beats it).
+  if (warm && (!result.partition || evaluate_partition(g, *result.partition).bottleneck >
+                                        evaluate_partition(g, *options.warm_start).bottleneck))
+    result.partition = options.warm_start;
   result.detail = std::to_string(solved.nodes) + " nodes";
   if (!solved.message.empty()) result.detail += " (" + solved.message + ")";
   result.seconds = timer.seconds();
   return result;
 }
 
-BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options) {
+BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& options) {
   const Stopwatch timer;
   BoundResult result;
   result.method = "grouped";
@@ -450,7 +474,8 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
     so.stop_if_objective_at_most = floor;  // this position cannot raise the maximum
     so.stop_if_bound_at_least = target;
     mip::SolveResult solved = solver->solve(gm.model, so);
-    double value = std::max(certify(solved), solved.status == mip::SolveStatus::error ? 0.0 : floor);
+    double value =
+        std::max(solver_bound(solved), solved.status == mip::SolveStatus::error ? 0.0 : floor);
     if (solved.status == mip::SolveStatus::infeasible && !std::isfinite(target)) {
       // The grouping is a relaxation of every valid partition (each stage within C, so each
       // group within its stage count times C): none exists.
@@ -481,6 +506,16 @@ BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options
   if (!problem.empty()) result.detail += (result.detail.empty() ? "" : ", ") + problem;
   result.seconds = timer.seconds();
   return result;
+}
+
+}  // namespace
+
+BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) {
+  return on_scaled_view(g, k, options, exact_mip_bound_scaled);
+}
+
+BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options) {
+  return on_scaled_view(g, k, options, grouped_mip_bound_scaled);
 }
 
 }  // namespace pipecut

@@ -1,6 +1,7 @@
 #include "pipecut/bounds/single_stage.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <numeric>
 
@@ -8,6 +9,7 @@
 #include "pipecut/mip/solver.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/cost.hpp"
+#include "pipecut/model/numeric.hpp"
 #include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
@@ -42,15 +44,17 @@ std::vector<char> convex_hull(const Graph& g, const std::vector<char>& set) {
   return hull;
 }
 
-// Sum of all costs: larger than any finite cut, so it stands in for infinite capacity.
-double cost_scale(const Graph& g) {
-  double total = 1.0;
+// A power of two above twice the sum of all costs: larger than any finite cut, so it stands in
+// for infinite capacity, and on exact costs (model/numeric.hpp) a multiple of their quantum, so
+// that the flow's residuals stay exact.
+double uncuttable(const Graph& g) {
+  double total = 0.0;
   for (NodeId v = 0; v < g.num_nodes(); ++v) total += g.work[v] + g.comm[v];
-  return total;
+  if (!(total > 0)) return 1.0;
+  int exponent = 0;
+  std::frexp(total, &exponent);  // total < 2^exponent
+  return std::ldexp(1.0, exponent + 1);
 }
-
-// Valid lower bound from a computed floating-point value.
-double certified(double value) { return std::max(0.0, value - 1e-9 * std::max(1.0, value)); }
 
 // A set that can be a stage of a valid partition, given that it is convex: every block
 // (model/constraints.hpp) wholly in or out, and its memory within the capacity.
@@ -65,11 +69,12 @@ bool valid_stage_set(const Graph& g, const Constraints& c, const std::vector<cha
 
 // Min cut through v where S must also hold whole blocks: a cycle of uncuttable arcs through the
 // members of every hull puts all of them on the source side as soon as one is. Memory cannot be
-// expressed in a cut; the convex MIP adds it.
+// expressed in a cut; the convex MIP adds it. `g` must have exact costs: the flow is then exact
+// (every residual a multiple of the quantum), and its value is the cut's, with no margin.
 MinCutFloor blocked_min_cut_floor(const Graph& g, NodeId v, const Constraints& constraints,
                                   const std::function<bool()>& stop) {
   const int n = g.num_nodes();
-  const double big = 2.0 * cost_scale(g);
+  const double big = uncuttable(g);
   // Nodes: graph nodes 0..n-1, then two gadget nodes per costly tensor, then source and sink.
   int tensors = 0;
   for (NodeId u = 0; u < n; ++u)
@@ -100,7 +105,7 @@ MinCutFloor blocked_min_cut_floor(const Graph& g, NodeId v, const Constraints& c
       flow.add_edge(members[i], members[(i + 1) % members.size()], 2.0 * big);
   }
   flow.add_edge(source, v, 2.0 * big);
-  const double epsilon = 1e-12 * big;
+  const double epsilon = 0.0;  // exact residuals: saturated means 0
   MinCutFloor result;
   result.value = flow.run(source, sink, epsilon, stop);
   result.complete = !flow.stopped();
@@ -111,12 +116,15 @@ MinCutFloor blocked_min_cut_floor(const Graph& g, NodeId v, const Constraints& c
 
 }  // namespace
 
-MinCutFloor min_cut_floor(const Graph& g, NodeId v, const std::function<bool()>& stop) {
-  return blocked_min_cut_floor(g, v, derive_constraints(g), stop);
+MinCutFloor min_cut_floor(const Graph& graph, NodeId v, const std::function<bool()>& stop) {
+  const ExactCosts exact(graph);
+  return blocked_min_cut_floor(exact.graph(), v, derive_constraints(exact.graph()), stop);
 }
 
-SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& options) {
+SingleStageResult single_stage_mincut_bound(const Graph& graph, const BoundOptions& options) {
   const Stopwatch timer;
+  const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
+  const Graph& g = exact.graph();
   const Constraints constraints = derive_constraints(g);
   SingleStageResult r;
   r.floor.assign(g.num_nodes(), 0.0);
@@ -130,7 +138,7 @@ SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& 
     }
     // An interrupted flow still bounds v's floor from below.
     const MinCutFloor cut = blocked_min_cut_floor(g, v, constraints, out_of_time);
-    r.floor[v] = certified(cut.value);
+    r.floor[v] = cut.value;
     if (r.argmax < 0 || r.floor[v] > r.value) {
       r.value = r.floor[v];
       r.argmax = v;
@@ -154,12 +162,12 @@ long long convex_floor_nonzeros(const Graph& g) {
   return 7LL * g.num_nodes() + 4LL * g.num_edges() + 6 * consumers;
 }
 
-// min f(S) over convex S = D n U containing v (D a downset, U an upset) that can be a stage of a
-// valid partition. Under placement constraints D and U are unions of blocks (the stages up to
-// and from v's stage), so each block has one pair of variables; with a capacity, S's memory is
-// at most C. Variables per block B: d, u binary; s = d AND u (continuous, integral when d, u
+// min f(S) * scale over convex S = D n U containing v (D a downset, U an upset) that can be a
+// stage of a valid partition. Under placement constraints D and U are unions of blocks (the
+// stages up to and from v's stage), so each block has one pair of variables; with a capacity,
+// S's memory is at most C. Variables per block B: d, u binary; s = d AND u (continuous, integral when d, u
 // are); cut[t] >= |s[t] - s[c]| per consumer c in another block. `in_set` receives s's ids.
-mip::MipModel convex_floor_model(const Graph& g, const Constraints& c, NodeId v,
+mip::MipModel convex_floor_model(const Graph& g, const Constraints& c, NodeId v, double scale,
                                  std::vector<mip::VarId>& in_set) {
   const int n = g.num_nodes();
   const int blocks = c.num_blocks();
@@ -171,7 +179,7 @@ mip::MipModel convex_floor_model(const Graph& g, const Constraints& c, NodeId v,
   for (int b = 0; b < blocks; ++b) {
     down[b] = m.add_binary();
     up[b] = m.add_binary();
-    in_set[b] = m.add_continuous(0.0, 1.0, block_work[b]);
+    in_set[b] = m.add_continuous(0.0, 1.0, scale * block_work[b]);
     m.add_less_equal({{in_set[b], 1.0}, {down[b], -1.0}}, 0.0);
     m.add_less_equal({{in_set[b], 1.0}, {up[b], -1.0}}, 0.0);
     m.add_greater_equal({{in_set[b], 1.0}, {down[b], -1.0}, {up[b], -1.0}}, -1.0);
@@ -202,7 +210,7 @@ mip::MipModel convex_floor_model(const Graph& g, const Constraints& c, NodeId v,
     std::sort(other_blocks.begin(), other_blocks.end());
     other_blocks.erase(std::unique(other_blocks.begin(), other_blocks.end()), other_blocks.end());
     if (other_blocks.empty()) continue;  // consumed only inside its own block: never cut
-    const mip::VarId cut = m.add_continuous(0.0, 1.0, g.comm[t]);
+    const mip::VarId cut = m.add_continuous(0.0, 1.0, scale * g.comm[t]);
     const mip::VarId own = in_set[c.block_of[t]];
     for (int b : other_blocks) {
       m.add_greater_equal({{cut, 1.0}, {own, -1.0}, {in_set[b], 1.0}}, 0.0);
@@ -220,7 +228,9 @@ mip::MipModel convex_floor_model(const Graph& g, const Constraints& c, NodeId v,
 
 }  // namespace
 
-SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& options) {
+namespace {
+
+SingleStageResult convex_bound_on_view(const Graph& g, const BoundOptions& options) {
   const Stopwatch timer;
   const int n = g.num_nodes();
   const Constraints constraints = derive_constraints(g);
@@ -273,7 +283,7 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
       break;
     }
     MinCutFloor cut = blocked_min_cut_floor(g, v, constraints, time_is_up);
-    raise(v, certified(cut.value));
+    raise(v, cut.value);
     if (!cut.complete) {  // the flow so far still bounds v's floor from below
       out_of_time = true;
       break;
@@ -283,7 +293,7 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
     if (hull == cut.source_side && valid_stage_set(g, constraints, hull)) settled[v] = 1;
   }
   const double target = options.incumbent;
-  auto done = [&] { return r.value >= target - 1e-9 * std::max(1.0, target); };
+  auto done = [&] { return proves_optimal(r.value, target); };
 
   std::vector<NodeId> candidates(n);
   std::iota(candidates.begin(), candidates.end(), 0);
@@ -317,7 +327,9 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
       }
     }
     std::vector<mip::VarId> in_set;
-    mip::MipModel model = convex_floor_model(g, constraints, v, in_set);
+    // Objective values in units of about upper[v] (a power of two: exact).
+    const double scale = unit_scale(upper[v]);
+    mip::MipModel model = convex_floor_model(g, constraints, v, scale, in_set);
     mip::SolveOptions so;
     so.time_limit_seconds = remaining;
     so.threads = 1;  // many tiny MIPs: threads do not pay
@@ -325,8 +337,8 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
     so.log = options.log;
     so.stop = options.stop;
     // Once a convex set no better than the current maximum is found, v cannot raise it.
-    so.stop_if_objective_at_most = r.value;
-    so.stop_if_bound_at_least = target;
+    so.stop_if_objective_at_most = r.value * scale;
+    so.stop_if_bound_at_least = target * scale;
     mip::SolveResult solved = solver->solve(model, so);
     ++r.candidates_solved;
     if (solved.has_solution) {
@@ -336,8 +348,10 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
     }
     // A failed solve may still have proven a bound before it failed (a worker streams them).
     if (solved.status == mip::SolveStatus::error) incomplete = true;
-    const double proven = std::min(solved.best_bound, upper[v]);
-    if (proven > -mip::kInfinity) raise(v, std::max(0.0, proven - mip::bound_tolerance(proven)));
+    if (solved.best_bound > -mip::kInfinity && std::isfinite(solved.best_bound)) {
+      const double certified = solved.best_bound - mip::bound_tolerance(solved.best_bound);
+      raise(v, std::max(0.0, std::min(certified / scale, upper[v])));
+    }
     if (solved.status == mip::SolveStatus::stopped) {  // the time limit or a stop request
       out_of_time = true;
       break;
@@ -347,6 +361,16 @@ SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& 
              : incomplete ? BoundStatus::gave_up
                           : BoundStatus::proven;
   return r;
+}
+
+}  // namespace
+
+// On the exact-cost view: the min-cut floors are exact there, and each candidate's MIP scales
+// its costs by a power of two near 1 / (the candidate's best set so far), so that the MIP
+// solver's absolute tolerances become relative ones (model/numeric.hpp).
+SingleStageResult single_stage_convex_bound(const Graph& graph, const BoundOptions& options) {
+  const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
+  return convex_bound_on_view(exact.graph(), options);
 }
 
 }  // namespace pipecut

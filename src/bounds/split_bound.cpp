@@ -7,6 +7,7 @@
 
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/cost.hpp"
+#include "pipecut/model/numeric.hpp"
 #include "pipecut/model/reductions.hpp"
 #include "pipecut/partition/downset.hpp"
 #include "pipecut/util/stopwatch.hpp"
@@ -172,8 +173,11 @@ std::optional<RebatedSearch> search_with_rebate(const Graph& h, NodeId u, int k,
 
 }  // namespace
 
-std::optional<std::vector<double>> receiving_side_bounds(const Graph& g, NodeId u, int k,
+std::optional<std::vector<double>> receiving_side_bounds(const Graph& graph, NodeId u, int k,
                                                          const BoundOptions& options) {
+  // The rebate is computed from these costs: they must be exact (model/numeric.hpp).
+  const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
+  const Graph& g = exact.graph();
   const std::vector<NodeId> nodes = with_node(reachable(g, u, true), u);
   Graph h = induced_subgraph(g, nodes);
   const auto hu = static_cast<NodeId>(std::ranges::lower_bound(nodes, u) - nodes.begin());
@@ -188,8 +192,10 @@ std::optional<std::vector<double>> receiving_side_bounds(const Graph& g, NodeId 
   return row;
 }
 
-std::optional<double> joined_sides_bound(const Graph& g, NodeId u, int k,
+std::optional<double> joined_sides_bound(const Graph& graph, NodeId u, int k,
                                         const BoundOptions& options) {
+  const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
+  const Graph& g = exact.graph();
   std::vector<NodeId> nodes = reachable(g, u, false);
   nodes.push_back(u);
   for (NodeId v : reachable(g, u, true)) nodes.push_back(v);
@@ -205,8 +211,9 @@ std::optional<double> joined_sides_bound(const Graph& g, NodeId u, int k,
 namespace {
 
 // Entry j of a capped_optimum_by_stages row: more stages than the row holds do no better than
-// its last entry.
+// its last entry. An empty row (no search result) proves nothing.
 double entry(const std::vector<double>& row, int j) {
+  if (row.size() < 2) return 0.0;
   return row[std::min<std::size_t>(static_cast<std::size_t>(j), row.size() - 1)];
 }
 
@@ -371,8 +378,11 @@ std::optional<Partition> partition_with_chains_joined(const Graph& g, int k, Nod
 
 }  // namespace
 
-BoundResult split_bound(const Graph& g, int k, const BoundOptions& options) {
+BoundResult split_bound(const Graph& graph, int k, const BoundOptions& options) {
   const Stopwatch timer;
+  // Every value below is an optimum of the exact-cost view or a max / min of such optima: exact.
+  const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
+  const Graph& g = exact.graph();
   BoundResult result;
   const int n = g.num_nodes();
   const int stages = std::min(k, n);  // more stages than nodes cannot help
@@ -461,13 +471,23 @@ BoundResult split_bound(const Graph& g, int k, const BoundOptions& options) {
       whole_options.time_limit_seconds = whole_seconds;
       // Strictly better only: equal values may differ in the last bits between builds.
       if (const auto joined = joined_sides_bound(g, u, stages, whole_options);
-          joined && *joined > value + 1e-9 * std::max(1.0, value)) {
+          joined && *joined > value * (1 + 1e-9)) {
         value = *joined;
         whole = true;
       }
     }
-    // Incremental sums in the searches: keep a rounding margin so the bound stays valid.
-    const double bound = std::max(0.0, value - 1e-9 * std::max(1.0, value));
+    if (!(value < std::numeric_limits<double>::infinity())) {
+      // Without an incumbent the rows are the sides' optima: +inf for every split of the stages
+      // means that one side has no partition within the constraints, so g has none either.
+      result.status = BoundStatus::infeasible;
+      result.value = 0.0;
+      result.detail = "the ancestors and the descendants of '" + g.ids[u] +
+                      "' have no partitions into " + std::to_string(k) +
+                      " stages in all that " + constraints_phrase(g);
+      result.partition.reset();
+      return result;
+    }
+    const double bound = value;  // optima of the exact-cost view, and their maxima: exact
     if (result.status != BoundStatus::proven || bound > result.value) {
       result.value = bound;
       result.detail =
@@ -492,7 +512,7 @@ BoundResult split_bound(const Graph& g, int k, const BoundOptions& options) {
     if (result.partition) result.partition->k = k;  // found with min(k, n) stages
     result.status = BoundStatus::proven;
     if (options.incumbent < std::numeric_limits<double>::infinity() &&
-        result.value >= options.incumbent * (1 - 1e-9))
+        result.value >= options.incumbent)
       break;
   }
   if (result.status != BoundStatus::proven) {

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <queue>
 
 #include "pipecut/model/error.hpp"
+#include "pipecut/model/numeric.hpp"
 
 namespace pipecut {
 
@@ -32,8 +34,19 @@ NodeId GraphBuilder::add_node(NodeSpec spec) {
     if (std::isinf(x)) fail("node '" + spec.id + "': " + what + " is infinite");
     if (x < 0) fail("node '" + spec.id + "': negative " + what + " (" + std::to_string(x) + ")");
   };
-  check("work", spec.work);
-  check("comm", spec.comm);
+  // Costs beyond the supported range could overflow a sum or lose every digit of the others
+  // (docs/bounds.md, "Numerics"): refused rather than answered wrongly.
+  auto check_cost = [&](const char* what, double x) {
+    check(what, x);
+    if (x != 0 && (x < kMinPositiveCost || x > kMaxCost)) {
+      char value[32];
+      std::snprintf(value, sizeof value, "%.6g", x);
+      fail("node '" + spec.id + "': " + what + " " + value +
+           " is outside the supported range (0, or 1e-30 to 1e30)");
+    }
+  };
+  check_cost("work", spec.work);
+  check_cost("comm", spec.comm);
   check("memory", spec.memory);
   auto id = static_cast<NodeId>(nodes_.size());
   if (!index_.emplace(spec.id, id).second) fail("duplicate node id '" + spec.id + "'");

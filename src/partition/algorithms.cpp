@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "pipecut/model/error.hpp"
+#include "pipecut/model/numeric.hpp"
 #include "pipecut/partition/multilevel.hpp"
 #include "pipecut/util/stopwatch.hpp"
 #include "util/registry.hpp"
@@ -41,18 +42,28 @@ PartitionRun run_slicegraph(const Graph& g, int k, const PartitionOptions& optio
           r.hit_time_limit, r.seconds};
 }
 
+// Every algorithm searches the exact-cost view of the graph (model/numeric.hpp), where its sums
+// do not round however the costs' magnitudes mix; the bottleneck it reports is the graph's.
+template <PartitionRun (*Run)(const Graph&, int, const PartitionOptions&)>
+PartitionRun on_exact_costs(const Graph& g, int k, const PartitionOptions& options) {
+  const ExactCosts exact(g, comm_cap(g));
+  PartitionRun r = Run(exact.graph(), k, options);
+  if (exact.changed() && r.feasible) r.bottleneck = evaluate_partition(g, r.partition).bottleneck;
+  return r;
+}
+
 }  // namespace
 
 const std::vector<PartitionAlgorithm>& partition_algorithms() {
   static const std::vector<PartitionAlgorithm> algorithms = {
       {"slicegraph",
        "genetic search over topological orders (BRKGA), each order sliced optimally",
-       run_slicegraph},
-      {"topo", "one default topological order, sliced optimally", run_topo},
+       on_exact_costs<run_slicegraph>},
+      {"topo", "one default topological order, sliced optimally", on_exact_costs<run_topo>},
       {"multilevel",
        "coarsen into convex clusters, solve the coarsest level (SliceGraph, exact when small), "
        "then local moves and exact window searches at every level",
-       run_multilevel},
+       on_exact_costs<run_multilevel>},
   };
   return algorithms;
 }

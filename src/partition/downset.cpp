@@ -5,11 +5,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <atomic>
 #include <thread>
 
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/model/numeric.hpp"
 #include "pipecut/model/reductions.hpp"
 #include "pipecut/partition/multilevel.hpp"
 #include "pipecut/partition/slicegraph.hpp"
@@ -539,8 +541,16 @@ class StageEnumerator {
 
 }  // namespace
 
-DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOptions& options) {
+DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearchOptions& options) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
+  // Stage costs are summed incrementally (added and taken off again): on exact costs
+  // (model/numeric.hpp) every such sum is exact, so the optimum found is the view's exactly. A
+  // rebate is computed by the caller from its graph's costs, which must then already be exact.
+  const bool rebated = options.rebate.amount > 0;
+  const ExactCosts exact(graph, rebated ? kInf : comm_cap(graph, options.incumbent));
+  if (rebated && exact.changed())
+    throw std::logic_error("downset search: a stage rebate needs a graph with exact costs");
+  const Graph& g = exact.graph();
   const Stopwatch timer;
   DownsetSearchResult result;
   auto out_of_time = [&] {
@@ -582,7 +592,9 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
     }
   }
   const bool have_upper = upper < kInf;
-  const double limit = have_upper ? upper * (1 + 1e-9) + 1e-12 : kInf;
+  // The incumbent may come from a costlier graph than the view (rounded sums, or costs above
+  // the view's): widened a little, a stage that costs it is enumerated in any case.
+  const double limit = have_upper ? upper * (1 + 1e-9) : kInf;
   // More stages than units cannot help.
   const int stages = std::min(k, std::max(1, units.count));
   const int layers = stages + 1;
@@ -834,14 +846,14 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
 
   const int all = num_downsets - 1;  // V: the only downset of the last size
   const double optimum = F[static_cast<std::size_t>(all) * layers + stages];
-  if (have_upper) {
-    // Values above the limit were never computed (they are above the incumbent): cap them.
-    result.cap = upper;
-    result.capped_optimum_by_stages.assign(layers, kInf);
-    for (int b = 1; b < layers; ++b) {
-      const double value = F[static_cast<std::size_t>(all) * layers + b];
-      result.capped_optimum_by_stages[b] = value <= limit ? std::min(value, upper) : upper;
-    }
+  // Values above the limit were never computed (they are above the incumbent): cap them. With
+  // no incumbent every value was computed (+inf: no chain of that many stages).
+  result.cap = have_upper ? upper : kInf;
+  result.capped_optimum_by_stages.assign(layers, kInf);
+  for (int b = 1; b < layers; ++b) {
+    const double value = F[static_cast<std::size_t>(all) * layers + b];
+    result.capped_optimum_by_stages[b] =
+        !have_upper ? value : value <= limit ? std::min(value, upper) : upper;
   }
   if (!(optimum <= limit && optimum < kInf)) {
     if (!have_upper) {
@@ -854,7 +866,7 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
     result.status = DownsetStatus::optimal;
     result.bottleneck = upper;
     result.partition = fallback;
-    if (fallback) result.partition_bottleneck = evaluate_partition(g, *fallback).bottleneck;
+    if (fallback) result.partition_bottleneck = evaluate_partition(graph, *fallback).bottleneck;
     return result;
   }
 
@@ -880,7 +892,8 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
           return false;
         },
         [] { return false; });
-    if (next < 0) throw InputError("downset search: reconstruction failed");  // cannot happen
+    // The enumeration repeats the DP's exact sums: a stage attaining F is always found.
+    if (next < 0) throw std::logic_error("downset search: reconstruction failed");
     id = next;
     --b;
   }
@@ -898,7 +911,7 @@ DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOpt
   }
   result.status = DownsetStatus::optimal;
   result.bottleneck = optimum;
-  result.partition_bottleneck = evaluate_partition(g, p).bottleneck;
+  result.partition_bottleneck = evaluate_partition(graph, p).bottleneck;
   result.partition = std::move(p);
   return result;
 }

@@ -215,12 +215,12 @@ MultilevelResult multilevel_partition(const Graph& g, int k, const MultilevelOpt
         return current.stage_of[a] < current.stage_of[b];
       });
       const SliceResult sliced = slice_order(at_level, order, k);
-      if (sliced.feasible && sliced.bottleneck < value - 1e-9 * std::max(1.0, value)) {
+      if (sliced.feasible && sliced.bottleneck < value * (1 - 1e-9)) {
         current = partition_from_cuts(g, order, sliced.cuts);
         current.k = k;  // the slicer works with min(k, n) segments
         value = evaluate_partition(g, current).bottleneck;
       }
-      if (!(value < before - 1e-9 * std::max(1.0, before))) break;
+      if (!(value < before * (1 - 1e-9))) break;
     }
     if (out_of_time()) break;
     WindowSearchOptions windows;

@@ -184,7 +184,7 @@ class Refiner {
       const int s = deltas_[i].first;
       double change = 0;
       for (; i < deltas_.size() && deltas_[i].first == s; ++i) change += deltas_[i].second;
-      if (std::abs(change) <= 1e-12 * std::max(1.0, cost_[s])) continue;
+      if (std::abs(change) <= 1e-12 * cost_[s]) continue;
       changed = true;
       max_before = std::max(max_before, cost_[s]);
       max_after = std::max(max_after, cost_[s] + change);
@@ -193,7 +193,7 @@ class Refiner {
   }
 
   static bool improves(double max_before, double max_after) {
-    return max_after < max_before - 1e-9 * std::max(1.0, max_before);
+    return max_after < max_before * (1 - 1e-9);
   }
 
   // Whether unit u may leave its stage forwards (no consumer outside u stays in its stage) or

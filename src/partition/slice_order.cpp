@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "pipecut/model/constraints.hpp"
+#include "pipecut/model/numeric.hpp"
 
 namespace pipecut {
 
@@ -17,10 +18,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // with min(k, n) segments: no O(k) memory and no overflow of k + 1 for a huge k.
 int useful_segments(int k, int n) { return std::max(1, std::min(k, n)); }
 
-// Widens a threshold by a relative and absolute epsilon. Used wherever a threshold only prunes
-// the search: a slightly wider window costs a little time, a narrower one could lose exactness
-// to rounding.
-double widen(double x) { return x * (1 + 1e-9) + 1e-12; }
+// Widens a threshold by a relative epsilon. Used wherever a threshold only prunes the search: a
+// slightly wider window costs a little time. The sums themselves are exact (prepare()).
+double widen(double x) { return x * (1 + 1e-9); }
 
 // Read-only view of the order re-indexed by position (filled by prepare()).
 struct Positional {
@@ -237,12 +237,16 @@ static Positional prepare(const Graph& g, std::span<const NodeId> order, SliceWo
   release_at.resize(n);
   prefix_work.resize(n + 1);
   prefix_work[0] = 0;
+  // Costs rounded down to the exact-cost grid (model/numeric.hpp): every segment cost, added
+  // and taken off again by the sliding column, is then exact, so the DP's optimum and its
+  // reconstruction agree to the last bit. The slicing is re-evaluated on g by the callers.
+  const double q = exact_cost_quantum(g);
   int e = 0;
   for (int i = 0; i < n; ++i) {
     const NodeId v = order[i];
-    work_at[i] = g.work[v];
-    comm_at[i] = g.comm[v];
-    prefix_work[i + 1] = prefix_work[i] + g.work[v];
+    work_at[i] = std::floor(g.work[v] / q) * q;
+    comm_at[i] = std::floor(g.comm[v] / q) * q;
+    prefix_work[i + 1] = prefix_work[i] + work_at[i];
     int last = -1;
     for (NodeId w : g.successors(v)) last = std::max(last, position[w]);
     last_consumer_at[i] = last;

@@ -7,6 +7,7 @@
 
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/model/constraints.hpp"
+#include "pipecut/model/numeric.hpp"
 #include "pipecut/model/reductions.hpp"
 #include "pipecut/partition/refine.hpp"
 #include "pipecut/partition/window_search.hpp"
@@ -15,10 +16,6 @@
 #include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
-
-bool proves_optimal(double bound, double bottleneck) {
-  return bound >= bottleneck - kOptimalityTolerance * std::max(1.0, bottleneck);
-}
 
 double Solution::ratio() const {
   const double b = bottleneck();
@@ -49,8 +46,21 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   const Constraints constraints = derive_constraints(g);
   const LeafReductions leaves = find_leaf_reductions(g, constraints);
   Partition best;  // no assignment until a partition satisfying the constraints is found
-  double bottleneck = std::numeric_limits<double>::infinity();
-  double lower_bound = simple_lower_bound(g, stages);
+  double bottleneck = std::numeric_limits<double>::infinity();  // of `best`, on g
+  // Every method works on an exact-cost view of g (model/numeric.hpp): its sums do not round,
+  // so its bounds hold however the costs' magnitudes mix. The view caps comm at twice the best
+  // bottleneck, so it is made again when that falls far below the cap it was made with.
+  std::optional<ExactCosts> exact;
+  double view_cap = comm_cap(g);
+  exact.emplace(g, view_cap);
+  auto view = [&]() -> const Graph& { return exact->graph(); };
+  auto refresh_view = [&] {
+    if (bottleneck < std::numeric_limits<double>::infinity() && 2 * bottleneck < view_cap / 4) {
+      view_cap = comm_cap(g, bottleneck);
+      exact.emplace(g, view_cap);
+    }
+  };
+  double lower_bound = 0;
   std::string lower_bound_method = "simple";
   std::string algorithm;
   std::vector<BoundResult> bounds;
@@ -70,6 +80,8 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
       lower_bound_method = r.method;
     }
   };
+  // The simple bound first, recorded like every other: the certificate always lists its bounds.
+  take_bound(compute_bound(view(), stages, "simple", {}));
   // Every partition goes through the exact leaf reductions and local refinement (neither can
   // make it worse), then the reference evaluator, before it is trusted.
   auto offer = [&](const Partition& found) -> bool {
@@ -79,11 +91,12 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     RefineOptions refine;
     refine.stop = control.stop;
     refine.time_limit_seconds = budget(0.05);
-    p = apply_leaf_reductions(g, leaves, refine_partition(g, constraints, p, refine).partition);
+    p = apply_leaf_reductions(g, leaves, refine_partition(view(), constraints, p, refine).partition);
     const double value = evaluate_partition(g, p).bottleneck;
     if (!best.stage_of.empty() && value >= bottleneck) return false;
     best = p;
     bottleneck = value;
+    refresh_view();
     return true;
   };
 
@@ -104,7 +117,7 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   if (limit > 0) bound_options.downset_pair_limit = 0;
 
   // One sliced order is the first incumbent.
-  if (const PartitionRun topo = partition_algorithm("topo").run(g, stages, {}); topo.feasible)
+  if (const PartitionRun topo = partition_algorithm("topo").run(view(), stages, {}); topo.feasible)
     offer(topo.partition);
   algorithm = "topo";
   auto run_bound = [&](const char* method, double seconds) -> const BoundResult& {
@@ -114,7 +127,7 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     bound_options.warm_start =
         best.stage_of.empty() ? std::nullopt : std::optional<Partition>(best);
     bound_options.known_lower_bound = lower_bound;
-    BoundResult r = compute_bound(g, stages, method, bound_options);
+    BoundResult r = compute_bound(view(), stages, method, bound_options);
     if (r.partition && offer(*r.partition)) algorithm += std::string("+") + method;
     take_bound(r);
     report(method);
@@ -142,12 +155,12 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   if (constraints.hulls == 0) {
     costliest_node = 0;
     for (NodeId v = 0; v < g.num_nodes(); ++v)
-      costliest_node = std::max(costliest_node, single_node_cost(g, v));
+      costliest_node = std::max(costliest_node, single_node_cost(view(), v));
   }
   for (const char* method : {"single-mincut", "single"}) {
     if (reached_target() || stop_requested_now() || costliest_node <= lower_bound) break;
     bound_options.time_limit_seconds = budget(0.2);
-    take_bound(compute_bound(g, stages, method, bound_options));
+    take_bound(compute_bound(view(), stages, method, bound_options));
     report(method);
   }
 
@@ -156,8 +169,8 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   if (!reached_target() && !stop_requested_now()) {
     search.time_limit_seconds = limit > 0 ? std::min(remaining(), 0.25 * limit) : 0;
     // A partition this close to a proven lower bound is optimal: the search may stop there.
-    search.stop_at = lower_bound + kOptimalityTolerance * std::max(1.0, lower_bound);
-    const PartitionRun found = partition_algorithm(search.algorithm).run(g, stages, search);
+    search.stop_at = optimality_stop(lower_bound);
+    const PartitionRun found = partition_algorithm(search.algorithm).run(view(), stages, search);
     algorithm = found.description;
     offer(found.partition);
   }
@@ -174,13 +187,13 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     windows.downset_limit = window_downsets;
     windows.threads = options.partition.threads;
     if (limit > 0) windows.pair_limit = 0;
-    const WindowSearchResult w = window_search(g, best, windows);
+    const WindowSearchResult w = window_search(view(), best, windows);
     if (offer(w.partition)) algorithm += "+windows";
     if (w.optimal && w.bottleneck <= bottleneck) {
       BoundResult proof;
       proof.method = "downset";
       proof.status = BoundStatus::proven;
-      proof.value = std::max(0.0, w.bottleneck - 1e-9 * std::max(1.0, w.bottleneck));
+      proof.value = w.bottleneck;  // the view's optimum, summed exactly
       proof.detail = "window search over every block";
       take_bound(proof);
     }
@@ -196,7 +209,7 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     multilevel.algorithm = "multilevel";
     multilevel.time_limit_seconds = budget(0.3);
     report("multilevel...");
-    if (offer(partition_algorithm("multilevel").run(g, stages, multilevel).partition))
+    if (offer(partition_algorithm("multilevel").run(view(), stages, multilevel).partition))
       algorithm += "+multilevel";
     report("multilevel");
   }
@@ -227,10 +240,10 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
     PartitionOptions restart = search;
     restart.seed = search.seed + static_cast<std::uint64_t>(round);
     restart.time_limit_seconds = budget(0.5);
-    restart.stop_at = lower_bound + kOptimalityTolerance * std::max(1.0, lower_bound);
+    restart.stop_at = optimality_stop(lower_bound);
     restart.algorithm = round % 2 == 1 ? "multilevel" : search.algorithm;
     report(restart.algorithm + "...");
-    if (offer(partition_algorithm(restart.algorithm).run(g, stages, restart).partition))
+    if (offer(partition_algorithm(restart.algorithm).run(view(), stages, restart).partition))
       algorithm += "+" + restart.algorithm + "(seed=" + std::to_string(restart.seed) + ")";
     report(restart.algorithm);
     if (limit <= 0) break;  // without a time limit one round is enough

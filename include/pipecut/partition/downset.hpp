@@ -77,18 +77,20 @@ enum class DownsetStatus {
 
 struct DownsetSearchResult {
   DownsetStatus status = DownsetStatus::gave_up;
-  // When optimal: the optimum as computed by the DP (incremental sums: callers that certify it
-  // lower it by a rounding margin), and a partition attaining it (re-evaluated in
-  // `partition_bottleneck`). When the incumbent was already optimal, `partition` is the warm
-  // start (or the optimal slicing found for the incumbent).
+  // When optimal: the optimum of the exact-cost view of the graph (model/numeric.hpp), whose
+  // sums are exact: a valid lower bound on the graph's optimum as it is, and equal to it when
+  // the costs were already exact. A partition attaining it, with its bottleneck on the graph as
+  // given in `partition_bottleneck`. When the incumbent was already optimal, `partition` is the
+  // warm start (or the optimal slicing found for the incumbent).
   double bottleneck = 0.0;
   std::optional<Partition> partition;
   double partition_bottleneck = 0.0;
   // When optimal: entry j (1 <= j < size) is min(optimum with at most j stages, `cap`), where
-  // `cap` is the incumbent the search ran with (an upper bound on the k-stage optimum): an entry
-  // equal to cap means "at least cap". More stages than size() - 1 cannot do better than the
-  // last entry (at most one non-empty stage per unit); entry 0 is +inf. Incremental sums, like
-  // `bottleneck`.
+  // `cap` is the incumbent the search ran with (an upper bound on the k-stage optimum; +inf when
+  // it ran without one, and +inf entries then mean that no chain of j stages exists): an entry
+  // equal to a finite cap means "at least cap". More stages than size() - 1 cannot do better
+  // than the last entry (at most one non-empty stage per unit); entry 0 is +inf. Values of the
+  // exact-cost view, like `bottleneck`.
   std::vector<double> capped_optimum_by_stages;
   double cap = std::numeric_limits<double>::infinity();
   long long downsets = 0;

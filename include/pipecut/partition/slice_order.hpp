@@ -2,9 +2,10 @@
 // Algorithm 1 of Archer et al.: optimal slicing of one topological order into at most k
 // contiguous segments (stages), minimising the bottleneck stage cost.
 //
-// Exactness: the result is the true optimum over all ways to cut `order` into <= k segments,
-// with segment costs as defined in model/cost.hpp (up to floating-point rounding of the
-// incremental sums; the reported bottleneck is re-evaluated by the reference evaluator).
+// Exactness: the result is the optimum over all ways to cut `order` into <= k segments, with
+// segment costs as defined in model/cost.hpp on the costs rounded down to the exact-cost grid
+// (model/numeric.hpp: at most 2^-50 of the sum of all costs each), where the incremental sums
+// are exact; the reported bottleneck is the reference evaluator's on the graph as given.
 //
 // Speed: segment costs are updated incrementally as a segment grows to the left, and only
 // segments whose work is <= an upper bound U on this order's optimum are examined (a segment's

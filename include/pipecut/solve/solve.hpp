@@ -8,6 +8,7 @@
 #include <string>
 
 #include "pipecut/bounds/bounds.hpp"
+#include "pipecut/model/numeric.hpp"  // proves_optimal, kOptimalityTolerance
 #include "pipecut/partition/algorithms.hpp"
 #include "pipecut/solve/solution.hpp"
 #include "pipecut/util/stop.hpp"
@@ -41,13 +42,6 @@ struct RunControl {
   const StopFlag* stop = nullptr;  // set it to stop early with the best result so far
 };
 
-// A bound this close to the bottleneck (relative) proves the partition optimal. Bounds are
-// certified below the optimum by safety margins (1e-9 relative for the combinatorial methods,
-// 1e-7 plus what the MIP solver's integrality tolerance can hide for the MIPs, see
-// docs/bounds.md), so a gap smaller than this is rounding, not a real gap: no method could close
-// it, and the portfolio must not spend its budget trying.
-inline constexpr double kOptimalityTolerance = 1e-5;
-bool proves_optimal(double bound, double bottleneck);
 
 // k >= 1 (InputError otherwise); more stages than nodes cannot help, so k is capped at the node
 // count internally while the solution keeps the k asked for.
