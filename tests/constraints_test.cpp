@@ -180,10 +180,28 @@ TEST(Constraints, MessagesNameOnlyTheConstraintsInForce) {
             "fits the memory capacity and keeps every colour class together");
 }
 
-TEST(Constraints, CapacityComparisonToleratesOnlyRounding) {
+// Node memory is whole bits and a graph holds at most 2^50 bytes, so sums are exact and the
+// capacity test has no tolerance: one bit over is over, at any size.
+TEST(Constraints, CapacityComparisonIsExact) {
   EXPECT_TRUE(fits_capacity(10.0, 10.0));
-  EXPECT_TRUE(fits_capacity(0.1 + 0.2, 0.3));
+  EXPECT_TRUE(fits_capacity(0.125 + 0.25, 0.375));
   EXPECT_FALSE(fits_capacity(17185374209.0, 17185374208.0));  // one byte over 16 GiB
+  EXPECT_FALSE(fits_capacity((0x1p50 - 0.125) + 0.125, 0x1p50 - 0.125));  // one bit over
+  GraphBuilder bits("g.json");
+  EXPECT_THROW(bits.add_node({"a", 1, 0, 0.1, "", {}}), InputError);  // not a whole bit
+  GraphBuilder huge("g.json");
+  huge.add_node({"a", 1, 0, 0x1p49, "", {}});
+  huge.add_node({"b", 1, 0, 0x1p49 + 1, "", {}});
+  try {
+    const Graph g = std::move(huge).build();
+    ADD_FAILURE() << g.num_nodes() << "a total above 2^50 bytes must be refused";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("g.json: total memory"), std::string::npos) << e.what();
+  }
+  // 2^53 + 1 bytes (as an 8 PiB node) can no longer pass a 2^53 capacity: it is refused.
+  GraphBuilder beyond("g.json");
+  beyond.add_node({"a", 1, 0, 9007199254740993.0, "", {}});
+  EXPECT_THROW((void)std::move(beyond).build(), InputError);
 }
 
 TEST(Constraints, DescribesBytes) {

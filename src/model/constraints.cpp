@@ -69,7 +69,7 @@ std::string quoted_labels(const Graph& g, const std::vector<int>& classes) {
 
 }  // namespace
 
-bool fits_capacity(double memory, double capacity) { return memory <= capacity * (1 + 1e-12); }
+bool fits_capacity(double memory, double capacity) { return memory <= capacity; }
 
 std::string constraints_phrase(const Graph& g) {
   const bool memory = g.memory_per_stage.has_value();

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <queue>
 
+#include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/model/numeric.hpp"
 
@@ -48,6 +49,11 @@ NodeId GraphBuilder::add_node(NodeSpec spec) {
   check_cost("work", spec.work);
   check_cost("comm", spec.comm);
   check("memory", spec.memory);
+  // Whole bits (eighths of a byte) up to the total checked in build(): every sum of them is then
+  // exact in double, so capacity checks never round (docs/formats.md, "Memory").
+  if (std::floor(spec.memory * 8) != spec.memory * 8)
+    fail("node '" + spec.id + "': memory " + std::to_string(spec.memory) +
+         " is not a whole number of bits (a multiple of 1/8 byte)");
   auto id = static_cast<NodeId>(nodes_.size());
   if (!index_.emplace(spec.id, id).second) fail("duplicate node id '" + spec.id + "'");
   nodes_.push_back(std::move(spec));
@@ -92,6 +98,12 @@ Graph GraphBuilder::build() && {
   const auto n = static_cast<NodeId>(nodes_.size());
   std::sort(edges_.begin(), edges_.end());
   edges_.erase(std::unique(edges_.begin(), edges_.end()), edges_.end());
+
+  double total_memory = 0;
+  for (const NodeSpec& s : nodes_) total_memory += s.memory;
+  if (!(total_memory <= kMaxTotalMemory))
+    fail("total memory " + describe_bytes(total_memory) +
+         " exceeds 2^50 bytes (1 PiB), the most whose sums pipecut checks exactly");
 
   Graph g;
   g.name = name_;

@@ -45,8 +45,8 @@ struct Constraints {
 // The constraints of `g`: capacity = g.memory_per_stage, classes = g.colour_class. O(n + m).
 Constraints derive_constraints(const Graph& g);
 
-// M <= C, with a relative tolerance of 1e-12 so that summing the same bytes in another order
-// never flips the answer (below one byte for any capacity under 1 TB).
+// M <= C, exactly: node memory is a whole number of bits and a graph holds at most
+// kMaxTotalMemory (model/graph.hpp), so every sum of node memories is exact in any order.
 bool fits_capacity(double memory, double capacity);
 
 // A one-line proof that no valid partition into at most k stages exists, from the cheap

@@ -4,7 +4,9 @@
 // Units: `work` and `comm` are times in one unit chosen by the input (ms for profiled inputs);
 // `memory` is bytes. Invariants established by GraphBuilder::build():
 //   - at least one node; ids unique and non-empty;
-//   - work, comm, memory finite and >= 0;
+//   - work, comm, memory finite and >= 0; work and comm 0 or within the supported range of
+//     model/numeric.hpp; memory a whole number of bits (a multiple of 1/8 byte), and the total
+//     memory at most kMaxTotalMemory, so that every sum of node memories is exact in double;
 //   - edges deduplicated, no self-loops, acyclic;
 //   - nodes are dense indices 0..n-1 in the order they were added; adjacency is CSR with each
 //     node's successor and predecessor lists sorted ascending.
@@ -19,6 +21,10 @@
 namespace pipecut {
 
 using NodeId = std::int32_t;
+
+// Largest total memory of a graph, in bytes (2^50, 1 PiB): sums of whole bits up to it are exact
+// in double (2^53 eighths of a byte).
+inline constexpr double kMaxTotalMemory = 0x1p50;
 
 // A must-colocate label as written in the input: its text, and whether it was written as a JSON
 // integer (kept as decimal text whatever its size, so that writers give it back unchanged).
