@@ -60,6 +60,16 @@ PyObject* new_exception(py::module_& m, const char* name, const char* doc, PyObj
 
 [[noreturn]] void raise_input_error(const std::string& message) { throw InputError(message); }
 
+// Raises `type` with a message from the library. Messages quote file names and file contents,
+// which need not be UTF-8: bytes that are not become \xNN rather than a UnicodeDecodeError.
+void set_error(PyObject* type, const std::string& message) {
+  PyObject* text = PyUnicode_DecodeUTF8(message.data(), static_cast<Py_ssize_t>(message.size()),
+                                        "backslashreplace");
+  if (text == nullptr) return;  // MemoryError is set
+  PyErr_SetObject(type, text);
+  Py_DECREF(text);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Python-side values.
 
@@ -103,7 +113,28 @@ struct PyEvaluation {
 
 bool is_bool(const py::handle& h) { return PyBool_Check(h.ptr()) != 0; }
 
-std::string text_of(const py::handle& h) { return py::cast<std::string>(py::str(h)); }
+// str(h) for messages; a lone surrogate (which a Python str may hold) is written as \udXXX.
+std::string text_of(const py::handle& h) {
+  const py::str text(h);
+  const auto bytes = py::reinterpret_steal<py::bytes>(
+      PyUnicode_AsEncodedString(text.ptr(), "utf-8", "backslashreplace"));
+  if (!bytes) throw py::error_already_set();
+  return bytes.cast<std::string>();
+}
+
+// A str as UTF-8 text. A Python str may hold a lone surrogate ("\ud800"), which has no UTF-8
+// form: that is bad input (pipecut.InputError naming `what`), not a UnicodeEncodeError.
+std::string utf8_argument(const py::handle& value, const std::string& what) {
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(value.ptr(), &size);
+  if (data == nullptr) {
+    PyErr_Clear();
+    raise_input_error(what + " " + text_of(py::repr(value)) +
+                      " is not valid Unicode text (it holds a lone surrogate, which has no "
+                      "UTF-8 form)");
+  }
+  return {data, static_cast<std::size_t>(size)};
+}
 std::string type_name(const py::handle& h) {
   return text_of(py::type::handle_of(h).attr("__name__"));
 }
@@ -175,22 +206,30 @@ std::string string_argument(const py::handle& value, const std::string& what) {
   if (!py::isinstance<py::str>(value))
     throw py::type_error(what + " must be a str, not " +
                          type_name(value));
-  return py::cast<std::string>(value);
+  return utf8_argument(value, what);
 }
 
 // A node id as the pipecut.graph reader takes it: a str, or an int written in decimal.
 std::string id_argument(const py::handle& value, const std::string& what) {
-  if (py::isinstance<py::str>(value)) return py::cast<std::string>(value);
+  if (py::isinstance<py::str>(value)) return utf8_argument(value, what);
   if (!is_bool(value) && py::isinstance<py::int_>(value)) return py::str(value);
   throw py::type_error(what + " must be a str or an int, not " +
                        type_name(value));
 }
 
+// A file name as the operating system takes it: os.fsencode's bytes, so that a name Python
+// decoded with surrogateescape (bytes that are not UTF-8) names the same file again.
 std::string path_argument(const py::object& path) {
   const py::object fspath = py::module_::import("os").attr("fspath");
   const py::object text = fspath(path);
   if (!py::isinstance<py::str>(text)) throw py::type_error("path must be a str or os.PathLike");
-  return py::cast<std::string>(text);
+  const auto bytes = py::reinterpret_steal<py::bytes>(PyUnicode_EncodeFSDefault(text.ptr()));
+  if (!bytes) {
+    PyErr_Clear();
+    raise_input_error("path " + text_of(py::repr(text)) +
+                      " cannot be encoded as a file name (a lone surrogate)");
+  }
+  return bytes.cast<std::string>();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,9 +326,10 @@ Result run_interruptible(std::function<Result(const RunControl&)> work,
 // Graph construction from Python values.
 
 PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
-                          const std::optional<std::string>& name) {
-  const std::string source = name && !name->empty() ? *name : "pipecut.Graph";
-  GraphBuilder builder(source, name.value_or(""));
+                          const py::object& name_arg) {
+  const std::string name = name_arg.is_none() ? "" : string_argument(name_arg, "name");
+  const std::string source = name.empty() ? "pipecut.Graph" : name;
+  GraphBuilder builder(source, name);
   int index = 0;
   for (const py::handle item : nodes) {
     const std::string where = "node " + std::to_string(index++);
@@ -300,10 +340,9 @@ PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
                            type_name(item));
     const auto node = py::reinterpret_borrow<py::dict>(item);
     for (const auto& [key, value] : node) {
-      const std::string k = py::isinstance<py::str>(key) ? py::cast<std::string>(key) : "";
+      const std::string k = py::isinstance<py::str>(key) ? text_of(key) : "";
       if (k != "id" && k != "work" && k != "comm" && k != "memory" && k != "op")
-        raise_input_error(source + ": " + where + ": unknown key " +
-                          py::cast<std::string>(py::repr(key)) +
+        raise_input_error(source + ": " + where + ": unknown key " + text_of(py::repr(key)) +
                           " (expected 'id', 'work', 'comm', 'memory', 'op')");
     }
     for (const char* required : {"id", "work", "comm"})
@@ -413,7 +452,7 @@ Partition partition_argument(const Graph& g, const py::object& assignment,
 
 std::vector<std::string> methods_argument(const py::object& method) {
   if (py::isinstance<py::str>(method)) {
-    const auto name = py::cast<std::string>(method);
+    const auto name = utf8_argument(method, "method");
     if (name == "all") return {};
     bound_method(name);  // InputError listing the known names
     return {name};
@@ -475,21 +514,20 @@ PYBIND11_MODULE(_pipecut, m) {
     } catch (const py::builtin_exception&) {
       throw;
     } catch (const InputError& e) {
-      PyErr_SetString(exceptions.input, e.what());
+      set_error(exceptions.input, e.what());
     } catch (const OutputError& e) {
-      PyErr_SetString(exceptions.output, e.what());
+      set_error(exceptions.output, e.what());
     } catch (const InfeasibleError& e) {
-      PyErr_SetString(exceptions.infeasible, e.what());
+      set_error(exceptions.infeasible, e.what());
     } catch (const NoFeasiblePartitionError& e) {
-      PyErr_SetString(exceptions.no_feasible, e.what());
+      set_error(exceptions.no_feasible, e.what());
     } catch (const Error& e) {
-      PyErr_SetString(exceptions.error, e.what());
+      set_error(exceptions.error, e.what());
     } catch (const std::bad_alloc&) {
       PyErr_SetString(PyExc_MemoryError, "pipecut: out of memory");
     } catch (const std::exception& e) {
-      PyErr_SetString(PyExc_RuntimeError,
-                      (std::string("pipecut internal error (please report it): ") + e.what())
-                          .c_str());
+      set_error(PyExc_RuntimeError,
+                std::string("pipecut internal error (please report it): ") + e.what());
     }
   });
 
@@ -504,7 +542,8 @@ PYBIND11_MODULE(_pipecut, m) {
            "'comm' (numbers >= 0), optional 'memory' (bytes) and 'op' (str). `edges`: pairs "
            "(from_id, to_id); duplicates are merged. Raises pipecut.InputError for duplicate "
            "or unknown ids, self-loops, cycles (naming a node on one), negative, NaN or "
-           "infinite costs, or no nodes; TypeError for values of the wrong type.")
+           "infinite costs, text that is not valid Unicode, or no nodes; TypeError for values "
+           "of the wrong type.")
       .def_property_readonly(
           "name", [](const PyGraph& g) { return g.graph->name; }, "The graph's name.")
       .def_property_readonly(
@@ -519,6 +558,13 @@ PYBIND11_MODULE(_pipecut, m) {
           [](const PyGraph& g, const py::handle& id) {
             if (!py::isinstance<py::str>(id) && (is_bool(id) || !py::isinstance<py::int_>(id)))
               return false;
+            // A str that is not valid Unicode (a lone surrogate) is no node's id; `in` answers
+            // as for any other value that cannot be one.
+            if (py::isinstance<py::str>(id) &&
+                PyUnicode_AsUTF8AndSize(id.ptr(), nullptr) == nullptr) {
+              PyErr_Clear();
+              return false;
+            }
             return g.graph->find(id_argument(id, "node id")).has_value();
           },
           py::arg("id"), "Whether a node has this id.")
@@ -838,7 +884,8 @@ PYBIND11_MODULE(_pipecut, m) {
           // bytes as a number, or a size with a unit as on the command line ("16GiB")
           if (py::isinstance<py::str>(memory_per_stage))
             options.memory_per_stage =
-                parse_memory_size(memory_per_stage.cast<std::string>(), "memory_per_stage");
+                parse_memory_size(utf8_argument(memory_per_stage, "memory_per_stage"),
+                                  "memory_per_stage");
           else
             options.memory_per_stage = number_argument(memory_per_stage, "memory_per_stage");
           if (!std::isfinite(*options.memory_per_stage) || !(*options.memory_per_stage > 0))

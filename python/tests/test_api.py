@@ -4,6 +4,7 @@ and errors, and its documentation (docstrings, the type stub)."""
 import json
 import logging
 import math
+import os
 import re
 import threading
 import time
@@ -184,6 +185,48 @@ def test_graph_validation_errors(nodes, edges, message):
 def test_graph_wrong_types_raise_type_error(nodes, edges):
     with pytest.raises(TypeError):
         pipecut.Graph(nodes, edges)
+
+
+LONE_SURROGATE = "\ud800"  # a str Python allows that has no UTF-8 form
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: pipecut.Graph([{"id": LONE_SURROGATE, "work": 1, "comm": 1}]), "node 0: 'id'"),
+        (lambda: pipecut.Graph([{"id": "a", "work": 1, "comm": 1}], [("a", LONE_SURROGATE)]), "edge 0: to id"),
+        (lambda: pipecut.Graph([{"id": "a", "work": 1, "comm": 1, "op": LONE_SURROGATE}]), "'op'"),
+        (lambda: pipecut.Graph([{"id": "a", "work": 1, "comm": 1, LONE_SURROGATE: 1}]), "unknown key"),
+        (lambda: pipecut.Graph([{"id": "a", "work": 1, "comm": 1}], name=LONE_SURROGATE), "name"),
+        (lambda: small_graph().node(LONE_SURROGATE), "node id"),
+        (lambda: small_graph().successors(LONE_SURROGATE), "node id"),
+        (lambda: small_graph().predecessors(LONE_SURROGATE), "node id"),
+        (lambda: pipecut.evaluate(small_graph(), {LONE_SURROGATE: 0}), "assignment key"),
+        (lambda: pipecut.bound(small_graph(), 2, method=LONE_SURROGATE), "method"),
+        (lambda: pipecut.bound(small_graph(), 2, method=[LONE_SURROGATE]), "method"),
+        (lambda: pipecut.read_graph(BERT, memory_per_stage=LONE_SURROGATE), "memory_per_stage"),
+        (lambda: pipecut.read_graph("graph" + LONE_SURROGATE + ".json"), "file name"),
+    ],
+)
+def test_text_that_is_not_unicode_is_an_input_error(call, message):
+    with pytest.raises(pipecut.InputError, match=message) as error:
+        call()
+    assert "\\ud800" in str(error.value)  # shown escaped: the message itself is printable
+    str(error.value).encode("utf-8")
+
+
+def test_a_lone_surrogate_is_no_node_id():
+    assert LONE_SURROGATE not in small_graph()
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_named(tmp_path):
+    """Python decodes such names with surrogateescape; the binding gives the OS the same
+    bytes back, and quotes them escaped in messages."""
+    name = os.fsdecode(b"graph-\xff.json")
+    (tmp_path / name).write_bytes(BERT.read_bytes())
+    assert pipecut.read_graph(tmp_path / name).num_nodes == pipecut.read_graph(BERT).num_nodes
+    with pytest.raises(pipecut.InputError, match=re.escape("graph-\\xff-missing.json")):
+        pipecut.read_graph(tmp_path / os.fsdecode(b"graph-\xff-missing.json"))
 
 
 # --- solve, partition, bound, evaluate against the command line -----------------------------
