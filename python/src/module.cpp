@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -325,25 +326,59 @@ Result run_interruptible(std::function<Result(const RunControl&)> work,
 // ---------------------------------------------------------------------------------------------
 // Graph construction from Python values.
 
+// A colour class label as the pipecut.graph reader takes it (README, "Placement constraints"):
+// a non-empty str, or an int within 64 bits kept as its decimal text.
+ColourLabel colour_label_argument(const py::handle& value, const std::string& what) {
+  if (py::isinstance<py::str>(value)) {
+    std::string text = utf8_argument(value, what);
+    if (text.empty()) raise_input_error(what + " must not be empty");
+    return {std::move(text), false};
+  }
+  if (is_bool(value) || !py::isinstance<py::int_>(value))
+    throw py::type_error(what + " must be a str or an int, not " + type_name(value));
+  const auto i = py::reinterpret_borrow<py::int_>(value);
+  const py::int_ lowest(std::numeric_limits<long long>::min());
+  const py::int_ highest(std::numeric_limits<unsigned long long>::max());
+  if (i < lowest || i > highest)
+    raise_input_error(what + " must be within 64 bits (got " + text_of(i) +
+                      "; write other labels as strings)");
+  return {text_of(i), true};
+}
+
+// A memory capacity: bytes as a number, or a size with a unit as on the command line ("16GiB").
+double memory_size_argument(const py::handle& value, const std::string& what) {
+  const double bytes = py::isinstance<py::str>(value)
+                           ? parse_memory_size(utf8_argument(value, what), what)
+                           : number_argument(value, what);
+  if (!std::isfinite(bytes) || !(bytes > 0))
+    raise_input_error(what + " must be a finite number of bytes > 0 (got " + text_of(value) +
+                      ")");
+  return bytes;
+}
+
 PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
-                          const py::object& name_arg) {
+                          const py::object& name_arg, const py::object& memory_per_stage) {
   const std::string name = name_arg.is_none() ? "" : string_argument(name_arg, "name");
   const std::string source = name.empty() ? "pipecut.Graph" : name;
   GraphBuilder builder(source, name);
+  if (!memory_per_stage.is_none())
+    builder.set_memory_per_stage(
+        memory_size_argument(memory_per_stage, source + ": memory_per_stage"));
   int index = 0;
   for (const py::handle item : nodes) {
     const std::string where = "node " + std::to_string(index++);
     if (!py::isinstance<py::dict>(item))
       throw py::type_error(source + ": " + where +
                            ": expected a dict with 'id', 'work', 'comm' (optional 'memory', "
-                           "'op'), not " +
+                           "'op', 'colour_class'), not " +
                            type_name(item));
     const auto node = py::reinterpret_borrow<py::dict>(item);
     for (const auto& [key, value] : node) {
       const std::string k = py::isinstance<py::str>(key) ? text_of(key) : "";
-      if (k != "id" && k != "work" && k != "comm" && k != "memory" && k != "op")
+      if (k != "id" && k != "work" && k != "comm" && k != "memory" && k != "op" &&
+          k != "colour_class")
         raise_input_error(source + ": " + where + ": unknown key " + text_of(py::repr(key)) +
-                          " (expected 'id', 'work', 'comm', 'memory', 'op')");
+                          " (expected 'id', 'work', 'comm', 'memory', 'op', 'colour_class')");
     }
     for (const char* required : {"id", "work", "comm"})
       if (!node.contains(required))
@@ -357,6 +392,9 @@ PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
       spec.memory = number_argument(node["memory"], node_where + "'memory'");
     if (node.contains("op") && !node["op"].is_none())
       spec.op = string_argument(node["op"], node_where + "'op'");
+    if (node.contains("colour_class") && !node["colour_class"].is_none())
+      spec.colour_class =
+          colour_label_argument(node["colour_class"], node_where + "'colour_class'");
     builder.add_node(std::move(spec));
   }
   index = 0;
@@ -379,6 +417,14 @@ py::dict node_dict(const Graph& g, NodeId v) {
   d["comm"] = g.comm[v];
   d["memory"] = g.memory[v];
   d["op"] = g.op[v];
+  // Only nodes with a class carry the key, as in the pipecut.graph format.
+  if (!g.colour_class.empty() && g.colour_class[v] >= 0) {
+    const ColourLabel& label = g.colour_labels[static_cast<std::size_t>(g.colour_class[v])];
+    d["colour_class"] =
+        label.integer ? py::reinterpret_steal<py::object>(
+                            PyLong_FromString(label.text.c_str(), nullptr, 10))
+                      : py::str(label.text);
+  }
   return d;
 }
 
@@ -537,13 +583,15 @@ PYBIND11_MODULE(_pipecut, m) {
                       "`comm` (ms) to move its output tensor to another stage, `memory` (bytes) "
                       "and an operator type `op`. Immutable; nodes keep the order given.")
       .def(py::init(&graph_from_python), py::arg("nodes"), py::arg("edges") = py::tuple(),
-           py::arg("name") = py::none(),
+           py::arg("name") = py::none(), py::kw_only(), py::arg("memory_per_stage") = py::none(),
            "Builds and validates a graph. `nodes`: dicts with 'id' (str or int), 'work' and "
-           "'comm' (numbers >= 0), optional 'memory' (bytes) and 'op' (str). `edges`: pairs "
-           "(from_id, to_id); duplicates are merged. Raises pipecut.InputError for duplicate "
-           "or unknown ids, self-loops, cycles (naming a node on one), negative, NaN or "
-           "infinite costs, text that is not valid Unicode, or no nodes; TypeError for values "
-           "of the wrong type.")
+           "'comm' (numbers >= 0), optional 'memory' (bytes), 'op' (str) and 'colour_class' (a "
+           "str or int label: nodes with the same label must share a stage). `edges`: pairs "
+           "(from_id, to_id); duplicates are merged. `memory_per_stage`: the memory capacity "
+           "of every stage (bytes, or a size such as '16GiB'). Raises pipecut.InputError for "
+           "duplicate or unknown ids, self-loops, cycles (naming a node on one), negative, NaN "
+           "or infinite costs, text that is not valid Unicode, or no nodes; TypeError for "
+           "values of the wrong type.")
       .def_property_readonly(
           "name", [](const PyGraph& g) { return g.graph->name; }, "The graph's name.")
       .def_property_readonly(
@@ -880,17 +928,8 @@ PYBIND11_MODULE(_pipecut, m) {
          const std::optional<double>& link_bandwidth, const py::object& memory_per_stage,
          bool ignore_memory, bool ignore_colocation) {
         ReadOptions options;
-        if (!memory_per_stage.is_none()) {
-          // bytes as a number, or a size with a unit as on the command line ("16GiB")
-          if (py::isinstance<py::str>(memory_per_stage))
-            options.memory_per_stage =
-                parse_memory_size(utf8_argument(memory_per_stage, "memory_per_stage"),
-                                  "memory_per_stage");
-          else
-            options.memory_per_stage = number_argument(memory_per_stage, "memory_per_stage");
-          if (!std::isfinite(*options.memory_per_stage) || !(*options.memory_per_stage > 0))
-            raise_input_error("memory_per_stage must be a finite number of bytes > 0");
-        }
+        if (!memory_per_stage.is_none())
+          options.memory_per_stage = memory_size_argument(memory_per_stage, "memory_per_stage");
         options.ignore_memory = ignore_memory;
         options.ignore_colocation = ignore_colocation;
         if (input_format) options.format = *input_format;
