@@ -19,19 +19,25 @@ How a module becomes a graph (docs/python.md, "pipecut.torch"):
   functions behind pipecut.DeviceProfile.operator_time_ms and tensor_transfer_ms): this module
   only counts FLOPs and bytes, with the rules of docs/cost-model.md. `measure=True` times each
   node on this machine instead (comm still comes from the device's link).
+- Placement constraints: `memory_per_stage` is the graph's capacity, and each `colocate` group
+  of submodules becomes a colour class of the nodes that run in them.
+- Every argument is checked before tracing, which takes minutes for large models.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
+import difflib
 import dis
 import functools
 import inspect
 import logging
 import math
+import numbers
 import statistics
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import torch
 import torch.fx
@@ -299,11 +305,11 @@ def _as_inputs(example_inputs: Any) -> Tuple[Any, ...]:
     raise TypeError("example_inputs must be a tensor or a tuple of positional inputs")
 
 
-def _trace(module: nn.Module, inputs: Tuple[Any, ...]):
-    """Traces `module` called with `inputs`; parameters of forward() that are not given keep
-    their defaults (specialised). Returns the GraphModule and each node's module path."""
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module, not {type(module).__name__}")
+def _bind_inputs(
+    module: nn.Module, inputs: Tuple[Any, ...]
+) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The example inputs by forward() parameter name, and the defaults of the parameters left
+    out (traced as constants). Checks the numbers match, before any tracing."""
     signature = inspect.signature(module.forward)
     params = list(signature.parameters.values())
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
@@ -324,6 +330,13 @@ def _trace(module: nn.Module, inputs: Tuple[Any, ...]):
                 f"but only {len(inputs)} example inputs were given"
             )
         concrete_args[p.name] = p.default
+    return given, concrete_args
+
+
+def _trace(module: nn.Module, inputs: Tuple[Any, ...]):
+    """Traces `module` called with `inputs`; parameters of forward() that are not given keep
+    their defaults (specialised). Returns the GraphModule and each node's module path."""
+    given, concrete_args = _bind_inputs(module, inputs)
     tracer = _Tracer(given)
     with _ProxyPatches(), torch.enable_grad():
         # Grad mode on: modules with inference fast paths (nn.TransformerEncoder) trace their
@@ -649,19 +662,141 @@ def _node_inputs(node: torch.fx.Node) -> List[torch.fx.Node]:
     return list(seen)
 
 
-def _build(
-    module: nn.Module,
+@dataclasses.dataclass
+class _Settings:
+    """graph_from_module's arguments, checked (before any tracing)."""
+
+    module: nn.Module
+    inputs: Tuple[Any, ...]
+    profile: "pipecut.DeviceProfile"
+    link: float  # GB/s
+    dtype: Optional[str]
+    measure: bool
+    memory_per_stage: Optional[float]  # bytes
+    colocate: List[List[str]]  # groups of module paths (as the tracer names them)
+
+
+def _check_arguments(
+    module: Any,
     example_inputs: Any,
-    device: Optional[str],
-    dtype: Optional[str],
-    link_bandwidth: Optional[float],
-    measure: bool,
-) -> _Traced:
-    profile = pipecut.device_profile(device or "")
-    link = link_bandwidth if link_bandwidth is not None else profile.link_bandwidth_gbps
-    profile.tensor_transfer_ms(0.0, link)  # validates the bandwidth before any work
-    sizes = _Bytes(dtype)
+    device: Any,
+    dtype: Any,
+    link_bandwidth: Any,
+    measure: Any,
+    memory_per_stage: Any,
+    colocate: Any,
+) -> _Settings:
+    """Checks every argument of graph_from_module before any work: tracing a large model takes
+    minutes, and a typo should not wait for it. TypeError for a wrong type, pipecut.InputError
+    for a bad value."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, not {type(module).__name__}")
     inputs = _as_inputs(example_inputs)
+    _bind_inputs(module, inputs)
+    for name, value in (("device", device), ("dtype", dtype)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
+    profile = pipecut.device_profile(device or "")
+    if dtype is not None:
+        pipecut.dtype_bytes(dtype)
+    if link_bandwidth is not None and (
+        isinstance(link_bandwidth, bool) or not isinstance(link_bandwidth, numbers.Real)
+    ):
+        raise TypeError(f"link_bandwidth must be a number, not {type(link_bandwidth).__name__}")
+    link = float(link_bandwidth) if link_bandwidth is not None else profile.link_bandwidth_gbps
+    profile.tensor_transfer_ms(0.0, link)  # InputError unless finite and > 0
+    if not isinstance(measure, bool):
+        raise TypeError(f"measure must be a bool, not {type(measure).__name__}")
+    capacity = (
+        None
+        if memory_per_stage is None
+        else pipecut._pipecut._memory_size(memory_per_stage, "memory_per_stage")
+    )
+    groups = _colocation_groups(module, colocate)
+    return _Settings(module, inputs, profile, link, dtype, measure, capacity, groups)
+
+
+def _colocation_groups(module: nn.Module, colocate: Any) -> List[List[str]]:
+    """colocate: groups of submodule names (as module.named_modules() gives them), each group
+    to run in one stage. Returns the groups as the tracer names the modules (the first name of
+    a module registered under several)."""
+    if colocate is None:
+        return []
+    usage = "colocate must be a list of groups of submodule names, e.g. [['layer1', 'layer2']]"
+    if isinstance(colocate, (str, bytes)) or not isinstance(colocate, collections.abc.Iterable):
+        raise TypeError(f"{usage}, not {type(colocate).__name__}")
+    canonical = {id(m): name for name, m in module.named_modules()}
+    names = [name for name in dict(module.named_modules(remove_duplicate=False)) if name]
+    groups: List[List[str]] = []
+    for i, group in enumerate(colocate):
+        if isinstance(group, (str, bytes)) or not isinstance(group, collections.abc.Iterable):
+            raise TypeError(f"{usage}; group {i} is a {type(group).__name__}")
+        paths: List[str] = []
+        for name in group:
+            if not isinstance(name, str):
+                raise TypeError(f"{usage}; group {i} holds a {type(name).__name__}")
+            if name == "":
+                raise pipecut.InputError(
+                    f"colocate: group {i}: '' is the whole module; name its submodules"
+                )
+            try:
+                submodule = module.get_submodule(name)
+            except AttributeError:
+                close = difflib.get_close_matches(name, names, n=3)
+                hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+                raise pipecut.InputError(
+                    f"colocate: group {i}: {type(module).__name__} has no submodule {name!r}{hint}"
+                ) from None
+            paths.append(canonical[id(submodule)])
+        if not paths:
+            raise pipecut.InputError(f"colocate: group {i} is empty")
+        groups.append(paths)
+    return groups
+
+
+def _colour_classes(
+    module: nn.Module,
+    groups: List[List[str]],
+    live: List[torch.fx.Node],
+    module_paths: Dict[torch.fx.Node, Tuple[str, ...]],
+) -> Dict[torch.fx.Node, int]:
+    """Each node's colour class: the colocation group of a module it runs in. Groups that share
+    a node must share a stage, so they are merged into one class."""
+    parent = list(range(len(groups)))
+
+    def find(g: int) -> int:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    groups_of_path: Dict[str, List[int]] = {}
+    for g, paths in enumerate(groups):
+        for path in paths:
+            groups_of_path.setdefault(path, []).append(g)
+    members: Dict[torch.fx.Node, List[int]] = {}
+    used: Set[str] = set()
+    for n in live:
+        found = [g for path in module_paths.get(n, ()) for g in groups_of_path.get(path, ())]
+        used.update(path for path in module_paths.get(n, ()) if path in groups_of_path)
+        if found:
+            members[n] = found
+            for g in found[1:]:
+                parent[find(g)] = find(found[0])
+    for paths in groups:
+        for path in paths:
+            if path not in used:
+                raise pipecut.InputError(
+                    f"colocate: {type(module).__name__}.{path} runs no operation on the example "
+                    "inputs (it is not called, or computes from parameters alone)"
+                )
+    return {n: find(found[0]) for n, found in members.items()}
+
+
+def _build(settings: _Settings) -> _Traced:
+    module, inputs, measure = settings.module, settings.inputs, settings.measure
+    profile, link, dtype = settings.profile, settings.link, settings.dtype
+    sizes = _Bytes(dtype)
     gm, module_paths = _trace(module, inputs)
 
     synchronize = any(isinstance(x, torch.Tensor) and x.is_cuda for x in inputs)
@@ -695,6 +830,7 @@ def _build(
         raise pipecut.InputError(
             f"{type(module).__name__}: no operation depends on the inputs; nothing to partition"
         )
+    classes = _colour_classes(module, settings.colocate, live, module_paths)
 
     specs = []
     comm: Dict[torch.fx.Node, float] = {}
@@ -747,7 +883,12 @@ def _build(
         )
     live_set = set(live)
     edges = [(i.name, n.name) for n in live for i in _node_inputs(n) if i in live_set]
-    graph = pipecut.Graph(specs, edges, name=type(module).__name__)
+    for spec, colour in zip(specs, (classes.get(n) for n in live)):
+        if colour is not None:
+            spec["colour_class"] = colour
+    graph = pipecut.Graph(
+        specs, edges, name=type(module).__name__, memory_per_stage=settings.memory_per_stage
+    )
     return _Traced(gm, graph, module_paths, values, constant, live, side, comm)
 
 
@@ -759,6 +900,8 @@ def graph_from_module(
     dtype: Optional[str] = None,
     link_bandwidth: Optional[float] = None,
     measure: bool = False,
+    memory_per_stage: Union[float, str, None] = None,
+    colocate: Optional[Sequence[Sequence[str]]] = None,
 ) -> "pipecut.Graph":
     """The operator graph of `module` called on `example_inputs` (a tensor or a tuple of
     positional inputs), costed for pipeline partitioning.
@@ -771,8 +914,17 @@ def graph_from_module(
     `link_bandwidth` (GB/s) overrides the device's link. `measure=True` sets each node's work to
     its median wall time over several runs on this machine (in ms, where the inputs live; it
     includes the torch.fx interpreter's small per-node overhead) instead of the roofline.
+
+    Placement constraints: `memory_per_stage` (bytes, or a size such as "16GiB") is every
+    stage's memory capacity; `colocate` lists groups of submodule names (as
+    module.named_modules() gives them), each group to run in one stage (a colour class).
+
+    Every argument is checked before tracing (TypeError, pipecut.InputError).
     """
-    return _build(module, example_inputs, device, dtype, link_bandwidth, measure).graph
+    settings = _check_arguments(
+        module, example_inputs, device, dtype, link_bandwidth, measure, memory_per_stage, colocate
+    )
+    return _build(settings).graph
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1036,16 +1188,42 @@ def split(
     dtype: Optional[str] = None,
     link_bandwidth: Optional[float] = None,
     measure: bool = False,
-    **solve_options: Any,
+    memory_per_stage: Union[float, str, None] = None,
+    colocate: Optional[Sequence[Sequence[str]]] = None,
+    target_ratio: Optional[float] = None,
+    time_limit: Optional[float] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    preset: Optional[str] = None,
+    mip_threads: Optional[int] = None,
+    progress: Optional[Callable[["pipecut.Progress"], object]] = None,
 ) -> PipelinePlan:
     """Splits `module` into at most k pipeline stages with the best bottleneck pipecut finds.
 
     The graph is built as graph_from_module(module, example_inputs, device=..., dtype=...,
-    link_bandwidth=..., measure=...) and solved with pipecut.solve(graph, k, **solve_options)
-    (target_ratio, time_limit, seed, threads, preset, mip_threads, progress). The stages are
-    built by torch.fx.passes.split_module; they share the module's parameters (not copies).
-    Returns a PipelinePlan; plan.run(*inputs) computes what module(*inputs) does."""
-    traced = _build(module, example_inputs, device, dtype, link_bandwidth, measure)
+    link_bandwidth=..., measure=..., memory_per_stage=..., colocate=...) and solved with
+    pipecut.solve(graph, k, target_ratio=..., time_limit=..., seed=..., threads=...,
+    preset=..., mip_threads=..., progress=...); a solve option left at None takes
+    pipecut.solve's default. Every argument is checked before the module is traced. The stages
+    are built by torch.fx.passes.split_module; they share the module's parameters (not copies).
+    Returns a PipelinePlan; plan.run(*inputs) computes what module(*inputs) does. Raises
+    pipecut.InfeasibleError or pipecut.NoFeasiblePartitionError when no partition satisfies
+    memory_per_stage and colocate."""
+    given = {
+        "target_ratio": target_ratio,
+        "time_limit": time_limit,
+        "seed": seed,
+        "threads": threads,
+        "preset": preset,
+        "mip_threads": mip_threads,
+        "progress": progress,
+    }
+    solve_options = {name: value for name, value in given.items() if value is not None}
+    settings = _check_arguments(
+        module, example_inputs, device, dtype, link_bandwidth, measure, memory_per_stage, colocate
+    )
+    pipecut._pipecut._check_solve_arguments(k, **solve_options)
+    traced = _build(settings)
     solution = pipecut.solve(traced.graph, k, **solve_options)
     assignment = solution.assignment
     stage_ids = sorted(set(assignment.values()))

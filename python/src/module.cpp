@@ -159,9 +159,8 @@ long long as_long_long(const py::handle& value, const std::string& what, long lo
   return v;
 }
 
-// k: an integer >= 1, or None for the graph's own number of stages.
-int stages_argument(const Graph& g, const py::object& k) {
-  if (k.is_none()) return stages_to_use(g, std::nullopt);
+// k: an integer from 1 to INT_MAX.
+int stages_value(const py::object& k) {
   const py::int_ i = as_integer(k, "k");
   int overflow = 0;
   const long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
@@ -170,7 +169,13 @@ int stages_argument(const Graph& g, const py::object& k) {
   if (overflow > 0 || v > INT_MAX)
     raise_input_error("k must be at most " + std::to_string(INT_MAX) + " (got " +
                       text_of(i) + ")");
-  return stages_to_use(g, static_cast<int>(v));
+  return static_cast<int>(v);
+}
+
+// k: an integer >= 1, or None for the graph's own number of stages.
+int stages_argument(const Graph& g, const py::object& k) {
+  if (k.is_none()) return stages_to_use(g, std::nullopt);
+  return stages_to_use(g, stages_value(k));
 }
 
 std::uint64_t seed_argument(const py::object& seed) {
@@ -512,6 +517,26 @@ std::vector<std::string> methods_argument(const py::object& method) {
   }
   if (names.empty()) raise_input_error("method: the list of bound methods is empty");
   return names;
+}
+
+// solve's options (shared with the up-front check of pipecut.torch.split).
+SolveOptions solve_options_argument(const py::object& target_ratio, const py::object& time_limit,
+                                    const py::object& seed, const py::object& threads,
+                                    const std::string& preset, const py::object& mip_threads,
+                                    const py::object& progress) {
+  SolveOptions options;
+  options.target_ratio = number_argument(target_ratio, "target_ratio");
+  if (!(options.target_ratio >= 0 && options.target_ratio <= 1))
+    raise_input_error("target_ratio must be in [0, 1] (got " + text_of(target_ratio) + ")");
+  options.time_limit_seconds = seconds_argument(time_limit, "time_limit");
+  options.partition.seed = seed_argument(seed);
+  options.partition.threads = threads_argument(threads, "threads");
+  options.partition.preset = preset;
+  brkga_config(options.partition);  // unknown presets fail before the thread starts
+  options.mip_threads = threads_argument(mip_threads, "mip_threads");
+  if (!progress.is_none() && !PyCallable_Check(progress.ptr()))
+    throw py::type_error("progress must be callable or None");
+  return options;
 }
 
 std::string repr_number(double x) { return py::repr(py::float_(x)); }
@@ -1038,19 +1063,9 @@ PYBIND11_MODULE(_pipecut, m) {
       [](const PyGraph& graph, const py::object& k, const py::object& target_ratio,
          const py::object& time_limit, const py::object& seed, const py::object& threads,
          const std::string& preset, const py::object& mip_threads, const py::object& progress) {
-        SolveOptions options;
-        options.target_ratio = number_argument(target_ratio, "target_ratio");
-        if (!(options.target_ratio >= 0 && options.target_ratio <= 1))
-          raise_input_error("target_ratio must be in [0, 1] (got " +
-                            text_of(target_ratio) + ")");
-        options.time_limit_seconds = seconds_argument(time_limit, "time_limit");
-        options.partition.seed = seed_argument(seed);
-        options.partition.threads = threads_argument(threads, "threads");
-        options.partition.preset = preset;
-        brkga_config(options.partition);  // unknown presets fail before the thread starts
-        options.mip_threads = threads_argument(mip_threads, "mip_threads");
-        if (!progress.is_none() && !PyCallable_Check(progress.ptr()))
-          throw py::type_error("progress must be callable or None");
+        const SolveOptions options = solve_options_argument(target_ratio, time_limit, seed,
+                                                            threads, preset, mip_threads,
+                                                            progress);
         const int stages = stages_argument(*graph.graph, k);
         auto g = graph.graph;
         Solution s = run_interruptible<Solution>(
@@ -1076,6 +1091,36 @@ PYBIND11_MODULE(_pipecut, m) {
       "reproducible). `progress(p)` is called with a Progress after every step, on the "
       "calling thread. The GIL is released while solving; Ctrl-C stops the run within about "
       "a second and raises KeyboardInterrupt. Returns a Solution.");
+
+  // solve's checks without a graph, so that pipecut.torch.split can reject a bad k or option
+  // before it spends minutes tracing a module (docs/python.md, "pipecut.torch").
+  m.def(
+      "_check_solve_arguments",
+      [](const py::object& k, const py::object& target_ratio, const py::object& time_limit,
+         const py::object& seed, const py::object& threads, const std::string& preset,
+         const py::object& mip_threads, const py::object& progress) {
+        stages_value(k);
+        solve_options_argument(target_ratio, time_limit, seed, threads, preset, mip_threads,
+                               progress);
+      },
+      py::arg("k"), py::kw_only(),
+      py::arg("target_ratio") = py::float_(solve_defaults.target_ratio),
+      py::arg("time_limit") = py::float_(solve_defaults.time_limit_seconds),
+      py::arg("seed") = py::int_(solve_defaults.partition.seed),
+      py::arg("threads") = py::int_(solve_defaults.partition.threads),
+      py::arg("preset") = solve_defaults.partition.preset,
+      py::arg("mip_threads") = py::int_(solve_defaults.mip_threads),
+      py::arg("progress") = py::none(),
+      "Raises what solve(graph, k, ...) would for these arguments (InputError, TypeError); "
+      "k must be given. For pipecut.torch.");
+  m.def(
+      "_memory_size",
+      [](const py::object& value, const std::string& what) {
+        return memory_size_argument(value, what);
+      },
+      py::arg("value"), py::arg("what"),
+      "Bytes from a number or a size with a unit ('16GiB'), as read_graph's memory_per_stage "
+      "takes them; InputError naming `what` otherwise. For pipecut.torch.");
 
   m.def(
       "evaluate",

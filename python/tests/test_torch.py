@@ -1,7 +1,10 @@
 """pipecut.torch: graphs from torch modules and pipelines of stage GraphModules. Models have random
 weights and small inputs so that the suite stays fast."""
 
+import json
 import logging
+import math
+import re
 
 import pytest
 import torch
@@ -261,3 +264,137 @@ def test_bad_inputs():
         pt.graph_from_module(Constant(), torch.randn(3))
     with pytest.raises(pipecut.InputError, match="at least 1"):
         pt.split(nn.Linear(2, 2), torch.randn(2), 0)
+
+
+# --- placement constraints --------------------------------------------------------------------
+
+
+def mlp(blocks=6, width=64):
+    """Linear + ReLU blocks; every Linear holds (width + 1) * width * 4 bytes."""
+    torch.manual_seed(4)
+    return nn.Sequential(*[layer for _ in range(blocks) for layer in (nn.Linear(width, width), nn.ReLU())]).eval()
+
+
+def stage_of_module(plan, module_name):
+    """The stages of the graph nodes that run in the submodule `module_name` (split_module
+    names the stage modules' calls after the submodule path)."""
+    target = module_name.replace(".", "_")
+    stages = set()
+    for position, stage_module in enumerate(plan.stages):
+        for n in stage_module.graph.nodes:
+            if n.op == "call_module" and (n.target == target or n.target.startswith(target + "_")):
+                stages.add(plan.boundaries[position].stage)
+    return stages
+
+
+def test_split_honours_memory_per_stage_and_colocate():
+    module, x = mlp(), torch.randn(8, 64)
+    linear = 65 * 64 * 4  # bytes of one Linear's weight and bias
+    free = pt.split(module, x, 4, **SOLVE)
+    group = ["2", "3", "4", "5"]  # the second and third blocks: graph nodes _2 to _5
+    free = pt.split(module, x, 4, **SOLVE).solution.assignment
+    assert len({free[f"_{i}"] for i in range(2, 6)}) > 1  # unconstrained, they are split
+    plan = pt.split(module, x, 4, memory_per_stage="40KiB", colocate=[group], **SOLVE)
+    check_plan(plan, module, x, 4)
+    assert plan.graph.memory_per_stage == 40 * 1024 and plan.graph.colocation_groups == 1
+    a = plan.solution.assignment
+    assert len({a[f"_{i}"] for i in range(2, 6)}) == 1
+    assert len({s for name in group for s in stage_of_module(plan, name)}) == 1
+    for stage in plan.solution.stages:  # 40 KiB holds two Linears, not three
+        assert sum(plan.graph.node(n)["memory"] for n in stage.nodes) <= 40 * 1024
+    doc = json.loads(plan.solution.to_json())
+    assert doc["memory_per_stage"] == 40 * 1024 and doc["colocation_groups"] == 1
+    # The colocated blocks hold two Linears: more than a stage of 2 * linear - 1 bytes.
+    with pytest.raises(pipecut.InfeasibleError, match="colour class"):
+        pt.split(module, x, 4, memory_per_stage=2 * linear - 1, colocate=[group], **SOLVE)
+    with pytest.raises(pipecut.InfeasibleError, match="capacity"):
+        pt.split(module, x, 4, memory_per_stage=linear - 1, **SOLVE)
+    # A capacity of one Linear per stage, which the unconstrained partition exceeds.
+    def stage_memory(plan):
+        return [sum(plan.graph.node(n)["memory"] for n in stage.nodes) for stage in plan.solution.stages]
+
+    assert max(stage_memory(pt.split(module, x, 6, **SOLVE))) > 1.5 * linear
+    one_each = pt.split(module, x, 6, memory_per_stage=1.5 * linear, **SOLVE)
+    check_plan(one_each, module, x, 6)
+    assert max(stage_memory(one_each)) == linear
+
+
+def test_colocate_groups_that_share_a_module_are_one_class():
+    module = nn.Sequential(mlp(2, 8), nn.Linear(8, 8), mlp(2, 8)).eval()
+    x = torch.randn(2, 8)
+    g = pt.graph_from_module(module, x, colocate=[["0.0", "0.1"], ["0.1", "0.2"], ["2"]])
+    classes = {n["id"]: n.get("colour_class") for n in g.nodes}
+    assert g.colocation_groups == 2
+    # 0.0, 0.1, 0.2 (one class through 0.1), then the Linear 1 alone, then all of module 2.
+    assert classes["_0_0"] == classes["_0_1"] == classes["_0_2"] is not None
+    assert classes["_0_3"] is None and classes["_1"] is None
+    assert {classes[f"_2_{i}"] for i in range(4)} == {classes["_2_0"]} != {classes["_0_0"]}
+    assert g.memory_per_stage is None
+    assert pt.graph_from_module(module, x, memory_per_stage=4096).memory_per_stage == 4096
+
+
+class CountingForward(nn.Module):
+    """Counts forward() calls: tracing calls it once."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+        self.body = nn.Sequential(nn.Linear(4, 4), nn.ReLU())
+
+    def forward(self, x):
+        self.calls += 1
+        return self.body(x)
+
+
+@pytest.mark.parametrize(
+    "arguments, error, message",
+    [
+        ({"time_limt": 5}, TypeError, "time_limt"),
+        ({"k": 0}, pipecut.InputError, "k must be at least 1"),
+        ({"k": 2**31}, pipecut.InputError, "k must be at most"),
+        ({"k": "2"}, TypeError, "k must be an integer"),
+        ({"time_limit": -1}, pipecut.InputError, "time_limit"),
+        ({"time_limit": math.nan}, pipecut.InputError, "time_limit"),
+        ({"target_ratio": 2}, pipecut.InputError, "target_ratio"),
+        ({"seed": -1}, pipecut.InputError, "seed"),
+        ({"threads": -2}, pipecut.InputError, "threads"),
+        ({"mip_threads": 1.5}, TypeError, "mip_threads"),
+        ({"preset": "fast"}, pipecut.InputError, "preset 'fast'"),
+        ({"progress": 3}, TypeError, "progress"),
+        ({"memory_per_stage": "16XB"}, pipecut.InputError, "memory_per_stage"),
+        ({"memory_per_stage": 0}, pipecut.InputError, "memory_per_stage"),
+        ({"memory_per_stage": [1]}, TypeError, "memory_per_stage"),
+        ({"colocate": [["body.0", "body.2"]]}, pipecut.InputError, "no submodule 'body.2' \\(did you mean .*'body.0'"),
+        ({"colocate": [["body"], []]}, pipecut.InputError, "group 1 is empty"),
+        ({"colocate": [[""]]}, pipecut.InputError, "whole module"),
+        ({"colocate": ["body"]}, TypeError, "list of groups"),
+        ({"colocate": [[0]]}, TypeError, "list of groups"),
+        ({"colocate": "body"}, TypeError, "list of groups"),
+        ({"device": "no-such-device"}, pipecut.InputError, "no-such-device"),
+        ({"dtype": "fp7"}, pipecut.InputError, "fp7"),
+        ({"link_bandwidth": 0}, pipecut.InputError, "link"),
+        ({"link_bandwidth": "fast"}, TypeError, "link_bandwidth"),
+        ({"measure": "yes"}, TypeError, "measure"),
+        ({"example_inputs": "x"}, TypeError, "example_inputs"),
+        ({"example_inputs": (torch.randn(2, 4), torch.randn(2, 4))}, pipecut.InputError, "takes 1 inputs, got 2"),
+    ],
+)
+def test_split_checks_every_argument_before_tracing(arguments, error, message):
+    module = CountingForward()
+    call = {"example_inputs": torch.randn(2, 4), "k": 2, "time_limit": 5, **arguments}
+    with pytest.raises(error, match=message):
+        pt.split(module, call.pop("example_inputs"), call.pop("k"), **call)
+    assert module.calls == 0  # failed before tracing (which runs forward)
+    pt.split(module, torch.randn(2, 4), 2, time_limit=5)
+    assert module.calls > 0
+
+
+def test_split_takes_exactly_the_solve_options():
+    """split's keyword arguments are graph_from_module's and pipecut.solve's, so that a solve
+    option added to one is added to the other."""
+    import inspect
+
+    solve_options = re.findall(r"(\w+): \w+ = ", pipecut.solve.__doc__.splitlines()[0].split("*,")[1])
+    split_keywords = [p.name for p in inspect.signature(pt.split).parameters.values() if p.kind == p.KEYWORD_ONLY]
+    build_keywords = [p.name for p in inspect.signature(pt.graph_from_module).parameters.values() if p.kind == p.KEYWORD_ONLY]
+    assert split_keywords == build_keywords + solve_options
