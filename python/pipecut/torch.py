@@ -10,7 +10,9 @@ How a module becomes a graph (docs/python.md, "pipecut.torch"):
 
 - The module is traced with torch.fx (a Tracer that records which submodule each operation
   runs in), then run once on the example inputs with ShapeProp for every tensor's shape and
-  dtype. Control flow is resolved with the example inputs' values, as torch.jit.trace would.
+  dtype. Control flow is resolved with the example inputs' values, as torch.jit.trace would;
+  when it depends on their contents (not only their shapes) a TraceWarning says so, and a
+  Python number read from their contents (int(x.sum().item())) is a TraceError.
 - Every operation on the inputs is a node (graph inputs are not nodes). Parameters, buffers and
   operations computed from them alone are folded into their consumers: their bytes are the
   consumer's `memory`. Operations whose result never reaches the module's output (assertions)
@@ -35,8 +37,12 @@ import inspect
 import logging
 import math
 import numbers
+import operator
+import os
 import statistics
 import time
+import types
+import warnings
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import torch
@@ -52,6 +58,8 @@ __all__ = [
     "BoundaryValue",
     "NotModuleAlignedError",
     "PipelinePlan",
+    "TraceError",
+    "TraceWarning",
     "graph_from_module",
     "split",
 ]
@@ -166,18 +174,85 @@ _MODULE_GETATTR = nn.Module.__getattr__
 _MODULE_CALL = nn.Module.__call__
 
 
-class _Unknown:
-    """Marks a value the tracer could not compute while tracing."""
+class TraceError(pipecut.InputError, torch.fx.proxy.TraceError):
+    """The module cannot be traced on the example inputs: torch.fx cannot follow what forward()
+    does (e.g. a Python number read from a tensor's values, int(x.sum().item()), decides what
+    it computes). Also a pipecut.InputError and a torch.fx TraceError."""
 
-    def __init__(self, error: BaseException):
+
+class TraceWarning(UserWarning):
+    """Tracing took a branch from the example inputs' values (control flow on a tensor's
+    contents): the traced graph, and so the plan, follows the branch those inputs took."""
+
+
+class _Unknown:
+    """Marks a value the tracer could not compute while tracing: `error` raised at `node`."""
+
+    def __init__(self, error: BaseException, node: torch.fx.Node):
         self.error = error
+        self.node = node
+
+
+class _UnknownInput(Exception):
+    """An input of the node being evaluated is _Unknown: the node is unknown for that reason."""
+
+    def __init__(self, unknown: _Unknown):
+        super().__init__()
+        self.unknown = unknown
+
+
+# Tensor methods and attributes that read metadata (shape, type, device), never values.
+_METADATA_METHODS = {
+    "size", "dim", "ndimension", "numel", "nelement", "element_size", "stride", "get_device",
+    "is_contiguous", "is_floating_point", "is_complex",
+}  # fmt: skip
+_METADATA_ATTRIBUTES = {
+    "shape", "dtype", "device", "ndim", "is_cuda", "layout", "requires_grad", "is_sparse",
+    "is_quantized",
+}  # fmt: skip
+# Operations whose output shape depends on their input's values.
+_VALUE_SHAPED = {"nonzero", "argwhere", "unique", "unique_consecutive", "masked_select", "bincount"}
+
+
+def _reads_metadata_only(node: torch.fx.Node) -> bool:
+    if node.op == "call_method":
+        return node.target in _METADATA_METHODS
+    if node.op == "call_function" and node.target is getattr:
+        return len(node.args) > 1 and node.args[1] in _METADATA_ATTRIBUTES
+    if node.op == "call_function":
+        return node.target in (torch.numel, torch.is_floating_point, torch.is_complex)
+    return False
+
+
+_TORCH_FX_DIR = os.path.dirname(torch.fx.__file__)
+
+
+def _user_frame() -> Tuple[Optional[types.FrameType], int]:
+    """The innermost frame outside this file and torch.fx (the module's own code asking for a
+    value), and its stack level as warnings.warn counts it from the caller of this function."""
+    frame = inspect.currentframe()
+    frame = frame.f_back if frame is not None else None
+    level = 1
+    while frame is not None and (
+        frame.f_code.co_filename == __file__ or frame.f_code.co_filename.startswith(_TORCH_FX_DIR)
+    ):
+        frame = frame.f_back
+        level += 1
+    return frame, level
+
+
+def _where(frame: Optional[types.FrameType]) -> str:
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
 
 
 class _Tracer(torch.fx.Tracer):
     """A torch.fx Tracer that (1) keeps modules without a cost rule open (traces into them),
     (2) records the module path of every node, and (3) computes every node's value on the
     example inputs while tracing, so that control flow on shapes (`if x.dim() == 3`,
-    `n, c, h, w = x.shape`) is resolved with those values instead of failing."""
+    `n, c, h, w = x.shape`) is resolved with those values instead of failing. It also tracks
+    which values depend on the inputs' contents (not only their shapes): control flow on those
+    takes the example's branch with a TraceWarning, and a Python number read from them
+    (int(x.sum().item())) is a TraceError (docs/python.md, "pipecut.torch")."""
 
     def __init__(self, placeholder_values: Dict[str, Any]):
         super().__init__()
@@ -185,6 +260,8 @@ class _Tracer(torch.fx.Tracer):
         self._values: Dict[torch.fx.Node, Any] = {}
         self._stack: List[str] = []
         self.module_paths: Dict[torch.fx.Node, Tuple[str, ...]] = {}
+        self._from_values: Set[torch.fx.Node] = set()  # depends on the inputs' contents
+        self._value_shaped: Set[torch.fx.Node] = set()  # its shape depends on them too
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         return _module_rule(m) is not None
@@ -202,15 +279,45 @@ class _Tracer(torch.fx.Tracer):
         if kind != "output":
             try:
                 self._values[node] = self._evaluate(node)
+            except _UnknownInput as unknown:
+                self._values[node] = unknown.unknown
             except Exception as error:  # noqa: BLE001 - only needed if control flow asks
-                self._values[node] = _Unknown(error)
+                self._values[node] = _Unknown(error, node)
+            self._track_dependence(node)
         return node
+
+    def _track_dependence(self, node: torch.fx.Node) -> None:
+        inputs = _node_inputs(node)
+        if node.op == "placeholder":
+            if node.target in self._placeholder_values:  # not a parameter fixed at its default
+                self._from_values.add(node)
+        elif not node.op.startswith("call_"):
+            return
+        elif _reads_metadata_only(node):
+            if any(i in self._value_shaped for i in inputs):
+                self._from_values.add(node)
+        elif any(i in self._from_values for i in inputs):
+            self._from_values.add(node)
+            if (
+                any(i in self._value_shaped for i in inputs)
+                or _name_of(node) in _VALUE_SHAPED
+                or (_name_of(node) == "getitem" and any(self._is_mask(i) for i in inputs[1:]))
+            ):
+                self._value_shaped.add(node)
+
+    def _is_mask(self, node: torch.fx.Node) -> bool:
+        value = self._values.get(node)
+        return (
+            node in self._from_values
+            and isinstance(value, torch.Tensor)
+            and value.dtype == torch.bool
+        )
 
     def _evaluate(self, node: torch.fx.Node) -> Any:
         def value_of(n: torch.fx.Node) -> Any:
             v = self._values[n]
             if isinstance(v, _Unknown):
-                raise v.error
+                raise _UnknownInput(v)
             return v
 
         args = torch.fx.node.map_arg(node.args, value_of)
@@ -241,29 +348,94 @@ class _Tracer(torch.fx.Tracer):
             return self.root.get_submodule(node.target)(*args, **kwargs)
         raise RuntimeError(f"unexpected node kind {node.op}")
 
+    def _module_name(self) -> str:
+        return type(self.root).__name__
+
     def concrete(self, proxy: torch.fx.Proxy, why: str) -> Any:
         value = self._values.get(proxy.node)
         if value is None and proxy.node not in self._values:
-            raise torch.fx.proxy.TraceError(f"pipecut: no value for {proxy.node} ({why})")
+            raise TraceError(f"{self._module_name()}: no value for {proxy.node} ({why})")
         if isinstance(value, _Unknown):
-            raise torch.fx.proxy.TraceError(
-                f"pipecut: {why} depends on '{proxy.node.name}', which could not be computed "
-                f"on the example inputs while tracing: {value.error}"
-            )
+            raise TraceError(
+                f"{self._module_name()}: {why} at {_where(_user_frame()[0])} depends on "
+                f"'{proxy.node.name}', which could not be computed on the example inputs: "
+                f"'{value.node.name}' failed with {_one_line(value.error)}"
+            ) from value.error
         return value
 
+    def _warn_if_from_values(
+        self, proxy: torch.fx.Proxy, nodes: Set[torch.fx.Node], why: str, consequence: str
+    ) -> None:
+        if proxy.node in nodes:
+            frame, level = _user_frame()
+            warnings.warn(
+                f"{self._module_name()}: {why} at {_where(frame)} depends on the values of the "
+                f"example inputs (through '{proxy.node.name}'): {consequence}",
+                TraceWarning,
+                stacklevel=level,
+            )
+
     def to_bool(self, obj: torch.fx.Proxy) -> bool:
-        return bool(self.concrete(obj, "control flow"))
+        value = self.concrete(obj, "control flow")
+        self._warn_if_from_values(
+            obj, self._from_values, "control flow",
+            "the traced graph follows the branch taken for the example input, so the plan "
+            "holds only for inputs that take the same branch",
+        )  # fmt: skip
+        return bool(value)
+
+    def to_number(self, obj: torch.fx.Proxy, kind: type) -> Any:
+        """int(), float() and index use of a traced value: its value on the example inputs when
+        it depends on their shapes only; a TraceError when it depends on their contents, which
+        the graph would otherwise keep as a constant."""
+        if obj.node in self._from_values:
+            raise TraceError(
+                f"{self._module_name()}: {kind.__name__}() at {_where(_user_frame()[0])} "
+                f"reads a Python number from the values of the example inputs (through "
+                f"'{obj.node.name}'); a traced graph cannot depend on it. Compute it with "
+                "tensor operations, or make it a forward() parameter with a default (which "
+                "pipecut.torch keeps fixed)"
+            )
+        value = self.concrete(obj, f"{kind.__name__}()")
+        try:
+            return operator.index(value) if kind is operator.index else kind(value)
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise TraceError(
+                f"{self._module_name()}: {kind.__name__}() at {_where(_user_frame()[0])} of "
+                f"'{obj.node.name}' failed: {_one_line(error)}"
+            ) from error
 
     def iter(self, obj: torch.fx.Proxy) -> Iterator:
         value = self.concrete(obj, "iteration")
+        self._warn_if_from_values(obj, self._value_shaped, "iteration", _UNROLLED)
         return iter([obj[i] for i in range(len(value))])
+
+    def length(self, obj: torch.fx.Proxy) -> int:
+        value = self.concrete(obj, "len()")
+        self._warn_if_from_values(obj, self._value_shaped, "len()", _UNROLLED)
+        return len(value)
+
+
+_UNROLLED = (
+    "the traced graph keeps the length it has for the example input (loops unrolled as many "
+    "times), so the plan holds only for inputs that give the same length"
+)
+
+
+def _one_line(error: BaseException) -> str:
+    """`Type: first line of the message`, for one-line error messages (the full error is
+    chained as the cause)."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 class _ProxyPatches:
-    """While tracing: Proxy.__iter__ and __len__ ask the tracer for concrete values. torch 1.13
+    """While tracing: Proxy.__iter__ and __len__ ask the tracer for concrete values, and int(),
+    float() and index use (range(n), torch.zeros(n)) for numbers (_Tracer.to_number). torch 1.13
     finds `a, b = proxy` by indexing the caller's bytecode with the pre-3.11 layout, which
     breaks on Python 3.11 (CACHE entries); iteration then goes to _Tracer.iter instead."""
+
+    _NUMBERS = {"__int__": int, "__float__": float, "__index__": operator.index}
 
     def __enter__(self):
         proxy = torch.fx.proxy.Proxy
@@ -285,15 +457,27 @@ class _ProxyPatches:
 
         def patched_len(p):
             if isinstance(p.tracer, _Tracer):
-                return len(p.tracer.concrete(p, "len()"))
+                return p.tracer.length(p)
             return original_len(p)
+
+        def number(kind):
+            def convert(p):
+                if isinstance(p.tracer, _Tracer):
+                    return p.tracer.to_number(p, kind)
+                raise TypeError(f"{kind.__name__}() of a torch.fx Proxy")
+
+            return convert
 
         proxy.__iter__ = patched_iter
         proxy.__len__ = patched_len
+        for name, kind in self._NUMBERS.items():
+            setattr(proxy, name, number(kind))
         return self
 
     def __exit__(self, *exc):
         torch.fx.proxy.Proxy.__iter__, torch.fx.proxy.Proxy.__len__ = self._saved
+        for name in self._NUMBERS:
+            delattr(torch.fx.proxy.Proxy, name)
         return False
 
 
@@ -919,7 +1103,8 @@ def graph_from_module(
     stage's memory capacity; `colocate` lists groups of submodule names (as
     module.named_modules() gives them), each group to run in one stage (a colour class).
 
-    Every argument is checked before tracing (TypeError, pipecut.InputError).
+    Every argument is checked before tracing (TypeError, pipecut.InputError). Control flow on
+    the inputs' values warns with TraceWarning; a number read from them raises TraceError.
     """
     settings = _check_arguments(
         module, example_inputs, device, dtype, link_bandwidth, measure, memory_per_stage, colocate

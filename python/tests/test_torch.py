@@ -5,6 +5,7 @@ import json
 import logging
 import math
 import re
+import warnings
 
 import pytest
 import torch
@@ -67,6 +68,7 @@ def check_plan(plan, module, x, k):
         assert all(v.source is None or v.source < plan.boundaries.index(boundary) for v in boundary.receives)
 
 
+@pytest.mark.filterwarnings("error::pipecut.torch.TraceWarning")  # shape-only control flow
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_split_runs_like_the_module(models, name):
     module, x = models[name]
@@ -398,3 +400,100 @@ def test_split_takes_exactly_the_solve_options():
     split_keywords = [p.name for p in inspect.signature(pt.split).parameters.values() if p.kind == p.KEYWORD_ONLY]
     build_keywords = [p.name for p in inspect.signature(pt.graph_from_module).parameters.values() if p.kind == p.KEYWORD_ONLY]
     assert split_keywords == build_keywords + solve_options
+
+
+# --- tracing: control flow on values, numbers read from tensors ------------------------------
+
+
+class BranchOnValues(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+        self.b = nn.Linear(4, 4)
+
+    def forward(self, x):
+        if x.sum() > 0:
+            return self.a(x)
+        return self.b(x)
+
+
+def test_a_branch_on_tensor_values_warns():
+    module = BranchOnValues().eval()
+    positive = torch.ones(2, 4)
+    with pytest.warns(pt.TraceWarning, match="follows the branch taken for the example input") as caught:
+        plan = pt.split(module, positive, 2, **SOLVE)
+    assert len(caught) == 1
+    assert caught[0].filename == BranchOnValues.forward.__code__.co_filename  # the module's line
+    assert caught[0].lineno == BranchOnValues.forward.__code__.co_firstlineno + 1
+    assert "'gt'" in str(caught[0].message)  # names the value the branch reads
+    assert [n["op"] for n in plan.graph.nodes] == ["Linear"]  # the branch taken: self.a
+    with torch.no_grad():
+        assert torch.allclose(plan.run(positive), module.a(positive))
+
+
+def test_a_loop_over_a_value_dependent_length_warns():
+    class Rows(nn.Module):
+        def forward(self, x):
+            for row in x.nonzero():
+                x = x + row.sum()
+            return x
+
+    with pytest.warns(pt.TraceWarning, match="length"):
+        pt.graph_from_module(Rows(), torch.tensor([[0.0, 1.0], [2.0, 0.0]]))
+
+
+def test_control_flow_on_shapes_does_not_warn_and_takes_numbers():
+    class ShapeOnly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            if x.dim() == 2 and x.shape[0] > 1:
+                x = x * 2
+            rows = int(x.shape[0])
+            for i in range(x.size(0)):
+                x = x + float(i)
+            return self.fc(x.reshape(rows, -1)) + torch.zeros(x.shape[-1])
+
+    module, x = ShapeOnly().eval(), torch.randn(3, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pt.TraceWarning)
+        plan = pt.split(module, x, 2, **SOLVE)
+    check_plan(plan, module, x, 2)
+    assert sum(n["op"] == "add" for n in plan.graph.nodes) == 4  # the loop, unrolled 3 times
+
+
+def repeat_by_item(self, x):
+    for _ in range(int(x.abs().sum().item())):
+        x = self.fc(x)
+    return x
+
+
+def repeat_by_argmax(self, x):
+    for _ in range(x.argmax()):
+        x = self.fc(x)
+    return x
+
+
+@pytest.mark.parametrize(
+    "forward, what",
+    [
+        (repeat_by_item, "int()"),
+        (lambda self, x: self.fc(x) * int(x.sum().item()), "int()"),
+        (lambda self, x: self.fc(x) * float(x.max()), "float()"),
+        (repeat_by_argmax, "index()"),
+    ],
+)
+def test_a_number_read_from_tensor_values_raises_trace_error(forward, what):
+    class ReadsNumber(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+    ReadsNumber.forward = forward
+    with pytest.raises(pt.TraceError, match=re.escape(what) + ".*values of the example inputs") as error:
+        pt.split(ReadsNumber().eval(), torch.ones(2, 4), 2, **SOLVE)
+    assert isinstance(error.value, pipecut.InputError)  # a pipecut error, not a TypeError
+    assert not isinstance(error.value, TypeError)
+    assert isinstance(error.value, torch.fx.proxy.TraceError)  # what torch.fx users catch
