@@ -519,16 +519,41 @@ def _bind_inputs(
 
 def _trace(module: nn.Module, inputs: Tuple[Any, ...]):
     """Traces `module` called with `inputs`; parameters of forward() that are not given keep
-    their defaults (specialised). Returns the GraphModule and each node's module path."""
+    their defaults (specialised). Returns the GraphModule and each node's module path.
+
+    When tracing fails, the module is run on the inputs: if it fails too, the example inputs
+    do not suit it (pipecut.InputError); if not, the module cannot be traced (TraceError)."""
     given, concrete_args = _bind_inputs(module, inputs)
     tracer = _Tracer(given)
-    with _ProxyPatches(), torch.enable_grad():
-        # Grad mode on: modules with inference fast paths (nn.TransformerEncoder) trace their
-        # general path, made of operators with a cost rule, instead of one fused kernel.
-        graph = tracer.trace(module, concrete_args=concrete_args or None)
+    try:
+        with _ProxyPatches(), torch.enable_grad():
+            # Grad mode on: modules with inference fast paths (nn.TransformerEncoder) trace
+            # their general path, made of operators with a cost rule, instead of one fused kernel.
+            graph = tracer.trace(module, concrete_args=concrete_args or None)
+    except Exception as error:  # noqa: BLE001 - the module's own code or torch.fx failed
+        _raise_if_the_module_fails(module, inputs)
+        if isinstance(error, TraceError):
+            raise
+        raise TraceError(
+            f"{type(module).__name__}: torch.fx cannot trace it (the module runs on the example "
+            f"inputs): {_one_line(error)}"
+        ) from error
     _drop_specialised_placeholders(graph, set(given))
     gm = torch.fx.GraphModule(tracer.root, graph, type(module).__name__)
     return gm, tracer.module_paths
+
+
+def _raise_if_the_module_fails(module: nn.Module, inputs: Tuple[Any, ...]) -> None:
+    """pipecut.InputError when module(*inputs) raises: the example inputs do not suit the
+    module (a wrong shape, dtype or number of inputs), which is not pipecut's doing."""
+    try:
+        with torch.no_grad():
+            module(*inputs)
+    except Exception as error:  # noqa: BLE001 - whatever the module raises
+        raise pipecut.InputError(
+            f"{type(module).__name__}: the module fails on the example inputs (check their "
+            f"shapes and dtypes): {_one_line(error)}"
+        ) from error
 
 
 def _drop_specialised_placeholders(graph: torch.fx.Graph, inputs: Set[str]) -> None:
@@ -801,9 +826,30 @@ def _einsum_flops(equation: Any, ins: List[_ValueInfo]) -> Optional[float]:
 # Analysis: which nodes are graph nodes, their costs, and the pipecut.Graph.
 
 
-class _Probe(ShapeProp):
+class _NodeFailed(BaseException):
+    """`error`, raised by running `node` on the example inputs. A BaseException so that it
+    passes ShapeProp's handler, which prints a traceback and replaces the error by a
+    RuntimeError (documented as pipecut's internal error); _build turns it into an InputError
+    or a TraceError."""
+
+    def __init__(self, node: torch.fx.Node, error: Exception):
+        super().__init__(node, error)
+        self.node = node
+        self.error = error
+
+
+class _Run(torch.fx.Interpreter):
+    def run_node(self, n: torch.fx.Node) -> Any:
+        try:
+            return super().run_node(n)
+        except Exception as error:  # noqa: BLE001 - the module's own operations
+            raise _NodeFailed(n, error) from error
+
+
+class _Probe(ShapeProp, _Run):
     """ShapeProp that also keeps a summary of every node's value and, when timing, each node's
-    wall time."""
+    wall time. A node that fails raises _NodeFailed (_Run sits between ShapeProp and
+    torch.fx.Interpreter)."""
 
     def __init__(self, gm: torch.fx.GraphModule, time_nodes: bool, synchronize: bool):
         super().__init__(gm)
@@ -985,9 +1031,16 @@ def _build(settings: _Settings) -> _Traced:
 
     synchronize = any(isinstance(x, torch.Tensor) and x.is_cuda for x in inputs)
     probe = _Probe(gm, measure, synchronize)
-    with torch.no_grad():
-        for _ in range(1 + _MEASURE_RUNS if measure else 1):
-            probe.propagate(*inputs)
+    try:
+        with torch.no_grad():
+            for _ in range(1 + _MEASURE_RUNS if measure else 1):
+                probe.propagate(*inputs)
+    except _NodeFailed as failed:
+        _raise_if_the_module_fails(module, inputs)
+        raise TraceError(
+            f"{type(module).__name__}: the traced graph fails at '{failed.node.name}' although "
+            f"the module runs on the example inputs: {_one_line(failed.error)}"
+        ) from failed.error
     values = probe.values
 
     nodes = list(gm.graph.nodes)
@@ -1103,8 +1156,9 @@ def graph_from_module(
     stage's memory capacity; `colocate` lists groups of submodule names (as
     module.named_modules() gives them), each group to run in one stage (a colour class).
 
-    Every argument is checked before tracing (TypeError, pipecut.InputError). Control flow on
-    the inputs' values warns with TraceWarning; a number read from them raises TraceError.
+    Every argument is checked before tracing (TypeError, pipecut.InputError). Example inputs
+    the module fails on raise pipecut.InputError; a module torch.fx cannot trace raises
+    TraceError; control flow on the inputs' values warns with TraceWarning.
     """
     settings = _check_arguments(
         module, example_inputs, device, dtype, link_bandwidth, measure, memory_per_stage, colocate

@@ -402,7 +402,7 @@ def test_split_takes_exactly_the_solve_options():
     assert split_keywords == build_keywords + solve_options
 
 
-# --- tracing: control flow on values, numbers read from tensors ------------------------------
+# --- tracing: control flow on values, numbers read from tensors, unsuitable inputs ------------
 
 
 class BranchOnValues(nn.Module):
@@ -497,3 +497,26 @@ def test_a_number_read_from_tensor_values_raises_trace_error(forward, what):
     assert isinstance(error.value, pipecut.InputError)  # a pipecut error, not a TypeError
     assert not isinstance(error.value, TypeError)
     assert isinstance(error.value, torch.fx.proxy.TraceError)  # what torch.fx users catch
+
+
+def test_what_torch_fx_cannot_trace_raises_trace_error():
+    class Arange(nn.Module):
+        def forward(self, x):
+            return x + torch.arange(x.shape[-1])  # torch.arange takes no traced value
+
+    with pytest.raises(pt.TraceError, match="torch.fx cannot trace it.*arange"):
+        pt.graph_from_module(Arange(), torch.randn(3, 3))
+
+
+def test_example_inputs_the_module_fails_on_are_an_input_error(models, capfd):
+    with pytest.raises(pipecut.InputError, match=r"Linear: .*example inputs.*mat1 and mat2 shapes") as error:
+        pt.split(nn.Linear(3, 2), torch.randn(2, 4), 2, **SOLVE)
+    assert not isinstance(error.value, RuntimeError)  # RuntimeError means a pipecut bug
+    vit, _ = models["vit_b_16"]  # built for 32 x 32 images
+    with pytest.raises(pipecut.InputError, match="Wrong image height"):
+        pt.graph_from_module(vit, torch.randn(1, 3, 64, 64))
+    with pytest.raises(pipecut.InputError, match="channels"):
+        pt.graph_from_module(vit, torch.randn(1, 4, 32, 32))
+    with pytest.raises(pipecut.InputError, match="Double"):
+        pt.graph_from_module(models["resnet18"][0], torch.randn(1, 3, 32, 32, dtype=torch.float64))
+    assert "Traceback" not in capfd.readouterr().err  # one exception, no printed traceback
