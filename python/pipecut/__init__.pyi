@@ -21,6 +21,8 @@ class Graph:
         nodes: Iterable[Mapping[str, object]],
         edges: Iterable[Tuple[NodeId, NodeId]] = (),
         name: Optional[str] = None,
+        *,
+        memory_per_stage: Union[float, str, None] = None,
     ) -> None: ...
     @property
     def name(self) -> str: ...

@@ -10,7 +10,9 @@ How a module becomes a graph (docs/python.md, "pipecut.torch"):
 
 - The module is traced with torch.fx (a Tracer that records which submodule each operation
   runs in), then run once on the example inputs with ShapeProp for every tensor's shape and
-  dtype. Control flow is resolved with the example inputs' values, as torch.jit.trace would.
+  dtype. Control flow is resolved with the example inputs' values, as torch.jit.trace would;
+  when it depends on their contents (not only their shapes) a TraceWarning says so, and a
+  Python number read from their contents (int(x.sum().item())) is a TraceError.
 - Every operation on the inputs is a node (graph inputs are not nodes). Parameters, buffers and
   operations computed from them alone are folded into their consumers: their bytes are the
   consumer's `memory`. Operations whose result never reaches the module's output (assertions)
@@ -19,19 +21,29 @@ How a module becomes a graph (docs/python.md, "pipecut.torch"):
   functions behind pipecut.DeviceProfile.operator_time_ms and tensor_transfer_ms): this module
   only counts FLOPs and bytes, with the rules of docs/cost-model.md. `measure=True` times each
   node on this machine instead (comm still comes from the device's link).
+- Placement constraints: `memory_per_stage` is the graph's capacity, and each `colocate` group
+  of submodules becomes a colour class of the nodes that run in them.
+- Every argument is checked before tracing, which takes minutes for large models.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
+import difflib
 import dis
 import functools
 import inspect
 import logging
 import math
+import numbers
+import operator
+import os
 import statistics
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+import types
+import warnings
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import torch
 import torch.fx
@@ -46,6 +58,8 @@ __all__ = [
     "BoundaryValue",
     "NotModuleAlignedError",
     "PipelinePlan",
+    "TraceError",
+    "TraceWarning",
     "graph_from_module",
     "split",
 ]
@@ -160,18 +174,85 @@ _MODULE_GETATTR = nn.Module.__getattr__
 _MODULE_CALL = nn.Module.__call__
 
 
-class _Unknown:
-    """Marks a value the tracer could not compute while tracing."""
+class TraceError(pipecut.InputError, torch.fx.proxy.TraceError):
+    """The module cannot be traced on the example inputs: torch.fx cannot follow what forward()
+    does (e.g. a Python number read from a tensor's values, int(x.sum().item()), decides what
+    it computes). Also a pipecut.InputError and a torch.fx TraceError."""
 
-    def __init__(self, error: BaseException):
+
+class TraceWarning(UserWarning):
+    """Tracing took a branch from the example inputs' values (control flow on a tensor's
+    contents): the traced graph, and so the plan, follows the branch those inputs took."""
+
+
+class _Unknown:
+    """Marks a value the tracer could not compute while tracing: `error` raised at `node`."""
+
+    def __init__(self, error: BaseException, node: torch.fx.Node):
         self.error = error
+        self.node = node
+
+
+class _UnknownInput(Exception):
+    """An input of the node being evaluated is _Unknown: the node is unknown for that reason."""
+
+    def __init__(self, unknown: _Unknown):
+        super().__init__()
+        self.unknown = unknown
+
+
+# Tensor methods and attributes that read metadata (shape, type, device), never values.
+_METADATA_METHODS = {
+    "size", "dim", "ndimension", "numel", "nelement", "element_size", "stride", "get_device",
+    "is_contiguous", "is_floating_point", "is_complex",
+}  # fmt: skip
+_METADATA_ATTRIBUTES = {
+    "shape", "dtype", "device", "ndim", "is_cuda", "layout", "requires_grad", "is_sparse",
+    "is_quantized",
+}  # fmt: skip
+# Operations whose output shape depends on their input's values.
+_VALUE_SHAPED = {"nonzero", "argwhere", "unique", "unique_consecutive", "masked_select", "bincount"}
+
+
+def _reads_metadata_only(node: torch.fx.Node) -> bool:
+    if node.op == "call_method":
+        return node.target in _METADATA_METHODS
+    if node.op == "call_function" and node.target is getattr:
+        return len(node.args) > 1 and node.args[1] in _METADATA_ATTRIBUTES
+    if node.op == "call_function":
+        return node.target in (torch.numel, torch.is_floating_point, torch.is_complex)
+    return False
+
+
+_TORCH_FX_DIR = os.path.dirname(torch.fx.__file__)
+
+
+def _user_frame() -> Tuple[Optional[types.FrameType], int]:
+    """The innermost frame outside this file and torch.fx (the module's own code asking for a
+    value), and its stack level as warnings.warn counts it from the caller of this function."""
+    frame = inspect.currentframe()
+    frame = frame.f_back if frame is not None else None
+    level = 1
+    while frame is not None and (
+        frame.f_code.co_filename == __file__ or frame.f_code.co_filename.startswith(_TORCH_FX_DIR)
+    ):
+        frame = frame.f_back
+        level += 1
+    return frame, level
+
+
+def _where(frame: Optional[types.FrameType]) -> str:
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
 
 
 class _Tracer(torch.fx.Tracer):
     """A torch.fx Tracer that (1) keeps modules without a cost rule open (traces into them),
     (2) records the module path of every node, and (3) computes every node's value on the
     example inputs while tracing, so that control flow on shapes (`if x.dim() == 3`,
-    `n, c, h, w = x.shape`) is resolved with those values instead of failing."""
+    `n, c, h, w = x.shape`) is resolved with those values instead of failing. It also tracks
+    which values depend on the inputs' contents (not only their shapes): control flow on those
+    takes the example's branch with a TraceWarning, and a Python number read from them
+    (int(x.sum().item())) is a TraceError (docs/python.md, "pipecut.torch")."""
 
     def __init__(self, placeholder_values: Dict[str, Any]):
         super().__init__()
@@ -179,6 +260,8 @@ class _Tracer(torch.fx.Tracer):
         self._values: Dict[torch.fx.Node, Any] = {}
         self._stack: List[str] = []
         self.module_paths: Dict[torch.fx.Node, Tuple[str, ...]] = {}
+        self._from_values: Set[torch.fx.Node] = set()  # depends on the inputs' contents
+        self._value_shaped: Set[torch.fx.Node] = set()  # its shape depends on them too
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         return _module_rule(m) is not None
@@ -196,15 +279,45 @@ class _Tracer(torch.fx.Tracer):
         if kind != "output":
             try:
                 self._values[node] = self._evaluate(node)
+            except _UnknownInput as unknown:
+                self._values[node] = unknown.unknown
             except Exception as error:  # noqa: BLE001 - only needed if control flow asks
-                self._values[node] = _Unknown(error)
+                self._values[node] = _Unknown(error, node)
+            self._track_dependence(node)
         return node
+
+    def _track_dependence(self, node: torch.fx.Node) -> None:
+        inputs = _node_inputs(node)
+        if node.op == "placeholder":
+            if node.target in self._placeholder_values:  # not a parameter fixed at its default
+                self._from_values.add(node)
+        elif not node.op.startswith("call_"):
+            return
+        elif _reads_metadata_only(node):
+            if any(i in self._value_shaped for i in inputs):
+                self._from_values.add(node)
+        elif any(i in self._from_values for i in inputs):
+            self._from_values.add(node)
+            if (
+                any(i in self._value_shaped for i in inputs)
+                or _name_of(node) in _VALUE_SHAPED
+                or (_name_of(node) == "getitem" and any(self._is_mask(i) for i in inputs[1:]))
+            ):
+                self._value_shaped.add(node)
+
+    def _is_mask(self, node: torch.fx.Node) -> bool:
+        value = self._values.get(node)
+        return (
+            node in self._from_values
+            and isinstance(value, torch.Tensor)
+            and value.dtype == torch.bool
+        )
 
     def _evaluate(self, node: torch.fx.Node) -> Any:
         def value_of(n: torch.fx.Node) -> Any:
             v = self._values[n]
             if isinstance(v, _Unknown):
-                raise v.error
+                raise _UnknownInput(v)
             return v
 
         args = torch.fx.node.map_arg(node.args, value_of)
@@ -235,29 +348,94 @@ class _Tracer(torch.fx.Tracer):
             return self.root.get_submodule(node.target)(*args, **kwargs)
         raise RuntimeError(f"unexpected node kind {node.op}")
 
+    def _module_name(self) -> str:
+        return type(self.root).__name__
+
     def concrete(self, proxy: torch.fx.Proxy, why: str) -> Any:
         value = self._values.get(proxy.node)
         if value is None and proxy.node not in self._values:
-            raise torch.fx.proxy.TraceError(f"pipecut: no value for {proxy.node} ({why})")
+            raise TraceError(f"{self._module_name()}: no value for {proxy.node} ({why})")
         if isinstance(value, _Unknown):
-            raise torch.fx.proxy.TraceError(
-                f"pipecut: {why} depends on '{proxy.node.name}', which could not be computed "
-                f"on the example inputs while tracing: {value.error}"
-            )
+            raise TraceError(
+                f"{self._module_name()}: {why} at {_where(_user_frame()[0])} depends on "
+                f"'{proxy.node.name}', which could not be computed on the example inputs: "
+                f"'{value.node.name}' failed with {_one_line(value.error)}"
+            ) from value.error
         return value
 
+    def _warn_if_from_values(
+        self, proxy: torch.fx.Proxy, nodes: Set[torch.fx.Node], why: str, consequence: str
+    ) -> None:
+        if proxy.node in nodes:
+            frame, level = _user_frame()
+            warnings.warn(
+                f"{self._module_name()}: {why} at {_where(frame)} depends on the values of the "
+                f"example inputs (through '{proxy.node.name}'): {consequence}",
+                TraceWarning,
+                stacklevel=level,
+            )
+
     def to_bool(self, obj: torch.fx.Proxy) -> bool:
-        return bool(self.concrete(obj, "control flow"))
+        value = self.concrete(obj, "control flow")
+        self._warn_if_from_values(
+            obj, self._from_values, "control flow",
+            "the traced graph follows the branch taken for the example input, so the plan "
+            "holds only for inputs that take the same branch",
+        )  # fmt: skip
+        return bool(value)
+
+    def to_number(self, obj: torch.fx.Proxy, kind: type) -> Any:
+        """int(), float() and index use of a traced value: its value on the example inputs when
+        it depends on their shapes only; a TraceError when it depends on their contents, which
+        the graph would otherwise keep as a constant."""
+        if obj.node in self._from_values:
+            raise TraceError(
+                f"{self._module_name()}: {kind.__name__}() at {_where(_user_frame()[0])} "
+                f"reads a Python number from the values of the example inputs (through "
+                f"'{obj.node.name}'); a traced graph cannot depend on it. Compute it with "
+                "tensor operations, or make it a forward() parameter with a default (which "
+                "pipecut.torch keeps fixed)"
+            )
+        value = self.concrete(obj, f"{kind.__name__}()")
+        try:
+            return operator.index(value) if kind is operator.index else kind(value)
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise TraceError(
+                f"{self._module_name()}: {kind.__name__}() at {_where(_user_frame()[0])} of "
+                f"'{obj.node.name}' failed: {_one_line(error)}"
+            ) from error
 
     def iter(self, obj: torch.fx.Proxy) -> Iterator:
         value = self.concrete(obj, "iteration")
+        self._warn_if_from_values(obj, self._value_shaped, "iteration", _UNROLLED)
         return iter([obj[i] for i in range(len(value))])
+
+    def length(self, obj: torch.fx.Proxy) -> int:
+        value = self.concrete(obj, "len()")
+        self._warn_if_from_values(obj, self._value_shaped, "len()", _UNROLLED)
+        return len(value)
+
+
+_UNROLLED = (
+    "the traced graph keeps the length it has for the example input (loops unrolled as many "
+    "times), so the plan holds only for inputs that give the same length"
+)
+
+
+def _one_line(error: BaseException) -> str:
+    """`Type: first line of the message`, for one-line error messages (the full error is
+    chained as the cause)."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 class _ProxyPatches:
-    """While tracing: Proxy.__iter__ and __len__ ask the tracer for concrete values. torch 1.13
+    """While tracing: Proxy.__iter__ and __len__ ask the tracer for concrete values, and int(),
+    float() and index use (range(n), torch.zeros(n)) for numbers (_Tracer.to_number). torch 1.13
     finds `a, b = proxy` by indexing the caller's bytecode with the pre-3.11 layout, which
     breaks on Python 3.11 (CACHE entries); iteration then goes to _Tracer.iter instead."""
+
+    _NUMBERS = {"__int__": int, "__float__": float, "__index__": operator.index}
 
     def __enter__(self):
         proxy = torch.fx.proxy.Proxy
@@ -279,15 +457,27 @@ class _ProxyPatches:
 
         def patched_len(p):
             if isinstance(p.tracer, _Tracer):
-                return len(p.tracer.concrete(p, "len()"))
+                return p.tracer.length(p)
             return original_len(p)
+
+        def number(kind):
+            def convert(p):
+                if isinstance(p.tracer, _Tracer):
+                    return p.tracer.to_number(p, kind)
+                raise TypeError(f"{kind.__name__}() of a torch.fx Proxy")
+
+            return convert
 
         proxy.__iter__ = patched_iter
         proxy.__len__ = patched_len
+        for name, kind in self._NUMBERS.items():
+            setattr(proxy, name, number(kind))
         return self
 
     def __exit__(self, *exc):
         torch.fx.proxy.Proxy.__iter__, torch.fx.proxy.Proxy.__len__ = self._saved
+        for name in self._NUMBERS:
+            delattr(torch.fx.proxy.Proxy, name)
         return False
 
 
@@ -299,11 +489,11 @@ def _as_inputs(example_inputs: Any) -> Tuple[Any, ...]:
     raise TypeError("example_inputs must be a tensor or a tuple of positional inputs")
 
 
-def _trace(module: nn.Module, inputs: Tuple[Any, ...]):
-    """Traces `module` called with `inputs`; parameters of forward() that are not given keep
-    their defaults (specialised). Returns the GraphModule and each node's module path."""
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module, not {type(module).__name__}")
+def _bind_inputs(
+    module: nn.Module, inputs: Tuple[Any, ...]
+) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The example inputs by forward() parameter name, and the defaults of the parameters left
+    out (traced as constants). Checks the numbers match, before any tracing."""
     signature = inspect.signature(module.forward)
     params = list(signature.parameters.values())
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
@@ -324,14 +514,46 @@ def _trace(module: nn.Module, inputs: Tuple[Any, ...]):
                 f"but only {len(inputs)} example inputs were given"
             )
         concrete_args[p.name] = p.default
+    return given, concrete_args
+
+
+def _trace(module: nn.Module, inputs: Tuple[Any, ...]):
+    """Traces `module` called with `inputs`; parameters of forward() that are not given keep
+    their defaults (specialised). Returns the GraphModule and each node's module path.
+
+    When tracing fails, the module is run on the inputs: if it fails too, the example inputs
+    do not suit it (pipecut.InputError); if not, the module cannot be traced (TraceError)."""
+    given, concrete_args = _bind_inputs(module, inputs)
     tracer = _Tracer(given)
-    with _ProxyPatches(), torch.enable_grad():
-        # Grad mode on: modules with inference fast paths (nn.TransformerEncoder) trace their
-        # general path, made of operators with a cost rule, instead of one fused kernel.
-        graph = tracer.trace(module, concrete_args=concrete_args or None)
+    try:
+        with _ProxyPatches(), torch.enable_grad():
+            # Grad mode on: modules with inference fast paths (nn.TransformerEncoder) trace
+            # their general path, made of operators with a cost rule, instead of one fused kernel.
+            graph = tracer.trace(module, concrete_args=concrete_args or None)
+    except Exception as error:  # noqa: BLE001 - the module's own code or torch.fx failed
+        _raise_if_the_module_fails(module, inputs)
+        if isinstance(error, TraceError):
+            raise
+        raise TraceError(
+            f"{type(module).__name__}: torch.fx cannot trace it (the module runs on the example "
+            f"inputs): {_one_line(error)}"
+        ) from error
     _drop_specialised_placeholders(graph, set(given))
     gm = torch.fx.GraphModule(tracer.root, graph, type(module).__name__)
     return gm, tracer.module_paths
+
+
+def _raise_if_the_module_fails(module: nn.Module, inputs: Tuple[Any, ...]) -> None:
+    """pipecut.InputError when module(*inputs) raises: the example inputs do not suit the
+    module (a wrong shape, dtype or number of inputs), which is not pipecut's doing."""
+    try:
+        with torch.no_grad():
+            module(*inputs)
+    except Exception as error:  # noqa: BLE001 - whatever the module raises
+        raise pipecut.InputError(
+            f"{type(module).__name__}: the module fails on the example inputs (check their "
+            f"shapes and dtypes): {_one_line(error)}"
+        ) from error
 
 
 def _drop_specialised_placeholders(graph: torch.fx.Graph, inputs: Set[str]) -> None:
@@ -604,9 +826,30 @@ def _einsum_flops(equation: Any, ins: List[_ValueInfo]) -> Optional[float]:
 # Analysis: which nodes are graph nodes, their costs, and the pipecut.Graph.
 
 
-class _Probe(ShapeProp):
+class _NodeFailed(BaseException):
+    """`error`, raised by running `node` on the example inputs. A BaseException so that it
+    passes ShapeProp's handler, which prints a traceback and replaces the error by a
+    RuntimeError (documented as pipecut's internal error); _build turns it into an InputError
+    or a TraceError."""
+
+    def __init__(self, node: torch.fx.Node, error: Exception):
+        super().__init__(node, error)
+        self.node = node
+        self.error = error
+
+
+class _Run(torch.fx.Interpreter):
+    def run_node(self, n: torch.fx.Node) -> Any:
+        try:
+            return super().run_node(n)
+        except Exception as error:  # noqa: BLE001 - the module's own operations
+            raise _NodeFailed(n, error) from error
+
+
+class _Probe(ShapeProp, _Run):
     """ShapeProp that also keeps a summary of every node's value and, when timing, each node's
-    wall time."""
+    wall time. A node that fails raises _NodeFailed (_Run sits between ShapeProp and
+    torch.fx.Interpreter)."""
 
     def __init__(self, gm: torch.fx.GraphModule, time_nodes: bool, synchronize: bool):
         super().__init__(gm)
@@ -649,26 +892,155 @@ def _node_inputs(node: torch.fx.Node) -> List[torch.fx.Node]:
     return list(seen)
 
 
-def _build(
-    module: nn.Module,
+@dataclasses.dataclass
+class _Settings:
+    """graph_from_module's arguments, checked (before any tracing)."""
+
+    module: nn.Module
+    inputs: Tuple[Any, ...]
+    profile: "pipecut.DeviceProfile"
+    link: float  # GB/s
+    dtype: Optional[str]
+    measure: bool
+    memory_per_stage: Optional[float]  # bytes
+    colocate: List[List[str]]  # groups of module paths (as the tracer names them)
+
+
+def _check_arguments(
+    module: Any,
     example_inputs: Any,
-    device: Optional[str],
-    dtype: Optional[str],
-    link_bandwidth: Optional[float],
-    measure: bool,
-) -> _Traced:
-    profile = pipecut.device_profile(device or "")
-    link = link_bandwidth if link_bandwidth is not None else profile.link_bandwidth_gbps
-    profile.tensor_transfer_ms(0.0, link)  # validates the bandwidth before any work
-    sizes = _Bytes(dtype)
+    device: Any,
+    dtype: Any,
+    link_bandwidth: Any,
+    measure: Any,
+    memory_per_stage: Any,
+    colocate: Any,
+) -> _Settings:
+    """Checks every argument of graph_from_module before any work: tracing a large model takes
+    minutes, and a typo should not wait for it. TypeError for a wrong type, pipecut.InputError
+    for a bad value."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, not {type(module).__name__}")
     inputs = _as_inputs(example_inputs)
+    _bind_inputs(module, inputs)
+    for name, value in (("device", device), ("dtype", dtype)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
+    profile = pipecut.device_profile(device or "")
+    if dtype is not None:
+        pipecut.dtype_bytes(dtype)
+    if link_bandwidth is not None and (
+        isinstance(link_bandwidth, bool) or not isinstance(link_bandwidth, numbers.Real)
+    ):
+        raise TypeError(f"link_bandwidth must be a number, not {type(link_bandwidth).__name__}")
+    link = float(link_bandwidth) if link_bandwidth is not None else profile.link_bandwidth_gbps
+    profile.tensor_transfer_ms(0.0, link)  # InputError unless finite and > 0
+    if not isinstance(measure, bool):
+        raise TypeError(f"measure must be a bool, not {type(measure).__name__}")
+    capacity = (
+        None
+        if memory_per_stage is None
+        else pipecut._pipecut._memory_size(memory_per_stage, "memory_per_stage")
+    )
+    groups = _colocation_groups(module, colocate)
+    return _Settings(module, inputs, profile, link, dtype, measure, capacity, groups)
+
+
+def _colocation_groups(module: nn.Module, colocate: Any) -> List[List[str]]:
+    """colocate: groups of submodule names (as module.named_modules() gives them), each group
+    to run in one stage. Returns the groups as the tracer names the modules (the first name of
+    a module registered under several)."""
+    if colocate is None:
+        return []
+    usage = "colocate must be a list of groups of submodule names, e.g. [['layer1', 'layer2']]"
+    if isinstance(colocate, (str, bytes)) or not isinstance(colocate, collections.abc.Iterable):
+        raise TypeError(f"{usage}, not {type(colocate).__name__}")
+    canonical = {id(m): name for name, m in module.named_modules()}
+    names = [name for name in dict(module.named_modules(remove_duplicate=False)) if name]
+    groups: List[List[str]] = []
+    for i, group in enumerate(colocate):
+        if isinstance(group, (str, bytes)) or not isinstance(group, collections.abc.Iterable):
+            raise TypeError(f"{usage}; group {i} is a {type(group).__name__}")
+        paths: List[str] = []
+        for name in group:
+            if not isinstance(name, str):
+                raise TypeError(f"{usage}; group {i} holds a {type(name).__name__}")
+            if name == "":
+                raise pipecut.InputError(
+                    f"colocate: group {i}: '' is the whole module; name its submodules"
+                )
+            try:
+                submodule = module.get_submodule(name)
+            except AttributeError:
+                close = difflib.get_close_matches(name, names, n=3)
+                hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+                raise pipecut.InputError(
+                    f"colocate: group {i}: {type(module).__name__} has no submodule {name!r}{hint}"
+                ) from None
+            paths.append(canonical[id(submodule)])
+        if not paths:
+            raise pipecut.InputError(f"colocate: group {i} is empty")
+        groups.append(paths)
+    return groups
+
+
+def _colour_classes(
+    module: nn.Module,
+    groups: List[List[str]],
+    live: List[torch.fx.Node],
+    module_paths: Dict[torch.fx.Node, Tuple[str, ...]],
+) -> Dict[torch.fx.Node, int]:
+    """Each node's colour class: the colocation group of a module it runs in. Groups that share
+    a node must share a stage, so they are merged into one class."""
+    parent = list(range(len(groups)))
+
+    def find(g: int) -> int:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    groups_of_path: Dict[str, List[int]] = {}
+    for g, paths in enumerate(groups):
+        for path in paths:
+            groups_of_path.setdefault(path, []).append(g)
+    members: Dict[torch.fx.Node, List[int]] = {}
+    used: Set[str] = set()
+    for n in live:
+        found = [g for path in module_paths.get(n, ()) for g in groups_of_path.get(path, ())]
+        used.update(path for path in module_paths.get(n, ()) if path in groups_of_path)
+        if found:
+            members[n] = found
+            for g in found[1:]:
+                parent[find(g)] = find(found[0])
+    for paths in groups:
+        for path in paths:
+            if path not in used:
+                raise pipecut.InputError(
+                    f"colocate: {type(module).__name__}.{path} runs no operation on the example "
+                    "inputs (it is not called, or computes from parameters alone)"
+                )
+    return {n: find(found[0]) for n, found in members.items()}
+
+
+def _build(settings: _Settings) -> _Traced:
+    module, inputs, measure = settings.module, settings.inputs, settings.measure
+    profile, link, dtype = settings.profile, settings.link, settings.dtype
+    sizes = _Bytes(dtype)
     gm, module_paths = _trace(module, inputs)
 
     synchronize = any(isinstance(x, torch.Tensor) and x.is_cuda for x in inputs)
     probe = _Probe(gm, measure, synchronize)
-    with torch.no_grad():
-        for _ in range(1 + _MEASURE_RUNS if measure else 1):
-            probe.propagate(*inputs)
+    try:
+        with torch.no_grad():
+            for _ in range(1 + _MEASURE_RUNS if measure else 1):
+                probe.propagate(*inputs)
+    except _NodeFailed as failed:
+        _raise_if_the_module_fails(module, inputs)
+        raise TraceError(
+            f"{type(module).__name__}: the traced graph fails at '{failed.node.name}' although "
+            f"the module runs on the example inputs: {_one_line(failed.error)}"
+        ) from failed.error
     values = probe.values
 
     nodes = list(gm.graph.nodes)
@@ -695,6 +1067,7 @@ def _build(
         raise pipecut.InputError(
             f"{type(module).__name__}: no operation depends on the inputs; nothing to partition"
         )
+    classes = _colour_classes(module, settings.colocate, live, module_paths)
 
     specs = []
     comm: Dict[torch.fx.Node, float] = {}
@@ -747,7 +1120,12 @@ def _build(
         )
     live_set = set(live)
     edges = [(i.name, n.name) for n in live for i in _node_inputs(n) if i in live_set]
-    graph = pipecut.Graph(specs, edges, name=type(module).__name__)
+    for spec, colour in zip(specs, (classes.get(n) for n in live)):
+        if colour is not None:
+            spec["colour_class"] = colour
+    graph = pipecut.Graph(
+        specs, edges, name=type(module).__name__, memory_per_stage=settings.memory_per_stage
+    )
     return _Traced(gm, graph, module_paths, values, constant, live, side, comm)
 
 
@@ -759,6 +1137,8 @@ def graph_from_module(
     dtype: Optional[str] = None,
     link_bandwidth: Optional[float] = None,
     measure: bool = False,
+    memory_per_stage: Union[float, str, None] = None,
+    colocate: Optional[Sequence[Sequence[str]]] = None,
 ) -> "pipecut.Graph":
     """The operator graph of `module` called on `example_inputs` (a tensor or a tuple of
     positional inputs), costed for pipeline partitioning.
@@ -771,8 +1151,19 @@ def graph_from_module(
     `link_bandwidth` (GB/s) overrides the device's link. `measure=True` sets each node's work to
     its median wall time over several runs on this machine (in ms, where the inputs live; it
     includes the torch.fx interpreter's small per-node overhead) instead of the roofline.
+
+    Placement constraints: `memory_per_stage` (bytes, or a size such as "16GiB") is every
+    stage's memory capacity; `colocate` lists groups of submodule names (as
+    module.named_modules() gives them), each group to run in one stage (a colour class).
+
+    Every argument is checked before tracing (TypeError, pipecut.InputError). Example inputs
+    the module fails on raise pipecut.InputError; a module torch.fx cannot trace raises
+    TraceError; control flow on the inputs' values warns with TraceWarning.
     """
-    return _build(module, example_inputs, device, dtype, link_bandwidth, measure).graph
+    settings = _check_arguments(
+        module, example_inputs, device, dtype, link_bandwidth, measure, memory_per_stage, colocate
+    )
+    return _build(settings).graph
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1036,16 +1427,42 @@ def split(
     dtype: Optional[str] = None,
     link_bandwidth: Optional[float] = None,
     measure: bool = False,
-    **solve_options: Any,
+    memory_per_stage: Union[float, str, None] = None,
+    colocate: Optional[Sequence[Sequence[str]]] = None,
+    target_ratio: Optional[float] = None,
+    time_limit: Optional[float] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    preset: Optional[str] = None,
+    mip_threads: Optional[int] = None,
+    progress: Optional[Callable[["pipecut.Progress"], object]] = None,
 ) -> PipelinePlan:
     """Splits `module` into at most k pipeline stages with the best bottleneck pipecut finds.
 
     The graph is built as graph_from_module(module, example_inputs, device=..., dtype=...,
-    link_bandwidth=..., measure=...) and solved with pipecut.solve(graph, k, **solve_options)
-    (target_ratio, time_limit, seed, threads, preset, mip_threads, progress). The stages are
-    built by torch.fx.passes.split_module; they share the module's parameters (not copies).
-    Returns a PipelinePlan; plan.run(*inputs) computes what module(*inputs) does."""
-    traced = _build(module, example_inputs, device, dtype, link_bandwidth, measure)
+    link_bandwidth=..., measure=..., memory_per_stage=..., colocate=...) and solved with
+    pipecut.solve(graph, k, target_ratio=..., time_limit=..., seed=..., threads=...,
+    preset=..., mip_threads=..., progress=...); a solve option left at None takes
+    pipecut.solve's default. Every argument is checked before the module is traced. The stages
+    are built by torch.fx.passes.split_module; they share the module's parameters (not copies).
+    Returns a PipelinePlan; plan.run(*inputs) computes what module(*inputs) does. Raises
+    pipecut.InfeasibleError or pipecut.NoFeasiblePartitionError when no partition satisfies
+    memory_per_stage and colocate."""
+    given = {
+        "target_ratio": target_ratio,
+        "time_limit": time_limit,
+        "seed": seed,
+        "threads": threads,
+        "preset": preset,
+        "mip_threads": mip_threads,
+        "progress": progress,
+    }
+    solve_options = {name: value for name, value in given.items() if value is not None}
+    settings = _check_arguments(
+        module, example_inputs, device, dtype, link_bandwidth, measure, memory_per_stage, colocate
+    )
+    pipecut._pipecut._check_solve_arguments(k, **solve_options)
+    traced = _build(settings)
     solution = pipecut.solve(traced.graph, k, **solve_options)
     assignment = solution.assignment
     stage_ids = sorted(set(assignment.values()))

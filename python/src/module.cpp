@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -60,6 +61,16 @@ PyObject* new_exception(py::module_& m, const char* name, const char* doc, PyObj
 
 [[noreturn]] void raise_input_error(const std::string& message) { throw InputError(message); }
 
+// Raises `type` with a message from the library. Messages quote file names and file contents,
+// which need not be UTF-8: bytes that are not become \xNN rather than a UnicodeDecodeError.
+void set_error(PyObject* type, const std::string& message) {
+  PyObject* text = PyUnicode_DecodeUTF8(message.data(), static_cast<Py_ssize_t>(message.size()),
+                                        "backslashreplace");
+  if (text == nullptr) return;  // MemoryError is set
+  PyErr_SetObject(type, text);
+  Py_DECREF(text);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Python-side values.
 
@@ -103,7 +114,28 @@ struct PyEvaluation {
 
 bool is_bool(const py::handle& h) { return PyBool_Check(h.ptr()) != 0; }
 
-std::string text_of(const py::handle& h) { return py::cast<std::string>(py::str(h)); }
+// str(h) for messages; a lone surrogate (which a Python str may hold) is written as \udXXX.
+std::string text_of(const py::handle& h) {
+  const py::str text(h);
+  const auto bytes = py::reinterpret_steal<py::bytes>(
+      PyUnicode_AsEncodedString(text.ptr(), "utf-8", "backslashreplace"));
+  if (!bytes) throw py::error_already_set();
+  return bytes.cast<std::string>();
+}
+
+// A str as UTF-8 text. A Python str may hold a lone surrogate ("\ud800"), which has no UTF-8
+// form: that is bad input (pipecut.InputError naming `what`), not a UnicodeEncodeError.
+std::string utf8_argument(const py::handle& value, const std::string& what) {
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(value.ptr(), &size);
+  if (data == nullptr) {
+    PyErr_Clear();
+    raise_input_error(what + " " + text_of(py::repr(value)) +
+                      " is not valid Unicode text (it holds a lone surrogate, which has no "
+                      "UTF-8 form)");
+  }
+  return {data, static_cast<std::size_t>(size)};
+}
 std::string type_name(const py::handle& h) {
   return text_of(py::type::handle_of(h).attr("__name__"));
 }
@@ -127,9 +159,8 @@ long long as_long_long(const py::handle& value, const std::string& what, long lo
   return v;
 }
 
-// k: an integer >= 1, or None for the graph's own number of stages.
-int stages_argument(const Graph& g, const py::object& k) {
-  if (k.is_none()) return stages_to_use(g, std::nullopt);
+// k: an integer from 1 to INT_MAX.
+int stages_value(const py::object& k) {
   const py::int_ i = as_integer(k, "k");
   int overflow = 0;
   const long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
@@ -138,7 +169,13 @@ int stages_argument(const Graph& g, const py::object& k) {
   if (overflow > 0 || v > INT_MAX)
     raise_input_error("k must be at most " + std::to_string(INT_MAX) + " (got " +
                       text_of(i) + ")");
-  return stages_to_use(g, static_cast<int>(v));
+  return static_cast<int>(v);
+}
+
+// k: an integer >= 1, or None for the graph's own number of stages.
+int stages_argument(const Graph& g, const py::object& k) {
+  if (k.is_none()) return stages_to_use(g, std::nullopt);
+  return stages_to_use(g, stages_value(k));
 }
 
 std::uint64_t seed_argument(const py::object& seed) {
@@ -175,22 +212,30 @@ std::string string_argument(const py::handle& value, const std::string& what) {
   if (!py::isinstance<py::str>(value))
     throw py::type_error(what + " must be a str, not " +
                          type_name(value));
-  return py::cast<std::string>(value);
+  return utf8_argument(value, what);
 }
 
 // A node id as the pipecut.graph reader takes it: a str, or an int written in decimal.
 std::string id_argument(const py::handle& value, const std::string& what) {
-  if (py::isinstance<py::str>(value)) return py::cast<std::string>(value);
+  if (py::isinstance<py::str>(value)) return utf8_argument(value, what);
   if (!is_bool(value) && py::isinstance<py::int_>(value)) return py::str(value);
   throw py::type_error(what + " must be a str or an int, not " +
                        type_name(value));
 }
 
+// A file name as the operating system takes it: os.fsencode's bytes, so that a name Python
+// decoded with surrogateescape (bytes that are not UTF-8) names the same file again.
 std::string path_argument(const py::object& path) {
   const py::object fspath = py::module_::import("os").attr("fspath");
   const py::object text = fspath(path);
   if (!py::isinstance<py::str>(text)) throw py::type_error("path must be a str or os.PathLike");
-  return py::cast<std::string>(text);
+  const auto bytes = py::reinterpret_steal<py::bytes>(PyUnicode_EncodeFSDefault(text.ptr()));
+  if (!bytes) {
+    PyErr_Clear();
+    raise_input_error("path " + text_of(py::repr(text)) +
+                      " cannot be encoded as a file name (a lone surrogate)");
+  }
+  return bytes.cast<std::string>();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -286,25 +331,59 @@ Result run_interruptible(std::function<Result(const RunControl&)> work,
 // ---------------------------------------------------------------------------------------------
 // Graph construction from Python values.
 
+// A colour class label as the pipecut.graph reader takes it (README, "Placement constraints"):
+// a non-empty str, or an int within 64 bits kept as its decimal text.
+ColourLabel colour_label_argument(const py::handle& value, const std::string& what) {
+  if (py::isinstance<py::str>(value)) {
+    std::string text = utf8_argument(value, what);
+    if (text.empty()) raise_input_error(what + " must not be empty");
+    return {std::move(text), false};
+  }
+  if (is_bool(value) || !py::isinstance<py::int_>(value))
+    throw py::type_error(what + " must be a str or an int, not " + type_name(value));
+  const auto i = py::reinterpret_borrow<py::int_>(value);
+  const py::int_ lowest(std::numeric_limits<long long>::min());
+  const py::int_ highest(std::numeric_limits<unsigned long long>::max());
+  if (i < lowest || i > highest)
+    raise_input_error(what + " must be within 64 bits (got " + text_of(i) +
+                      "; write other labels as strings)");
+  return {text_of(i), true};
+}
+
+// A memory capacity: bytes as a number, or a size with a unit as on the command line ("16GiB").
+double memory_size_argument(const py::handle& value, const std::string& what) {
+  const double bytes = py::isinstance<py::str>(value)
+                           ? parse_memory_size(utf8_argument(value, what), what)
+                           : number_argument(value, what);
+  if (!std::isfinite(bytes) || !(bytes > 0))
+    raise_input_error(what + " must be a finite number of bytes > 0 (got " + text_of(value) +
+                      ")");
+  return bytes;
+}
+
 PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
-                          const std::optional<std::string>& name) {
-  const std::string source = name && !name->empty() ? *name : "pipecut.Graph";
-  GraphBuilder builder(source, name.value_or(""));
+                          const py::object& name_arg, const py::object& memory_per_stage) {
+  const std::string name = name_arg.is_none() ? "" : string_argument(name_arg, "name");
+  const std::string source = name.empty() ? "pipecut.Graph" : name;
+  GraphBuilder builder(source, name);
+  if (!memory_per_stage.is_none())
+    builder.set_memory_per_stage(
+        memory_size_argument(memory_per_stage, source + ": memory_per_stage"));
   int index = 0;
   for (const py::handle item : nodes) {
     const std::string where = "node " + std::to_string(index++);
     if (!py::isinstance<py::dict>(item))
       throw py::type_error(source + ": " + where +
                            ": expected a dict with 'id', 'work', 'comm' (optional 'memory', "
-                           "'op'), not " +
+                           "'op', 'colour_class'), not " +
                            type_name(item));
     const auto node = py::reinterpret_borrow<py::dict>(item);
     for (const auto& [key, value] : node) {
-      const std::string k = py::isinstance<py::str>(key) ? py::cast<std::string>(key) : "";
-      if (k != "id" && k != "work" && k != "comm" && k != "memory" && k != "op")
-        raise_input_error(source + ": " + where + ": unknown key " +
-                          py::cast<std::string>(py::repr(key)) +
-                          " (expected 'id', 'work', 'comm', 'memory', 'op')");
+      const std::string k = py::isinstance<py::str>(key) ? text_of(key) : "";
+      if (k != "id" && k != "work" && k != "comm" && k != "memory" && k != "op" &&
+          k != "colour_class")
+        raise_input_error(source + ": " + where + ": unknown key " + text_of(py::repr(key)) +
+                          " (expected 'id', 'work', 'comm', 'memory', 'op', 'colour_class')");
     }
     for (const char* required : {"id", "work", "comm"})
       if (!node.contains(required))
@@ -318,6 +397,9 @@ PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
       spec.memory = number_argument(node["memory"], node_where + "'memory'");
     if (node.contains("op") && !node["op"].is_none())
       spec.op = string_argument(node["op"], node_where + "'op'");
+    if (node.contains("colour_class") && !node["colour_class"].is_none())
+      spec.colour_class =
+          colour_label_argument(node["colour_class"], node_where + "'colour_class'");
     builder.add_node(std::move(spec));
   }
   index = 0;
@@ -340,6 +422,14 @@ py::dict node_dict(const Graph& g, NodeId v) {
   d["comm"] = g.comm[v];
   d["memory"] = g.memory[v];
   d["op"] = g.op[v];
+  // Only nodes with a class carry the key, as in the pipecut.graph format.
+  if (!g.colour_class.empty() && g.colour_class[v] >= 0) {
+    const ColourLabel& label = g.colour_labels[static_cast<std::size_t>(g.colour_class[v])];
+    d["colour_class"] =
+        label.integer ? py::reinterpret_steal<py::object>(
+                            PyLong_FromString(label.text.c_str(), nullptr, 10))
+                      : py::str(label.text);
+  }
   return d;
 }
 
@@ -413,7 +503,7 @@ Partition partition_argument(const Graph& g, const py::object& assignment,
 
 std::vector<std::string> methods_argument(const py::object& method) {
   if (py::isinstance<py::str>(method)) {
-    const auto name = py::cast<std::string>(method);
+    const auto name = utf8_argument(method, "method");
     if (name == "all") return {};
     bound_method(name);  // InputError listing the known names
     return {name};
@@ -427,6 +517,26 @@ std::vector<std::string> methods_argument(const py::object& method) {
   }
   if (names.empty()) raise_input_error("method: the list of bound methods is empty");
   return names;
+}
+
+// solve's options (shared with the up-front check of pipecut.torch.split).
+SolveOptions solve_options_argument(const py::object& target_ratio, const py::object& time_limit,
+                                    const py::object& seed, const py::object& threads,
+                                    const std::string& preset, const py::object& mip_threads,
+                                    const py::object& progress) {
+  SolveOptions options;
+  options.target_ratio = number_argument(target_ratio, "target_ratio");
+  if (!(options.target_ratio >= 0 && options.target_ratio <= 1))
+    raise_input_error("target_ratio must be in [0, 1] (got " + text_of(target_ratio) + ")");
+  options.time_limit_seconds = seconds_argument(time_limit, "time_limit");
+  options.partition.seed = seed_argument(seed);
+  options.partition.threads = threads_argument(threads, "threads");
+  options.partition.preset = preset;
+  brkga_config(options.partition);  // unknown presets fail before the thread starts
+  options.mip_threads = threads_argument(mip_threads, "mip_threads");
+  if (!progress.is_none() && !PyCallable_Check(progress.ptr()))
+    throw py::type_error("progress must be callable or None");
+  return options;
 }
 
 std::string repr_number(double x) { return py::repr(py::float_(x)); }
@@ -475,21 +585,20 @@ PYBIND11_MODULE(_pipecut, m) {
     } catch (const py::builtin_exception&) {
       throw;
     } catch (const InputError& e) {
-      PyErr_SetString(exceptions.input, e.what());
+      set_error(exceptions.input, e.what());
     } catch (const OutputError& e) {
-      PyErr_SetString(exceptions.output, e.what());
+      set_error(exceptions.output, e.what());
     } catch (const InfeasibleError& e) {
-      PyErr_SetString(exceptions.infeasible, e.what());
+      set_error(exceptions.infeasible, e.what());
     } catch (const NoFeasiblePartitionError& e) {
-      PyErr_SetString(exceptions.no_feasible, e.what());
+      set_error(exceptions.no_feasible, e.what());
     } catch (const Error& e) {
-      PyErr_SetString(exceptions.error, e.what());
+      set_error(exceptions.error, e.what());
     } catch (const std::bad_alloc&) {
       PyErr_SetString(PyExc_MemoryError, "pipecut: out of memory");
     } catch (const std::exception& e) {
-      PyErr_SetString(PyExc_RuntimeError,
-                      (std::string("pipecut internal error (please report it): ") + e.what())
-                          .c_str());
+      set_error(PyExc_RuntimeError,
+                std::string("pipecut internal error (please report it): ") + e.what());
     }
   });
 
@@ -499,12 +608,15 @@ PYBIND11_MODULE(_pipecut, m) {
                       "`comm` (ms) to move its output tensor to another stage, `memory` (bytes) "
                       "and an operator type `op`. Immutable; nodes keep the order given.")
       .def(py::init(&graph_from_python), py::arg("nodes"), py::arg("edges") = py::tuple(),
-           py::arg("name") = py::none(),
+           py::arg("name") = py::none(), py::kw_only(), py::arg("memory_per_stage") = py::none(),
            "Builds and validates a graph. `nodes`: dicts with 'id' (str or int), 'work' and "
-           "'comm' (numbers >= 0), optional 'memory' (bytes) and 'op' (str). `edges`: pairs "
-           "(from_id, to_id); duplicates are merged. Raises pipecut.InputError for duplicate "
-           "or unknown ids, self-loops, cycles (naming a node on one), negative, NaN or "
-           "infinite costs, or no nodes; TypeError for values of the wrong type.")
+           "'comm' (numbers >= 0), optional 'memory' (bytes), 'op' (str) and 'colour_class' (a "
+           "str or int label: nodes with the same label must share a stage). `edges`: pairs "
+           "(from_id, to_id); duplicates are merged. `memory_per_stage`: the memory capacity "
+           "of every stage (bytes, or a size such as '16GiB'). Raises pipecut.InputError for "
+           "duplicate or unknown ids, self-loops, cycles (naming a node on one), negative, NaN "
+           "or infinite costs, text that is not valid Unicode, or no nodes; TypeError for "
+           "values of the wrong type.")
       .def_property_readonly(
           "name", [](const PyGraph& g) { return g.graph->name; }, "The graph's name.")
       .def_property_readonly(
@@ -519,6 +631,13 @@ PYBIND11_MODULE(_pipecut, m) {
           [](const PyGraph& g, const py::handle& id) {
             if (!py::isinstance<py::str>(id) && (is_bool(id) || !py::isinstance<py::int_>(id)))
               return false;
+            // A str that is not valid Unicode (a lone surrogate) is no node's id; `in` answers
+            // as for any other value that cannot be one.
+            if (py::isinstance<py::str>(id) &&
+                PyUnicode_AsUTF8AndSize(id.ptr(), nullptr) == nullptr) {
+              PyErr_Clear();
+              return false;
+            }
             return g.graph->find(id_argument(id, "node id")).has_value();
           },
           py::arg("id"), "Whether a node has this id.")
@@ -834,16 +953,8 @@ PYBIND11_MODULE(_pipecut, m) {
          const std::optional<double>& link_bandwidth, const py::object& memory_per_stage,
          bool ignore_memory, bool ignore_colocation) {
         ReadOptions options;
-        if (!memory_per_stage.is_none()) {
-          // bytes as a number, or a size with a unit as on the command line ("16GiB")
-          if (py::isinstance<py::str>(memory_per_stage))
-            options.memory_per_stage =
-                parse_memory_size(memory_per_stage.cast<std::string>(), "memory_per_stage");
-          else
-            options.memory_per_stage = number_argument(memory_per_stage, "memory_per_stage");
-          if (!std::isfinite(*options.memory_per_stage) || !(*options.memory_per_stage > 0))
-            raise_input_error("memory_per_stage must be a finite number of bytes > 0");
-        }
+        if (!memory_per_stage.is_none())
+          options.memory_per_stage = memory_size_argument(memory_per_stage, "memory_per_stage");
         options.ignore_memory = ignore_memory;
         options.ignore_colocation = ignore_colocation;
         if (input_format) options.format = *input_format;
@@ -952,19 +1063,9 @@ PYBIND11_MODULE(_pipecut, m) {
       [](const PyGraph& graph, const py::object& k, const py::object& target_ratio,
          const py::object& time_limit, const py::object& seed, const py::object& threads,
          const std::string& preset, const py::object& mip_threads, const py::object& progress) {
-        SolveOptions options;
-        options.target_ratio = number_argument(target_ratio, "target_ratio");
-        if (!(options.target_ratio >= 0 && options.target_ratio <= 1))
-          raise_input_error("target_ratio must be in [0, 1] (got " +
-                            text_of(target_ratio) + ")");
-        options.time_limit_seconds = seconds_argument(time_limit, "time_limit");
-        options.partition.seed = seed_argument(seed);
-        options.partition.threads = threads_argument(threads, "threads");
-        options.partition.preset = preset;
-        brkga_config(options.partition);  // unknown presets fail before the thread starts
-        options.mip_threads = threads_argument(mip_threads, "mip_threads");
-        if (!progress.is_none() && !PyCallable_Check(progress.ptr()))
-          throw py::type_error("progress must be callable or None");
+        const SolveOptions options = solve_options_argument(target_ratio, time_limit, seed,
+                                                            threads, preset, mip_threads,
+                                                            progress);
         const int stages = stages_argument(*graph.graph, k);
         auto g = graph.graph;
         Solution s = run_interruptible<Solution>(
@@ -990,6 +1091,36 @@ PYBIND11_MODULE(_pipecut, m) {
       "reproducible). `progress(p)` is called with a Progress after every step, on the "
       "calling thread. The GIL is released while solving; Ctrl-C stops the run within about "
       "a second and raises KeyboardInterrupt. Returns a Solution.");
+
+  // solve's checks without a graph, so that pipecut.torch.split can reject a bad k or option
+  // before it spends minutes tracing a module (docs/python.md, "pipecut.torch").
+  m.def(
+      "_check_solve_arguments",
+      [](const py::object& k, const py::object& target_ratio, const py::object& time_limit,
+         const py::object& seed, const py::object& threads, const std::string& preset,
+         const py::object& mip_threads, const py::object& progress) {
+        stages_value(k);
+        solve_options_argument(target_ratio, time_limit, seed, threads, preset, mip_threads,
+                               progress);
+      },
+      py::arg("k"), py::kw_only(),
+      py::arg("target_ratio") = py::float_(solve_defaults.target_ratio),
+      py::arg("time_limit") = py::float_(solve_defaults.time_limit_seconds),
+      py::arg("seed") = py::int_(solve_defaults.partition.seed),
+      py::arg("threads") = py::int_(solve_defaults.partition.threads),
+      py::arg("preset") = solve_defaults.partition.preset,
+      py::arg("mip_threads") = py::int_(solve_defaults.mip_threads),
+      py::arg("progress") = py::none(),
+      "Raises what solve(graph, k, ...) would for these arguments (InputError, TypeError); "
+      "k must be given. For pipecut.torch.");
+  m.def(
+      "_memory_size",
+      [](const py::object& value, const std::string& what) {
+        return memory_size_argument(value, what);
+      },
+      py::arg("value"), py::arg("what"),
+      "Bytes from a number or a size with a unit ('16GiB'), as read_graph's memory_per_stage "
+      "takes them; InputError naming `what` otherwise. For pipecut.torch.");
 
   m.def(
       "evaluate",

@@ -4,6 +4,7 @@ and errors, and its documentation (docstrings, the type stub)."""
 import json
 import logging
 import math
+import os
 import re
 import threading
 import time
@@ -184,6 +185,108 @@ def test_graph_validation_errors(nodes, edges, message):
 def test_graph_wrong_types_raise_type_error(nodes, edges):
     with pytest.raises(TypeError):
         pipecut.Graph(nodes, edges)
+
+
+def test_graph_placement_constraints_match_the_reader(tmp_path):
+    """Colour classes and a capacity given to Graph() are those of a pipecut.graph file."""
+    nodes = [
+        {"id": "a", "work": 1.0, "comm": 0.5, "memory": 600, "colour_class": 7},
+        {"id": "b", "work": 2.0, "comm": 0.5, "memory": 600},
+        {"id": "c", "work": 1.0, "comm": 0.5, "memory": 600, "colour_class": 7},
+        {"id": "d", "work": 3.0, "comm": 0.5, "memory": 300, "colour_class": "tail"},
+    ]
+    edges = [("a", "b"), ("b", "c"), ("c", "d")]
+    g = pipecut.Graph(nodes, edges, name="placed", memory_per_stage="2KiB")
+    assert g.memory_per_stage == 2048 and g.colocation_groups == 2
+    assert g.node("a")["colour_class"] == 7 and g.node("d")["colour_class"] == "tail"
+    assert "colour_class" not in g.node("b")
+    path = tmp_path / "placed.json"
+    path.write_text(json.dumps({"format": "pipecut.graph", "version": 1, "name": "placed",
+                                "memory_per_stage": 2048, "nodes": nodes, "edges": edges}))
+    assert json.loads(g.to_json()) == json.loads(pipecut.read_graph(path).to_json())
+    assert pipecut.Graph(g.nodes, g.edges, g.name, memory_per_stage=g.memory_per_stage).to_json() == g.to_json()
+    # The hull of class 7 (a, b, c: 1800 bytes) shares a stage; d (300 bytes) cannot join it.
+    s = pipecut.solve(g, 3, time_limit=5)
+    assert s.assignment["a"] == s.assignment["b"] == s.assignment["c"] != s.assignment["d"]
+    assert json.loads(s.to_json())["colocation_groups"] == 2
+    with pytest.raises(pipecut.InfeasibleError):
+        pipecut.solve(pipecut.Graph(nodes, edges, memory_per_stage=1000), 3, time_limit=5)
+    # A file's classes and capacity survive the round trip through Python values.
+    tarnawski = pipecut.read_graph(SAMPLES["tarnawski"])
+    again = pipecut.Graph(tarnawski.nodes, tarnawski.edges, tarnawski.name,
+                          memory_per_stage=tarnawski.memory_per_stage)
+    assert again.colocation_groups == tarnawski.colocation_groups > 0
+    expected = json.loads(tarnawski.to_json())
+    del expected["default_k"]  # Graph() takes no default k
+    assert json.loads(again.to_json()) == expected
+
+
+@pytest.mark.parametrize(
+    "label, error, message",
+    [
+        ("", pipecut.InputError, "must not be empty"),
+        (2**64, pipecut.InputError, "within 64 bits"),
+        (-(2**63) - 1, pipecut.InputError, "within 64 bits"),
+        (1.5, TypeError, "str or an int"),
+        (True, TypeError, "str or an int"),
+    ],
+)
+def test_graph_colour_class_values_are_checked(label, error, message):
+    with pytest.raises(error, match=message):
+        pipecut.Graph([{"id": "a", "work": 1, "comm": 1, "colour_class": label}])
+
+
+def test_graph_memory_per_stage_values_are_checked():
+    node = [{"id": "a", "work": 1, "comm": 1}]
+    for bad in (0, -1, math.nan, math.inf, "16XB", "0"):
+        with pytest.raises(pipecut.InputError, match="memory_per_stage"):
+            pipecut.Graph(node, memory_per_stage=bad)
+    with pytest.raises(TypeError):
+        pipecut.Graph(node, memory_per_stage=[1])
+    assert pipecut.Graph(node, memory_per_stage=2**64).memory_per_stage == 2.0**64
+
+
+LONE_SURROGATE = "\ud800"  # a str Python allows that has no UTF-8 form
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: pipecut.Graph([{"id": LONE_SURROGATE, "work": 1, "comm": 1}]), "node 0: 'id'"),
+        (lambda: pipecut.Graph([{"id": "a", "work": 1, "comm": 1}], [("a", LONE_SURROGATE)]), "edge 0: to id"),
+        (lambda: pipecut.Graph([{"id": "a", "work": 1, "comm": 1, "op": LONE_SURROGATE}]), "'op'"),
+        (lambda: pipecut.Graph([{"id": "a", "work": 1, "comm": 1, "colour_class": LONE_SURROGATE}]), "'colour_class'"),
+        (lambda: pipecut.Graph([{"id": "a", "work": 1, "comm": 1, LONE_SURROGATE: 1}]), "unknown key"),
+        (lambda: pipecut.Graph([{"id": "a", "work": 1, "comm": 1}], name=LONE_SURROGATE), "name"),
+        (lambda: small_graph().node(LONE_SURROGATE), "node id"),
+        (lambda: small_graph().successors(LONE_SURROGATE), "node id"),
+        (lambda: small_graph().predecessors(LONE_SURROGATE), "node id"),
+        (lambda: pipecut.evaluate(small_graph(), {LONE_SURROGATE: 0}), "assignment key"),
+        (lambda: pipecut.bound(small_graph(), 2, method=LONE_SURROGATE), "method"),
+        (lambda: pipecut.bound(small_graph(), 2, method=[LONE_SURROGATE]), "method"),
+        (lambda: pipecut.read_graph(BERT, memory_per_stage=LONE_SURROGATE), "memory_per_stage"),
+        (lambda: pipecut.read_graph("graph" + LONE_SURROGATE + ".json"), "file name"),
+    ],
+)
+def test_text_that_is_not_unicode_is_an_input_error(call, message):
+    with pytest.raises(pipecut.InputError, match=message) as error:
+        call()
+    assert "\\ud800" in str(error.value)  # shown escaped: the message itself is printable
+    str(error.value).encode("utf-8")
+
+
+def test_a_lone_surrogate_is_no_node_id():
+    assert LONE_SURROGATE not in small_graph()
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_named(tmp_path):
+    """Python decodes such names with surrogateescape; the binding gives the OS the same
+    bytes back, and quotes them escaped in messages."""
+    name = os.fsdecode(b"graph-\xff.json")
+    (tmp_path / name).write_bytes(BERT.read_bytes())
+    assert pipecut.read_graph(tmp_path / name).num_nodes == pipecut.read_graph(BERT).num_nodes
+    with pytest.raises(pipecut.InputError, match=re.escape("graph-\\xff-missing.json")):
+        pipecut.read_graph(tmp_path / os.fsdecode(b"graph-\xff-missing.json"))
 
 
 # --- solve, partition, bound, evaluate against the command line -----------------------------

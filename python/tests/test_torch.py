@@ -1,7 +1,11 @@
 """pipecut.torch: graphs from torch modules and pipelines of stage GraphModules. Models have random
 weights and small inputs so that the suite stays fast."""
 
+import json
 import logging
+import math
+import re
+import warnings
 
 import pytest
 import torch
@@ -64,6 +68,7 @@ def check_plan(plan, module, x, k):
         assert all(v.source is None or v.source < plan.boundaries.index(boundary) for v in boundary.receives)
 
 
+@pytest.mark.filterwarnings("error::pipecut.torch.TraceWarning")  # shape-only control flow
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_split_runs_like_the_module(models, name):
     module, x = models[name]
@@ -261,3 +266,257 @@ def test_bad_inputs():
         pt.graph_from_module(Constant(), torch.randn(3))
     with pytest.raises(pipecut.InputError, match="at least 1"):
         pt.split(nn.Linear(2, 2), torch.randn(2), 0)
+
+
+# --- placement constraints --------------------------------------------------------------------
+
+
+def mlp(blocks=6, width=64):
+    """Linear + ReLU blocks; every Linear holds (width + 1) * width * 4 bytes."""
+    torch.manual_seed(4)
+    return nn.Sequential(*[layer for _ in range(blocks) for layer in (nn.Linear(width, width), nn.ReLU())]).eval()
+
+
+def stage_of_module(plan, module_name):
+    """The stages of the graph nodes that run in the submodule `module_name` (split_module
+    names the stage modules' calls after the submodule path)."""
+    target = module_name.replace(".", "_")
+    stages = set()
+    for position, stage_module in enumerate(plan.stages):
+        for n in stage_module.graph.nodes:
+            if n.op == "call_module" and (n.target == target or n.target.startswith(target + "_")):
+                stages.add(plan.boundaries[position].stage)
+    return stages
+
+
+def test_split_honours_memory_per_stage_and_colocate():
+    module, x = mlp(), torch.randn(8, 64)
+    linear = 65 * 64 * 4  # bytes of one Linear's weight and bias
+    free = pt.split(module, x, 4, **SOLVE)
+    group = ["2", "3", "4", "5"]  # the second and third blocks: graph nodes _2 to _5
+    free = pt.split(module, x, 4, **SOLVE).solution.assignment
+    assert len({free[f"_{i}"] for i in range(2, 6)}) > 1  # unconstrained, they are split
+    plan = pt.split(module, x, 4, memory_per_stage="40KiB", colocate=[group], **SOLVE)
+    check_plan(plan, module, x, 4)
+    assert plan.graph.memory_per_stage == 40 * 1024 and plan.graph.colocation_groups == 1
+    a = plan.solution.assignment
+    assert len({a[f"_{i}"] for i in range(2, 6)}) == 1
+    assert len({s for name in group for s in stage_of_module(plan, name)}) == 1
+    for stage in plan.solution.stages:  # 40 KiB holds two Linears, not three
+        assert sum(plan.graph.node(n)["memory"] for n in stage.nodes) <= 40 * 1024
+    doc = json.loads(plan.solution.to_json())
+    assert doc["memory_per_stage"] == 40 * 1024 and doc["colocation_groups"] == 1
+    # The colocated blocks hold two Linears: more than a stage of 2 * linear - 1 bytes.
+    with pytest.raises(pipecut.InfeasibleError, match="colour class"):
+        pt.split(module, x, 4, memory_per_stage=2 * linear - 1, colocate=[group], **SOLVE)
+    with pytest.raises(pipecut.InfeasibleError, match="capacity"):
+        pt.split(module, x, 4, memory_per_stage=linear - 1, **SOLVE)
+    # A capacity of one Linear per stage, which the unconstrained partition exceeds.
+    def stage_memory(plan):
+        return [sum(plan.graph.node(n)["memory"] for n in stage.nodes) for stage in plan.solution.stages]
+
+    assert max(stage_memory(pt.split(module, x, 6, **SOLVE))) > 1.5 * linear
+    one_each = pt.split(module, x, 6, memory_per_stage=1.5 * linear, **SOLVE)
+    check_plan(one_each, module, x, 6)
+    assert max(stage_memory(one_each)) == linear
+
+
+def test_colocate_groups_that_share_a_module_are_one_class():
+    module = nn.Sequential(mlp(2, 8), nn.Linear(8, 8), mlp(2, 8)).eval()
+    x = torch.randn(2, 8)
+    g = pt.graph_from_module(module, x, colocate=[["0.0", "0.1"], ["0.1", "0.2"], ["2"]])
+    classes = {n["id"]: n.get("colour_class") for n in g.nodes}
+    assert g.colocation_groups == 2
+    # 0.0, 0.1, 0.2 (one class through 0.1), then the Linear 1 alone, then all of module 2.
+    assert classes["_0_0"] == classes["_0_1"] == classes["_0_2"] is not None
+    assert classes["_0_3"] is None and classes["_1"] is None
+    assert {classes[f"_2_{i}"] for i in range(4)} == {classes["_2_0"]} != {classes["_0_0"]}
+    assert g.memory_per_stage is None
+    assert pt.graph_from_module(module, x, memory_per_stage=4096).memory_per_stage == 4096
+
+
+class CountingForward(nn.Module):
+    """Counts forward() calls: tracing calls it once."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+        self.body = nn.Sequential(nn.Linear(4, 4), nn.ReLU())
+
+    def forward(self, x):
+        self.calls += 1
+        return self.body(x)
+
+
+@pytest.mark.parametrize(
+    "arguments, error, message",
+    [
+        ({"time_limt": 5}, TypeError, "time_limt"),
+        ({"k": 0}, pipecut.InputError, "k must be at least 1"),
+        ({"k": 2**31}, pipecut.InputError, "k must be at most"),
+        ({"k": "2"}, TypeError, "k must be an integer"),
+        ({"time_limit": -1}, pipecut.InputError, "time_limit"),
+        ({"time_limit": math.nan}, pipecut.InputError, "time_limit"),
+        ({"target_ratio": 2}, pipecut.InputError, "target_ratio"),
+        ({"seed": -1}, pipecut.InputError, "seed"),
+        ({"threads": -2}, pipecut.InputError, "threads"),
+        ({"mip_threads": 1.5}, TypeError, "mip_threads"),
+        ({"preset": "fast"}, pipecut.InputError, "preset 'fast'"),
+        ({"progress": 3}, TypeError, "progress"),
+        ({"memory_per_stage": "16XB"}, pipecut.InputError, "memory_per_stage"),
+        ({"memory_per_stage": 0}, pipecut.InputError, "memory_per_stage"),
+        ({"memory_per_stage": [1]}, TypeError, "memory_per_stage"),
+        ({"colocate": [["body.0", "body.2"]]}, pipecut.InputError, "no submodule 'body.2' \\(did you mean .*'body.0'"),
+        ({"colocate": [["body"], []]}, pipecut.InputError, "group 1 is empty"),
+        ({"colocate": [[""]]}, pipecut.InputError, "whole module"),
+        ({"colocate": ["body"]}, TypeError, "list of groups"),
+        ({"colocate": [[0]]}, TypeError, "list of groups"),
+        ({"colocate": "body"}, TypeError, "list of groups"),
+        ({"device": "no-such-device"}, pipecut.InputError, "no-such-device"),
+        ({"dtype": "fp7"}, pipecut.InputError, "fp7"),
+        ({"link_bandwidth": 0}, pipecut.InputError, "link"),
+        ({"link_bandwidth": "fast"}, TypeError, "link_bandwidth"),
+        ({"measure": "yes"}, TypeError, "measure"),
+        ({"example_inputs": "x"}, TypeError, "example_inputs"),
+        ({"example_inputs": (torch.randn(2, 4), torch.randn(2, 4))}, pipecut.InputError, "takes 1 inputs, got 2"),
+    ],
+)
+def test_split_checks_every_argument_before_tracing(arguments, error, message):
+    module = CountingForward()
+    call = {"example_inputs": torch.randn(2, 4), "k": 2, "time_limit": 5, **arguments}
+    with pytest.raises(error, match=message):
+        pt.split(module, call.pop("example_inputs"), call.pop("k"), **call)
+    assert module.calls == 0  # failed before tracing (which runs forward)
+    pt.split(module, torch.randn(2, 4), 2, time_limit=5)
+    assert module.calls > 0
+
+
+def test_split_takes_exactly_the_solve_options():
+    """split's keyword arguments are graph_from_module's and pipecut.solve's, so that a solve
+    option added to one is added to the other."""
+    import inspect
+
+    solve_options = re.findall(r"(\w+): \w+ = ", pipecut.solve.__doc__.splitlines()[0].split("*,")[1])
+    split_keywords = [p.name for p in inspect.signature(pt.split).parameters.values() if p.kind == p.KEYWORD_ONLY]
+    build_keywords = [p.name for p in inspect.signature(pt.graph_from_module).parameters.values() if p.kind == p.KEYWORD_ONLY]
+    assert split_keywords == build_keywords + solve_options
+
+
+# --- tracing: control flow on values, numbers read from tensors, unsuitable inputs ------------
+
+
+class BranchOnValues(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+        self.b = nn.Linear(4, 4)
+
+    def forward(self, x):
+        if x.sum() > 0:
+            return self.a(x)
+        return self.b(x)
+
+
+def test_a_branch_on_tensor_values_warns():
+    module = BranchOnValues().eval()
+    positive = torch.ones(2, 4)
+    with pytest.warns(pt.TraceWarning, match="follows the branch taken for the example input") as caught:
+        plan = pt.split(module, positive, 2, **SOLVE)
+    assert len(caught) == 1
+    assert caught[0].filename == BranchOnValues.forward.__code__.co_filename  # the module's line
+    assert caught[0].lineno == BranchOnValues.forward.__code__.co_firstlineno + 1
+    assert "'gt'" in str(caught[0].message)  # names the value the branch reads
+    assert [n["op"] for n in plan.graph.nodes] == ["Linear"]  # the branch taken: self.a
+    with torch.no_grad():
+        assert torch.allclose(plan.run(positive), module.a(positive))
+
+
+def test_a_loop_over_a_value_dependent_length_warns():
+    class Rows(nn.Module):
+        def forward(self, x):
+            for row in x.nonzero():
+                x = x + row.sum()
+            return x
+
+    with pytest.warns(pt.TraceWarning, match="length"):
+        pt.graph_from_module(Rows(), torch.tensor([[0.0, 1.0], [2.0, 0.0]]))
+
+
+def test_control_flow_on_shapes_does_not_warn_and_takes_numbers():
+    class ShapeOnly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            if x.dim() == 2 and x.shape[0] > 1:
+                x = x * 2
+            rows = int(x.shape[0])
+            for i in range(x.size(0)):
+                x = x + float(i)
+            return self.fc(x.reshape(rows, -1)) + torch.zeros(x.shape[-1])
+
+    module, x = ShapeOnly().eval(), torch.randn(3, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pt.TraceWarning)
+        plan = pt.split(module, x, 2, **SOLVE)
+    check_plan(plan, module, x, 2)
+    assert sum(n["op"] == "add" for n in plan.graph.nodes) == 4  # the loop, unrolled 3 times
+
+
+def repeat_by_item(self, x):
+    for _ in range(int(x.abs().sum().item())):
+        x = self.fc(x)
+    return x
+
+
+def repeat_by_argmax(self, x):
+    for _ in range(x.argmax()):
+        x = self.fc(x)
+    return x
+
+
+@pytest.mark.parametrize(
+    "forward, what",
+    [
+        (repeat_by_item, "int()"),
+        (lambda self, x: self.fc(x) * int(x.sum().item()), "int()"),
+        (lambda self, x: self.fc(x) * float(x.max()), "float()"),
+        (repeat_by_argmax, "index()"),
+    ],
+)
+def test_a_number_read_from_tensor_values_raises_trace_error(forward, what):
+    class ReadsNumber(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+    ReadsNumber.forward = forward
+    with pytest.raises(pt.TraceError, match=re.escape(what) + ".*values of the example inputs") as error:
+        pt.split(ReadsNumber().eval(), torch.ones(2, 4), 2, **SOLVE)
+    assert isinstance(error.value, pipecut.InputError)  # a pipecut error, not a TypeError
+    assert not isinstance(error.value, TypeError)
+    assert isinstance(error.value, torch.fx.proxy.TraceError)  # what torch.fx users catch
+
+
+def test_what_torch_fx_cannot_trace_raises_trace_error():
+    class Arange(nn.Module):
+        def forward(self, x):
+            return x + torch.arange(x.shape[-1])  # torch.arange takes no traced value
+
+    with pytest.raises(pt.TraceError, match="torch.fx cannot trace it.*arange"):
+        pt.graph_from_module(Arange(), torch.randn(3, 3))
+
+
+def test_example_inputs_the_module_fails_on_are_an_input_error(models, capfd):
+    with pytest.raises(pipecut.InputError, match=r"Linear: .*example inputs.*mat1 and mat2 shapes") as error:
+        pt.split(nn.Linear(3, 2), torch.randn(2, 4), 2, **SOLVE)
+    assert not isinstance(error.value, RuntimeError)  # RuntimeError means a pipecut bug
+    vit, _ = models["vit_b_16"]  # built for 32 x 32 images
+    with pytest.raises(pipecut.InputError, match="Wrong image height"):
+        pt.graph_from_module(vit, torch.randn(1, 3, 64, 64))
+    with pytest.raises(pipecut.InputError, match="channels"):
+        pt.graph_from_module(vit, torch.randn(1, 4, 32, 32))
+    with pytest.raises(pipecut.InputError, match="Double"):
+        pt.graph_from_module(models["resnet18"][0], torch.randn(1, 3, 32, 32, dtype=torch.float64))
+    assert "Traceback" not in capfd.readouterr().err  # one exception, no printed traceback
