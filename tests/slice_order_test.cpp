@@ -305,3 +305,41 @@ TEST(SliceOrderConstrained, CapacityAndClassesShapeTheCuts) {
 
 }  // namespace
 }  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+// A long chain with few stages makes one slicing O(n^2 / k): the stop check lets a time limit
+// end it, and the greedy slicing computed first stands in (valid, not claimed optimal).
+TEST(SliceOrder, AStopEndsTheDpWithTheGreedySlicing) {
+  const int n = 20000;
+  GraphBuilder b("long-chain");
+  for (int i = 0; i < n; ++i)
+    b.add_node(testing::node(std::string("n").append(std::to_string(i)), 1.0 + (i % 7) * 0.25,
+                             0.5 + (i % 5) * 0.1));
+  for (int i = 0; i + 1 < n; ++i) b.add_edge(static_cast<NodeId>(i), static_cast<NodeId>(i + 1));
+  const Graph g = std::move(b).build();
+  const std::vector<NodeId> order = topological_order(g);
+  for (int calls_before_stop : {0, 3, 50}) {
+    int calls = 0;
+    const SliceResult stopped =
+        slice_order(g, order, 6, [&] { return ++calls > calls_before_stop; });
+    EXPECT_FALSE(stopped.optimal) << calls_before_stop;
+    ASSERT_TRUE(stopped.feasible);
+    const Partition p = partition_from_cuts(g, order, stopped.cuts);
+    ASSERT_FALSE(partition_problem(g, p).has_value());
+    EXPECT_EQ(stopped.bottleneck, evaluate_partition(g, p).bottleneck);
+  }
+  // A stop that never fires changes nothing.
+  const SliceResult full = slice_order(g, order, 6, [] { return false; });
+  EXPECT_TRUE(full.optimal);
+  EXPECT_EQ(full.bottleneck, slice_order(g, order, 6).bottleneck);
+  // The greedy slicing is no better than the optimum, and not far off on a chain.
+  int calls = 0;
+  const SliceResult greedy = slice_order(g, order, 6, [&] { return ++calls > 0; });
+  EXPECT_GE(greedy.bottleneck, full.bottleneck);
+  EXPECT_LE(greedy.bottleneck, full.bottleneck * 1.01);
+}
+
+}  // namespace
+}  // namespace pipecut

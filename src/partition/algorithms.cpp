@@ -12,9 +12,12 @@ namespace pipecut {
 
 namespace {
 
-PartitionRun run_topo(const Graph& g, int k, const PartitionOptions&) {
-  const SliceGraphResult r = slice_default_order(g, k);
-  return {r.feasible, r.partition, r.bottleneck, "topo", false, r.seconds};
+PartitionRun run_topo(const Graph& g, int k, const PartitionOptions& options) {
+  const Stopwatch timer;
+  const SliceGraphResult r = slice_default_order(g, k, [&] {
+    return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+  });
+  return {r.feasible, r.partition, r.bottleneck, "topo", r.hit_time_limit, r.seconds};
 }
 
 PartitionRun run_multilevel(const Graph& g, int k, const PartitionOptions& options) {

@@ -580,12 +580,12 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
     // Sliced with the units as colour classes, so that the incumbent keeps them whole.
     SliceGraphResult sliced =
         options.unit_of.empty()
-            ? slice_default_order(g, k)
+            ? slice_default_order(g, k, out_of_time)
             : slice_default_order(
                   with_clusters_as_classes(
                       g, ClusterLevel{options.unit_of, static_cast<int>(std::ranges::max(
                                                            options.unit_of)) + 1}),
-                  k);
+                  k, out_of_time);
     if (sliced.feasible) {
       upper = sliced.bottleneck;
       fallback = sliced.partition;

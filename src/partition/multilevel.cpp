@@ -214,7 +214,8 @@ MultilevelResult multilevel_partition(const Graph& g, int k, const MultilevelOpt
       std::stable_sort(order.begin(), order.end(), [&](NodeId a, NodeId b) {
         return current.stage_of[a] < current.stage_of[b];
       });
-      const SliceResult sliced = slice_order(at_level, order, k);
+      // Stopped by the time limit, the slicer gives its greedy slicing: kept only if better.
+      const SliceResult sliced = slice_order(at_level, order, k, out_of_time);
       if (sliced.feasible && sliced.bottleneck < value * (1 - 1e-9)) {
         current = partition_from_cuts(g, order, sliced.cuts);
         current.k = k;  // the slicer works with min(k, n) segments

@@ -160,7 +160,9 @@ void segment_costs_starting_at(const Positional& o, int* stamp, int mark, int st
 // allowed end, which needs the fewest segments of any slicing (the usual stays-ahead argument:
 // segment memory only grows with the segment), so it decides the order's feasibility exactly.
 template <bool kConstrained>
-double greedy_slice(const Positional& o, int* stamp, int& stamp_clock, int k, double tau) {
+double greedy_slice(const Positional& o, int* stamp, int& stamp_clock, int k, double tau,
+                    std::vector<int>* ends = nullptr) {
+  if (ends) ends->clear();
   int start = 0, segments = 0;
   double worst = 0;
   while (start < o.n) {
@@ -186,15 +188,19 @@ double greedy_slice(const Positional& o, int* stamp, int& stamp_clock, int k, do
     if (best_end < 0) return kInf;
     worst = std::max(worst, best_cost);
     start = best_end;
+    if (ends) ends->push_back(best_end);
   }
   return worst;
 }
 
 // An achievable bottleneck of the order (+inf when a constrained order has no valid slicing).
+// `best_tau`, when given, receives the threshold whose greedy slicing attains the result.
 template <bool kConstrained>
-double greedy_upper_bound(const Positional& o, int* stamp, int k, double heaviest) {
+double greedy_upper_bound(const Positional& o, int* stamp, int k, double heaviest,
+                          double* best_tau = nullptr) {
   const double total = o.prefix_work[o.n];
   double best = total;  // one segment holding everything costs exactly the total work
+  if (best_tau) *best_tau = kInf;
   double lo = std::max(total / k, heaviest), hi = total;
   int stamp_clock = o.n + 1;  // above every right-end stamp used by the DP
   if constexpr (kConstrained) {
@@ -207,6 +213,7 @@ double greedy_upper_bound(const Positional& o, int* stamp, int k, double heavies
     const double tau = 0.5 * (lo + hi);
     const double achieved = greedy_slice<kConstrained>(o, stamp, stamp_clock, k, tau);
     if (achieved < kInf) {
+      if (achieved < best && best_tau) *best_tau = tau;
       best = std::min(best, achieved);
       hi = std::min(tau, achieved);
     } else {
@@ -359,8 +366,11 @@ static int window_start(const Positional& o, int j, int lo, double limit) {
 // Optimal bottleneck for k >= 3 of the prepared order (see optimal_bottleneck for `cutoff`).
 // Under constraints a segment longer than the memory window is never a stage, and no layer
 // holds a finite value at a cut position that splits a colour class.
+// `stop` is polled every 256 positions; when it fires, `*stopped` is set and the greedy value
+// is returned (achievable, not necessarily optimal).
 template <bool kConstrained>
-static double layered_bottleneck(const Positional& o, SliceWorkspace& ws, int k, double cutoff) {
+static double layered_bottleneck(const Positional& o, SliceWorkspace& ws, int k, double cutoff,
+                                 const SliceStop& stop, bool* stopped) {
   const int n = o.n;
   const double total = o.prefix_work[n];
   double heaviest = 0;
@@ -399,6 +409,10 @@ static double layered_bottleneck(const Positional& o, SliceWorkspace& ws, int k,
   ws.layer_first[0] = ws.layer_last[0] = 0;
 
   for (int j = 1, lo = 0, sj = 1 % R; j <= n; ++j, sj = (sj + 1 == R ? 0 : sj + 1)) {
+    if ((j & 255) == 0 && stop && stop()) {
+      *stopped = true;
+      return greedy;
+    }
     lo = window_start<kConstrained>(o, j, lo, limit);
     lo = std::min(lo, j - 1);  // only a cutoff below a single node's work can push it further
     // Column of segment costs f(i, j), i in [lo, j), at ring slots i mod R.
@@ -445,17 +459,21 @@ static double layered_bottleneck(const Positional& o, SliceWorkspace& ws, int k,
 }
 
 double OrderSlicer::optimal_bottleneck(const Graph& g, std::span<const NodeId> order, int k,
-                                       SliceWorkspace& ws, double cutoff) {
+                                       SliceWorkspace& ws, double cutoff, const SliceStop& stop,
+                                       bool* stopped) {
   k = useful_segments(k, g.num_nodes());
+  bool ignored = false;
+  if (!stopped) stopped = &ignored;
+  *stopped = false;
   const Positional o = prepare(g, order, ws);
   if (o.constrained) {
     if (k == 1) return o.fits(0, o.n) ? o.prefix_work[o.n] : kInf;
     if (k == 2) return best_single_cut<true>(o, ws.stamp.data(), ws.prefix_cost).first;
-    return layered_bottleneck<true>(o, ws, k, cutoff);
+    return layered_bottleneck<true>(o, ws, k, cutoff, stop, stopped);
   }
   if (k == 1) return o.prefix_work[o.n];  // one segment: no tensor leaves it
   if (k == 2) return best_single_cut<false>(o, ws.stamp.data(), ws.prefix_cost).first;
-  return layered_bottleneck<false>(o, ws, k, cutoff);
+  return layered_bottleneck<false>(o, ws, k, cutoff, stop, stopped);
 }
 
 namespace {
@@ -466,7 +484,7 @@ namespace {
 // last bits, hence the widened test. O(n) memory.
 template <bool kConstrained>
 std::vector<int> fewest_segment_ends(const Positional& o, SliceWorkspace& ws, int k,
-                                     double optimum) {
+                                     double optimum, const SliceStop& stop, bool* stopped) {
   const int n = o.n;
   const double limit = widen(optimum);
   constexpr int kUnreached = std::numeric_limits<int>::max();
@@ -483,6 +501,10 @@ std::vector<int> fewest_segment_ends(const Positional& o, SliceWorkspace& ws, in
   ws.last_seen.resize(n);
   SlidingColumn column(o, R, ws.column, ws.column_delta, ws.last_seen);
   for (int j = 1, lo = 0; j <= n; ++j) {
+    if ((j & 255) == 0 && stop && stop()) {
+      *stopped = true;
+      return {};
+    }
     lo = window_start<kConstrained>(o, j, lo, limit);
     lo = std::min(lo, j - 1);
     column.append(j - 1, lo);
@@ -504,9 +526,29 @@ std::vector<int> fewest_segment_ends(const Positional& o, SliceWorkspace& ws, in
   return ends;
 }
 
-// Segment ends of an optimal slicing (k >= 1), or an empty list when there is no valid one.
+// The greedy slicing's segment ends: valid, within the greedy bound (or empty when a
+// constrained order has no valid slicing).
 template <bool kConstrained>
-std::vector<int> optimal_segment_ends(const Positional& o, SliceWorkspace& ws, int k) {
+std::vector<int> greedy_segment_ends(const Positional& o, SliceWorkspace& ws, int k) {
+  double heaviest = 0;
+  for (int i = 0; i < o.n; ++i) heaviest = std::max(heaviest, o.work[i]);
+  double tau = kInf;
+  greedy_upper_bound<kConstrained>(o, ws.stamp.data(), k, heaviest, &tau);
+  std::vector<int> ends;
+  std::fill(ws.stamp.begin(), ws.stamp.end(), -1);  // forget the bound's passes' stamps
+  int clock = o.n + 1;  // above every right-end stamp, as in greedy_upper_bound
+  if (!(greedy_slice<kConstrained>(o, ws.stamp.data(), clock, k, tau, &ends) < kInf)) {
+    if constexpr (!kConstrained) ends = {o.n};  // one segment: the total work
+    else ends.clear();
+  }
+  return ends;
+}
+
+// Segment ends of an optimal slicing (k >= 1), or an empty list when there is no valid one.
+// When `stop` fires, the greedy slicing's ends instead, and `*stopped` is set.
+template <bool kConstrained>
+std::vector<int> optimal_segment_ends(const Positional& o, SliceWorkspace& ws, int k,
+                                      const SliceStop& stop, bool* stopped) {
   const int n = o.n;
   if (k == 1) {
     if constexpr (kConstrained) {
@@ -522,9 +564,12 @@ std::vector<int> optimal_segment_ends(const Positional& o, SliceWorkspace& ws, i
     if (cut < n) ends.push_back(n);
     return ends;
   }
-  const double optimum = layered_bottleneck<kConstrained>(o, ws, k, kInf);
+  const double optimum = layered_bottleneck<kConstrained>(o, ws, k, kInf, stop, stopped);
   if (!(optimum < kInf)) return {};
-  std::vector<int> ends = fewest_segment_ends<kConstrained>(o, ws, k, optimum);
+  std::vector<int> ends;
+  if (!*stopped) ends = fewest_segment_ends<kConstrained>(o, ws, k, optimum, stop, stopped);
+  if (*stopped) return greedy_segment_ends<kConstrained>(o, ws, k);
+  // The reconstruction repeats the DP's sums, which are exact (prepare()): it always succeeds.
   if (ends.empty()) throw std::logic_error("slice_order: reconstruction found no slicing");
   return ends;
 }
@@ -532,13 +577,15 @@ std::vector<int> optimal_segment_ends(const Positional& o, SliceWorkspace& ws, i
 }  // namespace
 
 SliceResult OrderSlicer::slice(const Graph& g, std::span<const NodeId> order, int k,
-                               SliceWorkspace& ws) {
+                               SliceWorkspace& ws, const SliceStop& stop) {
   const int n = g.num_nodes();
   k = useful_segments(k, n);
   SliceResult r;
   const Positional o = prepare(g, order, ws);
-  const std::vector<int> ends = o.constrained ? optimal_segment_ends<true>(o, ws, k)
-                                              : optimal_segment_ends<false>(o, ws, k);
+  bool stopped = false;
+  const std::vector<int> ends = o.constrained ? optimal_segment_ends<true>(o, ws, k, stop, &stopped)
+                                              : optimal_segment_ends<false>(o, ws, k, stop, &stopped);
+  r.optimal = !stopped;
   if (ends.empty()) {
     r.feasible = false;
     r.bottleneck = kInf;
@@ -553,9 +600,10 @@ SliceResult OrderSlicer::slice(const Graph& g, std::span<const NodeId> order, in
   return r;
 }
 
-SliceResult slice_order(const Graph& g, std::span<const NodeId> order, int k) {
+SliceResult slice_order(const Graph& g, std::span<const NodeId> order, int k,
+                        const SliceStop& stop) {
   SliceWorkspace ws;
-  return OrderSlicer::slice(g, order, k, ws);
+  return OrderSlicer::slice(g, order, k, ws, stop);
 }
 
 SliceResult slice_order_quadratic(const Graph& g, std::span<const NodeId> order, int k) {

@@ -312,11 +312,14 @@ std::vector<NodeId> order_from_keys(const Graph& g, std::span<const double> keys
 
 namespace {
 
-// Fills `r` with the optimal slicing of `order`, or marks it infeasible.
-void slice_into(const Graph& g, int k, std::vector<NodeId> order, SliceGraphResult& r) {
+// Fills `r` with the optimal slicing of `order` (the greedy one if `stop` fires first), or marks
+// it infeasible.
+void slice_into(const Graph& g, int k, std::vector<NodeId> order, SliceGraphResult& r,
+                const SliceStop& stop = {}) {
   r.partition = Partition{k, {}};
   SliceWorkspace ws;
-  SliceResult s = OrderSlicer::slice(g, order, k, ws);
+  SliceResult s = OrderSlicer::slice(g, order, k, ws, stop);
+  if (!s.optimal) r.hit_time_limit = true;
   r.feasible = s.feasible;
   r.bottleneck = s.bottleneck;
   if (!s.feasible) return;
@@ -327,7 +330,7 @@ void slice_into(const Graph& g, int k, std::vector<NodeId> order, SliceGraphResu
 
 }  // namespace
 
-SliceGraphResult slice_default_order(const Graph& g, int k) {
+SliceGraphResult slice_default_order(const Graph& g, int k, const SliceStop& stop) {
   const Stopwatch timer;
   SliceGraphResult r;
   // With hulls, the block order keeps each hull contiguous (a topological order too).
@@ -338,7 +341,7 @@ SliceGraphResult slice_default_order(const Graph& g, int k) {
   }
   if (order.empty()) order = topological_order(g);
   const LeafReductions leaves = find_leaf_reductions(g, derive_constraints(g));
-  slice_into(g, k, apply_leaf_reductions(g, leaves, order), r);
+  slice_into(g, k, apply_leaf_reductions(g, leaves, order), r, stop);
   r.orders_decoded = 1;
   r.seconds = timer.seconds();
   return r;
@@ -419,13 +422,16 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
     std::vector<char> done(to_slice.size(), 0);
     std::atomic<bool> interrupted{false};
     parallel_for(static_cast<int>(to_slice.size()), threads, [&](int t, int thread) {
-      // The very first order is always sliced so that a result exists whatever the limit.
+      // The very first order is always sliced so that a result exists whatever the limit (its
+      // greedy slicing when the limit strikes while it is sliced).
       if (!(first && t == 0) && out_of_time()) {
         interrupted = true;
         return;
       }
+      bool stopped = false;
       sliced[t] = OrderSlicer::optimal_bottleneck(g, orders[to_slice[t]], k, decoders[thread].slice,
-                                                  kInf);
+                                                  kInf, out_of_time, &stopped);
+      if (stopped) interrupted = true;
       done[t] = 1;
     });
     for (std::size_t t = 0; t < to_slice.size(); ++t)
@@ -490,13 +496,13 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
     ++generation;
   }
   result.generations_run = generation;
-  result.hit_time_limit = !complete;
+  result.hit_time_limit = !complete;  // slice_into below may set it too
 
   if (best_order.empty()) {  // every order decoded had no valid slicing
     result.feasible = false;
     result.partition = Partition{k, {}};
   } else {
-    slice_into(g, k, std::move(best_order), result);
+    slice_into(g, k, std::move(best_order), result, out_of_time);
   }
   result.seconds = timer.seconds();
   return result;

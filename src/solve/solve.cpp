@@ -117,8 +117,16 @@ Solution solve(const Graph& g, int k, const SolveOptions& options, const RunCont
   if (limit > 0) bound_options.downset_pair_limit = 0;
 
   // One sliced order is the first incumbent.
-  if (const PartitionRun topo = partition_algorithm("topo").run(view(), stages, {}); topo.feasible)
-    offer(topo.partition);
+  {
+    // On a long chain with few stages even one slicing takes seconds: it gets a share of the
+    // time, then its greedy slicing stands.
+    PartitionOptions first;
+    first.time_limit_seconds = budget(0.1);
+    first.stop = control.stop;
+    if (const PartitionRun topo = partition_algorithm("topo").run(view(), stages, first);
+        topo.feasible)
+      offer(topo.partition);
+  }
   algorithm = "topo";
   auto run_bound = [&](const char* method, double seconds) -> const BoundResult& {
     report(std::string(method) + "...");

@@ -19,6 +19,7 @@
 // them, and an order with no such cut is reported infeasible. Memory is a second window bound
 // beside work, and a greedy cut that takes the farthest allowed end decides feasibility
 // exactly, so the unconstrained code path is unchanged.
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -29,8 +30,14 @@ namespace pipecut {
 
 // Any k >= 1 is accepted: more segments than nodes cannot help, so the slicers work with
 // min(k, n) segments (a huge k costs no memory or time).
+// An optional early stop for one slicing, polled every few hundred positions of the O(n *
+// window) passes (a long chain with few stages takes seconds). When it returns true, the slicer
+// returns the greedy slicing it computed first: valid, within its bound, not necessarily optimal.
+using SliceStop = std::function<bool()>;
+
 struct SliceResult {
   bool feasible = true;      // false: no cut of the order satisfies the placement constraints
+  bool optimal = true;       // false: stopped early, the cuts are the greedy slicing's
   double bottleneck = 0.0;   // optimal max stage cost over all cuts of the order (+inf if none)
   // min(k, n) + 1 positions, cuts[0] = 0, cuts.back() = n, non-decreasing; empty when infeasible
   std::vector<int> cuts;
@@ -75,15 +82,18 @@ class OrderSlicer {
   // the function may stop early and return a value >= cutoff that is an achievable bottleneck
   // of this order (not necessarily its optimum). Pass +infinity for the exact optimum.
   // +infinity when no cut of the order satisfies the graph's placement constraints.
+  // With `stop`, the greedy value when it fires (`*stopped` set, when given).
   static double optimal_bottleneck(const Graph& g, std::span<const NodeId> order, int k,
-                                   SliceWorkspace& ws, double cutoff);
-  // Optimal bottleneck and the cuts that attain it.
+                                   SliceWorkspace& ws, double cutoff, const SliceStop& stop = {},
+                                   bool* stopped = nullptr);
+  // Optimal bottleneck and the cuts that attain it (the greedy ones when `stop` fires).
   static SliceResult slice(const Graph& g, std::span<const NodeId> order, int k,
-                           SliceWorkspace& ws);
+                           SliceWorkspace& ws, const SliceStop& stop = {});
 };
 
 // Convenience wrapper with its own workspace.
-SliceResult slice_order(const Graph& g, std::span<const NodeId> order, int k);
+SliceResult slice_order(const Graph& g, std::span<const NodeId> order, int k,
+                        const SliceStop& stop = {});
 
 // Straightforward O(k * n^2) slicing DP, kept as the benchmark baseline and as a test oracle.
 // It ignores placement constraints (the baseline of the unconstrained problem).

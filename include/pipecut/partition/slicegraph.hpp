@@ -20,6 +20,7 @@
 
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/graph.hpp"
+#include "pipecut/partition/slice_order.hpp"
 #include "pipecut/util/stop.hpp"
 
 namespace pipecut {
@@ -66,6 +67,7 @@ std::vector<NodeId> order_from_keys(const Graph& g, std::span<const double> keys
 
 // The baseline: slice the default topological order (topological_order(), or the block order
 // of model/constraints.hpp when the graph has hulls) optimally.
-SliceGraphResult slice_default_order(const Graph& g, int k);
+// With `stop`, the greedy slicing of that order when it fires (hit_time_limit set).
+SliceGraphResult slice_default_order(const Graph& g, int k, const SliceStop& stop = {});
 
 }  // namespace pipecut
