@@ -57,6 +57,7 @@ BoundResult run_downset(const Graph& g, int k, const BoundOptions& options) {
   r.value = dp.optimum;
   r.status = dp.status;
   r.partition = std::move(dp.partition);
+  r.more_time_may_help = dp.more_time_may_help;
   r.detail = std::to_string(dp.downsets) + " downsets, " + std::to_string(dp.pairs) + " stages";
   if (!dp.reason.empty()) r.detail += " (" + dp.reason + ")";
   if (dp.status == BoundStatus::infeasible) r.detail = dp.reason;

@@ -21,6 +21,9 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
   result.downsets = found.downsets;
   result.pairs = found.pairs;
   result.reason = found.reason;
+  // Its stages, not its downsets, took too long.
+  result.more_time_may_help = found.stop == DownsetStop::stage_time_estimate ||
+                              found.stop == DownsetStop::stage_time;
   switch (found.status) {
     case DownsetStatus::optimal:
       result.status = BoundStatus::proven;

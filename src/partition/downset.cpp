@@ -559,6 +559,7 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
   const Constraints constraints = derive_constraints(g);
   if (auto proof = infeasibility_proof(g, constraints, k)) {
     result.status = DownsetStatus::infeasible;
+    result.stop = DownsetStop::infeasible;
     result.reason = *proof;
     return result;
   }
@@ -635,6 +636,8 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
       if (table.size() > downset_limit ||
           static_cast<double>(table.edges()) * 8.0 >
               options.memory_limit_bytes - bytes_per_downset * table.size()) {
+        result.stop = table.size() > downset_limit ? DownsetStop::downset_limit
+                                                   : DownsetStop::memory_budget;
         result.reason = table.size() > downset_limit
                             ? "more than " + std::to_string(downset_limit) + " downsets"
                             : "downsets beyond the memory budget";
@@ -643,6 +646,7 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
       }
       if ((id & 1023) == 0 && out_of_time()) {
         result.status = DownsetStatus::time_limit;
+        result.stop = DownsetStop::enumeration_time;
         result.reason = "time limit while enumerating downsets";
         result.downsets = table.size();
         return result;
@@ -750,6 +754,7 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
     const double estimate = sampling.seconds() / samples * num_downsets / threads;
     const double left = options.time_limit_seconds - timer.seconds();
     if (estimate > 3 * left) {
+      result.stop = DownsetStop::stage_time_estimate;
       result.reason = "estimated " + std::to_string(static_cast<long long>(estimate)) +
                       " s to cost the stages of " + std::to_string(num_downsets) + " downsets";
       result.pairs = sampled_pairs;
@@ -760,7 +765,7 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
   // Every row is computed by the same sums whatever thread computes it, so the result does not
   // depend on the number of threads.
   std::atomic<long long> pairs{0};
-  std::atomic<int> failure{0};  // 1 = pair limit, 2 = time limit
+  std::atomic<DownsetStop> failure{DownsetStop::none};  // pair_limit or stage_time
   // With a floor (a lower bound on the optimum), a layer whose value is at most the floor is
   // settled: lowering it further cannot change the optimum (docs/bounds.md).
   const double floor = options.floor > 0 ? options.floor : -kInf;
@@ -783,7 +788,7 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
           }
           if (options.pair_limit > 0 &&
               pairs.fetch_add(1, std::memory_order_relaxed) >= options.pair_limit) {
-            failure = 1;
+            failure = DownsetStop::pair_limit;
             return false;
           }
           const int first = need[j] + 1, end = std::min(layers, last[j] + 2);
@@ -802,9 +807,10 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
           }
           return true;
         },
-        [&] { return failure != 0 || out_of_time(); });
+        [&] { return failure != DownsetStop::none || out_of_time(); });
     if (!completed && !all_settled) {
-      if (failure == 0) failure = 2;
+      DownsetStop none = DownsetStop::none;
+      failure.compare_exchange_strong(none, DownsetStop::stage_time);
       return;
     }
     std::copy(row.begin() + 1, row.end(), F.begin() + static_cast<std::ptrdiff_t>(id) * layers + 1);
@@ -815,18 +821,20 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
       }
   };
   std::vector<std::vector<double>> rows(threads, std::vector<double>(layers));
-  for (std::size_t size = 1; size + 1 < size_begin.size() && failure == 0; ++size) {
+  for (std::size_t size = 1; size + 1 < size_begin.size() && failure == DownsetStop::none;
+       ++size) {
     const int lo = size_begin[size], hi = size_begin[size + 1];
     const int workers = std::min(threads, (hi - lo) / 16);
     if (workers <= 1) {
-      for (int id = lo; id < hi && failure == 0; ++id) compute_row(id, enumerators[0], rows[0]);
+      for (int id = lo; id < hi && failure == DownsetStop::none; ++id)
+        compute_row(id, enumerators[0], rows[0]);
       continue;
     }
     std::atomic<int> next{lo};
     std::vector<std::thread> pool;
     for (int t = 0; t < workers; ++t)
       pool.emplace_back([&, t] {
-        for (int id = next++; id < hi && failure == 0; id = next++)
+        for (int id = next++; id < hi && failure == DownsetStop::none; id = next++)
           compute_row(id, enumerators[t], rows[t]);
       });
     for (std::thread& th : pool) th.join();
@@ -834,11 +842,12 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
   long long visited = 0;
   for (const StageEnumerator& e : enumerators) visited += e.visited;
   result.pairs = visited;
-  if (failure == 1) {
+  result.stop = failure;
+  if (failure == DownsetStop::pair_limit) {
     result.reason = "more than " + std::to_string(options.pair_limit) + " (downset, stage) pairs";
     return result;
   }
-  if (failure == 2) {
+  if (failure == DownsetStop::stage_time) {
     result.status = DownsetStatus::time_limit;
     result.reason = "time limit while costing stages";
     return result;
@@ -858,6 +867,7 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
   if (!(optimum <= limit && optimum < kInf)) {
     if (!have_upper) {
       result.status = DownsetStatus::infeasible;
+      result.stop = DownsetStop::infeasible;
       result.reason = "the exact downset DP found no chain of at most " + std::to_string(k) +
                       " stages that " + constraints_phrase(g);
       return result;

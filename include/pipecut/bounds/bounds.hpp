@@ -59,6 +59,9 @@ struct BoundResult {
   double seconds = 0.0;
   std::optional<Partition> partition;  // a partition found on the way (exact methods), if any
   std::string detail;         // one line for humans (e.g. "2.1M downsets", "node 'x'")
+  // The method stopped where more time, and a better incumbent, may let it finish (the downset
+  // DP stopped while costing its stages, not because the graph is too wide).
+  bool more_time_may_help = false;
 };
 
 // Bound methods by name: the one registry behind the CLI's --method, the experiment runner, the

@@ -16,6 +16,7 @@ struct DownsetDpResult {
   long long downsets = 0;
   long long pairs = 0;
   std::string reason;                         // why it gave up
+  bool more_time_may_help = false;            // see BoundResult
 };
 
 DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options);

@@ -75,6 +75,18 @@ enum class DownsetStatus {
   time_limit,  // stopped by the time limit or the stop flag
 };
 
+// Why a search stopped short of the optimum.
+enum class DownsetStop {
+  none,                 // it finished (status optimal)
+  infeasible,           // no chain of at most k stages satisfies the constraints
+  downset_limit,        // more downsets than downset_limit: the graph is too wide
+  memory_budget,        // the downset table outgrew memory_limit_bytes
+  enumeration_time,     // the time limit struck while the downsets were enumerated
+  stage_time_estimate,  // a sample of its stages said they would take far longer than is left
+  pair_limit,           // more (downset, stage) pairs than pair_limit
+  stage_time,           // the time limit struck while the stages were costed
+};
+
 struct DownsetSearchResult {
   DownsetStatus status = DownsetStatus::gave_up;
   // When optimal: the optimum of the exact-cost view of the graph (model/numeric.hpp), whose
@@ -98,7 +110,8 @@ struct DownsetSearchResult {
   int units = 0;             // units searched (floating sources excluded)
   int floating_sources = 0;  // reductions applied
   int reduced_sinks = 0;
-  std::string reason;        // why it gave up, stopped, or found the instance infeasible
+  DownsetStop stop = DownsetStop::none;
+  std::string reason;        // `stop` in one line for humans
 };
 
 DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOptions& options);

@@ -1,9 +1,7 @@
 #pragma once
-// The solve portfolio: a partition from the chosen algorithm (SliceGraph by default), then the
-// bound methods cheapest first (simple, single-stage min-cut and convex, downset DP, split DP
-// when the graph is too wide for the whole DP, grouped MIP, exact MIP warm-started with the
-// incumbent), until lower_bound / bottleneck reaches the target ratio or the time runs out. A better partition found by an exact method replaces the
-// incumbent; every partition is re-evaluated with the reference evaluator.
+// The solve portfolio: partition searches and lower bounds in one run, until lower_bound /
+// bottleneck reaches the target ratio or the time runs out. The steps, their order and their
+// shares of the time are described once, in docs/partitioning.md ("The solve portfolio").
 #include <functional>
 #include <string>
 
