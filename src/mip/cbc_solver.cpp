@@ -6,6 +6,7 @@
 
 #include "pipecut/mip/solver.hpp"
 #include "pipecut/util/stopwatch.hpp"
+#include "pipecut/util/threads.hpp"
 
 #include <CbcEventHandler.hpp>
 #include <CbcHeuristic.hpp>
@@ -204,8 +205,7 @@ class CbcSolver : public MipSolver {
     // models (seen with the grouped relaxation) when dynamic pseudo-costs are on.
     model.setNumberStrong(0);
     model.setNumberBeforeTrust(0);
-    int threads = options.threads;
-    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = resolve_threads(options.threads);
     if (threads > 1) model.setNumberThreads(threads);
 
     CglProbing probing;

@@ -16,6 +16,7 @@
 #include "pipecut/partition/multilevel.hpp"
 #include "pipecut/partition/slicegraph.hpp"
 #include "pipecut/util/stopwatch.hpp"
+#include "pipecut/util/threads.hpp"
 
 namespace pipecut {
 
@@ -730,9 +731,7 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
   for (int id = 0; id < num_downsets; ++id)
     last[id] =
         stages - stages_for(total_work - downset_work[id] + downset_cut[id] - rebate.amount);
-  const int threads = std::max(
-      1, options.threads > 0 ? options.threads
-                             : static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = resolve_threads(options.threads);
   std::vector<StageEnumerator> enumerators;
   // With a rebate, a stage up to one amount above the limit may get within it.
   const double stage_limit = limit + rebate.amount;

@@ -12,6 +12,7 @@
 #include "pipecut/model/reductions.hpp"
 #include "pipecut/partition/slice_order.hpp"
 #include "pipecut/util/stopwatch.hpp"
+#include "pipecut/util/threads.hpp"
 
 namespace pipecut {
 
@@ -353,8 +354,7 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
   const int P = std::max(1, config.population);
   const int elites = std::clamp(static_cast<int>(config.elite_fraction * P + 0.5), 1, P);
   const int mutants = std::clamp(static_cast<int>(config.mutant_fraction * P + 0.5), 0, P - elites);
-  const int threads = config.threads > 0 ? config.threads
-                                         : std::max(1u, std::thread::hardware_concurrency());
+  const int threads = resolve_threads(config.threads);
   auto out_of_time = [&] {
     return timer.exceeded(config.time_limit_seconds) || stop_requested(config.stop);
   };
