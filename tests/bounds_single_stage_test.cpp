@@ -104,7 +104,7 @@ TEST(SingleStage, ProvesTheBert3OptimumAtFourAndEightStages) {
     EXPECT_EQ(r.status, BoundStatus::proven);
     EXPECT_LT(seconds, 5.0);
   }
-  // The min-cut version alone is weaker (BRIEF §4: 20.84).
+  // The min-cut version alone is weaker: 20.84 (docs/bounds.md, "single-mincut").
   EXPECT_NEAR(compute_bound(g, 4, "single-mincut", {}).value, 20.84, 0.01);
 }
 

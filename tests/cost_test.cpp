@@ -1,4 +1,4 @@
-// The reference evaluator on hand-computed examples (BRIEF §2).
+// The reference evaluator (model/cost.hpp) on hand-computed examples.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -35,7 +35,7 @@ TEST(TarnawskiReader, ReadsTheBertSample) {
   ASSERT_GE(g.colour_class[*v], 0);
   EXPECT_EQ(g.colour_labels[g.colour_class[*v]].text, "16");
   EXPECT_TRUE(g.colour_labels[g.colour_class[*v]].integer);
-  EXPECT_NEAR(g.total_work(), 49.35, 0.01);  // BRIEF §2
+  EXPECT_NEAR(g.total_work(), 49.35, 0.01);  // the sample's total work (W/k = 12.34 at k = 4)
 }
 
 TEST(TarnawskiReader, EqualsThePipecutConversionOfTheSample) {

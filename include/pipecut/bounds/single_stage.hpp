@@ -1,5 +1,5 @@
 #pragma once
-// Single-stage bounds (BRIEF §4). Every node v lies in some stage P of an optimal partition, P is
+// Single-stage bounds (docs/bounds.md, "single"). Every node v lies in some stage P of an optimal partition, P is
 // convex and f(P) <= OPT, so floor(v) = min{ f(S) : S convex, v in S } <= OPT for every v.
 //   - min-cut version: drops convexity; min over all S containing v is a hypergraph min cut
 //     (w(S) + cost of the tensor hyperedges {u} u consumers(u) that S cuts), one max-flow per v.

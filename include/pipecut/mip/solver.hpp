@@ -66,7 +66,7 @@ struct SolveResult {
   std::vector<double> solution;     // one value per variable when has_solution
   double objective = kInfinity;     // of `solution`
   // Best proven lower bound on the optimum (minimisation), as reported by the solver. Callers
-  // that certify bounds subtract tolerance_for(best_bound) before using it.
+  // that certify bounds subtract bound_tolerance(best_bound) before using it.
   double best_bound = -kInfinity;
   double seconds = 0.0;
   long long nodes = 0;

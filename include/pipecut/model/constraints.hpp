@@ -1,5 +1,5 @@
 #pragma once
-// Placement constraints (BRIEF §8): a memory capacity per stage and must-colocate groups.
+// Placement constraints (README, "Placement constraints"): a memory capacity per stage and must-colocate groups.
 //
 // Memory: node memory m(v) >= 0 bytes (parameters, folded constants) is resident on the device
 // that runs v's stage. Stage memory M(P) = sum of m(v) over v in P. With a capacity C (bytes per

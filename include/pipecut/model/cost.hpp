@@ -1,5 +1,6 @@
 #pragma once
-// Cost evaluation: the single source of truth for the MTPP objective (BRIEF §2).
+// Cost evaluation: the single source of truth for the MTPP objective (docs/bounds.md,
+// "Notation").
 //
 // f(P) = w(P) + in(P) + out(P), where
 //   in(P)  = sum of comm(u) over distinct u not in P with a consumer in P (received once),

@@ -1,5 +1,5 @@
 #pragma once
-// Exact search over chains of downsets (Tarnawski et al. 2020; BRIEF §4), the engine behind the
+// Exact search over chains of downsets (Tarnawski et al., NeurIPS 2020; docs/bounds.md), the engine behind the
 // `downset` bound and the exact steps of the multilevel partitioner.
 //
 // A pipeline partition is a chain of downsets {} = I_0 <= I_1 <= ... <= I_k = V with stage
