@@ -2,7 +2,9 @@
 // Helpers shared by the sub-commands: options bound straight into the library's option structs
 // (so --help shows the library's defaults), exit codes, output, logging.
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -51,9 +53,32 @@ void add_stages_option(CLI::App& cmd, std::optional<int>& k);
 // Partition algorithm options bound into PartitionOptions (everything but the time limit).
 void add_partition_options(CLI::App& cmd, PartitionOptions& options);
 
-// A number option that must be finite (CLI11's range checks let NaN through).
+// Numeric options. Each checks the text it is given before CLI11 converts it, so that a bad
+// value is one line naming the option ("--stages: must be an integer >= 1 (got 'abc')"), never
+// clamped, wrapped or answered with CLI11's own range text.
+struct NumberRange {
+  double min = -std::numeric_limits<double>::max();
+  bool min_open = false;  // true: min itself is not allowed
+  double max = std::numeric_limits<double>::max();
+};
+inline constexpr NumberRange kAnyNumber{};
+inline constexpr NumberRange kNonNegative{0, false};
+inline constexpr NumberRange kPositive{0, true};
+inline constexpr NumberRange kFraction{0, false, 1};  // 0 .. 1
+// A finite number (NaN and infinity are refused) within `range`.
 CLI::Option* add_number(CLI::App& cmd, const std::string& name, double& value,
-                        const std::string& description);
+                        const std::string& description, NumberRange range = kAnyNumber);
+CLI::Option* add_number(CLI::App& cmd, const std::string& name, std::optional<double>& value,
+                        const std::string& description, NumberRange range = kAnyNumber);
+// A whole number in min..max, written in decimal.
+CLI::Option* add_integer(CLI::App& cmd, const std::string& name, int& value,
+                         const std::string& description, long long min,
+                         long long max = std::numeric_limits<int>::max());
+CLI::Option* add_integer(CLI::App& cmd, const std::string& name, std::optional<int>& value,
+                         const std::string& description, long long min,
+                         long long max = std::numeric_limits<int>::max());
+// A random seed: a whole number in 0 .. 2^64-1.
+CLI::Option* add_seed(CLI::App& cmd, std::uint64_t& seed, const std::string& description);
 // A time limit in seconds: finite, >= 0, 0 = none.
 CLI::Option* add_time_limit(CLI::App& cmd, double& seconds, const std::string& description);
 

@@ -117,26 +117,21 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--bounds", o->bounds,
                   "Comma-separated bound methods: " + join_list(bound_method_names()));
   add_number(*cmd, "--time-limit", c.time_limit_seconds,
-             "Seconds per algorithm run and per bound method on one instance")
-      ->check(CLI::PositiveNumber);
+             "Seconds per algorithm run and per bound method on one instance", kPositive);
   add_number(*cmd, "--solve-time-limit", c.solve_time_limit_seconds,
-             "Seconds per solve run on one instance")
-      ->check(CLI::PositiveNumber);
+             "Seconds per solve run on one instance", kPositive);
   add_number(*cmd, "--solve-target-ratio", c.solve_target_ratio,
-             "Target ratio of solve runs (1 = prove optimality)")
-      ->check(CLI::Range(0.0, 1.0));
+             "Target ratio of solve runs (1 = prove optimality)", kFraction);
   add_number(*cmd, "--capacity-factor", c.capacity_factor,
              "Constrained testbed: give every instance a memory capacity of F x (total node "
              "memory / k), raised to the heaviest node or colour-class hull (0 = the files' own "
-             "capacity, if any)")
-      ->check(CLI::NonNegativeNumber);
+             "capacity, if any)",
+             kNonNegative);
   add_constraint_options(*cmd, c.read);
-  cmd->add_option("--threads", c.threads, "Worker threads (0 = all cores)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--seed", c.seed, "SliceGraph seed");
+  add_integer(*cmd, "--threads", c.threads, "Worker threads (0 = all cores)", 0);
+  add_seed(*cmd, c.seed, "SliceGraph seed");
   cmd->add_option("--shard", o->shard, "Run shard I of N (1-based), e.g. 3/8");
-  cmd->add_option("--max-graphs", o->max_graphs, "Use only the first N graphs (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+  add_integer(*cmd, "--max-graphs", o->max_graphs, "Use only the first N graphs (0 = all)", 0);
   cmd->add_flag("--quick",
                 o->quick, "Smoke run: first 4 graphs, k = 2 and 8 (unless -k is given), topo and "
                           "brkga-100, simple and single bounds, 2 s limits");

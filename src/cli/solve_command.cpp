@@ -67,15 +67,14 @@ void add_solve_command(CLI::App& app, int& exit_code) {
   add_graph_input(*cmd, o->input);
   add_stages_option(*cmd, o->k);
   add_number(*cmd, "--target-ratio", o->solve.target_ratio,
-             "Stop once lower_bound / bottleneck reaches this (1 = prove optimality)")
-      ->check(CLI::Range(0.0, 1.0));
+             "Stop once lower_bound / bottleneck reaches this (1 = prove optimality)", kFraction);
   add_time_limit(*cmd, o->solve.time_limit_seconds,
                  "Whole-run limit in seconds; the best found so far is returned (0 = none)");
   add_partition_options(*cmd, o->solve.partition);
-  cmd->add_option("--mip-threads", o->solve.mip_threads,
-                  "MIP solver threads (0 = all cores); more than 1 may change the bound reached "
-                  "within the time limit from run to run")
-      ->check(CLI::NonNegativeNumber);
+  add_integer(*cmd, "--mip-threads", o->solve.mip_threads,
+              "MIP solver threads (0 = all cores); more than 1 may change the bound reached "
+              "within the time limit from run to run",
+              0);
   cmd->add_option("-o,--output", o->output, "Write the pipecut.partition JSON to this file");
   cmd->add_option("--report", o->report,
                   "Also write the HTML report of the partition to this file (as `pipecut "
