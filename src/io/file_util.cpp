@@ -193,26 +193,30 @@ bool write_all(int fd, const std::string& data) {
 void write_file_atomic(const std::string& path, const std::string& bytes, bool compress) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  // A symlink is followed: its target is replaced, the link stays a link.
-  fs::path target(path);
-  if (fs::is_symlink(fs::symlink_status(path, ec))) {
-    target = fs::weakly_canonical(path, ec);
-    if (ec) throw OutputError(path + ": cannot resolve symbolic link: " + ec.message());
-  }
-  ec.clear();
   const std::string payload = compress ? gzip(bytes) : std::string();
   const std::string& data = compress ? payload : bytes;
-  const fs::file_status status = fs::status(target, ec);
+  // What the path names once the kernel has followed every link: /dev/stdout on a pipe is a
+  // link to /proc/self/fd/1, whose "target" pipe:[N] is no path at all, so the device is opened
+  // through the path as given and never resolved by name.
+  const fs::file_status status = fs::status(path, ec);
   if (fs::is_directory(status)) throw OutputError(path + ": is a directory");
   if (fs::exists(status) && !fs::is_regular_file(status)) {
     // A device, FIFO or socket (e.g. /dev/stdout): write through it, never replace it.
-    const int fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) throw OutputError(path + ": cannot open for writing: " + std::strerror(errno));
     const bool ok = write_all(fd, data);
     ::close(fd);
     if (!ok) throw OutputError(path + ": write failed");
     return;
   }
+  // A symlink to a file (or to a file still to be made) is followed: its target is replaced,
+  // the link stays a link.
+  fs::path target(path);
+  if (fs::is_symlink(fs::symlink_status(path, ec))) {
+    target = fs::weakly_canonical(path, ec);
+    if (ec) throw OutputError(path + ": cannot resolve symbolic link: " + ec.message());
+  }
+  ec.clear();
   const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   if (!fs::is_directory(dir, ec)) throw OutputError(path + ": folder does not exist");
   // A fresh temporary file in the same folder (so that rename is atomic), then rename.
