@@ -66,7 +66,10 @@ std::set<Key> existing_rows(const std::string& path) {
   while (std::getline(in, line)) {
     ++line_number;
     if (line.empty()) continue;
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    // A zero byte would end nlohmann's input early (io/json_util.cpp): such a line is no row.
+    nlohmann::json j = line.find('\0') == std::string::npos
+                           ? nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false)
+                           : nlohmann::json(nlohmann::json::value_t::discarded);
     if (j.is_discarded()) {
       if (in.peek() == EOF) break;  // cut short by an interrupted run
       throw InputError(path + ": line " + std::to_string(line_number) +

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "io/json_util.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/model/error.hpp"
@@ -89,9 +90,9 @@ double positive_field(const nlohmann::json& doc, const char* key, const std::str
 }  // namespace
 
 DeviceProfile parse_device_profile(const std::string& json_text, const std::string& source) {
-  nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object())
-    throw InputError(source + ": malformed device profile JSON");
+  const nlohmann::json doc = parse_json_document(json_text, source);
+  if (!doc.is_object())
+    throw InputError(source + ": a device profile is a JSON object (docs/cost-model.md)");
   DeviceProfile p;
   p.name = doc.contains("name") && doc["name"].is_string() ? doc["name"].get<std::string>()
                                                            : file_stem(source);

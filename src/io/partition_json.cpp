@@ -119,7 +119,7 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
     throw InputError(path + ": records no partition (\"feasible\": false): " +
                      (reason.is_string() ? reason.get<std::string>() : "no reason given"));
   }
-  if (!doc.contains("k") || !doc.at("k").is_number_integer())
+  if (!doc.contains("k") || !doc.at("k").is_number())
     throw InputError(path + ": missing integer \"k\"");
   Partition p;
   p.k = static_cast<int>(json_integer(doc.at("k"), 1, INT_MAX, path, "\"k\""));
@@ -132,8 +132,6 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
   for (const auto& [id, stage] : doc.at("assignment").items()) {
     auto it = index.find(id);
     if (it == index.end()) throw InputError(path + ": unknown node id '" + id + "' in assignment");
-    if (!stage.is_number_integer())
-      throw InputError(path + ": stage of node '" + id + "' must be an integer");
     // Kept exactly when it fits a stage index (a negative one is then reported by
     // partition_problem); never wrapped into range.
     p.stage_of[it->second] = static_cast<int>(
@@ -194,9 +192,7 @@ Solution read_solution(const Graph& g, const std::string& path, std::uint64_t ma
   s.optimal = optional_bool(doc, "optimal", path);
   s.algorithm = optional_string(doc, "algorithm", path);
   if (doc.contains("seed") && !doc.at("seed").is_null()) {
-    if (!doc.at("seed").is_number_unsigned())
-      throw InputError(path + ": \"seed\" must be a non-negative integer");
-    s.seed = doc.at("seed").get<std::uint64_t>();
+    s.seed = json_unsigned(doc.at("seed"), path, "\"seed\"");
   }
   s.seconds = optional_non_negative(doc, "time_seconds", path, "the partition");
   s.hit_time_limit = optional_bool(doc, "hit_time_limit", path).value_or(false);
