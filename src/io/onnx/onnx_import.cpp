@@ -626,10 +626,9 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     std::vector<std::string> op_names;
     op_names.reserve(n_ops);
     for (int i = 0; i < n_ops; ++i) op_names.push_back(graph.node(i).name());
-    ProfileSummary summary = apply_ort_profile(
-        read_ort_profile(options.profile, options.profile_warmup), op_names, tensor_producer, result);
-    summary.path = options.profile;
-    result.profile = std::move(summary);
+    result.profile = apply_ort_profile(options.profile,
+                                       read_ort_profile(options.profile, options.profile_warmup),
+                                       op_names, tensor_producer, result);
   }
   return result;
 }
