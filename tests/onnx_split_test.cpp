@@ -366,7 +366,7 @@ TEST(OnnxStagesRun, ExternalWeightsStayExternal) {
   EXPECT_EQ(run.exit_code, 0) << run.output;
 }
 
-TEST(OnnxStagesRun, ForceReplacesAFolderAtomically) {
+TEST(OnnxStagesRun, ForceReplacesAnEarlierSplitOutputAtomically) {
   const std::string source = model("feature.onnx");
   const OnnxImport imported = import_onnx_model(source);
   const Partition p = partition_by_name(imported, kFeatureStages, 4);
@@ -375,12 +375,21 @@ TEST(OnnxStagesRun, ForceReplacesAFolderAtomically) {
   fs::create_directories(out);
   tmp.write("stages/old.txt", "old");
   EXPECT_THROW(write_onnx_stages(source, imported, p, out), InputError);
-  EXPECT_TRUE(fs::exists(out + "/old.txt"));
   OnnxSplitOptions force;
   force.force = true;
-  write_onnx_stages(source, imported, p, out, force);
-  EXPECT_FALSE(fs::exists(out + "/old.txt"));  // replaced as a whole
+  // Not an earlier split output: refused even with force.
+  EXPECT_THROW(write_onnx_stages(source, imported, p, out, force), InputError);
+  EXPECT_TRUE(fs::exists(out + "/old.txt"));
+  fs::remove(out + "/old.txt");
+  write_onnx_stages(source, imported, p, out);  // an empty folder is written into
   EXPECT_TRUE(fs::exists(out + "/stage_3.onnx"));
+  // Two stages now: the earlier split's stage_2 and stage_3 go with the folder they were in.
+  Partition two = p;
+  for (int& stage : two.stage_of) stage = stage < 2 ? 0 : 1;
+  two.k = 2;
+  write_onnx_stages(source, imported, two, out, force);
+  EXPECT_TRUE(fs::exists(out + "/stage_1.onnx"));
+  EXPECT_FALSE(fs::exists(out + "/stage_2.onnx"));
   for (const auto& entry : fs::directory_iterator(tmp.path("")))
     EXPECT_EQ(entry.path().filename(), "stages");  // no temporary or old folder left
 }

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
@@ -182,6 +183,15 @@ void report_profile(const std::optional<ProfileSummary>& profile) {
 }
 }  // namespace
 
+std::vector<std::string> input_files(const GraphInput& in) {
+  std::vector<std::string> files = {in.path};
+  if (!in.read.profile.empty()) files.push_back(in.read.profile);
+  std::error_code ec;
+  if (!in.read.device.empty() && std::filesystem::exists(in.read.device, ec))
+    files.push_back(in.read.device);  // a profile file, not a built-in name
+  return files;
+}
+
 Graph load_graph(const GraphInput& in) {
   GraphWithProfile read = read_graph_with_profile(in.path, read_options(in));
   report_profile(read.profile);
@@ -281,16 +291,30 @@ void with_infeasible_output(const Graph& g, int k, const std::string& output, bo
 namespace {
 std::atomic<StopFlag*> g_interrupt_flag{nullptr};
 
-extern "C" void on_interrupt(int) {
+// SIGTERM, and SIGINT when nothing stops gracefully: remove what a write was filling (a
+// temporary file or stage folder, io/file_util.hpp), then die of the signal as usual.
+extern "C" void on_fatal_signal(int signal_number) {
+  remove_registered_temp_paths();
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+}
+
+extern "C" void on_interrupt(int signal_number) {
   StopFlag* flag = g_interrupt_flag.load();
-  if (flag == nullptr || flag->requested()) {  // second Ctrl-C: stop now
-    std::signal(SIGINT, SIG_DFL);
-    std::raise(SIGINT);
+  // The first Ctrl-C of a run stops it with its best result so far; a second one, or one while
+  // stage models are being written, ends the process (after removing what was half-written).
+  if (flag == nullptr || flag->requested() || temp_paths_registered()) {
+    on_fatal_signal(signal_number);
     return;
   }
   flag->request();
 }
 }  // namespace
+
+void install_signal_handlers() {
+  std::signal(SIGINT, on_fatal_signal);
+  std::signal(SIGTERM, on_fatal_signal);
+}
 
 InterruptGuard::InterruptGuard() {
   g_interrupt_flag.store(&flag_);
@@ -298,7 +322,7 @@ InterruptGuard::InterruptGuard() {
 }
 
 InterruptGuard::~InterruptGuard() {
-  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGINT, on_fatal_signal);
   g_interrupt_flag.store(nullptr);
 }
 

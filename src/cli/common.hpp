@@ -33,6 +33,9 @@ struct GraphInput {
 void add_graph_input(CLI::App& cmd, GraphInput& in);
 // --memory-per-stage, --ignore-memory, --ignore-colocation (part of add_graph_input).
 void add_constraint_options(CLI::App& cmd, ReadOptions& read);
+// The files the command reads through `in` (graph, --profile, a --device file): what an output
+// folder replaced with --force must never hold.
+std::vector<std::string> input_files(const GraphInput& in);
 // Reads the graph; reader warnings, and with --profile what the profile covered, go to stderr.
 Graph load_graph(const GraphInput& in);
 // Same for commands that write stage models: the input must be ONNX.
@@ -101,6 +104,10 @@ std::ostream& emit_solution(const Graph& g, const Solution& s, const std::string
 // goes on to main, which prints its one line and exits with 4 or 5.
 void with_infeasible_output(const Graph& g, int k, const std::string& output, bool json,
                             const std::function<void()>& body);
+
+// SIGINT and SIGTERM remove the temporary files and folders of writes in progress before the
+// process dies (TempPathGuard, io/file_util.hpp). main() installs them first.
+void install_signal_handlers();
 
 // The CLI's handle on Ctrl-C: while alive, the first SIGINT requests `stop()` (runs return
 // their best so far), a second one ends the process as usual.

@@ -138,6 +138,7 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--quiet", o->quiet, "No progress bar");
   cmd->callback([o, cmd, &exit_code] {
     ExperimentConfig& config = o->config;
+    check_output_file(config.results_path);
     config.graphs = expand_inputs(o->inputs);
     config.ks.clear();
     for (const std::string& k : split_list(o->ks)) {

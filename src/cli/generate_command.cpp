@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "pipecut/gen/synthetic.hpp"
+#include "pipecut/io/file_util.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/model/error.hpp"
 
@@ -56,7 +57,7 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       ->default_str(o->preset);
   cmd->add_option("-o,--output", o->output, "Output file (.json or .json.gz), - for stdout");
   add_integer(*cmd, "--count", o->count, "Write a set of this many graphs into --out-dir", 1);
-  cmd->add_option("--out-dir", o->out_dir, "Folder for --count graphs (created if missing)");
+  cmd->add_option("--out-dir", o->out_dir, "Folder for --count graphs (created if missing; its parent must exist)");
   add_integer(*cmd, "--max-nodes", o->max_nodes,
               "With --count: node targets spread evenly from --nodes (first graph) to this "
               "(last graph)",
@@ -98,9 +99,12 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       if (!o->output.empty()) throw InputError("use either -o (one graph) or --count/--out-dir");
       if (o->max_nodes > 0 && o->max_nodes < o->graph.nodes)
         throw InputError("--max-nodes must be >= --nodes");
+      // The folder is made if missing, its parent never (README "Commands").
+      const std::filesystem::path out_dir = resolve_output_folder(o->out_dir);
       std::error_code ec;
-      std::filesystem::create_directories(o->out_dir, ec);
-      if (ec) throw InputError(o->out_dir + ": cannot create folder: " + ec.message());
+      std::filesystem::create_directory(out_dir, ec);
+      if (ec || !std::filesystem::is_directory(out_dir))
+        throw OutputError(o->out_dir + ": cannot create folder" + (ec ? ": " + ec.message() : ""));
       const int digits = std::max(4, static_cast<int>(std::to_string(o->count - 1).size()));
       for (int i = 0; i < o->count; ++i) {
         std::string number = std::to_string(i);
@@ -123,6 +127,7 @@ void add_generate_command(CLI::App& app, int& exit_code) {
     } else {
       if (o->output.empty()) throw InputError("give -o FILE (or --count N --out-dir DIR)");
       if (o->max_nodes > 0) throw InputError("--max-nodes needs --count");
+      check_output_file(o->output);
       const Graph graph =
           generate_synthetic_graph(o->graph, "synthetic-seed" + std::to_string(o->graph.seed));
       if (o->output == "-")

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("pipecut ") + pipecut::kVersion);
   // --help shows every option's default, taken from the library's option structs.
   app.option_defaults()->always_capture_default();
+  cli::install_signal_handlers();
   int exit_code = cli::kExitOk;
   cli::add_solve_command(app, exit_code);
   cli::add_partition_command(app, exit_code);

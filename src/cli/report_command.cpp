@@ -48,7 +48,10 @@ void add_report_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--output", o->output, "HTML file to write")->required();
   cmd->add_flag("--quiet", o->quiet, "Do not print the name of the file written");
   cmd->callback([o, &exit_code] {
-    refuse_to_overwrite_inputs(o->output, {o->input.path, o->partition_path});
+    std::vector<std::string> inputs = input_files(o->input);
+    inputs.push_back(o->partition_path);
+    refuse_to_overwrite_inputs(o->output, inputs);
+    check_output_file(o->output);
     const Graph g = load_graph(o->input);
     Solution s = read_solution(g, o->partition_path);
     if (auto problem = partition_problem(g, s.partition))

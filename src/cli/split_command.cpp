@@ -27,7 +27,8 @@ void add_split_command(CLI::App& app, int& exit_code) {
       "Write one ONNX model per non-empty stage of PARTITION (stage_0.onnx, ...) and\n"
       "pipeline.json into DIR. Each stage passes the ONNX checker and strict shape inference;\n"
       "tensors keep their names so stages chain by name. DIR is written atomically; an existing\n"
-      "non-empty DIR is refused unless --force. The model must carry its weights (inline or in\n"
+      "non-empty DIR is refused unless --force, which replaces only an earlier split output\n"
+      "(docs/formats.md \"Writing\"). The model must carry its weights (inline or in\n"
       "external data files next to it). Cost options only change the predicted costs in\n"
       "pipeline.json.");
   add_graph_input(*cmd, o->input);
@@ -36,7 +37,9 @@ void add_split_command(CLI::App& app, int& exit_code) {
                   "pipecut.partition JSON of the model (from partition or solve)")
       ->required();
   cmd->add_option("-o,--output", o->out_dir, "Folder to write the stage models into")->required();
-  cmd->add_flag("--force", o->force, "Replace DIR if it exists and is not empty");
+  cmd->add_flag("--force", o->force,
+                "Replace DIR if it holds an earlier split output (pipeline.json and stage files "
+                "only, none of them an input)");
   cmd->callback([o, &exit_code] {
     const OnnxImport imported = load_onnx_model(o->input);
     const Graph& g = imported.graph;
@@ -49,7 +52,8 @@ void add_split_command(CLI::App& app, int& exit_code) {
     // costs (solve --export-onnx records the bound it proved).
     options.lower_bound = compute_bounds(g, p.k, {"simple"}).best.value;
     options.lower_bound_method = "simple";
-    options.protected_paths = {o->partition_path};
+    options.protected_paths = input_files(o->input);
+    options.protected_paths.push_back(o->partition_path);
     const PipelineManifest manifest =
         write_onnx_stages(o->input.path, imported, p, o->out_dir, options);
     print_pipeline_summary(std::cout, manifest, o->out_dir);
