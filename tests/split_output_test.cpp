@@ -32,7 +32,7 @@ using testing::TempDir;
 // x[1, n] -> MatMul with the weight w[n, n] ("mm") -> Relu ("relu") -> y. The weight is inline,
 // or external in `dir`/w.bin (a sparse file of zeros, so a large one costs no disk to make).
 std::string write_matmul_model(const std::string& dir, const std::string& name, int n,
-                               bool external) {
+                               bool external, const std::string& location = "w.bin") {
   onnx::ModelProto m;
   m.set_ir_version(8);
   m.set_producer_name("pipecut-test");
@@ -56,15 +56,17 @@ std::string write_matmul_model(const std::string& dir, const std::string& name, 
   const std::uint64_t bytes = 4ull * static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(n);
   if (external) {
     w->set_data_location(onnx::TensorProto::EXTERNAL);
-    for (const auto& [key, value] : {std::pair<std::string, std::string>{"location", "w.bin"},
+    for (const auto& [key, value] : {std::pair<std::string, std::string>{"location", location},
                                      {"offset", "0"},
                                      {"length", std::to_string(bytes)}}) {
       auto* entry = w->add_external_data();
       entry->set_key(key);
       entry->set_value(value);
     }
-    { std::ofstream(dir + "/w.bin"); }
-    fs::resize_file(dir + "/w.bin", bytes);
+    if (location == "w.bin") {
+      { std::ofstream(dir + "/w.bin"); }
+      fs::resize_file(dir + "/w.bin", bytes);
+    }
   } else {
     w->set_raw_data(std::string(bytes, '\0'));
   }
@@ -295,6 +297,50 @@ TEST_F(SplitOutput, TheTemporaryFolderIsFreshEveryTime) {
   ::umask(mask);
   EXPECT_EQ(static_cast<unsigned>(fs::status(tmp_.path("out")).permissions() & fs::perms::all),
             0777u & ~static_cast<unsigned>(mask));
+}
+
+// External data is read only from inside the model's folder, symbolic links followed and ".."
+// resolved after them: a link out of the folder used to have its target's bytes copied into the
+// stage's data file (an information leak, like ONNX's CVE-2024-27318).
+TEST(SplitExternalData, DataResolvingOutsideTheModelsFolderIsRefused) {
+  TempDir tmp;
+  const std::string dir = tmp.path("model");
+  fs::create_directories(dir + "/sub");
+  const std::string secret = tmp.write("secret.bin", std::string(4 * 8 * 8, 'S'));
+  const std::string partition = tmp.write("p.json", kPartition);
+  auto split = [&](const std::string& model, const std::string& out) {
+    return run_cli("split '" + model + "' '" + partition + "' -o '" + tmp.path(out) + "'");
+  };
+  // w.bin is a link to a file outside the folder.
+  std::string model = write_matmul_model(dir, "linked.onnx", 8, true, "link.bin");
+  fs::create_symlink(secret, dir + "/link.bin");
+  auto r = split(model, "out1");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("external data location 'link.bin' resolves to " + fs::canonical(secret).string() +
+                       ", outside the model's folder"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path("out1")));
+  // A folder link, and ".." after a link (the kernel's order, not the lexical one).
+  fs::create_directory_symlink(tmp.path(""), dir + "/up");
+  model = write_matmul_model(dir, "up.onnx", 8, true, "up/secret.bin");
+  EXPECT_EQ(split(model, "out2").exit_code, 2);
+  fs::create_directory_symlink(tmp.path("model/sub"), dir + "/down");
+  model = write_matmul_model(dir, "dotdot.onnx", 8, true, "down/../../secret.bin");
+  EXPECT_EQ(split(model, "out3").exit_code, 2);
+  model = write_matmul_model(dir, "abs.onnx", 8, true, secret);
+  EXPECT_EQ(split(model, "out4").exit_code, 2);
+  for (const char* out : {"out2", "out3", "out4"}) EXPECT_FALSE(fs::exists(tmp.path(out)));
+  // Inside the folder, through a link or "..", the data is read.
+  const std::string inside = tmp.write("model/sub/real.bin", std::string(4 * 8 * 8, '\0'));
+  fs::create_symlink(inside, dir + "/inside.bin");
+  model = write_matmul_model(dir, "inside.onnx", 8, true, "inside.bin");
+  r = split(model, "out5");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  model = write_matmul_model(dir, "subdir.onnx", 8, true, "sub/../sub/real.bin");
+  r = split(model, "out6");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fs::file_size(tmp.path("out6/stage_0.onnx.data")), 4u * 8 * 8);
 }
 
 // Starts the CLI with `args` in the background; returns its pid.

@@ -88,24 +88,32 @@ class ExternalDataCopier {
   ExternalDataCopier(std::string model_path, fs::path model_dir)
       : model_path_(std::move(model_path)), model_dir_(std::move(model_dir)) {}
 
-  // Source file holding `t`'s data, validated: a relative path inside the model's folder that
-  // exists and is long enough.
+  // Source file holding `t`'s data, validated: a relative path that resolves inside the
+  // model's folder, exists and is long enough.
   struct Span {
-    fs::path file;
+    fs::path file;  // resolved: symbolic links followed
     std::uint64_t offset = 0, length = 0;
   };
   Span locate(const onnx::TensorProto& t) const {
     const std::string where = model_path_ + ": initializer '" + t.name() + "'";
     const std::string location = external_value(t, "location");
-    if (location.empty()) throw InputError(where + ": external data without a location");
+    if (location.empty()) throw InputError(where + ": external data location is empty");
     const fs::path rel(location);
-    if (rel.is_absolute() ||
-        std::any_of(rel.begin(), rel.end(), [](const fs::path& part) { return part == ".."; }))
+    if (rel.is_absolute())
       throw InputError(where + ": external data location '" + location +
-                       "' is not a file inside the model's folder (not supported)");
+                       "' is an absolute path; only files inside the model's folder are read");
+    // Resolved the way the kernel opens it (symbolic links followed, ".." after them): data
+    // outside the model's folder is never read, since a model naming, or linking to, another
+    // file would copy that file's bytes into the stages (cf. ONNX's CVE-2024-27318).
     Span span;
-    span.file = model_dir_ / rel;
     std::error_code ec;
+    const fs::path real_dir = fs::canonical(model_dir_, ec);
+    span.file = fs::weakly_canonical(model_dir_ / rel, ec);
+    if (ec || real_dir.empty() || !path_is_inside(span.file.string(), real_dir) ||
+        span.file == real_dir)
+      throw InputError(where + ": external data location '" + location + "' resolves to " +
+                       span.file.string() + ", outside the model's folder " + real_dir.string() +
+                       "; refused (it would copy another file's bytes into the stages)");
     if (!fs::is_regular_file(span.file, ec))
       throw InputError(where + ": its data lives in external file '" + location +
                        "', which does not exist next to the model: the weights were stripped "
