@@ -129,17 +129,40 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
   std::vector<char> assigned(g.num_nodes(), 0);
   std::unordered_map<std::string, NodeId> index;
   for (NodeId v = 0; v < g.num_nodes(); ++v) index.emplace(g.ids[v], v);
+  // The file's own graph name, to say "partition is for graph X" when the ids do not match.
+  const json file_graph = doc.value("graph", json());
+  const std::string other =
+      file_graph.is_string() && file_graph.get<std::string>() != g.name ? file_graph.get<std::string>() : "";
+  auto for_another_graph = [&](const std::string& detail) {
+    throw PartitionMismatchError(path, "partition is for graph " + other + ", not " + g.name +
+                                           " (" + detail + ")");
+  };
+  std::string first_unknown;
+  std::size_t unknown = 0;
   for (const auto& [id, stage] : doc.at("assignment").items()) {
     auto it = index.find(id);
-    if (it == index.end()) throw InputError(path + ": unknown node id '" + id + "' in assignment");
+    if (it == index.end()) {
+      if (unknown++ == 0) first_unknown = id;
+      continue;
+    }
     // Kept exactly when it fits a stage index (a negative one is then reported by
     // partition_problem); never wrapped into range.
     p.stage_of[it->second] = static_cast<int>(
         json_integer(stage, INT_MIN, INT_MAX, path, "stage of node '" + id + "'"));
     assigned[it->second] = 1;
   }
+  if (unknown > 0) {
+    if (!other.empty())
+      for_another_graph(std::to_string(unknown) + " of its " +
+                        std::to_string(doc.at("assignment").size()) + " node ids are not in " +
+                        g.name);
+    throw PartitionMismatchError(path, "unknown node id '" + first_unknown + "' in assignment");
+  }
   for (NodeId v = 0; v < g.num_nodes(); ++v)
-    if (!assigned[v]) throw InputError(path + ": node '" + g.ids[v] + "' is not assigned");
+    if (!assigned[v]) {
+      if (!other.empty()) for_another_graph("node '" + g.ids[v] + "' of " + g.name + " is not assigned");
+      throw PartitionMismatchError(path, "node '" + g.ids[v] + "' is not assigned");
+    }
   return p;
 }
 
