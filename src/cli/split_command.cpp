@@ -48,10 +48,21 @@ void add_split_command(CLI::App& app, int& exit_code) {
       throw InputError(o->partition_path + ": does not match " + o->input.path + ": " + *problem);
     OnnxSplitOptions options;
     options.force = o->force;
-    // A partition file's own bound is not trusted: the simple bound is recomputed for these
-    // costs (solve --export-onnx records the bound it proved).
+    // The best bound known for the partition (docs/formats.md "pipecut.pipeline"): the simple
+    // bound, recomputed for these costs, or the file's own (solve's) when the file shows it was
+    // computed for exactly these costs and constraints.
     options.lower_bound = compute_bounds(g, p.k, {"simple"}).best.value;
     options.lower_bound_method = "simple";
+    std::string why;
+    if (const auto file = partition_file_bound(g, p, o->partition_path, &why)) {
+      if (file->value > options.lower_bound) {
+        options.lower_bound = file->value;
+        options.lower_bound_method = file->method;
+      }
+    } else if (!why.empty()) {
+      print_warning(o->partition_path + ": its lower bound is not used (" + why +
+                    "); pipeline.json records the simple bound");
+    }
     options.protected_paths = input_files(o->input);
     options.protected_paths.push_back(o->partition_path);
     const PipelineManifest manifest =

@@ -1,6 +1,8 @@
 #include "pipecut/io/partition_json.hpp"
 
+#include <algorithm>
 #include <climits>
+#include <cmath>
 #include <optional>
 #include <unordered_map>
 
@@ -236,6 +238,54 @@ Solution read_solution(const Graph& g, const std::string& path, std::uint64_t ma
     }
   }
   return s;
+}
+
+std::optional<PartitionFileBound> partition_file_bound(const Graph& g, const Partition& p,
+                                                       const std::string& path, std::string* why) {
+  auto no = [why](const std::string& reason) -> std::optional<PartitionFileBound> {
+    if (why) *why = reason;
+    return std::nullopt;
+  };
+  const json doc = parse_json_document(read_file_maybe_gzip(path), path);
+  const json bound = doc.value("lower_bound", json());
+  const json method = doc.value("lower_bound_method", json());
+  if (!bound.is_number() || !(bound.get<double>() > 0) || !method.is_string() ||
+      method.get<std::string>().empty())
+    return no("");  // nothing to say
+  // Costs written by solution_to_json round-trip exactly; a relative 1e-12 allows for a file
+  // that went through another JSON tool.
+  auto same = [](const json& written, double value) {
+    return written.is_number() &&
+           std::fabs(written.get<double>() - value) <= 1e-12 * std::max(1.0, std::fabs(value));
+  };
+  const Evaluation e = evaluate_partition(g, p);
+  if (!same(doc.value("bottleneck", json()), e.bottleneck))
+    return no("its bottleneck differs from this graph's for the same partition: it was costed "
+              "with other options (device, dtype, profile, bandwidth)");
+  const json stages = doc.value("stages", json());
+  std::vector<const StageCost*> used;
+  for (const StageCost& st : e.stages)
+    if (!st.nodes.empty()) used.push_back(&st);
+  if (!stages.is_array() || stages.size() != used.size())
+    return no("its stage list differs from this graph's for the same partition");
+  for (std::size_t i = 0; i < used.size(); ++i) {
+    const json& st = stages[i];
+    if (!st.is_object() || st.value("stage", json()) != used[i]->stage ||
+        !same(st.value("work", json()), used[i]->work) ||
+        !same(st.value("comm_in", json()), used[i]->comm_in) ||
+        !same(st.value("comm_out", json()), used[i]->comm_out) ||
+        !same(st.value("cost", json()), used[i]->cost))
+      return no("its cost of stage " + std::to_string(used[i]->stage) +
+                " differs from this graph's: it was costed with other options");
+  }
+  const json capacity = doc.value("memory_per_stage", json());
+  if (g.memory_per_stage ? !same(capacity, *g.memory_per_stage) : !capacity.is_null())
+    return no("it was bounded under another memory capacity");
+  if (doc.value("colocation_groups", json()) != g.colour_labels.size())
+    return no("it was bounded with other colour classes");
+  if (bound.get<double>() > e.bottleneck * (1 + 1e-12))
+    return no("its lower bound exceeds the partition's bottleneck");
+  return PartitionFileBound{bound.get<double>(), method.get<std::string>()};
 }
 
 }  // namespace pipecut

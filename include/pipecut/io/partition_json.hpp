@@ -65,4 +65,19 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
 Solution read_solution(const Graph& g, const std::string& path,
                        std::uint64_t max_input_bytes = kDefaultMaxInputBytes);
 
+// The lower bound a partition file carries, when it holds for `g`: a bound is proven for the
+// costs and constraints it was computed with, so it is kept only when the file records, for its
+// partition, exactly the stage costs (work, comm_in, comm_out, cost of every non-empty stage)
+// and bottleneck that `g` gives it, the same memory capacity and colour classes, and a bound not
+// above that bottleneck. Otherwise (a file solved with another --device, --profile or capacity,
+// or without a bound) nullopt, with the reason in `why` when given (left empty when the file
+// has no bound). `p` must be the file's partition, valid for `g`.
+struct PartitionFileBound {
+  double value = 0;
+  std::string method;
+};
+std::optional<PartitionFileBound> partition_file_bound(const Graph& g, const Partition& p,
+                                                       const std::string& path,
+                                                       std::string* why = nullptr);
+
 }  // namespace pipecut
