@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -80,6 +81,9 @@ TEST(CliOptions, EveryBadNumericValueIsOneLineNamingTheOption) {
     for (const std::string& option : c.numbers)
       for (const char* value : {"abc", "-1", "nan", "inf", "1e999", "0x", "''"})
         expect_option_error(c.base + " " + option + " " + value, option);
+    if (c.base.rfind("generate", 0) != 0 && c.base.rfind("experiment", 0) != 0)
+      for (const char* value : {"abc", "-1", "1.5", "18446744073709551616"})
+        expect_option_error(c.base + " --max-input-size " + value, "--max-input-size");
   }
   // CLI11's range text was 309 digits long; its conversion error did not say what was wanted.
   const auto limit = run_cli("solve " + kBert + " -k 2 --time-limit -1");
@@ -103,6 +107,26 @@ TEST(CliOptions, SeedsOutside64BitsAreRangeErrorsNotClamped) {
   const auto r = run_cli("partition " + kBert + " -k 2 --algorithm topo --json --quiet --seed 18446744073709551615");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["seed"].get<std::uint64_t>(), 18446744073709551615ull);
+  std::filesystem::remove_all(dir);
+}
+
+// The cap the error messages and README promised an option for (it did not exist).
+TEST(CliOptions, MaxInputSizeCapsEveryInputFile) {
+  const auto capped = run_cli("bound " + kBert + " -k 2 --method simple --max-input-size 1000");
+  EXPECT_EQ(capped.exit_code, 2);
+  EXPECT_NE(capped.err.find(kBert + ": input is larger than the cap of 1000 bytes"), std::string::npos)
+      << capped.err;
+  EXPECT_EQ(run_cli("bound " + kBert + " -k 2 --method simple --max-input-size 0").exit_code, 0);
+  const std::string dir = testing::make_temp_dir("cli_max_input");
+  const std::string partition = dir + "/p.json";
+  ASSERT_EQ(run_cli("partition " + kBert + " -k 2 --algorithm topo -o " + partition).exit_code, 0);
+  // The graph (22 KB) fits 50 000 bytes, the partition file padded to 100 KB does not.
+  std::ofstream(partition, std::ios::app) << std::string(100000, ' ');
+  const auto r = run_cli("evaluate " + kBert + " " + partition + " --max-input-size 50000");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(partition + ": input is larger than the cap of 50000 bytes"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(run_cli("evaluate " + kBert + " " + partition).exit_code, 0);
   std::filesystem::remove_all(dir);
 }
 

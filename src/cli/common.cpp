@@ -109,15 +109,20 @@ CLI::Option* add_integer(CLI::App& cmd, const std::string& name, std::optional<i
   return cmd.add_option(name, value, description)->check(integer_validator(min, max));
 }
 
-CLI::Option* add_seed(CLI::App& cmd, std::uint64_t& seed, const std::string& description) {
-  const CLI::Validator seed_validator(
+CLI::Option* add_uint64(CLI::App& cmd, const std::string& name, std::uint64_t& value,
+                        const std::string& description) {
+  const CLI::Validator validator(
       [](std::string& text) -> std::string {
         if (!parse_decimal<std::uint64_t>(text))
           return "must be an integer in 0 .. 18446744073709551615 (2^64 - 1) (got '" + text + "')";
         return {};
       },
       "UINT64");
-  return cmd.add_option("--seed", seed, description)->check(seed_validator);
+  return cmd.add_option(name, value, description)->check(validator);
+}
+
+CLI::Option* add_seed(CLI::App& cmd, std::uint64_t& seed, const std::string& description) {
+  return add_uint64(cmd, "--seed", seed, description);
 }
 
 CLI::Option* add_time_limit(CLI::App& cmd, double& seconds, const std::string& description) {
@@ -153,6 +158,10 @@ void add_graph_input(CLI::App& cmd, GraphInput& in) {
                  "(docs/cost-model.md)");
   add_integer(cmd, "--profile-warmup", in.read.profile_warmup,
               "Runs at the start of the --profile trace to skip", 0);
+  add_uint64(cmd, "--max-input-size", in.read.max_input_bytes,
+             "The most bytes an input file (graph, partition) may hold, after gzip "
+             "decompression (0 = no cap)")
+      ->type_name("BYTES");
   add_constraint_options(cmd, in.read);
 }
 

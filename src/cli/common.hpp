@@ -80,6 +80,9 @@ CLI::Option* add_integer(CLI::App& cmd, const std::string& name, int& value,
 CLI::Option* add_integer(CLI::App& cmd, const std::string& name, std::optional<int>& value,
                          const std::string& description, long long min,
                          long long max = std::numeric_limits<int>::max());
+// A whole number in 0 .. 2^64-1.
+CLI::Option* add_uint64(CLI::App& cmd, const std::string& name, std::uint64_t& value,
+                        const std::string& description);
 // A random seed: a whole number in 0 .. 2^64-1.
 CLI::Option* add_seed(CLI::App& cmd, std::uint64_t& seed, const std::string& description);
 // A time limit in seconds: finite, >= 0, 0 = none.

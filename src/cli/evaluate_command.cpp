@@ -38,7 +38,7 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
     Partition p;
     std::optional<std::string> problem;
     try {
-      p = read_partition_assignment(g, o->partition_path);
+      p = read_partition_assignment(g, o->partition_path, o->input.read.max_input_bytes);
     } catch (const PartitionMismatchError& e) {
       problem = e.reason();
     }

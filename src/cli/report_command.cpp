@@ -54,7 +54,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
     refuse_to_overwrite_inputs(o->output, inputs);
     check_output_file(o->output);
     const Graph g = load_graph(o->input);
-    Solution s = read_solution(g, o->partition_path);
+    Solution s = read_solution(g, o->partition_path, o->input.read.max_input_bytes);
     if (auto problem = partition_problem(g, s.partition))
       throw InputError(o->partition_path + ": invalid partition: " + *problem);
     s.evaluation = evaluate(g, s.partition);

@@ -43,7 +43,8 @@ void add_split_command(CLI::App& app, int& exit_code) {
   cmd->callback([o, &exit_code] {
     const OnnxImport imported = load_onnx_model(o->input);
     const Graph& g = imported.graph;
-    const Partition p = read_partition_assignment(g, o->partition_path);
+    const Partition p =
+        read_partition_assignment(g, o->partition_path, o->input.read.max_input_bytes);
     if (auto problem = partition_problem(g, p))
       throw InputError(o->partition_path + ": does not match " + o->input.path + ": " + *problem);
     OnnxSplitOptions options;
