@@ -204,7 +204,10 @@ BoundStatus bound_status_from(const json& entry, const std::string& path, const 
 }  // namespace
 
 Solution read_solution(const Graph& g, const std::string& path, std::uint64_t max_input_bytes) {
-  const std::string text = read_file_maybe_gzip(path, max_input_bytes);
+  return parse_solution(g, read_file_maybe_gzip(path, max_input_bytes), path);
+}
+
+Solution parse_solution(const Graph& g, const std::string& text, const std::string& path) {
   Solution s;
   s.partition = parse_partition_assignment(g, text, path);
   s.k = s.partition.k;

@@ -64,6 +64,8 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
 // field of the wrong type.
 Solution read_solution(const Graph& g, const std::string& path,
                        std::uint64_t max_input_bytes = kDefaultMaxInputBytes);
+// The same from the file's text; `source` names it in messages.
+Solution parse_solution(const Graph& g, const std::string& text, const std::string& source);
 
 // The lower bound a partition file carries, when it holds for `g`: a bound is proven for the
 // costs and constraints it was computed with, so it is kept only when the file records, for its
