@@ -85,6 +85,10 @@ TEST(CliOptions, EveryBadNumericValueIsOneLineNamingTheOption) {
       for (const char* value : {"abc", "-1", "1.5", "18446744073709551616"})
         expect_option_error(c.base + " --max-input-size " + value, "--max-input-size");
   }
+  // experiment takes a list of k.
+  for (const char* ks : {"2,x", "0", "2,-4", "99999999999", "2,3.5"})
+    expect_option_error("experiment " + kBert + " --quick --quiet --results " + dir + "/r.jsonl -k " + ks,
+                        "--stages: every k must be an integer in 1 .. 2147483647");
   // CLI11's range text was 309 digits long; its conversion error did not say what was wanted.
   const auto limit = run_cli("solve " + kBert + " -k 2 --time-limit -1");
   EXPECT_NE(limit.err.find("--time-limit: must be >= 0 (got '-1')"), std::string::npos) << limit.err;

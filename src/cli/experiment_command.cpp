@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -142,13 +143,11 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
     config.graphs = expand_inputs(o->inputs);
     config.ks.clear();
     for (const std::string& k : split_list(o->ks)) {
-      try {
-        std::size_t used = 0;
-        config.ks.push_back(std::stoi(k, &used));
-        if (used != k.size()) throw std::invalid_argument(k);
-      } catch (const std::exception&) {
-        throw InputError("-k: '" + k + "' is not an integer");
-      }
+      int value = 0;
+      const auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), value);
+      if (ec != std::errc() || end != k.data() + k.size() || value < 1)
+        throw InputError("--stages: every k must be an integer in 1 .. 2147483647 (got '" + k + "')");
+      config.ks.push_back(value);
     }
     config.algorithms = split_list(o->algorithms);
     config.bounds = split_list(o->bounds);
