@@ -125,6 +125,13 @@ TEST(InputNumbers, PartitionStagesAndKBeyondIntAreErrors) {
   EXPECT_EQ(p.k, 2147483647);
   EXPECT_EQ(p.stage_of, (std::vector<int>{0, -1}));
   EXPECT_TRUE(partition_problem(g, p).has_value());
+  // A stage index far beyond the node count made the evaluator allocate one entry per stage up
+  // to it (16 GB here; found by fuzz_report_partition): refused, asking for a renumbering.
+  path = partition("2147483647", "2147483646");
+  expect_input_error([&] { (void)read_partition_assignment(g, path); }, path,
+                     "node 'b' is in stage 2147483646, but at most 2 stages can hold nodes");
+  path = partition("2147483647", "1");  // below the node count: fine however large k is
+  EXPECT_EQ(read_partition_assignment(g, path).stage_of, (std::vector<int>{0, 1}));
 }
 
 }  // namespace

@@ -165,6 +165,17 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
       if (!other.empty()) for_another_graph("node '" + g.ids[v] + "' of " + g.name + " is not assigned");
       throw PartitionMismatchError(path, "node '" + g.ids[v] + "' is not assigned");
     }
+  // At most n stages hold nodes, and the evaluator keeps one entry per stage up to the last
+  // non-empty one (stored_stages, model/cost.hpp): a stage index far beyond n, possible when k
+  // is huge, would cost memory in proportion to it. Such a file is renumbered by hand.
+  const int n = g.num_nodes();
+  if (p.k > n)
+    for (NodeId v = 0; v < n; ++v)
+      if (p.stage_of[v] >= n && p.stage_of[v] < p.k)
+        throw InputError(path + ": node '" + g.ids[v] + "' is in stage " +
+                         std::to_string(p.stage_of[v]) + ", but at most " + std::to_string(n) +
+                         " stages can hold nodes: with k above the node count, number the "
+                         "stages below " + std::to_string(n));
   return p;
 }
 
