@@ -4,6 +4,7 @@
 # report, leak, timeout or out-of-memory fails the run; the input that caused it is kept in
 # WORK_DIR/<target>/ and the log in WORK_DIR/<target>.log.
 # Usage: scripts/fuzz-smoke.sh [SECONDS_PER_TARGET=30] [BUILD_DIR=build-asan] [WORK_DIR=BUILD_DIR/fuzz-work]
+#        FUZZ_TARGETS="fuzz_onnx fuzz_partition" scripts/fuzz-smoke.sh ...   (only those targets)
 # The build folder must come from scripts/ci-sanitizers.sh (clang, sanitizers, coverage); it is
 # configured and built here if it is missing. To fuzz longer, pass more seconds, or run one
 # target by hand (README "Fuzzing").
@@ -41,14 +42,21 @@ seeds_of() {
     fuzz_onnx) echo data/samples/onnx fuzz/seeds/fuzz_onnx ;;
     fuzz_partition) echo fuzz/seeds/fuzz_partition ;;
     fuzz_read_graph) echo "$work/seeds-read_graph" ;;
+    fuzz_ort_profile) echo fuzz/seeds/fuzz_ort_profile ;;
+    fuzz_device_profile) echo fuzz/seeds/fuzz_device_profile ;;
+    fuzz_report_partition) echo fuzz/seeds/fuzz_report_partition ;;
   esac
 }
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 failed=()
-for target in fuzz_pipecut_graph fuzz_pipecut_graph_gzip fuzz_tarnawski fuzz_pipedream fuzz_regal \
-              fuzz_onnx fuzz_partition fuzz_read_graph; do
+targets=(fuzz_pipecut_graph fuzz_pipecut_graph_gzip fuzz_tarnawski fuzz_pipedream fuzz_regal
+         fuzz_onnx fuzz_partition fuzz_read_graph fuzz_ort_profile fuzz_device_profile
+         fuzz_report_partition)
+# FUZZ_TARGETS="a b" runs only those (e.g. new targets while working on them).
+if [[ -n "${FUZZ_TARGETS:-}" ]]; then read -r -a targets <<< "$FUZZ_TARGETS"; fi
+for target in "${targets[@]}"; do
   mkdir -p "$work/$target/corpus"
   # -timeout: one input taking over 10 s is a finding; -malloc_limit_mb: so is one allocation of
   # 2 GB. (-rss_limit_mb would start a thread, and the readers fork only when single-threaded.)

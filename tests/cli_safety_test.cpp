@@ -2,10 +2,15 @@
 // that writes), writes through devices and symlinks, NaN options, huge k, a graph's own k.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
 
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/model/error.hpp"
@@ -96,6 +101,48 @@ TEST_F(CliSafety, OutputToADeviceOrAFifoIsWrittenThroughNeverReplaced) {
   EXPECT_EQ(w.exit_code, 0) << w.err;
   EXPECT_TRUE(fs::is_fifo(fifo));
   EXPECT_EQ(nlohmann::json::parse(read_text(dir_ + "/drained.json"))["format"], "pipecut.graph");
+}
+
+// Runs the CLI with its stdout a pipe (popen), as `pipecut ... -o /dev/stdout | jq` does.
+testing::CliRun run_cli_into_pipe(const std::string& args, const std::string& err_file) {
+  testing::CliRun r;
+  FILE* pipe = ::popen((std::string(PIPECUT_CLI_PATH) + " " + args + " 2>" + err_file + " </dev/null").c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buffer[4096];
+  for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) r.out.append(buffer, got);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = read_text(err_file);
+  return r;
+}
+
+TEST_F(CliSafety, DevStdoutIntoAPipeIsWrittenThroughByEveryCommand) {
+  // /dev/stdout -> /proc/self/fd/1 -> "pipe:[N]", which is not a path: it used to fail with
+  // "cannot resolve symbolic link".
+  const std::string partition = dir_ + "/p.json";
+  ASSERT_EQ(run_cli("partition " + graph_ + " -k 2 --algorithm topo -o " + partition).exit_code, 0);
+  const std::string err = dir_ + "/err.txt";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"partition " + graph_ + " -k 2 --algorithm topo -o /dev/stdout", "\"pipecut.partition\""},
+      {"solve " + graph_ + " -k 2 --time-limit 5 --quiet -o /dev/stdout", "\"pipecut.partition\""},
+      {"solve " + graph_ + " -k 2 --time-limit 5 --quiet --report /dev/stdout", "<!DOCTYPE html>"},
+      {"report " + graph_ + " " + partition + " --quiet -o /dev/stdout", "pipecut-report-data"},
+      {"convert " + graph_ + " /dev/stdout", "\"pipecut.graph\""},
+      {"generate --nodes 20 -o /dev/stdout", "\"pipecut.graph\""},
+      {"experiment " + graph_ + " --quick --quiet -k 2 --results /dev/stdout", "\"kind\""}};
+  for (const auto& [args, expected] : cases) {
+    const auto r = run_cli_into_pipe(args, err);
+    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.err;
+    EXPECT_NE(r.out.find(expected), std::string::npos) << args << "\n" << r.out.substr(0, 300);
+    EXPECT_EQ(r.err.find("error"), std::string::npos) << args << "\n" << r.err;
+  }
+  // A folder output cannot be a pipe: one line, no crash.
+  const auto split = run_cli_into_pipe(
+      "split " + testing::data_path("samples/onnx/tiny_conv_matmul_split.onnx") + " " + partition +
+          " -o /dev/stdout",
+      err);
+  EXPECT_NE(split.exit_code, 0);
+  EXPECT_EQ(std::count(split.err.begin(), split.err.end(), '\n'), 1) << split.err;
 }
 
 TEST(FileUtil, WriteKeepsAnExistingFilesPermissions) {

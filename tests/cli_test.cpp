@@ -104,7 +104,7 @@ TEST(Cli, BadInputsGiveOneLineErrorsAndExitCode2) {
       {"partition " + dir + "/cyclic.json -k 2", "cyclic.json: the graph has a cycle"},
       {"partition " + dir + "/broken.json -k 2", "broken.json: malformed JSON"},
       {"partition " + dir + "/missing.json -k 2", "missing.json: cannot open file"},
-      {"partition " + kBert + " -k 0", "k must be at least 1 (got 0)"},
+      {"partition " + kBert + " -k 0", "--stages: must be an integer >= 1 (got '0')"},
       {"partition " + kBert + " -k 2 --preset brkga-5", "brkga-5"},
       {"evaluate " + kBert + " " + dir + "/missing.json", "missing.json: cannot open file"},
       {"evaluate " + kBert + " " + kBert, "\"format\" must be \"pipecut.partition\""},

@@ -203,6 +203,22 @@ TEST(ConstraintsCli, EvaluateReportsOverflowingStagesAndSplitClasses) {
                           "bytes per stage"),
             std::string::npos)
       << full.err;
+  // A partition file missing a node, or naming one the graph lacks, is invalid (exit 1, as
+  // documented; it used to be an input error, exit 2); a malformed file stays an input error.
+  const std::string missing = dir.write("missing.json", R"({"format": "pipecut.partition", "version": 1, "k": 2,
+      "assignment": {"a": 0, "b": 0}})");
+  auto r = run_cli("evaluate " + graph + " " + missing);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(missing + ": invalid partition: node 'c' is not assigned"), std::string::npos) << r.err;
+  const std::string unknown = dir.write("unknown.json", R"({"format": "pipecut.partition", "version": 1, "k": 2,
+      "assignment": {"a": 0, "b": 0, "c": 1, "d": 1}})");
+  r = run_cli("evaluate " + graph + " " + unknown);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("invalid partition: unknown node id 'd'"), std::string::npos) << r.err;
+  const std::string out_of_range = dir.write("range.json", R"({"format": "pipecut.partition", "version": 1, "k": 2,
+      "assignment": {"a": 0, "b": 0, "c": 2}})");
+  EXPECT_EQ(run_cli("evaluate " + graph + " " + out_of_range).exit_code, 1);
+  EXPECT_EQ(run_cli("evaluate " + graph + " " + dir.write("bad.json", "{\"format\": ")).exit_code, 2);
   // The same partitions are valid once the constraints are dropped.
   EXPECT_EQ(run_cli("evaluate " + graph + " " + partition(0, 0, 0) + " --ignore-memory").exit_code,
             0);

@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "pipecut/io/device_model.hpp"
 #include "pipecut/io/onnx_import.hpp"
+#include "pipecut/model/error.hpp"
 #include "support/oracle.hpp"
 
 namespace pipecut {
@@ -60,6 +64,42 @@ TEST(Roofline, OnnxImporterPricesEveryOperatorWithIt) {
       }
     }
     EXPECT_EQ(operators, 8);
+  }
+}
+
+}  // namespace
+}  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+// A device file's rates and times must be ones a device can have: a peak of 1e-310 TFLOPS made
+// every operator's time infinite (a false "infeasible" downstream). Found by fuzz_device_profile.
+TEST(DeviceProfileFile, ValuesOutsideAnyDeviceAreInputErrorsNamingTheField) {
+  const std::string valid =
+      R"({"peak_tflops":{"fp32":19.5},"memory_bandwidth_gbps":1555,"link_bandwidth_gbps":32,"link_latency_us":10,"launch_overhead_us":5})";
+  const DeviceProfile d = parse_device_profile(valid, "d.json");
+  EXPECT_DOUBLE_EQ(d.peak_tflops.at("fp32"), 19.5);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"("fp32":19.5)", R"("fp32":1e-310)"},
+      {R"("fp32":19.5)", R"("fp32":0)"},
+      {R"("fp32":19.5)", R"("fp32":1e12)"},
+      {R"("memory_bandwidth_gbps":1555)", R"("memory_bandwidth_gbps":1e-300)"},
+      {R"("link_bandwidth_gbps":32)", R"("link_bandwidth_gbps":0)"},
+      {R"("link_latency_us":10)", R"("link_latency_us":-1)"},
+      {R"("launch_overhead_us":5)", R"("launch_overhead_us":1e300)"}};
+  for (const auto& [from, to] : bad) {
+    std::string text = valid;
+    text.replace(text.find(from), from.size(), to);
+    try {
+      (void)parse_device_profile(text, "d.json");
+      ADD_FAILURE() << "accepted " << to;
+    } catch (const InputError& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(message.rfind("d.json: ", 0), 0u) << message;
+      EXPECT_NE(message.find(to.substr(1, to.find('"', 1) - 1)), std::string::npos) << message;
+      EXPECT_NE(message.find("must be in"), std::string::npos) << message;
+    }
   }
 }
 

@@ -410,5 +410,78 @@ TEST(ReportCli, BadInputsExitWith2AndNeverOverwriteInputs) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+// A partition that breaks a constraint of the graph gets no certificate anywhere on its page,
+// whatever its file claims, and the violation is named first. The page used to show a green
+// "proven optimal" next to a capacity it broke.
+TEST(ReportCli, APartitionBreakingAConstraintClaimsNothingAndNamesTheViolation) {
+  const testing::TempDir tmp;
+  const std::string graph = tmp.path("g.json");
+  write_text(graph, R"({"format": "pipecut.graph", "version": 1, "name": "pair", "memory_per_stage": 10,
+      "nodes": [{"id": "a", "work": 1, "comm": 1, "memory": 6, "colour_class": "pair"},
+                {"id": "b", "work": 1, "comm": 1, "memory": 3, "colour_class": "pair"},
+                {"id": "c", "work": 1, "comm": 0, "memory": 6}],
+      "edges": [["a", "b"], ["b", "c"]]})");
+  // Files that say the partition is proven optimal, with a bound at its bottleneck.
+  auto partition = [&](const std::string& name, int a, int b, int c, double bottleneck) {
+    json doc = {{"format", "pipecut.partition"}, {"version", 1}, {"graph", "pair"}, {"k", 2},
+                {"assignment", {{"a", a}, {"b", b}, {"c", c}}},
+                {"lower_bound", bottleneck}, {"lower_bound_method", "exact"}, {"optimal", true}};
+    write_text(tmp.path(name), doc.dump());
+    return tmp.path(name);
+  };
+  struct Case {
+    std::string file, violation;
+  };
+  const std::vector<Case> cases = {
+      {partition("full.json", 0, 0, 0, 3), "more than the capacity of 10 bytes per stage"},
+      {partition("split.json", 0, 1, 1, 3), "colour class 'pair' is split"}};
+  for (const Case& c : cases) {
+    const std::string html = tmp.path("r.html");
+    const auto r = run_cli("report " + graph + " " + c.file + " -o " + html);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string page = testing::read_text(html);
+    for (const char* claim : {"proven optimal", "no partition into", "stage partition is faster",
+                              "above the optimum", "proves that"})
+      EXPECT_EQ(page.find(claim), std::string::npos) << c.file << ": " << claim;
+    const std::size_t violation = page.find("id=\"violation\"");
+    ASSERT_NE(violation, std::string::npos) << c.file;
+    EXPECT_LT(violation, page.find("id=\"summary\""));
+    EXPECT_NE(page.find(c.violation, violation), std::string::npos) << c.file;
+    const json data = testing::report_data_of(page);
+    EXPECT_EQ(data["partition"]["proven_optimal"], false);
+    EXPECT_EQ(data["partition"]["valid"], false);
+    EXPECT_NE(data["partition"]["violation"].get<std::string>().find(c.violation), std::string::npos);
+    EXPECT_EQ(testing::check_report_html(html, kCharts).exit_code, 0);
+    // evaluate answers "invalid" for the same file.
+    EXPECT_EQ(run_cli("evaluate " + graph + " " + c.file).exit_code, 1);
+  }
+  // Without the constraints the same file is a valid, proven partition again.
+  const auto r = run_cli("report " + graph + " " + cases[0].file + " --ignore-memory -o " + tmp.path("ok.html"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string page = testing::read_text(tmp.path("ok.html"));
+  EXPECT_NE(page.find("proven optimal"), std::string::npos);
+  EXPECT_EQ(page.find("id=\"violation\""), std::string::npos);
+  EXPECT_EQ(testing::report_data_of(page)["partition"]["valid"], true);
+}
+
+// A partition made for another graph says so, naming the graph its file was written for.
+TEST(ReportCli, APartitionOfAnotherGraphSaysSo) {
+  const testing::TempDir tmp;
+  const std::string other = tmp.path("other.json");
+  ASSERT_EQ(run_cli("partition " + testing::data_path("samples/pipedream/resnet18_graph.txt") +
+                    " -k 2 --algorithm topo -o " + other).exit_code, 0);
+  const std::string name = json::parse(testing::read_text(other))["graph"];
+  const std::string expected = "partition is for graph " + name + ", not bert_l-3_inference";
+  auto r = run_cli("report " + kBert + " " + other + " -o " + tmp.path("r.html"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(other + ": " + expected), std::string::npos) << r.err;
+  r = run_cli("evaluate " + kBert + " " + other);
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // evaluate's answer: invalid
+  EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+  r = run_cli("evaluate " + kBert + " " + other + " --json");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(json::parse(r.out)["valid"], false);
+}
+
 }  // namespace
 }  // namespace pipecut

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "pipecut/io/file_util.hpp"
@@ -196,6 +199,51 @@ TEST(CliFormats, InputOptionsReachTheReaders) {
   r = run_cli("convert '" + onnx + "' '" + tmp.path("d.json") + "' --device nope");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--device 'nope'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+// An option the input does not use is ignored with one warning (it used to be silently
+// ignored); an ONNX dynamic dimension costed as 1 is said once.
+TEST(CostOptions, OptionsThatDoNotApplyToTheInputAreWarnedAbout) {
+  auto warnings = [](const std::string& args) {
+    const auto r = testing::run_cli("bound " + args + " -k 2 --method simple");
+    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.err;
+    std::vector<std::string> lines;
+    std::istringstream in(r.err);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("pipecut: warning: ", 0) == 0) lines.push_back(line);
+    return lines;
+  };
+  const std::string json = testing::data_path("samples/pipecut/bert_l-3_inference.json");
+  const std::string tarnawski = testing::data_path("samples/tarnawski/bert_l-3_inference.json");
+  const std::string pipedream = testing::data_path("samples/pipedream/resnet18_graph.txt");
+  const std::string regal = testing::data_path("samples/regal/tiny.pbtxt");
+  const std::string onnx = testing::data_path("samples/onnx/tiny_conv_matmul_split.onnx");
+  const std::string dynamic = testing::data_path("samples/onnx/tiny_shape_chain_dynamic.onnx");
+  for (const std::string& given : {json, tarnawski}) {
+    const auto w = warnings(given + " --device t4 --dtype fp16 --link-bandwidth 3");
+    ASSERT_EQ(w.size(), 3u) << given;
+    EXPECT_NE(w[0].find(given + ": --device applies to ONNX models only"), std::string::npos) << w[0];
+    EXPECT_NE(w[1].find("--dtype applies to ONNX models only"), std::string::npos) << w[1];
+    EXPECT_NE(w[2].find("--link-bandwidth applies to PipeDream, REGAL and ONNX input only"),
+              std::string::npos) << w[2];
+  }
+  for (const std::string& given : {pipedream, regal}) {
+    const auto w = warnings(given + " --device t4 --link-bandwidth 3");  // the bandwidth applies
+    ASSERT_EQ(w.size(), 1u) << given;
+    EXPECT_NE(w[0].find("--device applies to ONNX models only"), std::string::npos) << w[0];
+  }
+  EXPECT_TRUE(warnings(onnx + " --device t4 --dtype fp16 --link-bandwidth 3").empty());
+  EXPECT_TRUE(warnings(json).empty());
+  const auto d = warnings(dynamic);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_NE(d[0].find(dynamic + ": dynamic dimension(s) 'N' costed as 1"), std::string::npos) << d[0];
+  EXPECT_TRUE(warnings(testing::data_path("samples/onnx/tiny_shape_chain_static.onnx")).empty());
 }
 
 }  // namespace

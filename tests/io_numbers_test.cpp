@@ -125,6 +125,78 @@ TEST(InputNumbers, PartitionStagesAndKBeyondIntAreErrors) {
   EXPECT_EQ(p.k, 2147483647);
   EXPECT_EQ(p.stage_of, (std::vector<int>{0, -1}));
   EXPECT_TRUE(partition_problem(g, p).has_value());
+  // A stage index far beyond the node count made the evaluator allocate one entry per stage up
+  // to it (16 GB here; found by fuzz_report_partition): refused, asking for a renumbering.
+  path = partition("2147483647", "2147483646");
+  expect_input_error([&] { (void)read_partition_assignment(g, path); }, path,
+                     "node 'b' is in stage 2147483646, but at most 2 stages can hold nodes");
+  path = partition("2147483647", "1");  // below the node count: fine however large k is
+  EXPECT_EQ(read_partition_assignment(g, path).stage_of, (std::vector<int>{0, 1}));
+}
+
+}  // namespace
+}  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+// docs/formats.md: wherever an integer is expected, a number written as a float is accepted when
+// it is integral and in range. The readers used to refuse "k": 2.0 and a float stage, and
+// silently dropped "default_k": 3.0.
+TEST(InputNumbers, IntegralFloatsAreAcceptedWhereverAnIntegerIsExpected) {
+  const Graph g = parse_pipecut_graph(
+      pipecut_doc(R"({"id":"a","work":1,"comm":1,"colour_class":3.0},)"
+                  R"({"id":7.0,"work":1,"comm":1,"colour_class":3})",
+                  R"(["a",7])", R"(,"default_k":3.0)"),
+      "g.json");
+  EXPECT_EQ(g.ids, (std::vector<std::string>{"a", "7"}));
+  ASSERT_TRUE(g.default_k.has_value());
+  EXPECT_EQ(*g.default_k, 3);
+  ASSERT_EQ(g.colour_labels.size(), 1u);  // 3.0 and 3 are one class
+  EXPECT_EQ(g.colour_labels[0].text, "3");
+  EXPECT_EQ(parse_pipecut_graph(R"({"format":"pipecut.graph","version":1.0,"nodes":[{"id":"a","work":1,"comm":0}]})",
+                                "v.json")
+                .num_nodes(),
+            1);
+  // Not integral, or not a number: an error naming the field, never ignored.
+  expect_input_error([&] { (void)parse_pipecut_graph(pipecut_doc(R"({"id":"a","work":1,"comm":0})", "", R"(,"default_k":2.5)"), "g.json"); },
+                     "g.json", "\"default_k\" must be an integer");
+  expect_input_error([&] { (void)parse_pipecut_graph(pipecut_doc(R"({"id":"a","work":1,"comm":0})", "", R"(,"default_k":"3")"), "g.json"); },
+                     "g.json", "\"default_k\" must be an integer");
+  expect_input_error([&] { (void)parse_pipecut_graph(pipecut_doc(R"({"id":"a","work":1,"comm":0,"colour_class":1.5})", ""), "g.json"); },
+                     "g.json", "must be an integer");
+  // A float beyond 2^53 may not be the integer written: refused rather than changed.
+  expect_input_error([&] { (void)parse_pipecut_graph(pipecut_doc(R"({"id":9007199254740993.0,"work":1,"comm":0})", ""), "g.json"); },
+                     "g.json", "too large to be read exactly");
+
+  const Graph t = parse_tarnawski_graph(
+      tarnawski_doc(R"({"id":1,"fpgaLatency":1,"colorClass":5.0},{"id":2,"fpgaLatency":1,"colorClass":5})",
+                    R"({"sourceId":1.0,"destId":2,"cost":1})", "4.0"),
+      "t.json");
+  EXPECT_EQ(t.colour_labels.size(), 1u);
+  EXPECT_EQ(*t.default_k, 4);
+
+  testing::TempDir tmp;
+  const Graph two = parse_pipecut_graph(
+      pipecut_doc(R"({"id":"a","work":1,"comm":1},{"id":"b","work":1,"comm":1})", R"(["a","b"])"),
+      "g.json");
+  const std::string path = tmp.write(
+      "p.json", R"({"format":"pipecut.partition","version":1,"k":2.0,"assignment":{"a":0.0,"b":1e0},"seed":5.0})");
+  const Solution s = read_solution(two, path);
+  EXPECT_EQ(s.partition.k, 2);
+  EXPECT_EQ(s.partition.stage_of, (std::vector<int>{0, 1}));
+  EXPECT_EQ(s.seed, 5u);
+  const std::string fraction = tmp.write(
+      "f.json", R"({"format":"pipecut.partition","version":1,"k":2.5,"assignment":{"a":0,"b":1}})");
+  expect_input_error([&] { (void)read_partition_assignment(two, fraction); }, fraction,
+                     "\"k\" must be an integer");
+  const std::string stage = tmp.write(
+      "s.json", R"({"format":"pipecut.partition","version":1,"k":2,"assignment":{"a":0,"b":0.5}})");
+  expect_input_error([&] { (void)read_partition_assignment(two, stage); }, stage,
+                     "stage of node 'b' must be an integer");
+  const std::string seed = tmp.write(
+      "seed.json", R"({"format":"pipecut.partition","version":1,"k":2,"assignment":{"a":0,"b":1},"seed":-1})");
+  expect_input_error([&] { (void)read_solution(two, seed); }, seed, "\"seed\" is out of range");
 }
 
 }  // namespace

@@ -366,7 +366,7 @@ TEST(OnnxStagesRun, ExternalWeightsStayExternal) {
   EXPECT_EQ(run.exit_code, 0) << run.output;
 }
 
-TEST(OnnxStagesRun, ForceReplacesAFolderAtomically) {
+TEST(OnnxStagesRun, ForceReplacesAnEarlierSplitOutputAtomically) {
   const std::string source = model("feature.onnx");
   const OnnxImport imported = import_onnx_model(source);
   const Partition p = partition_by_name(imported, kFeatureStages, 4);
@@ -375,14 +375,61 @@ TEST(OnnxStagesRun, ForceReplacesAFolderAtomically) {
   fs::create_directories(out);
   tmp.write("stages/old.txt", "old");
   EXPECT_THROW(write_onnx_stages(source, imported, p, out), InputError);
-  EXPECT_TRUE(fs::exists(out + "/old.txt"));
   OnnxSplitOptions force;
   force.force = true;
-  write_onnx_stages(source, imported, p, out, force);
-  EXPECT_FALSE(fs::exists(out + "/old.txt"));  // replaced as a whole
+  // Not an earlier split output: refused even with force.
+  EXPECT_THROW(write_onnx_stages(source, imported, p, out, force), InputError);
+  EXPECT_TRUE(fs::exists(out + "/old.txt"));
+  fs::remove(out + "/old.txt");
+  write_onnx_stages(source, imported, p, out);  // an empty folder is written into
   EXPECT_TRUE(fs::exists(out + "/stage_3.onnx"));
+  // Two stages now: the earlier split's stage_2 and stage_3 go with the folder they were in.
+  Partition two = p;
+  for (int& stage : two.stage_of) stage = stage < 2 ? 0 : 1;
+  two.k = 2;
+  write_onnx_stages(source, imported, two, out, force);
+  EXPECT_TRUE(fs::exists(out + "/stage_1.onnx"));
+  EXPECT_FALSE(fs::exists(out + "/stage_2.onnx"));
   for (const auto& entry : fs::directory_iterator(tmp.path("")))
     EXPECT_EQ(entry.path().filename(), "stages");  // no temporary or old folder left
+}
+
+// pipeline.json records the best bound known for the partition: solve's, from a partition file
+// written for the same costs, where it recorded only the simple bound (a proven-optimal
+// partition then showed a ratio of 0.75).
+TEST(OnnxStagesRun, SplitRecordsTheBoundOfTheSolvedPartitionFile) {
+  const std::string source = model("resnet18.onnx");
+  TempDir tmp;
+  const std::string partition = tmp.path("p.json");
+  auto r = run_cli("solve '" + source + "' -k 4 --time-limit 30 --quiet -o '" + partition + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json solved = read_json(partition);
+  const double simple =
+      read_json(tmp.write("b.json", run_cli("bound '" + source + "' -k 4 --method simple --json").out))
+          .at("best").at("value").get<double>();
+  ASSERT_GT(solved.at("lower_bound").get<double>(), simple * 1.01)  // else the test shows nothing
+      << "solve's bound is no better than the simple one";
+  r = run_cli("split '" + source + "' '" + partition + "' -o '" + tmp.path("stages") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  const json manifest = read_json(tmp.path("stages/pipeline.json")).at("partition");
+  EXPECT_DOUBLE_EQ(manifest.at("lower_bound").get<double>(), solved.at("lower_bound").get<double>());
+  EXPECT_EQ(manifest.at("lower_bound_method"), solved.at("lower_bound_method"));
+  EXPECT_DOUBLE_EQ(manifest.at("ratio").get<double>(), solved.at("ratio").get<double>());
+  // Costed with another device, the file's bound does not hold: the simple bound, and a warning.
+  r = run_cli("split '" + source + "' '" + partition + "' --device t4 -o '" + tmp.path("t4") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("its lower bound is not used"), std::string::npos) << r.err;
+  const json t4 = read_json(tmp.path("t4/pipeline.json")).at("partition");
+  EXPECT_EQ(t4.at("lower_bound_method"), "simple");
+  EXPECT_LE(t4.at("lower_bound").get<double>(), t4.at("bottleneck").get<double>());
+  // A file claiming a bound its costs do not support is not believed either.
+  json forged = solved;
+  forged["lower_bound"] = solved.at("bottleneck").get<double>() * 2;
+  r = run_cli("split '" + source + "' '" + tmp.write("forged.json", forged.dump()) + "' -o '" +
+              tmp.path("forged") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_json(tmp.path("forged/pipeline.json")).at("partition").at("lower_bound_method"), "simple");
 }
 
 // Real networks with random weights at several k, partitioned by SliceGraph.

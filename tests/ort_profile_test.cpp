@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -85,6 +86,43 @@ TEST(OrtProfile, NotATraceIsAnInputErrorNamingTheFile) {
   EXPECT_NE(message(bad_dur).find("\"dur\" must be a number"), std::string::npos);
   EXPECT_THROW(parse_ort_profile(trace(2, {}), "p", -1), InputError);
   EXPECT_THROW(read_ort_profile("/nonexistent/profile.json", 1), InputError);
+}
+
+// Malformed events through the CLI: input errors (exit 2) naming the event, never nlohmann's
+// type_error (exit 3); times that sum to infinity are input errors too, where they gave a false
+// "infeasible" (exit 4) or an internal error.
+TEST(OrtProfile, BadEventFieldsAndInfiniteSumsAreInputErrorsNamingTheEvent) {
+  TempDir tmp;
+  const std::string model = data_path("samples/onnx/tiny_conv_matmul_split.onnx");
+  const std::string run = R"({"cat":"Session","name":"model_run","ts":0,"dur":1000})";
+  auto check = [&](const std::string& events, const std::string& expected) {
+    const std::string profile = tmp.write("p.json", "[" + run + "," + events + "]");
+    const auto r = testing::run_cli("bound " + model + " -k 2 --method simple --profile-warmup 0 --profile " + profile);
+    EXPECT_EQ(r.exit_code, 2) << events << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("pipecut: error: " + profile + ": ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  };
+  check(R"({"cat":1,"name":"relu_kernel_time","ts":1,"dur":1})", "event 1 ('relu_kernel_time'): \"cat\" must be a string");
+  check(R"({"cat":["Node"],"name":"relu_kernel_time","ts":1,"dur":1})", "event 1 ('relu_kernel_time'): \"cat\" must be a string");
+  check(R"({"cat":"Node","name":7,"ts":1,"dur":1})", "event 1: \"name\" must be a string");
+  check(R"({"cat":"Node","name":"relu_kernel_time","ts":1,"dur":1,"args":{"op_name":5}})",
+        "event 1 ('relu_kernel_time'): args: \"op_name\" must be a string");
+  check(R"({"cat":"Node","name":"relu_kernel_time","ts":1,"dur":1,"args":"Relu"})",
+        "event 1 ('relu_kernel_time'): \"args\" must be an object");
+  check(R"({"cat":"Session","name":"model_run","ts":1e308,"dur":1e308})", "event 1 ('model_run'): \"ts\" + \"dur\" overflows");
+  // One node's kernels summing past the largest double: 1.7e305 ms each, the 1058th overflows.
+  std::string one;
+  for (int i = 0; i < 1100; ++i)
+    one += std::string(one.empty() ? "" : ",") + R"({"cat":"Node","name":"relu_kernel_time","ts":1,"dur":1.7e308})";
+  check(one, "event 1058 ('relu_kernel_time'): the kernel times of node 'relu' sum to infinity");
+  // Each node finite, the model's total not: 1000 kernels of 1e305 ms for each of two nodes.
+  std::string many;
+  for (const char* node : {"relu", "add"})
+    for (int i = 0; i < 1000; ++i)
+      many += std::string(many.empty() ? "" : ",") + R"({"cat":"Node","name":")" + node +
+              R"(_kernel_time","ts":1,"dur":1e308})";
+  check(many, "the measured kernel times sum to infinity");
 }
 
 // tools/make_tiny_onnx.py: conv -> relu -> split -> {reshape0 -> matmul0, reshape1 -> matmul1}

@@ -34,10 +34,10 @@ void add_bound_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--method", o->method, "Bound method, or all (in this order):" + listing)
       ->check(CLI::IsMember(methods));
   add_time_limit(*cmd, o->bounds.time_limit_seconds, "Seconds per method (0 = no limit)");
-  cmd->add_option("--mip-threads", o->bounds.mip_threads,
-                  "MIP solver threads (0 = all cores); more than 1 may change the bound reached "
-                  "within the time limit from run to run")
-      ->check(CLI::NonNegativeNumber);
+  add_integer(*cmd, "--mip-threads", o->bounds.mip_threads,
+              "MIP solver threads (0 = all cores); more than 1 may change the bound reached "
+              "within the time limit from run to run",
+              0);
   cmd->add_flag("--json", o->json, "Print the pipecut.bounds JSON alone on stdout");
   cmd->add_flag("--verbose", o->bounds.verbose, "Show the MIP solver's log on stderr");
   cmd->callback([o, &exit_code] {

@@ -1,9 +1,15 @@
 #include "cli/common.hpp"
 
-#include <csignal>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
 #include <cmath>
+#include <csignal>
+#include <filesystem>
 #include <cstdlib>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "cli/summary.hpp"
 #include "pipecut/io/file_util.hpp"
@@ -15,15 +21,65 @@ namespace pipecut::cli {
 
 namespace {
 
-const CLI::Validator kFinite(
-    [](std::string& text) -> std::string {
-      char* end = nullptr;
-      const double value = std::strtod(text.c_str(), &end);
-      if (end == text.c_str() || *end != '\0' || !std::isfinite(value))
-        return "must be a finite number (got '" + text + "')";
-      return {};
-    },
-    "FINITE");
+// The option's text as a number: what the validators below accept, checked before CLI11
+// converts it (CLI11 would clamp "-1" into an unsigned seed and print ranges of 309 digits).
+std::string number_range_text(NumberRange range) {
+  const bool has_min = range.min > -std::numeric_limits<double>::max();
+  const bool has_max = range.max < std::numeric_limits<double>::max();
+  std::ostringstream text;
+  text << std::setprecision(15);
+  if (has_min && has_max) text << "in " << range.min << (range.min_open ? " (excluded)" : "")
+                               << " .. " << range.max;
+  else if (has_min) text << (range.min_open ? "> " : ">= ") << range.min;
+  else if (has_max) text << "<= " << range.max;
+  return text.str();
+}
+
+CLI::Validator number_validator(NumberRange range) {
+  const std::string wanted = number_range_text(range);
+  return CLI::Validator(
+      [range, wanted](std::string& text) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const double value = std::strtod(text.c_str(), &end);
+        const bool parsed = end != text.c_str() && *end == '\0' &&
+                            std::isspace(static_cast<unsigned char>(text[0])) == 0;
+        if (!parsed || !std::isfinite(value) || errno == ERANGE)
+          return "must be a finite number" + (wanted.empty() ? "" : " " + wanted) + " (got '" +
+                 text + "')";
+        const bool low = range.min_open ? !(value > range.min) : !(value >= range.min);
+        if (low || !(value <= range.max)) return "must be " + wanted + " (got '" + text + "')";
+        return {};
+      },
+      "NUMBER");
+}
+
+// Decimal digits with an optional sign, nothing else (no spaces, hex or exponent).
+template <typename T>
+std::optional<T> parse_decimal(const std::string& text) {
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  if (begin != end && *begin == '+' && end - begin > 1 && begin[1] != '-') ++begin;
+  T value{};
+  const auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc() || ptr != end || begin == end) return std::nullopt;
+  return value;
+}
+
+CLI::Validator integer_validator(long long min, long long max) {
+  const std::string full = "in " + std::to_string(min) + " .. " + std::to_string(max);
+  // An upper end that is only the type's limit is named when a value goes past it.
+  const std::string usual = max == std::numeric_limits<int>::max() ? ">= " + std::to_string(min) : full;
+  return CLI::Validator(
+      [min, max, full, usual](std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.find_first_not_of("+-0123456789") == std::string::npos;
+        const std::optional<long long> value = parse_decimal<long long>(text);
+        if (value && *value >= min && *value <= max) return {};
+        const bool too_big = digits && (value ? *value > max : text[0] != '-');
+        return "must be an integer " + (too_big ? full : usual) + " (got '" + text + "')";
+      },
+      "INT");
+}
 
 std::string joined(const std::vector<std::string>& names, const char* separator = ", ") {
   std::string text;
@@ -34,12 +90,43 @@ std::string joined(const std::vector<std::string>& names, const char* separator 
 }  // namespace
 
 CLI::Option* add_number(CLI::App& cmd, const std::string& name, double& value,
+                        const std::string& description, NumberRange range) {
+  return cmd.add_option(name, value, description)->check(number_validator(range));
+}
+
+CLI::Option* add_number(CLI::App& cmd, const std::string& name, std::optional<double>& value,
+                        const std::string& description, NumberRange range) {
+  return cmd.add_option(name, value, description)->check(number_validator(range));
+}
+
+CLI::Option* add_integer(CLI::App& cmd, const std::string& name, int& value,
+                         const std::string& description, long long min, long long max) {
+  return cmd.add_option(name, value, description)->check(integer_validator(min, max));
+}
+
+CLI::Option* add_integer(CLI::App& cmd, const std::string& name, std::optional<int>& value,
+                         const std::string& description, long long min, long long max) {
+  return cmd.add_option(name, value, description)->check(integer_validator(min, max));
+}
+
+CLI::Option* add_uint64(CLI::App& cmd, const std::string& name, std::uint64_t& value,
                         const std::string& description) {
-  return cmd.add_option(name, value, description)->check(kFinite);
+  const CLI::Validator validator(
+      [](std::string& text) -> std::string {
+        if (!parse_decimal<std::uint64_t>(text))
+          return "must be an integer in 0 .. 18446744073709551615 (2^64 - 1) (got '" + text + "')";
+        return {};
+      },
+      "UINT64");
+  return cmd.add_option(name, value, description)->check(validator);
+}
+
+CLI::Option* add_seed(CLI::App& cmd, std::uint64_t& seed, const std::string& description) {
+  return add_uint64(cmd, "--seed", seed, description);
 }
 
 CLI::Option* add_time_limit(CLI::App& cmd, double& seconds, const std::string& description) {
-  return add_number(cmd, "--time-limit", seconds, description)->check(CLI::NonNegativeNumber);
+  return add_number(cmd, "--time-limit", seconds, description, kNonNegative);
 }
 
 void add_graph_input(CLI::App& cmd, GraphInput& in) {
@@ -53,12 +140,11 @@ void add_graph_input(CLI::App& cmd, GraphInput& in) {
                  "Force the input format instead of detecting it from extension and content: " +
                      joined(formats))
       ->check(CLI::IsMember(formats));
-  cmd.add_option("--link-bandwidth", in.read.link_bandwidth_gbps,
-                 "Link bandwidth between stages in GB/s (1e9 bytes/s), turning tensor bytes into "
-                 "comm time for PipeDream, REGAL and ONNX inputs. Default: 16 for PipeDream/REGAL, "
-                 "the device profile's link for ONNX")
-      ->check(kFinite)
-      ->check(CLI::PositiveNumber);
+  add_number(cmd, "--link-bandwidth", in.read.link_bandwidth_gbps,
+             "Link bandwidth between stages in GB/s (1e9 bytes/s), turning tensor bytes into "
+             "comm time for PipeDream, REGAL and ONNX inputs. Default: 16 for PipeDream/REGAL, "
+             "the device profile's link for ONNX",
+             kPositive);
   cmd.add_option("--device", in.read.device,
                  "ONNX cost model device: a built-in profile (a100-pcie [default], a100-sxm, t4, "
                  "tpu-v4, cpu-avx512) or a JSON profile file; see docs/cost-model.md");
@@ -70,9 +156,12 @@ void add_graph_input(CLI::App& cmd, GraphInput& in) {
                  "ONNX: an ONNX Runtime profiling trace (tools/profile_onnx.mjs) whose measured "
                  "kernel times replace the roofline work; operators it lacks keep the estimate "
                  "(docs/cost-model.md)");
-  cmd.add_option("--profile-warmup", in.read.profile_warmup,
-                 "Runs at the start of the --profile trace to skip")
-      ->check(CLI::NonNegativeNumber);
+  add_integer(cmd, "--profile-warmup", in.read.profile_warmup,
+              "Runs at the start of the --profile trace to skip", 0);
+  add_uint64(cmd, "--max-input-size", in.read.max_input_bytes,
+             "The most bytes an input file (graph, partition) may hold, after gzip "
+             "decompression (0 = no cap)")
+      ->type_name("BYTES");
   add_constraint_options(cmd, in.read);
 }
 
@@ -103,6 +192,15 @@ void report_profile(const std::optional<ProfileSummary>& profile) {
 }
 }  // namespace
 
+std::vector<std::string> input_files(const GraphInput& in) {
+  std::vector<std::string> files = {in.path};
+  if (!in.read.profile.empty()) files.push_back(in.read.profile);
+  std::error_code ec;
+  if (!in.read.device.empty() && std::filesystem::exists(in.read.device, ec))
+    files.push_back(in.read.device);  // a profile file, not a built-in name
+  return files;
+}
+
 Graph load_graph(const GraphInput& in) {
   GraphWithProfile read = read_graph_with_profile(in.path, read_options(in));
   report_profile(read.profile);
@@ -128,9 +226,10 @@ void print_pipeline_summary(std::ostream& out, const PipelineManifest& m, const 
 }
 
 void add_stages_option(CLI::App& cmd, std::optional<int>& k) {
-  cmd.add_option("-k,--stages", k,
-                 "Number of pipeline stages (devices), >= 1. May be omitted when the graph file "
-                 "gives one (pipecut.graph default_k, Tarnawski maxFPGAs)");
+  add_integer(cmd, "-k,--stages", k,
+              "Number of pipeline stages (devices), >= 1. May be omitted when the graph file "
+              "gives one (pipecut.graph default_k, Tarnawski maxFPGAs)",
+              1);
 }
 
 void add_partition_options(CLI::App& cmd, PartitionOptions& options) {
@@ -143,17 +242,15 @@ void add_partition_options(CLI::App& cmd, PartitionOptions& options) {
                  "SliceGraph preset of Archer et al.: brkga-100 (population 10 x 10 generations) "
                  "or brkga-10000 (100 x 100)")
       ->check(CLI::IsMember(slicegraph_preset_names()));
-  cmd.add_option("--population", options.population,
-                 "Override the preset's population size (0 = the preset's)")
-      ->check(CLI::NonNegativeNumber);
-  cmd.add_option("--generations", options.generations,
-                 "Override the preset's number of generations (0 = the preset's)")
-      ->check(CLI::NonNegativeNumber);
-  cmd.add_option("--seed", options.seed, "Random seed; results are identical for the same seed");
-  cmd.add_option("--threads", options.threads,
-                 "Worker threads for the partition search (0 = all cores); never changes the "
-                 "result")
-      ->check(CLI::NonNegativeNumber);
+  add_integer(cmd, "--population", options.population,
+              "Override the preset's population size (0 = the preset's)", 0);
+  add_integer(cmd, "--generations", options.generations,
+              "Override the preset's number of generations (0 = the preset's)", 0);
+  add_seed(cmd, options.seed, "Random seed; results are identical for the same seed");
+  add_integer(cmd, "--threads", options.threads,
+              "Worker threads for the partition search (0 = all cores); never changes the "
+              "result",
+              0);
 }
 
 void print_warning(const std::string& message) {
@@ -203,16 +300,30 @@ void with_infeasible_output(const Graph& g, int k, const std::string& output, bo
 namespace {
 std::atomic<StopFlag*> g_interrupt_flag{nullptr};
 
-extern "C" void on_interrupt(int) {
+// SIGTERM, and SIGINT when nothing stops gracefully: remove what a write was filling (a
+// temporary file or stage folder, io/file_util.hpp), then die of the signal as usual.
+extern "C" void on_fatal_signal(int signal_number) {
+  remove_registered_temp_paths();
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+}
+
+extern "C" void on_interrupt(int signal_number) {
   StopFlag* flag = g_interrupt_flag.load();
-  if (flag == nullptr || flag->requested()) {  // second Ctrl-C: stop now
-    std::signal(SIGINT, SIG_DFL);
-    std::raise(SIGINT);
+  // The first Ctrl-C of a run stops it with its best result so far; a second one, or one while
+  // stage models are being written, ends the process (after removing what was half-written).
+  if (flag == nullptr || flag->requested() || temp_paths_registered()) {
+    on_fatal_signal(signal_number);
     return;
   }
   flag->request();
 }
 }  // namespace
+
+void install_signal_handlers() {
+  std::signal(SIGINT, on_fatal_signal);
+  std::signal(SIGTERM, on_fatal_signal);
+}
 
 InterruptGuard::InterruptGuard() {
   g_interrupt_flag.store(&flag_);
@@ -220,7 +331,7 @@ InterruptGuard::InterruptGuard() {
 }
 
 InterruptGuard::~InterruptGuard() {
-  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGINT, on_fatal_signal);
   g_interrupt_flag.store(nullptr);
 }
 

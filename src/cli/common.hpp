@@ -2,7 +2,9 @@
 // Helpers shared by the sub-commands: options bound straight into the library's option structs
 // (so --help shows the library's defaults), exit codes, output, logging.
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -31,6 +33,9 @@ struct GraphInput {
 void add_graph_input(CLI::App& cmd, GraphInput& in);
 // --memory-per-stage, --ignore-memory, --ignore-colocation (part of add_graph_input).
 void add_constraint_options(CLI::App& cmd, ReadOptions& read);
+// The files the command reads through `in` (graph, --profile, a --device file): what an output
+// folder replaced with --force must never hold.
+std::vector<std::string> input_files(const GraphInput& in);
 // Reads the graph; reader warnings, and with --profile what the profile covered, go to stderr.
 Graph load_graph(const GraphInput& in);
 // Same for commands that write stage models: the input must be ONNX.
@@ -51,9 +56,35 @@ void add_stages_option(CLI::App& cmd, std::optional<int>& k);
 // Partition algorithm options bound into PartitionOptions (everything but the time limit).
 void add_partition_options(CLI::App& cmd, PartitionOptions& options);
 
-// A number option that must be finite (CLI11's range checks let NaN through).
+// Numeric options. Each checks the text it is given before CLI11 converts it, so that a bad
+// value is one line naming the option ("--stages: must be an integer >= 1 (got 'abc')"), never
+// clamped, wrapped or answered with CLI11's own range text.
+struct NumberRange {
+  double min = -std::numeric_limits<double>::max();
+  bool min_open = false;  // true: min itself is not allowed
+  double max = std::numeric_limits<double>::max();
+};
+inline constexpr NumberRange kAnyNumber{};
+inline constexpr NumberRange kNonNegative{0, false};
+inline constexpr NumberRange kPositive{0, true};
+inline constexpr NumberRange kFraction{0, false, 1};  // 0 .. 1
+// A finite number (NaN and infinity are refused) within `range`.
 CLI::Option* add_number(CLI::App& cmd, const std::string& name, double& value,
+                        const std::string& description, NumberRange range = kAnyNumber);
+CLI::Option* add_number(CLI::App& cmd, const std::string& name, std::optional<double>& value,
+                        const std::string& description, NumberRange range = kAnyNumber);
+// A whole number in min..max, written in decimal.
+CLI::Option* add_integer(CLI::App& cmd, const std::string& name, int& value,
+                         const std::string& description, long long min,
+                         long long max = std::numeric_limits<int>::max());
+CLI::Option* add_integer(CLI::App& cmd, const std::string& name, std::optional<int>& value,
+                         const std::string& description, long long min,
+                         long long max = std::numeric_limits<int>::max());
+// A whole number in 0 .. 2^64-1.
+CLI::Option* add_uint64(CLI::App& cmd, const std::string& name, std::uint64_t& value,
                         const std::string& description);
+// A random seed: a whole number in 0 .. 2^64-1.
+CLI::Option* add_seed(CLI::App& cmd, std::uint64_t& seed, const std::string& description);
 // A time limit in seconds: finite, >= 0, 0 = none.
 CLI::Option* add_time_limit(CLI::App& cmd, double& seconds, const std::string& description);
 
@@ -76,6 +107,10 @@ std::ostream& emit_solution(const Graph& g, const Solution& s, const std::string
 // goes on to main, which prints its one line and exits with 4 or 5.
 void with_infeasible_output(const Graph& g, int k, const std::string& output, bool json,
                             const std::function<void()>& body);
+
+// SIGINT and SIGTERM remove the temporary files and folders of writes in progress before the
+// process dies (TempPathGuard, io/file_util.hpp). main() installs them first.
+void install_signal_handlers();
 
 // The CLI's handle on Ctrl-C: while alive, the first SIGINT requests `stop()` (runs return
 // their best so far), a second one ends the process as usual.

@@ -26,7 +26,8 @@ void add_convert_command(CLI::App& app, int& exit_code) {
   add_graph_input(*cmd, o->input);
   cmd->add_option("OUT", o->output, "Output file (.json or .json.gz), or - for stdout")->required();
   cmd->callback([o, &exit_code] {
-    refuse_to_overwrite_inputs(o->output, {o->input.path});
+    refuse_to_overwrite_inputs(o->output, input_files(o->input));
+    check_output_file(o->output);
     const Graph g = load_graph(o->input);
     if (o->output == "-") {
       write_text_output(pipecut_graph_to_json(g), "-");

@@ -32,12 +32,22 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", o->json, "Print the recomputed costs as JSON on stdout");
   cmd->callback([o, &exit_code] {
     const Graph g = load_graph(o->input);
-    const Partition p = read_partition_assignment(g, o->partition_path);
-    std::optional<std::string> problem = partition_problem(g, p);
+    // A file that does not partition this graph (ids it lacks, nodes left out, another graph's
+    // partition) is an answer, "invalid" (exit 1), as are bad stages and broken constraints;
+    // only a malformed file is an input error (exit 2).
+    Partition p;
+    std::optional<std::string> problem;
+    try {
+      p = read_partition_assignment(g, o->partition_path, o->input.read.max_input_bytes);
+    } catch (const PartitionMismatchError& e) {
+      problem = e.reason();
+    }
+    if (!problem) problem = partition_problem(g, p);
     if (!problem) problem = constraint_violation(g, p);
     if (problem) {
       std::cerr << "pipecut: " << o->partition_path << ": invalid partition: " << *problem
                 << "\n";
+      if (o->json) write_text_output(nlohmann::json{{"valid", false}, {"reason", *problem}}.dump(2), "-");
       exit_code = kExitInvalid;
       return;
     }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -117,42 +118,36 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--bounds", o->bounds,
                   "Comma-separated bound methods: " + join_list(bound_method_names()));
   add_number(*cmd, "--time-limit", c.time_limit_seconds,
-             "Seconds per algorithm run and per bound method on one instance")
-      ->check(CLI::PositiveNumber);
+             "Seconds per algorithm run and per bound method on one instance", kPositive);
   add_number(*cmd, "--solve-time-limit", c.solve_time_limit_seconds,
-             "Seconds per solve run on one instance")
-      ->check(CLI::PositiveNumber);
+             "Seconds per solve run on one instance", kPositive);
   add_number(*cmd, "--solve-target-ratio", c.solve_target_ratio,
-             "Target ratio of solve runs (1 = prove optimality)")
-      ->check(CLI::Range(0.0, 1.0));
+             "Target ratio of solve runs (1 = prove optimality)", kFraction);
   add_number(*cmd, "--capacity-factor", c.capacity_factor,
              "Constrained testbed: give every instance a memory capacity of F x (total node "
              "memory / k), raised to the heaviest node or colour-class hull (0 = the files' own "
-             "capacity, if any)")
-      ->check(CLI::NonNegativeNumber);
+             "capacity, if any)",
+             kNonNegative);
   add_constraint_options(*cmd, c.read);
-  cmd->add_option("--threads", c.threads, "Worker threads (0 = all cores)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--seed", c.seed, "SliceGraph seed");
+  add_integer(*cmd, "--threads", c.threads, "Worker threads (0 = all cores)", 0);
+  add_seed(*cmd, c.seed, "SliceGraph seed");
   cmd->add_option("--shard", o->shard, "Run shard I of N (1-based), e.g. 3/8");
-  cmd->add_option("--max-graphs", o->max_graphs, "Use only the first N graphs (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+  add_integer(*cmd, "--max-graphs", o->max_graphs, "Use only the first N graphs (0 = all)", 0);
   cmd->add_flag("--quick",
                 o->quick, "Smoke run: first 4 graphs, k = 2 and 8 (unless -k is given), topo and "
                           "brkga-100, simple and single bounds, 2 s limits");
   cmd->add_flag("--quiet", o->quiet, "No progress bar");
   cmd->callback([o, cmd, &exit_code] {
     ExperimentConfig& config = o->config;
+    check_output_file(config.results_path);
     config.graphs = expand_inputs(o->inputs);
     config.ks.clear();
     for (const std::string& k : split_list(o->ks)) {
-      try {
-        std::size_t used = 0;
-        config.ks.push_back(std::stoi(k, &used));
-        if (used != k.size()) throw std::invalid_argument(k);
-      } catch (const std::exception&) {
-        throw InputError("-k: '" + k + "' is not an integer");
-      }
+      int value = 0;
+      const auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), value);
+      if (ec != std::errc() || end != k.data() + k.size() || value < 1)
+        throw InputError("--stages: every k must be an integer in 1 .. 2147483647 (got '" + k + "')");
+      config.ks.push_back(value);
     }
     config.algorithms = split_list(o->algorithms);
     config.bounds = split_list(o->bounds);

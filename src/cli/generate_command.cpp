@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "pipecut/gen/synthetic.hpp"
+#include "pipecut/io/file_util.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/model/error.hpp"
 
@@ -55,52 +56,55 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       ->trigger_on_parse()
       ->default_str(o->preset);
   cmd->add_option("-o,--output", o->output, "Output file (.json or .json.gz), - for stdout");
-  cmd->add_option("--count", o->count, "Write a set of this many graphs into --out-dir")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--out-dir", o->out_dir, "Folder for --count graphs (created if missing)");
-  cmd->add_option("--max-nodes", o->max_nodes,
-                  "With --count: node targets spread evenly from --nodes (first graph) to this "
-                  "(last graph)")
-      ->check(CLI::PositiveNumber);
+  add_integer(*cmd, "--count", o->count, "Write a set of this many graphs into --out-dir", 1);
+  cmd->add_option("--out-dir", o->out_dir, "Folder for --count graphs (created if missing; its parent must exist)");
+  add_integer(*cmd, "--max-nodes", o->max_nodes,
+              "With --count: node targets spread evenly from --nodes (first graph) to this "
+              "(last graph)",
+              1);
   cmd->add_option("--extension", o->extension, "File extension for sets: json or json.gz")
       ->check(CLI::IsMember({"json", "json.gz"}));
-  cmd->add_option("--seed", g.seed, "Random seed (first seed of a set)");
-  cmd->add_option("--nodes", g.nodes, "Target node count (rounded up to whole blocks)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--min-chain-ops", g.min_chain_ops, "Fewest operators in a branch chain");
-  cmd->add_option("--max-chain-ops", g.max_chain_ops, "Most operators in a branch chain");
+  add_seed(*cmd, g.seed, "Random seed (first seed of a set)");
+  add_integer(*cmd, "--nodes", g.nodes, "Target node count (rounded up to whole blocks)", 1);
+  add_integer(*cmd, "--min-chain-ops", g.min_chain_ops, "Fewest operators in a branch chain", 1);
+  add_integer(*cmd, "--max-chain-ops", g.max_chain_ops, "Most operators in a branch chain", 1);
   add_number(*cmd, "--branch-probability", g.branch_probability,
-                  "Probability that a block has parallel branches");
-  cmd->add_option("--max-branches", g.max_branches, "Most parallel branches in a block");
+             "Probability that a block has parallel branches", kFraction);
+  add_integer(*cmd, "--max-branches", g.max_branches, "Most parallel branches in a block", 2);
   add_number(*cmd, "--skip-probability", g.skip_probability,
-                  "Probability of a residual skip around a single-chain block");
+             "Probability of a residual skip around a single-chain block", kFraction);
   add_number(*cmd, "--long-skip-probability", g.long_skip_probability,
-                  "Probability that a merge also reads an earlier block's output");
-  cmd->add_option("--downsample-every", g.downsample_every,
-                  "Blocks between halvings of the tensor size (0 = never)");
-  add_number(*cmd, "--work-mean", g.work_mean_ms, "Mean operator work, ms");
-  add_number(*cmd, "--work-sigma", g.work_sigma, "Log-normal sigma of work");
+             "Probability that a merge also reads an earlier block's output", kFraction);
+  add_integer(*cmd, "--downsample-every", g.downsample_every,
+              "Blocks between halvings of the tensor size (0 = never)", 0);
+  add_number(*cmd, "--work-mean", g.work_mean_ms, "Mean operator work, ms", kPositive);
+  add_number(*cmd, "--work-sigma", g.work_sigma, "Log-normal sigma of work", kNonNegative);
   add_number(*cmd, "--tensor-mean-mb", g.tensor_mean_mb,
-                  "Mean tensor size of the first blocks, MB (1e6 bytes)");
-  add_number(*cmd, "--tensor-sigma", g.tensor_sigma, "Log-normal sigma of tensor sizes");
+             "Mean tensor size of the first blocks, MB (1e6 bytes)", kPositive);
+  add_number(*cmd, "--tensor-sigma", g.tensor_sigma, "Log-normal sigma of tensor sizes",
+             kNonNegative);
   add_number(*cmd, "--link-bandwidth", g.link_bandwidth_gbps,
-                  "Link bandwidth in GB/s: comm = tensor bytes / bandwidth")
-      ->check(CLI::PositiveNumber);
+             "Link bandwidth in GB/s: comm = tensor bytes / bandwidth", kPositive);
   add_number(*cmd, "--cross-branch-probability", g.cross_branch_probability,
-                  "Probability that an operator of a branch also reads an operator at an earlier "
-                  "step of an earlier branch of its block");
+             "Probability that an operator of a branch also reads an operator at an earlier "
+             "step of an earlier branch of its block",
+             kFraction);
   cmd->add_option("--split-branch-tensors", g.branches_split_tensor,
                   "true: parallel branches share the block's tensor size (each 1/branches); "
-                  "false: every branch carries full-size tensors");
+                  "false: every branch carries full-size tensors")
+      ->check(CLI::IsMember({"true", "false"}));
   cmd->callback([o, &exit_code] {
     if (o->count > 0) {
       if (o->out_dir.empty()) throw InputError("--count needs --out-dir");
       if (!o->output.empty()) throw InputError("use either -o (one graph) or --count/--out-dir");
       if (o->max_nodes > 0 && o->max_nodes < o->graph.nodes)
         throw InputError("--max-nodes must be >= --nodes");
+      // The folder is made if missing, its parent never (README "Commands").
+      const std::filesystem::path out_dir = resolve_output_folder(o->out_dir);
       std::error_code ec;
-      std::filesystem::create_directories(o->out_dir, ec);
-      if (ec) throw InputError(o->out_dir + ": cannot create folder: " + ec.message());
+      std::filesystem::create_directory(out_dir, ec);
+      if (ec || !std::filesystem::is_directory(out_dir))
+        throw OutputError(o->out_dir + ": cannot create folder" + (ec ? ": " + ec.message() : ""));
       const int digits = std::max(4, static_cast<int>(std::to_string(o->count - 1).size()));
       for (int i = 0; i < o->count; ++i) {
         std::string number = std::to_string(i);
@@ -123,6 +127,7 @@ void add_generate_command(CLI::App& app, int& exit_code) {
     } else {
       if (o->output.empty()) throw InputError("give -o FILE (or --count N --out-dir DIR)");
       if (o->max_nodes > 0) throw InputError("--max-nodes needs --count");
+      check_output_file(o->output);
       const Graph graph =
           generate_synthetic_graph(o->graph, "synthetic-seed" + std::to_string(o->graph.seed));
       if (o->output == "-")

@@ -1,5 +1,6 @@
 // pipecut: split a DNN operator graph into k pipeline stages and certify how close to optimal
 // the split is. See README.md.
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("pipecut ") + pipecut::kVersion);
   // --help shows every option's default, taken from the library's option structs.
   app.option_defaults()->always_capture_default();
+  cli::install_signal_handlers();
   int exit_code = cli::kExitOk;
   cli::add_solve_command(app, exit_code);
   cli::add_partition_command(app, exit_code);
@@ -30,7 +32,15 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? cli::kExitOk : cli::kExitInputError;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // One line, as for every other input error (CLI11's own text spans several).
+    std::string message = e.what();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    std::string help = "pipecut --help";
+    for (const CLI::App* sub : app.get_subcommands())
+      help = "pipecut " + sub->get_name() + " --help";
+    std::cerr << "pipecut: error: " << message << " (see " << help << ")\n";
+    return cli::kExitInputError;
   } catch (const pipecut::InputError& e) {
     std::cerr << "pipecut: error: " << e.what() << "\n";
     return cli::kExitInputError;

@@ -35,7 +35,8 @@ void add_partition_command(CLI::App& app, int& exit_code) {
                 "Print the pipecut.partition JSON on stdout (the summary goes to stderr)");
   cmd->add_flag("--quiet", o->quiet, "No summary on stderr when the JSON goes to stdout");
   cmd->callback([o, &exit_code] {
-    refuse_to_overwrite_inputs(o->output, {o->input.path});
+    refuse_to_overwrite_inputs(o->output, input_files(o->input));
+    check_output_file(o->output);
     const Graph g = load_graph(o->input);
     const int k = stages_to_use(g, o->k);
     const InterruptGuard interrupt;

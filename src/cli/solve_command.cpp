@@ -67,15 +67,14 @@ void add_solve_command(CLI::App& app, int& exit_code) {
   add_graph_input(*cmd, o->input);
   add_stages_option(*cmd, o->k);
   add_number(*cmd, "--target-ratio", o->solve.target_ratio,
-             "Stop once lower_bound / bottleneck reaches this (1 = prove optimality)")
-      ->check(CLI::Range(0.0, 1.0));
+             "Stop once lower_bound / bottleneck reaches this (1 = prove optimality)", kFraction);
   add_time_limit(*cmd, o->solve.time_limit_seconds,
                  "Whole-run limit in seconds; the best found so far is returned (0 = none)");
   add_partition_options(*cmd, o->solve.partition);
-  cmd->add_option("--mip-threads", o->solve.mip_threads,
-                  "MIP solver threads (0 = all cores); more than 1 may change the bound reached "
-                  "within the time limit from run to run")
-      ->check(CLI::NonNegativeNumber);
+  add_integer(*cmd, "--mip-threads", o->solve.mip_threads,
+              "MIP solver threads (0 = all cores); more than 1 may change the bound reached "
+              "within the time limit from run to run",
+              0);
   cmd->add_option("-o,--output", o->output, "Write the pipecut.partition JSON to this file");
   cmd->add_option("--report", o->report,
                   "Also write the HTML report of the partition to this file (as `pipecut "
@@ -86,19 +85,27 @@ void add_solve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--export-onnx", o->export_onnx,
                   "ONNX input: also write the partition as runnable stage models and "
                   "pipeline.json into this folder (as `pipecut split` does)");
-  cmd->add_flag("--force", o->force, "With --export-onnx: replace the folder if it is not empty");
+  cmd->add_flag("--force", o->force,
+                "With --export-onnx: replace the folder if it holds an earlier split output "
+                "(pipeline.json and stage files only, none of them an input)");
   cmd->callback([o, &exit_code] {
-    refuse_to_overwrite_inputs(o->output, {o->input.path});
-    refuse_to_overwrite_inputs(o->report, {o->input.path});
+    refuse_to_overwrite_inputs(o->output, input_files(o->input));
+    refuse_to_overwrite_inputs(o->report, input_files(o->input));
     if (!o->report.empty() && (o->report == o->output || same_file(o->report, o->output)))
       throw InputError(o->report + ": --report and -o name the same file");
+    // Every destination is checked before the long solve, whose result must not be lost.
+    check_output_file(o->output);
+    check_output_file(o->report);
+    std::vector<std::string> protected_paths = input_files(o->input);
+    protected_paths.push_back(o->output);
+    protected_paths.push_back(o->report);
     std::optional<OnnxImport> imported;
     if (!o->export_onnx.empty()) {
       OnnxSplitOptions preflight;
       preflight.force = o->force;
-      preflight.protected_paths = {o->output, o->report};
+      preflight.protected_paths = protected_paths;
       imported = load_onnx_model(o->input);
-      check_onnx_split_inputs(o->input.path, o->export_onnx, preflight);  // before the long solve
+      check_onnx_split_inputs(o->input.path, o->export_onnx, preflight);
     }
     const Graph g = imported ? imported->graph : load_graph(o->input);
     const int k = stages_to_use(g, o->k);
@@ -130,7 +137,7 @@ void add_solve_command(CLI::App& app, int& exit_code) {
         split.force = o->force;
         split.lower_bound = s.lower_bound;
         split.lower_bound_method = s.lower_bound_method;
-        split.protected_paths = {o->output, o->report};
+        split.protected_paths = protected_paths;
         const PipelineManifest manifest =
             write_onnx_stages(o->input.path, *imported, s.partition, o->export_onnx, split);
         if (!o->quiet) print_pipeline_summary(human, manifest, o->export_onnx);

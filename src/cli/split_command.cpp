@@ -27,7 +27,8 @@ void add_split_command(CLI::App& app, int& exit_code) {
       "Write one ONNX model per non-empty stage of PARTITION (stage_0.onnx, ...) and\n"
       "pipeline.json into DIR. Each stage passes the ONNX checker and strict shape inference;\n"
       "tensors keep their names so stages chain by name. DIR is written atomically; an existing\n"
-      "non-empty DIR is refused unless --force. The model must carry its weights (inline or in\n"
+      "non-empty DIR is refused unless --force, which replaces only an earlier split output\n"
+      "(docs/formats.md \"Writing\"). The model must carry its weights (inline or in\n"
       "external data files next to it). Cost options only change the predicted costs in\n"
       "pipeline.json.");
   add_graph_input(*cmd, o->input);
@@ -36,20 +37,35 @@ void add_split_command(CLI::App& app, int& exit_code) {
                   "pipecut.partition JSON of the model (from partition or solve)")
       ->required();
   cmd->add_option("-o,--output", o->out_dir, "Folder to write the stage models into")->required();
-  cmd->add_flag("--force", o->force, "Replace DIR if it exists and is not empty");
+  cmd->add_flag("--force", o->force,
+                "Replace DIR if it holds an earlier split output (pipeline.json and stage files "
+                "only, none of them an input)");
   cmd->callback([o, &exit_code] {
     const OnnxImport imported = load_onnx_model(o->input);
     const Graph& g = imported.graph;
-    const Partition p = read_partition_assignment(g, o->partition_path);
+    const Partition p =
+        read_partition_assignment(g, o->partition_path, o->input.read.max_input_bytes);
     if (auto problem = partition_problem(g, p))
       throw InputError(o->partition_path + ": does not match " + o->input.path + ": " + *problem);
     OnnxSplitOptions options;
     options.force = o->force;
-    // A partition file's own bound is not trusted: the simple bound is recomputed for these
-    // costs (solve --export-onnx records the bound it proved).
+    // The best bound known for the partition (docs/formats.md "pipecut.pipeline"): the simple
+    // bound, recomputed for these costs, or the file's own (solve's) when the file shows it was
+    // computed for exactly these costs and constraints.
     options.lower_bound = compute_bounds(g, p.k, {"simple"}).best.value;
     options.lower_bound_method = "simple";
-    options.protected_paths = {o->partition_path};
+    std::string why;
+    if (const auto file = partition_file_bound(g, p, o->partition_path, &why)) {
+      if (file->value > options.lower_bound) {
+        options.lower_bound = file->value;
+        options.lower_bound_method = file->method;
+      }
+    } else if (!why.empty()) {
+      print_warning(o->partition_path + ": its lower bound is not used (" + why +
+                    "); pipeline.json records the simple bound");
+    }
+    options.protected_paths = input_files(o->input);
+    options.protected_paths.push_back(o->partition_path);
     const PipelineManifest manifest =
         write_onnx_stages(o->input.path, imported, p, o->out_dir, options);
     print_pipeline_summary(std::cout, manifest, o->out_dir);

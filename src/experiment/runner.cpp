@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -54,6 +55,10 @@ Graph with_capacity(const Graph& g, int k, double factor) {
 // tolerated, and redone.
 std::set<Key> existing_rows(const std::string& path) {
   std::set<Key> keys;
+  // Only a regular file holds rows to resume from: reading a pipe or a device (--results
+  // /dev/stdout) would take what others write or wait forever.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return keys;
   std::ifstream in(path);
   if (!in) return keys;  // a new results file
   std::string line;
@@ -61,7 +66,10 @@ std::set<Key> existing_rows(const std::string& path) {
   while (std::getline(in, line)) {
     ++line_number;
     if (line.empty()) continue;
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    // A zero byte would end nlohmann's input early (io/json_util.cpp): such a line is no row.
+    nlohmann::json j = line.find('\0') == std::string::npos
+                           ? nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false)
+                           : nlohmann::json(nlohmann::json::value_t::discarded);
     if (j.is_discarded()) {
       if (in.peek() == EOF) break;  // cut short by an interrupted run
       throw InputError(path + ": line " + std::to_string(line_number) +

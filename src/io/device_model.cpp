@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "io/json_util.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/model/error.hpp"
@@ -76,22 +78,30 @@ const std::vector<DeviceProfile>& builtin_device_profiles() {
 }
 
 namespace {
-double positive_field(const nlohmann::json& doc, const char* key, const std::string& source,
-                      bool allow_zero) {
+// Rates and times far outside any device (docs/cost-model.md): beyond these a 1-TFLOP operator
+// or a 1-GB tensor could cost an infinite or denormal time, which no reader accepts.
+constexpr double kMinRate = 1e-6, kMaxRate = 1e9;  // TFLOPS and GB/s
+constexpr double kMaxMicroseconds = 1e9;           // latency and launch overhead
+
+double field_in_range(const nlohmann::json& doc, const char* key, const std::string& source,
+                      double min, double max) {
   if (!doc.contains(key)) throw InputError(source + ": missing \"" + key + "\"");
   const auto& value = doc[key];
   if (!value.is_number()) throw InputError(source + ": \"" + key + "\" must be a number");
   const double x = value.get<double>();
-  if (!std::isfinite(x) || x < 0 || (!allow_zero && x == 0))
-    throw InputError(source + ": \"" + key + "\" must be " + (allow_zero ? ">= 0" : "> 0"));
+  if (!(x >= min && x <= max)) {
+    char range[64];
+    std::snprintf(range, sizeof range, "%g .. %g", min, max);
+    throw InputError(source + ": \"" + key + "\" must be in " + range);
+  }
   return x;
 }
 }  // namespace
 
 DeviceProfile parse_device_profile(const std::string& json_text, const std::string& source) {
-  nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object())
-    throw InputError(source + ": malformed device profile JSON");
+  const nlohmann::json doc = parse_json_document(json_text, source);
+  if (!doc.is_object())
+    throw InputError(source + ": a device profile is a JSON object (docs/cost-model.md)");
   DeviceProfile p;
   p.name = doc.contains("name") && doc["name"].is_string() ? doc["name"].get<std::string>()
                                                            : file_stem(source);
@@ -99,15 +109,13 @@ DeviceProfile parse_device_profile(const std::string& json_text, const std::stri
     p.description = doc["description"].get<std::string>();
   if (!doc.contains("peak_tflops") || !doc["peak_tflops"].is_object() || doc["peak_tflops"].empty())
     throw InputError(source + ": \"peak_tflops\" must be an object {\"fp32\": TFLOPS, ...}");
-  for (const auto& [dtype, value] : doc["peak_tflops"].items()) {
-    if (!value.is_number() || !(value.get<double>() > 0) || !std::isfinite(value.get<double>()))
-      throw InputError(source + ": peak_tflops." + dtype + " must be a number > 0");
-    p.peak_tflops[dtype] = value.get<double>();
-  }
-  p.memory_bandwidth_gbps = positive_field(doc, "memory_bandwidth_gbps", source, false);
-  p.link_bandwidth_gbps = positive_field(doc, "link_bandwidth_gbps", source, false);
-  p.link_latency_us = positive_field(doc, "link_latency_us", source, true);
-  p.launch_overhead_us = positive_field(doc, "launch_overhead_us", source, true);
+  for (const auto& [dtype, value] : doc["peak_tflops"].items())
+    p.peak_tflops[dtype] = field_in_range(doc["peak_tflops"], dtype.c_str(), source + ": peak_tflops",
+                                          kMinRate, kMaxRate);
+  p.memory_bandwidth_gbps = field_in_range(doc, "memory_bandwidth_gbps", source, kMinRate, kMaxRate);
+  p.link_bandwidth_gbps = field_in_range(doc, "link_bandwidth_gbps", source, kMinRate, kMaxRate);
+  p.link_latency_us = field_in_range(doc, "link_latency_us", source, 0, kMaxMicroseconds);
+  p.launch_overhead_us = field_in_range(doc, "launch_overhead_us", source, 0, kMaxMicroseconds);
   return p;
 }
 

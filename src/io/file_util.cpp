@@ -4,8 +4,11 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -193,28 +196,33 @@ bool write_all(int fd, const std::string& data) {
 void write_file_atomic(const std::string& path, const std::string& bytes, bool compress) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  // A symlink is followed: its target is replaced, the link stays a link.
-  fs::path target(path);
-  if (fs::is_symlink(fs::symlink_status(path, ec))) {
-    target = fs::weakly_canonical(path, ec);
-    if (ec) throw OutputError(path + ": cannot resolve symbolic link: " + ec.message());
-  }
-  ec.clear();
   const std::string payload = compress ? gzip(bytes) : std::string();
   const std::string& data = compress ? payload : bytes;
-  const fs::file_status status = fs::status(target, ec);
+  // What the path names once the kernel has followed every link: /dev/stdout on a pipe is a
+  // link to /proc/self/fd/1, whose "target" pipe:[N] is no path at all, so the device is opened
+  // through the path as given and never resolved by name.
+  const fs::file_status status = fs::status(path, ec);
   if (fs::is_directory(status)) throw OutputError(path + ": is a directory");
   if (fs::exists(status) && !fs::is_regular_file(status)) {
     // A device, FIFO or socket (e.g. /dev/stdout): write through it, never replace it.
-    const int fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) throw OutputError(path + ": cannot open for writing: " + std::strerror(errno));
     const bool ok = write_all(fd, data);
     ::close(fd);
     if (!ok) throw OutputError(path + ": write failed");
     return;
   }
+  // A symlink to a file (or to a file still to be made) is followed: its target is replaced,
+  // the link stays a link.
+  fs::path target(path);
+  if (fs::is_symlink(fs::symlink_status(path, ec))) {
+    target = fs::weakly_canonical(path, ec);
+    if (ec) throw OutputError(path + ": cannot resolve symbolic link: " + ec.message());
+  }
+  ec.clear();
   const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  if (!fs::is_directory(dir, ec)) throw OutputError(path + ": folder does not exist");
+  if (!fs::is_directory(dir, ec))
+    throw OutputError(path + ": folder " + dir.string() + " does not exist (create it first)");
   // A fresh temporary file in the same folder (so that rename is atomic), then rename.
   std::string tmp_name = target.filename().string();
   tmp_name.insert(0, 1, '.');
@@ -224,6 +232,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes, bool c
   if (fd < 0)
     throw OutputError(path + ": cannot create a temporary file in " + dir.string() + ": " +
                       std::strerror(errno));
+  const TempPathGuard killed_while_writing(tmp);
   // Keep an existing file's permissions; a new file gets the usual 0666 & ~umask.
   if (fs::exists(status)) {
     ::fchmod(fd, static_cast<mode_t>(status.permissions()));
@@ -244,6 +253,135 @@ void write_file_atomic(const std::string& path, const std::string& bytes, bool c
     fs::remove(tmp, ignored);
     throw OutputError(path + ": cannot replace file: " + ec.message());
   }
+}
+
+void check_output_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path.empty() || path == "-") return;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);  // follows links
+  if (fs::is_directory(status)) throw OutputError(path + ": is a directory");
+  if (fs::exists(status) && !fs::is_regular_file(status)) return;  // a device or FIFO
+  fs::path target(path);
+  if (fs::is_symlink(fs::symlink_status(path, ec))) {
+    target = fs::weakly_canonical(path, ec);
+    if (ec) throw OutputError(path + ": cannot resolve symbolic link: " + ec.message());
+  }
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  if (!fs::is_directory(dir, ec))
+    throw OutputError(path + ": folder " + dir.string() + " does not exist (create it first)");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw OutputError(path + ": cannot write into folder " + dir.string() + ": " +
+                      std::strerror(errno));
+}
+
+std::filesystem::path resolve_output_folder(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::string text = dir;
+  while (text.size() > 1 && text.back() == '/') text.pop_back();
+  if (text.empty()) throw InputError("output folder: empty name");
+  if (text == "/") throw InputError(dir + ": the root folder cannot be an output folder");
+  const fs::path given(text);
+  const fs::path name = given.filename();
+  const fs::path parent = given.parent_path().empty() ? fs::path(".") : given.parent_path();
+  std::error_code ec;
+  // The parent as the kernel sees it: realpath, never lexically_normal ("link/.." is the parent
+  // of link's target, not ".").
+  const fs::path real_parent = fs::canonical(parent, ec);
+  if (ec || !fs::is_directory(real_parent, ec))
+    throw OutputError(dir + ": folder " + parent.string() + " does not exist (create it first)");
+  fs::path target = real_parent / name;
+  if (name == "." || name == ".." || fs::is_symlink(fs::symlink_status(target, ec))) {
+    target = fs::canonical(given, ec);
+    if (ec) throw OutputError(dir + ": cannot resolve: " + ec.message());
+    if (!target.has_relative_path())
+      throw InputError(dir + ": the root folder cannot be an output folder");
+  }
+  return target;
+}
+
+bool path_is_inside(const std::string& path, const std::filesystem::path& folder) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path resolved = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) return false;
+  const fs::path base = fs::weakly_canonical(folder, ec);
+  auto [b, p] = std::mismatch(base.begin(), base.end(), resolved.begin(), resolved.end());
+  // A trailing empty element ("dir/") matches anything.
+  return b == base.end() || (std::next(b) == base.end() && b->empty());
+}
+
+namespace {
+
+// The registry behind TempPathGuard: fixed slots, so that a signal handler reads it without
+// allocating or locking. A slot's path is written before `state` says it is ready.
+constexpr int kTempSlots = 8;
+struct TempSlot {
+  std::atomic<int> state{0};  // 0 free, 1 being written, 2 ready
+  pid_t owner = 0;            // forked children (MIP workers) inherit the handler, not the paths
+  char path[4096] = {};
+};
+TempSlot g_temp_slots[kTempSlots];
+
+// Removes the files of folder `path` and then the folder, or the file `path`.
+void remove_temp_path(const char* path) noexcept {
+  if (::unlink(path) == 0 || errno == ENOENT) return;
+  const int fd = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd >= 0) {
+    alignas(8) char buffer[4096];
+    for (;;) {
+      const long n = ::syscall(SYS_getdents64, fd, buffer, sizeof buffer);
+      if (n <= 0) break;
+      for (long at = 0; at < n;) {
+        struct Entry {
+          std::uint64_t ino;
+          std::int64_t off;
+          unsigned short reclen;
+          unsigned char type;
+          char name[1];
+        };
+        const auto* entry = reinterpret_cast<const Entry*>(buffer + at);
+        const char* name = entry->name;
+        if (!(name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))))
+          ::unlinkat(fd, name, 0);
+        at += entry->reclen;
+      }
+    }
+    ::close(fd);
+  }
+  ::rmdir(path);
+}
+
+}  // namespace
+
+TempPathGuard::TempPathGuard(const std::string& path) {
+  if (path.size() >= sizeof(TempSlot::path)) return;
+  for (int i = 0; i < kTempSlots; ++i) {
+    int expected = 0;
+    if (!g_temp_slots[i].state.compare_exchange_strong(expected, 1)) continue;
+    g_temp_slots[i].owner = ::getpid();
+    std::memcpy(g_temp_slots[i].path, path.c_str(), path.size() + 1);
+    g_temp_slots[i].state.store(2);
+    slot_ = i;
+    return;
+  }
+}
+
+TempPathGuard::~TempPathGuard() {
+  if (slot_ >= 0) g_temp_slots[slot_].state.store(0);
+}
+
+void remove_registered_temp_paths() noexcept {
+  const pid_t self = ::getpid();
+  for (TempSlot& slot : g_temp_slots)
+    if (slot.state.load() == 2 && slot.owner == self) remove_temp_path(slot.path);
+}
+
+bool temp_paths_registered() noexcept {
+  const pid_t self = ::getpid();
+  for (const TempSlot& slot : g_temp_slots)
+    if (slot.state.load() == 2 && slot.owner == self) return true;
+  return false;
 }
 
 bool same_file(const std::string& a, const std::string& b) {

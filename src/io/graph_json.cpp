@@ -17,17 +17,18 @@ namespace {
 
 std::string id_string(const json& id, const std::string& source, const std::string& where) {
   if (id.is_string()) return id.get<std::string>();
-  if (id.is_number_integer()) return json_integer_text(id);  // exact: 2^64-1 is not -1
+  if (auto text = json_integer_label(id, source, where + ": id")) return *text;
   throw InputError(source + ": " + where + ": id must be a string or an integer");
 }
 
-// A colour class label: a string, or an integer kept as its exact decimal text. nlohmann keeps
-// integers within 64 bits exactly; a longer one arrives as a double, which would change it.
+// A colour class label: a string, or an integer kept as its exact decimal text (an integral
+// float is that integer, json_integer_label). nlohmann keeps integers within 64 bits exactly; a
+// longer one arrives as a double, which would change it, so it is refused.
 ColourLabel colour_label(const json& value, const std::string& source, const std::string& where) {
   if (value.is_string() && !value.get<std::string>().empty())
     return {value.get<std::string>(), false};
-  if (value.is_number_unsigned()) return {std::to_string(value.get<unsigned long long>()), true};
-  if (value.is_number_integer()) return {std::to_string(value.get<long long>()), true};
+  if (auto text = json_integer_label(value, source, where + ": \"colour_class\""))
+    return {*text, true};
   throw InputError(source + ": " + where +
                    ": \"colour_class\" must be a non-empty string or an integer within 64 bits "
                    "(write other labels as strings)");
@@ -43,7 +44,7 @@ Graph pipecut_graph_from_json(const json& doc, const std::string& source) {
   if (!doc.is_object()) throw InputError(source + ": expected a JSON object at the top level");
   if (doc.value("format", json()) != "pipecut.graph")
     throw InputError(source + ": \"format\" must be \"pipecut.graph\"");
-  if (!doc.contains("version") || !doc.at("version").is_number_integer() || doc.at("version") != 1)
+  if (!doc.contains("version") || !doc.at("version").is_number() || doc.at("version") != 1)
     throw InputError(source + ": unsupported \"version\" (this reader knows version 1)");
   std::string name = doc.contains("name") && doc.at("name").is_string() ? doc.at("name").get<std::string>()
                                                                       : file_stem(source);
@@ -80,7 +81,7 @@ Graph pipecut_graph_from_json(const json& doc, const std::string& source) {
   }
   if (doc.contains("memory_per_stage") && !doc.at("memory_per_stage").is_null())
     b.set_memory_per_stage(json_number(doc, "memory_per_stage", source, "top level", true));
-  if (doc.contains("default_k") && doc.at("default_k").is_number_integer())
+  if (doc.contains("default_k") && !doc.at("default_k").is_null())
     b.set_default_k(
         static_cast<int>(json_integer(doc.at("default_k"), 1, INT_MAX, source, "\"default_k\"")));
   return std::move(b).build();

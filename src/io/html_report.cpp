@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/html_report_assets.hpp"
+#include "pipecut/model/constraints.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/error.hpp"
 
@@ -162,6 +163,9 @@ struct Facts {
   int bottleneck_index = 0;  // its position in `used`
   std::vector<BoundaryTensor> cut;
   ColocationCheck colocation;
+  // The first placement constraint the partition breaks (constraint_violation), if any: then no
+  // bound applies to it, so the page makes no certificate claim (docs/report.md).
+  std::optional<std::string> violation;
   bool has_bound = false;
   bool proven = false;
   std::string name;
@@ -169,8 +173,10 @@ struct Facts {
 };
 
 // Whether the partition is certified optimal: the file says so, or the bound meets the
-// bottleneck within a relative 1e-6 (as solve decides).
-bool is_proven(const Solution& r, bool has_bound) {
+// bottleneck within a relative 1e-6 (as solve decides). Never for a partition that breaks a
+// constraint: the bound is over the partitions that satisfy them.
+bool is_proven(const Solution& r, bool has_bound, bool valid) {
+  if (!valid) return false;
   if (r.optimal) return *r.optimal;
   return has_bound && r.ratio() >= 1 - 1e-6;
 }
@@ -194,7 +200,12 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
        ": compute " + fmt(b.work) + " + transfers " + fmt(transfers) + " ms</div></div>";
   // Lower bound.
   s += "<div class=\"card\"><div class=\"label\">Lower bound (every partition)</div>";
-  if (f.has_bound) {
+  if (f.has_bound && f.violation) {
+    s += "<div class=\"value\" id=\"lower-bound-value\">" + fmt_exact(f.r.lower_bound) +
+         " ms</div><div class=\"note\">method: " + escape(f.r.lower_bound_method) +
+         "; holds for the partitions that satisfy the constraints, which this one does not"
+         "</div></div>";
+  } else if (f.has_bound) {
     s += "<div class=\"value\" id=\"lower-bound-value\">" + fmt_exact(f.r.lower_bound) +
          " ms</div><div class=\"note\">method: " + escape(f.r.lower_bound_method) +
          "; no " + std::to_string(f.k) + "-stage partition is faster</div></div>";
@@ -204,7 +215,10 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
   }
   // Ratio.
   s += "<div class=\"card\"><div class=\"label\">Ratio bound / bottleneck</div>";
-  if (f.has_bound) {
+  if (f.violation) {
+    s += "<div class=\"value\">—</div><div class=\"note\"><span class=\"badge bad\">invalid "
+         "partition</span> it breaks a placement constraint</div></div>";
+  } else if (f.has_bound) {
     s += "<div class=\"value\">" + printf_string("%.4f", f.r.ratio()) + "</div><div class=\"note\">";
     if (f.proven) {
       s += "<span class=\"badge ok\">proven optimal</span>";
@@ -240,7 +254,10 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
          fmt_percent(transfers / e.bottleneck) + " on transfers (receives " + fmt(b.comm_in) +
          ", sends " + fmt(b.comm_out) + " ms). ";
   }
-  if (f.has_bound && f.proven) {
+  if (f.violation) {
+    s += "The partition breaks a placement constraint of the graph (" + escape(*f.violation) +
+         "), so it cannot be deployed as it is and no bound certifies it.";
+  } else if (f.has_bound && f.proven) {
     s += "The lower bound (" + escape(f.r.lower_bound_method) +
          ") proves that no partition into " + std::to_string(f.k) +
          " stages has a smaller bottleneck.";
@@ -834,7 +851,9 @@ json report_data(const Facts& f, const GraphView& view) {
                     {"hit_time_limit", f.r.hit_time_limit},
                     {"stopped", f.r.stopped},
                     {"proven_optimal", f.proven},
+                    {"valid", !f.violation},
                     {"colocation_split", f.colocation.split}};
+  partition["violation"] = f.violation ? json(*f.violation) : json(nullptr);
   partition["lower_bound"] = f.has_bound ? json(f.r.lower_bound) : json(nullptr);
   partition["lower_bound_method"] = f.has_bound ? json(f.r.lower_bound_method) : json(nullptr);
   partition["ratio"] = f.has_bound ? json(f.r.ratio()) : json(nullptr);
@@ -934,8 +953,9 @@ std::string html_report(const Graph& g, const Solution& r, const HtmlReportOptio
   for (const StageCost* st : f.used) f.memory.push_back(memory[st - e.stages.data()]);
   f.cut = boundary_tensors(g, r.partition);
   f.colocation = check_colocation(g, r.partition);
+  f.violation = constraint_violation(g, r.partition);
   f.has_bound = !r.lower_bound_method.empty();
-  f.proven = is_proven(r, f.has_bound);
+  f.proven = is_proven(r, f.has_bound, !f.violation);
   f.name = r.graph_name.empty() ? g.name : r.graph_name;
   f.title = "pipecut report: " + f.name + ", k = " + std::to_string(r.partition.k);
   const GraphView view = layout_graph_view(g, r.partition, options.graph_view);
@@ -947,6 +967,10 @@ std::string html_report(const Graph& g, const Solution& r, const HtmlReportOptio
   page += "<body><main><header><h1>" + escape(f.title) + "</h1><p class=\"sub\">Pipeline "
           "partition into " + std::to_string(r.partition.k) + " stages of " +
           std::to_string(g.num_nodes()) + " operators. Times in ms, memory in bytes.</p></header>";
+  if (f.violation)  // named first, before any number
+    page += "<div class=\"alert\" id=\"violation\"><strong>Invalid partition:</strong> " +
+            escape(*f.violation) + ". It breaks a placement constraint of the graph, so no "
+            "bound or optimality claim applies to it.</div>";
   page += summary_section(f, options);
   page += stages_section(f);
   page += timeline_section(f);

@@ -25,6 +25,7 @@ h2 { font-size: 17px; margin: 28px 0 4px; font-weight: 650; }
 .badge.ok { background: #dff3e8; color: var(--ok); }
 .badge.warn { background: #fdf0dc; color: var(--warn); }
 .badge.bad { background: #fbe4e2; color: var(--bad); }
+.alert { margin: 10px 0; padding: 10px 14px; border-radius: 6px; background: #fbe4e2; color: var(--bad); border: 1px solid var(--bad); }
 .verdict { margin: 4px 0 6px; padding: 8px 12px; background: var(--soft); border-radius: 6px; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 table.facts { margin: 8px 0 0; }

@@ -8,6 +8,12 @@
 namespace pipecut {
 
 nlohmann::json parse_json_document(const std::string& text, const std::string& source) {
+  // nlohmann's lexer takes a zero byte for the end of the input, so "{...}\0anything" would
+  // parse as "{...}". JSON has no raw zero byte anywhere (not even in strings), so any is an
+  // error; other data after the value is refused by the parser itself.
+  if (const auto zero = text.find('\0'); zero != std::string::npos)
+    throw InputError(source + ": malformed JSON (a zero byte at byte " + std::to_string(zero + 1) +
+                     "; nothing may follow the JSON value)");
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
@@ -57,6 +63,38 @@ long long json_integer(const nlohmann::json& value, long long min, long long max
   }
   if (result < min || result > max) return out_of_range();
   return result;
+}
+
+std::uint64_t json_unsigned(const nlohmann::json& value, const std::string& source,
+                            const std::string& what) {
+  if (value.is_number_unsigned()) return value.get<std::uint64_t>();
+  if (value.is_number_float()) {
+    const double x = value.get<double>();
+    if (std::isfinite(x) && x == std::floor(x) && !(x >= 0 && x < 0x1p64))
+      throw InputError(source + ": " + what + " is out of range (0..18446744073709551615)");
+    if (std::isfinite(x) && x == std::floor(x)) return static_cast<std::uint64_t>(x);
+  }
+  if (value.is_number_integer() || (value.is_number_float() && std::isinf(value.get<double>())))
+    throw InputError(source + ": " + what + " is out of range (0..18446744073709551615)");
+  throw InputError(source + ": " + what + " must be an integer");
+}
+
+std::optional<std::string> json_integer_label(const nlohmann::json& value,
+                                              const std::string& source, const std::string& what) {
+  if (value.is_number_integer()) return json_integer_text(value);  // exact: 2^64-1 is not -1
+  if (!value.is_number_float()) return std::nullopt;
+  const double x = value.get<double>();
+  if (std::isfinite(x) && x != std::floor(x))
+    throw InputError(source + ": " + what + " must be an integer");
+  if (!(x >= -0x1p63 && x < 0x1p64))
+    throw InputError(source + ": " + what +
+                     " is out of range (-9223372036854775808..18446744073709551615)");
+  // Beyond 2^53 a float no longer holds every integer: the digits written may not be the
+  // number read, and a label must never change.
+  if (std::fabs(x) >= 0x1p53)
+    throw InputError(source + ": " + what +
+                     " is written as a float too large to be read exactly; write it as an integer");
+  return std::to_string(static_cast<long long>(x));
 }
 
 std::string json_integer_text(const nlohmann::json& value) {

@@ -1,6 +1,8 @@
 #include "pipecut/io/partition_json.hpp"
 
+#include <algorithm>
 #include <climits>
+#include <cmath>
 #include <optional>
 #include <unordered_map>
 
@@ -119,7 +121,7 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
     throw InputError(path + ": records no partition (\"feasible\": false): " +
                      (reason.is_string() ? reason.get<std::string>() : "no reason given"));
   }
-  if (!doc.contains("k") || !doc.at("k").is_number_integer())
+  if (!doc.contains("k") || !doc.at("k").is_number())
     throw InputError(path + ": missing integer \"k\"");
   Partition p;
   p.k = static_cast<int>(json_integer(doc.at("k"), 1, INT_MAX, path, "\"k\""));
@@ -129,19 +131,51 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
   std::vector<char> assigned(g.num_nodes(), 0);
   std::unordered_map<std::string, NodeId> index;
   for (NodeId v = 0; v < g.num_nodes(); ++v) index.emplace(g.ids[v], v);
+  // The file's own graph name, to say "partition is for graph X" when the ids do not match.
+  const json file_graph = doc.value("graph", json());
+  const std::string other =
+      file_graph.is_string() && file_graph.get<std::string>() != g.name ? file_graph.get<std::string>() : "";
+  auto for_another_graph = [&](const std::string& detail) {
+    throw PartitionMismatchError(path, "partition is for graph " + other + ", not " + g.name +
+                                           " (" + detail + ")");
+  };
+  std::string first_unknown;
+  std::size_t unknown = 0;
   for (const auto& [id, stage] : doc.at("assignment").items()) {
     auto it = index.find(id);
-    if (it == index.end()) throw InputError(path + ": unknown node id '" + id + "' in assignment");
-    if (!stage.is_number_integer())
-      throw InputError(path + ": stage of node '" + id + "' must be an integer");
+    if (it == index.end()) {
+      if (unknown++ == 0) first_unknown = id;
+      continue;
+    }
     // Kept exactly when it fits a stage index (a negative one is then reported by
     // partition_problem); never wrapped into range.
     p.stage_of[it->second] = static_cast<int>(
         json_integer(stage, INT_MIN, INT_MAX, path, "stage of node '" + id + "'"));
     assigned[it->second] = 1;
   }
+  if (unknown > 0) {
+    if (!other.empty())
+      for_another_graph(std::to_string(unknown) + " of its " +
+                        std::to_string(doc.at("assignment").size()) + " node ids are not in " +
+                        g.name);
+    throw PartitionMismatchError(path, "unknown node id '" + first_unknown + "' in assignment");
+  }
   for (NodeId v = 0; v < g.num_nodes(); ++v)
-    if (!assigned[v]) throw InputError(path + ": node '" + g.ids[v] + "' is not assigned");
+    if (!assigned[v]) {
+      if (!other.empty()) for_another_graph("node '" + g.ids[v] + "' of " + g.name + " is not assigned");
+      throw PartitionMismatchError(path, "node '" + g.ids[v] + "' is not assigned");
+    }
+  // At most n stages hold nodes, and the evaluator keeps one entry per stage up to the last
+  // non-empty one (stored_stages, model/cost.hpp): a stage index far beyond n, possible when k
+  // is huge, would cost memory in proportion to it. Such a file is renumbered by hand.
+  const int n = g.num_nodes();
+  if (p.k > n)
+    for (NodeId v = 0; v < n; ++v)
+      if (p.stage_of[v] >= n && p.stage_of[v] < p.k)
+        throw InputError(path + ": node '" + g.ids[v] + "' is in stage " +
+                         std::to_string(p.stage_of[v]) + ", but at most " + std::to_string(n) +
+                         " stages can hold nodes: with k above the node count, number the "
+                         "stages below " + std::to_string(n));
   return p;
 }
 
@@ -181,7 +215,10 @@ BoundStatus bound_status_from(const json& entry, const std::string& path, const 
 }  // namespace
 
 Solution read_solution(const Graph& g, const std::string& path, std::uint64_t max_input_bytes) {
-  const std::string text = read_file_maybe_gzip(path, max_input_bytes);
+  return parse_solution(g, read_file_maybe_gzip(path, max_input_bytes), path);
+}
+
+Solution parse_solution(const Graph& g, const std::string& text, const std::string& path) {
   Solution s;
   s.partition = parse_partition_assignment(g, text, path);
   s.k = s.partition.k;
@@ -194,9 +231,7 @@ Solution read_solution(const Graph& g, const std::string& path, std::uint64_t ma
   s.optimal = optional_bool(doc, "optimal", path);
   s.algorithm = optional_string(doc, "algorithm", path);
   if (doc.contains("seed") && !doc.at("seed").is_null()) {
-    if (!doc.at("seed").is_number_unsigned())
-      throw InputError(path + ": \"seed\" must be a non-negative integer");
-    s.seed = doc.at("seed").get<std::uint64_t>();
+    s.seed = json_unsigned(doc.at("seed"), path, "\"seed\"");
   }
   s.seconds = optional_non_negative(doc, "time_seconds", path, "the partition");
   s.hit_time_limit = optional_bool(doc, "hit_time_limit", path).value_or(false);
@@ -217,6 +252,54 @@ Solution read_solution(const Graph& g, const std::string& path, std::uint64_t ma
     }
   }
   return s;
+}
+
+std::optional<PartitionFileBound> partition_file_bound(const Graph& g, const Partition& p,
+                                                       const std::string& path, std::string* why) {
+  auto no = [why](const std::string& reason) -> std::optional<PartitionFileBound> {
+    if (why) *why = reason;
+    return std::nullopt;
+  };
+  const json doc = parse_json_document(read_file_maybe_gzip(path), path);
+  const json bound = doc.value("lower_bound", json());
+  const json method = doc.value("lower_bound_method", json());
+  if (!bound.is_number() || !(bound.get<double>() > 0) || !method.is_string() ||
+      method.get<std::string>().empty())
+    return no("");  // nothing to say
+  // Costs written by solution_to_json round-trip exactly; a relative 1e-12 allows for a file
+  // that went through another JSON tool.
+  auto same = [](const json& written, double value) {
+    return written.is_number() &&
+           std::fabs(written.get<double>() - value) <= 1e-12 * std::max(1.0, std::fabs(value));
+  };
+  const Evaluation e = evaluate_partition(g, p);
+  if (!same(doc.value("bottleneck", json()), e.bottleneck))
+    return no("its bottleneck differs from this graph's for the same partition: it was costed "
+              "with other options (device, dtype, profile, bandwidth)");
+  const json stages = doc.value("stages", json());
+  std::vector<const StageCost*> used;
+  for (const StageCost& st : e.stages)
+    if (!st.nodes.empty()) used.push_back(&st);
+  if (!stages.is_array() || stages.size() != used.size())
+    return no("its stage list differs from this graph's for the same partition");
+  for (std::size_t i = 0; i < used.size(); ++i) {
+    const json& st = stages[i];
+    if (!st.is_object() || st.value("stage", json()) != used[i]->stage ||
+        !same(st.value("work", json()), used[i]->work) ||
+        !same(st.value("comm_in", json()), used[i]->comm_in) ||
+        !same(st.value("comm_out", json()), used[i]->comm_out) ||
+        !same(st.value("cost", json()), used[i]->cost))
+      return no("its cost of stage " + std::to_string(used[i]->stage) +
+                " differs from this graph's: it was costed with other options");
+  }
+  const json capacity = doc.value("memory_per_stage", json());
+  if (g.memory_per_stage ? !same(capacity, *g.memory_per_stage) : !capacity.is_null())
+    return no("it was bounded under another memory capacity");
+  if (doc.value("colocation_groups", json()) != g.colour_labels.size())
+    return no("it was bounded with other colour classes");
+  if (bound.get<double>() > e.bottleneck * (1 + 1e-12))
+    return no("its lower bound exceeds the partition's bottleneck");
+  return PartitionFileBound{bound.get<double>(), method.get<std::string>()};
 }
 
 }  // namespace pipecut

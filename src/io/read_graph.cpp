@@ -79,6 +79,24 @@ Graph with_constraint_options(Graph g, const ReadOptions& options) {
   return g;
 }
 
+// Cost options that the format does not use are ignored, with one warning each: a user who
+// gives them expects them to change the costs (docs/formats.md).
+void warn_unused_cost_options(const std::string& source, const std::string& format,
+                              const ReadOptions& options) {
+  const std::string what = format == "pipecut"     ? "pipecut.graph input, whose costs are given"
+                           : format == "tarnawski" ? "Tarnawski input, whose costs are given"
+                                                   : format + " input";
+  if (!options.device.empty())
+    log_to(options.warn, source + ": --device applies to ONNX models only (this is " + what +
+                             "); ignored");
+  if (!options.dtype.empty())
+    log_to(options.warn, source + ": --dtype applies to ONNX models only (this is " + what +
+                             "); ignored");
+  if (options.link_bandwidth_gbps && (format == "pipecut" || format == "tarnawski"))
+    log_to(options.warn, source + ": --link-bandwidth applies to PipeDream, REGAL and ONNX input "
+                                  "only (this is " + what + "); ignored");
+}
+
 // The format of `text` read from `source`: forced by the options, else from the extension, else
 // from the content. A JSON document parsed on the way is kept in `doc` for the reader.
 std::string resolve_format(const std::string& text, const std::string& source,
@@ -119,6 +137,7 @@ GraphWithProfile parse_graph_with_profile(const std::string& text, const std::st
   if (!options.profile.empty())
     throw InputError(options.profile + ": --profile applies to ONNX models only, and " + source +
                      " is " + format + " input");
+  warn_unused_cost_options(source, format, options);
   const double bandwidth = options.link_bandwidth_gbps.value_or(kDefaultLinkBandwidthGBps);
   Graph g;
   if (format == "pipecut" || format == "tarnawski") {

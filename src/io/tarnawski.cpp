@@ -20,10 +20,7 @@ namespace {
 // `field` names the value in messages.
 std::string integer_id(const json& value, const std::string& source, const std::string& where,
                        const std::string& field = "id") {
-  if (value.is_number_integer()) return json_integer_text(value);  // exact: 2^64-1 is not -1
-  if (value.is_number_float())
-    return std::to_string(
-        json_integer(value, LLONG_MIN, LLONG_MAX, source, where + ": " + field));
+  if (auto text = json_integer_label(value, source, where + ": " + field)) return *text;
   throw InputError(source + ": " + where + ": " + field + " must be an integer");
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Small file helpers shared by readers and writers.
 #include <cstdint>
+#include <filesystem>
 #include <istream>
 #include <string>
 #include <vector>
@@ -31,6 +32,42 @@ std::string read_stream_maybe_gzip(std::istream& in, const std::string& source,
 // link stays; a device, FIFO or socket (/dev/stdout, a pipe) is written through, never
 // replaced. Throws OutputError naming the path on failure; the old file is untouched then.
 void write_file_atomic(const std::string& path, const std::string& bytes, bool gzip);
+
+// Checks, before any work, that `path` can be written as an output file (README "Commands":
+// outputs never create folders): "-" (stdout) and an existing device or FIFO always can; else
+// `path` must not be a folder, and the folder it goes into (after following a symbolic link)
+// must exist and be writable. Throws OutputError naming the path. Empty: nothing to check.
+void check_output_file(const std::string& path);
+
+// An output folder (split -o DIR, generate --out-dir DIR) resolved as the kernel resolves it:
+// the realpath of its parent (symbolic links followed, ".." taken after them, never folded
+// lexically) joined with its last name; a name that is itself a symbolic link, ".", ".." or "/"
+// is resolved whole. The parent must exist (OutputError naming `dir` otherwise); the folder
+// itself may not exist yet. InputError for an empty name or "/".
+std::filesystem::path resolve_output_folder(const std::string& dir);
+
+// Whether `path` (resolved, symbolic links followed) is `folder` or lies inside it at any depth.
+// Paths that do not exist are compared by their resolved parent.
+bool path_is_inside(const std::string& path, const std::filesystem::path& folder);
+
+// Temporary files and folders a write is filling: while a TempPathGuard lives, the CLI's
+// SIGINT/SIGTERM handlers remove its path (a file, or a folder with the files in it) before the
+// process dies, so a killed write leaves nothing behind. At most 8 at a time.
+class TempPathGuard {
+ public:
+  explicit TempPathGuard(const std::string& path);
+  ~TempPathGuard();
+  TempPathGuard(const TempPathGuard&) = delete;
+  TempPathGuard& operator=(const TempPathGuard&) = delete;
+
+ private:
+  int slot_ = -1;
+};
+// Removes every path registered by a live TempPathGuard of this process. Async-signal-safe
+// (only unlink, open, getdents64, unlinkat, rmdir): for signal handlers.
+void remove_registered_temp_paths() noexcept;
+// Whether a TempPathGuard of this process is alive.
+bool temp_paths_registered() noexcept;
 
 // True when both paths exist and name the same file (after following symbolic links).
 bool same_file(const std::string& a, const std::string& b);

@@ -6,6 +6,7 @@
 
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/model/cost.hpp"
+#include "pipecut/model/error.hpp"
 #include "pipecut/model/graph.hpp"
 #include "pipecut/solve/solution.hpp"
 
@@ -28,8 +29,23 @@ std::string bounds_to_json(const Graph& g, int k, const std::vector<BoundResult>
                            const std::optional<std::string>& infeasible = std::nullopt,
                            int indent = 2);
 
+// A well-formed partition file that does not partition `g`: an id `g` lacks, or a node of `g`
+// not assigned. When the file names another graph ("graph") than `g`'s, the message says so
+// ("partition is for graph X, not Y") instead of naming one node. `evaluate` answers such a file
+// with "invalid" (exit 1), the commands that need a partition of `g` with an input error.
+class PartitionMismatchError : public InputError {
+ public:
+  PartitionMismatchError(const std::string& path, std::string reason)
+      : InputError(path + ": " + reason), reason_(std::move(reason)) {}
+  // The message without the file name.
+  [[nodiscard]] const std::string& reason() const { return reason_; }
+
+ private:
+  std::string reason_;
+};
+
 // Reads the `assignment` of a partition file against `g`: every node must be assigned and ids
-// must exist. `k` must be an integer in 1..2^31-1 and every stage an integer that fits an int
+// must exist (PartitionMismatchError otherwise). `k` must be an integer in 1..2^31-1 and every stage an integer that fits an int
 // (numbers outside these ranges are errors, never wrapped); whether stages are below k is left
 // to partition_problem. The file may hold at most `max_input_bytes` (after gzip; 0 = no cap).
 // Throws InputError naming `path`.
@@ -48,5 +64,22 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
 // field of the wrong type.
 Solution read_solution(const Graph& g, const std::string& path,
                        std::uint64_t max_input_bytes = kDefaultMaxInputBytes);
+// The same from the file's text; `source` names it in messages.
+Solution parse_solution(const Graph& g, const std::string& text, const std::string& source);
+
+// The lower bound a partition file carries, when it holds for `g`: a bound is proven for the
+// costs and constraints it was computed with, so it is kept only when the file records, for its
+// partition, exactly the stage costs (work, comm_in, comm_out, cost of every non-empty stage)
+// and bottleneck that `g` gives it, the same memory capacity and colour classes, and a bound not
+// above that bottleneck. Otherwise (a file solved with another --device, --profile or capacity,
+// or without a bound) nullopt, with the reason in `why` when given (left empty when the file
+// has no bound). `p` must be the file's partition, valid for `g`.
+struct PartitionFileBound {
+  double value = 0;
+  std::string method;
+};
+std::optional<PartitionFileBound> partition_file_bound(const Graph& g, const Partition& p,
+                                                       const std::string& path,
+                                                       std::string* why = nullptr);
 
 }  // namespace pipecut

@@ -295,6 +295,45 @@ std::string infer_shapes(onnx::ModelProto& model) {
   return {};
 }
 
+// Symbolic or unknown dimensions (a dynamic batch or sequence) are costed as 1 (info_from_type),
+// which the user must know: the costs are those of size 1 along them (docs/formats.md "ONNX").
+// One warning per model, naming the symbolic dimensions.
+void warn_dynamic_dimensions(const onnx::GraphProto& graph, const std::string& source,
+                             const LogCallback& warn) {
+  std::set<std::string> named;
+  int unnamed = 0;
+  auto scan = [&](const onnx::ValueInfoProto& v) {
+    if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) return;
+    for (const auto& d : v.type().tensor_type().shape().dim()) {
+      if (d.has_dim_value()) continue;
+      // "unk__N" is what ONNX shape inference calls a size it could not determine.
+      if (d.has_dim_param() && !d.dim_param().empty() && d.dim_param().rfind("unk__", 0) != 0)
+        named.insert(d.dim_param());
+      else
+        ++unnamed;
+    }
+  };
+  for (const auto& v : graph.input()) scan(v);
+  for (const auto& v : graph.value_info()) scan(v);
+  for (const auto& v : graph.output()) scan(v);
+  if (named.empty() && unnamed == 0) return;
+  std::string list;
+  int listed = 0;
+  for (const std::string& name : named) {
+    if (++listed > 8) {
+      list += ", ...";
+      break;
+    }
+    list += (list.empty() ? "dynamic dimension(s) '" : ", '") + name + "'";
+  }
+  if (unnamed > 0)
+    list += (list.empty() ? "" : " and ") + std::to_string(unnamed) +
+            " tensor dimension(s) of unknown size";
+  log_to(warn, source + ": " + list +
+                   " costed as 1: the costs are those of size 1 along them (export the model "
+                   "with fixed sizes to cost others)");
+}
+
 }  // namespace
 
 OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source,
@@ -317,6 +356,7 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     log_to(options.warn, source + ": ONNX shape inference failed (" + problem.substr(0, 200) +
                              "); costs use the shapes stored in the file");
   const onnx::GraphProto& graph = model.graph();
+  warn_dynamic_dimensions(graph, source, options.warn);
 
   std::unordered_map<std::string, TensorInfo> tensors;
   // A declaration without a shape never hides a shape found elsewhere (e.g. an output declared
@@ -626,10 +666,9 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     std::vector<std::string> op_names;
     op_names.reserve(n_ops);
     for (int i = 0; i < n_ops; ++i) op_names.push_back(graph.node(i).name());
-    ProfileSummary summary = apply_ort_profile(
-        read_ort_profile(options.profile, options.profile_warmup), op_names, tensor_producer, result);
-    summary.path = options.profile;
-    result.profile = std::move(summary);
+    result.profile = apply_ort_profile(options.profile,
+                                       read_ort_profile(options.profile, options.profile_warmup),
+                                       op_names, tensor_producer, result);
   }
   return result;
 }

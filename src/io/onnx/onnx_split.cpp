@@ -6,19 +6,27 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <climits>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "io/onnx/constant_eval.hpp"
+#include "io/json_util.hpp"
 #include "io/onnx/onnx_types.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/model/error.hpp"
@@ -80,24 +88,32 @@ class ExternalDataCopier {
   ExternalDataCopier(std::string model_path, fs::path model_dir)
       : model_path_(std::move(model_path)), model_dir_(std::move(model_dir)) {}
 
-  // Source file holding `t`'s data, validated: a relative path inside the model's folder that
-  // exists and is long enough.
+  // Source file holding `t`'s data, validated: a relative path that resolves inside the
+  // model's folder, exists and is long enough.
   struct Span {
-    fs::path file;
+    fs::path file;  // resolved: symbolic links followed
     std::uint64_t offset = 0, length = 0;
   };
   Span locate(const onnx::TensorProto& t) const {
     const std::string where = model_path_ + ": initializer '" + t.name() + "'";
     const std::string location = external_value(t, "location");
-    if (location.empty()) throw InputError(where + ": external data without a location");
+    if (location.empty()) throw InputError(where + ": external data location is empty");
     const fs::path rel(location);
-    if (rel.is_absolute() ||
-        std::any_of(rel.begin(), rel.end(), [](const fs::path& part) { return part == ".."; }))
+    if (rel.is_absolute())
       throw InputError(where + ": external data location '" + location +
-                       "' is not a file inside the model's folder (not supported)");
+                       "' is an absolute path; only files inside the model's folder are read");
+    // Resolved the way the kernel opens it (symbolic links followed, ".." after them): data
+    // outside the model's folder is never read, since a model naming, or linking to, another
+    // file would copy that file's bytes into the stages (cf. ONNX's CVE-2024-27318).
     Span span;
-    span.file = model_dir_ / rel;
     std::error_code ec;
+    const fs::path real_dir = fs::canonical(model_dir_, ec);
+    span.file = fs::weakly_canonical(model_dir_ / rel, ec);
+    if (ec || real_dir.empty() || !path_is_inside(span.file.string(), real_dir) ||
+        span.file == real_dir)
+      throw InputError(where + ": external data location '" + location + "' resolves to " +
+                       span.file.string() + ", outside the model's folder " + real_dir.string() +
+                       "; refused (it would copy another file's bytes into the stages)");
     if (!fs::is_regular_file(span.file, ec))
       throw InputError(where + ": its data lives in external file '" + location +
                        "', which does not exist next to the model: the weights were stripped "
@@ -158,54 +174,126 @@ class ExternalDataCopier {
   fs::path model_dir_;
 };
 
-// The folder the stages go to, checked before any work: a non-empty existing folder needs
-// `force`, and then must not hold any input.
+// Whether `name` is a file a split writes: pipeline.json, stage_<n>.onnx, stage_<n>.onnx.data.
+bool is_split_output_name(const std::string& name) {
+  if (name == "pipeline.json") return true;
+  const std::string prefix = "stage_";
+  if (name.rfind(prefix, 0) != 0) return false;
+  std::size_t digits = prefix.size();
+  while (digits < name.size() && std::isdigit(static_cast<unsigned char>(name[digits]))) ++digits;
+  if (digits == prefix.size()) return false;
+  const std::string rest = name.substr(digits);
+  return rest == ".onnx" || rest == ".onnx.data";
+}
+
+// Why --force may not replace the existing non-empty folder `target`, or "" when it may: only
+// an earlier split output is replaced (docs/formats.md "Writing"): a pipeline.json of format
+// pipecut.pipeline and nothing but regular files a split writes; never the current folder, and
+// never a folder holding an input of the command.
+std::string why_not_replaceable(const fs::path& target, const std::string& out_dir,
+                                const std::vector<std::string>& inputs) {
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  if (!ec && path_is_inside(cwd.string(), target))
+    return out_dir + ": is the current folder or holds it; --force never replaces that";
+  for (const std::string& p : inputs)
+    if (!p.empty() && p != "-" && path_is_inside(p, target))
+      return out_dir + ": holds " + p + ", an input or output of this command; write the stages elsewhere";
+  bool manifest = false;
+  for (fs::directory_iterator it(target, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code type_ec;
+    if (!is_split_output_name(name) || !it->is_regular_file(type_ec) || it->is_symlink(type_ec))
+      return out_dir + ": holds '" + name +
+             "', which a split does not write; --force replaces only an earlier split output "
+             "(pipeline.json and stage_N.onnx files)";
+    manifest = manifest || name == "pipeline.json";
+  }
+  if (ec) return out_dir + ": cannot list the folder: " + ec.message();
+  if (!manifest)
+    return out_dir + ": holds no pipeline.json; --force replaces only an earlier split output";
+  try {
+    const nlohmann::json doc =
+        parse_json_document(read_file_maybe_gzip((target / "pipeline.json").string(), 64 << 20),
+                            (target / "pipeline.json").string());
+    if (!doc.is_object() || doc.value("format", nlohmann::json()) != "pipecut.pipeline")
+      return out_dir + ": its pipeline.json is not of format pipecut.pipeline; --force replaces "
+                       "only an earlier split output";
+  } catch (const InputError& e) {
+    return out_dir + ": its pipeline.json is not an earlier split's (" + std::string(e.what()) +
+           "); --force replaces only an earlier split output";
+  }
+  return {};
+}
+
+// The folder the stages go to, checked before any work: resolved as the kernel resolves it,
+// its parent existing (OutputError otherwise); an existing non-empty folder needs `force` and
+// must be an earlier split output holding no input.
 fs::path check_output_folder(const std::string& out_dir, bool force,
                              const std::vector<std::string>& protected_paths) {
-  if (out_dir.empty()) throw InputError("output folder: empty name");
-  fs::path target = fs::absolute(fs::path(out_dir)).lexically_normal();
-  if (!target.has_filename()) target = target.parent_path();
+  const fs::path target = resolve_output_folder(out_dir);
   std::error_code ec;
   if (fs::exists(target, ec) && !fs::is_directory(target, ec))
     throw InputError(out_dir + ": exists and is not a folder");
   if (fs::is_directory(target, ec) && !fs::is_empty(target, ec)) {
-    if (!force) throw InputError(out_dir + ": folder exists and is not empty (--force replaces it)");
-    const fs::path canonical_target = fs::weakly_canonical(target, ec);
-    for (const std::string& p : protected_paths) {
-      if (p.empty() || p == "-") continue;
-      const fs::path file = fs::weakly_canonical(fs::absolute(p), ec);
-      auto [t_end, f_it] = std::mismatch(canonical_target.begin(), canonical_target.end(),
-                                         file.begin(), file.end());
-      if (t_end == canonical_target.end())
-        throw InputError(out_dir + ": holds " + p + ", an input; write the stages elsewhere");
-    }
+    if (!force)
+      throw InputError(out_dir + ": folder exists and is not empty (--force replaces an earlier "
+                                 "split output)");
+    if (std::string why = why_not_replaceable(target, out_dir, protected_paths); !why.empty())
+      throw InputError(why);
   }
   return target;
 }
 
-std::string random_suffix() {
-  std::random_device rd;
-  return std::to_string(rd() % 1000000);
+// A new temporary folder next to `target`, made by mkdtemp (an exclusive create: an existing
+// folder of that name is never reused) and given the usual 0777 & ~umask permissions.
+fs::path make_temporary_folder(const fs::path& target, const std::string& out_dir) {
+  std::string name = (target.parent_path() / (target.filename().string() + ".tmp-XXXXXX")).string();
+  if (::mkdtemp(name.data()) == nullptr)
+    throw OutputError(out_dir + ": cannot create a temporary folder next to it: " +
+                      std::strerror(errno));
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(name.c_str(), 0777 & ~mask);
+  return name;
 }
 
-// Moves the finished temporary folder onto `target`, replacing what is there.
-void move_into_place(const fs::path& tmp, const fs::path& target) {
+// Moves the finished temporary folder onto `target`: renamed into place when there is none;
+// otherwise exchanged with it atomically (the old content then sits at `tmp`, which the caller
+// removes), re-checking first that the folder is still one --force may replace.
+void move_into_place(const fs::path& tmp, const fs::path& target, const std::string& out_dir,
+                     const std::vector<std::string>& protected_paths) {
   std::error_code ec;
-  if (!fs::exists(target, ec)) {
+  if (!fs::exists(fs::symlink_status(target, ec))) {
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0) return;
+    if (errno != EINVAL && errno != ENOSYS)  // a file system without renameat2's flags: below
+      throw OutputError(out_dir + ": cannot create folder: " + std::strerror(errno));
     fs::rename(tmp, target, ec);
-    if (ec) throw OutputError(target.string() + ": cannot create folder: " + ec.message());
+    if (ec) throw OutputError(out_dir + ": cannot create folder: " + ec.message());
     return;
   }
-  const fs::path old = target.parent_path() / (target.filename().string() + ".old-" + random_suffix());
+  if (!fs::is_empty(target, ec))
+    if (std::string why = why_not_replaceable(target, out_dir, protected_paths); !why.empty())
+      throw InputError(why);
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) return;
+  if (errno != EINVAL && errno != ENOSYS)
+    throw OutputError(out_dir + ": cannot replace folder: " + std::strerror(errno));
+  // No atomic exchange here: the old folder goes to a fresh name first (rename replaces the
+  // empty folder mkdtemp reserved), then the new one into place.
+  const fs::path old = make_temporary_folder(target, out_dir);
+  const TempPathGuard old_guard(old.string());
   fs::rename(target, old, ec);
-  if (ec) throw OutputError(target.string() + ": cannot replace folder: " + ec.message());
+  if (ec) {
+    fs::remove(old, ec);
+    throw OutputError(out_dir + ": cannot replace folder: " + ec.message());
+  }
   fs::rename(tmp, target, ec);
   if (ec) {
     std::error_code ignored;
     fs::rename(old, target, ignored);  // put the user's folder back
-    throw OutputError(target.string() + ": cannot replace folder: " + ec.message());
+    throw OutputError(out_dir + ": cannot replace folder: " + ec.message());
   }
-  fs::remove_all(old, ec);
+  fs::rename(old, tmp, ec);  // the caller removes `tmp`
 }
 
 // A Constant node standing for a folded Shape/Size of an activation with a static shape.
@@ -255,15 +343,21 @@ onnx::ModelProto load_model(const std::string& model_path) {
 
 // Inputs that replacing the output folder must never delete: the model, its weight files, and
 // whatever the caller names.
-fs::path checked_output_folder(const std::string& model_path, const onnx::ModelProto& model,
-                               const std::string& out_dir, const OnnxSplitOptions& options) {
-  std::vector<std::string> protected_paths = options.protected_paths;
-  protected_paths.push_back(model_path);
+std::vector<std::string> protected_inputs(const std::string& model_path,
+                                          const onnx::ModelProto& model,
+                                          const OnnxSplitOptions& options) {
+  std::vector<std::string> paths = options.protected_paths;
+  paths.push_back(model_path);
   for (const auto& init : model.graph().initializer())
     if (init.data_location() == onnx::TensorProto::EXTERNAL)
-      protected_paths.push_back(
+      paths.push_back(
           (fs::absolute(fs::path(model_path)).parent_path() / external_value(init, "location")).string());
-  return check_output_folder(out_dir, options.force, protected_paths);
+  return paths;
+}
+
+fs::path checked_output_folder(const std::string& model_path, const onnx::ModelProto& model,
+                               const std::string& out_dir, const OnnxSplitOptions& options) {
+  return check_output_folder(out_dir, options.force, protected_inputs(model_path, model, options));
 }
 
 void require_initializer_data(const std::string& model_path, const onnx::TensorProto& t,
@@ -546,13 +640,11 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
     return it->second;
   };
 
-  // Everything is written into a temporary sibling folder first.
+  // Everything is written into a fresh temporary sibling folder first, removed on any error
+  // and, by the CLI's handlers, on SIGINT and SIGTERM.
   std::error_code ec;
-  fs::create_directories(target.parent_path(), ec);
-  if (ec) throw OutputError(out_dir + ": cannot create its parent folder: " + ec.message());
-  const fs::path tmp = target.parent_path() / (target.filename().string() + ".tmp-" + random_suffix());
-  fs::create_directory(tmp, ec);
-  if (ec) throw OutputError(out_dir + ": cannot create temporary folder " + tmp.string() + ": " + ec.message());
+  const fs::path tmp = make_temporary_folder(target, out_dir);
+  const TempPathGuard killed_while_writing(tmp.string());
   try {
     for (int s = 0; s < static_cast<int>(plans.size()); ++s) {
       const StagePlan& plan = plans[s];
@@ -692,11 +784,12 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
       manifest.stages.push_back(std::move(stage));
     }
     write_file_atomic((tmp / "pipeline.json").string(), pipeline_manifest_json(manifest), false);
-    move_into_place(tmp, target);
+    move_into_place(tmp, target, out_dir, protected_inputs(model_path, model, options));
   } catch (...) {
     fs::remove_all(tmp, ec);
     throw;
   }
+  fs::remove_all(tmp, ec);  // the replaced folder, when there was one
   return manifest;
 }
 

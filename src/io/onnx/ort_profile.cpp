@@ -2,6 +2,7 @@
 #include "pipecut/io/ort_profile.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -24,6 +25,16 @@ struct Run {
   double begin = 0, end = 0;
 };
 
+// object[key] as a string; missing or null: empty.
+std::string optional_string(const nlohmann::json& object, const char* key,
+                            const std::string& source, const std::string& where) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return {};
+  if (!it->is_string())
+    throw InputError(source + ": " + where + ": \"" + key + "\" must be a string");
+  return it->get<std::string>();
+}
+
 }  // namespace
 
 OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& source,
@@ -40,18 +51,24 @@ OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& sou
   struct Kernel {
     std::string node, op_name;
     double ts = 0, dur = 0;
+    std::size_t event = 0;  // index in the trace, for messages
   };
   std::vector<Kernel> kernels;
   for (std::size_t i = 0; i < events->size(); ++i) {
     const nlohmann::json& e = (*events)[i];
     if (!e.is_object())
       throw InputError(source + ": event " + std::to_string(i) + " is not a JSON object");
-    const std::string cat = e.value("cat", std::string());
-    const std::string name = e.contains("name") && e["name"].is_string() ? e["name"].get<std::string>() : "";
+    // Fields are type-checked here: nlohmann's value() throws its own type_error (an internal
+    // error, exit 3) for a "cat": 1.
+    const std::string name = optional_string(e, "name", source, "event " + std::to_string(i));
     const std::string where = "event " + std::to_string(i) + " ('" + name + "')";
+    const std::string cat = optional_string(e, "cat", source, where);
     if (cat == "Session" && name == "model_run") {
       const double ts = json_number(e, "ts", source, where, true);
       const double dur = json_number(e, "dur", source, where, true);
+      if (dur < 0) throw InputError(source + ": " + where + ": negative \"dur\"");
+      if (!std::isfinite(ts + dur))
+        throw InputError(source + ": " + where + ": \"ts\" + \"dur\" overflows to infinity");
       runs.push_back({ts, ts + dur});
     } else if (cat == "Node" && ends_with(name, kKernelSuffix)) {
       Kernel k;
@@ -59,8 +76,12 @@ OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& sou
       k.ts = json_number(e, "ts", source, where, true);
       k.dur = json_number(e, "dur", source, where, true);
       if (k.dur < 0) throw InputError(source + ": " + where + ": negative \"dur\"");
-      if (e.contains("args") && e["args"].is_object())
-        k.op_name = e["args"].value("op_name", std::string());
+      if (e.contains("args") && !e["args"].is_null()) {
+        if (!e["args"].is_object())
+          throw InputError(source + ": " + where + ": \"args\" must be an object");
+        k.op_name = optional_string(e["args"], "op_name", source, where + ": args");
+      }
+      k.event = i;
       kernels.push_back(std::move(k));
     }
   }
@@ -90,7 +111,14 @@ OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& sou
     if (k.ts > it->end || it - runs.begin() < warmup_runs) continue;
     auto [pos, inserted] = index.emplace(k.node, out.nodes.size());
     if (inserted) out.nodes.push_back({k.node, k.op_name, 0.0});
-    out.nodes[pos->second].mean_ms += k.dur / 1000.0 / kept;  // µs -> ms, mean per run
+    double& mean = out.nodes[pos->second].mean_ms;
+    mean += k.dur / 1000.0 / kept;  // µs -> ms, mean per run
+    // Times this large are no measurement, and an infinite work would make every partition
+    // look infeasible downstream.
+    if (!std::isfinite(mean))
+      throw InputError(source + ": event " + std::to_string(k.event) + " ('" + k.node +
+                       kKernelSuffix + "'): the kernel times of node '" + k.node +
+                       "' sum to infinity");
   }
   return out;
 }
@@ -112,7 +140,7 @@ std::string describe_profile_summary(const ProfileSummary& s) {
          unmatched;
 }
 
-ProfileSummary apply_ort_profile(const OrtKernelTimes& times,
+ProfileSummary apply_ort_profile(const std::string& source, const OrtKernelTimes& times,
                                  const std::vector<std::string>& op_names,
                                  const std::unordered_map<std::string, int>& tensor_producer,
                                  OnnxImport& imported) {
@@ -130,6 +158,7 @@ ProfileSummary apply_ort_profile(const OrtKernelTimes& times,
   }
 
   ProfileSummary summary;
+  summary.path = source;
   summary.runs = times.runs;
   summary.warmup_runs = times.warmup_runs;
   std::vector<double> measured_ms(n, 0.0);
@@ -206,6 +235,12 @@ ProfileSummary apply_ort_profile(const OrtKernelTimes& times,
       ++summary.estimated;
     }
   }
+  // Each measured time is finite (parse_ort_profile); their sum must be too, or every bound and
+  // cost built on it would be infinite.
+  double total = 0;
+  for (double w : work) total += w;
+  if (!std::isfinite(total))
+    throw InputError(source + ": the measured kernel times sum to infinity over the model's operators");
   g.work = std::move(work);
   return summary;
 }
