@@ -724,8 +724,9 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
   auto stages_for = [&](double load) {
     if (!(limit < kInf)) return 0;
     const double x = load / limit * (1 - 1e-9) - 1e-12;
-    // A limit near 0 (an incumbent of 0) makes x huge: any value above `stages` means the same.
-    return x <= 0 ? 0 : static_cast<int>(std::ceil(std::min(x, 1e9)));
+    // A limit near 0 (an incumbent of 0) makes x huge, or NaN for 0 / 0: any value above
+    // `stages` means the same, and a NaN load needs no stage.
+    return !(x > 0) ? 0 : static_cast<int>(std::ceil(std::min(x, 1e9)));
   };
   std::vector<int> last(num_downsets, stages);
   for (int id = 0; id < num_downsets; ++id)

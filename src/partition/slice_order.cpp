@@ -22,6 +22,13 @@ int useful_segments(int k, int n) { return std::max(1, std::min(k, n)); }
 // slightly wider window costs a little time. The sums themselves are exact (prepare()).
 double widen(double x) { return x * (1 + 1e-9); }
 
+// ceil(load / limit) clamped to [0, k + 1]; 0 / 0 (all costs zero) needs no stage.
+int stages_at_least(double load, double limit, int k) {
+  const double x = load / limit;
+  if (!(x > 0)) return 0;
+  return x > k ? k + 1 : static_cast<int>(std::ceil(x));
+}
+
 // Read-only view of the order re-indexed by position (filled by prepare()).
 struct Positional {
   int n;
@@ -427,8 +434,8 @@ static double layered_bottleneck(const Positional& o, SliceWorkspace& ws, int k,
     // work[0, j) <= b * limit and work[j, n) <= (k - b) * limit. Both ends of the band are
     // non-decreasing in j. One layer of slack on each side keeps rounding harmless.
     const double pre = o.prefix_work[j], suf = total - pre;
-    const int b_lo = std::max(1, static_cast<int>(std::ceil(pre / limit)) - 1);
-    const int b_hi = std::min(k, k - static_cast<int>(std::ceil(suf / limit)) + 1);
+    const int b_lo = std::max(1, stages_at_least(pre, limit, k) - 1);
+    const int b_hi = std::min(k, k - stages_at_least(suf, limit, k) + 1);
     for (int b = 0; b <= k; ++b) {
       double* cur = layer(b);
       if (b < b_lo || b > b_hi) {  // also clears the slot's value from R positions ago
