@@ -16,6 +16,7 @@ void add_solve_command(CLI::App& app, int& exit_code);
 void add_experiment_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
 void add_split_command(CLI::App& app, int& exit_code);
+void add_bench_command(CLI::App& app, int& exit_code);
 
 }  // namespace pipecut::cli
 
