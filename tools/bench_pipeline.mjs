@@ -258,9 +258,13 @@ async function runPipeline(dir, manifest, options) {
   const windowEnd = done[m - 1];
   const windowMs = windowEnd - windowStart;
   const stages = finished.map((f, i) => {
+    // Each stage over its own steady state: an early stage finishes its last microbatches while
+    // the later ones still work on theirs, which is the stream ending, not idling.
+    const start = f.done[skip];
+    const end = f.done[m - 1];
     let busy = 0;
-    for (const [a, b] of f.busy) busy += Math.max(0, Math.min(b, windowEnd) - Math.max(a, windowStart));
-    return {stage: manifest.stages[i].stage, busy_fraction: windowMs > 0 ? busy / windowMs : 0,
+    for (const [a, b] of f.busy) busy += Math.max(0, Math.min(b, end) - Math.max(a, start));
+    return {stage: manifest.stages[i].stage, busy_fraction: end > start ? Math.min(1, busy / (end - start)) : 0,
             run_ms: summary(f.runMs.slice(skip)), cpu: readyInfo[i].cpu, pinned: readyInfo[i].pinned};
   });
   return {
@@ -333,6 +337,7 @@ async function stageWorker() {
     await new Promise((resolve) => parentPort.once('message', resolve));
     const busy = [];
     const runMs = [];
+    const done = [];
     for (let mb = 0; mb < microbatches; ++mb) {
       const feeds = {};
       for (const input of stage.inputs) if (input.from === 'input') feeds[input.name] = local[input.name];
@@ -360,10 +365,11 @@ async function stageWorker() {
       }
       const t2 = now();
       busy.push([t0, t2]);
+      done.push(t2);
       if (last) parentPort.postMessage({kind: 'done', mb, t: t2});
     }
     await session.release();
-    parentPort.postMessage({kind: 'finished', busy, runMs});
+    parentPort.postMessage({kind: 'finished', busy, runMs, done});
     for (const {port} of inboxes) port.close();
     for (const s of senders) s.port.close();
   } catch (e) {

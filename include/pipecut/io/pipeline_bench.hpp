@@ -51,7 +51,7 @@ struct BenchStage {
 
 struct BenchPipelinedStage {
   int stage = 0;
-  double busy_fraction = 0;            // share of the steady-state window spent working, [0, 1]
+  double busy_fraction = 0;            // share of its own steady state spent working, [0, 1]
   double predicted_busy_fraction = 0;  // predicted cost / predicted bottleneck
   TimeSpread run_ms;                   // its runs in the steady state
   int cpu = -1;                        // the core it was pinned to (-1: not pinned)
