@@ -375,16 +375,22 @@ def link_points(r):
 
 
 def fit_link(points):
-    """bytes / (GB/s) + µs per side, from boundary = 2 (bytes / bw + latency); least squares."""
-    x = np.array([p[1] for p in points], dtype=float)
-    y = np.array([max(p[2], 1e-6) for p in points], dtype=float)
-    # Relative residuals, so that the 8 MB points do not decide the latency of small tensors.
-    (slope, intercept), *_ = np.linalg.lstsq(np.stack([x / y, 1 / y], axis=1), np.ones_like(y),
-                                            rcond=None)
-    slope = max(slope, 1e-12)
-    bandwidth = 2 / (slope * 1e6)  # ms per byte -> GB/s
-    latency = max(0.0, intercept / 2 * 1000)
-    return bandwidth, latency
+    """(GB/s, µs) of one side of a boundary, from boundary = 2 (bytes / bandwidth + latency):
+    the pair with the smallest mean |log(predicted / measured)| over the points (relative, so
+    that the large tensors do not decide the latency; points where the cut measured no dearer
+    than the whole are left out)."""
+    x = np.array([p[1] for p in points if p[2] > 0], dtype=float)
+    y = np.array([p[2] for p in points if p[2] > 0], dtype=float)
+    if len(x) == 0:
+        sys.exit("measure_pipelines: no cut chain measured dearer than the whole; the machine is "
+                 "too noisy to calibrate the link")
+    bandwidths = np.geomspace(0.01, 100, 161)
+    latencies = np.concatenate([[0.0], np.geomspace(1, 5000, 120)])
+    pred = 2 * (x[None, None, :] / (bandwidths[:, None, None] * 1e6) +
+                latencies[None, :, None] / 1000)
+    err = np.mean(np.abs(np.log(pred / y[None, None, :])), axis=2)
+    i, j = np.unravel_index(int(np.argmin(err)), err.shape)
+    return float(bandwidths[i]), float(latencies[j])
 
 
 def call_overhead(r):
