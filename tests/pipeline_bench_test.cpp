@@ -36,6 +36,14 @@ int usable_cores() {
   return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
 }
 
+// "t3" and the like, built by appending (GCC 12 warns, wrongly, about `"t" + std::to_string(i)`).
+std::string indexed(const char* prefix, int i, const char* suffix = "") {
+  std::string text = prefix;
+  text += std::to_string(i);
+  text += suffix;
+  return text;
+}
+
 // A pipeline.json with `stages` stages (the stage files need not exist for the checks that come
 // before anything runs).
 std::string fake_pipeline(const TempDir& tmp, const std::string& name, int stages) {
@@ -47,15 +55,15 @@ std::string fake_pipeline(const TempDir& tmp, const std::string& name, int stage
               {"outputs", json::array()}};
   json list = json::array();
   for (int s = 0; s < stages; ++s) {
-    json in = {{"name", s == 0 ? "x" : "t" + std::to_string(s - 1)}, {"dtype", "float32"},
+    json in = {{"name", s == 0 ? std::string("x") : indexed("t", s - 1)}, {"dtype", "float32"},
                {"shape", {1, 4}}};
     in["from"] = s == 0 ? json("input") : json(s - 1);
-    json out = {{"name", "t" + std::to_string(s)}, {"dtype", "float32"}, {"shape", {1, 4}},
+    json out = {{"name", indexed("t", s)}, {"dtype", "float32"}, {"shape", {1, 4}},
                 {"to", s + 1 < stages ? json::array({s + 1}) : json::array()},
                 {"model_output", s + 1 == stages}};
-    list.push_back({{"stage", s}, {"partition_stage", s}, {"file", "stage_" + std::to_string(s) + ".onnx"},
+    list.push_back({{"stage", s}, {"partition_stage", s}, {"file", indexed("stage_", s, ".onnx")},
                     {"external_data", nullptr}, {"inputs", json::array({in})},
-                    {"outputs", json::array({out})}, {"operators", json::array({"op" + std::to_string(s)})},
+                    {"outputs", json::array({out})}, {"operators", json::array({indexed("op", s)})},
                     {"folded_operators", 0}, {"parameter_bytes", 0},
                     {"predicted", {{"work", 1.0}, {"comm_in", 0.0}, {"comm_out", 0.0}, {"cost", 1.0}}}});
   }
@@ -180,6 +188,16 @@ TEST(PipelineBench, MalformedDocumentsAreInputErrorsNamingTheFile) {
   doc["stages"][0]["copy_in_ms"] = -1;
   EXPECT_NE(message(doc).find("\"copy_in_ms\" must be a finite number >= 0"), std::string::npos);
   EXPECT_NE(message(json::array()).find("not a pipecut.bench document"), std::string::npos);
+  // Fields of the wrong type are input errors too, never an internal error.
+  doc = good;
+  doc["pipeline"] = 5;
+  EXPECT_NE(message(doc).find("\"pipeline\" must be a string"), std::string::npos);
+  doc = good;
+  doc["pipelined"]["pinned"] = "yes";
+  EXPECT_NE(message(doc).find("\"pinned\" must be true or false"), std::string::npos);
+  doc = good;
+  doc["prediction"]["device"] = 1;
+  EXPECT_NE(message(doc).find("\"device\" must be a string"), std::string::npos);
   EXPECT_THROW(read_bench("/nonexistent/bench.json"), InputError);
 }
 
@@ -215,6 +233,9 @@ TEST(PipelineBench, ManifestReader) {
   bad = doc;
   bad["stages"][1]["inputs"][0]["from"] = 2;  // a later stage
   EXPECT_NE(message(bad.dump()).find("out of range"), std::string::npos);
+  bad = doc;
+  bad["stages"][0]["outputs"][0]["model_output"] = "no";
+  EXPECT_NE(message(bad.dump()).find("\"model_output\" must be true or false"), std::string::npos);
   bad = doc;
   bad["stages"] = json::array();
   EXPECT_NE(message(bad.dump()).find("non-empty list"), std::string::npos);

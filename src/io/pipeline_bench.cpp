@@ -43,6 +43,24 @@ int int_member(const json& object, const char* key, const std::string& source,
                                        where + " \"" + key + "\""));
 }
 
+// An optional string or boolean field: missing or null reads as empty / false; any other type
+// is an InputError (nlohmann's value() would throw its own type_error, an internal error).
+std::string optional_text(const json& object, const char* key, const std::string& source,
+                          const std::string& where) {
+  if (!object.is_object() || !object.contains(key) || object.at(key).is_null()) return {};
+  if (!object.at(key).is_string())
+    throw InputError(source + ": " + where + ": \"" + key + "\" must be a string");
+  return object.at(key).get<std::string>();
+}
+
+bool optional_flag(const json& object, const char* key, const std::string& source,
+                   const std::string& where) {
+  if (!object.is_object() || !object.contains(key) || object.at(key).is_null()) return false;
+  if (!object.at(key).is_boolean())
+    throw InputError(source + ": " + where + ": \"" + key + "\" must be true or false");
+  return object.at(key).get<bool>();
+}
+
 // A finite number >= 0.
 double time_member(const json& object, const char* key, const std::string& source,
                    const std::string& where, bool required = true) {
@@ -170,7 +188,7 @@ PipelineManifest read_pipeline_manifest(const std::string& dir) {
       if (!to.is_array()) throw InputError(path + ": " + where + ": \"to\" must be a list");
       for (const json& r : to)
         t.to_stages.push_back(static_cast<int>(json_integer(r, st.stage + 1, kIntMax, path, where + " output '" + t.name + "' \"to\"")));
-      t.model_output = out.value("model_output", false);
+      t.model_output = optional_flag(out, "model_output", path, where + " output '" + t.name + "'");
       st.outputs.push_back(std::move(t));
     }
     const json& ops = member(s, "operators", path, where);
@@ -262,7 +280,7 @@ BenchPipelined read_pipelined(const json& j, const std::string& source,
   p.window_ms = time_member(j, "window_ms", source, where);
   p.throughput_per_s = time_member(j, "throughput_per_s", source, where);
   p.period_ms = time_member(j, "period_ms", source, where);
-  p.pinned = j.value("pinned", false);
+  p.pinned = optional_flag(j, "pinned", source, where);
   const json& list = member(j, "stages", source, where);
   if (!list.is_array() || list.size() != stages.size())
     throw InputError(source + ": " + where + ": one entry per stage expected in \"stages\"");
@@ -311,15 +329,16 @@ BenchResult bench_from_measurements(const PipelineManifest& m,
   BenchResult r;
   r.model = m.model;
   r.k = m.k;
-  r.runtime = "onnxruntime-node " + doc.value("onnxruntime", std::string("?")) + " (node " +
-              doc.value("node", std::string("?")) + ")";
-  r.cpu = doc.value("cpu", std::string());
+  const std::string doc_where = "the measurements";
+  r.runtime = "onnxruntime-node " + optional_text(doc, "onnxruntime", source, doc_where) + " (node " +
+              optional_text(doc, "node", source, doc_where) + ")";
+  r.cpu = optional_text(doc, "cpu", source, doc_where);
   r.cores = doc.contains("cores") ? int_member(doc, "cores", source, "the measurements") : 0;
   r.threads = doc.contains("threads") ? int_member(doc, "threads", source, "the measurements", 1) : 1;
   r.runs = int_member(doc, "runs", source, "the measurements", 1);
   r.warmup = int_member(doc, "warmup", source, "the measurements");
   r.seed = int_member(doc, "seed", source, "the measurements");
-  r.optimizations = doc.value("optimizations", std::string());
+  r.optimizations = optional_text(doc, "optimizations", source, doc_where);
   for (std::size_t i = 0; i < stages.size(); ++i) {
     const std::string where = "measured stage " + std::to_string(i);
     BenchStage s = read_measured_stage(stages[i], source, where);
@@ -418,19 +437,20 @@ BenchResult parse_bench(const std::string& text, const std::string& source) {
   if (doc.value("version", json()) != 1)
     throw InputError(source + ": unsupported pipecut.bench version (this build reads 1)");
   BenchResult r;
-  r.pipeline = doc.value("pipeline", std::string());
-  r.model = doc.value("model", std::string());
+  const std::string doc_where = "the document";
+  r.pipeline = optional_text(doc, "pipeline", source, doc_where);
+  r.model = optional_text(doc, "model", source, doc_where);
   r.k = int_member(doc, "k", source, "the document", 1);
-  r.runtime = doc.value("runtime", std::string());
+  r.runtime = optional_text(doc, "runtime", source, doc_where);
   if (doc.contains("prediction") && doc["prediction"].is_object()) {
     const json& p = doc["prediction"];
-    r.prediction_source = p.value("source", std::string());
-    if (p.contains("device") && p["device"].is_string()) r.device = p["device"].get<std::string>();
-    if (p.contains("profile") && p["profile"].is_string()) r.profile = p["profile"].get<std::string>();
+    r.prediction_source = optional_text(p, "source", source, "\"prediction\"");
+    r.device = optional_text(p, "device", source, "\"prediction\"");
+    r.profile = optional_text(p, "profile", source, "\"prediction\"");
   }
   if (doc.contains("machine") && doc["machine"].is_object()) {
     const json& mj = doc["machine"];
-    r.cpu = mj.value("cpu", std::string());
+    r.cpu = optional_text(mj, "cpu", source, "\"machine\"");
     if (mj.contains("cores")) r.cores = int_member(mj, "cores", source, "\"machine\"");
     r.load_average = time_member(mj, "load_average", source, "\"machine\"", false);
   }
@@ -438,8 +458,7 @@ BenchResult parse_bench(const std::string& text, const std::string& source) {
   r.runs = int_member(doc, "runs", source, "the document", 1);
   r.warmup = int_member(doc, "warmup", source, "the document");
   r.seed = doc.contains("seed") ? int_member(doc, "seed", source, "the document") : 0;
-  if (doc.contains("optimizations") && doc["optimizations"].is_string())
-    r.optimizations = doc["optimizations"].get<std::string>();
+  r.optimizations = optional_text(doc, "optimizations", source, doc_where);
   const json& stages = member(doc, "stages", source, "the document");
   if (!stages.is_array() || stages.empty())
     throw InputError(source + ": \"stages\" must be a non-empty list");
