@@ -187,6 +187,34 @@ TEST(OrtProfile, KernelsMatchingNoOperatorAreAddedToTheOperatorTheyServe) {
             std::string::npos) << line;
 }
 
+TEST(OrtProfile, FusedKernelsNamedAfterTheirOperatorMatchIt) {
+  // ONNX Runtime names a fused node after the node it replaced plus "/<Name>Fusion" components
+  // (transformers: "/layers.0/fc1/MatMul/MatMulAddFusion"). Matched by that name, the kernel
+  // stays with its operator instead of being attributed by position, which moved whole layers'
+  // time into the next stage. Other suffixes are not fusions and stay unmatched.
+  TempDir tmp;
+  const std::string profile = tmp.write(
+      "p.json", trace(2, {{"conv", "Conv", {100, 100}},
+                          {"relu", "Relu", {5, 5}},
+                          {"split", "Split", {10, 10}},
+                          {"matmul0/MatMulAddFusion", "Gemm", {30, 30}},
+                          {"matmul1/MatmulTransposeFusion//MatMulScaleFusion/", "FusedMatMul", {40, 40}},
+                          {"add/Unrelated", "Add", {7, 7}},
+                          {"add", "Add", {10, 10}}}));
+  OnnxImportOptions options;
+  options.profile = profile;
+  const OnnxImport r = import_onnx_model(data_path(kTiny), options);
+  const Graph& g = r.graph;
+  ASSERT_TRUE(r.profile);
+  EXPECT_EQ(r.profile->unmatched_kernels, 1);  // "add/Unrelated"
+  EXPECT_NEAR(g.work[*g.find("matmul0")], 0.03, 1e-12);
+  EXPECT_NEAR(g.work[*g.find("matmul1")], 0.04, 1e-12);
+  // A kernel of another type is a fusion site: the reshapes next to the MatMuls ran inside.
+  EXPECT_EQ(g.work[*g.find("reshape0")], 0.0);
+  EXPECT_EQ(g.work[*g.find("reshape1")], 0.0);
+  EXPECT_EQ(r.profile->fused, 2);
+}
+
 TEST(OrtProfile, ExpandedFunctionKernelsGoToTheirOperator) {
   // ONNX Runtime runs a function operator as kernels with generated names between its
   // producer's and its consumer's kernels; the operator itself has none. Their time is the

@@ -38,8 +38,9 @@ OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& sou
 
 // What a profile covered when applied to an imported ONNX model. Every operator (graph node
 // standing for an ONNX operator; output-port nodes are not counted) is in exactly one class:
-//   measured  - kernel events of its own (by node name, or, for ONNX Runtime's layout-optimised
-//               kernels named "<tensor>_nchwc", by the operator writing that tensor):
+//   measured  - kernel events of its own (by node name; for ONNX Runtime's layout-optimised
+//               kernels named "<tensor>_nchwc", by the operator writing that tensor; for fused
+//               nodes named "<node>/<Name>Fusion…", by that node):
 //               work = their median time per run;
 //   fused     - no events of its own, and the group of unmeasured operators connected to it
 //               touches a fusion site: a measured operator whose kernel is of another type

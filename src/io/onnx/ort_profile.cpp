@@ -42,6 +42,26 @@ std::vector<std::vector<long long>> event_shapes(const nlohmann::json& args, con
   return shapes;
 }
 
+// ONNX Runtime names a node made by a fusion after the node it replaced plus "/<Name>Fusion"
+// components ("/layers.0/fc1/MatMul/MatMulAddFusion", "/…/MatMul_1/MatmulTransposeFusion//
+// MatMulScaleFusion/"): the operator of the remaining name, or -1. Sets `rewritten` on a match.
+int fused_operator(const std::string& kernel, const std::unordered_map<std::string, int>& op_by_name,
+                   bool& rewritten) {
+  std::string name = kernel;
+  while (!name.empty()) {
+    const std::size_t slash = name.rfind('/');
+    if (slash == std::string::npos) return -1;
+    const std::string last = name.substr(slash + 1);
+    if (!last.empty() && !ends_with(last, "Fusion")) break;
+    name.resize(slash);
+    if (auto it = op_by_name.find(name); it != op_by_name.end() && it->second >= 0) {
+      rewritten = true;
+      return it->second;
+    }
+  }
+  return -1;
+}
+
 bool holds(const std::vector<std::vector<long long>>& shapes, const std::vector<long long>& shape) {
   return std::find(shapes.begin(), shapes.end(), shape) != shapes.end();
 }
@@ -191,6 +211,7 @@ ProfileSummary apply_ort_profile(const OrtKernelTimes& times,
     int op = -1;
     bool rewritten = false;
     if (auto it = op_by_name.find(k.node); it != op_by_name.end()) op = it->second;
+    if (op < 0) op = fused_operator(k.node, op_by_name, rewritten);
     if (op < 0 && ends_with(k.node, kLayoutSuffix)) {
       const std::string tensor = k.node.substr(0, k.node.size() - std::string(kLayoutSuffix).size());
       if (auto it = tensor_producer.find(tensor); it != tensor_producer.end()) op = it->second;
