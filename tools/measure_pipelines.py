@@ -11,11 +11,11 @@ usage: tools/measure_pipelines.py --pipecut build/pipecut [--quick] [--work DIR]
      operator times (ONNX Runtime profiles, optimisations on, one thread) of the calibration
      models, so that the roofline's sums over contiguous runs of operators (what stages are)
      come closest to the measured sums (median absolute log error);
-   - link bandwidth and latency: what a stage boundary costs (the sender writes the tensor as a
+   - link bandwidth and latency: what stage boundaries cost (the sender writes the tensor as a
      graph output and it is copied; the receiver reads it, reordered into ONNX Runtime's blocked
-     layout for convolutions), from convolution and Relu chains of 32 KB to 8 MB tensors run
-     whole and cut in two; the cost model charges comm on both sides, so one boundary is
-     2 x (bytes / link bandwidth + latency).
+     layout for convolutions), from the stages of the calibration models split at k = 2, 4, 8:
+     measured stage time minus the measured work of its operators, against the bytes and
+     tensors it receives and sends (the cost model charges comm on both sides).
 2. For each evaluated model (torchvision CNNs, the issue's segmentation model, two transformers,
    exported with random weights) at k = 2, 4, 8: a partition solved on `--profile` costs (this
    machine's trace; comm from the calibrated profile) and one solved on the calibrated roofline,
@@ -353,48 +353,45 @@ def fit_roofline(tables):
     return best
 
 
-def link_points(r):
-    """(tensor bytes, boundary ms) from chains run whole and cut in two."""
-    sides = (16, 64, 256) if r.quick else (16, 32, 64, 128, 256)
+def link_points(r, models, roofline):
+    """Per stage of the calibration models split at k = 2, 4, 8 on their measured work (with a
+    free link, so that cuts fall where the work is): (bytes it receives and sends, tensors it
+    receives and sends, measured time - measured work of its operators). What a boundary costs
+    is measured inside real stages: the allocator and the layouts there are not a toy chain's."""
+    free = r.path("calibration", "free-link.json")
+    json.dump({"name": "free-link", "peak_tflops": {"fp32": roofline[0] / 1000},
+               "memory_bandwidth_gbps": roofline[1], "link_bandwidth_gbps": 1e6,
+               "link_latency_us": 0, "launch_overhead_us": roofline[2]}, open(free, "w"))
     points = []
-    for kind in ("conv", "relu"):
-        for side in sides:
-            model = r.path("calibration", f"{kind}_{side}.onnx")
-            if not os.path.exists(model):
-                r.run(["/usr/bin/python3", "-c", CHAIN, kind, 32, side, model])
-            times = {}
-            for k, assignment in ((1, {"op0": 0, "op1": 0, "op2": 0}),
-                                  (2, {"op0": 0, "op1": 1, "op2": 1})):
-                part = r.path("calibration", f"{kind}_{side}.k{k}.json")
-                json.dump({"format": "pipecut.partition", "version": 1, "k": k,
-                           "assignment": assignment}, open(part, "w"))
-                folder = r.path("calibration", f"{kind}_{side}.k{k}")
-                r.cli("split", model, part, "-o", folder, "--force")
-                # Other work on the machine only ever adds time: the least of three benches
-                # is the one it disturbed least.
-                times[k] = min(sum(s["measured_ms"] for s in r.bench(folder)["stages"])
-                               for _ in range(1 if r.quick else 3))
-            points.append((kind, 32 * side * side * 4, times[2] - times[1], times[1]))
+    for name, model, profile in models:
+        for k in ((2, 4) if r.quick else (2, 4, 8)):
+            folder = r.path("calibration", f"{name}.k{k}")
+            r.cli("solve", model, "-k", k, "--profile", profile, "--device", free, "--time-limit",
+                  r.time_limit, "--quiet", "--export-onnx", folder, "--force")
+            for s in r.bench(folder)["stages"]:
+                tensors = s["tensors_in"] + s["tensors_out"]
+                if tensors > 0:
+                    points.append((name, k, s["bytes_in"] + s["bytes_out"], tensors,
+                                   s["measured_ms"] - s["predicted"]["work"]))
     return points
 
 
 def fit_link(points):
-    """(GB/s, µs) of one side of a boundary, from boundary = 2 (bytes / bandwidth + latency):
-    the pair with the smallest mean |log(predicted / measured)| over the points (relative, so
-    that the large tensors do not decide the latency; points where the cut measured no dearer
-    than the whole are left out)."""
-    x = np.array([p[1] for p in points if p[2] > 0], dtype=float)
-    y = np.array([p[2] for p in points if p[2] > 0], dtype=float)
-    if len(x) == 0:
-        sys.exit("measure_pipelines: no cut chain measured dearer than the whole; the machine is "
-                 "too noisy to calibrate the link")
-    bandwidths = np.geomspace(0.01, 100, 161)
-    latencies = np.concatenate([[0.0], np.geomspace(1, 5000, 120)])
-    pred = 2 * (x[None, None, :] / (bandwidths[:, None, None] * 1e6) +
-                latencies[None, :, None] / 1000)
-    err = np.mean(np.abs(np.log(pred / y[None, None, :])), axis=2)
+    """(GB/s, µs) with the smallest mean |residual - (bytes / bandwidth + tensors x latency)|
+    over the stages: the least absolute deviation, so that a stage disturbed by other work
+    does not decide it."""
+    nbytes = np.array([p[2] for p in points], dtype=float)
+    tensors = np.array([p[3] for p in points], dtype=float)
+    residual = np.array([p[4] for p in points], dtype=float)
+    if len(points) == 0:
+        sys.exit("measure_pipelines: no stage with a boundary to calibrate the link on")
+    bandwidths = np.geomspace(0.05, 1000, 200)
+    latencies = np.concatenate([[0.0], np.geomspace(0.5, 2000, 120)])
+    pred = (nbytes[None, None, :] / (bandwidths[:, None, None] * 1e6) +
+            tensors[None, None, :] * latencies[None, :, None] / 1000)
+    err = np.mean(np.abs(pred - residual[None, None, :]), axis=2)
     i, j = np.unravel_index(int(np.argmin(err)), err.shape)
-    return float(bandwidths[i]), float(latencies[j])
+    return float(bandwidths[i]), float(latencies[j]), float(err[i, j])
 
 
 def call_overhead(r):
@@ -413,21 +410,23 @@ def call_overhead(r):
 
 def calibrate(r, calibration_models):
     flops_dev, bytes_dev = unit_devices(r)
-    tables, per_model = [], []
+    tables, per_model, profiled = [], [], []
     for name, spec in calibration_models.items():
         model = r.export(name, spec)
         profile = r.profile(model)
         t = operator_table(r, model, profile, flops_dev, bytes_dev)
         tables.append(t)
         per_model.append((name, len(t), float(np.nansum(t[:, 2]))))
+        profiled.append((name, model, profile))
         print(f"calibration: {name}: {len(t)} operators", file=sys.stderr)
     err, rate, bandwidth, launch = fit_roofline(tables)
-    points = link_points(r)
-    link_bw, link_lat = fit_link(points)
+    points = link_points(r, profiled, (rate, bandwidth, launch))
+    link_bw, link_lat, link_err = fit_link(points)
     overhead = call_overhead(r)
     return {"roofline_error": err, "gflops": rate, "memory_gbps": bandwidth,
             "launch_us": launch, "link_gbps": link_bw, "link_latency_us": link_lat,
-            "call_overhead_ms": overhead, "models": per_model, "link_points": points}
+            "link_error_ms": link_err, "call_overhead_ms": overhead, "models": per_model,
+            "link_points": points}
 
 
 def write_device(cal, path, machine):
@@ -438,8 +437,9 @@ def write_device(cal, path, machine):
             f"{machine['load_before']:.2f}), measured by tools/measure_pipelines.py with ONNX "
             "Runtime (optimisations on): compute rate, memory bandwidth and launch overhead "
             "fitted to the operator times of " + ", ".join(m[0] for m in cal["models"]) +
-            "; link bandwidth and latency from the cost of cutting convolution and Relu chains "
-            "in two (graph output, copy, layout reorders); docs/cost-model.md"),
+            "; link bandwidth and latency from those models' stages split at k = 2, 4, 8 "
+            "(measured stage time minus measured work, against the bytes and tensors received "
+            "and sent); docs/cost-model.md"),
         "peak_tflops": {"fp32": round(cal["gflops"] / 1000, 6)},
         "memory_bandwidth_gbps": round(cal["memory_gbps"], 4),
         "link_bandwidth_gbps": round(cal["link_gbps"], 4),
@@ -645,21 +645,25 @@ def section(machine, cal, device, results, device_path, json_path, quick):
              f"sums over runs of operators: {cal['roofline_error']:.3f}) |")
     L.append(f"| memory bandwidth | {cal['memory_gbps']:.2f} GB/s | same fit |")
     L.append(f"| launch overhead | {cal['launch_us']:.1f} µs per operator | same fit |")
-    L.append(f"| link bandwidth | {cal['link_gbps']:.3f} GB/s | cutting chains in two (below) |")
-    L.append(f"| link latency | {cal['link_latency_us']:.1f} µs per tensor and side | same |")
+    L.append(f"| link bandwidth | {cal['link_gbps']:.3f} GB/s | the stages of those models split "
+             f"at k = 2, 4, 8 (below; mean absolute deviation {cal['link_error_ms']:.3f} ms) |")
+    L.append(f"| link latency | {cal['link_latency_us']:.1f} µs per tensor and side | same fit |")
     stage_ms = [s["measured_ms"] for m in results["models"] for kind in ("profile", "roofline")
                 for row in m[kind] for s in row["bench"]["stages"]]
     L.append(f"| per-call overhead | {1000 * cal['call_overhead_ms']:.1f} µs per stage run | a "
              f"one-Relu stage; not in the model: {abs_pct(cal['call_overhead_ms'] / statistics.median(stage_ms))} "
              f"of the median stage measured here ({statistics.median(stage_ms):.2f} ms) |")
     L.append("")
-    L.append("What one stage boundary costs (two stages − the whole chain, each the median of "
-             "its stage runs and copies):")
+    L.append("What the boundaries cost: for each stage of the calibration models split on their "
+             "measured work, its measured time (median run + copies) minus the measured work of "
+             "its operators, against the tensors it receives and sends (the link's fit in the "
+             "last column):")
     L.append("")
-    L.append("| chain | tensor | whole chain ms | boundary ms |")
-    L.append("|---|---|---|---|")
-    for kind, nbytes, boundary, whole in cal["link_points"]:
-        L.append(f"| {kind} | {nbytes / 1024:.0f} KiB | {whole:.3f} | {boundary:.3f} |")
+    L.append("| model | k | stage tensors | stage KiB | measured − work ms | link model ms |")
+    L.append("|---|---|---|---|---|---|")
+    for name, k, nbytes, tensors, residual in cal["link_points"]:
+        model_ms = nbytes / (cal["link_gbps"] * 1e6) + tensors * cal["link_latency_us"] / 1000
+        L.append(f"| {name} | {k} | {tensors} | {nbytes / 1024:.0f} | {residual:.3f} | {model_ms:.3f} |")
     L.append("")
     L.append("### Stage times with `--profile` costs")
     L.append("")
