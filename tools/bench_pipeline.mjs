@@ -4,10 +4,11 @@
 // thread per session:
 //   - each stage alone, on the tensors it receives when seeded random model inputs are pushed
 //     through the earlier stages: run time over --runs runs after --warmup, and the time to copy
-//     the tensors it receives and sends;
+//     the tensors it receives and sends (into buffers reused from run to run);
 //   - with --pipelined, one worker thread per stage (its own session, pinned to its own core),
-//     connected by bounded queues, streaming --microbatches microbatches: steady-state
-//     throughput and each stage's busy fraction.
+//     connected by bounded queues (pools of buffers: each tensor is copied once into a pooled
+//     buffer, which is transferred, and returned when the receiver has run), streaming
+//     --microbatches microbatches: steady-state throughput and each stage's busy fraction.
 // Prints one JSON document on stdout (the measurements `pipecut bench` merges with the
 // predictions into pipecut.bench, docs/formats.md). Errors: one line on stderr starting
 // "bench_pipeline: error: " and exit 2. `pipecut bench` runs this; see tools/README.md.
@@ -106,12 +107,27 @@ function summary(samples) {
           max: s[s.length - 1] ?? 0};
 }
 
-// Copies the data of `tensors` the way a pipeline moves them between threads (structured clone),
-// and returns the milliseconds it took.
-function copyTime(tensors) {
+// A buffer to copy `data` into: of the same typed-array type and length (a plain copy for the
+// non-numeric string tensors).
+function bufferFor(data) {
+  return ArrayBuffer.isView(data) ? new data.constructor(data.length) : null;
+}
+
+// Copies `data` into `buffer` (from bufferFor): what a pipeline does with a tensor it moves to
+// another core. Buffers are reused from run to run, as a pipeline runtime's pool would be:
+// allocating fresh memory for every copy measured page faults instead (on this virtual machine
+// tens of µs per 4 KiB page, and only for some sizes; docs/cost-model.md).
+function copyInto(buffer, data) {
+  if (buffer === null) return structuredClone(data);
+  buffer.set(data);
+  return buffer;
+}
+
+// The milliseconds it takes to copy the data of `tensors` into `buffers`.
+function copyTime(tensors, buffers) {
   if (tensors.length === 0) return 0;
   const t0 = performance.now();
-  for (const t of tensors) structuredClone(t.data);
+  tensors.forEach((t, i) => copyInto(buffers[i], t.data));
   return performance.now() - t0;
 }
 
@@ -147,12 +163,16 @@ async function timeStages(dir, manifest, options) {
     const runMs = [];
     const copyIn = [];
     const copyOut = [];
+    const buffersIn = received.map((t) => bufferFor(t.data));
+    const buffersOut = sent.map((t) => bufferFor(t.data));
+    copyTime(received, buffersIn);  // first touch of the buffers' pages, untimed
+    copyTime(sent, buffersOut);
     for (let r = 0; r < options.runs; ++r) {
       const t0 = performance.now();
       await session.run(feeds);
       runMs.push(performance.now() - t0);
-      copyIn.push(copyTime(received));
-      copyOut.push(copyTime(sent));
+      copyIn.push(copyTime(received, buffersIn));
+      copyOut.push(copyTime(sent, buffersOut));
     }
     await session.release();
     results.push({
@@ -296,13 +316,17 @@ class Inbox {
   }
 }
 
-// Credits of one outgoing channel: the receiver returns one per microbatch it takes.
-class Credits {
+// The sending end of one channel: a pool of `capacity` sets of buffers (one per tensor it
+// sends). A microbatch's tensors are copied into a free set, whose buffers are transferred (not
+// copied again) to the receiver; the receiver sends them back once its stage has run, which is
+// the credit that bounds the queue.
+class Sender {
   constructor(port, capacity) {
-    this.credits = capacity;
+    this.port = port;
+    this.free = Array.from({length: capacity}, () => null);  // null: not allocated yet
     this.waiter = null;
-    port.on('message', () => {
-      this.credits += 1;
+    port.on('message', (buffers) => {
+      this.free.push(buffers);
       if (this.waiter) {
         const w = this.waiter;
         this.waiter = null;
@@ -311,8 +335,8 @@ class Credits {
     });
   }
   async acquire() {
-    while (this.credits === 0) await new Promise((resolve) => (this.waiter = resolve));
-    this.credits -= 1;
+    while (this.free.length === 0) await new Promise((resolve) => (this.waiter = resolve));
+    return this.free.shift();
   }
 }
 
@@ -332,7 +356,7 @@ async function stageWorker() {
     }
     const local = modelInputs(manifest, seed);
     const inboxes = ins.map((c) => ({port: c.port, inbox: new Inbox(c.port)}));
-    const senders = outs.map((c) => ({...c, credits: new Credits(c.port, c.capacity)}));
+    const senders = outs.map((c) => ({...c, pool: new Sender(c.port, c.capacity)}));
     parentPort.postMessage({kind: 'ready', cpu, pinned});
     await new Promise((resolve) => parentPort.once('message', resolve));
     const busy = [];
@@ -341,27 +365,34 @@ async function stageWorker() {
     for (let mb = 0; mb < microbatches; ++mb) {
       const feeds = {};
       for (const input of stage.inputs) if (input.from === 'input') feeds[input.name] = local[input.name];
+      const received = [];
       for (const {port, inbox} of inboxes) {
         const message = await inbox.take();
-        port.postMessage(1);  // a credit back to the sender
+        received.push([port, message.tensors.map((t) => t.data)]);
         for (const t of message.tensors) feeds[t.name] = new ort.Tensor(t.type, t.data, t.dims);
       }
       let t0 = now();
       const produced = await session.run(feeds);
       const t1 = now();
       runMs.push(t1 - t0);
+      // The stage has read its inputs: their buffers go back to their senders (the credit).
+      for (const [port, buffers] of received)
+        port.postMessage(buffers, buffers.filter((b) => ArrayBuffer.isView(b)).map((b) => b.buffer));
       for (const s of senders) {
         const waitStart = now();
-        await s.credits.acquire();
+        let buffers = await s.pool.acquire();
         const waited = now();
         if (waited - waitStart > 0.001) {  // blocked on a full queue: not busy meanwhile
           busy.push([t0, waitStart]);
           t0 = waited;
         }
-        s.port.postMessage({mb, tensors: s.names.map((name) => {
+        if (buffers === null) buffers = s.names.map((name) => bufferFor(produced[name].data));
+        const tensors = s.names.map((name, i) => {
           const t = produced[name];
-          return {name, type: t.type, dims: t.dims, data: t.data};
-        })});
+          return {name, type: t.type, dims: t.dims, data: copyInto(buffers[i], t.data)};
+        });
+        s.port.postMessage({mb, tensors},
+                           tensors.filter((t) => ArrayBuffer.isView(t.data)).map((t) => t.data.buffer));
       }
       const t2 = now();
       busy.push([t0, t2]);
