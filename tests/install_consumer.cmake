@@ -16,6 +16,25 @@ foreach(installed include/pipecut/pipecut.hpp include/pipecut/version.hpp bin/pi
     message(FATAL_ERROR "not installed: ${installed}")
   endif()
 endforeach()
+# `pipecut bench` finds the Node tool installed next to it (PREFIX/share/pipecut/tools) and says
+# how to fetch its package, which is not installed.
+foreach(installed bench_pipeline.mjs ort_inputs.mjs package.json package-lock.json)
+  if(NOT EXISTS ${WORK_DIR}/prefix/share/pipecut/tools/${installed})
+    message(FATAL_ERROR "not installed: share/pipecut/tools/${installed}")
+  endif()
+endforeach()
+file(WRITE ${WORK_DIR}/pipeline/pipeline.json [[{"format": "pipecut.pipeline", "version": 1,
+  "model": "m.onnx", "partition": {"k": 1, "bottleneck": 1},
+  "inputs": [{"name": "x", "dtype": "float32", "shape": [1]}], "outputs": [],
+  "stages": [{"stage": 0, "partition_stage": 0, "file": "stage_0.onnx", "inputs": [],
+              "outputs": [], "operators": ["a"],
+              "predicted": {"work": 1, "comm_in": 0, "comm_out": 0, "cost": 1}}]}]])
+execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=PIPECUT_TOOLS_DIR
+                        ${WORK_DIR}/prefix/bin/pipecut bench ${WORK_DIR}/pipeline
+                RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "onnxruntime-node is not installed in [^\n]*prefix/share/pipecut/tools/node_modules")
+  message(FATAL_ERROR "installed pipecut bench: exit ${rc}, ${err}")
+endif()
 # Public headers must not need third-party headers (nlohmann, CBC, onnx).
 file(GLOB_RECURSE headers ${WORK_DIR}/prefix/include/pipecut/*.hpp)
 foreach(header ${headers})

@@ -31,6 +31,8 @@ import sys
 from collections import defaultdict
 
 TOLERANCE = 1e-5
+MEASURED_BEGIN = "<!-- measure_pipelines.py: begin -->"
+MEASURED_END = "<!-- measure_pipelines.py: end -->"
 EXTRA_HEADERS = {"solve_within_0.1%": "solve ≤ 0.1 %"}
 
 
@@ -300,7 +302,15 @@ def main():
             else:
                 md += [f"- **{key}**: {value}"]
         md.append("")
-    with open(os.path.join(args.out_dir, "results.md"), "w") as f:
+    # The section tools/measure_pipelines.py writes (between its markers) is not made from these
+    # rows: it is carried over from the file being replaced.
+    target = os.path.join(args.out_dir, "results.md")
+    if os.path.exists(target):
+        old = open(target).read()
+        begin, end = old.find(MEASURED_BEGIN), old.find(MEASURED_END)
+        if 0 <= begin < end:
+            md += [old[begin:end + len(MEASURED_END)], ""]
+    with open(target, "w") as f:
         f.write("\n".join(md))
     with open(os.path.join(args.out_dir, "results.json"), "w") as f:
         json.dump(results_json, f, indent=2, sort_keys=True)

@@ -1305,6 +1305,27 @@ class PipelinePlan:
 
     __call__ = run
 
+    def bench(
+        self,
+        *inputs: Any,
+        runs: int = 30,
+        warmup: int = 5,
+        pipelined: bool = False,
+        microbatches: int = 64,
+        pin: bool = True,
+    ) -> Dict[str, Any]:
+        """Times the stages on this machine against the costs the plan was solved with and
+        returns the pipecut.bench v1 document (a dict; json.dump it for `pipecut report
+        --measured`). Each stage runs alone, one intra-op thread, on the values it receives
+        from `inputs`: `warmup` untimed runs, then `runs` timed ones, each followed by copying
+        its boundary values. `pipelined=True` also streams `microbatches` microbatches through
+        one process per stage, each pinned to its own core (`pin`); more stages than cores is a
+        pipecut.InputError. See docs/python.md, "Predicted against measured"."""
+        from pipecut import _torch_bench
+
+        return _torch_bench.bench(self, inputs, runs=runs, warmup=warmup, pipelined=pipelined,
+                                  microbatches=microbatches, pin=pin)
+
     def split_points(self) -> List[str]:
         """Qualified names of the submodules at which stages 2, 3, ... begin, for
         torch.distributed.pipelining (newer PyTorch):

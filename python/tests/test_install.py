@@ -18,7 +18,7 @@ def test_installed_package_imports_and_solves(tmp_path):
     )
     site = prefix / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "dist-packages"
     package = site / "pipecut"
-    for name in ("__init__.py", "__init__.pyi", "torch.py", "py.typed"):
+    for name in ("__init__.py", "__init__.pyi", "torch.py", "_torch_bench.py", "py.typed"):
         assert (package / name).is_file(), name
     assert list(package.glob("_pipecut*.so"))
     code = (

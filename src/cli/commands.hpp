@@ -16,6 +16,7 @@ void add_solve_command(CLI::App& app, int& exit_code);
 void add_experiment_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
 void add_split_command(CLI::App& app, int& exit_code);
+void add_bench_command(CLI::App& app, int& exit_code);
 
 }  // namespace pipecut::cli
 
@@ -27,6 +28,8 @@ struct Solution;
 namespace pipecut::cli {
 // The HTML report of `report` and `solve --report` (io/html_report.hpp), written atomically to
 // `path`; the input files' names are shown in the page header (empty: not shown).
+// `measured_file`: a pipecut.bench document drawn next to the predictions (empty: none).
 void write_report_html(const Graph& g, const Solution& solution, const std::string& path,
-                       const std::string& graph_file, const std::string& partition_file);
+                       const std::string& graph_file, const std::string& partition_file,
+                       const std::string& measured_file = {});
 }  // namespace pipecut::cli

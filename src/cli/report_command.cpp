@@ -10,6 +10,7 @@
 #include "pipecut/io/html_report.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/model/constraints.hpp"
+#include "pipecut/io/pipeline_bench.hpp"
 
 namespace pipecut::cli {
 
@@ -18,6 +19,7 @@ struct ReportCommand {
   GraphInput input;
   std::string partition_path;
   std::string output;
+  std::string measured;  // pipecut.bench file; empty = none
   bool quiet = false;
 };
 
@@ -27,10 +29,15 @@ std::string file_name(const std::string& path) {
 }  // namespace
 
 void write_report_html(const Graph& g, const Solution& solution, const std::string& path,
-                       const std::string& graph_file, const std::string& partition_file) {
+                       const std::string& graph_file, const std::string& partition_file,
+                       const std::string& measured_file) {
   HtmlReportOptions options;
   options.graph_file = file_name(graph_file);
   options.partition_file = file_name(partition_file);
+  if (!measured_file.empty()) {
+    options.measured = read_bench(measured_file);
+    options.measured_file = measured_file;
+  }
   write_file_atomic(path, html_report(g, solution, options), false);
 }
 
@@ -47,10 +54,14 @@ void add_report_command(CLI::App& app, int& exit_code) {
                   "pipecut.partition JSON file (written by solve or partition)")
       ->required();
   cmd->add_option("-o,--output", o->output, "HTML file to write")->required();
+  cmd->add_option("--measured", o->measured,
+                  "pipecut.bench JSON of this partition's stages (pipecut bench -o): adds the "
+                  "measured stage times next to the predicted ones");
   cmd->add_flag("--quiet", o->quiet, "Do not print the name of the file written");
   cmd->callback([o, &exit_code] {
     std::vector<std::string> inputs = input_files(o->input);
     inputs.push_back(o->partition_path);
+    if (!o->measured.empty()) inputs.push_back(o->measured);
     refuse_to_overwrite_inputs(o->output, inputs);
     check_output_file(o->output);
     const Graph g = load_graph(o->input);
@@ -68,7 +79,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
       throw InputError(o->partition_path + ": lower_bound " + std::to_string(s.lower_bound) +
                        " exceeds the partition's bottleneck " + std::to_string(bottleneck) +
                        " on this graph; was the file written for another graph?");
-    write_report_html(g, s, o->output, o->input.path, o->partition_path);
+    write_report_html(g, s, o->output, o->input.path, o->partition_path, o->measured);
     if (!o->quiet) std::cout << "wrote " << o->output << "\n";
     exit_code = kExitOk;
   });

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/html_report_assets.hpp"
+#include "io/html_report_measured.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/error.hpp"
@@ -959,6 +960,8 @@ std::string html_report(const Graph& g, const Solution& r, const HtmlReportOptio
   f.name = r.graph_name.empty() ? g.name : r.graph_name;
   f.title = "pipecut report: " + f.name + ", k = " + std::to_string(r.partition.k);
   const GraphView view = layout_graph_view(g, r.partition, options.graph_view);
+  if (options.measured)
+    detail::check_bench_matches(g, e, r.partition.k, *options.measured, options.measured_file);
 
   std::string page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>";
   page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>";
@@ -973,6 +976,7 @@ std::string html_report(const Graph& g, const Solution& r, const HtmlReportOptio
             "bound or optimality claim applies to it.</div>";
   page += summary_section(f, options);
   page += stages_section(f);
+  if (options.measured) page += detail::measured_section(*options.measured, options.measured_file);
   page += timeline_section(f);
   page += graph_section(f, view);
   page += tables_section(f);
@@ -981,9 +985,10 @@ std::string html_report(const Graph& g, const Solution& r, const HtmlReportOptio
           "activations. The data of this page is embedded as JSON (format pipecut.report) in "
           "the script element with id pipecut-report-data.</footer></main>";
   page += "<div id=\"tip\" hidden=\"hidden\"></div>";
+  json data = report_data(f, view);
+  if (options.measured) data["measured"] = json::parse(bench_to_json(*options.measured));
   page += "<script type=\"application/json\" id=\"pipecut-report-data\">" +
-          script_safe(report_data(f, view).dump(-1, ' ', false, json::error_handler_t::replace)) +
-          "</script>";
+          script_safe(data.dump(-1, ' ', false, json::error_handler_t::replace)) + "</script>";
   page += "<script>" + std::string(html_assets::kScript) + "</script>";
   page += "</body></html>\n";
   return page;

@@ -6,9 +6,11 @@
 // as one `<script type="application/json" id="pipecut-report-data">` block (format
 // "pipecut.report" v1) so that other tools can read it back. Contents and schema:
 // docs/report.md. Units: times as in the graph (ms), memory in bytes.
+#include <optional>
 #include <string>
 
 #include "pipecut/io/partition_json.hpp"
+#include "pipecut/io/pipeline_bench.hpp"
 #include "pipecut/io/report_layout.hpp"
 #include "pipecut/model/graph.hpp"
 
@@ -19,12 +21,18 @@ struct HtmlReportOptions {
   // Shown in the page header when not empty (file names of the inputs, as the user gave them).
   std::string graph_file;
   std::string partition_file;
+  // A pipecut.bench document of this partition's stages (pipecut bench): adds the "Predicted
+  // against measured" section and the `measured` data; `measured_file` names it on the page.
+  std::optional<BenchResult> measured;
+  std::string measured_file;
 };
 
 // The whole page. `s.evaluation` must be the evaluation of `s.partition` on `g` (evaluate() in
 // solve/api.hpp, or evaluate_partition); either form works, the page draws the non-empty
 // stages. `s.lower_bound_method` empty means the partition carries no bound. Deterministic: the
-// same inputs give the same bytes. Throws InputError if the partition is invalid for `g`.
+// same inputs give the same bytes. Throws InputError if the partition is invalid for `g`, or if
+// `options.measured` was measured on another partition (another k, other non-empty stages, or
+// other operator counts).
 std::string html_report(const Graph& g, const Solution& s, const HtmlReportOptions& options = {});
 
 }  // namespace pipecut

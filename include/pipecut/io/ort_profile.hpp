@@ -10,17 +10,23 @@
 
 namespace pipecut {
 
-// One ORT node of the trace: the mean time of its kernels per run, over the runs kept.
+// One ORT node of the trace: the median over the runs kept of its kernels' time in a run.
 struct OrtKernelTime {
   std::string node;     // ORT node name (the event name without "_kernel_time")
   std::string op_name;  // the kernel's operator, e.g. "Conv", "FusedConv", "ReorderOutput"
-  double mean_ms = 0;
+  double median_ms = 0;
+  // Tensor shapes of its first kept event (args.input_type_shape / output_type_shape; empty
+  // when the trace has none), used to tie a kernel that matches no operator to its neighbour.
+  std::vector<std::vector<long long>> input_shapes, output_shapes;
 };
 
 struct OrtKernelTimes {
   int runs = 0;         // model_run events in the file
   int warmup_runs = 0;  // skipped at the start
   std::vector<OrtKernelTime> nodes;  // in order of first appearance
+  // Indices into `nodes` in execution order of the first kept run (one thread runs the kernels
+  // one after another; docs/cost-model.md "Kernels that match no operator").
+  std::vector<int> sequence;
 };
 
 // Reads a trace, skipping the first `warmup_runs` runs. Throws InputError naming `path` for a
@@ -32,9 +38,10 @@ OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& sou
 
 // What a profile covered when applied to an imported ONNX model. Every operator (graph node
 // standing for an ONNX operator; output-port nodes are not counted) is in exactly one class:
-//   measured  - kernel events of its own (by node name, or, for ONNX Runtime's layout-optimised
-//               kernels named "<tensor>_nchwc", by the operator writing that tensor):
-//               work = their mean time per run;
+//   measured  - kernel events of its own (by node name; for ONNX Runtime's layout-optimised
+//               kernels named "<tensor>_nchwc", by the operator writing that tensor; for fused
+//               nodes named "<node>/<Name>Fusion…", by that node):
+//               work = their median time per run;
 //   fused     - no events of its own, and the group of unmeasured operators connected to it
 //               touches a fusion site: a measured operator whose kernel is of another type
 //               (FusedConv for a Conv) or layout-optimised. ONNX Runtime ran the group inside
@@ -52,13 +59,21 @@ struct ProfileSummary {
   int measured = 0;
   int fused = 0;
   int estimated = 0;
-  int unmatched_kernels = 0;   // ORT nodes that match no operator (e.g. layout reorders, or
-                               // folded parameter-only operators run without optimisations)
-  double unmatched_ms = 0;     // their mean time per run, not attributed to any operator
+  int unmatched_kernels = 0;   // ORT nodes that match no operator by name (layout reorders,
+                               // folded parameter-only operators run without optimisations,
+                               // expanded function operators)
+  double unmatched_ms = 0;     // their median time per run
+  // Of those, the kernels whose time was added to a neighbouring measured operator: a
+  // ReorderOutput to the operator whose output it converts (the nearest earlier kernel writing
+  // its input's shape), any other to the operator it feeds (the nearest later kernel reading its
+  // output's shape); the rest is dropped (docs/cost-model.md "Kernels that match no operator").
+  int attributed_kernels = 0;
+  double attributed_ms = 0;
 };
 
 // One line for the user, e.g. "profile.json: 9 runs (1 warm-up skipped); 52 operators measured,
-// 12 fused into a measured neighbour (work 0), 0 estimated by the roofline model".
+// 12 fused into a measured neighbour (work 0), 0 estimated by the roofline model; 3 profiled
+// kernel(s) match no operator by name (0.120 ms per run), all added to a neighbouring operator".
 std::string describe_profile_summary(const ProfileSummary& summary);
 
 }  // namespace pipecut

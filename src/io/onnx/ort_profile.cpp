@@ -35,6 +35,48 @@ std::string optional_string(const nlohmann::json& object, const char* key,
   return it->get<std::string>();
 }
 
+// args.input_type_shape / output_type_shape of a kernel event: [{"float": [1, 3, 224, 224]}, ...].
+// Anything else reads as no shapes (they only guide attribution).
+std::vector<std::vector<long long>> event_shapes(const nlohmann::json& args, const char* key) {
+  std::vector<std::vector<long long>> shapes;
+  const auto it = args.find(key);
+  if (it == args.end() || !it->is_array()) return shapes;
+  for (const nlohmann::json& entry : *it) {
+    if (!entry.is_object() || entry.size() != 1 || !entry.begin()->is_array()) return {};
+    std::vector<long long> dims;
+    for (const nlohmann::json& d : *entry.begin()) {
+      if (!d.is_number_integer()) return {};
+      dims.push_back(d.get<long long>());
+    }
+    shapes.push_back(std::move(dims));
+  }
+  return shapes;
+}
+
+// ONNX Runtime names a node made by a fusion after the node it replaced plus "/<Name>Fusion"
+// components ("/layers.0/fc1/MatMul/MatMulAddFusion", "/…/MatMul_1/MatmulTransposeFusion//
+// MatMulScaleFusion/"): the operator of the remaining name, or -1. Sets `rewritten` on a match.
+int fused_operator(const std::string& kernel, const std::unordered_map<std::string, int>& op_by_name,
+                   bool& rewritten) {
+  std::string name = kernel;
+  while (!name.empty()) {
+    const std::size_t slash = name.rfind('/');
+    if (slash == std::string::npos) return -1;
+    const std::string last = name.substr(slash + 1);
+    if (!last.empty() && !ends_with(last, "Fusion")) break;
+    name.resize(slash);
+    if (auto it = op_by_name.find(name); it != op_by_name.end() && it->second >= 0) {
+      rewritten = true;
+      return it->second;
+    }
+  }
+  return -1;
+}
+
+bool holds(const std::vector<std::vector<long long>>& shapes, const std::vector<long long>& shape) {
+  return std::find(shapes.begin(), shapes.end(), shape) != shapes.end();
+}
+
 }  // namespace
 
 OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& source,
@@ -52,6 +94,7 @@ OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& sou
     std::string node, op_name;
     double ts = 0, dur = 0;
     std::size_t event = 0;  // index in the trace, for messages
+    const nlohmann::json* args = nullptr;
   };
   std::vector<Kernel> kernels;
   for (std::size_t i = 0; i < events->size(); ++i) {
@@ -80,6 +123,7 @@ OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& sou
         if (!e["args"].is_object())
           throw InputError(source + ": " + where + ": \"args\" must be an object");
         k.op_name = optional_string(e["args"], "op_name", source, where + ": args");
+        k.args = &e["args"];
       }
       k.event = i;
       kernels.push_back(std::move(k));
@@ -99,8 +143,11 @@ OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& sou
   OrtKernelTimes out;
   out.runs = n_runs;
   out.warmup_runs = warmup_runs;
-  const double kept = n_runs - warmup_runs;
   std::unordered_map<std::string, std::size_t> index;
+  std::vector<std::vector<double>> per_run;  // per node: its kernel time in each kept run (ms)
+  // In start order, so that `sequence` is the execution order.
+  std::stable_sort(kernels.begin(), kernels.end(),
+                   [](const Kernel& a, const Kernel& b) { return a.ts < b.ts; });
   for (const Kernel& k : kernels) {
     // The run whose [begin, end] holds the kernel's start; kernels outside every run (none in
     // ONNX Runtime's traces) and those of warm-up runs are skipped.
@@ -110,15 +157,33 @@ OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& sou
     --it;
     if (k.ts > it->end || it - runs.begin() < warmup_runs) continue;
     auto [pos, inserted] = index.emplace(k.node, out.nodes.size());
-    if (inserted) out.nodes.push_back({k.node, k.op_name, 0.0});
-    double& mean = out.nodes[pos->second].mean_ms;
-    mean += k.dur / 1000.0 / kept;  // µs -> ms, mean per run
+    if (inserted) {
+      OrtKernelTime node{k.node, k.op_name, 0.0, {}, {}};
+      if (k.args) {
+        node.input_shapes = event_shapes(*k.args, "input_type_shape");
+        node.output_shapes = event_shapes(*k.args, "output_type_shape");
+      }
+      out.nodes.push_back(std::move(node));
+    }
+    if (inserted) per_run.emplace_back(static_cast<std::size_t>(n_runs - warmup_runs), 0.0);
+    double& run_time = per_run[pos->second][static_cast<std::size_t>(it - runs.begin() - warmup_runs)];
+    run_time += k.dur / 1000.0;  // µs -> ms
     // Times this large are no measurement, and an infinite work would make every partition
     // look infeasible downstream.
-    if (!std::isfinite(mean))
+    if (!std::isfinite(run_time))
       throw InputError(source + ": event " + std::to_string(k.event) + " ('" + k.node +
                        kKernelSuffix + "'): the kernel times of node '" + k.node +
                        "' sum to infinity");
+    if (it - runs.begin() == warmup_runs) out.sequence.push_back(static_cast<int>(pos->second));
+  }
+  // The median over the kept runs, not the mean: on a shared machine a few runs are slowed by
+  // other work, and the first runs after the warm-up can still be slow (docs/cost-model.md
+  // "Measured costs").
+  for (std::size_t i = 0; i < out.nodes.size(); ++i) {
+    std::vector<double>& times = per_run[i];
+    std::sort(times.begin(), times.end());
+    const std::size_t m = times.size() / 2;
+    out.nodes[i].median_ms = times.size() % 2 == 1 ? times[m] : (times[m - 1] + times[m]) / 2;
   }
   return out;
 }
@@ -128,11 +193,13 @@ OrtKernelTimes read_ort_profile(const std::string& path, int warmup_runs) {
 }
 
 std::string describe_profile_summary(const ProfileSummary& s) {
-  char unmatched[160] = "";
+  char unmatched[240] = "";
   if (s.unmatched_kernels > 0)
     std::snprintf(unmatched, sizeof unmatched,
-                  "; %d profiled kernel(s) match no operator (%.3f ms per run, not counted)",
-                  s.unmatched_kernels, s.unmatched_ms);
+                  "; %d profiled kernel(s) match no operator by name (%.3f ms per run): %d "
+                  "added to a neighbouring operator, %d not counted (%.3f ms)",
+                  s.unmatched_kernels, s.unmatched_ms, s.attributed_kernels,
+                  s.unmatched_kernels - s.attributed_kernels, s.unmatched_ms - s.attributed_ms);
   return s.path + ": " + std::to_string(s.runs) + " run(s), " + std::to_string(s.warmup_runs) +
          " warm-up skipped; " + std::to_string(s.measured) + " operators measured, " +
          std::to_string(s.fused) + " fused into a measured neighbour (work 0), " +
@@ -166,10 +233,13 @@ ProfileSummary apply_ort_profile(const std::string& source, const OrtKernelTimes
   // Measured operators whose kernel shows that ONNX Runtime rewrote the graph around them: a
   // kernel of another type (FusedConv for a Conv) or one made by the layout optimisation.
   std::vector<char> fusion_site(n, 0);
-  for (const OrtKernelTime& k : times.nodes) {
+  std::vector<NodeId> node_of_kernel(times.nodes.size(), -1);
+  for (std::size_t i = 0; i < times.nodes.size(); ++i) {
+    const OrtKernelTime& k = times.nodes[i];
     int op = -1;
     bool rewritten = false;
     if (auto it = op_by_name.find(k.node); it != op_by_name.end()) op = it->second;
+    if (op < 0) op = fused_operator(k.node, op_by_name, rewritten);
     if (op < 0 && ends_with(k.node, kLayoutSuffix)) {
       const std::string tensor = k.node.substr(0, k.node.size() - std::string(kLayoutSuffix).size());
       if (auto it = tensor_producer.find(tensor); it != tensor_producer.end()) op = it->second;
@@ -178,11 +248,12 @@ ProfileSummary apply_ort_profile(const std::string& source, const OrtKernelTimes
     const NodeId v = op >= 0 ? node_of_op[op] : -1;
     if (v < 0) {  // no operator, or a folded one
       ++summary.unmatched_kernels;
-      summary.unmatched_ms += k.mean_ms;
+      summary.unmatched_ms += k.median_ms;
       continue;
     }
+    node_of_kernel[i] = v;
     measured[v] = 1;
-    measured_ms[v] += k.mean_ms;
+    measured_ms[v] += k.median_ms;
     if (rewritten || (!k.op_name.empty() && k.op_name != g.op[v])) fusion_site[v] = 1;
   }
   // Operator neighbours, looking through output-port nodes to the operators behind them.
@@ -221,6 +292,59 @@ ProfileSummary apply_ort_profile(const std::string& source, const OrtKernelTimes
       });
     if (touches_measured)
       for (NodeId v : group) fused[v] = 1;
+  }
+  // Kernels that match no operator still ran: layout reorders around NCHWc kernels, the folded
+  // parameter-only operators (optimisations off), bodies of function operators. Dropping them
+  // under-predicts every stage, most the one whose reorder is large (a segmentation model's
+  // final output); each is added to the operator it serves, found in execution order
+  // (docs/cost-model.md "Kernels that match no operator").
+  std::vector<int> position(times.nodes.size(), -1);
+  for (std::size_t p = 0; p < times.sequence.size(); ++p)
+    if (position[times.sequence[p]] < 0) position[times.sequence[p]] = static_cast<int>(p);
+  auto nearest = [&](int from, int step, const std::vector<long long>* shape, bool want_output) {
+    for (int p = from + step; p >= 0 && p < static_cast<int>(times.sequence.size()); p += step) {
+      const int kernel = times.sequence[p];
+      if (node_of_kernel[kernel] < 0) continue;
+      const OrtKernelTime& k = times.nodes[kernel];
+      if (!shape || holds(want_output ? k.output_shapes : k.input_shapes, *shape))
+        return node_of_kernel[kernel];
+    }
+    return NodeId{-1};
+  };
+  auto estimated = [&](NodeId u) { return !is_port(u) && !measured[u] && !fused[u]; };
+  std::vector<char> attributed(n, 0);
+  for (std::size_t i = 0; i < times.nodes.size(); ++i) {
+    if (node_of_kernel[i] >= 0 || position[i] < 0) continue;
+    const OrtKernelTime& k = times.nodes[i];
+    // A ReorderOutput converts its producer's blocked output back; anything else prepares or
+    // computes an input of what follows.
+    const bool backwards = k.op_name == "ReorderOutput";
+    const std::vector<long long>* shape = nullptr;
+    if (backwards && k.input_shapes.size() == 1) shape = &k.input_shapes[0];
+    if (!backwards && !k.output_shapes.empty()) shape = &k.output_shapes[0];
+    const int step = backwards ? -1 : 1;
+    NodeId v = shape ? nearest(position[i], step, shape, backwards) : NodeId{-1};
+    if (v < 0) v = nearest(position[i], step, nullptr, false);
+    if (v < 0) v = nearest(position[i], -step, nullptr, false);
+    if (v < 0) continue;
+    // Kernels (other than layout reorders) run before an operator whose producer has no kernel
+    // of its own are that producer's: the expanded body of a function operator (HardSwish as
+    // HardSigmoid and Mul).
+    if (!backwards && k.op_name.rfind("Reorder", 0) != 0)
+      for (NodeId w : g.predecessors(v)) {
+        const NodeId u = is_port(w) ? imported.origins[w].port_owner : w;
+        if (u >= 0 && (estimated(u) || attributed[u])) {
+          v = u;
+          break;
+        }
+      }
+    if (estimated(v)) {
+      attributed[v] = 1;
+      measured[v] = 1;
+    }
+    measured_ms[v] += k.median_ms;
+    ++summary.attributed_kernels;
+    summary.attributed_ms += k.median_ms;
   }
   std::vector<double> work = g.work;
   for (NodeId v = 0; v < n; ++v) {
