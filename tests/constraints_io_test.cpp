@@ -6,7 +6,7 @@
 
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/io/graph_json.hpp"
-#include "pipecut/io/memory_size.hpp"
+#include "pipecut/util/memory_size.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"

@@ -1,4 +1,4 @@
-#include "pipecut/io/memory_size.hpp"
+#include "pipecut/util/memory_size.hpp"
 
 #include <cctype>
 #include <charconv>
