@@ -285,10 +285,10 @@ def unit_devices(r):
     (in 1e6): with the other term negligible and no launch overhead."""
     flops = r.path("calibration", "unit-flops.json")
     nbytes = r.path("calibration", "unit-bytes.json")
-    json.dump({"name": "unit-flops", "peak_tflops": {"fp32": 1}, "memory_bandwidth_gbps": 1e12,
+    json.dump({"name": "unit-flops", "peak_tflops": {"fp32": 1}, "memory_bandwidth_gbps": 1e9,
                "link_bandwidth_gbps": 1, "link_latency_us": 0, "launch_overhead_us": 0},
               open(flops, "w"))
-    json.dump({"name": "unit-bytes", "peak_tflops": {"fp32": 1e12}, "memory_bandwidth_gbps": 1,
+    json.dump({"name": "unit-bytes", "peak_tflops": {"fp32": 1e9}, "memory_bandwidth_gbps": 1,
                "link_bandwidth_gbps": 1, "link_latency_us": 0, "launch_overhead_us": 0},
               open(nbytes, "w"))
     return flops, nbytes
