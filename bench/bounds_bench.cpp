@@ -94,7 +94,7 @@ void report_worker_overhead() {
     double in_process = 0, isolated = 0;
     for (int r = 0; r < size.repeats; ++r) {
       const mip::MipModel m = random_knapsack(size.items, size.rows, 7 + r);
-      mip::SolveOptions options;
+      mip::MipOptions options;
       options.time_limit_seconds = 60;
       auto start = std::chrono::steady_clock::now();
       const mip::SolveResult a = local->solve(m, options);

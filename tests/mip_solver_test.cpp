@@ -40,7 +40,7 @@ TEST(MipSolver, ReportsInfeasibility) {
 
 TEST(MipSolver, AcceptsAFeasibleWarmStartAndIgnoresAnInfeasibleOne) {
   MipModel m = small_integer_program();
-  SolveOptions o;
+  MipOptions o;
   o.initial_solution = std::vector<double>{1, 1, 0};  // feasible, objective -9
   o.stop_if_objective_at_most = -9;  // stop at the first incumbent: the warm start itself
   SolveResult r = make_cbc_solver()->solve(m, o);
@@ -84,7 +84,7 @@ class MisbehavingSolver : public MipSolver {
   enum class Then { hang, abort, throw_error, finish };
   explicit MisbehavingSolver(Then then) : then_(then) {}
   [[nodiscard]] std::string name() const override { return "fake"; }
-  SolveResult solve(const MipModel&, const SolveOptions& options) override {
+  SolveResult solve(const MipModel&, const MipOptions& options) override {
     const std::vector<double> incumbent{1, 1, 0};  // feasible, objective -9
     if (options.on_update) {
       options.on_update(SolveUpdate{-14.5, nullptr, kInfinity});
@@ -110,13 +110,13 @@ class MisbehavingSolver : public MipSolver {
   Then then_;
 };
 
-SolveResult run_in_worker(MisbehavingSolver::Then then, const SolveOptions& options) {
+SolveResult run_in_worker(MisbehavingSolver::Then then, const MipOptions& options) {
   auto solver = make_worker_process_solver(std::make_unique<MisbehavingSolver>(then));
   return solver->solve(small_integer_program(), options);
 }
 
 TEST(MipWorker, AHangingSolveIsKilledAtItsDeadlineKeepingWhatItStreamed) {
-  SolveOptions o;
+  MipOptions o;
   o.time_limit_seconds = 0.5;
   const Stopwatch timer;
   const SolveResult r = run_in_worker(MisbehavingSolver::Then::hang, o);
@@ -149,7 +149,7 @@ TEST(MipWorker, AnExceptionInTheSolverIsAnErrorWithItsMessage) {
 TEST(MipWorker, AStopRequestKillsTheWorker) {
   StopFlag stop;
   stop.request();
-  SolveOptions o;
+  MipOptions o;
   o.stop = &stop;  // no time limit: only the stop ends it
   const SolveResult r = run_in_worker(MisbehavingSolver::Then::hang, o);
   EXPECT_EQ(r.status, SolveStatus::stopped);
@@ -189,7 +189,7 @@ TEST(MipWorker, CbcInTheWorkerMatchesCbcInProcess) {
 
 TEST(MipSolver, EarlyStopsAreNeverReportedAsTimeLimits) {
   // CBC may also finish this tiny program at the root before any stop applies: optimal then.
-  SolveOptions o;
+  MipOptions o;
   o.stop_if_objective_at_most = -9;
   const SolveStatus found = make_cbc_solver()->solve(small_integer_program(), o).status;
   EXPECT_TRUE(found == SolveStatus::target_reached || found == SolveStatus::optimal)

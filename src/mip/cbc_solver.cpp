@@ -43,7 +43,7 @@ namespace {
 // is given, so the flags cannot live in the handler itself).
 struct SearchEvents {
   const MipModel* model = nullptr;
-  const SolveOptions* options = nullptr;
+  const MipOptions* options = nullptr;
   bool target_reached = false;  // a stop_if_* condition stopped the search
   bool stop_requested = false;  // the cooperative stop flag did
   double reported_bound = -kInfinity;
@@ -77,7 +77,7 @@ class EventHandler : public CbcEventHandler {
   CbcEventHandler* clone() const override { return new EventHandler(*this); }
   CbcAction event(CbcEvent which) override {
     if (!model_) return noAction;
-    const SolveOptions& options = *events_->options;
+    const MipOptions& options = *events_->options;
     if (stop_requested(options.stop)) {
       events_->stop_requested = true;
       return stop;
@@ -108,7 +108,7 @@ class EventHandler : public CbcEventHandler {
 // CBC's messages to emit_solver_log; its default handler would print them on stdout.
 class LogLineHandler : public CoinMessageHandler {
  public:
-  explicit LogLineHandler(const SolveOptions* options) : options_(options) {}
+  explicit LogLineHandler(const MipOptions* options) : options_(options) {}
   int print() override {
     emit_solver_log(*options_, messageBuffer());
     return 0;
@@ -116,11 +116,11 @@ class LogLineHandler : public CoinMessageHandler {
   [[nodiscard]] CoinMessageHandler* clone() const override { return new LogLineHandler(*this); }
 
  private:
-  const SolveOptions* options_;
+  const MipOptions* options_;
 };
 
 template <class... Args>
-void log_line(const SolveOptions& options, const char* format, Args... args) {
+void log_line(const MipOptions& options, const char* format, Args... args) {
   char line[256];
   std::snprintf(line, sizeof line, format, args...);
   emit_solver_log(options, line);
@@ -136,7 +136,7 @@ class CbcSolver : public MipSolver {
  public:
   [[nodiscard]] std::string name() const override { return "cbc"; }
 
-  SolveResult solve(const MipModel& m, const SolveOptions& options) override {
+  SolveResult solve(const MipModel& m, const MipOptions& options) override {
     const Stopwatch timer;
     SolveResult result;
     if (stop_requested(options.stop)) {
@@ -183,8 +183,8 @@ class CbcSolver : public MipSolver {
     LogLineHandler log_handler(&options), lp_handler(&options);
     model.passInMessageHandler(&log_handler);
     model.solver()->passInMessageHandler(&lp_handler);
-    model.setLogLevel(options.verbose ? 1 : 0);
-    model.messageHandler()->setLogLevel(options.verbose ? 1 : 0);
+    model.setLogLevel(options.solver_log ? 1 : 0);
+    model.messageHandler()->setLogLevel(options.solver_log ? 1 : 0);
     model.solver()->messageHandler()->setLogLevel(0);
     // Tight tolerances: the proven bound is used as a certificate, so CBC must not stop early
     // on its default gaps, nor prune with its default cutoff increment of 1e-5.
@@ -254,7 +254,7 @@ class CbcSolver : public MipSolver {
     model.initialSolve();
     clp = dynamic_cast<OsiClpSolverInterface*>(model.solver())->getModelPtr();
     clp->setMaximumWallSeconds(-1.0);
-    if (options.verbose)
+    if (options.solver_log)
       log_line(options, "[cbc] %d vars, %d rows: built in %.2f s, root LP at %.2f s", num_vars,
                m.num_rows(), before_lp, timer.seconds());
     if (model.solver()->isProvenOptimal())
@@ -293,7 +293,7 @@ class CbcSolver : public MipSolver {
             0.01, options.time_limit_seconds -
                       timer.seconds()));
       model.branchAndBound();
-      if (options.verbose)
+      if (options.solver_log)
         log_line(options, "[cbc] branch and bound done at %.2f s", timer.seconds());
       result.nodes = model.getNodeCount();
       const double* best = model.bestSolution();
@@ -327,7 +327,7 @@ class CbcSolver : public MipSolver {
     }
     result.seconds =
         timer.seconds();
-    if (options.verbose) log_line(options, "[cbc] returning at %.2f s", result.seconds);
+    if (options.solver_log) log_line(options, "[cbc] returning at %.2f s", result.seconds);
     return result;
   }
 };
@@ -340,7 +340,7 @@ std::unique_ptr<MipSolver> make_cbc_solver() {
   return make_worker_process_solver(make_in_process_cbc_solver());
 }
 
-void emit_solver_log(const SolveOptions& options, std::string line) {
+void emit_solver_log(const MipOptions& options, std::string line) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
   if (options.log) options.log(line);
   else std::fprintf(stderr, "%s\n", line.c_str());

@@ -77,7 +77,7 @@ void send_frame(int fd, FrameKind kind, const std::string& payload) {
 
 // The child's side: solve, stream, report, exit without running the parent's exit handlers.
 [[noreturn]] void run_worker(int fd, MipSolver& inner, const MipModel& model,
-                             SolveOptions options) {
+                             MipOptions options) {
   options.stop = nullptr;  // the parent watches the stop flag and kills this process
   options.log = [fd](const std::string& line) { send_frame(fd, FrameKind::log, line); };
   options.on_update = [fd](const SolveUpdate& update) {
@@ -115,7 +115,7 @@ void send_frame(int fd, FrameKind kind, const std::string& payload) {
 
 // What the parent has received so far.
 struct Received {
-  const SolveOptions* options = nullptr;  // its log callback receives the log lines
+  const MipOptions* options = nullptr;  // its log callback receives the log lines
   double best_bound = -kInfinity;
   bool has_solution = false;
   double objective = kInfinity;
@@ -200,7 +200,7 @@ class WorkerProcessSolver : public MipSolver {
 
   [[nodiscard]] std::string name() const override { return inner_->name(); }
 
-  SolveResult solve(const MipModel& model, const SolveOptions& options) override {
+  SolveResult solve(const MipModel& model, const MipOptions& options) override {
     // Forking copies only this thread: with others running, solve here instead.
     if (detail::other_threads_running()) return in_process(model, options);
     const Stopwatch timer;
@@ -287,7 +287,7 @@ class WorkerProcessSolver : public MipSolver {
   }
 
  private:
-  SolveResult in_process(const MipModel& model, const SolveOptions& options) {
+  SolveResult in_process(const MipModel& model, const MipOptions& options) {
     return inner_->solve(model, options);
   }
 

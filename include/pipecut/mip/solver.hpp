@@ -26,11 +26,11 @@ struct SolveUpdate {
   double objective = kInfinity;                   // objective of *solution
 };
 
-struct SolveOptions {
+struct MipOptions {
   double time_limit_seconds = 0;  // 0 = no limit
   int threads = 1;                // 0 = all cores; 1 keeps runs deterministic
-  bool verbose = false;           // produce the solver's log (see `log`)
-  // Receives the solver's log lines when `verbose`, one line per call without its newline. None:
+  bool solver_log = false;          // produce the solver's log (see `log`)
+  // Receives the solver's log lines when `solver_log`, one line per call without its newline. None:
   // they go to stderr. Never stdout, which may carry a JSON document.
   LogCallback log;
   // A feasible assignment of every variable (warm start); ignored when infeasible.
@@ -48,7 +48,7 @@ struct SolveOptions {
 
 // Passes one solver log line (a trailing newline is dropped) to options.log, or to stderr when
 // there is none: the one place that decides where solver logs go.
-void emit_solver_log(const SolveOptions& options, std::string line);
+void emit_solver_log(const MipOptions& options, std::string line);
 
 enum class SolveStatus {
   optimal,         // solved to the (tight) gap tolerance
@@ -80,7 +80,7 @@ double bound_tolerance(double value);
 class MipSolver {
  public:
   virtual ~MipSolver() = default;
-  virtual SolveResult solve(const MipModel& model, const SolveOptions& options) = 0;
+  virtual SolveResult solve(const MipModel& model, const MipOptions& options) = 0;
   [[nodiscard]] virtual std::string name() const = 0;
 };
 
