@@ -37,7 +37,7 @@ TEST(MipBounds, VerboseLogLinesGoToTheCallback) {
   const Graph g = read_graph(testing::data_path("samples/pipecut/bert_l-3_inference.json"));
   BoundOptions options;
   options.time_limit_seconds = 2;
-  options.verbose = true;
+  options.solver_log = true;
   std::vector<std::string> lines;
   options.log = [&lines](const std::string& line) { lines.push_back(line); };
   (void)compute_bound(g, 4, "exact", options);
@@ -46,7 +46,7 @@ TEST(MipBounds, VerboseLogLinesGoToTheCallback) {
                           [](const std::string& l) { return l.rfind("Cbc0", 0) == 0; }));
   for (const std::string& line : lines) EXPECT_EQ(line.find('\n'), std::string::npos) << line;
   lines.clear();
-  options.verbose = false;
+  options.solver_log = false;
   (void)compute_bound(g, 4, "exact", options);
   EXPECT_TRUE(lines.empty());
 }

@@ -11,6 +11,8 @@ Costs are times in milliseconds, memory in bytes. Errors derive from pipecut.Err
 (imported on its own: ``import pipecut.torch``). Reference: docs/python.md.
 """
 
+import inspect as _inspect
+
 from ._pipecut import (
     DEFAULT_DEVICE,
     BoundResult,
@@ -38,6 +40,17 @@ from ._pipecut import (
     slicegraph_presets,
     solve,
 )
+
+from . import _options
+
+_P = _inspect.Parameter
+_GRAPH = _P("graph", _P.POSITIONAL_OR_KEYWORD)
+_K = _P("k", _P.POSITIONAL_OR_KEYWORD, default=None)
+read_graph = _options.with_options(read_graph, [_P("path", _P.POSITIONAL_OR_KEYWORD)], "read_graph")
+partition = _options.with_options(partition, [_GRAPH, _K], "partition")
+bound = _options.with_options(bound, [_GRAPH, _K], "bound", [_P("method", _P.KEYWORD_ONLY, default="all")])
+solve = _options.with_options(solve, [_GRAPH, _K], "solve", [_P("progress", _P.KEYWORD_ONLY, default=None)])
+del _P, _GRAPH, _K
 
 __all__ = [
     "DEFAULT_DEVICE",

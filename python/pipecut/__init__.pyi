@@ -162,14 +162,18 @@ def dtype_bytes(dtype: str) -> float: ...
 def partition_algorithms() -> dict[str, str]: ...
 def bound_methods() -> dict[str, str]: ...
 def slicegraph_presets() -> list[str]: ...
+# --- option catalogues: begin (tools/write_python_stubs.py writes this block) ---
 def read_graph(
     path: Union[str, os.PathLike[str]],
     *,
-    input_format: Optional[str] = None,
-    device: Optional[str] = None,
-    dtype: Optional[str] = None,
+    input_format: str = 'auto',
     link_bandwidth: Optional[float] = None,
-    memory_per_stage: Union[float, str, None] = None,
+    device: Optional[Union[str, os.PathLike[str]]] = None,
+    dtype: Optional[str] = None,
+    profile: Optional[Union[str, os.PathLike[str]]] = None,
+    profile_warmup: int = 1,
+    max_input_size: int = 2147483648,
+    memory_per_stage: Optional[Union[float, str]] = None,
     ignore_memory: bool = False,
     ignore_colocation: bool = False,
 ) -> Graph: ...
@@ -177,8 +181,10 @@ def partition(
     graph: Graph,
     k: Optional[int] = None,
     *,
-    algorithm: str = "slicegraph",
-    preset: str = "brkga-10000",
+    algorithm: str = 'slicegraph',
+    preset: str = 'brkga-10000',
+    population: int = 0,
+    generations: int = 0,
     seed: int = 1,
     threads: int = 0,
     time_limit: float = 0.0,
@@ -190,19 +196,26 @@ def bound(
     method: Union[str, Sequence[str]] = "all",
     time_limit: float = 10.0,
     mip_threads: int = 1,
+    threads: int = 1,
+    solver_log: bool = False,
 ) -> list[BoundResult]: ...
 def solve(
     graph: Graph,
     k: Optional[int] = None,
     *,
+    progress: Optional[Callable[[Progress], object]] = None,
     target_ratio: float = 0.99,
     time_limit: float = 60.0,
+    algorithm: str = 'slicegraph',
+    preset: str = 'brkga-10000',
+    population: int = 0,
+    generations: int = 0,
     seed: int = 1,
     threads: int = 0,
-    preset: str = "brkga-10000",
     mip_threads: int = 1,
-    progress: Optional[Callable[[Progress], object]] = None,
+    solver_log: bool = False,
 ) -> Solution: ...
+# --- option catalogues: end ---
 def evaluate(
     graph: Graph,
     assignment: Union[Solution, Mapping[NodeId, int], Sequence[int]],

@@ -1452,19 +1452,23 @@ def split(
     colocate: Optional[Sequence[Sequence[str]]] = None,
     target_ratio: Optional[float] = None,
     time_limit: Optional[float] = None,
+    algorithm: Optional[str] = None,
+    preset: Optional[str] = None,
+    population: Optional[int] = None,
+    generations: Optional[int] = None,
     seed: Optional[int] = None,
     threads: Optional[int] = None,
-    preset: Optional[str] = None,
     mip_threads: Optional[int] = None,
+    solver_log: Optional[bool] = None,
     progress: Optional[Callable[["pipecut.Progress"], object]] = None,
 ) -> PipelinePlan:
     """Splits `module` into at most k pipeline stages with the best bottleneck pipecut finds.
 
     The graph is built as graph_from_module(module, example_inputs, device=..., dtype=...,
     link_bandwidth=..., measure=..., memory_per_stage=..., colocate=...) and solved with
-    pipecut.solve(graph, k, target_ratio=..., time_limit=..., seed=..., threads=...,
-    preset=..., mip_threads=..., progress=...); a solve option left at None takes
-    pipecut.solve's default. Every argument is checked before the module is traced. The stages
+    pipecut.solve(graph, k, target_ratio=..., time_limit=..., algorithm=..., preset=...,
+    population=..., generations=..., seed=..., threads=..., mip_threads=..., solver_log=...,
+    progress=...); a solve option left at None takes pipecut.solve's default (docs/options.md). Every argument is checked before the module is traced. The stages
     are built by torch.fx.passes.split_module; they share the module's parameters (not copies).
     Returns a PipelinePlan; plan.run(*inputs) computes what module(*inputs) does. Raises
     pipecut.InfeasibleError or pipecut.NoFeasiblePartitionError when no partition satisfies
@@ -1472,10 +1476,14 @@ def split(
     given = {
         "target_ratio": target_ratio,
         "time_limit": time_limit,
+        "algorithm": algorithm,
+        "preset": preset,
+        "population": population,
+        "generations": generations,
         "seed": seed,
         "threads": threads,
-        "preset": preset,
         "mip_threads": mip_threads,
+        "solver_log": solver_log,
         "progress": progress,
     }
     solve_options = {name: value for name, value in given.items() if value is not None}

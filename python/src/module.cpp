@@ -29,9 +29,10 @@
 
 #include "pipecut/io/device_model.hpp"
 #include "pipecut/io/graph_json.hpp"
-#include "pipecut/io/memory_size.hpp"
+#include "pipecut/util/memory_size.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/pipecut.hpp"
+#include "options.hpp"
 
 namespace py = pybind11;
 
@@ -178,34 +179,11 @@ int stages_argument(const Graph& g, const py::object& k) {
   return stages_to_use(g, stages_value(k));
 }
 
-std::uint64_t seed_argument(const py::object& seed) {
-  const py::int_ i = as_integer(seed, "seed");
-  const unsigned long long v = PyLong_AsUnsignedLongLong(i.ptr());
-  if (PyErr_Occurred() != nullptr) {
-    PyErr_Clear();
-    raise_input_error("seed must be an integer in [0, 2**64 - 1] (got " +
-                      text_of(i) + ")");
-  }
-  return v;
-}
-
-int threads_argument(const py::object& threads, const std::string& what) {
-  return static_cast<int>(as_long_long(threads, what, 0, INT_MAX));
-}
-
 double number_argument(const py::handle& value, const std::string& what) {
   if (is_bool(value) || PyNumber_Check(value.ptr()) == 0 || PyComplex_Check(value.ptr()) != 0)
     throw py::type_error(what + " must be a number, not " +
                          type_name(value));
   return py::cast<double>(py::float_(py::reinterpret_borrow<py::object>(value)));
-}
-
-double seconds_argument(const py::object& value, const std::string& what) {
-  const double s = number_argument(value, what);
-  if (!std::isfinite(s) || s < 0)
-    raise_input_error(what + " must be a finite number of seconds >= 0 (got " +
-                      text_of(value) + ")");
-  return s;
 }
 
 std::string string_argument(const py::handle& value, const std::string& what) {
@@ -520,20 +498,12 @@ std::vector<std::string> methods_argument(const py::object& method) {
 }
 
 // solve's options (shared with the up-front check of pipecut.torch.split).
-SolveOptions solve_options_argument(const py::object& target_ratio, const py::object& time_limit,
-                                    const py::object& seed, const py::object& threads,
-                                    const std::string& preset, const py::object& mip_threads,
+SolveOptions solve_options_argument(const std::string& function, const py::kwargs& kwargs,
                                     const py::object& progress) {
   SolveOptions options;
-  options.target_ratio = number_argument(target_ratio, "target_ratio");
-  if (!(options.target_ratio >= 0 && options.target_ratio <= 1))
-    raise_input_error("target_ratio must be in [0, 1] (got " + text_of(target_ratio) + ")");
-  options.time_limit_seconds = seconds_argument(time_limit, "time_limit");
-  options.partition.seed = seed_argument(seed);
-  options.partition.threads = threads_argument(threads, "threads");
-  options.partition.preset = preset;
-  brkga_config(options.partition);  // unknown presets fail before the thread starts
-  options.mip_threads = threads_argument(mip_threads, "mip_threads");
+  reject_unknown_keywords(function, kwargs, python_names(solve_option_catalogue()));
+  apply_keywords(solve_option_catalogue(), options, kwargs);
+  check_options(options, solve_option_catalogue());
   if (!progress.is_none() && !PyCallable_Check(progress.ptr()))
     throw py::type_error("progress must be callable or None");
   return options;
@@ -948,23 +918,10 @@ PYBIND11_MODULE(_pipecut, m) {
   const ReadOptions read_defaults;
   m.def(
       "read_graph",
-      [](const py::object& path, const std::optional<std::string>& input_format,
-         const std::optional<std::string>& device, const std::optional<std::string>& dtype,
-         const std::optional<double>& link_bandwidth, const py::object& memory_per_stage,
-         bool ignore_memory, bool ignore_colocation) {
+      [](const py::object& path, const py::kwargs& kwargs) {
         ReadOptions options;
-        if (!memory_per_stage.is_none())
-          options.memory_per_stage = memory_size_argument(memory_per_stage, "memory_per_stage");
-        options.ignore_memory = ignore_memory;
-        options.ignore_colocation = ignore_colocation;
-        if (input_format) options.format = *input_format;
-        if (device) options.device = *device;
-        if (dtype) options.dtype = *dtype;
-        if (link_bandwidth) {
-          if (!std::isfinite(*link_bandwidth) || !(*link_bandwidth > 0))
-            raise_input_error("link_bandwidth must be a finite number of GB/s > 0");
-          options.link_bandwidth_gbps = link_bandwidth;
-        }
+        reject_unknown_keywords("read_graph", kwargs, python_names(read_option_catalogue()));
+        apply_keywords(read_option_catalogue(), options, kwargs);
         std::vector<std::string> warnings;
         options.warn = [&warnings](const std::string& w) { warnings.push_back(w); };
         const std::string file = path_argument(path);
@@ -976,38 +933,21 @@ PYBIND11_MODULE(_pipecut, m) {
         for (const std::string& w : warnings) log_warning(w);
         return PyGraph{graph};
       },
-      py::arg("path"), py::kw_only(), py::arg("input_format") = py::none(),
-      py::arg("device") = py::none(), py::arg("dtype") = py::none(),
-      py::arg("link_bandwidth") = py::none(), py::arg("memory_per_stage") = py::none(),
-      py::arg("ignore_memory") = false, py::arg("ignore_colocation") = false,
-      ("Reads a graph in any supported format (pipecut.graph JSON or .json.gz, Tarnawski et "
-       "al. JSON, PipeDream graph.txt, REGAL .pbtxt, ONNX), detected from the file unless "
-       "`input_format` names one (" +
-       read_defaults.format +
-       ", pipecut, tarnawski, pipedream, regal, onnx). ONNX only: `device` (a built-in profile "
-       "name or a JSON file) and `dtype` (fp32, tf32, fp16, bf16, int8). `link_bandwidth` "
-       "(GB/s) turns tensor bytes into comm for PipeDream, REGAL and ONNX. Placement "
-       "constraints the file gives are kept: `memory_per_stage` (bytes, or a size such as "
-       "'16GiB') replaces the file's capacity, `ignore_memory` drops it, `ignore_colocation` "
-       "drops the colour classes. Readers' warnings "
-       "go to the 'pipecut' logger. Raises pipecut.InputError naming the file and the "
-       "problem.")
-          .c_str());
+      py::arg("path"),
+      "Reads a graph in any supported format (pipecut.graph JSON or .json.gz, Tarnawski et "
+      "al. JSON, PipeDream graph.txt, REGAL .pbtxt, ONNX), detected from the file unless "
+      "`input_format` names one. Placement constraints the file gives are kept unless an "
+      "option replaces or drops them. Readers' warnings go to the 'pipecut' logger. Raises "
+      "pipecut.InputError naming the file and the problem.");
 
-  const PartitionOptions partition_defaults;
   m.def(
       "partition",
-      [](const PyGraph& graph, const py::object& k, const std::string& algorithm,
-         const std::string& preset, const py::object& seed, const py::object& threads,
-         const py::object& time_limit) {
+      [](const PyGraph& graph, const py::object& k, const py::kwargs& kwargs) {
         PartitionOptions options;
-        options.algorithm = algorithm;
-        options.preset = preset;
-        options.seed = seed_argument(seed);
-        options.threads = threads_argument(threads, "threads");
-        options.time_limit_seconds = seconds_argument(time_limit, "time_limit");
-        partition_algorithm(options.algorithm);  // unknown names fail before the thread starts
-        brkga_config(options);                   // so do unknown presets
+        reject_unknown_keywords("partition", kwargs, python_names(partition_option_catalogue()));
+        apply_keywords(partition_option_catalogue(), options, kwargs);
+        check_options(options, partition_option_catalogue());
+        brkga_config(options);  // unknown presets fail before the thread starts
         const int stages = stages_argument(*graph.graph, k);
         auto g = graph.graph;
         Solution s = run_interruptible<Solution>(
@@ -1017,27 +957,20 @@ PYBIND11_MODULE(_pipecut, m) {
             py::none());
         return PySolution{g, std::move(s)};
       },
-      py::arg("graph"), py::arg("k") = py::none(), py::kw_only(),
-      py::arg("algorithm") = partition_defaults.algorithm,
-      py::arg("preset") = partition_defaults.preset,
-      py::arg("seed") = py::int_(partition_defaults.seed),
-      py::arg("threads") = py::int_(partition_defaults.threads),
-      py::arg("time_limit") = py::float_(partition_defaults.time_limit_seconds),
+      py::arg("graph"), py::arg("k") = py::none(),
       "One partition algorithm (partition_algorithms() lists them) for at most k stages, with "
       "the simple lower bound max(W/k, max work). k = None uses the graph's own number of "
-      "stages. `preset`: SliceGraph's brkga-100 or brkga-10000. `threads`: worker threads "
-      "(0 = all cores; never changes the result). `time_limit`: seconds, 0 = none. Returns "
-      "a Solution. The GIL is released; Ctrl-C stops the search and raises "
+      "stages. Returns a Solution. The GIL is released; Ctrl-C stops the search and raises "
       "KeyboardInterrupt.");
 
-  const BoundOptions bound_defaults;
   m.def(
       "bound",
       [](const PyGraph& graph, const py::object& k, const py::object& method,
-         const py::object& time_limit, const py::object& mip_threads) {
+         const py::kwargs& kwargs) {
         BoundOptions options;
-        options.time_limit_seconds = seconds_argument(time_limit, "time_limit");
-        options.mip_threads = threads_argument(mip_threads, "mip_threads");
+        reject_unknown_keywords("bound", kwargs, python_names(bound_option_catalogue()));
+        apply_keywords(bound_option_catalogue(), options, kwargs);
+        check_options(options, bound_option_catalogue());
         const std::vector<std::string> methods = methods_argument(method);
         const int stages = stages_argument(*graph.graph, k);
         auto g = graph.graph;
@@ -1049,23 +982,16 @@ PYBIND11_MODULE(_pipecut, m) {
         return report.bounds;
       },
       py::arg("graph"), py::arg("k") = py::none(), py::kw_only(), py::arg("method") = "all",
-      py::arg("time_limit") = py::float_(bound_defaults.time_limit_seconds),
-      py::arg("mip_threads") = py::int_(bound_defaults.mip_threads),
       "Certified lower bounds on the best bottleneck of any partition into at most k stages. "
       "`method`: a name from bound_methods(), a list of names, or 'all' (every method, "
-      "cheapest first). `time_limit`: seconds per method (0 = none). `mip_threads`: MIP "
-      "solver threads (0 = all cores; more than 1 is not reproducible). Returns a list of "
-      "BoundResult, one per method run. Ctrl-C stops and raises KeyboardInterrupt.");
+      "cheapest first). Returns a list of BoundResult, one per method run. Ctrl-C stops and "
+      "raises KeyboardInterrupt.");
 
-  const SolveOptions solve_defaults;
   m.def(
       "solve",
-      [](const PyGraph& graph, const py::object& k, const py::object& target_ratio,
-         const py::object& time_limit, const py::object& seed, const py::object& threads,
-         const std::string& preset, const py::object& mip_threads, const py::object& progress) {
-        const SolveOptions options = solve_options_argument(target_ratio, time_limit, seed,
-                                                            threads, preset, mip_threads,
-                                                            progress);
+      [](const PyGraph& graph, const py::object& k, const py::object& progress,
+         const py::kwargs& kwargs) {
+        const SolveOptions options = solve_options_argument("solve", kwargs, progress);
         const int stages = stages_argument(*graph.graph, k);
         auto g = graph.graph;
         Solution s = run_interruptible<Solution>(
@@ -1076,43 +1002,28 @@ PYBIND11_MODULE(_pipecut, m) {
         return PySolution{g, std::move(s)};
       },
       py::arg("graph"), py::arg("k") = py::none(), py::kw_only(),
-      py::arg("target_ratio") = py::float_(solve_defaults.target_ratio),
-      py::arg("time_limit") = py::float_(solve_defaults.time_limit_seconds),
-      py::arg("seed") = py::int_(solve_defaults.partition.seed),
-      py::arg("threads") = py::int_(solve_defaults.partition.threads),
-      py::arg("preset") = solve_defaults.partition.preset,
-      py::arg("mip_threads") = py::int_(solve_defaults.mip_threads),
       py::arg("progress") = py::none(),
-      "The main job: a partition into at most k stages (SliceGraph), then lower bounds "
-      "cheapest first until lower_bound / bottleneck >= target_ratio (1 = prove optimality) "
-      "or `time_limit` seconds pass (0 = none); a better partition found by an exact method "
-      "replaces SliceGraph's. k = None uses the graph's own number of stages. `seed`, "
-      "`threads` and `preset` are SliceGraph's; `mip_threads` the MIP solver's (1 keeps runs "
-      "reproducible). `progress(p)` is called with a Progress after every step, on the "
-      "calling thread. The GIL is released while solving; Ctrl-C stops the run within about "
-      "a second and raises KeyboardInterrupt. Returns a Solution.");
+      "The main job: partition searches and lower bounds (the portfolio of docs/partitioning.md) "
+      "until lower_bound / bottleneck >= target_ratio (1 = prove optimality) or `time_limit` "
+      "seconds pass (0 = none). k = None uses the graph's own number of stages. `progress(p)` "
+      "is called with a Progress after every step, on the calling thread. The GIL is released "
+      "while solving; Ctrl-C stops the run within about a second and raises KeyboardInterrupt. "
+      "Returns a Solution.");
 
   // solve's checks without a graph, so that pipecut.torch.split can reject a bad k or option
   // before it spends minutes tracing a module (docs/python.md, "pipecut.torch").
   m.def(
       "_check_solve_arguments",
-      [](const py::object& k, const py::object& target_ratio, const py::object& time_limit,
-         const py::object& seed, const py::object& threads, const std::string& preset,
-         const py::object& mip_threads, const py::object& progress) {
+      [](const py::object& k, const py::object& progress, const py::kwargs& kwargs) {
         stages_value(k);
-        solve_options_argument(target_ratio, time_limit, seed, threads, preset, mip_threads,
-                               progress);
+        solve_options_argument("solve", kwargs, progress);
       },
-      py::arg("k"), py::kw_only(),
-      py::arg("target_ratio") = py::float_(solve_defaults.target_ratio),
-      py::arg("time_limit") = py::float_(solve_defaults.time_limit_seconds),
-      py::arg("seed") = py::int_(solve_defaults.partition.seed),
-      py::arg("threads") = py::int_(solve_defaults.partition.threads),
-      py::arg("preset") = solve_defaults.partition.preset,
-      py::arg("mip_threads") = py::int_(solve_defaults.mip_threads),
-      py::arg("progress") = py::none(),
+      py::arg("k"), py::kw_only(), py::arg("progress") = py::none(),
       "Raises what solve(graph, k, ...) would for these arguments (InputError, TypeError); "
       "k must be given. For pipecut.torch.");
+  m.def("_option_groups", &option_groups_for_python,
+        "The option catalogues of read_graph, partition, bound and solve (pipecut options "
+        "--json); pipecut builds its signatures and docstrings from them.");
   m.def(
       "_memory_size",
       [](const py::object& value, const std::string& what) {

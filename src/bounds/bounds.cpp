@@ -109,3 +109,27 @@ BoundResult compute_bound(const Graph& g, int k, const std::string& method,
 }
 
 }  // namespace pipecut
+
+namespace pipecut {
+
+const OptionCatalogue<BoundOptions>& bound_option_catalogue() {
+  static const OptionCatalogue<BoundOptions> catalogue = [] {
+    OptionCatalogue<BoundOptions> c;
+    using O = BoundOptions;
+    declare(c, option("time-limit", OptionKind::number, "Seconds per bound method (0 = no limit)")
+                   .in_unit("s").at_least(0), &O::time_limit_seconds);
+    declare(c, option("mip-threads", OptionKind::integer,
+                      "MIP solver threads (0 = all cores); more than 1 may change the bound "
+                      "reached within the time limit from run to run").at_least(0),
+            &O::mip_threads);
+    declare(c, option("threads", OptionKind::integer,
+                      "Worker threads of the downset DP (0 = all cores); its results do not "
+                      "depend on it").at_least(0), &O::threads);
+    declare(c, option("solver-log", OptionKind::flag, "Show the MIP solver's log on stderr")
+                   .also("verbose"), &O::solver_log);
+    return c;
+  }();
+  return catalogue;
+}
+
+}  // namespace pipecut

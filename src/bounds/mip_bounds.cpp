@@ -346,12 +346,12 @@ BoundResult exact_mip_bound_scaled(const Graph& g, int k, const BoundOptions& op
     return result;
   }
   const auto solver = mip::make_cbc_solver();
-  mip::SolveOptions so;
+  mip::MipOptions so;
   // What is left after building the model (at least a moment, since 0 means no limit).
   if (options.time_limit_seconds > 0)
     so.time_limit_seconds = std::max(1e-3, timer.remaining(options.time_limit_seconds));
   so.threads = options.mip_threads;
-  so.verbose = options.verbose;
+  so.solver_log = options.solver_log;
     so.log = options.log;
   so.stop = options.stop;
   if (warm) {
@@ -465,10 +465,10 @@ BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& 
       }
       budget = remaining / double(positions.size() - i);
     }
-    mip::SolveOptions so;
+    mip::MipOptions so;
     so.time_limit_seconds = budget;
     so.threads = options.mip_threads;
-    so.verbose = options.verbose;
+    so.solver_log = options.solver_log;
     so.log = options.log;
     so.stop = options.stop;
     so.stop_if_objective_at_most = floor;  // this position cannot raise the maximum

@@ -330,10 +330,10 @@ SingleStageResult convex_bound_on_view(const Graph& g, const BoundOptions& optio
     // Objective values in units of about upper[v] (a power of two: exact).
     const double scale = unit_scale(upper[v]);
     mip::MipModel model = convex_floor_model(g, constraints, v, scale, in_set);
-    mip::SolveOptions so;
+    mip::MipOptions so;
     so.time_limit_seconds = remaining;
     so.threads = 1;  // many tiny MIPs: threads do not pay
-    so.verbose = options.verbose;
+    so.solver_log = options.solver_log;
     so.log = options.log;
     so.stop = options.stop;
     // Once a convex set no better than the current maximum is found, v cannot raise it.

@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options_cli.hpp"
 #include "pipecut/io/partition_json.hpp"
 
 namespace pipecut::cli {
@@ -33,13 +34,8 @@ void add_bound_command(CLI::App& app, int& exit_code) {
   for (const BoundMethod& m : bound_methods()) listing += "\n  " + m.name + ": " + m.description;
   cmd->add_option("--method", o->method, "Bound method, or all (in this order):" + listing)
       ->check(CLI::IsMember(methods));
-  add_time_limit(*cmd, o->bounds.time_limit_seconds, "Seconds per method (0 = no limit)");
-  add_integer(*cmd, "--mip-threads", o->bounds.mip_threads,
-              "MIP solver threads (0 = all cores); more than 1 may change the bound reached "
-              "within the time limit from run to run",
-              0);
+  add_catalogue_options(*cmd, o->bounds, bound_option_catalogue());
   cmd->add_flag("--json", o->json, "Print the pipecut.bounds JSON alone on stdout");
-  cmd->add_flag("--verbose", o->bounds.verbose, "Show the MIP solver's log on stderr");
   cmd->callback([o, &exit_code] {
     const Graph g = load_graph(o->input);
     const int k = stages_to_use(g, o->k);

@@ -17,6 +17,7 @@ void add_experiment_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
 void add_split_command(CLI::App& app, int& exit_code);
 void add_bench_command(CLI::App& app, int& exit_code);
+void add_options_command(CLI::App& app, int& exit_code);
 
 }  // namespace pipecut::cli
 

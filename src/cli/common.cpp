@@ -11,10 +11,11 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/options_cli.hpp"
 #include "cli/summary.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/onnx_split.hpp"
-#include "pipecut/io/memory_size.hpp"
+#include "pipecut/util/memory_size.hpp"
 #include "pipecut/io/partition_json.hpp"
 
 namespace pipecut::cli {
@@ -81,12 +82,6 @@ CLI::Validator integer_validator(long long min, long long max) {
       "INT");
 }
 
-std::string joined(const std::vector<std::string>& names, const char* separator = ", ") {
-  std::string text;
-  for (const std::string& name : names) text += (text.empty() ? "" : separator) + name;
-  return text;
-}
-
 }  // namespace
 
 CLI::Option* add_number(CLI::App& cmd, const std::string& name, double& value,
@@ -135,50 +130,12 @@ void add_graph_input(CLI::App& cmd, GraphInput& in) {
                  "PipeDream graph.txt, REGAL CostGraphDef text (.pbtxt) or ONNX (.onnx/.onnx.gz); see "
                  "docs/formats.md")
       ->required();
-  std::vector<std::string> formats(std::begin(kInputFormats), std::end(kInputFormats));
-  cmd.add_option("--input-format", in.read.format,
-                 "Force the input format instead of detecting it from extension and content: " +
-                     joined(formats))
-      ->check(CLI::IsMember(formats));
-  add_number(cmd, "--link-bandwidth", in.read.link_bandwidth_gbps,
-             "Link bandwidth between stages in GB/s (1e9 bytes/s), turning tensor bytes into "
-             "comm time for PipeDream, REGAL and ONNX inputs. Default: 16 for PipeDream/REGAL, "
-             "the device profile's link for ONNX",
-             kPositive);
-  cmd.add_option("--device", in.read.device,
-                 "ONNX cost model device: a built-in profile (a100-pcie [default], a100-sxm, t4, "
-                 "tpu-v4, cpu-avx512) or a JSON profile file; see docs/cost-model.md");
-  cmd.add_option("--dtype", in.read.dtype,
-                 "ONNX: compute and store floating-point tensors in this type instead of the "
-                 "model's: fp32, tf32, fp16, bf16, int8")
-      ->check(CLI::IsMember({"fp32", "tf32", "fp16", "bf16", "int8"}));
-  cmd.add_option("--profile", in.read.profile,
-                 "ONNX: an ONNX Runtime profiling trace (tools/profile_onnx.mjs) whose measured "
-                 "kernel times replace the roofline work; operators it lacks keep the estimate "
-                 "(docs/cost-model.md)");
-  add_integer(cmd, "--profile-warmup", in.read.profile_warmup,
-              "Runs at the start of the --profile trace to skip", 0);
-  add_uint64(cmd, "--max-input-size", in.read.max_input_bytes,
-             "The most bytes an input file (graph, partition) may hold, after gzip "
-             "decompression (0 = no cap)")
-      ->type_name("BYTES");
-  add_constraint_options(cmd, in.read);
+  add_catalogue_options(cmd, in.read, read_option_catalogue());
 }
 
 void add_constraint_options(CLI::App& cmd, ReadOptions& read) {
-  cmd.add_option_function<std::string>(
-         "--memory-per-stage",
-         [&read](const std::string& text) {
-           read.memory_per_stage = parse_memory_size(text, "--memory-per-stage");
-         },
-         "Memory capacity of each stage (device): bytes, or with a unit (512MiB, 16GiB, 80GB; "
-         "kB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024). Replaces the file's own "
-         "capacity. Only node memory (weights, folded constants) counts, not activations")
-      ->type_name("SIZE");
-  cmd.add_flag("--ignore-memory", read.ignore_memory,
-               "Ignore the memory capacity the graph file gives (stage memory is still shown)");
-  cmd.add_flag("--ignore-colocation", read.ignore_colocation,
-               "Ignore the graph's colour classes (must-colocate groups)");
+  add_catalogue_options(cmd, read, read_option_catalogue(),
+                        {"memory-per-stage", "ignore-memory", "ignore-colocation"});
 }
 
 namespace {
@@ -230,27 +187,6 @@ void add_stages_option(CLI::App& cmd, std::optional<int>& k) {
               "Number of pipeline stages (devices), >= 1. May be omitted when the graph file "
               "gives one (pipecut.graph default_k, Tarnawski maxFPGAs)",
               1);
-}
-
-void add_partition_options(CLI::App& cmd, PartitionOptions& options) {
-  std::string algorithms;
-  for (const PartitionAlgorithm& a : partition_algorithms())
-    algorithms += "\n  " + a.name + ": " + a.description;
-  cmd.add_option("--algorithm", options.algorithm, "Partition algorithm:" + algorithms)
-      ->check(CLI::IsMember(partition_algorithm_names()));
-  cmd.add_option("--preset", options.preset,
-                 "SliceGraph preset of Archer et al.: brkga-100 (population 10 x 10 generations) "
-                 "or brkga-10000 (100 x 100)")
-      ->check(CLI::IsMember(slicegraph_preset_names()));
-  add_integer(cmd, "--population", options.population,
-              "Override the preset's population size (0 = the preset's)", 0);
-  add_integer(cmd, "--generations", options.generations,
-              "Override the preset's number of generations (0 = the preset's)", 0);
-  add_seed(cmd, options.seed, "Random seed; results are identical for the same seed");
-  add_integer(cmd, "--threads", options.threads,
-              "Worker threads for the partition search (0 = all cores); never changes the "
-              "result",
-              0);
 }
 
 void print_warning(const std::string& message) {

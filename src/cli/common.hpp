@@ -31,7 +31,8 @@ struct GraphInput {
   ReadOptions read;
 };
 void add_graph_input(CLI::App& cmd, GraphInput& in);
-// --memory-per-stage, --ignore-memory, --ignore-colocation (part of add_graph_input).
+// --memory-per-stage, --ignore-memory, --ignore-colocation (part of add_graph_input), for
+// commands that read graphs of their own (experiment).
 void add_constraint_options(CLI::App& cmd, ReadOptions& read);
 // The files the command reads through `in` (graph, --profile, a --device file): what an output
 // folder replaced with --force must never hold.
@@ -52,9 +53,6 @@ void print_pipeline_summary(std::ostream& out, const PipelineManifest& m, const 
 
 // -k/--stages: optional when the graph gives a default (stages_to_use).
 void add_stages_option(CLI::App& cmd, std::optional<int>& k);
-
-// Partition algorithm options bound into PartitionOptions (everything but the time limit).
-void add_partition_options(CLI::App& cmd, PartitionOptions& options);
 
 // Numeric options. Each checks the text it is given before CLI11 converts it, so that a bad
 // value is one line naming the option ("--stages: must be an integer >= 1 (got 'abc')"), never

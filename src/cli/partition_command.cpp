@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options_cli.hpp"
 #include "pipecut/io/file_util.hpp"
 
 namespace pipecut::cli {
@@ -27,9 +28,7 @@ void add_partition_command(CLI::App& app, int& exit_code) {
       "ratio. Use 'pipecut solve' for stronger bounds and a proof of optimality.");
   add_graph_input(*cmd, o->input);
   add_stages_option(*cmd, o->k);
-  add_partition_options(*cmd, o->partition);
-  add_time_limit(*cmd, o->partition.time_limit_seconds,
-                 "Stop after SEC seconds with the best partition found so far (0 = no limit)");
+  add_catalogue_options(*cmd, o->partition, partition_option_catalogue());
   cmd->add_option("-o,--output", o->output, "Write the pipecut.partition JSON to this file");
   cmd->add_flag("--json", o->json,
                 "Print the pipecut.partition JSON on stdout (the summary goes to stderr)");

@@ -1,5 +1,5 @@
-// `pipecut solve GRAPH -k K`: a partition, then the bound portfolio (cheapest first) until
-// lower_bound / bottleneck >= the target ratio or the time runs out.
+// `pipecut solve GRAPH -k K`: the solve portfolio (docs/partitioning.md) until lower_bound /
+// bottleneck >= the target ratio or the time runs out.
 #include <unistd.h>
 
 #include <iomanip>
@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options_cli.hpp"
 #include "cli/summary.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/onnx_split.hpp"
@@ -59,29 +60,19 @@ void add_solve_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "solve",
       "Find a K-stage pipeline partition of GRAPH and prove how close to optimal it is.\n"
-      "Runs the partition algorithm (SliceGraph by default), then lower bounds cheapest first\n"
-      "(simple, single-stage min-cut and convex, downset DP, split DP, grouped MIP, exact MIP\n"
-      "warm-started with the partition), stopping as soon as lower_bound / bottleneck >= the\n"
-      "target ratio. A better partition found by an exact method replaces the first one.\n"
-      "Ctrl-C stops early and prints the best partition and bound so far (exit code 130).");
+      "Runs partition searches and lower bounds (the portfolio described in\n"
+      "docs/partitioning.md, \"The solve portfolio\") until lower_bound / bottleneck >= the\n"
+      "target ratio or the time limit; a better partition found by an exact method replaces\n"
+      "the incumbent. ""Ctrl-C stops early and prints the best partition and bound so far (exit code 130).");
   add_graph_input(*cmd, o->input);
   add_stages_option(*cmd, o->k);
-  add_number(*cmd, "--target-ratio", o->solve.target_ratio,
-             "Stop once lower_bound / bottleneck reaches this (1 = prove optimality)", kFraction);
-  add_time_limit(*cmd, o->solve.time_limit_seconds,
-                 "Whole-run limit in seconds; the best found so far is returned (0 = none)");
-  add_partition_options(*cmd, o->solve.partition);
-  add_integer(*cmd, "--mip-threads", o->solve.mip_threads,
-              "MIP solver threads (0 = all cores); more than 1 may change the bound reached "
-              "within the time limit from run to run",
-              0);
+  add_catalogue_options(*cmd, o->solve, solve_option_catalogue());
   cmd->add_option("-o,--output", o->output, "Write the pipecut.partition JSON to this file");
   cmd->add_option("--report", o->report,
                   "Also write the HTML report of the partition to this file (as `pipecut "
                   "report` does; docs/report.md)");
   cmd->add_flag("--json", o->json, "Print the pipecut.partition JSON alone on stdout");
   cmd->add_flag("--quiet", o->quiet, "No progress line and no summary on stderr");
-  cmd->add_flag("--verbose", o->solve.solver_log, "Show the MIP solver's log on stderr");
   cmd->add_option("--export-onnx", o->export_onnx,
                   "ONNX input: also write the partition as runnable stage models and "
                   "pipeline.json into this folder (as `pipecut split` does)");

@@ -19,11 +19,6 @@ namespace pipecut {
 
 namespace {
 
-bool is_known_format(const std::string& format) {
-  return std::any_of(std::begin(kInputFormats), std::end(kInputFormats),
-                     [&](const char* f) { return format == f; });
-}
-
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -154,14 +149,8 @@ GraphWithProfile parse_graph_with_profile(const std::string& text, const std::st
 }  // namespace
 
 void check_read_options(const std::string& source, const ReadOptions& options) {
-  if (!is_known_format(options.format))
-    throw InputError(source + ": unknown input format '" + options.format +
-                     "' (expected auto, pipecut, tarnawski, pipedream, regal or onnx)");
-  if (options.link_bandwidth_gbps && !(*options.link_bandwidth_gbps > 0))
-    throw InputError("--link-bandwidth must be > 0");
-  if (options.memory_per_stage &&
-      !(*options.memory_per_stage > 0 && std::isfinite(*options.memory_per_stage)))
-    throw InputError("--memory-per-stage must be a finite number of bytes > 0");
+  (void)source;  // option problems name the option, not the file
+  check_options(options, read_option_catalogue());
   if (options.memory_per_stage && options.ignore_memory)
     throw InputError("--memory-per-stage and --ignore-memory contradict each other");
 }

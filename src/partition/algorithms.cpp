@@ -116,3 +116,39 @@ PartitionOptions partition_options_for_spec(const std::string& spec) {
 }
 
 }  // namespace pipecut
+
+namespace pipecut {
+
+const OptionCatalogue<PartitionOptions>& partition_option_catalogue() {
+  static const OptionCatalogue<PartitionOptions> catalogue = [] {
+    std::string algorithms;
+    for (const PartitionAlgorithm& a : partition_algorithms())
+      algorithms += (algorithms.empty() ? "" : "; ") + a.name + ": " + a.description;
+    OptionCatalogue<PartitionOptions> c;
+    using O = PartitionOptions;
+    declare(c, option("algorithm", OptionKind::choice, "Partition algorithm (" + algorithms + ")")
+                   .one_of(partition_algorithm_names), &O::algorithm);
+    declare(c, option("preset", OptionKind::choice,
+                      "SliceGraph preset of Archer et al.: brkga-100 (population 10 x 10 "
+                      "generations) or brkga-10000 (100 x 100)")
+                   .one_of(slicegraph_preset_names), &O::preset);
+    declare(c, option("population", OptionKind::integer,
+                      "SliceGraph population size; 0 = the preset's").at_least(0),
+            &O::population);
+    declare(c, option("generations", OptionKind::integer,
+                      "SliceGraph generations; 0 = the preset's").at_least(0),
+            &O::generations);
+    declare(c, option("seed", OptionKind::count,
+                      "Random seed; results are identical for the same seed"), &O::seed);
+    declare(c, option("threads", OptionKind::integer,
+                      "Worker threads of the partition search (0 = all cores); SliceGraph's "
+                      "results do not depend on it").at_least(0), &O::threads);
+    declare(c, option("time-limit", OptionKind::number,
+                      "Stop after this many seconds with the best partition found so far "
+                      "(0 = no limit)").in_unit("s").at_least(0), &O::time_limit_seconds);
+    return c;
+  }();
+  return catalogue;
+}
+
+}  // namespace pipecut

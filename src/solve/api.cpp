@@ -37,6 +37,7 @@ Evaluation evaluate(const Graph& g, const Partition& p) {
 Solution partition_graph(const Graph& g, int k, const PartitionOptions& options,
                          const RunControl& control) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
+  check_options(options, partition_option_catalogue());
   const int stages = std::min(k, g.num_nodes());  // more stages than nodes cannot help
   const PartitionAlgorithm& algorithm = partition_algorithm(options.algorithm);
   if (auto proof = infeasibility_proof(g, derive_constraints(g), stages))
@@ -71,6 +72,7 @@ BoundsReport compute_bounds(const Graph& g, int k, const std::vector<std::string
                             const BoundOptions& options, const RunControl& control) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
   const int stages = std::min(k, g.num_nodes());  // more stages than nodes cannot help
+  check_options(options, bound_option_catalogue());
   const std::vector<std::string> names = methods.empty() ? bound_method_names() : methods;
   for (const std::string& name : names) bound_method(name);  // unknown names fail before any work
   const Stopwatch timer;

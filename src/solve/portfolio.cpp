@@ -24,9 +24,9 @@ Portfolio::Portfolio(const Graph& g, int k, const SolveOptions& options, const R
       leaves_(find_leaf_reductions(g, constraints_)),
       view_cap_(comm_cap(g)) {
   exact_.emplace(g_, view_cap_);
-  bound_options_.mip_threads = options.mip_threads;
+  bound_options_.mip_threads = options.bounds.mip_threads;
   bound_options_.threads = options.partition.threads;
-  bound_options_.verbose = options.solver_log;
+  bound_options_.solver_log = options.bounds.solver_log;
   bound_options_.log = control.log;
   bound_options_.stop = control.stop;
   // Within solve the DP is one option among several: give up on it early rather than spend

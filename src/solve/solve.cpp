@@ -18,14 +18,38 @@ double Solution::ratio() const {
 
 Solution solve(const Graph& g, int k, const SolveOptions& options, const RunControl& control) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
-  if (!(options.target_ratio >= 0 && options.target_ratio <= 1))
-    throw InputError("target ratio must be in [0, 1]");
-  if (!(options.time_limit_seconds >= 0) || std::isinf(options.time_limit_seconds))
-    throw InputError("time limit must be a finite number of seconds >= 0");
+  check_options(options, solve_option_catalogue());
   // More stages than nodes cannot help: the methods work with at most n stages.
   if (auto proof = infeasibility_proof(g, derive_constraints(g), std::min(k, g.num_nodes())))
     throw InfeasibleError(*proof);
   return detail::Portfolio(g, k, options, control).run();
+}
+
+}  // namespace pipecut
+
+namespace pipecut {
+
+const OptionCatalogue<SolveOptions>& solve_option_catalogue() {
+  static const OptionCatalogue<SolveOptions> catalogue = [] {
+    OptionCatalogue<SolveOptions> c;
+    using O = SolveOptions;
+    declare(c, option("target-ratio", OptionKind::number,
+                      "Stop once lower_bound / bottleneck reaches this (1 = prove optimality)")
+                   .at_least(0).at_most(1), &O::target_ratio);
+    declare(c, option("time-limit", OptionKind::number,
+                      "Whole-run limit; the best partition and bound found so far are returned "
+                      "(0 = no limit)").in_unit("s").at_least(0), &O::time_limit_seconds);
+    // solve sets the partition search's own time limit and the bounds' per-method limits.
+    for (auto& entry : nested_options(partition_option_catalogue(), &O::partition,
+                                      {"algorithm", "preset", "population", "generations", "seed",
+                                       "threads"}))
+      c.push_back(std::move(entry));
+    for (auto& entry : nested_options(bound_option_catalogue(), &O::bounds,
+                                      {"mip-threads", "solver-log"}))
+      c.push_back(std::move(entry));
+    return c;
+  }();
+  return catalogue;
 }
 
 }  // namespace pipecut

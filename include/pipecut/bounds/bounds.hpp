@@ -13,6 +13,7 @@
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/graph.hpp"
 #include "pipecut/util/log.hpp"
+#include "pipecut/util/options.hpp"
 #include "pipecut/util/stop.hpp"
 
 namespace pipecut {
@@ -34,8 +35,8 @@ struct BoundOptions {
   // Worker threads of the combinatorial methods (the downset DP; 0 = all cores). Their results
   // do not depend on it.
   int threads = 1;
-  bool verbose = false;            // produce the MIP solver's log (see `log`)
-  // Receives the MIP solver's log lines when `verbose` (none: stderr; never stdout).
+  bool solver_log = false;           // produce the MIP solver's log (see `log`)
+  // Receives the MIP solver's log lines when `solver_log` (none: stderr; never stdout).
   LogCallback log;
   // Best known bottleneck (an upper bound on the optimum), if any; lets methods prune. It must be
   // the bottleneck of a partition that satisfies the placement constraints.
@@ -51,6 +52,10 @@ struct BoundOptions {
   // Optional cooperative stop: methods return what they have, with status time_limit.
   const StopFlag* stop = nullptr;
 };
+
+// The user-facing options of BoundOptions (util/options.hpp): time-limit, mip-threads,
+// threads, solver-log.
+const OptionCatalogue<BoundOptions>& bound_option_catalogue();
 
 struct BoundResult {
   std::string method;

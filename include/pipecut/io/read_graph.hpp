@@ -12,6 +12,7 @@
 #include "pipecut/io/ort_profile.hpp"
 #include "pipecut/model/graph.hpp"
 #include "pipecut/util/log.hpp"
+#include "pipecut/util/options.hpp"
 
 namespace pipecut {
 
@@ -51,6 +52,10 @@ struct ReadOptions {
 // Formats that read_graph knows, for --help texts and validation.
 inline constexpr const char* kInputFormats[] = {"auto",      "pipecut", "tarnawski",
                                                 "pipedream", "regal",   "onnx"};
+
+// The user-facing options of ReadOptions (util/options.hpp), for every command that reads a
+// graph and for Python's read_graph.
+const OptionCatalogue<ReadOptions>& read_option_catalogue();
 
 // Detects the format of `path` from its extension and, when that is not decisive, its content.
 // Returns one of the names above other than "auto". Throws InputError if nothing matches.

@@ -10,6 +10,7 @@
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/graph.hpp"
 #include "pipecut/partition/slicegraph.hpp"
+#include "pipecut/util/options.hpp"
 #include "pipecut/util/stop.hpp"
 
 namespace pipecut {
@@ -29,6 +30,10 @@ struct PartitionOptions {
   double stop_at = 0;
   const StopFlag* stop = nullptr;  // cooperative stop: return the best so far
 };
+
+// The user-facing options of PartitionOptions (util/options.hpp): algorithm, preset,
+// population, generations, seed, threads, time-limit.
+const OptionCatalogue<PartitionOptions>& partition_option_catalogue();
 
 // What an algorithm returns. The bottleneck is the algorithm's own figure: callers that report
 // it re-evaluate the partition with evaluate_partition.

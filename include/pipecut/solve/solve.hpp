@@ -17,12 +17,17 @@ struct SolveOptions {
   // The partition algorithm and its settings (SliceGraph, preset brkga-10000, seed, threads);
   // its time limit and stop target are set by solve.
   PartitionOptions partition;
+  // The bound methods' settings. solve uses `mip_threads` and `solver_log` (the log goes to
+  // RunControl::log); it sets their time limits, incumbents and warm starts itself, and runs the
+  // combinatorial bounds with partition.threads, one thread count for the whole run.
+  BoundOptions bounds;
   double target_ratio = 0.99;      // stop once lower_bound / bottleneck >= this (1 = prove)
   double time_limit_seconds = 60;  // whole run; 0 = none
-  // MIP solver threads. 1 keeps runs reproducible (parallel branch and bound is not).
-  int mip_threads = 1;
-  bool solver_log = false;         // pass the MIP solver's log to RunControl::log
 };
+
+// The user-facing options of SolveOptions (util/options.hpp): target-ratio, time-limit, the
+// partition options and the bound options solve reads.
+const OptionCatalogue<SolveOptions>& solve_option_catalogue();
 
 // Where a long run stands, reported after every step.
 struct Progress {

@@ -1,0 +1,24 @@
+#include "pipecut/options.hpp"
+
+#include "pipecut/bounds/bounds.hpp"
+#include "pipecut/io/read_graph.hpp"
+#include "pipecut/partition/algorithms.hpp"
+#include "pipecut/solve/solve.hpp"
+
+namespace pipecut {
+
+std::vector<OptionGroupDoc> option_groups() {
+  return {
+      document_options("read", "Reading a graph (ReadOptions)",
+                       {"solve", "partition", "bound", "evaluate", "convert", "report", "split"},
+                       "read_graph", read_option_catalogue()),
+      document_options("solve", "The main job (SolveOptions)", {"solve"}, "solve",
+                       solve_option_catalogue()),
+      document_options("partition", "A partition only (PartitionOptions)", {"partition"},
+                       "partition", partition_option_catalogue()),
+      document_options("bound", "Lower bounds (BoundOptions)", {"bound"}, "bound",
+                       bound_option_catalogue()),
+  };
+}
+
+}  // namespace pipecut
