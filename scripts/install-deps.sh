@@ -25,6 +25,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-matplotlib python3-onnx python3-torch python3-torchvision
   python3-dev pybind11-dev python3-pytest
+  python3-venv python3-pip python3-setuptools python3-wheel
   chromium
   clang libclang-rt-14-dev
   parallel
