@@ -10,6 +10,7 @@
 #include "pipecut/io/html_report.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/model/constraints.hpp"
+#include "pipecut/model/numeric.hpp"
 #include "pipecut/io/pipeline_bench.hpp"
 
 namespace pipecut::cli {
@@ -75,7 +76,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
     // violation and claims nothing (docs/report.md).
     const double bottleneck = s.evaluation.bottleneck;
     if (!constraint_violation(g, s.partition) &&
-        s.lower_bound > bottleneck + 1e-6 * std::max(1.0, bottleneck))
+        s.lower_bound > bottleneck * (1 + kOptimalityTolerance))
       throw InputError(o->partition_path + ": lower_bound " + std::to_string(s.lower_bound) +
                        " exceeds the partition's bottleneck " + std::to_string(bottleneck) +
                        " on this graph; was the file written for another graph?");

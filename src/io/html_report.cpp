@@ -14,6 +14,7 @@
 #include "io/html_report_measured.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/cost.hpp"
+#include "pipecut/model/numeric.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
@@ -174,12 +175,12 @@ struct Facts {
 };
 
 // Whether the partition is certified optimal: the file says so, or the bound meets the
-// bottleneck within a relative 1e-6 (as solve decides). Never for a partition that breaks a
-// constraint: the bound is over the partitions that satisfy them.
+// bottleneck within the one relative tolerance solve uses (model/numeric.hpp). Never for a
+// partition that breaks a constraint: the bound is over the partitions that satisfy them.
 bool is_proven(const Solution& r, bool has_bound, bool valid) {
   if (!valid) return false;
   if (r.optimal) return *r.optimal;
-  return has_bound && r.ratio() >= 1 - 1e-6;
+  return has_bound && proves_optimal(r.lower_bound, r.evaluation.bottleneck);
 }
 
 std::string stage_chip(int stage) {
