@@ -238,7 +238,7 @@ void check_scaled(std::uint64_t seed, Magnitudes kind, int& proven, int& instanc
     PartitionOptions po;
     po.preset = "brkga-100";
     po.time_limit_seconds = 5;
-    const PartitionRun run = partition_algorithm(name).run(g, k, po);
+    const PartitionRun run = partition_algorithm(name).run(g, k, po, {});
     if (run.feasible) expect_valid(g, run.partition, truth, table);
   }
   // The slicer on a random order: valid, and within the exact-cost rounding of the order's own

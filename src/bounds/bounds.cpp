@@ -25,7 +25,7 @@ std::string to_string(BoundStatus s) {
 
 namespace {
 
-BoundResult run_simple(const Graph& g, int k, const BoundOptions&) {
+BoundResult run_simple(const Graph& g, int k, const BoundOptions&, const RunSignals&) {
   BoundResult r;
   r.value = simple_lower_bound(g, k);
   r.status = BoundStatus::proven;
@@ -40,19 +40,22 @@ BoundResult from_single_stage(const Graph& g, const SingleStageResult& single) {
   return r;
 }
 
-BoundResult run_single_mincut(const Graph& g, int, const BoundOptions& options) {
-  return from_single_stage(g, single_stage_mincut_bound(g, options));
+BoundResult run_single_mincut(const Graph& g, int, const BoundOptions& options,
+                              const RunSignals& signals) {
+  return from_single_stage(g, single_stage_mincut_bound(g, options, signals));
 }
 
-BoundResult run_single_convex(const Graph& g, int, const BoundOptions& options) {
-  const SingleStageResult single = single_stage_convex_bound(g, options);
+BoundResult run_single_convex(const Graph& g, int, const BoundOptions& options,
+                              const RunSignals& signals) {
+  const SingleStageResult single = single_stage_convex_bound(g, options, signals);
   BoundResult r = from_single_stage(g, single);
   r.detail += (r.detail.empty() ? "" : ", ") + std::to_string(single.candidates_solved) + " MIPs";
   return r;
 }
 
-BoundResult run_downset(const Graph& g, int k, const BoundOptions& options) {
-  DownsetDpResult dp = downset_dp(g, k, options);
+BoundResult run_downset(const Graph& g, int k, const BoundOptions& options,
+                        const RunSignals& signals) {
+  DownsetDpResult dp = downset_dp(g, k, options, signals);
   BoundResult r;
   r.value = dp.optimum;
   r.status = dp.status;
@@ -76,11 +79,17 @@ const std::vector<BoundMethod>& bound_methods() {
       {"downset", "exact DP over downsets; gives up on wide graphs", run_downset},
       {"split",
        "exact DPs on the ancestors and the descendants of one node, stages shared between them",
-       split_bound},
+       [](const Graph& g, int k, const BoundOptions& o, const RunSignals& s) {
+         return split_bound(g, k, o, s);
+       }},
       {"grouped", "3-group MIP relaxations (stages before, at and after each position)",
-       grouped_mip_bound},
+       [](const Graph& g, int k, const BoundOptions& o, const RunSignals& s) {
+         return grouped_mip_bound(g, k, o, s);
+       }},
       {"exact", "the full MIP, warm-started; its proven bound at the time limit",
-       exact_mip_bound},
+       [](const Graph& g, int k, const BoundOptions& o, const RunSignals& s) {
+         return exact_mip_bound(g, k, o, s);
+       }},
   };
   return methods;
 }
@@ -92,7 +101,7 @@ const BoundMethod& bound_method(const std::string& name) {
 }
 
 BoundResult compute_bound(const Graph& g, int k, const std::string& method,
-                          const BoundOptions& options) {
+                          const BoundOptions& options, const RunSignals& signals) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
   const BoundMethod& m = bound_method(method);
   const Stopwatch timer;
@@ -101,7 +110,7 @@ BoundResult compute_bound(const Graph& g, int k, const std::string& method,
     result.status = BoundStatus::infeasible;
     result.detail = *proof;
   } else {
-    result = m.run(g, k, options);
+    result = m.run(g, k, options, signals);
   }
   result.method = m.name;
   result.seconds = timer.seconds();

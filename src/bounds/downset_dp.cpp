@@ -6,13 +6,14 @@
 
 namespace pipecut {
 
-DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
+DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options,
+                           const RunSignals& signals) {
   DownsetSearchOptions search;
   search.incumbent = options.incumbent;
   search.warm_start = options.warm_start;
   search.floor = options.known_lower_bound;
   search.time_limit_seconds = options.time_limit_seconds;
-  search.stop = options.stop;
+  search.stop = signals.stop;
   search.downset_limit = options.downset_limit;
   search.pair_limit = options.downset_pair_limit;
   search.threads = options.threads;

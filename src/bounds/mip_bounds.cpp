@@ -294,7 +294,8 @@ double upper_limit(const BoundOptions& o) {
 // with its costs scaled by a power of two (exact) so that the optimum is about 1, and its bound
 // is scaled back. Its margin (bound_tolerance) is then relative to the bound whatever the unit.
 template <class Run>
-BoundResult on_scaled_view(const Graph& graph, int k, const BoundOptions& options, Run run) {
+BoundResult on_scaled_view(const Graph& graph, int k, const BoundOptions& options,
+                           const RunSignals& signals, Run run) {
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
   const double reference = std::isfinite(options.incumbent) && options.incumbent > 0
                                ? options.incumbent
@@ -305,12 +306,13 @@ BoundResult on_scaled_view(const Graph& graph, int k, const BoundOptions& option
   BoundOptions scaled = options;
   scaled.incumbent *= scale;
   scaled.known_lower_bound *= scale;
-  BoundResult result = run(g, k, scaled);
+  BoundResult result = run(g, k, scaled, signals);
   result.value /= scale;
   return result;
 }
 
-BoundResult exact_mip_bound_scaled(const Graph& g, int k, const BoundOptions& options) {
+BoundResult exact_mip_bound_scaled(const Graph& g, int k, const BoundOptions& options,
+                                   const RunSignals& signals) {
   const Stopwatch timer;
   BoundResult result;
   result.method = "exact";
@@ -335,7 +337,7 @@ BoundResult exact_mip_bound_scaled(const Graph& g, int k, const BoundOptions& op
     return result;
   }
   GroupModel gm = build_group_model(g, constraints, capacity, floor, upper_limit(options), [&] {
-    return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+    return timer.exceeded(options.time_limit_seconds) || stop_requested(signals.stop);
   });
   if (gm.abandoned) {
     result.value = floor;
@@ -352,8 +354,8 @@ BoundResult exact_mip_bound_scaled(const Graph& g, int k, const BoundOptions& op
     so.time_limit_seconds = std::max(1e-3, timer.remaining(options.time_limit_seconds));
   so.threads = options.mip_threads;
   so.solver_log = options.solver_log;
-    so.log = options.log;
-  so.stop = options.stop;
+    so.log = signals.log;
+  so.stop = signals.stop;
   if (warm) {
     std::vector<double> start_values =
         group_assignment(g, gm, compact_stages(options.warm_start->stage_of), capacity);
@@ -410,7 +412,8 @@ BoundResult exact_mip_bound_scaled(const Graph& g, int k, const BoundOptions& op
   return result;
 }
 
-BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& options) {
+BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& options,
+                                     const RunSignals& signals) {
   const Stopwatch timer;
   BoundResult result;
   result.method = "grouped";
@@ -445,7 +448,7 @@ BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& 
     const double floor =
         std::max({options.known_lower_bound, simple_lower_bound(g, k), result.value});
     GroupModel gm = build_group_model(g, constraints, capacity, floor, upper_limit(options), [&] {
-      return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+      return timer.exceeded(options.time_limit_seconds) || stop_requested(signals.stop);
     });
     if (gm.abandoned) {
       result.status = BoundStatus::time_limit;
@@ -453,7 +456,7 @@ BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& 
     }
     // This position's share of what is left once its model is built.
     double budget = 0;
-    if (stop_requested(options.stop)) {
+    if (stop_requested(signals.stop)) {
       result.status = BoundStatus::time_limit;
       break;
     }
@@ -469,8 +472,8 @@ BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& 
     so.time_limit_seconds = budget;
     so.threads = options.mip_threads;
     so.solver_log = options.solver_log;
-    so.log = options.log;
-    so.stop = options.stop;
+    so.log = signals.log;
+    so.stop = signals.stop;
     so.stop_if_objective_at_most = floor;  // this position cannot raise the maximum
     so.stop_if_bound_at_least = target;
     mip::SolveResult solved = solver->solve(gm.model, so);
@@ -510,12 +513,14 @@ BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& 
 
 }  // namespace
 
-BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) {
-  return on_scaled_view(g, k, options, exact_mip_bound_scaled);
+BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options,
+                            const RunSignals& signals) {
+  return on_scaled_view(g, k, options, signals, exact_mip_bound_scaled);
 }
 
-BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options) {
-  return on_scaled_view(g, k, options, grouped_mip_bound_scaled);
+BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options,
+                              const RunSignals& signals) {
+  return on_scaled_view(g, k, options, signals, grouped_mip_bound_scaled);
 }
 
 }  // namespace pipecut

@@ -40,9 +40,14 @@ struct Side {
   int nodes = 0;
 };
 
+// The bound's options with its run's stop flag, which every exact search below polls.
+struct SplitOptions : BoundOptions {
+  const StopFlag* stop = nullptr;
+};
+
 // Options of an exact search within `seconds` (0 = none): the bound's stop flag, downset limit
 // and threads.
-DownsetSearchOptions search_options(const BoundOptions& options, double seconds) {
+DownsetSearchOptions search_options(const SplitOptions& options, double seconds) {
   DownsetSearchOptions search;
   search.time_limit_seconds = seconds;
   search.stop = options.stop;
@@ -52,7 +57,7 @@ DownsetSearchOptions search_options(const BoundOptions& options, double seconds)
 }
 
 // The same, searching the light-source units of `sub`.
-DownsetSearchOptions search_options(const Graph& sub, const BoundOptions& options,
+DownsetSearchOptions search_options(const Graph& sub, const SplitOptions& options,
                                     double seconds) {
   DownsetSearchOptions search = search_options(options, seconds);
   search.unit_of = light_source_units(sub, derive_constraints(sub));
@@ -61,7 +66,7 @@ DownsetSearchOptions search_options(const Graph& sub, const BoundOptions& option
 
 // The exact search on G[nodes], with light sources merged, starting from the incumbent's
 // restriction when there is one (a valid partition of the subgraph whose stages cost no more).
-Side solve_side(const Graph& g, int k, std::span<const NodeId> nodes, const BoundOptions& options,
+Side solve_side(const Graph& g, int k, std::span<const NodeId> nodes, const SplitOptions& options,
                 double seconds, NodeId sender = -1) {
   Graph sub = induced_subgraph(g, nodes);
   // The sender's stage sends its tensor (the caller's case analysis): charged as work.
@@ -157,7 +162,7 @@ struct RebatedSearch {
 };
 
 std::optional<RebatedSearch> search_with_rebate(const Graph& h, NodeId u, int k,
-                                                const BoundOptions& options, bool need_chain) {
+                                                const SplitOptions& options, bool need_chain) {
   ReaderChains glued = glue_reader_chains(h, u);
   if (!glued.u_alone || (need_chain && glued.chains == 0)) return std::nullopt;
   DownsetSearchOptions search = search_options(options, options.time_limit_seconds);
@@ -174,7 +179,11 @@ std::optional<RebatedSearch> search_with_rebate(const Graph& h, NodeId u, int k,
 }  // namespace
 
 std::optional<std::vector<double>> receiving_side_bounds(const Graph& graph, NodeId u, int k,
-                                                         const BoundOptions& options) {
+                                                         const BoundOptions& bound_options,
+                                                         const RunSignals& signals) {
+  SplitOptions options;
+  static_cast<BoundOptions&>(options) = bound_options;
+  options.stop = signals.stop;
   // The rebate is computed from these costs: they must be exact (model/numeric.hpp).
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
   const Graph& g = exact.graph();
@@ -193,7 +202,11 @@ std::optional<std::vector<double>> receiving_side_bounds(const Graph& graph, Nod
 }
 
 std::optional<double> joined_sides_bound(const Graph& graph, NodeId u, int k,
-                                        const BoundOptions& options) {
+                                        const BoundOptions& bound_options,
+                                        const RunSignals& signals) {
+  SplitOptions options;
+  static_cast<BoundOptions&>(options) = bound_options;
+  options.stop = signals.stop;
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
   const Graph& g = exact.graph();
   std::vector<NodeId> nodes = reachable(g, u, false);
@@ -240,7 +253,7 @@ double combine(const std::vector<double>& a, const std::vector<double>& b, int k
 std::optional<Partition> partition_from_split(const Graph& g, int k, std::span<const NodeId> a,
                                               const std::vector<double>& a_row,
                                               const std::vector<double>& b_row, double a_cap,
-                                              double b_cap, const BoundOptions& options,
+                                              double b_cap, const SplitOptions& options,
                                               const Stopwatch& timer) {
   int split = 0;
   double best = std::numeric_limits<double>::infinity();
@@ -301,7 +314,7 @@ std::optional<Partition> partition_from_split(const Graph& g, int k, std::span<c
 std::optional<Partition> partition_with_chains_joined(const Graph& g, int k, NodeId u,
                                                       std::span<const NodeId> before,
                                                       std::span<const NodeId> after,
-                                                      const BoundOptions& options,
+                                                      const SplitOptions& options,
                                                       const Stopwatch& timer) {
   std::vector<NodeId> sides(before.begin(), before.end());
   sides.insert(sides.end(), after.begin(), after.end());
@@ -378,8 +391,12 @@ std::optional<Partition> partition_with_chains_joined(const Graph& g, int k, Nod
 
 }  // namespace
 
-BoundResult split_bound(const Graph& graph, int k, const BoundOptions& options) {
+BoundResult split_bound(const Graph& graph, int k, const BoundOptions& bound_options,
+                        const RunSignals& signals) {
   const Stopwatch timer;
+  SplitOptions options;
+  static_cast<BoundOptions&>(options) = bound_options;
+  options.stop = signals.stop;
   // Every value below is an optimum of the exact-cost view or a max / min of such optima: exact.
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
   const Graph& g = exact.graph();
@@ -434,7 +451,7 @@ BoundResult split_bound(const Graph& graph, int k, const BoundOptions& options) 
     if (options.time_limit_seconds <= 0 || left > candidate.seconds()) {
       BoundOptions receiving_options = options;
       receiving_options.time_limit_seconds = left > 0 ? left - candidate.seconds() : 0;
-      if (const auto row = receiving_side_bounds(g, u, stages, receiving_options)) {
+      if (const auto row = receiving_side_bounds(g, u, stages, receiving_options, signals)) {
         b_row.resize(std::max(b_row.size(), row->size()), b_row.back());
         for (std::size_t m = 1; m < b_row.size(); ++m)
           if (entry(*row, static_cast<int>(m)) > b_row[m]) {
@@ -470,7 +487,7 @@ BoundResult split_bound(const Graph& graph, int k, const BoundOptions& options) 
       BoundOptions whole_options = options;
       whole_options.time_limit_seconds = whole_seconds;
       // Strictly better only: equal values may differ in the last bits between builds.
-      if (const auto joined = joined_sides_bound(g, u, stages, whole_options);
+      if (const auto joined = joined_sides_bound(g, u, stages, whole_options, signals);
           joined && *joined > value * (1 + 1e-9)) {
         value = *joined;
         whole = true;

@@ -12,22 +12,24 @@ namespace pipecut {
 
 namespace {
 
-PartitionRun run_topo(const Graph& g, int k, const PartitionOptions& options) {
+PartitionRun run_topo(const Graph& g, int k, const PartitionOptions& options,
+                      const RunSignals& signals) {
   const Stopwatch timer;
   const SliceGraphResult r = slice_default_order(g, k, [&] {
-    return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+    return timer.exceeded(options.time_limit_seconds) || stop_requested(signals.stop);
   });
   return {r.feasible, r.partition, r.bottleneck, "topo", r.hit_time_limit, r.seconds};
 }
 
-PartitionRun run_multilevel(const Graph& g, int k, const PartitionOptions& options) {
+PartitionRun run_multilevel(const Graph& g, int k, const PartitionOptions& options,
+                            const RunSignals& signals) {
   MultilevelOptions config;
   if (options.population > 0) config.population = options.population;
   if (options.generations > 0) config.generations = options.generations;
   config.seed = options.seed;
   config.threads = options.threads;
   config.time_limit_seconds = options.time_limit_seconds;
-  config.stop = options.stop;
+  config.stop = signals.stop;
   const Stopwatch timer;
   const MultilevelResult r = multilevel_partition(g, k, config);
   return {r.feasible, r.partition, r.bottleneck,
@@ -36,8 +38,9 @@ PartitionRun run_multilevel(const Graph& g, int k, const PartitionOptions& optio
           r.hit_time_limit, timer.seconds()};
 }
 
-PartitionRun run_slicegraph(const Graph& g, int k, const PartitionOptions& options) {
-  const BrkgaConfig config = brkga_config(options);
+PartitionRun run_slicegraph(const Graph& g, int k, const PartitionOptions& options,
+                            const RunSignals& signals) {
+  const BrkgaConfig config = brkga_config(options, signals.stop);
   const SliceGraphResult r = slicegraph(g, k, config);
   return {r.feasible, r.partition, r.bottleneck,
           "slicegraph(population=" + std::to_string(config.population) +
@@ -47,10 +50,11 @@ PartitionRun run_slicegraph(const Graph& g, int k, const PartitionOptions& optio
 
 // Every algorithm searches the exact-cost view of the graph (model/numeric.hpp), where its sums
 // do not round however the costs' magnitudes mix; the bottleneck it reports is the graph's.
-template <PartitionRun (*Run)(const Graph&, int, const PartitionOptions&)>
-PartitionRun on_exact_costs(const Graph& g, int k, const PartitionOptions& options) {
+template <PartitionRun (*Run)(const Graph&, int, const PartitionOptions&, const RunSignals&)>
+PartitionRun on_exact_costs(const Graph& g, int k, const PartitionOptions& options,
+                            const RunSignals& signals) {
   const ExactCosts exact(g, comm_cap(g));
-  PartitionRun r = Run(exact.graph(), k, options);
+  PartitionRun r = Run(exact.graph(), k, options, signals);
   if (exact.changed() && r.feasible) r.bottleneck = evaluate_partition(g, r.partition).bottleneck;
   return r;
 }
@@ -81,7 +85,7 @@ const PartitionAlgorithm& partition_algorithm(const std::string& name) {
 
 std::vector<std::string> slicegraph_preset_names() { return {"brkga-100", "brkga-10000"}; }
 
-BrkgaConfig brkga_config(const PartitionOptions& options) {
+BrkgaConfig brkga_config(const PartitionOptions& options, const StopFlag* stop) {
   std::optional<BrkgaConfig> preset = BrkgaConfig::preset(options.preset);
   if (!preset)
     throw InputError("unknown SliceGraph preset '" + options.preset + "' (expected one of " +
@@ -93,7 +97,7 @@ BrkgaConfig brkga_config(const PartitionOptions& options) {
   c.threads = options.threads;
   c.time_limit_seconds = options.time_limit_seconds;
   c.stop_at = options.stop_at;
-  c.stop = options.stop;
+  c.stop = stop;
   return c;
 }
 

@@ -19,6 +19,7 @@ struct DownsetDpResult {
   bool more_time_may_help = false;            // see BoundResult
 };
 
-DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options);
+DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options,
+                           const RunSignals& signals = {});
 
 }  // namespace pipecut

@@ -10,9 +10,11 @@ namespace pipecut {
 
 // Needs options.time_limit_seconds > 0 to be bounded in time. Uses options.warm_start,
 // options.incumbent (adds T <= incumbent) and options.known_lower_bound (adds T >= it).
-BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options);
+BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options,
+                            const RunSignals& signals = {});
 
 // The time limit is shared among the k positions.
-BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options);
+BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options,
+                              const RunSignals& signals = {});
 
 }  // namespace pipecut

@@ -28,12 +28,14 @@ struct SingleStageResult {
 
 // Min cut value for every node (exact up to floating point). Polynomial; stops with status
 // time_limit (and the floors computed so far) at options.time_limit_seconds.
-SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& options = {});
+SingleStageResult single_stage_mincut_bound(const Graph& g, const BoundOptions& options = {},
+                                            const RunSignals& signals = {});
 
 // Convex floors: starts from the min-cut floors, then solves the convex MIP for the candidates
 // that can still raise the maximum, most promising first. Stops early once the bound reaches
 // options.incumbent (nothing more to prove) or the time limit runs out (status time_limit).
-SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& options);
+SingleStageResult single_stage_convex_bound(const Graph& g, const BoundOptions& options,
+                                            const RunSignals& signals = {});
 
 // Minimum hypergraph cut through v: min over S containing v (and whole blocks) of f(S), with a
 // minimising S. `stop`, when given, is polled during the max-flow; once it returns true the
