@@ -16,10 +16,11 @@ usage: tools/measure_pipelines.py --pipecut build/pipecut [--quick] [--work DIR]
      layout for convolutions), from the stages of the calibration models split at k = 2, 4, 8:
      measured stage time minus the measured work of its operators, against the bytes and
      tensors it receives and sends (the cost model charges comm on both sides).
-2. For each evaluated model (torchvision CNNs, the issue's segmentation model, two transformers,
-   exported with random weights) at k = 2, 4, 8: a partition solved on `--profile` costs (this
-   machine's trace; comm from the calibrated profile) and one solved on the calibrated roofline,
-   split and timed stage by stage with `pipecut bench`; the error between predicted and
+2. For each evaluated model (torchvision CNNs, the segmentation model lraspp_mobilenet_v3_large,
+   two transformers, exported with random weights) at k = 2, 4, 8: a partition solved on
+   `--profile` costs (this machine's trace; comm from the calibrated profile) and one solved on
+   the calibrated roofline, split and timed stage by stage with `pipecut bench`; the error
+   between predicted and
    measured stage time (median and worst), also for the costs before this work (the mean of the
    trace's runs, kernels that match no operator dropped, comm of the default a100-pcie link) and
    for the built-in cpu-avx512 roofline. The worst stages are profiled alone and compared kernel by
