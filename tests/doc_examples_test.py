@@ -23,6 +23,9 @@ An HTML comment right before a block changes what is done with it (a block may h
   <!-- example: saved as NAME -->          (json) the block, without `…`, is written to NAME
   <!-- example: read by: COMMAND -->       ... and COMMAND (bash) must accept it: the
                                            documented format is the one pipecut reads
+  <!-- example: output of (exit N): CMD -->  (json) CMD (bash) exits with N and prints a JSON
+                                           document holding everything the block shows: a
+                                           documented output is pipecut's real one
   <!-- example: signatures -->             (python) `x = pipecut.f(a, *, b=1)` lines: every
                                            function's parameters and defaults are the real ones
 
@@ -105,6 +108,25 @@ def run(args, cwd, env, what, shell=False):
     return result
 
 
+def shown_in(doc, actual, where="document"):
+    """Raises unless every member and item of `doc` is in `actual` with the same value (lists
+    may be longer in `actual`, where the block elided items)."""
+    if isinstance(doc, dict):
+        if not isinstance(actual, dict):
+            raise AssertionError(f"{where}: an object in the block, {actual!r} in the output")
+        for key, value in doc.items():
+            if key not in actual:
+                raise AssertionError(f"{where}: \"{key}\" is not in the output")
+            shown_in(value, actual[key], f"{where}.{key}")
+    elif isinstance(doc, list):
+        if not isinstance(actual, list) or len(actual) < len(doc):
+            raise AssertionError(f"{where}: {doc!r} in the block, {actual!r} in the output")
+        for i, (d, a) in enumerate(zip(doc, actual)):
+            shown_in(d, a, f"{where}[{i}]")
+    elif doc != actual:
+        raise AssertionError(f"{where}: {doc!r} in the block, {actual!r} in the output")
+
+
 def check_signatures(block, namespace):
     """`name = pipecut.f(params)` lines name real functions with these parameters."""
     calls = re.findall(r"=\s*([\w.]+)\((.*?)\)\s*$", block.text, re.S | re.M)
@@ -156,7 +178,8 @@ def main():
     os.chdir(scratch)
     sys.path.insert(0, env["PYTHONPATH"])
     os.environ.update(PATH=env["PATH"], PYTHONPATH=env["PYTHONPATH"])
-    known = re.compile(r"not run:.*|needs node|file \S+ = \S+|saved as \S+|read by: .+|signatures")
+    known = re.compile(r"not run:.*|needs node|file \S+ = \S+|saved as \S+|read by: .+|"
+                       r"output of \(exit \d+\): .+|signatures")
     for block in blocks:
         where = block.where(rel)
         unknown = [d for d in block.directives if not known.fullmatch(d)]
@@ -215,6 +238,15 @@ def main():
                     if not saved:
                         raise AssertionError("`read by:` without `saved as`")
                     run(["/bin/bash", "-e", "-c", command], scratch, env, command)
+                for d in block.directives:
+                    m = re.fullmatch(r"output of \(exit (\d+)\): (.+)", d)
+                    if m:
+                        out = subprocess.run(["/bin/bash", "-c", m.group(2)], cwd=scratch, env=env,
+                                             capture_output=True, text=True)
+                        if out.returncode != int(m.group(1)):
+                            raise AssertionError(f"{m.group(2)}: exit {out.returncode}, not "
+                                                 f"{m.group(1)}\n{out.stderr}")
+                        shown_in(doc, json.loads(out.stdout))
             else:
                 raise AssertionError(f"no way to check a `{block.lang}` block: mark it "
                                      "`<!-- example: not run: REASON -->` or give it no language")
