@@ -509,7 +509,9 @@ def kernel_medians(profile, warmup=1):
 def explain(r, folder, stage_file, whole_profile):
     """Where a stage's time goes: its kernels profiled alone against the same kernels in the
     whole model (names of layout reorders are generated, so they are compared as a group)."""
-    stage_profile = os.path.join(folder, stage_file + ".profile.json")
+    # Next to the split folder, not in it: `pipecut solve --export-onnx DIR --force` of a later
+    # run replaces only a folder holding nothing but split outputs.
+    stage_profile = os.path.normpath(folder) + "." + stage_file + ".profile.json"
     r.run(["node", os.path.join(TOOLS, "profile_onnx.mjs"), os.path.join(folder, stage_file),
            "-o", stage_profile, "--runs", r.profile_runs])
     alone = kernel_medians(stage_profile)
