@@ -1,5 +1,5 @@
-// `pipecut experiment GRAPH|DIR ... --results FILE`: the evaluation sweep of issue 5 — partition
-// algorithms and bound methods over a corpus and a set of k, one JSON line per result.
+// `pipecut experiment GRAPH|DIR ... --results FILE`: the evaluation sweep (README "Results"):
+// partition algorithms and bound methods over a corpus and a set of k, one JSON line per result.
 #include <unistd.h>
 
 #include <algorithm>
