@@ -27,7 +27,7 @@
 #include <variant>
 #include <vector>
 
-#include "pipecut/io/device_model.hpp"
+#include "pipecut/onnx/device_model.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/memory_size.hpp"
 #include "pipecut/io/partition_json.hpp"

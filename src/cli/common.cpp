@@ -13,7 +13,7 @@
 
 #include "cli/summary.hpp"
 #include "pipecut/io/file_util.hpp"
-#include "pipecut/io/onnx_split.hpp"
+#include "pipecut/onnx/onnx_split.hpp"
 #include "pipecut/io/memory_size.hpp"
 #include "pipecut/io/partition_json.hpp"
 

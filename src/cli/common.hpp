@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "pipecut/solve/api.hpp"
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 
 namespace pipecut::cli {
 
