@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pipecut/solve/api.hpp"
+#include "pipecut/io/read_graph.hpp"
 #include "pipecut/onnx/onnx_import.hpp"
 
 namespace pipecut::cli {
