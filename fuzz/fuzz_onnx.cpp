@@ -1,6 +1,6 @@
 // The ONNX importer (protobuf parsing, shape inference, cost model) on arbitrary bytes.
 #include "fuzz_util.hpp"
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > pipecut::fuzz::kMaxInput) return -1;

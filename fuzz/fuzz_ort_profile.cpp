@@ -4,8 +4,8 @@
 #include <limits>
 
 #include "fuzz_util.hpp"
-#include "io/onnx/ort_profile_apply.hpp"
-#include "pipecut/io/ort_profile.hpp"
+#include "onnx/ort_profile_apply.hpp"
+#include "pipecut/onnx/ort_profile.hpp"
 
 namespace {
 

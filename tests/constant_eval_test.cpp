@@ -1,7 +1,7 @@
 // The small constant evaluator the stage writer uses to give ONNX shape inference the values of
 // parameter-only shape chains. Expected values follow the ONNX operator definitions (numpy
 // semantics), worked out by hand.
-#include "io/onnx/constant_eval.hpp"
+#include "onnx/constant_eval.hpp"
 
 #include <gtest/gtest.h>
 

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/solve/api.hpp"
 #include "support/io_test_util.hpp"

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "pipecut/io/device_model.hpp"
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/onnx/device_model.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 #include "pipecut/model/error.hpp"
 #include "support/oracle.hpp"
 

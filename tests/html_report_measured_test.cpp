@@ -5,7 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "pipecut/io/html_report.hpp"
+#include "pipecut/report/html_report.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/io/pipeline_bench.hpp"
 #include "pipecut/io/read_graph.hpp"

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipecut/gen/synthetic.hpp"
-#include "pipecut/io/html_report.hpp"
+#include "pipecut/report/html_report.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/solve/api.hpp"

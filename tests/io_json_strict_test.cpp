@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "pipecut/io/device_model.hpp"
+#include "pipecut/onnx/device_model.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/io/graph_json.hpp"
-#include "pipecut/io/ort_profile.hpp"
+#include "pipecut/onnx/ort_profile.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/error.hpp"

@@ -1,4 +1,4 @@
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "pipecut/io/device_model.hpp"
+#include "pipecut/onnx/device_model.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/error.hpp"

@@ -1,7 +1,7 @@
 // Stage models: write_onnx_stages and `pipecut split` / `solve --export-onnx`. Suites named
 // OnnxStages* use the models tools/make_split_test_models.py writes (a ctest fixture) and run
 // the stages in ONNX Runtime with tools/run_pipeline.mjs.
-#include "pipecut/io/onnx_split.hpp"
+#include "pipecut/onnx/onnx_split.hpp"
 
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/partition/slicegraph.hpp"
 #include "support/io_test_util.hpp"

@@ -1,7 +1,7 @@
 // ONNX Runtime profiling traces: parsing (hand-written traces), applying them to an imported
 // model, and a real trace written by tools/profile_onnx.mjs (suite OnnxStagesProfile, which uses
 // the generated test models).
-#include "pipecut/io/ort_profile.hpp"
+#include "pipecut/onnx/ort_profile.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/error.hpp"
 #include "support/io_test_util.hpp"

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 #include "pipecut/model/error.hpp"
 #include "support/io_test_util.hpp"
 

@@ -8,7 +8,7 @@
 #include <random>
 #include <set>
 
-#include "pipecut/io/report_layout.hpp"
+#include "pipecut/report/report_layout.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/solve/api.hpp"
 #include "support/oracle.hpp"

@@ -1,6 +1,13 @@
 #pragma once
 // pipecut: pipeline partitioning of DNN operator graphs with certified lower bounds.
 // Include this header and link pipecut::pipecut; see pipecut/solve/api.hpp for the entry points
-// and README.md ("C++") for an example.
-#include "pipecut/io/partition_json.hpp"  // solution_to_json: the pipecut.partition document
+// and README.md ("C++") for an example. The one header that may include every module (README
+// "Layout"): the front door of each.
+#include "pipecut/experiment/runner.hpp"
+#include "pipecut/gen/synthetic.hpp"
+#include "pipecut/io/graph_json.hpp"
+#include "pipecut/io/partition_json.hpp"
+#include "pipecut/io/read_graph.hpp"
+#include "pipecut/onnx/onnx_split.hpp"
+#include "pipecut/report/html_report.hpp"
 #include "pipecut/solve/api.hpp"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "binding.hpp"
-#include "pipecut/io/device_model.hpp"
+#include "pipecut/onnx/device_model.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/util/memory_size.hpp"

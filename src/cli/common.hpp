@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "pipecut/solve/api.hpp"
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/io/read_graph.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 
 namespace pipecut::cli {
 

@@ -11,7 +11,7 @@
 #include "cli/options_cli.hpp"
 #include "cli/summary.hpp"
 #include "pipecut/io/file_util.hpp"
-#include "pipecut/io/onnx_split.hpp"
+#include "pipecut/onnx/onnx_split.hpp"
 #include "pipecut/io/partition_json.hpp"
 
 namespace pipecut::cli {

@@ -5,7 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/summary.hpp"
-#include "pipecut/io/onnx_split.hpp"
+#include "pipecut/onnx/onnx_split.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/model/error.hpp"
 

@@ -10,7 +10,7 @@
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/io/graph_json.hpp"
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 #include "pipecut/model/error.hpp"
 #include "io/json_formats.hpp"
 #include "io/json_util.hpp"

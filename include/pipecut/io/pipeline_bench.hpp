@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "pipecut/io/onnx_split.hpp"
+#include "pipecut/onnx/onnx_split.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/graph.hpp"
 

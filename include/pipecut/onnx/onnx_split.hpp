@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 #include "pipecut/model/cost.hpp"
 
 namespace pipecut {

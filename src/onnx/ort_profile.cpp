@@ -1,5 +1,5 @@
 // ONNX Runtime profiling traces -> measured operator work (docs/cost-model.md "Measured costs").
-#include "pipecut/io/ort_profile.hpp"
+#include "pipecut/onnx/ort_profile.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
-#include "io/onnx/ort_profile_apply.hpp"
+#include "onnx/ort_profile_apply.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "io/json_util.hpp"
 #include "pipecut/model/error.hpp"

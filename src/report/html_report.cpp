@@ -1,4 +1,4 @@
-#include "pipecut/io/html_report.hpp"
+#include "pipecut/report/html_report.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "io/html_report_assets.hpp"
-#include "io/html_report_measured.hpp"
+#include "report/html_report_assets.hpp"
+#include "report/html_report_measured.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/numeric.hpp"
@@ -300,7 +300,8 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
     }
     s += fact("bounds run", run);
   }
-  // Constraints the graph carries (BRIEF §8), checked against this partition.
+  // Constraints the graph carries, checked against this partition (docs/report.md, "What the
+  // page shows", 1. Summary).
   std::string constraints;
   if (f.g.memory_per_stage) {
     const double peak = *std::max_element(f.memory.begin(), f.memory.end());

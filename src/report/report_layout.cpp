@@ -1,4 +1,4 @@
-#include "pipecut/io/report_layout.hpp"
+#include "pipecut/report/report_layout.hpp"
 
 #include <algorithm>
 #include <limits>

@@ -1,4 +1,4 @@
-#include "io/onnx/constant_eval.hpp"
+#include "onnx/constant_eval.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // ONNX -> pipecut Graph with the roofline device cost model (docs/cost-model.md).
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
@@ -15,8 +15,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "io/onnx/onnx_types.hpp"
-#include "io/onnx/ort_profile_apply.hpp"
+#include "onnx/onnx_types.hpp"
+#include "onnx/ort_profile_apply.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/model/error.hpp"

@@ -1,5 +1,5 @@
 // The report's "Predicted against measured" section (docs/report.md).
-#include "io/html_report_measured.hpp"
+#include "report/html_report_measured.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "pipecut/io/device_model.hpp"
+#include "pipecut/onnx/device_model.hpp"
 
 #include <algorithm>
 #include <cmath>

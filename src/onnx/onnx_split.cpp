@@ -1,5 +1,5 @@
 // ONNX model -> one model per pipeline stage + pipeline.json (docs/formats.md "pipecut.pipeline").
-#include "pipecut/io/onnx_split.hpp"
+#include "pipecut/onnx/onnx_split.hpp"
 
 #include <onnx/checker.h>
 #include <onnx/defs/schema.h>
@@ -25,9 +25,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "io/onnx/constant_eval.hpp"
+#include "onnx/constant_eval.hpp"
 #include "io/json_util.hpp"
-#include "io/onnx/onnx_types.hpp"
+#include "onnx/onnx_types.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/model/error.hpp"
 
