@@ -15,10 +15,9 @@ namespace {
 
 const fs::path kRoot = fs::path(PIPECUT_DATA_DIR).parent_path();
 
-// The trees scanned: everything of the repository's own text but src/, where two files are being
-// reworked in other changes at the time of writing; src/ is to be added once they are merged.
-const char* const kTrees[] = {"include", "tests", "docs", "tools", "bench", "fuzz",
-                              "scripts", "python", "cmake"};
+// The trees scanned: all of the repository's own text.
+const char* const kTrees[] = {"src",   "include", "tests",  "docs", "tools",
+                              "bench", "fuzz",    "scripts", "python", "cmake"};
 const char* const kTopFiles[] = {"README.md", "CMakeLists.txt"};
 
 bool is_text_source(const fs::path& p) {

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pipecut/options.hpp"
+#include "pipecut/io/option_groups.hpp"
 #include "pipecut/pipecut.hpp"
 #include "support/oracle.hpp"
 #include "support/run_cli.hpp"

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "pipecut/model/error.hpp"
-#include "pipecut/options.hpp"
+#include "pipecut/io/option_groups.hpp"
 
 namespace py = pybind11;
 

@@ -6,7 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "pipecut/options.hpp"
+#include "pipecut/io/option_groups.hpp"
 
 namespace pipecut::cli {
 
