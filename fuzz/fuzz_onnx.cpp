@@ -5,7 +5,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > pipecut::fuzz::kMaxInput) return -1;
   const std::string bytes = pipecut::fuzz::as_string(data, size);
-  pipecut::fuzz::expect_graceful(
-      "fuzz.onnx", [&] { (void)pipecut::import_onnx_bytes(bytes, "fuzz.onnx"); });
+  pipecut::fuzz::expect_graceful("fuzz.onnx",
+                                 [&] { (void)pipecut::import_onnx_bytes(bytes, "fuzz.onnx"); });
   return 0;
 }

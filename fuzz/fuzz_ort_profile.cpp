@@ -29,7 +29,7 @@ const pipecut::OnnxImport& fixed_import() {
     b.add_edge(3, 5);
     b.add_edge(4, 5);
     r.graph = std::move(b).build();
-    r.origins = {{0, -1, "c", {}}, {1, -1, "r", {}}, {2, -1, "", {}},
+    r.origins = {{0, -1, "c", {}},  {1, -1, "r", {}},  {2, -1, "", {}},
                  {-1, 2, "s0", {}}, {-1, 2, "s1", {}}, {3, -1, "y", {}}};
     return r;
   }();

@@ -16,13 +16,13 @@ namespace {
 const fs::path kRoot = fs::path(PIPECUT_DATA_DIR).parent_path();
 
 // The trees scanned: all of the repository's own text.
-const char* const kTrees[] = {"src",   "include", "tests",  "docs", "tools",
+const char* const kTrees[] = {"src",   "include", "tests",   "docs",   "tools",
                               "bench", "fuzz",    "scripts", "python", "cmake"};
 const char* const kTopFiles[] = {"README.md", "CMakeLists.txt"};
 
 bool is_text_source(const fs::path& p) {
-  static const std::set<std::string> kExtensions = {".hpp", ".cpp", ".h",   ".in",  ".py",
-                                                    ".pyi", ".sh",  ".mjs", ".md",  ".txt",
+  static const std::set<std::string> kExtensions = {".hpp",   ".cpp",   ".h",   ".in", ".py",
+                                                    ".pyi",   ".sh",    ".mjs", ".md", ".txt",
                                                     ".cmake", ".slurm", ".json"};
   return kExtensions.count(p.extension().string()) > 0;
 }
@@ -50,8 +50,8 @@ std::vector<std::string> references_in(const fs::path& file) {
 }
 
 TEST(CommentReferences, TheRegexFindsBriefAndIssueReferences) {
-  for (const char* line : {"// see BRIEF section 3", "# issue 5", "(issue #12)",
-                           "the issue's segmentation model"})
+  for (const char* line :
+       {"// see BRIEF section 3", "# issue 5", "(issue #12)", "the issue's segmentation model"})
     EXPECT_TRUE(std::regex_search(std::string(line), kReference)) << line;
   for (const char* line : {"// see docs/bounds.md", "a known issue with CBC", "brief comments"})
     EXPECT_FALSE(std::regex_search(std::string(line), kReference)) << line;

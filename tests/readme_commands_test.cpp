@@ -44,7 +44,8 @@ TEST(ReadmeCommands, QuickStartBuildsTheToolAndCiRunsTheTestCommand) {
   ASSERT_EQ(commands.size(), 2u);
   // The main job needs the tool only: tests and benchmarks are the second command's.
   EXPECT_EQ(commands[0].rfind("bash scripts/install-deps.sh && ", 0), 0u) << commands[0];
-  EXPECT_NE(commands[0].find("cmake --build build --target pipecut &&"), std::string::npos) << commands[0];
+  EXPECT_NE(commands[0].find("cmake --build build --target pipecut &&"), std::string::npos)
+      << commands[0];
   EXPECT_NE(commands[1].find("ctest --test-dir build"), std::string::npos) << commands[1];
   // .ci/run calls exactly the README's test command.
   const std::string ci = read_text(kRoot + "/.ci/run");
@@ -66,7 +67,8 @@ TEST(ReadmeCommands, ScriptsTheReadmeRunsAreExecutable) {
 // a partition, bound or MIP header themselves.
 TEST(ReadmeCommands, FrontEndsReachTheAlgorithmsOnlyThroughTheApi) {
   int files = 0;
-  for (const char* dir : {"src/cli", "src/experiment", "include/pipecut/experiment", "python/src"}) {
+  for (const char* dir :
+       {"src/cli", "src/experiment", "include/pipecut/experiment", "python/src"}) {
     ASSERT_TRUE(std::filesystem::is_directory(kRoot + "/" + dir)) << dir;
     for (const auto& entry : std::filesystem::directory_iterator(kRoot + "/" + dir)) {
       ++files;

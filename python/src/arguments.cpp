@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "binding.hpp"
-#include "pipecut/onnx/device_model.hpp"
+#include "options.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/partition_json.hpp"
+#include "pipecut/onnx/device_model.hpp"
 #include "pipecut/util/memory_size.hpp"
-#include "options.hpp"
 
 namespace pipecut::python {
 
@@ -66,8 +66,7 @@ std::string type_name(const py::handle& h) {
 // A Python integer (or anything with __index__, such as a NumPy integer), not a bool.
 py::int_ as_integer(const py::handle& value, const std::string& what) {
   if (is_bool(value) || PyIndex_Check(value.ptr()) == 0)
-    throw py::type_error(what + " must be an integer, not " +
-                         type_name(value));
+    throw py::type_error(what + " must be an integer, not " + type_name(value));
   return py::reinterpret_steal<py::int_>(PyNumber_Index(value.ptr()));
 }
 
@@ -90,8 +89,7 @@ int stages_value(const py::object& k) {
   if (overflow < 0 || (overflow == 0 && v < 1))
     raise_input_error("k must be at least 1 (got " + text_of(i) + ")");
   if (overflow > 0 || v > INT_MAX)
-    raise_input_error("k must be at most " + std::to_string(INT_MAX) + " (got " +
-                      text_of(i) + ")");
+    raise_input_error("k must be at most " + std::to_string(INT_MAX) + " (got " + text_of(i) + ")");
   return static_cast<int>(v);
 }
 
@@ -103,15 +101,13 @@ int stages_argument(const Graph& g, const py::object& k) {
 
 double number_argument(const py::handle& value, const std::string& what) {
   if (is_bool(value) || PyNumber_Check(value.ptr()) == 0 || PyComplex_Check(value.ptr()) != 0)
-    throw py::type_error(what + " must be a number, not " +
-                         type_name(value));
+    throw py::type_error(what + " must be a number, not " + type_name(value));
   return py::cast<double>(py::float_(py::reinterpret_borrow<py::object>(value)));
 }
 
 std::string string_argument(const py::handle& value, const std::string& what) {
   if (!py::isinstance<py::str>(value))
-    throw py::type_error(what + " must be a str, not " +
-                         type_name(value));
+    throw py::type_error(what + " must be a str, not " + type_name(value));
   return utf8_argument(value, what);
 }
 
@@ -119,8 +115,7 @@ std::string string_argument(const py::handle& value, const std::string& what) {
 std::string id_argument(const py::handle& value, const std::string& what) {
   if (py::isinstance<py::str>(value)) return utf8_argument(value, what);
   if (!is_bool(value) && py::isinstance<py::int_>(value)) return py::str(value);
-  throw py::type_error(what + " must be a str or an int, not " +
-                       type_name(value));
+  throw py::type_error(what + " must be a str or an int, not " + type_name(value));
 }
 
 // A file name as the operating system takes it: os.fsencode's bytes, so that a name Python
@@ -165,8 +160,9 @@ Partition partition_argument(const Graph& g, const py::object& assignment,
                         std::to_string(g.num_nodes()) + " nodes)");
     for (NodeId v = 0; v < from.num_nodes(); ++v) {
       const auto w = g.find(from.ids[v]);
-      if (!w) raise_input_error("the solution assigns node '" + from.ids[v] +
-                                "', which is not in graph '" + g.name + "'");
+      if (!w)
+        raise_input_error("the solution assigns node '" + from.ids[v] +
+                          "', which is not in graph '" + g.name + "'");
       p.stage_of[*w] = s.solution.partition.stage_of[v];
     }
     k_from_solution = s.solution.k;
@@ -185,8 +181,8 @@ Partition partition_argument(const Graph& g, const py::object& assignment,
       raise_input_error("assignment: " + std::to_string(py::len(seq)) + " stages for " +
                         std::to_string(g.num_nodes()) + " nodes");
     for (NodeId v = 0; v < g.num_nodes(); ++v)
-      p.stage_of[v] = stage_value(seq[static_cast<std::size_t>(v)],
-                                  "assignment[" + std::to_string(v) + "]");
+      p.stage_of[v] =
+          stage_value(seq[static_cast<std::size_t>(v)], "assignment[" + std::to_string(v) + "]");
   } else {
     throw py::type_error(
         "assignment must be a Solution, a dict node id -> stage, or a sequence of stages");

@@ -79,8 +79,7 @@ PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
                           const py::object& name_arg, const py::object& memory_per_stage);
 py::dict node_dict(const Graph& g, NodeId v);
 NodeId node_index(const Graph& g, const py::handle& id);
-Partition partition_argument(const Graph& g, const py::object& assignment,
-                             const py::object& k_arg);
+Partition partition_argument(const Graph& g, const py::object& assignment, const py::object& k_arg);
 std::vector<std::string> methods_argument(const py::object& method);
 SolveOptions solve_options_argument(const std::string& function, const py::kwargs& kwargs,
                                     const py::object& progress);

@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "binding.hpp"
-#include "pipecut/onnx/device_model.hpp"
+#include "options.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/partition_json.hpp"
+#include "pipecut/onnx/device_model.hpp"
 #include "pipecut/util/memory_size.hpp"
-#include "options.hpp"
 
 namespace pipecut::python {
 
@@ -23,7 +23,8 @@ void bind_entry_points(py::module_& m) {
       "partition_algorithms",
       [] {
         py::dict out;
-        for (const PartitionAlgorithm& a : partition_algorithms()) out[py::str(a.name)] = a.description;
+        for (const PartitionAlgorithm& a : partition_algorithms())
+          out[py::str(a.name)] = a.description;
         return out;
       },
       "Partition algorithms by name, with a one-line description each.");
@@ -125,8 +126,7 @@ void bind_entry_points(py::module_& m) {
             progress);
         return PySolution{g, std::move(s)};
       },
-      py::arg("graph"), py::arg("k") = py::none(), py::kw_only(),
-      py::arg("progress") = py::none(),
+      py::arg("graph"), py::arg("k") = py::none(), py::kw_only(), py::arg("progress") = py::none(),
       "The main job: partition searches and lower bounds (the portfolio of docs/partitioning.md) "
       "until lower_bound / bottleneck >= target_ratio (1 = prove optimality) or `time_limit` "
       "seconds pass (0 = none). k = None uses the graph's own number of stages. `progress(p)` "
@@ -166,8 +166,8 @@ void bind_entry_points(py::module_& m) {
           const py::gil_scoped_release release;
           e = evaluate(*graph.graph, p);
         }
-        return PyEvaluation{p.k, stage_records(*graph.graph, e), e.bottleneck,
-                            e.bottleneck_stage, e.stages_used};
+        return PyEvaluation{p.k, stage_records(*graph.graph, e), e.bottleneck, e.bottleneck_stage,
+                            e.stages_used};
       },
       py::arg("graph"), py::arg("assignment"), py::arg("k") = py::none(),
       "Validates a partition (every node assigned, stages in 0..k-1, every edge forward) and "

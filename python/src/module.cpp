@@ -66,16 +66,17 @@ PYBIND11_MODULE(_pipecut, m) {
   exceptions.error = new_exception(
       m, "Error", "Base class of every error pipecut raises on purpose.", PyExc_Exception);
   {
-    const py::tuple bases = py::make_tuple(py::handle(exceptions.error), py::handle(PyExc_ValueError));
+    const py::tuple bases =
+        py::make_tuple(py::handle(exceptions.error), py::handle(PyExc_ValueError));
     exceptions.input = new_exception(
         m, "InputError",
         "Bad input: a malformed file, an invalid graph, partition or option. The message is one "
         "line naming the file (when there is one) and the problem.",
         bases.ptr());
   }
-  exceptions.output = new_exception(
-      m, "OutputError", "A result could not be written; the message names the path.",
-      exceptions.error);
+  exceptions.output =
+      new_exception(m, "OutputError", "A result could not be written; the message names the path.",
+                    exceptions.error);
   exceptions.infeasible = new_exception(
       m, "InfeasibleError",
       "Proven: no partition satisfies the placement constraints with at most k stages.",

@@ -15,10 +15,14 @@ namespace pipecut {
 
 std::string to_string(BoundStatus s) {
   switch (s) {
-    case BoundStatus::proven: return "proven";
-    case BoundStatus::time_limit: return "time_limit";
-    case BoundStatus::gave_up: return "gave_up";
-    case BoundStatus::infeasible: return "infeasible";
+    case BoundStatus::proven:
+      return "proven";
+    case BoundStatus::time_limit:
+      return "time_limit";
+    case BoundStatus::gave_up:
+      return "gave_up";
+    case BoundStatus::infeasible:
+      return "infeasible";
   }
   return "?";
 }
@@ -72,8 +76,8 @@ BoundResult run_downset(const Graph& g, int k, const BoundOptions& options,
 const std::vector<BoundMethod>& bound_methods() {
   static const std::vector<BoundMethod> methods = {
       {"simple", "max(W/k, heaviest node): work must be shared by k stages", run_simple},
-      {"single-mincut",
-       "single-stage floor without convexity: one hypergraph min cut per node", run_single_mincut},
+      {"single-mincut", "single-stage floor without convexity: one hypergraph min cut per node",
+       run_single_mincut},
       {"single", "single-stage floor: the cheapest convex stage around each node (small MIPs)",
        run_single_convex},
       {"downset", "exact DP over downsets; gives up on wide graphs", run_downset},
@@ -125,17 +129,27 @@ const OptionCatalogue<BoundOptions>& bound_option_catalogue() {
   static const OptionCatalogue<BoundOptions> catalogue = [] {
     OptionCatalogue<BoundOptions> c;
     using O = BoundOptions;
-    declare(c, option("time-limit", OptionKind::number, "Seconds per bound method (0 = no limit)")
-                   .in_unit("s").at_least(0), &O::time_limit_seconds);
-    declare(c, option("mip-threads", OptionKind::integer,
-                      "MIP solver threads (0 = all cores); more than 1 may change the bound "
-                      "reached within the time limit from run to run").at_least(0),
+    declare(c,
+            option("time-limit", OptionKind::number, "Seconds per bound method (0 = no limit)")
+                .in_unit("s")
+                .at_least(0),
+            &O::time_limit_seconds);
+    declare(c,
+            option("mip-threads", OptionKind::integer,
+                   "MIP solver threads (0 = all cores); more than 1 may change the bound "
+                   "reached within the time limit from run to run")
+                .at_least(0),
             &O::mip_threads);
-    declare(c, option("threads", OptionKind::integer,
-                      "Worker threads of the downset DP (0 = all cores); its results do not "
-                      "depend on it").at_least(0), &O::threads);
-    declare(c, option("solver-log", OptionKind::flag, "Show the MIP solver's log on stderr")
-                   .also("verbose"), &O::solver_log);
+    declare(c,
+            option("threads", OptionKind::integer,
+                   "Worker threads of the downset DP (0 = all cores); its results do not "
+                   "depend on it")
+                .at_least(0),
+            &O::threads);
+    declare(c,
+            option("solver-log", OptionKind::flag, "Show the MIP solver's log on stderr")
+                .also("verbose"),
+            &O::solver_log);
     return c;
   }();
   return catalogue;

@@ -166,8 +166,9 @@ long long convex_floor_nonzeros(const Graph& g) {
 // min f(S) * scale over convex S = D n U containing v (D a downset, U an upset) that can be a
 // stage of a valid partition. Under placement constraints D and U are unions of blocks (the
 // stages up to and from v's stage), so each block has one pair of variables; with a capacity,
-// S's memory is at most C. Variables per block B: d, u binary; s = d AND u (continuous, integral when d, u
-// are); cut[t] >= |s[t] - s[c]| per consumer c in another block. `in_set` receives s's ids.
+// S's memory is at most C. Variables per block B: d, u binary; s = d AND u (continuous, integral
+// when d, u are); cut[t] >= |s[t] - s[c]| per consumer c in another block. `in_set` receives s's
+// ids.
 mip::MipModel convex_floor_model(const Graph& g, const Constraints& c, NodeId v, double scale,
                                  std::vector<mip::VarId>& in_set) {
   const int n = g.num_nodes();
@@ -190,8 +191,8 @@ mip::MipModel convex_floor_model(const Graph& g, const Constraints& c, NodeId v,
   const std::vector<char> ancestors = closure(g, self, false);
   const std::vector<char> descendants = closure(g, self, true);
   for (NodeId x = 0; x < n; ++x) {
-    if (ancestors[x]) m.fix(down[c.block_of[x]], 1.0);    // D is a downset containing v
-    if (descendants[x]) m.fix(up[c.block_of[x]], 1.0);    // U is an upset containing v
+    if (ancestors[x]) m.fix(down[c.block_of[x]], 1.0);  // D is a downset containing v
+    if (descendants[x]) m.fix(up[c.block_of[x]], 1.0);  // U is an upset containing v
   }
   std::vector<std::pair<int, int>> block_edges;
   for (NodeId x = 0; x < n; ++x)
@@ -345,7 +346,8 @@ SingleStageResult convex_bound_on_view(const Graph& g, const BoundOptions& optio
     ++r.candidates_solved;
     if (solved.has_solution) {
       std::vector<char> set(n);
-      for (NodeId x = 0; x < n; ++x) set[x] = solved.solution[in_set[constraints.block_of[x]]] > 0.5;
+      for (NodeId x = 0; x < n; ++x)
+        set[x] = solved.solution[in_set[constraints.block_of[x]]] > 0.5;
       offer_convex_set(convex_hull(g, set));
     }
     // A failed solve may still have proven a bound before it failed (a worker streams them).

@@ -57,8 +57,7 @@ DownsetSearchOptions search_options(const SplitOptions& options, double seconds)
 }
 
 // The same, searching the light-source units of `sub`.
-DownsetSearchOptions search_options(const Graph& sub, const SplitOptions& options,
-                                    double seconds) {
+DownsetSearchOptions search_options(const Graph& sub, const SplitOptions& options, double seconds) {
   DownsetSearchOptions search = search_options(options, seconds);
   search.unit_of = light_source_units(sub, derive_constraints(sub));
   return search;
@@ -99,7 +98,7 @@ struct ReaderChains {
   StageRebate rebate;        // per node of h
   double slack = 0;          // what u's own stage may lose when the chains move
   int chains = 0;
-  bool u_alone = false;      // u is a unit of its own (the rebate's proof needs it)
+  bool u_alone = false;  // u is a unit of its own (the rebate's proof needs it)
 };
 
 ReaderChains glue_reader_chains(const Graph& h, NodeId u) {
@@ -133,8 +132,7 @@ ReaderChains glue_reader_chains(const Graph& h, NodeId u) {
     double work = h.work[c];
     double saving = h.comm[c] - work, kept = h.comm[c] + work;
     for (NodeId next = h.successors(c)[0];
-         h.predecessors(next).size() == 1 && movable(next) &&
-         h.comm[next] >= work + h.work[next];
+         h.predecessors(next).size() == 1 && movable(next) && h.comm[next] >= work + h.work[next];
          next = h.successors(next)[0]) {
       chain.push_back(next);
       work += h.work[next];
@@ -202,8 +200,8 @@ std::optional<std::vector<double>> receiving_side_bounds(const Graph& graph, Nod
 }
 
 std::optional<double> joined_sides_bound(const Graph& graph, NodeId u, int k,
-                                        const BoundOptions& bound_options,
-                                        const RunSignals& signals) {
+                                         const BoundOptions& bound_options,
+                                         const RunSignals& signals) {
   SplitOptions options;
   static_cast<BoundOptions&>(options) = bound_options;
   options.stop = signals.stop;
@@ -266,9 +264,8 @@ std::optional<Partition> partition_from_split(const Graph& g, int k, std::span<c
   }
   if (split == 0) return std::nullopt;
   // Seconds left of this construction's share (+inf without a time limit).
-  const double share = options.time_limit_seconds > 0
-                           ? 0.25 * options.time_limit_seconds
-                           : std::numeric_limits<double>::infinity();
+  const double share = options.time_limit_seconds > 0 ? 0.25 * options.time_limit_seconds
+                                                      : std::numeric_limits<double>::infinity();
   const Stopwatch construction;
   auto seconds_left = [&] {
     double left = share - construction.seconds();
@@ -408,9 +405,8 @@ BoundResult split_bound(const Graph& graph, int k, const BoundOptions& bound_opt
   constexpr int kCandidates = 4;
   std::vector<NodeId> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::ranges::stable_sort(order, [&](NodeId a, NodeId b) {
-    return g.successors(a).size() > g.successors(b).size();
-  });
+  std::ranges::stable_sort(
+      order, [&](NodeId a, NodeId b) { return g.successors(a).size() > g.successors(b).size(); });
   int tried = 0;
   bool stopped = false;
   std::string last_reason = "no node has both ancestors and descendants";
@@ -434,8 +430,8 @@ BoundResult split_bound(const Graph& graph, int k, const BoundOptions& bound_opt
                        ? solve_side(g, stages, after, options,
                                     left > 0 ? std::max(1e-3, left - candidate.seconds()) : 0)
                        : Side{};
-    const DownsetStatus failed = a.search.status != DownsetStatus::optimal ? a.search.status
-                                                                         : b.search.status;
+    const DownsetStatus failed =
+        a.search.status != DownsetStatus::optimal ? a.search.status : b.search.status;
     if (failed != DownsetStatus::optimal) {
       last_reason = "split at '" + g.ids[u] + "': " +
                     (a.search.status != DownsetStatus::optimal ? a.search.reason : b.search.reason);
@@ -499,8 +495,8 @@ BoundResult split_bound(const Graph& graph, int k, const BoundOptions& bound_opt
       result.status = BoundStatus::infeasible;
       result.value = 0.0;
       result.detail = "the ancestors and the descendants of '" + g.ids[u] +
-                      "' have no partitions into " + std::to_string(k) +
-                      " stages in all that " + constraints_phrase(g);
+                      "' have no partitions into " + std::to_string(k) + " stages in all that " +
+                      constraints_phrase(g);
       result.partition.reset();
       return result;
     }
@@ -521,9 +517,9 @@ BoundResult split_bound(const Graph& graph, int k, const BoundOptions& bound_opt
       std::optional<Partition> from_rows = partition_from_split(
           g, stages, before, a.search.capped_optimum_by_stages, b.search.capped_optimum_by_stages,
           a.search.cap, b.search.cap, options, timer);
-      if (from_rows && (!result.partition ||
-                        evaluate_partition(g, *from_rows).bottleneck <
-                            evaluate_partition(g, *result.partition).bottleneck))
+      if (from_rows &&
+          (!result.partition || evaluate_partition(g, *from_rows).bottleneck <
+                                    evaluate_partition(g, *result.partition).bottleneck))
         result.partition = std::move(from_rows);
     }
     if (result.partition) result.partition->k = k;  // found with min(k, n) stages

@@ -45,9 +45,9 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
     if (!problem) problem = partition_problem(g, p);
     if (!problem) problem = constraint_violation(g, p);
     if (problem) {
-      std::cerr << "pipecut: " << o->partition_path << ": invalid partition: " << *problem
-                << "\n";
-      if (o->json) write_text_output(nlohmann::json{{"valid", false}, {"reason", *problem}}.dump(2), "-");
+      std::cerr << "pipecut: " << o->partition_path << ": invalid partition: " << *problem << "\n";
+      if (o->json)
+        write_text_output(nlohmann::json{{"valid", false}, {"reason", *problem}}.dump(2), "-");
       exit_code = kExitInvalid;
       return;
     }
@@ -63,8 +63,12 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
       doc["colocation_groups"] = g.colour_labels.size();
       nlohmann::json stages = nlohmann::json::array();
       for (const StageCost& s : e.stages)
-        stages.push_back({{"stage", s.stage}, {"nodes", s.nodes.size()}, {"work", s.work},
-                          {"comm_in", s.comm_in}, {"comm_out", s.comm_out}, {"cost", s.cost},
+        stages.push_back({{"stage", s.stage},
+                          {"nodes", s.nodes.size()},
+                          {"work", s.work},
+                          {"comm_in", s.comm_in},
+                          {"comm_out", s.comm_out},
+                          {"cost", s.cost},
                           {"memory", s.memory}});
       doc["stages"] = stages;
       write_text_output(doc.dump(2), "-");

@@ -55,8 +55,7 @@ void print_stage_table(std::ostream& out, const Graph& g, const Evaluation& e) {
     if (memory) {
       out << std::setw(12) << short_bytes(s.memory);
       if (g.memory_per_stage)
-        out << std::setprecision(0) << std::setw(5) << 100 * s.memory / *g.memory_per_stage
-            << "%";
+        out << std::setprecision(0) << std::setw(5) << 100 * s.memory / *g.memory_per_stage << "%";
     }
     out << (s.stage == e.bottleneck_stage ? "  <- bottleneck" : "") << "\n";
   }
@@ -68,8 +67,10 @@ void print_solution_summary(std::ostream& out, const Graph& g, const Solution& s
       << " edges, total work " << g.total_work() << "; k = " << s.k << "\n";
   out << "algorithm " << s.algorithm << " (seed " << s.seed << "), " << std::fixed
       << std::setprecision(3) << s.seconds << " s";
-  if (s.stopped) out << " (interrupted; best found so far)";
-  else if (s.hit_time_limit) out << " (stopped at the time limit; best found so far)";
+  if (s.stopped)
+    out << " (interrupted; best found so far)";
+  else if (s.hit_time_limit)
+    out << " (stopped at the time limit; best found so far)";
   out << "\n" << std::defaultfloat;
   print_constraints(out, g);
   print_stage_table(out, g, s.evaluation);

@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pipecut/io/file_util.hpp"
 #include "io/json_util.hpp"
+#include "pipecut/io/file_util.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
@@ -95,10 +95,13 @@ std::string bounds_to_json(const Graph& g, int k, const std::vector<BoundResult>
     list.push_back(bound_to_json(r));
     if (!best || r.value > best->value) best = &r;
   }
-  json doc = {{"format", "pipecut.bounds"}, {"version", 1}, {"graph", g.name}, {"k", k},
+  json doc = {{"format", "pipecut.bounds"},
+              {"version", 1},
+              {"graph", g.name},
+              {"k", k},
               {"bounds", std::move(list)}};
-  doc["best"] = best && !infeasible ? json{{"method", best->method}, {"value", best->value}}
-                                    : json(nullptr);
+  doc["best"] =
+      best && !infeasible ? json{{"method", best->method}, {"value", best->value}} : json(nullptr);
   if (infeasible) {
     doc["feasible"] = false;
     doc["reason"] = *infeasible;
@@ -133,11 +136,12 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
   for (NodeId v = 0; v < g.num_nodes(); ++v) index.emplace(g.ids[v], v);
   // The file's own graph name, to say "partition is for graph X" when the ids do not match.
   const json file_graph = doc.value("graph", json());
-  const std::string other =
-      file_graph.is_string() && file_graph.get<std::string>() != g.name ? file_graph.get<std::string>() : "";
+  const std::string other = file_graph.is_string() && file_graph.get<std::string>() != g.name
+                                ? file_graph.get<std::string>()
+                                : "";
   auto for_another_graph = [&](const std::string& detail) {
-    throw PartitionMismatchError(path, "partition is for graph " + other + ", not " + g.name +
-                                           " (" + detail + ")");
+    throw PartitionMismatchError(
+        path, "partition is for graph " + other + ", not " + g.name + " (" + detail + ")");
   };
   std::string first_unknown;
   std::size_t unknown = 0;
@@ -149,8 +153,8 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
     }
     // Kept exactly when it fits a stage index (a negative one is then reported by
     // partition_problem); never wrapped into range.
-    p.stage_of[it->second] = static_cast<int>(
-        json_integer(stage, INT_MIN, INT_MAX, path, "stage of node '" + id + "'"));
+    p.stage_of[it->second] =
+        static_cast<int>(json_integer(stage, INT_MIN, INT_MAX, path, "stage of node '" + id + "'"));
     assigned[it->second] = 1;
   }
   if (unknown > 0) {
@@ -162,7 +166,8 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
   }
   for (NodeId v = 0; v < g.num_nodes(); ++v)
     if (!assigned[v]) {
-      if (!other.empty()) for_another_graph("node '" + g.ids[v] + "' of " + g.name + " is not assigned");
+      if (!other.empty())
+        for_another_graph("node '" + g.ids[v] + "' of " + g.name + " is not assigned");
       throw PartitionMismatchError(path, "node '" + g.ids[v] + "' is not assigned");
     }
   // At most n stages hold nodes, and the evaluator keeps one entry per stage up to the last
@@ -175,7 +180,8 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
         throw InputError(path + ": node '" + g.ids[v] + "' is in stage " +
                          std::to_string(p.stage_of[v]) + ", but at most " + std::to_string(n) +
                          " stages can hold nodes: with k above the node count, number the "
-                         "stages below " + std::to_string(n));
+                         "stages below " +
+                         std::to_string(n));
   return p;
 }
 
@@ -191,8 +197,7 @@ std::string optional_string(const json& doc, const char* key, const std::string&
 // doc[key] as a boolean; missing or null: nullopt.
 std::optional<bool> optional_bool(const json& doc, const char* key, const std::string& path) {
   if (!doc.contains(key) || doc.at(key).is_null()) return std::nullopt;
-  if (!doc.at(key).is_boolean())
-    throw InputError(path + ": \"" + key + "\" must be true or false");
+  if (!doc.at(key).is_boolean()) throw InputError(path + ": \"" + key + "\" must be true or false");
   return doc.at(key).get<bool>();
 }
 
@@ -204,7 +209,8 @@ double optional_non_negative(const json& doc, const char* key, const std::string
   return value;
 }
 
-BoundStatus bound_status_from(const json& entry, const std::string& path, const std::string& where) {
+BoundStatus bound_status_from(const json& entry, const std::string& path,
+                              const std::string& where) {
   const std::string text = optional_string(entry, "status", path);
   for (BoundStatus s : {BoundStatus::proven, BoundStatus::time_limit, BoundStatus::gave_up,
                         BoundStatus::infeasible})
@@ -274,8 +280,9 @@ std::optional<PartitionFileBound> partition_file_bound(const Graph& g, const Par
   };
   const Evaluation e = evaluate_partition(g, p);
   if (!same(doc.value("bottleneck", json()), e.bottleneck))
-    return no("its bottleneck differs from this graph's for the same partition: it was costed "
-              "with other options (device, dtype, profile, bandwidth)");
+    return no(
+        "its bottleneck differs from this graph's for the same partition: it was costed "
+        "with other options (device, dtype, profile, bandwidth)");
   const json stages = doc.value("stages", json());
   std::vector<const StageCost*> used;
   for (const StageCost& st : e.stages)

@@ -7,13 +7,13 @@
 #include <optional>
 #include <regex>
 
+#include "io/json_formats.hpp"
+#include "io/json_util.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/io/graph_json.hpp"
-#include "pipecut/onnx/onnx_import.hpp"
 #include "pipecut/model/error.hpp"
-#include "io/json_formats.hpp"
-#include "io/json_util.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 
 namespace pipecut {
 
@@ -62,7 +62,6 @@ std::string format_from_extension(const std::string& path) {
                    "use --input-format");
 }
 
-
 // The constraint options on top of what the file gave.
 Graph with_constraint_options(Graph g, const ReadOptions& options) {
   if (options.memory_per_stage) g.memory_per_stage = options.memory_per_stage;
@@ -82,14 +81,16 @@ void warn_unused_cost_options(const std::string& source, const std::string& form
                            : format == "tarnawski" ? "Tarnawski input, whose costs are given"
                                                    : format + " input";
   if (!options.device.empty())
-    log_to(options.warn, source + ": --device applies to ONNX models only (this is " + what +
-                             "); ignored");
+    log_to(options.warn,
+           source + ": --device applies to ONNX models only (this is " + what + "); ignored");
   if (!options.dtype.empty())
-    log_to(options.warn, source + ": --dtype applies to ONNX models only (this is " + what +
-                             "); ignored");
+    log_to(options.warn,
+           source + ": --dtype applies to ONNX models only (this is " + what + "); ignored");
   if (options.link_bandwidth_gbps && (format == "pipecut" || format == "tarnawski"))
-    log_to(options.warn, source + ": --link-bandwidth applies to PipeDream, REGAL and ONNX input "
-                                  "only (this is " + what + "); ignored");
+    log_to(options.warn, source +
+                             ": --link-bandwidth applies to PipeDream, REGAL and ONNX input "
+                             "only (this is " +
+                             what + "); ignored");
 }
 
 // The format of `text` read from `source`: forced by the options, else from the extension, else

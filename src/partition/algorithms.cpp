@@ -32,20 +32,26 @@ PartitionRun run_multilevel(const Graph& g, int k, const PartitionOptions& optio
   config.stop = signals.stop;
   const Stopwatch timer;
   const MultilevelResult r = multilevel_partition(g, k, config);
-  return {r.feasible, r.partition, r.bottleneck,
+  return {r.feasible,
+          r.partition,
+          r.bottleneck,
           "multilevel(levels=" + std::to_string(r.levels) +
               ",coarsest=" + std::to_string(r.coarsest_clusters) + ")",
-          r.hit_time_limit, timer.seconds()};
+          r.hit_time_limit,
+          timer.seconds()};
 }
 
 PartitionRun run_slicegraph(const Graph& g, int k, const PartitionOptions& options,
                             const RunSignals& signals) {
   const BrkgaConfig config = brkga_config(options, signals.stop);
   const SliceGraphResult r = slicegraph(g, k, config);
-  return {r.feasible, r.partition, r.bottleneck,
+  return {r.feasible,
+          r.partition,
+          r.bottleneck,
           "slicegraph(population=" + std::to_string(config.population) +
               ",generations=" + std::to_string(config.generations) + ")",
-          r.hit_time_limit, r.seconds};
+          r.hit_time_limit,
+          r.seconds};
 }
 
 // Every algorithm searches the exact-cost view of the graph (model/numeric.hpp), where its sums
@@ -63,8 +69,7 @@ PartitionRun on_exact_costs(const Graph& g, int k, const PartitionOptions& optio
 
 const std::vector<PartitionAlgorithm>& partition_algorithms() {
   static const std::vector<PartitionAlgorithm> algorithms = {
-      {"slicegraph",
-       "genetic search over topological orders (BRKGA), each order sliced optimally",
+      {"slicegraph", "genetic search over topological orders (BRKGA), each order sliced optimally",
        on_exact_costs<run_slicegraph>},
       {"topo", "one default topological order, sliced optimally", on_exact_costs<run_topo>},
       {"multilevel",
@@ -114,9 +119,9 @@ PartitionOptions partition_options_for_spec(const std::string& spec) {
       options.algorithm = spec;
       return options;
     }
-  throw InputError("unknown partition method '" + spec + "' (expected an algorithm: " +
-                   comma_list(partition_algorithm_names()) + ", or a SliceGraph preset: " +
-                   comma_list(presets) + ")");
+  throw InputError("unknown partition method '" + spec +
+                   "' (expected an algorithm: " + comma_list(partition_algorithm_names()) +
+                   ", or a SliceGraph preset: " + comma_list(presets) + ")");
 }
 
 }  // namespace pipecut
@@ -130,26 +135,42 @@ const OptionCatalogue<PartitionOptions>& partition_option_catalogue() {
       algorithms += (algorithms.empty() ? "" : "; ") + a.name + ": " + a.description;
     OptionCatalogue<PartitionOptions> c;
     using O = PartitionOptions;
-    declare(c, option("algorithm", OptionKind::choice, "Partition algorithm (" + algorithms + ")")
-                   .one_of(partition_algorithm_names), &O::algorithm);
-    declare(c, option("preset", OptionKind::choice,
-                      "SliceGraph preset of Archer et al.: brkga-100 (population 10 x 10 "
-                      "generations) or brkga-10000 (100 x 100)")
-                   .one_of(slicegraph_preset_names), &O::preset);
-    declare(c, option("population", OptionKind::integer,
-                      "SliceGraph population size; 0 = the preset's").at_least(0),
-            &O::population);
-    declare(c, option("generations", OptionKind::integer,
-                      "SliceGraph generations; 0 = the preset's").at_least(0),
+    declare(c,
+            option("algorithm", OptionKind::choice, "Partition algorithm (" + algorithms + ")")
+                .one_of(partition_algorithm_names),
+            &O::algorithm);
+    declare(c,
+            option("preset", OptionKind::choice,
+                   "SliceGraph preset of Archer et al.: brkga-100 (population 10 x 10 "
+                   "generations) or brkga-10000 (100 x 100)")
+                .one_of(slicegraph_preset_names),
+            &O::preset);
+    declare(
+        c,
+        option("population", OptionKind::integer, "SliceGraph population size; 0 = the preset's")
+            .at_least(0),
+        &O::population);
+    declare(c,
+            option("generations", OptionKind::integer, "SliceGraph generations; 0 = the preset's")
+                .at_least(0),
             &O::generations);
-    declare(c, option("seed", OptionKind::count,
-                      "Random seed; results are identical for the same seed"), &O::seed);
-    declare(c, option("threads", OptionKind::integer,
-                      "Worker threads of the partition search (0 = all cores); SliceGraph's "
-                      "results do not depend on it").at_least(0), &O::threads);
-    declare(c, option("time-limit", OptionKind::number,
-                      "Stop after this many seconds with the best partition found so far "
-                      "(0 = no limit)").in_unit("s").at_least(0), &O::time_limit_seconds);
+    declare(
+        c,
+        option("seed", OptionKind::count, "Random seed; results are identical for the same seed"),
+        &O::seed);
+    declare(c,
+            option("threads", OptionKind::integer,
+                   "Worker threads of the partition search (0 = all cores); SliceGraph's "
+                   "results do not depend on it")
+                .at_least(0),
+            &O::threads);
+    declare(c,
+            option("time-limit", OptionKind::number,
+                   "Stop after this many seconds with the best partition found so far "
+                   "(0 = no limit)")
+                .in_unit("s")
+                .at_least(0),
+            &O::time_limit_seconds);
     return c;
   }();
   return catalogue;

@@ -16,12 +16,23 @@ std::string escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -58,8 +69,8 @@ std::string rect(double x, double y, double w, double h, const std::string& attr
 }
 
 std::string line(double x1, double y1, double x2, double y2, const std::string& attributes) {
-  return "<line x1=\"" + px(x1) + "\" y1=\"" + px(y1) + "\" x2=\"" + px(x2) + "\" y2=\"" +
-         px(y2) + "\" " + attributes + "/>";
+  return "<line x1=\"" + px(x1) + "\" y1=\"" + px(y1) + "\" x2=\"" + px(x2) + "\" y2=\"" + px(y2) +
+         "\" " + attributes + "/>";
 }
 
 std::string text(double x, double y, const std::string& content, const std::string& attributes) {
@@ -84,12 +95,11 @@ double tick_step(double top, int count) {
 }
 
 std::string chart(const BenchResult& b) {
-  constexpr double kWidth = 1100, kLeft = 70, kRight = 150, kHeight = 300, kTop = 30,
-                   kBottom = 36;
+  constexpr double kWidth = 1100, kLeft = 70, kRight = 150, kHeight = 300, kTop = 30, kBottom = 36;
   double top_value = 1e-12;
   for (const BenchStage& s : b.stages)
-    top_value = std::max({top_value, s.predicted.cost, s.measured_ms,
-                          s.run_ms.p90 + s.copy_in_ms + s.copy_out_ms});
+    top_value = std::max(
+        {top_value, s.predicted.cost, s.measured_ms, s.run_ms.p90 + s.copy_in_ms + s.copy_out_ms});
   const double y_max = top_value * 1.08;
   const double step = tick_step(y_max, 5);
   const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
@@ -124,8 +134,8 @@ std::string chart(const BenchResult& b) {
          escape(st.file) + ")\npredicted " + fmt(st.predicted.cost) + " ms (work " +
          fmt(st.predicted.work) + ", comm " + fmt(st.predicted.comm_in + st.predicted.comm_out) +
          ")\nmeasured " + fmt(st.measured_ms) + " ms (run " + fmt(st.run_ms.median) + ", p10 " +
-         fmt(st.run_ms.p10) + ", p90 " + fmt(st.run_ms.p90) + "; copy " + fmt(copy) +
-         ")\nerror " + fmt_error(st.error) + "</title>";
+         fmt(st.run_ms.p10) + ", p90 " + fmt(st.run_ms.p90) + "; copy " + fmt(copy) + ")\nerror " +
+         fmt_error(st.error) + "</title>";
     s += rect(kLeft + slot * static_cast<double>(i), kTop, slot, plot_h, "fill=\"transparent\"");
     // Predicted: light, compute and comm as in the stage chart.
     const double px0 = centre - bar_w - 1;
@@ -135,7 +145,8 @@ std::string chart(const BenchResult& b) {
               "fill=\"" + colour + "\" fill-opacity=\"0.2\" stroke=\"" + colour + "\"");
     // Measured: solid run, hatched copy, whisker from p10 to p90 of the run (plus copy).
     const double mx0 = centre + 1;
-    s += rect(mx0, y(st.run_ms.median), bar_w, y(0) - y(st.run_ms.median), "fill=\"" + colour + "\"");
+    s += rect(mx0, y(st.run_ms.median), bar_w, y(0) - y(st.run_ms.median),
+              "fill=\"" + colour + "\"");
     if (copy > 0) {
       s += rect(mx0, y(st.measured_ms), bar_w, y(st.run_ms.median) - y(st.measured_ms),
                 "fill=\"" + colour + "\" fill-opacity=\"0.6\"");
@@ -153,9 +164,9 @@ std::string chart(const BenchResult& b) {
     labels += text(centre, kTop + plot_h + 15, std::to_string(st.partition_stage),
                    "text-anchor=\"middle\"");
     if (slot >= 60)
-      labels += text(centre, y(std::max({st.predicted.cost, st.measured_ms,
-                                         st.run_ms.p90 + copy})) - 6,
-                     fmt_error(st.error), "text-anchor=\"middle\" font-size=\"11\" class=\"halo\"");
+      labels +=
+          text(centre, y(std::max({st.predicted.cost, st.measured_ms, st.run_ms.p90 + copy})) - 6,
+               fmt_error(st.error), "text-anchor=\"middle\" font-size=\"11\" class=\"halo\"");
   }
   s += labels + "</svg>";
   return s;
@@ -183,11 +194,12 @@ void check_bench_matches(const Graph& g, const Evaluation& e, int k, const Bench
     int operators = 0;
     for (NodeId v : used[i]->nodes) operators += g.op[v] != "output_port";
     if (b.partition_stage != used[i]->stage || b.operators != operators)
-      throw InputError(source + ": measured stage " + std::to_string(b.stage) + " is partition "
-                       "stage " + std::to_string(b.partition_stage) + " with " +
-                       std::to_string(b.operators) + " operators, the partition's is stage " +
-                       std::to_string(used[i]->stage) + " with " + std::to_string(operators) +
-                       hint);
+      throw InputError(source + ": measured stage " + std::to_string(b.stage) +
+                       " is partition "
+                       "stage " +
+                       std::to_string(b.partition_stage) + " with " + std::to_string(b.operators) +
+                       " operators, the partition's is stage " + std::to_string(used[i]->stage) +
+                       " with " + std::to_string(operators) + hint);
   }
 }
 
@@ -195,8 +207,9 @@ std::string measured_section(const BenchResult& b, const std::string& source) {
   std::string s = "<section class=\"measured\" id=\"measured\"><h2>Predicted against measured</h2>";
   s += "<p class=\"lead\">Each stage's predicted cost (left, light: compute below, transfers "
        "outlined above) next to its time measured on this machine (right, solid: one run of the "
-       "stage alone, median of " + std::to_string(b.runs) + " runs after " +
-       std::to_string(b.warmup) + " warm-up; hatched: copying the tensors it receives and "
+       "stage alone, median of " +
+       std::to_string(b.runs) + " runs after " + std::to_string(b.warmup) +
+       " warm-up; hatched: copying the tensors it receives and "
        "sends; the whisker spans the 10th to 90th percentile). " +
        escape(b.runtime.empty() ? std::string("unknown runtime") : b.runtime) + ", " +
        std::to_string(b.threads) + " thread per stage" +
@@ -208,9 +221,11 @@ std::string measured_section(const BenchResult& b, const std::string& source) {
        (b.profile.empty() ? std::string() : ", profile " + escape(b.profile)) + "; data from " +
        escape(source) + ".</p>";
   s += "<p>Bottleneck: predicted <b>" + fmt(b.predicted_bottleneck_ms) + " ms</b> (stage " +
-       std::to_string(b.stages[static_cast<std::size_t>(b.predicted_bottleneck_stage)].partition_stage) +
+       std::to_string(
+           b.stages[static_cast<std::size_t>(b.predicted_bottleneck_stage)].partition_stage) +
        "), measured <b>" + fmt(b.measured_bottleneck_ms) + " ms</b> (stage " +
-       std::to_string(b.stages[static_cast<std::size_t>(b.measured_bottleneck_stage)].partition_stage) +
+       std::to_string(
+           b.stages[static_cast<std::size_t>(b.measured_bottleneck_stage)].partition_stage) +
        "), error <b>" + fmt_error(b.bottleneck_error) + "</b>.";
   if (b.pipelined) {
     const BenchPipelined& p = *b.pipelined;
@@ -222,21 +237,24 @@ std::string measured_section(const BenchResult& b, const std::string& source) {
   }
   s += "</p>";
   s += chart(b);
-  s += "<table class=\"data\"><thead><tr><th class=\"l\">stage</th><th>operators</th><th>predicted ms</th>"
+  s += "<table class=\"data\"><thead><tr><th class=\"l\">stage</th><th>operators</th><th>predicted "
+       "ms</th>"
        "<th>measured ms</th><th>run ms (p10–p90)</th><th>copy ms</th><th>error</th>";
   if (b.pipelined) s += "<th>busy (predicted)</th>";
   s += "</tr></thead><tbody>";
   for (std::size_t i = 0; i < b.stages.size(); ++i) {
     const BenchStage& st = b.stages[i];
-    s += "<tr><td class=\"l\"><span class=\"chip\" style=\"background:" + stage_colour(st.partition_stage) +
-         "\"></span>" + std::to_string(st.partition_stage) + "</td><td>" +
-         std::to_string(st.operators) + "</td><td>" + fmt(st.predicted.cost) + "</td><td>" +
-         fmt(st.measured_ms) + "</td><td>" + fmt(st.run_ms.median) + " (" + fmt(st.run_ms.p10) +
-         "–" + fmt(st.run_ms.p90) + ")</td><td>" + fmt(st.copy_in_ms + st.copy_out_ms) +
-         "</td><td>" + fmt_error(st.error) + "</td>";
+    s += "<tr><td class=\"l\"><span class=\"chip\" style=\"background:" +
+         stage_colour(st.partition_stage) + "\"></span>" + std::to_string(st.partition_stage) +
+         "</td><td>" + std::to_string(st.operators) + "</td><td>" + fmt(st.predicted.cost) +
+         "</td><td>" + fmt(st.measured_ms) + "</td><td>" + fmt(st.run_ms.median) + " (" +
+         fmt(st.run_ms.p10) + "–" + fmt(st.run_ms.p90) + ")</td><td>" +
+         fmt(st.copy_in_ms + st.copy_out_ms) + "</td><td>" + fmt_error(st.error) + "</td>";
     if (b.pipelined)
-      s += "<td>" + format("%.2f (%.2f)", b.pipelined->stages[i].busy_fraction,
-                           b.pipelined->stages[i].predicted_busy_fraction) + "</td>";
+      s += "<td>" +
+           format("%.2f (%.2f)", b.pipelined->stages[i].busy_fraction,
+                  b.pipelined->stages[i].predicted_busy_fraction) +
+           "</td>";
     s += "</tr>";
   }
   s += "</tbody></table></section>";

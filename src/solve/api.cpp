@@ -26,8 +26,8 @@ Evaluation evaluate(const Graph& g, const Partition& p) {
   used.erase(std::unique(used.begin(), used.end()), used.end());
   Partition compact{static_cast<int>(used.size()), std::vector<int>(p.stage_of.size())};
   for (std::size_t v = 0; v < p.stage_of.size(); ++v)
-    compact.stage_of[v] = static_cast<int>(
-        std::lower_bound(used.begin(), used.end(), p.stage_of[v]) - used.begin());
+    compact.stage_of[v] =
+        static_cast<int>(std::lower_bound(used.begin(), used.end(), p.stage_of[v]) - used.begin());
   Evaluation e = evaluate_partition(g, compact);
   for (StageCost& s : e.stages) s.stage = used[s.stage];
   e.bottleneck_stage = used[e.bottleneck_stage];

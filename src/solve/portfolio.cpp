@@ -160,7 +160,8 @@ void Portfolio::partition_search() {
         limit_ > 0 ? std::min(remaining(), Shares::partition_search * limit_) : 0;
     // A partition this close to a proven lower bound is optimal: the search may stop there.
     search_.stop_at = optimality_stop(lower_bound_);
-    const PartitionRun found = partition_algorithm(search_.algorithm).run(view(), stages_, search_, control_);
+    const PartitionRun found =
+        partition_algorithm(search_.algorithm).run(view(), stages_, search_, control_);
     algorithm_ = found.description;
     offer(found.partition);
   }
@@ -226,7 +227,8 @@ void Portfolio::restart_round(int round) {
   restart.stop_at = optimality_stop(lower_bound_);
   restart.algorithm = round % 2 == 1 ? "multilevel" : search_.algorithm;
   report(restart.algorithm + "...");
-  if (offer(partition_algorithm(restart.algorithm).run(view(), stages_, restart, control_).partition))
+  if (offer(
+          partition_algorithm(restart.algorithm).run(view(), stages_, restart, control_).partition))
     algorithm_ += "+" + restart.algorithm + "(seed=" + std::to_string(restart.seed) + ")";
   report(restart.algorithm);
 }
@@ -256,9 +258,9 @@ Solution Portfolio::run() {
   }
 
   if (best_.stage_of.empty())
-    throw NoFeasiblePartitionError(
-        std::string(out_of_time() ? "within the time limit, " : "") + "no partition that " +
-        constraints_phrase(g_) + " was found, and infeasibility is not proven");
+    throw NoFeasiblePartitionError(std::string(out_of_time() ? "within the time limit, " : "") +
+                                   "no partition that " + constraints_phrase(g_) +
+                                   " was found, and infeasibility is not proven");
   Solution s;
   s.graph_name = g_.name;
   s.k = k_;

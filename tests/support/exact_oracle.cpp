@@ -1,8 +1,8 @@
 #include "support/exact_oracle.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 

@@ -19,8 +19,8 @@ struct Enumerator {
   int k;
   std::vector<NodeId> order;
   std::vector<int> stage_of;
-  std::vector<double> memory;       // per stage
-  std::vector<int> class_stage;     // per colour class: its stage, -1 while unplaced
+  std::vector<double> memory;    // per stage
+  std::vector<int> class_stage;  // per colour class: its stage, -1 while unplaced
   BruteForceResult result;
 
   void run(std::size_t i) {
@@ -106,8 +106,7 @@ bool satisfies_constraints(const Graph& g, const Partition& p) {
   return true;
 }
 
-void add_random_constraints(Graph& g, int k, std::uint64_t seed,
-                            const RandomConstraintOptions& o) {
+void add_random_constraints(Graph& g, int k, std::uint64_t seed, const RandomConstraintOptions& o) {
   std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ULL + 17);
   const int n = g.num_nodes();
   std::uniform_int_distribution<int> bytes(0, o.max_memory);
@@ -127,8 +126,8 @@ void add_random_constraints(Graph& g, int k, std::uint64_t seed,
     const std::size_t size = 2 + rng() % 2;
     if (next + size > nodes.size()) break;
     const bool integer = rng() % 2 == 0;
-    g.colour_labels.push_back({integer ? std::to_string(1000 + c) : "group-" + std::to_string(c),
-                               integer});
+    g.colour_labels.push_back(
+        {integer ? std::to_string(1000 + c) : "group-" + std::to_string(c), integer});
     for (std::size_t i = 0; i < size; ++i) g.colour_class[nodes[next++]] = c;
   }
   if (g.colour_labels.empty()) g.colour_class.clear();
@@ -207,6 +206,8 @@ std::vector<NodeId> random_topological_order(const Graph& g, std::uint64_t seed)
   return order;
 }
 
-std::string data_path(const std::string& relative) { return std::string(PIPECUT_DATA_DIR) + "/" + relative; }
+std::string data_path(const std::string& relative) {
+  return std::string(PIPECUT_DATA_DIR) + "/" + relative;
+}
 
 }  // namespace pipecut::testing

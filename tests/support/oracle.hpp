@@ -35,9 +35,9 @@ bool satisfies_constraints(const Graph& g, const Partition& p);
 struct RandomGraphOptions {
   int nodes = 8;
   double edge_probability = 0.3;
-  int max_cost = 5;           // integer costs 0..max_cost: zeros and ties are common
-  bool fractional = false;    // add a random fraction to non-zero costs
-  bool shuffle_ids = true;    // node indices are not a topological order
+  int max_cost = 5;         // integer costs 0..max_cost: zeros and ties are common
+  bool fractional = false;  // add a random fraction to non-zero costs
+  bool shuffle_ids = true;  // node indices are not a topological order
   // Zero-work leaves added after the random DAG (model/reductions.hpp): sources feeding 1..3
   // random nodes, and sinks reading one random node (or, one time in four, two nodes).
   int zero_work_sources = 0;

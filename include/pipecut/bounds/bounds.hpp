@@ -57,11 +57,11 @@ const OptionCatalogue<BoundOptions>& bound_option_catalogue();
 
 struct BoundResult {
   std::string method;
-  double value = 0.0;         // the lower bound (valid whatever the status)
+  double value = 0.0;  // the lower bound (valid whatever the status)
   BoundStatus status = BoundStatus::gave_up;
   double seconds = 0.0;
   std::optional<Partition> partition;  // a partition found on the way (exact methods), if any
-  std::string detail;         // one line for humans (e.g. "2.1M downsets", "node 'x'")
+  std::string detail;                  // one line for humans (e.g. "2.1M downsets", "node 'x'")
   // The method stopped where more time, and a better incumbent, may let it finish (the downset
   // DP stopped while costing its stages, not because the graph is too wide).
   bool more_time_may_help = false;

@@ -1,5 +1,6 @@
 #pragma once
-// MIP-based bounds (Archer et al., ICML 2024; docs/bounds.md), built on the solver-independent layer in pipecut/mip.
+// MIP-based bounds (Archer et al., ICML 2024; docs/bounds.md), built on the solver-independent
+// layer in pipecut/mip.
 //   - exact: the full MTPP MIP (k ordered stages, minimise T); its proven bound is valid at any
 //     time, and it returns the best partition it found.
 //   - grouped: for each stage position b, the 3-group relaxation (L = stages before b, M = stage

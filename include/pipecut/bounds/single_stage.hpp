@@ -1,6 +1,7 @@
 #pragma once
-// Single-stage bounds (docs/bounds.md, "single"). Every node v lies in some stage P of an optimal partition, P is
-// convex and f(P) <= OPT, so floor(v) = min{ f(S) : S convex, v in S } <= OPT for every v.
+// Single-stage bounds (docs/bounds.md, "single"). Every node v lies in some stage P of an optimal
+// partition, P is convex and f(P) <= OPT, so floor(v) = min{ f(S) : S convex, v in S } <= OPT for
+// every v.
 //   - min-cut version: drops convexity; min over all S containing v is a hypergraph min cut
 //     (w(S) + cost of the tensor hyperedges {u} u consumers(u) that S cuts), one max-flow per v.
 //   - convex version: S = D n U for a downset D and an upset U, one small MIP per candidate v.
@@ -17,13 +18,13 @@
 namespace pipecut {
 
 struct SingleStageResult {
-  double value = 0.0;                  // max over nodes of the proven floor (valid lower bound)
+  double value = 0.0;  // max over nodes of the proven floor (valid lower bound)
   // gave_up: MIPs too large or failed (floors kept); infeasible: a block exceeds the capacity
   BoundStatus status = BoundStatus::proven;
-  NodeId argmax = -1;                  // node attaining `value`, -1 if none
-  std::vector<double> floor;           // per node: a valid lower bound on its floor
-  int candidates_solved = 0;           // convex MIPs run
-  int candidates_skipped = 0;          // convex candidates pruned without a MIP
+  NodeId argmax = -1;          // node attaining `value`, -1 if none
+  std::vector<double> floor;   // per node: a valid lower bound on its floor
+  int candidates_solved = 0;   // convex MIPs run
+  int candidates_skipped = 0;  // convex candidates pruned without a MIP
 };
 
 // Min cut value for every node (exact up to floating point). Polynomial; stops with status

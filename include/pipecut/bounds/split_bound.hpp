@@ -38,7 +38,7 @@ std::optional<std::vector<double>> receiving_side_bounds(const Graph& g, NodeId 
 // joined and the same rebate, so the stage shared by A's end and B's start is costed once.
 // nullopt when no chain joins (G[A + B] is then as wide as g) or the search did not finish.
 std::optional<double> joined_sides_bound(const Graph& g, NodeId u, int k,
-                                        const BoundOptions& options,
-                                        const RunSignals& signals = {});
+                                         const BoundOptions& options,
+                                         const RunSignals& signals = {});
 
 }  // namespace pipecut

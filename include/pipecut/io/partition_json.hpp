@@ -45,10 +45,10 @@ class PartitionMismatchError : public InputError {
 };
 
 // Reads the `assignment` of a partition file against `g`: every node must be assigned and ids
-// must exist (PartitionMismatchError otherwise). `k` must be an integer in 1..2^31-1 and every stage an integer that fits an int
-// (numbers outside these ranges are errors, never wrapped); whether stages are below k is left
-// to partition_problem. The file may hold at most `max_input_bytes` (after gzip; 0 = no cap).
-// Throws InputError naming `path`.
+// must exist (PartitionMismatchError otherwise). `k` must be an integer in 1..2^31-1 and every
+// stage an integer that fits an int (numbers outside these ranges are errors, never wrapped);
+// whether stages are below k is left to partition_problem. The file may hold at most
+// `max_input_bytes` (after gzip; 0 = no cap). Throws InputError naming `path`.
 Partition read_partition_assignment(const Graph& g, const std::string& path,
                                     std::uint64_t max_input_bytes = kDefaultMaxInputBytes);
 // The same from the file's text; `source` names it in messages.

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/model/graph.hpp"
 #include "pipecut/onnx/onnx_import.hpp"
 #include "pipecut/onnx/ort_profile.hpp"
-#include "pipecut/model/graph.hpp"
 #include "pipecut/util/log.hpp"
 #include "pipecut/util/options.hpp"
 

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "pipecut/model/graph.hpp"
 #include "pipecut/onnx/device_model.hpp"
 #include "pipecut/onnx/ort_profile.hpp"
-#include "pipecut/model/graph.hpp"
 #include "pipecut/util/log.hpp"
 
 namespace pipecut {

@@ -20,10 +20,10 @@ struct PartitionOptions {
   // SliceGraph preset of Archer et al.: "brkga-100" (population 10 x 10 generations) or
   // "brkga-10000" (100 x 100).
   std::string preset = "brkga-10000";
-  int population = 0;    // > 0 overrides the preset's population
-  int generations = 0;   // > 0 overrides the preset's number of generations
+  int population = 0;   // > 0 overrides the preset's population
+  int generations = 0;  // > 0 overrides the preset's number of generations
   std::uint64_t seed = 1;
-  int threads = 0;       // worker threads, 0 = all cores; never changes the result
+  int threads = 0;                // worker threads, 0 = all cores; never changes the result
   double time_limit_seconds = 0;  // 0 = none; when hit, the best partition so far is returned
   // Stop as soon as a partition with bottleneck <= stop_at is found (0 = never). solve sets it
   // just above a proven lower bound: nothing better can exist.

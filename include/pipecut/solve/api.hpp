@@ -53,8 +53,9 @@ BoundsReport compute_bounds(const Graph& g, int k, const std::vector<std::string
 
 // Validates `p` against `g` (InputError naming the first problem) and costs it with the
 // reference evaluator. Placement constraints are not checked here: constraint_violation
-// (model/constraints.hpp) says whether the partition is deployable. `stages` lists the non-empty stages only, each with its index; O(n + m)
-// whatever p.k, so a partition file with a huge k is cheap.
+// (model/constraints.hpp) says whether the partition is deployable. `stages` lists the non-empty
+// stages only, each with its index; O(n + m) whatever p.k, so a partition file with a huge k is
+// cheap.
 Evaluation evaluate(const Graph& g, const Partition& p);
 
 }  // namespace pipecut

@@ -34,7 +34,7 @@ struct Progress {
   std::string step;         // the method that just ran, or "name..." for one about to start
   double bottleneck = 0.0;  // best partition so far
   double lower_bound = 0.0;
-  double seconds = 0.0;     // since the run started
+  double seconds = 0.0;  // since the run started
 };
 
 // How a front end watches and steers a run; every member is optional. `stop` and `log`
@@ -43,7 +43,6 @@ struct RunControl : RunSignals {
   std::function<void(const Progress&)> progress;
   std::function<void(const BoundResult&)> bound_finished;  // after each bound method
 };
-
 
 // k >= 1 (InputError otherwise); more stages than nodes cannot help, so k is capped at the node
 // count internally while the solution keeps the k asked for.
