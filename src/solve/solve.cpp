@@ -41,8 +41,9 @@ const OptionCatalogue<SolveOptions>& solve_option_catalogue() {
             &O::target_ratio);
     declare(c,
             option("time-limit", OptionKind::number,
-                   "Whole-run limit; the best partition and bound found so far are returned "
-                   "(0 = no limit)")
+                   "Limit of the whole search; the best partition and bound found so far are "
+                   "returned (0 = no limit). Reading the input and writing the results come on "
+                   "top")
                 .in_unit("s")
                 .at_least(0),
             &O::time_limit_seconds);
