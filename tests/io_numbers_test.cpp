@@ -32,8 +32,9 @@ std::string pipecut_doc(const std::string& nodes, const std::string& edges,
 
 TEST(InputNumbers, PipecutDefaultKBeyondIntIsAnErrorAndColourClassesAreExact) {
   const std::string nodes = R"({"id":"a","work":1,"comm":0})";
-  // 4294967298 = 2^32 + 2 used to become 2.
-  for (const char* k : {"4294967298", "18446744073709551615", "-4294967295"})
+  // 4294967298 = 2^32 + 2 used to become 2; 0 (read as an unsigned literal) used to pass the
+  // lower end of 1.
+  for (const char* k : {"4294967298", "18446744073709551615", "-4294967295", "0", "-1", "0.0"})
     expect_input_error(
         [&] {
           (void)parse_pipecut_graph(pipecut_doc(nodes, "", R"(,"default_k":)" + std::string(k)),
