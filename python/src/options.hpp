@@ -48,7 +48,7 @@ std::vector<std::string> python_names(const OptionCatalogue<Options>& catalogue)
   return names;
 }
 
-// The option groups (pipecut/options.hpp) as Python values, for pipecut's signatures,
+// The option groups (pipecut/io/option_groups.hpp) as Python values, for pipecut's signatures,
 // docstrings and stubs: [{"name", "python_function", "options": [{"name", "kind", "default",
 // "help", "allowed", "unit"}]}], defaults as Python values (None when unset).
 pybind11::list option_groups_for_python();
