@@ -54,26 +54,6 @@ py::object typed_default(const OptionSpec& spec, const std::string& text) {
   }
 }
 
-const char* kind_name(OptionKind kind) {
-  switch (kind) {
-    case OptionKind::flag:
-      return "flag";
-    case OptionKind::integer:
-      return "integer";
-    case OptionKind::count:
-      return "count";
-    case OptionKind::number:
-      return "number";
-    case OptionKind::text:
-      return "text";
-    case OptionKind::choice:
-      return "choice";
-    case OptionKind::size:
-      return "size";
-  }
-  return "text";
-}
-
 }  // namespace
 
 void set_option_from_python(const OptionSpec& spec, OptionField field, const py::handle& value) {
@@ -148,7 +128,7 @@ py::list option_groups_for_python() {
       if (!spec.python) continue;
       py::dict o;
       o["name"] = python_option_name(spec);
-      o["kind"] = kind_name(spec.kind);
+      o["kind"] = option_kind_name(spec.kind);
       o["default"] = typed_default(spec, default_text);
       o["unset"] = spec.unset;
       o["help"] = spec.help;

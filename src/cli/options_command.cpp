@@ -12,26 +12,6 @@ namespace pipecut::cli {
 
 namespace {
 
-const char* kind_name(OptionKind kind) {
-  switch (kind) {
-    case OptionKind::flag:
-      return "flag";
-    case OptionKind::integer:
-      return "integer";
-    case OptionKind::count:
-      return "count";
-    case OptionKind::number:
-      return "number";
-    case OptionKind::text:
-      return "text";
-    case OptionKind::choice:
-      return "choice";
-    case OptionKind::size:
-      return "size";
-  }
-  return "text";
-}
-
 std::string markdown_cell(std::string text) {
   std::string out;
   for (char c : text) {
@@ -75,7 +55,7 @@ std::string options_markdown(const std::vector<OptionGroupDoc>& groups) {
       if (!spec.unit.empty())
         allowed += (allowed.empty() ? "" : ", ") + std::string("in ") + spec.unit;
       md += "| " + name + " | " + (spec.python ? "`" + python_option_name(spec) + "`" : "—") +
-            " | " + kind_name(spec.kind) + " | " + markdown_cell(shown_default) + " | " +
+            " | " + option_kind_name(spec.kind) + " | " + markdown_cell(shown_default) + " | " +
             markdown_cell(allowed) + " | " + markdown_cell(spec.help) + " |\n";
     }
   }
@@ -95,7 +75,7 @@ nlohmann::json options_json(const std::vector<OptionGroupDoc>& groups) {
       nlohmann::json o = {{"name", spec.name},
                           {"python", spec.python ? nlohmann::json(python_option_name(spec))
                                                  : nlohmann::json(nullptr)},
-                          {"kind", kind_name(spec.kind)},
+                          {"kind", option_kind_name(spec.kind)},
                           {"default", default_text},
                           {"unset", spec.unset},
                           {"unit", spec.unit},

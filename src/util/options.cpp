@@ -90,6 +90,26 @@ std::string option_display_name(const OptionSpec& spec, OptionNaming naming) {
   return naming == OptionNaming::python ? python_option_name(spec) : "--" + spec.name;
 }
 
+const char* option_kind_name(OptionKind kind) {
+  switch (kind) {
+    case OptionKind::flag:
+      return "flag";
+    case OptionKind::integer:
+      return "integer";
+    case OptionKind::count:
+      return "count";
+    case OptionKind::number:
+      return "number";
+    case OptionKind::text:
+      return "text";
+    case OptionKind::choice:
+      return "choice";
+    case OptionKind::size:
+      return "size";
+  }
+  return "text";
+}
+
 std::string python_option_name(const OptionSpec& spec) {
   std::string name = spec.name;
   for (char& c : name)

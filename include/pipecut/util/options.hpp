@@ -127,6 +127,9 @@ void check_option(const OptionSpec& spec, OptionField field,
 std::string option_value_text(OptionField field);
 
 // Python's name of the option: "time_limit" for "time-limit".
+// The kind's name in docs and in `pipecut options --json`: "flag", "integer", "count", ...
+const char* option_kind_name(OptionKind kind);
+
 std::string python_option_name(const OptionSpec& spec);
 
 // One line describing the allowed values, for --help and docs: "in [0, 1]", "> 0", "one of a,
