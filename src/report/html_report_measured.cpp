@@ -7,58 +7,16 @@
 #include <string_view>
 
 #include "pipecut/model/error.hpp"
+#include "report/html_text.hpp"
 
 namespace pipecut::detail {
 
 namespace {
 
-std::string escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-template <typename... Args>
-std::string format(const char* pattern, Args... args) {
-  char buffer[128];
-  const int n = std::snprintf(buffer, sizeof buffer, pattern, args...);
-  return std::string(buffer, static_cast<std::size_t>(std::clamp(n, 0, 127)));
-}
-
-// Four significant digits, as the rest of the page.
-std::string fmt(double x) {
-  if (x == 0) return "0";
-  const double a = std::fabs(x);
-  if (a >= 1000) return format("%.0f", x);
-  if (a >= 1) return format("%.*f", 3 - static_cast<int>(std::floor(std::log10(a))), x);
-  if (a >= 1e-4) return format("%.3g", x);
-  return format("%.2e", x);
-}
-
-std::string fmt_error(double error) { return format("%+.1f%%", 100 * error); }
+std::string fmt_error(double error) { return printf_string("%+.1f%%", 100 * error); }
 
 std::string px(double v) {
-  std::string s = format("%.1f", v);
+  std::string s = printf_string("%.1f", v);
   if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
   return s == "-0" ? "0" : s;
 }
@@ -115,7 +73,7 @@ std::string chart(const BenchResult& b) {
   const int decimals = std::clamp(-static_cast<int>(std::floor(std::log10(step) + 1e-9)), 0, 9);
   for (double v = 0; v <= y_max * (1 + 1e-9); v += step) {
     s += line(kLeft, y(v), kLeft + plot_w, y(v), "class=\"gridline\"");
-    s += text(kLeft - 6, y(v) + 4, format("%.*f", decimals, v), "text-anchor=\"end\"");
+    s += text(kLeft - 6, y(v) + 4, printf_string("%.*f", decimals, v), "text-anchor=\"end\"");
   }
   const double middle = kTop + plot_h / 2;
   s += text(14, middle, "stage time (ms)",
@@ -215,7 +173,7 @@ std::string measured_section(const BenchResult& b, const std::string& source) {
        std::to_string(b.threads) + " thread per stage" +
        (b.cpu.empty() ? std::string() : ", " + escape(b.cpu)) +
        (b.cores > 0 ? ", " + std::to_string(b.cores) + " cores" : std::string()) +
-       format(", load average %.2f at the start", b.load_average) + ". Predictions from " +
+       printf_string(", load average %.2f at the start", b.load_average) + ". Predictions from " +
        escape(b.prediction_source.empty() ? std::string("?") : b.prediction_source) +
        (b.device.empty() ? std::string() : ", device " + escape(b.device)) +
        (b.profile.empty() ? std::string() : ", profile " + escape(b.profile)) + "; data from " +
@@ -252,8 +210,8 @@ std::string measured_section(const BenchResult& b, const std::string& source) {
          fmt(st.copy_in_ms + st.copy_out_ms) + "</td><td>" + fmt_error(st.error) + "</td>";
     if (b.pipelined)
       s += "<td>" +
-           format("%.2f (%.2f)", b.pipelined->stages[i].busy_fraction,
-                  b.pipelined->stages[i].predicted_busy_fraction) +
+           printf_string("%.2f (%.2f)", b.pipelined->stages[i].busy_fraction,
+                         b.pipelined->stages[i].predicted_busy_fraction) +
            "</td>";
     s += "</tr>";
   }
