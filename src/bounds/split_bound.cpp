@@ -45,6 +45,13 @@ struct SplitOptions : BoundOptions {
   const StopFlag* stop = nullptr;
 };
 
+SplitOptions with_stop(const BoundOptions& bound_options, const RunSignals& signals) {
+  SplitOptions options;
+  static_cast<BoundOptions&>(options) = bound_options;
+  options.stop = signals.stop;
+  return options;
+}
+
 // Options of an exact search within `seconds` (0 = none): the bound's stop flag, downset limit
 // and threads.
 DownsetSearchOptions search_options(const SplitOptions& options, double seconds) {
@@ -179,9 +186,7 @@ std::optional<RebatedSearch> search_with_rebate(const Graph& h, NodeId u, int k,
 std::optional<std::vector<double>> receiving_side_bounds(const Graph& graph, NodeId u, int k,
                                                          const BoundOptions& bound_options,
                                                          const RunSignals& signals) {
-  SplitOptions options;
-  static_cast<BoundOptions&>(options) = bound_options;
-  options.stop = signals.stop;
+  const SplitOptions options = with_stop(bound_options, signals);
   // The rebate is computed from these costs: they must be exact (model/numeric.hpp).
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
   const Graph& g = exact.graph();
@@ -202,9 +207,7 @@ std::optional<std::vector<double>> receiving_side_bounds(const Graph& graph, Nod
 std::optional<double> joined_sides_bound(const Graph& graph, NodeId u, int k,
                                          const BoundOptions& bound_options,
                                          const RunSignals& signals) {
-  SplitOptions options;
-  static_cast<BoundOptions&>(options) = bound_options;
-  options.stop = signals.stop;
+  const SplitOptions options = with_stop(bound_options, signals);
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
   const Graph& g = exact.graph();
   std::vector<NodeId> nodes = reachable(g, u, false);
@@ -391,9 +394,7 @@ std::optional<Partition> partition_with_chains_joined(const Graph& g, int k, Nod
 BoundResult split_bound(const Graph& graph, int k, const BoundOptions& bound_options,
                         const RunSignals& signals) {
   const Stopwatch timer;
-  SplitOptions options;
-  static_cast<BoundOptions&>(options) = bound_options;
-  options.stop = signals.stop;
+  const SplitOptions options = with_stop(bound_options, signals);
   // Every value below is an optimum of the exact-cost view or a max / min of such optima: exact.
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
   const Graph& g = exact.graph();
