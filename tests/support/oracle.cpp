@@ -1,6 +1,7 @@
 #include "support/oracle.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -17,22 +18,15 @@ int colour_of(const Graph& g, NodeId v) { return g.colour_class.empty() ? -1 : g
 struct Enumerator {
   const Graph& g;
   int k;
+  const std::function<void(const Partition&)>& visit;
   std::vector<NodeId> order;
   std::vector<int> stage_of;
   std::vector<double> memory;    // per stage
   std::vector<int> class_stage;  // per colour class: its stage, -1 while unplaced
-  BruteForceResult result;
 
   void run(std::size_t i) {
     if (i == order.size()) {
-      Partition p{k, stage_of};
-      double b = evaluate_partition(g, p).bottleneck;
-      ++result.partitions;
-      result.feasible = true;
-      if (b < result.optimum) {
-        result.optimum = b;
-        result.best = p;
-      }
+      visit(Partition{k, stage_of});
       return;
     }
     NodeId v = order[i];
@@ -56,17 +50,31 @@ struct Enumerator {
 
 }  // namespace
 
-BruteForceResult brute_force_optimum(const Graph& g, int k) {
+void for_each_valid_partition(const Graph& g, int k,
+                              const std::function<void(const Partition&)>& visit) {
   Enumerator e{g,
                k,
+               visit,
                topological_order(g),
                std::vector<int>(g.num_nodes(), -1),
                std::vector<double>(k, 0.0),
-               std::vector<int>(g.colour_labels.size(), -1),
-               {}};
-  e.result.optimum = std::numeric_limits<double>::infinity();
+               std::vector<int>(g.colour_labels.size(), -1)};
   e.run(0);
-  return e.result;
+}
+
+BruteForceResult brute_force_optimum(const Graph& g, int k) {
+  BruteForceResult result;
+  result.optimum = std::numeric_limits<double>::infinity();
+  for_each_valid_partition(g, k, [&](const Partition& p) {
+    const double b = evaluate_partition(g, p).bottleneck;
+    ++result.partitions;
+    result.feasible = true;
+    if (b < result.optimum) {
+      result.optimum = b;
+      result.best = p;
+    }
+  });
+  return result;
 }
 
 double brute_force_order_optimum(const Graph& g, const std::vector<NodeId>& order, int k) {

@@ -1,6 +1,7 @@
 #pragma once
 // Test oracles and generators shared by all test files.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,12 @@ struct BruteForceResult {
   long long partitions = 0;  // number of valid partitions enumerated
 };
 BruteForceResult brute_force_optimum(const Graph& g, int k);
+
+// Calls `visit` with every partition into k stages that keeps every edge forward and satisfies
+// the graph's placement constraints (memory capacity, colour classes): the enumeration behind
+// both brute-force oracles.
+void for_each_valid_partition(const Graph& g, int k,
+                              const std::function<void(const Partition&)>& visit);
 
 // Exhaustive optimum over every way to cut `order` into <= k contiguous segments, each segment
 // costed by the reference evaluator; only cuts that satisfy the graph's placement constraints
