@@ -636,8 +636,9 @@ def section(machine, cal, device, results, device_path, json_path, quick):
              f"{machine['cores']} cores, onnxruntime-node {machine['onnxruntime']}, torch "
              f"{machine['torch']}. Load: `{machine['uptime_before']}` before, "
              f"`{machine['uptime_after']}` after. Other work on the machine makes every time "
-             "noisier (the `run_ms` spread in the JSON shows how much); the lead re-runs the "
-             "script on a quiet machine.")
+             "noisier (the `run_ms` spread in the JSON shows how much; the pipelined runs need "
+             "both cores to themselves): re-run the script on a quiet machine for cleaner "
+             "numbers.")
     L.append("")
     L.append("### The calibrated CPU profile")
     L.append("")
