@@ -3,3 +3,7 @@
 // Include this header and link pipecut::pipecut; see pipecut/solve/api.hpp for the entry points
 // and README.md ("C++") for an example.
 #include "pipecut/solve/api.hpp"
+// Heterogeneous clusters (docs/clusters.md): the cluster file, costs on it, and solving on it.
+#include "pipecut/io/cluster_json.hpp"
+#include "pipecut/model/cluster_cost.hpp"
+#include "pipecut/solve/cluster_solve.hpp"

@@ -27,11 +27,13 @@
 #include <variant>
 #include <vector>
 
+#include "pipecut/io/cluster_json.hpp"
 #include "pipecut/io/device_model.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/util/memory_size.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/pipecut.hpp"
+#include "pipecut/solve/cluster_solve.hpp"
 #include "options.hpp"
 
 namespace py = pybind11;
@@ -77,7 +79,16 @@ void set_error(PyObject* type, const std::string& message) {
 
 struct PyGraph {
   std::shared_ptr<const Graph> graph;
+  // read_graph(..., cluster=FILE): the cluster the graph is solved on (docs/clusters.md).
+  std::shared_ptr<const Cluster> cluster = {};
 };
+
+// Commands that do not work on clusters yet refuse a graph read with one.
+void refuse_cluster(const PyGraph& graph, const char* function) {
+  if (graph.cluster)
+    throw InputError(std::string(function) + ": the graph was read with a cluster, and " +
+                     function + " does not work on clusters yet (solve does; docs/clusters.md)");
+}
 
 struct StageRecord {
   int stage = 0;
@@ -177,6 +188,12 @@ int stages_value(const py::object& k) {
 int stages_argument(const Graph& g, const py::object& k) {
   if (k.is_none()) return stages_to_use(g, std::nullopt);
   return stages_to_use(g, stages_value(k));
+}
+
+// On a cluster k defaults to its device count (docs/clusters.md).
+int cluster_stages_argument(const Cluster& c, const py::object& k) {
+  if (k.is_none()) return c.num_devices();
+  return stages_value(k);
 }
 
 double number_argument(const py::handle& value, const std::string& what) {
@@ -761,6 +778,18 @@ PYBIND11_MODULE(_pipecut, m) {
           [](const PySolution& s) { return stage_records(*s.graph, s.solution.evaluation); },
           "The non-empty stages in pipeline order, as Stage records.")
       .def_property_readonly(
+          "devices",
+          [](const PySolution& s) {
+            py::list out;
+            if (!s.solution.cluster) return out;
+            for (int d : s.solution.partition.device_of_stage)
+              out.append(d >= 0 ? py::object(py::str(s.solution.cluster->devices[d].name))
+                                : py::object(py::none()));
+            return out;
+          },
+          "On a cluster (read_graph(..., cluster=FILE)): the device of each of the k stages, "
+          "'host:index', None for an empty stage; [] otherwise (docs/clusters.md).")
+      .def_property_readonly(
           "stages_used", [](const PySolution& s) { return s.solution.evaluation.stages_used; },
           "Number of non-empty stages.")
       .def_property_readonly(
@@ -931,7 +960,10 @@ PYBIND11_MODULE(_pipecut, m) {
           graph = std::make_shared<const Graph>(read_graph(file, options));
         }
         for (const std::string& w : warnings) log_warning(w);
-        return PyGraph{graph};
+        std::shared_ptr<const Cluster> cluster;
+        if (!options.cluster.empty())
+          cluster = std::make_shared<const Cluster>(read_cluster(options.cluster, options.max_input_bytes));
+        return PyGraph{graph, cluster};
       },
       py::arg("path"),
       "Reads a graph in any supported format (pipecut.graph JSON or .json.gz, Tarnawski et "
@@ -948,11 +980,14 @@ PYBIND11_MODULE(_pipecut, m) {
         apply_keywords(partition_option_catalogue(), options, kwargs);
         check_options(options, partition_option_catalogue());
         brkga_config(options);  // unknown presets fail before the thread starts
-        const int stages = stages_argument(*graph.graph, k);
+        const int stages = graph.cluster ? cluster_stages_argument(*graph.cluster, k)
+                                         : stages_argument(*graph.graph, k);
         auto g = graph.graph;
+        auto cluster = graph.cluster;
         Solution s = run_interruptible<Solution>(
-            [g, stages, options](const RunControl& control) {
-              return partition_graph(*g, stages, options, control);
+            [g, cluster, stages, options](const RunControl& control) {
+              return cluster ? partition_on_cluster(*g, *cluster, stages, options, control)
+                             : partition_graph(*g, stages, options, control);
             },
             py::none());
         return PySolution{g, std::move(s)};
@@ -972,6 +1007,7 @@ PYBIND11_MODULE(_pipecut, m) {
         apply_keywords(bound_option_catalogue(), options, kwargs);
         check_options(options, bound_option_catalogue());
         const std::vector<std::string> methods = methods_argument(method);
+        refuse_cluster(graph, "bound");
         const int stages = stages_argument(*graph.graph, k);
         auto g = graph.graph;
         BoundsReport report = run_interruptible<BoundsReport>(
@@ -992,11 +1028,14 @@ PYBIND11_MODULE(_pipecut, m) {
       [](const PyGraph& graph, const py::object& k, const py::object& progress,
          const py::kwargs& kwargs) {
         const SolveOptions options = solve_options_argument("solve", kwargs, progress);
-        const int stages = stages_argument(*graph.graph, k);
+        const int stages = graph.cluster ? cluster_stages_argument(*graph.cluster, k)
+                                         : stages_argument(*graph.graph, k);
+        auto cluster = graph.cluster;
         auto g = graph.graph;
         Solution s = run_interruptible<Solution>(
-            [g, stages, options](const RunControl& control) {
-              return solve(*g, stages, options, control);
+            [g, cluster, stages, options](const RunControl& control) {
+              return cluster ? solve_on_cluster(*g, *cluster, stages, options, control)
+                             : solve(*g, stages, options, control);
             },
             progress);
         return PySolution{g, std::move(s)};
@@ -1036,6 +1075,7 @@ PYBIND11_MODULE(_pipecut, m) {
   m.def(
       "evaluate",
       [](const PyGraph& graph, const py::object& assignment, const py::object& k) {
+        refuse_cluster(graph, "evaluate");
         const Partition p = partition_argument(*graph.graph, assignment, k);
         Evaluation e;
         {

@@ -1,0 +1,38 @@
+#pragma once
+// Solving on a cluster (docs/clusters.md, "Solving on a heterogeneous cluster"): pipecut chooses
+// the partition, which devices its stages use and in what order, and proves a lower bound.
+#include <vector>
+
+#include "pipecut/bounds/bounds.hpp"
+#include "pipecut/model/cluster.hpp"
+#include "pipecut/model/graph.hpp"
+#include "pipecut/partition/algorithms.hpp"
+#include "pipecut/solve/solution.hpp"
+#include "pipecut/solve/solve.hpp"
+
+namespace pipecut {
+
+// A partition of g into at most k stages on distinct devices of c, with a lower bound valid for
+// every such partition. On a homogeneous cluster (Cluster::homogeneous) this is today's solve of
+// graph_on_class (model/cluster_cost.hpp), exactly: same bottleneck and bound, the stages on
+// the devices in listing order. Otherwise the class-multiset slicing DP and the bounds of
+// docs/clusters.md. `evaluation` lists the non-empty stages, each with its device.
+// InputError when k < 1, k exceeds the device count, or g does not fit c's classes;
+// InfeasibleError when a node fits no device; NoFeasiblePartitionError when the slicing finds
+// no partition within the devices' memory.
+Solution solve_on_cluster(const Graph& g, const Cluster& c, int k,
+                          const SolveOptions& options = {}, const RunControl& control = {});
+
+// A partition only, as partition_graph (solve/api.hpp) gives one: on a homogeneous cluster
+// options.algorithm on graph_on_class, with its simple bound, the stages on the devices in
+// listing order; otherwise the class-multiset slicing DP with the cluster bounds (the algorithm
+// option does not apply there yet). Same errors as solve_on_cluster.
+Solution partition_on_cluster(const Graph& g, const Cluster& c, int k,
+                              const PartitionOptions& options = {}, const RunControl& control = {});
+
+// The lower bounds of docs/clusters.md ("Lower bound"), each valid for every partition of g on
+// c into at most k stages: "cluster-node" (the cheapest node) and "cluster-work" (weighted total
+// work). Throws InfeasibleError when some node fits no device class.
+std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, int k);
+
+}  // namespace pipecut

@@ -1,0 +1,383 @@
+#include "pipecut/solve/cluster_solve.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <random>
+
+#include "pipecut/model/cluster_cost.hpp"
+#include "pipecut/model/constraints.hpp"
+#include "pipecut/model/error.hpp"
+#include "pipecut/model/numeric.hpp"
+#include "pipecut/solve/api.hpp"
+#include "pipecut/util/stopwatch.hpp"
+
+namespace pipecut {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Most (prefix, class multiset) states the slicing DP keeps: beyond it the run is refused with
+// an input error rather than left to exhaust memory.
+constexpr double kMaxDpStates = 5e7;
+
+void check_k(const Cluster& c, int k) {
+  if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
+  if (k > c.num_devices())
+    throw InputError("k = " + std::to_string(k) + " stages, but cluster " + c.name +
+                     " has only " + std::to_string(c.num_devices()) + " device" +
+                     (c.num_devices() == 1 ? "" : "s"));
+}
+
+std::vector<int> devices_per_class(const Cluster& c) {
+  std::vector<int> count(c.classes.size(), 0);
+  for (const ClusterDevice& d : c.devices) ++count[d.device_class];
+  return count;
+}
+
+// Only the non-empty stages, as Solution::evaluation lists them.
+Evaluation non_empty_stages(Evaluation e) {
+  std::erase_if(e.stages, [](const StageCost& s) { return s.nodes.empty(); });
+  return e;
+}
+
+// Gives the non-empty stages of p, in pipeline order, the devices of `classes_in_order` (one
+// class per non-empty stage), each class's devices taken in listing order.
+void place_on_devices(const Cluster& c, const std::vector<int>& classes_in_order, Partition& p) {
+  std::vector<char> nonempty(p.k, 0);
+  for (int s : p.stage_of) nonempty[s] = 1;
+  std::vector<char> used(c.num_devices(), 0);
+  p.device_of_stage.assign(p.k, -1);
+  std::size_t next = 0;
+  for (int b = 0; b < p.k; ++b) {
+    if (!nonempty[b]) continue;
+    const int cls = classes_in_order.empty() ? c.devices[0].device_class : classes_in_order[next++];
+    for (int d = 0; d < c.num_devices(); ++d)
+      if (!used[d] && c.devices[d].device_class == cls) {
+        used[d] = 1;
+        p.device_of_stage[b] = d;
+        break;
+      }
+  }
+}
+
+// graph_on_class of a homogeneous cluster: its one class and bandwidth, that of any two devices
+// (a one-device cluster has no link, and its one stage sends nothing).
+Graph reduced_graph(const ClusterCosts& costs) {
+  const Cluster& c = costs.cluster();
+  const double gbps = c.num_devices() >= 2 ? c.bandwidth(0, 1) : 1.0;
+  return graph_on_class(costs, 0, gbps);
+}
+
+// A solution of the reduced graph, placed on the cluster's devices and checked against it.
+Solution on_cluster_devices(const ClusterCosts& costs, Solution s) {
+  const Cluster& c = costs.cluster();
+  place_on_devices(c, std::vector<int>(c.num_devices(), 0), s.partition);
+  const Evaluation on_cluster = evaluate_on_cluster(costs, s.partition);
+  // docs/clusters.md, "Reduction": equal to the last bit; anything else is a bug.
+  if (on_cluster.bottleneck != s.bottleneck())
+    throw std::logic_error("homogeneous cluster: the cluster's cost differs from the reduced graph's");
+  s.evaluation = non_empty_stages(on_cluster);
+  s.algorithm += " (homogeneous cluster " + c.name + ")";
+  s.cluster = c;
+  return s;
+}
+
+Solution solve_homogeneous(const ClusterCosts& costs, int k, const SolveOptions& options,
+                           const RunControl& control) {
+  return on_cluster_devices(costs, solve(reduced_graph(costs), k, options, control));
+}
+
+// The slicing DP of docs/clusters.md over `order`, with tensors priced at the slowest link.
+// Returns the classes of the slices and the cuts, or nothing when no slicing fits.
+struct Slicing {
+  double value = kInf;
+  std::vector<int> cuts;     // positions, 0 first and n last
+  std::vector<int> classes;  // one per slice
+};
+
+Slicing slice_with_classes(const ClusterCosts& costs, const std::vector<NodeId>& order, int k,
+                           const Stopwatch& clock, double time_limit, const RunControl& control) {
+  const Graph& g = costs.graph();
+  const Cluster& c = costs.cluster();
+  const int n = g.num_nodes();
+  const int classes = static_cast<int>(c.classes.size());
+  const std::vector<int> available = devices_per_class(c);
+  // Mixed-radix multisets: digit c counts the slices on class c (at most its devices and k).
+  std::vector<long long> radix(classes), weight(classes);
+  double states = 1;
+  for (int x = 0; x < classes; ++x) {
+    radix[x] = std::min(available[x], k) + 1;
+    states *= static_cast<double>(radix[x]);
+  }
+  if (states * (n + 1) > kMaxDpStates)
+    throw InputError("cluster " + c.name + ": too many combinations of device classes for the "
+                     "slicing search (" + std::to_string(static_cast<long long>(states)) +
+                     " multisets over " + std::to_string(n) + " nodes)");
+  const auto m_count = static_cast<std::size_t>(states);
+  long long w = 1;
+  for (int x = 0; x < classes; ++x) {
+    weight[x] = w;
+    w *= radix[x];
+  }
+  std::vector<int> total(m_count, 0);
+  std::vector<std::vector<int>> digits(m_count, std::vector<int>(classes));
+  for (std::size_t m = 0; m < m_count; ++m)
+    for (int x = 0; x < classes; ++x) {
+      digits[m][x] = static_cast<int>((static_cast<long long>(m) / weight[x]) % radix[x]);
+      total[m] += digits[m][x];
+    }
+
+  // Tensors at the slowest link of the cluster: no real link is slower.
+  double slowest = kInf;
+  for (int a = 0; a < static_cast<int>(c.hosts.size()); ++a)
+    for (int b = 0; b < static_cast<int>(c.hosts.size()); ++b) slowest = std::min(slowest, c.host_bandwidth(a, b) > 0 ? c.host_bandwidth(a, b) : kInf);
+  if (!std::isfinite(slowest)) slowest = 1;
+  std::vector<int> pos(n);
+  for (int i = 0; i < n; ++i) pos[order[i]] = i;
+  std::vector<double> tensor(n);
+  std::vector<int> last_reader(n, -1);  // position of the last consumer
+  std::vector<std::vector<NodeId>> ending(n + 1);
+  for (NodeId v = 0; v < n; ++v) {
+    tensor[v] = costs.transfer(v, slowest);
+    for (NodeId s : g.successors(v)) last_reader[v] = std::max(last_reader[v], pos[s]);
+    if (last_reader[v] >= 0) ending[last_reader[v]].push_back(v);
+  }
+  // A cut before position j may not split a colour class (its members and every node between
+  // them in the order share a stage).
+  std::vector<char> cut_ok(n + 1, 1);
+  if (!g.colour_class.empty()) {
+    std::vector<int> first(g.colour_labels.size(), n), last(g.colour_labels.size(), -1);
+    for (NodeId v = 0; v < n; ++v)
+      if (g.colour_class[v] >= 0) {
+        first[g.colour_class[v]] = std::min(first[g.colour_class[v]], pos[v]);
+        last[g.colour_class[v]] = std::max(last[g.colour_class[v]], pos[v]);
+      }
+    for (std::size_t x = 0; x < first.size(); ++x)
+      for (int j = first[x] + 1; j <= last[x]; ++j) cut_ok[j] = 0;
+  }
+  double largest_memory = 0;
+  for (int x = 0; x < classes; ++x)
+    if (available[x] > 0) largest_memory = std::max(largest_memory, c.classes[x].memory);
+
+  std::vector<double> best((n + 1) * m_count, kInf);
+  std::vector<int> from((n + 1) * m_count, -1);  // previous position * classes + class
+  best[0] = 0;
+  std::vector<double> work(classes);
+  std::vector<int> seen(n, -1);  // stamp: tensor already received by the slice starting at i
+  for (int i = 0; i < n; ++i) {
+    if (control.stop && control.stop->requested()) break;
+    if (clock.exceeded(time_limit)) break;
+    if (!cut_ok[i]) continue;
+    bool reachable = false;
+    for (std::size_t m = 0; m < m_count && !reachable; ++m) reachable = best[i * m_count + m] < kInf;
+    if (!reachable) continue;
+    std::fill(work.begin(), work.end(), 0.0);
+    double received = 0, sent = 0, memory = 0;
+    for (int j = i + 1; j <= n; ++j) {
+      const NodeId v = order[j - 1];
+      for (int x = 0; x < classes; ++x) work[x] += costs.work(v, x);
+      memory += g.memory[v];
+      if (memory > largest_memory) break;
+      for (NodeId u : g.predecessors(v))
+        if (pos[u] < i && seen[u] != i) {
+          seen[u] = i;
+          received += tensor[u];
+        }
+      if (last_reader[v] > j - 1) sent += tensor[v];
+      // Tensors whose last reader is now inside the slice stop being sent.
+      for (NodeId u : ending[j - 1])
+        if (pos[u] >= i && pos[u] < j - 1) sent -= tensor[u];
+      if (!cut_ok[j] && j < n) continue;
+      for (int x = 0; x < classes; ++x) {
+        if (available[x] == 0 || !fits_capacity(memory, c.classes[x].memory)) continue;
+        const double cost = work[x] + received + sent;
+        for (std::size_t m = 0; m < m_count; ++m) {
+          const double before = best[i * m_count + m];
+          if (before == kInf || digits[m][x] + 1 >= radix[x] || total[m] + 1 > k) continue;
+          const std::size_t next = m + static_cast<std::size_t>(weight[x]);
+          const double value = std::max(before, cost);
+          if (value < best[j * m_count + next]) {
+            best[j * m_count + next] = value;
+            from[j * m_count + next] = i * classes + x;
+          }
+        }
+      }
+    }
+  }
+  Slicing out;
+  std::size_t arg = 0;
+  for (std::size_t m = 1; m < m_count; ++m)
+    if (best[n * m_count + m] < out.value) {
+      out.value = best[n * m_count + m];
+      arg = m;
+    }
+  if (out.value == kInf) return out;
+  int j = n;
+  std::size_t m = arg;
+  out.cuts.push_back(n);
+  while (j > 0) {
+    const int link = from[j * m_count + m];
+    const int i = link / classes, x = link % classes;
+    out.classes.push_back(x);
+    out.cuts.push_back(i);
+    m -= static_cast<std::size_t>(weight[x]);
+    j = i;
+  }
+  std::reverse(out.cuts.begin(), out.cuts.end());
+  std::reverse(out.classes.begin(), out.classes.end());
+  return out;
+}
+
+// Kahn's algorithm taking a random ready node each time.
+std::vector<NodeId> random_topological_order(const Graph& g, std::mt19937_64& rng) {
+  const int n = g.num_nodes();
+  std::vector<int> waiting(n);
+  std::vector<NodeId> ready, order;
+  for (NodeId v = 0; v < n; ++v) {
+    waiting[v] = static_cast<int>(g.predecessors(v).size());
+    if (waiting[v] == 0) ready.push_back(v);
+  }
+  while (!ready.empty()) {
+    const std::size_t pick = std::uniform_int_distribution<std::size_t>(0, ready.size() - 1)(rng);
+    const NodeId v = ready[pick];
+    ready[pick] = ready.back();
+    ready.pop_back();
+    order.push_back(v);
+    for (NodeId w : g.successors(v))
+      if (--waiting[w] == 0) ready.push_back(w);
+  }
+  return order;
+}
+
+}  // namespace
+
+std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, int k) {
+  check_k(c, k);
+  const ClusterCosts costs(g, c, g.name);
+  const Stopwatch clock;
+  const std::vector<int> available = devices_per_class(c);
+  const int classes = static_cast<int>(c.classes.size());
+  double cheapest_node = 0;
+  std::string cheapest_detail;
+  double min_work = 0, min_speed_work = 0;
+  for (NodeId v = 0; v < g.num_nodes(); ++v) {
+    double least = kInf, least_weighted = kInf;
+    for (int x = 0; x < classes; ++x) {
+      if (available[x] == 0 || !fits_capacity(g.memory[v], c.classes[x].memory)) continue;
+      least = std::min(least, costs.work(v, x));
+      least_weighted = std::min(least_weighted, c.classes[x].speed * costs.work(v, x));
+    }
+    if (least == kInf)
+      throw InfeasibleError("node '" + g.ids[v] + "' needs " + describe_bytes(g.memory[v]) +
+                            ", more than any device of cluster " + c.name + " holds");
+    if (least > cheapest_node) {
+      cheapest_node = least;
+      cheapest_detail = "node '" + g.ids[v] + "'";
+    }
+    min_work += least;
+    min_speed_work += least_weighted;
+  }
+  // The k' largest weights over devices (docs/clusters.md, bound 2).
+  const int stages = std::min({k, c.num_devices(), g.num_nodes()});
+  std::vector<double> speeds;
+  for (const ClusterDevice& d : c.devices) speeds.push_back(c.classes[d.device_class].speed);
+  std::sort(speeds.rbegin(), speeds.rend());
+  double top_speed = 0;
+  for (int i = 0; i < stages; ++i) top_speed += speeds[i];
+  const double by_speed = certify(min_speed_work / top_speed);
+  const double by_count = certify(min_work / stages);
+  std::vector<BoundResult> out(2);
+  out[0].method = "cluster-node";
+  out[0].value = cheapest_node;
+  out[0].status = BoundStatus::proven;
+  out[0].detail = cheapest_detail;
+  out[1].method = "cluster-work";
+  out[1].value = std::max(by_speed, by_count);
+  out[1].status = BoundStatus::proven;
+  out[1].detail = by_speed >= by_count ? "total work over the " + std::to_string(stages) + " fastest devices"
+                                       : "least total work over " + std::to_string(stages) + " stages";
+  out[0].seconds = out[1].seconds = clock.seconds();
+  return out;
+}
+
+namespace {
+
+Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed,
+                          double time_limit, const RunControl& control) {
+  const Graph& g = costs.graph();
+  const Cluster& c = costs.cluster();
+  const Stopwatch clock;
+  Solution s;
+  s.graph_name = g.name;
+  s.k = k;
+  s.seed = seed;
+  s.cluster = c;
+  s.bounds = cluster_lower_bounds(g, c, k);  // InfeasibleError when a node fits no device
+  for (const BoundResult& r : s.bounds)
+    if (r.value > s.lower_bound || s.lower_bound_method.empty()) {
+      s.lower_bound = r.value;
+      s.lower_bound_method = r.method;
+    }
+  // The default order, then a few random topological orders on small graphs (a fixed number,
+  // so that the answer does not depend on the machine's speed): one order's slicings miss
+  // partitions that memory or colour classes make necessary.
+  std::vector<NodeId> order = topological_order(g);
+  Slicing slicing = slice_with_classes(costs, order, k, clock, time_limit, control);
+  const int extra_orders = g.num_nodes() <= 64 ? 32 : g.num_nodes() <= 512 ? 4 : 0;
+  std::mt19937_64 rng(seed);
+  for (int r = 0; r < extra_orders; ++r) {
+    std::vector<NodeId> other = random_topological_order(g, rng);
+    Slicing candidate = slice_with_classes(costs, other, k, clock, time_limit, control);
+    if (candidate.value < slicing.value) {
+      slicing = std::move(candidate);
+      order = std::move(other);
+    }
+  }
+  if (slicing.value == kInf) {
+    if ((control.stop && control.stop->requested()) || clock.exceeded(time_limit))
+      throw NoFeasiblePartitionError("no partition on cluster " + c.name +
+                                     " found before the time limit");
+    throw NoFeasiblePartitionError("no slicing of the default topological order fits the "
+                                   "memory of cluster " + c.name + "'s devices");
+  }
+  s.partition = partition_from_cuts(g, order, slicing.cuts);
+  // The slices are stages 0..slices-1; the stages beyond hold nothing.
+  s.partition.k = k;
+  place_on_devices(c, slicing.classes, s.partition);
+  s.evaluation = non_empty_stages(evaluate_on_cluster(costs, s.partition));
+  if (auto problem = cluster_constraint_violation(g, c, s.partition))
+    throw std::logic_error("cluster slicing broke a constraint: " + *problem);
+  s.algorithm = "cluster-slice (topological orders, class multisets)";
+  if (s.lower_bound > s.bottleneck())
+    throw std::logic_error("cluster bound " + std::to_string(s.lower_bound) +
+                           " above the bottleneck " + std::to_string(s.bottleneck()));
+  s.optimal = proves_optimal(s.lower_bound, s.bottleneck());
+  s.stopped = control.stop && control.stop->requested();
+  s.hit_time_limit = clock.exceeded(time_limit);
+  s.seconds = clock.seconds();
+  return s;
+}
+
+}  // namespace
+
+Solution solve_on_cluster(const Graph& g, const Cluster& c, int k, const SolveOptions& options,
+                          const RunControl& control) {
+  check_k(c, k);
+  const ClusterCosts costs(g, c, g.name);
+  if (c.homogeneous()) return solve_homogeneous(costs, k, options, control);
+  return slice_on_cluster(costs, k, options.partition.seed, options.time_limit_seconds, control);
+}
+
+Solution partition_on_cluster(const Graph& g, const Cluster& c, int k,
+                              const PartitionOptions& options, const RunControl& control) {
+  check_k(c, k);
+  const ClusterCosts costs(g, c, g.name);
+  if (c.homogeneous())
+    return on_cluster_devices(costs, partition_graph(reduced_graph(costs), k, options, control));
+  return slice_on_cluster(costs, k, options.seed, options.time_limit_seconds, control);
+}
+
+}  // namespace pipecut

@@ -1,0 +1,206 @@
+// solve_on_cluster (docs/clusters.md, "Solving on a heterogeneous cluster"): against the
+// brute-force oracle on random tiny instances, exactly today's answer on a homogeneous cluster,
+// and the CLI's --cluster.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "pipecut/io/cluster_json.hpp"
+#include "pipecut/io/file_util.hpp"
+#include "pipecut/io/read_graph.hpp"
+#include "pipecut/model/cluster_cost.hpp"
+#include "pipecut/model/error.hpp"
+#include "pipecut/model/numeric.hpp"
+#include "pipecut/solve/api.hpp"
+#include "pipecut/solve/cluster_solve.hpp"
+#include "support/cluster_oracle.hpp"
+#include "support/oracle.hpp"
+#include "support/run_cli.hpp"
+
+namespace pipecut {
+namespace {
+
+// >= 1000 random tiny instances: every partition valid and never better than the optimum, every
+// bound at most the optimum, every claimed optimum equal to it, and infeasibility only claimed
+// when true.
+TEST(ClusterSolve, AgreesWithBruteForceOnRandomTinyInstances) {
+  int solved = 0, proven = 0, infeasible = 0, not_found = 0;
+  for (std::uint64_t seed = 1; seed <= 1100; ++seed) {
+    const testing::ClusterInstance x = testing::random_cluster_instance(seed);
+    const int k = 1 + static_cast<int>(seed % static_cast<std::uint64_t>(x.cluster.num_devices()));
+    const testing::ClusterOptimum best = testing::cluster_brute_force(x.graph, x.cluster, k);
+    SolveOptions options;
+    options.time_limit_seconds = 10;
+    options.partition.threads = 1;
+    Solution s;
+    try {
+      s = solve_on_cluster(x.graph, x.cluster, k, options);
+    } catch (const InfeasibleError&) {
+      EXPECT_FALSE(best.feasible) << "seed " << seed << ": infeasibility claimed, optimum "
+                                  << best.bottleneck;
+      ++infeasible;
+      continue;
+    } catch (const NoFeasiblePartitionError&) {
+      ++not_found;  // allowed: the search is not exact; checked below that it is rare
+      continue;
+    }
+    ASSERT_TRUE(best.feasible) << "seed " << seed << ": a partition of an infeasible instance";
+    const std::optional<double> oracle = testing::cluster_oracle_bottleneck(x.graph, x.cluster, s.partition);
+    ASSERT_TRUE(oracle) << "seed " << seed << ": invalid partition";
+    EXPECT_EQ(s.partition.k, k);
+    const double tolerance = 1e-9 * std::max(1.0, best.bottleneck);
+    EXPECT_NEAR(s.bottleneck(), *oracle, tolerance) << "seed " << seed;
+    EXPECT_GE(s.bottleneck(), best.bottleneck - tolerance) << "seed " << seed;
+    EXPECT_LE(s.lower_bound, best.bottleneck + tolerance) << "seed " << seed;
+    for (const BoundResult& r : s.bounds) EXPECT_LE(r.value, best.bottleneck + tolerance) << r.method;
+    ASSERT_TRUE(s.optimal.has_value());
+    if (*s.optimal) {
+      EXPECT_TRUE(proves_optimal(s.lower_bound, s.bottleneck()));
+      EXPECT_NEAR(s.bottleneck(), best.bottleneck, kOptimalityTolerance * best.bottleneck + tolerance)
+          << "seed " << seed;
+      ++proven;
+    }
+    ++solved;
+  }
+  EXPECT_GE(solved + infeasible, 1000);
+  EXPECT_LE(not_found, 11) << "of 1100";
+  EXPECT_GT(proven, 100);
+  EXPECT_GT(infeasible, 0);
+}
+
+Cluster uniform_cluster(int devices, double memory) {
+  Cluster c;
+  c.name = "uniform";
+  c.classes.push_back({"gpu", memory, 1, ""});
+  c.hosts.push_back({"h0", 16});
+  for (int d = 0; d < devices; ++d) c.devices.push_back({"h0:" + std::to_string(d), 0, 0, d});
+  return c;
+}
+
+// docs/clusters.md, "Reduction": one class and one bandwidth give today's answer, bit for bit.
+TEST(ClusterSolve, HomogeneousIsToday) {
+  const std::vector<std::string> graphs = {
+      testing::data_path("samples/pipecut/bert_l-3_inference.json"),
+      testing::data_path("synthetic/synthetic-0000.json"),
+      testing::data_path("synthetic/synthetic-0003.json"),
+      testing::data_path("corpus/torchvision/alexnet.onnx"),
+      testing::data_path("corpus/torchvision/mobilenet_v2.onnx")};
+  for (const std::string& path : graphs) {
+    ReadOptions read;
+    read.ignore_memory = true;
+    Graph g = read_graph(path, read);
+    const int k = 4;
+    Cluster c = uniform_cluster(k, kMaxTotalMemory);
+    // Today's instance: the class's memory as the capacity.
+    Graph today = g;
+    today.memory_per_stage = c.classes[0].memory;
+    SolveOptions options;
+    options.time_limit_seconds = 30;
+    options.partition.threads = 1;
+    const Solution expected = solve(today, k, options);
+    const Solution s = solve_on_cluster(g, c, k, options);
+    EXPECT_EQ(s.bottleneck(), expected.bottleneck()) << path;
+    EXPECT_EQ(s.lower_bound, expected.lower_bound) << path;
+    EXPECT_EQ(s.partition.stage_of, expected.partition.stage_of) << path;
+    EXPECT_EQ(s.optimal, expected.optimal) << path;
+    ASSERT_TRUE(s.cluster);
+    EXPECT_EQ(testing::cluster_oracle_bottleneck(g, c, s.partition),
+              std::optional<double>(expected.bottleneck()));
+  }
+}
+
+TEST(ClusterSolve, BadRequests) {
+  const Graph g = testing::random_dag(3, {});
+  const Cluster c = uniform_cluster(2, 1e9);
+  EXPECT_THROW((void)solve_on_cluster(g, c, 3), InputError);  // more stages than devices
+  EXPECT_THROW((void)solve_on_cluster(g, c, 0), InputError);
+  Cluster small = uniform_cluster(2, 1);
+  small.classes.push_back({"other", 2, 2, ""});  // heterogeneous
+  small.devices[1].device_class = 1;
+  GraphBuilder b("big", "big");
+  NodeSpec heavy = testing::node("x", 1, 0);
+  heavy.memory = 3;
+  b.add_node(heavy);
+  try {
+    (void)solve_on_cluster(std::move(b).build(), small, 2);
+    ADD_FAILURE() << "a node larger than every device";
+  } catch (const InfeasibleError& e) {
+    EXPECT_NE(std::string(e.what()).find("node 'x' needs"), std::string::npos) << e.what();
+  }
+}
+
+// The command line: evaluate and solve with --cluster, and every bad input of the issue's list
+// that reaches a command as one line, exit 2.
+TEST(ClusterCli, SolveWritesDevicesAndEvaluateChecksThem) {
+  const std::string dir = testing::make_temp_dir("cluster-cli");
+  const std::string cluster = dir + "/c.json", graph = dir + "/g.json", out = dir + "/p.json";
+  write_file_atomic(cluster, R"({"format": "pipecut.cluster", "version": 1, "name": "two",
+    "device_classes": {"fast": {"memory": "1GiB"}, "slow": {"memory": "1GiB", "speed": 0.5}},
+    "hosts": [{"name": "h0", "devices": [{"class": "slow"}, {"class": "fast"}], "bandwidth": 8}]})",
+                    false);
+  write_file_atomic(graph, R"({"format": "pipecut.graph", "version": 1, "name": "chain",
+    "nodes": [{"id": "a", "work": 4, "comm": 1}, {"id": "b", "work": {"fast": 2, "slow": 2}, "comm": 1},
+              {"id": "c", "work": 4, "comm": 1}],
+    "edges": [["a", "b"], ["b", "c"]]})",
+                    false);
+  const testing::CliRun solved =
+      testing::run_cli("solve '" + graph + "' --cluster '" + cluster + "' -o '" + out + "'");
+  ASSERT_EQ(solved.exit_code, 0) << solved.err;
+  EXPECT_NE(solved.out.find("cluster two: 2 devices of 2 classes on 1 host"), std::string::npos)
+      << solved.out;
+  EXPECT_NE(solved.out.find("CUDA_VISIBLE_DEVICES="), std::string::npos) << solved.out;
+  const auto doc = nlohmann::json::parse(read_file_maybe_gzip(out));
+  EXPECT_EQ(doc["cluster"]["name"], "two");
+  EXPECT_EQ(doc["devices"].size(), 2u);
+  const testing::CliRun evaluated =
+      testing::run_cli("evaluate '" + graph + "' '" + out + "' --cluster '" + cluster + "' --json");
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.err;
+  const auto e = nlohmann::json::parse(evaluated.out);
+  EXPECT_EQ(e["bottleneck"], doc["bottleneck"]);
+  EXPECT_EQ(e["cluster"]["digest"], doc["cluster"]["digest"]);
+
+  // A partition with two stages on one device is invalid (exit 1).
+  auto bad = doc;
+  bad["devices"] = {"h0:1", "h0:1"};
+  bad["assignment"] = {{"a", 0}, {"b", 1}, {"c", 1}};
+  const std::string bad_path = dir + "/bad.json";
+  write_file_atomic(bad_path, bad.dump(), false);
+  const testing::CliRun invalid =
+      testing::run_cli("evaluate '" + graph + "' '" + bad_path + "' --cluster '" + cluster + "'");
+  EXPECT_EQ(invalid.exit_code, 1) << invalid.err;
+  EXPECT_NE(invalid.err.find("both on device h0:1"), std::string::npos) << invalid.err;
+
+  auto one_line_exit_2 = [](const testing::CliRun& run, const std::string& fragment) {
+    EXPECT_EQ(run.exit_code, 2) << run.err;
+    EXPECT_EQ(run.err.rfind("pipecut: error: ", 0), 0u) << run.err;
+    EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+    EXPECT_NE(run.err.find(fragment), std::string::npos) << run.err;
+  };
+  // Fewer devices than stages asked for.
+  one_line_exit_2(testing::run_cli("solve '" + graph + "' --cluster '" + cluster + "' -k 3"),
+                  "k = 3 stages, but cluster two has only 2 devices");
+  // --cluster with --memory-per-stage.
+  one_line_exit_2(testing::run_cli("solve '" + graph + "' --cluster '" + cluster +
+                                   "' --memory-per-stage 1GiB"),
+                  "--cluster and --memory-per-stage");
+  // Per-class work without a cluster.
+  one_line_exit_2(testing::run_cli("solve '" + graph + "' -k 2"),
+                  graph + ": nodes give their work per device class");
+  // A command that does not know clusters yet refuses rather than ignores --cluster.
+  one_line_exit_2(testing::run_cli("bound '" + graph + "' -k 2 --cluster '" + cluster + "'"),
+                  "--cluster: this command does not work on clusters yet");
+  // A bad cluster file: one line naming the file and the field.
+  const std::string broken = dir + "/broken.json";
+  write_file_atomic(broken, R"({"format": "pipecut.cluster", "version": 1,
+    "device_classes": {"fast": {"memory": "1GiB"}},
+    "hosts": [{"name": "h0", "devices": [{"class": "fast", "count": 2}], "bandwidth": "8 GB/sec"}]})",
+                    false);
+  one_line_exit_2(testing::run_cli("solve '" + graph + "' --cluster '" + broken + "'"),
+                  broken + ": host 'h0'.bandwidth: unknown unit 'GB/sec'");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace pipecut
