@@ -99,6 +99,8 @@ class Solution:
     @property
     def stages(self) -> list[Stage]: ...
     @property
+    def devices(self) -> list[Optional[str]]: ...
+    @property
     def stages_used(self) -> int: ...
     @property
     def bottleneck(self) -> float: ...
@@ -176,6 +178,7 @@ def read_graph(
     memory_per_stage: Optional[Union[float, str]] = None,
     ignore_memory: bool = False,
     ignore_colocation: bool = False,
+    cluster: Optional[Union[str, os.PathLike[str]]] = None,
 ) -> Graph: ...
 def partition(
     graph: Graph,

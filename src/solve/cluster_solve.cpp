@@ -21,7 +21,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Most (prefix, class multiset) states the slicing DP keeps: beyond it the run is refused with
 // an input error rather than left to exhaust memory.
-constexpr double kMaxDpStates = 5e7;
+constexpr double kMaxDpStates = 4e6;  // about 50 MB of DP tables
 
 void check_k(const Cluster& c, int k) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
@@ -282,6 +282,18 @@ std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, 
   }
   // The k' largest weights over devices (docs/clusters.md, bound 2).
   const int stages = std::min({k, c.num_devices(), g.num_nodes()});
+  // Memory: the stages fit distinct devices, so all node memory fits the k' largest
+  // (docs/clusters.md, "Infeasibility").
+  std::vector<double> memories;
+  for (const ClusterDevice& d : c.devices) memories.push_back(c.classes[d.device_class].memory);
+  std::sort(memories.rbegin(), memories.rend());
+  double room = 0, total_memory = 0;
+  for (int i = 0; i < stages; ++i) room += memories[i];
+  for (double m : g.memory) total_memory += m;
+  if (total_memory > room)
+    throw InfeasibleError("the graph's node memory " + describe_bytes(total_memory) +
+                          " exceeds the " + describe_bytes(room) + " of the " +
+                          std::to_string(stages) + " largest devices of cluster " + c.name);
   std::vector<double> speeds;
   for (const ClusterDevice& d : c.devices) speeds.push_back(c.classes[d.device_class].speed);
   std::sort(speeds.rbegin(), speeds.rend());
@@ -378,6 +390,90 @@ Solution partition_on_cluster(const Graph& g, const Cluster& c, int k,
   if (c.homogeneous())
     return on_cluster_devices(costs, partition_graph(reduced_graph(costs), k, options, control));
   return slice_on_cluster(costs, k, options.seed, options.time_limit_seconds, control);
+}
+
+const std::vector<std::string>& cluster_baseline_names() {
+  static const std::vector<std::string> names = {"uniform", "memory-proportional",
+                                                 "compute-proportional"};
+  return names;
+}
+
+Solution cluster_baseline(const Graph& g, const Cluster& c, int k, const std::string& name) {
+  check_k(c, k);
+  const auto& names = cluster_baseline_names();
+  if (std::find(names.begin(), names.end(), name) == names.end())
+    throw InputError("unknown baseline '" + name + "' (expected uniform, memory-proportional or "
+                     "compute-proportional)");
+  const Stopwatch clock;
+  const ClusterCosts costs(g, c, g.name);
+  const int n = g.num_nodes();
+  const int slices = std::min({k, c.num_devices(), n});
+  const std::vector<NodeId> order = topological_order(g);
+  // Each slice's share (of the operators, the memory or the work) and what a node adds to it.
+  std::vector<double> share(slices, 1.0);
+  std::function<double(NodeId, int)> amount = [](NodeId, int) { return 1.0; };
+  if (name == "memory-proportional") {
+    for (int b = 0; b < slices; ++b) share[b] = c.classes[c.devices[b].device_class].memory;
+    if (std::any_of(g.memory.begin(), g.memory.end(), [](double m) { return m > 0; }))
+      amount = [&g](NodeId v, int) { return g.memory[v]; };
+  } else if (name == "compute-proportional") {
+    // A device's speed is the inverse of the whole graph's time on its class, and its share
+    // is of that time on its own class.
+    for (int b = 0; b < slices; ++b) {
+      double total = 0;
+      for (NodeId v = 0; v < n; ++v) total += costs.work(v, c.devices[b].device_class);
+      share[b] = total > 0 ? 1 / total : 1.0;
+    }
+    amount = [&costs, &c](NodeId v, int b) { return costs.work(v, c.devices[b].device_class); };
+  }
+  double share_sum = 0;
+  for (double x : share) share_sum += x;
+  // Slice b takes nodes while its amount stays within its part of the whole (measured on its
+  // own device), keeping at least one node and leaving one for each later slice.
+  std::vector<int> cuts = {0};
+  int next = 0;
+  for (int b = 0; b < slices; ++b) {
+    const int last_allowed = n - (slices - 1 - b);
+    if (b == slices - 1) {
+      next = n;
+    } else if (name == "uniform") {
+      // Equal counts: the first n % slices slices get one more.
+      next = cuts.back() + n / slices + (b < n % slices ? 1 : 0);
+    } else {
+      double whole = 0;
+      for (NodeId v : order) whole += amount(v, b);
+      const double target = whole * share[b] / share_sum;
+      double taken = amount(order[next], b);
+      ++next;
+      while (next < last_allowed && taken + amount(order[next], b) <= target) {
+        taken += amount(order[next], b);
+        ++next;
+      }
+    }
+    cuts.push_back(next);
+  }
+  Solution s;
+  s.graph_name = g.name;
+  s.k = k;
+  s.cluster = c;
+  s.partition = partition_from_cuts(g, order, cuts);
+  s.partition.k = k;
+  s.partition.device_of_stage.assign(k, -1);
+  for (int b = 0; b < slices; ++b) s.partition.device_of_stage[b] = b;
+  if (auto problem = cluster_constraint_violation(g, c, s.partition))
+    throw NoFeasiblePartitionError("the " + name + " split does not fit cluster " + c.name + ": " +
+                                   *problem);
+  s.evaluation = non_empty_stages(evaluate_on_cluster(costs, s.partition));
+  s.bounds = cluster_lower_bounds(g, c, k);
+  for (const BoundResult& r : s.bounds)
+    if (r.value > s.lower_bound || s.lower_bound_method.empty()) {
+      s.lower_bound = r.value;
+      s.lower_bound_method = r.method;
+    }
+  s.algorithm = name;
+  s.optimal = proves_optimal(s.lower_bound, s.bottleneck());
+  s.seconds = clock.seconds();
+  return s;
 }
 
 }  // namespace pipecut

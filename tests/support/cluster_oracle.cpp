@@ -158,16 +158,17 @@ ClusterInstance random_cluster_instance(std::uint64_t seed, int max_nodes) {
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   ClusterInstance out;
   Cluster& c = out.cluster;
-  c.name = "random-" + std::to_string(seed);
+  // Names by append: GCC 12 at -O3 warns falsely (-Wrestrict) on "literal" + std::to_string.
+  c.name = std::string("random-").append(std::to_string(seed));
   const int classes = pick(1, 3);
   const double speeds[] = {0.25, 0.5, 1, 2, 4};
   for (int x = 0; x < classes; ++x)
-    c.classes.push_back({"c" + std::to_string(x), static_cast<double>(pick(4, 16)),
+    c.classes.push_back({std::string("c").append(std::to_string(x)), static_cast<double>(pick(4, 16)),
                          speeds[pick(0, 4)], ""});
   const int hosts = pick(1, 2);
   const double bandwidths[] = {1, 2, 4, 8};
   for (int h = 0; h < hosts; ++h)
-    c.hosts.push_back({"h" + std::to_string(h), bandwidths[pick(0, 3)]});
+    c.hosts.push_back({std::string("h").append(std::to_string(h)), bandwidths[pick(0, 3)]});
   c.network_bandwidth_gbps = bandwidths[pick(0, 3)];
   if (hosts == 2 && pick(0, 1)) c.link_gbps = {{0, 2}, {2, 0}};
   const int devices = pick(1, 4);

@@ -1,6 +1,7 @@
 #pragma once
 // Solving on a cluster (docs/clusters.md, "Solving on a heterogeneous cluster"): pipecut chooses
 // the partition, which devices its stages use and in what order, and proves a lower bound.
+#include <string>
 #include <vector>
 
 #include "pipecut/bounds/bounds.hpp"
@@ -29,6 +30,18 @@ Solution solve_on_cluster(const Graph& g, const Cluster& c, int k,
 // option does not apply there yet). Same errors as solve_on_cluster.
 Solution partition_on_cluster(const Graph& g, const Cluster& c, int k,
                               const PartitionOptions& options = {}, const RunControl& control = {});
+
+// The splits serving engines use, as baselines (docs/clusters.md, "Baselines"): along the
+// default topological order, on the first min(k, devices, nodes) devices in listing order,
+//   "uniform"               equal operator counts (the first slices one more when uneven);
+//   "memory-proportional"   each device's share of the node memory in proportion to its class's
+//                           memory (of the operator count when no node has memory);
+//   "compute-proportional"  each device's share of the work in proportion to its speed, the
+//                           inverse of the whole graph's work on its class.
+// Each is evaluated on the cluster with the cluster bounds; NoFeasiblePartitionError when the
+// split overflows a device's memory or splits a colour class. InputError for another name.
+Solution cluster_baseline(const Graph& g, const Cluster& c, int k, const std::string& name);
+const std::vector<std::string>& cluster_baseline_names();
 
 // The lower bounds of docs/clusters.md ("Lower bound"), each valid for every partition of g on
 // c into at most k stages: "cluster-node" (the cheapest node) and "cluster-work" (weighted total
