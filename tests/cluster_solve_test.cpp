@@ -260,6 +260,24 @@ TEST(ClusterCli, SolveWritesDevicesAndEvaluateChecksThem) {
   // A command that does not know clusters yet refuses rather than ignores --cluster.
   one_line_exit_2(testing::run_cli("bound '" + graph + "' -k 2 --cluster '" + cluster + "'"),
                   "--cluster: this command does not work on clusters yet");
+  // A cluster on which no partition fits: exit 4 with the reason, and the infeasible document.
+  const std::string small = dir + "/small.json";
+  write_file_atomic(small, R"({"format": "pipecut.cluster", "version": 1, "name": "small",
+    "device_classes": {"fast": {"memory": 8}, "slow": {"memory": 8}},
+    "hosts": [{"name": "h0", "devices": [{"class": "slow"}, {"class": "fast"}], "bandwidth": 8}]})",
+                    false);
+  const std::string heavy = dir + "/heavy.json", heavy_out = dir + "/heavy-p.json";
+  write_file_atomic(heavy, R"({"format": "pipecut.graph", "version": 1, "name": "heavy",
+    "nodes": [{"id": "a", "work": 4, "comm": 1, "memory": 6}, {"id": "b", "work": {"fast": 2, "slow": 2}, "comm": 1, "memory": 6},
+              {"id": "c", "work": 4, "comm": 1, "memory": 6}],
+    "edges": [["a", "b"], ["b", "c"]]})",
+                    false);
+  const testing::CliRun infeasible =
+      testing::run_cli("solve '" + heavy + "' --cluster '" + small + "' -o '" + heavy_out + "'");
+  EXPECT_EQ(infeasible.exit_code, 4) << infeasible.err;
+  EXPECT_NE(infeasible.err.find("exceeds the 16 bytes of the 2 largest devices of cluster small"),
+            std::string::npos) << infeasible.err;
+  EXPECT_EQ(nlohmann::json::parse(read_file_maybe_gzip(heavy_out))["feasible"], false);
   // A bad cluster file: one line naming the file and the field.
   const std::string broken = dir + "/broken.json";
   write_file_atomic(broken, R"({"format": "pipecut.cluster", "version": 1,
