@@ -112,6 +112,20 @@ TEST(ClusterSolve, HomogeneousIsToday) {
     ASSERT_TRUE(s.cluster);
     EXPECT_EQ(testing::cluster_oracle_bottleneck(g, c, s.partition),
               std::optional<double>(expected.bottleneck()));
+    // The non-empty stages on the devices in listing order.
+    int next_device = 0;
+    for (int b = 0; b < k; ++b) {
+      const bool used = std::count(s.partition.stage_of.begin(), s.partition.stage_of.end(), b) > 0;
+      EXPECT_EQ(s.partition.device_of_stage[b], used ? next_device++ : -1) << path;
+    }
+    // partition --cluster too: today's partition algorithm, bit for bit.
+    PartitionOptions partition;
+    partition.threads = 1;
+    const Solution p_today = partition_graph(today, k, partition);
+    const Solution p_cluster = partition_on_cluster(g, c, k, partition);
+    EXPECT_EQ(p_cluster.bottleneck(), p_today.bottleneck()) << path;
+    EXPECT_EQ(p_cluster.lower_bound, p_today.lower_bound) << path;
+    EXPECT_EQ(p_cluster.partition.stage_of, p_today.partition.stage_of) << path;
   }
 }
 
