@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "pipecut/bounds/bounds.hpp"
-#include "pipecut/solve/api.hpp"
 #include "pipecut/gen/synthetic.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/mip/solver.hpp"
 #include "pipecut/partition/slicegraph.hpp"
+#include "pipecut/solve/api.hpp"
 
 using namespace pipecut;
 
@@ -87,7 +87,8 @@ void report_worker_overhead() {
   };
   const auto worker = mip::make_cbc_solver();
   const auto local = mip::make_in_process_cbc_solver();
-  std::printf("\nMIP worker process overhead (same models, alternately in a worker and in-process):\n");
+  std::printf(
+      "\nMIP worker process overhead (same models, alternately in a worker and in-process):\n");
   std::printf("%22s %8s %14s %14s %8s %12s\n", "model", "solves", "in-process s", "worker s",
               "ratio", "ms per solve");
   for (const Size size : {Size{0, 0, 40}, Size{10, 3, 40}, Size{20, 5, 20}, Size{50, 10, 6}}) {
@@ -106,9 +107,9 @@ void report_worker_overhead() {
         std::printf("MISMATCH: in-process %s %.6f, worker %s %.6f\n", to_string(a.status).c_str(),
                     a.objective, to_string(b.status).c_str(), b.objective);
     }
-    const std::string name = size.items == 0 ? "empty model" : "knapsack " +
-                                                                   std::to_string(size.items) + "x" +
-                                                                   std::to_string(size.rows);
+    const std::string name = size.items == 0 ? "empty model"
+                                             : "knapsack " + std::to_string(size.items) + "x" +
+                                                   std::to_string(size.rows);
     std::printf("%22s %8d %14.3f %14.3f %8.2f %12.2f\n", name.c_str(), size.repeats, in_process,
                 isolated, in_process > 0 ? isolated / in_process : 0.0,
                 1000 * (isolated - in_process) / size.repeats);
@@ -131,10 +132,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--time-limit") time_limit = std::stod(value);
-    else if (flag == "--graphs") graphs = std::stoi(value);
-    else if (flag == "--nodes") nodes = std::stoi(value);
-    else if (flag == "--bert") bert = value;
+    if (flag == "--time-limit")
+      time_limit = std::stod(value);
+    else if (flag == "--graphs")
+      graphs = std::stoi(value);
+    else if (flag == "--nodes")
+      nodes = std::stoi(value);
+    else if (flag == "--bert")
+      bert = value;
     else if (flag == "--ks") {
       ks.clear();
       std::stringstream list(value);
@@ -147,8 +152,10 @@ int main(int argc, char** argv) {
   std::vector<Graph> instances;
   for (int i = 0; i < graphs; ++i) instances.push_back(generate_dnn_like(100 + i, nodes));
   const bool have_bert = std::filesystem::exists(bert);
-  if (have_bert) instances.push_back(read_graph(bert));
-  else std::cerr << "note: " << bert << " not found; BERT-3 skipped (pass --bert PATH)\n";
+  if (have_bert)
+    instances.push_back(read_graph(bert));
+  else
+    std::cerr << "note: " << bert << " not found; BERT-3 skipped (pass --bert PATH)\n";
 
   const std::vector<std::string> methods = bound_method_names();
   std::printf("bounds benchmark: %d generated graphs (%d nodes)%s, %.1f s per method\n", graphs,

@@ -64,10 +64,14 @@ Graph regal_graph(std::uint64_t seed, int nodes) {
 
 std::string status_text(const DownsetSearchResult& r) {
   switch (r.status) {
-    case DownsetStatus::optimal: return "optimal";
-    case DownsetStatus::infeasible: return "infeasible";
-    case DownsetStatus::gave_up: return "gave_up";
-    case DownsetStatus::time_limit: return "time_limit";
+    case DownsetStatus::optimal:
+      return "optimal";
+    case DownsetStatus::infeasible:
+      return "infeasible";
+    case DownsetStatus::gave_up:
+      return "gave_up";
+    case DownsetStatus::time_limit:
+      return "time_limit";
   }
   return "?";
 }
@@ -249,9 +253,10 @@ int main(int argc, char** argv) {
                 rows ? std::exp(log_ratio[m] / rows) : 1.0, within[m]);
   for (const FloorRun& run : floor_runs)
     if (run.rows > 0)
-      std::printf("  dp with the %s floor, over %d rows solved both ways: time x %.3f, visited "
-                  "stages x %.3f (geometric means, floor / none)\n",
-                  run.tight ? "tight (0.99 x optimum)" : "cheap bounds'", run.rows,
-                  std::exp(run.log_time / run.rows), std::exp(run.log_stages / run.rows));
+      std::printf(
+          "  dp with the %s floor, over %d rows solved both ways: time x %.3f, visited "
+          "stages x %.3f (geometric means, floor / none)\n",
+          run.tight ? "tight (0.99 x optimum)" : "cheap bounds'", run.rows,
+          std::exp(run.log_time / run.rows), std::exp(run.log_stages / run.rows));
   return failures == 0 ? 0 : 1;
 }

@@ -37,17 +37,21 @@ std::vector<NodeId> random_order(const Graph& g, std::mt19937_64& rng) {
   return order_from_keys(g, keys);
 }
 
-double seconds(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
-  const std::vector<int> sizes = quick ? std::vector<int>{100, 1000} : std::vector<int>{100, 1000, 10000};
+  const std::vector<int> sizes =
+      quick ? std::vector<int>{100, 1000} : std::vector<int>{100, 1000, 10000};
   const std::vector<int> ks = {2, 8, 16, 64};
 
   std::printf("Slicing DP: order evaluations per second (one core), windowed DP vs O(k n^2) DP\n");
-  std::printf("%7s %4s %14s %14s %9s %7s\n", "n", "k", "fast ord/s", "baseline ord/s", "speed-up", "same");
+  std::printf("%7s %4s %14s %14s %9s %7s\n", "n", "k", "fast ord/s", "baseline ord/s", "speed-up",
+              "same");
   for (int n : sizes) {
     Graph g = generated_dag(n, 7);
     std::mt19937_64 rng(11);
@@ -60,7 +64,8 @@ int main(int argc, char** argv) {
       double sink = 0;
       auto t = Clock::now();
       do {
-        sink += OrderSlicer::optimal_bottleneck(g, orders[fast_runs % orders.size()], k, ws, INFINITY);
+        sink +=
+            OrderSlicer::optimal_bottleneck(g, orders[fast_runs % orders.size()], k, ws, INFINITY);
         ++fast_runs;
       } while (seconds(t) < 0.3);
       const double fast_rate = static_cast<double>(fast_runs) / seconds(t);
@@ -113,8 +118,8 @@ int main(int argc, char** argv) {
     SliceGraphResult res = slicegraph(g, r.k, c);
     const double s = seconds(t);
     const double topo = slice_default_order(g, r.k).bottleneck;
-    std::printf("%7d %4d %12s %10.2f %12.4f %10.4f %8lld\n", r.n, r.k, r.preset, s,
-                res.bottleneck, topo, res.orders_decoded);
+    std::printf("%7d %4d %12s %10.2f %12.4f %10.4f %8lld\n", r.n, r.k, r.preset, s, res.bottleneck,
+                topo, res.orders_decoded);
   }
   return 0;
 }

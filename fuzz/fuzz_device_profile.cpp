@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "fuzz_util.hpp"
-#include "pipecut/io/device_model.hpp"
+#include "pipecut/onnx/device_model.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > pipecut::fuzz::kMaxInput) return -1;

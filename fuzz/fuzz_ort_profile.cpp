@@ -4,8 +4,8 @@
 #include <limits>
 
 #include "fuzz_util.hpp"
-#include "io/onnx/ort_profile_apply.hpp"
-#include "pipecut/io/ort_profile.hpp"
+#include "onnx/ort_profile_apply.hpp"
+#include "pipecut/onnx/ort_profile.hpp"
 
 namespace {
 
@@ -29,7 +29,7 @@ const pipecut::OnnxImport& fixed_import() {
     b.add_edge(3, 5);
     b.add_edge(4, 5);
     r.graph = std::move(b).build();
-    r.origins = {{0, -1, "c", {}}, {1, -1, "r", {}}, {2, -1, "", {}},
+    r.origins = {{0, -1, "c", {}},  {1, -1, "r", {}},  {2, -1, "", {}},
                  {-1, 2, "s0", {}}, {-1, 2, "s1", {}}, {3, -1, "y", {}}};
     return r;
   }();

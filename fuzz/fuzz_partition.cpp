@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size > pipecut::fuzz::kMaxInput) return -1;
   const std::string text = pipecut::fuzz::as_string(data, size);
   pipecut::fuzz::expect_graceful("fuzz.json", [&] {
-    const pipecut::Partition p = pipecut::parse_partition_assignment(fixed_graph(), text, "fuzz.json");
+    const pipecut::Partition p =
+        pipecut::parse_partition_assignment(fixed_graph(), text, "fuzz.json");
     (void)pipecut::partition_problem(fixed_graph(), p);
   });
   return 0;

@@ -9,8 +9,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0 || size > pipecut::fuzz::kMaxInput) return -1;
-  static const char* const kNames[] = {"fuzz.json", "fuzz.txt", "fuzz.pbtxt", "fuzz.onnx",
-                                       "fuzz.json.gz", "fuzz"};
+  static const char* const kNames[] = {"fuzz.json", "fuzz.txt",     "fuzz.pbtxt",
+                                       "fuzz.onnx", "fuzz.json.gz", "fuzz"};
   const std::string source = kNames[data[0] % (sizeof kNames / sizeof kNames[0])];
   std::istringstream in(pipecut::fuzz::as_string(data + 1, size - 1));
   pipecut::fuzz::expect_graceful(source, [&] {

@@ -2,8 +2,8 @@
 // bound list) against a small fixed graph with a memory capacity and a colour class, then the
 // HTML report of what it accepted, as `pipecut report` does.
 #include "fuzz_util.hpp"
-#include "pipecut/io/html_report.hpp"
 #include "pipecut/io/partition_json.hpp"
+#include "pipecut/report/html_report.hpp"
 #include "pipecut/solve/api.hpp"
 
 namespace {

@@ -4,8 +4,8 @@
 // undefined behaviour or a message over several lines is a finding.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "pipecut/model/error.hpp"

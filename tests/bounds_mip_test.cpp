@@ -39,15 +39,16 @@ TEST(MipBounds, VerboseLogLinesGoToTheCallback) {
   options.time_limit_seconds = 2;
   options.solver_log = true;
   std::vector<std::string> lines;
-  options.log = [&lines](const std::string& line) { lines.push_back(line); };
-  (void)compute_bound(g, 4, "exact", options);
+  RunSignals signals;
+  signals.log = [&lines](const std::string& line) { lines.push_back(line); };
+  (void)compute_bound(g, 4, "exact", options, signals);
   ASSERT_FALSE(lines.empty());
   EXPECT_TRUE(std::any_of(lines.begin(), lines.end(),
                           [](const std::string& l) { return l.rfind("Cbc0", 0) == 0; }));
   for (const std::string& line : lines) EXPECT_EQ(line.find('\n'), std::string::npos) << line;
   lines.clear();
   options.solver_log = false;
-  (void)compute_bound(g, 4, "exact", options);
+  (void)compute_bound(g, 4, "exact", options, signals);
   EXPECT_TRUE(lines.empty());
 }
 

@@ -34,8 +34,9 @@ void check_instance(std::uint64_t seed) {
   options.time_limit_seconds = 5;
   options.mip_threads = 1;
   switch (seed % 3) {
-    case 0: break;  // no incumbent at all
-    case 1:        // the optimum itself as incumbent: the tightest pruning
+    case 0:
+      break;  // no incumbent at all
+    case 1:   // the optimum itself as incumbent: the tightest pruning
       options.incumbent = truth.optimum;
       options.warm_start = truth.best;
       options.known_lower_bound = simple_lower_bound(g, k);
@@ -54,7 +55,8 @@ void check_instance(std::uint64_t seed) {
     EXPECT_GE(r.value, 0.0);
     if (r.partition) {
       ASSERT_FALSE(partition_problem(g, *r.partition).has_value());
-      EXPECT_GE(evaluate_partition(g, *r.partition).bottleneck, truth.optimum - slack(truth.optimum));
+      EXPECT_GE(evaluate_partition(g, *r.partition).bottleneck,
+                truth.optimum - slack(truth.optimum));
     }
     if ((method == "exact" || method == "downset") && r.status == BoundStatus::proven) {
       EXPECT_NEAR(r.value, truth.optimum, 1e-6 * std::max(1.0, truth.optimum));

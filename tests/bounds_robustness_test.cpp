@@ -206,12 +206,11 @@ TEST(BoundRobustness, GroupedStatusFollowsTheSolver) {
   options.mip_threads = 1;
   const BoundResult r = compute_bound(g, 8, "grouped", options);
   EXPECT_EQ(r.status, BoundStatus::time_limit) << r.detail;
-  const StopFlag stop;
-  options.stop = &stop;
+  StopFlag stop;
   options.time_limit_seconds = 60;
-  const_cast<StopFlag&>(stop).request();
+  stop.request();
   const Stopwatch timer;
-  const BoundResult stopped = compute_bound(g, 8, "grouped", options);
+  const BoundResult stopped = compute_bound(g, 8, "grouped", options, {&stop, {}});
   EXPECT_EQ(stopped.status, BoundStatus::time_limit);
   EXPECT_LT(timer.seconds(), 5.0);
 }

@@ -33,9 +33,9 @@ void expect_option_error(const std::string& args, const std::string& option) {
 }
 
 struct Command {
-  std::string base;                        // a valid command line without the option
-  std::vector<std::string> integers;       // integer options
-  std::vector<std::string> numbers;        // finite-number options (all have a lower end)
+  std::string base;                   // a valid command line without the option
+  std::vector<std::string> integers;  // integer options
+  std::vector<std::string> numbers;   // finite-number options (all have a lower end)
 };
 
 std::vector<Command> commands(const std::string& dir) {
@@ -53,15 +53,15 @@ std::vector<Command> commands(const std::string& dir) {
       with_graph_input({"partition " + kBert + " -k 2 --algorithm topo",
                         {"-k", "--population", "--generations", "--threads"},
                         {"--time-limit"}}),
-      with_graph_input({"bound " + kBert + " -k 2 --method simple", {"-k", "--mip-threads"},
-                        {"--time-limit"}}),
+      with_graph_input(
+          {"bound " + kBert + " -k 2 --method simple", {"-k", "--mip-threads"}, {"--time-limit"}}),
       with_graph_input({"evaluate " + kBert + " " + kBert, {}, {}}),
       with_graph_input({"convert " + kBert + " " + dir + "/c.json", {}, {}}),
       with_graph_input({"report " + kBert + " " + kBert + " -o " + dir + "/r.html", {}, {}}),
       with_graph_input({"split " + kOnnx + " " + kBert + " -o " + dir + "/stages", {}, {}}),
       {"generate -o " + dir + "/g.json",
-       {"--count", "--max-nodes", "--nodes", "--min-chain-ops", "--max-chain-ops",
-        "--max-branches", "--downsample-every"},
+       {"--count", "--max-nodes", "--nodes", "--min-chain-ops", "--max-chain-ops", "--max-branches",
+        "--downsample-every"},
        {"--branch-probability", "--skip-probability", "--long-skip-probability", "--work-mean",
         "--work-sigma", "--tensor-mean-mb", "--tensor-sigma", "--link-bandwidth",
         "--cross-branch-probability"}},
@@ -87,13 +87,16 @@ TEST(CliOptions, EveryBadNumericValueIsOneLineNamingTheOption) {
   }
   // experiment takes a list of k.
   for (const char* ks : {"2,x", "0", "2,-4", "99999999999", "2,3.5"})
-    expect_option_error("experiment " + kBert + " --quick --quiet --results " + dir + "/r.jsonl -k " + ks,
-                        "--stages: every k must be an integer in 1 .. 2147483647");
+    expect_option_error(
+        "experiment " + kBert + " --quick --quiet --results " + dir + "/r.jsonl -k " + ks,
+        "--stages: every k must be an integer in 1 .. 2147483647");
   // CLI11's range text was 309 digits long; its conversion error did not say what was wanted.
   const auto limit = run_cli("solve " + kBert + " -k 2 --time-limit -1");
-  EXPECT_NE(limit.err.find("--time-limit: must be >= 0 (got '-1')"), std::string::npos) << limit.err;
+  EXPECT_NE(limit.err.find("--time-limit: must be >= 0 (got '-1')"), std::string::npos)
+      << limit.err;
   const auto k = run_cli("solve " + kBert + " -k abc");
-  EXPECT_NE(k.err.find("--stages: must be an integer >= 1 (got 'abc')"), std::string::npos) << k.err;
+  EXPECT_NE(k.err.find("--stages: must be an integer >= 1 (got 'abc')"), std::string::npos)
+      << k.err;
   const auto big_k = run_cli("solve " + kBert + " -k 2147483648");
   EXPECT_NE(big_k.err.find("in 1 .. 2147483647"), std::string::npos) << big_k.err;
   std::filesystem::remove_all(dir);
@@ -108,7 +111,8 @@ TEST(CliOptions, SeedsOutside64BitsAreRangeErrorsNotClamped) {
     for (const char* seed : {"-1", "18446744073709551616", "99999999999999999999999", "1.5", "x"})
       expect_option_error(base + " --seed " + seed, "--seed");
   // The largest seed is kept exactly.
-  const auto r = run_cli("partition " + kBert + " -k 2 --algorithm topo --json --quiet --seed 18446744073709551615");
+  const auto r = run_cli("partition " + kBert +
+                         " -k 2 --algorithm topo --json --quiet --seed 18446744073709551615");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["seed"].get<std::uint64_t>(), 18446744073709551615ull);
   std::filesystem::remove_all(dir);
@@ -118,7 +122,8 @@ TEST(CliOptions, SeedsOutside64BitsAreRangeErrorsNotClamped) {
 TEST(CliOptions, MaxInputSizeCapsEveryInputFile) {
   const auto capped = run_cli("bound " + kBert + " -k 2 --method simple --max-input-size 1000");
   EXPECT_EQ(capped.exit_code, 2);
-  EXPECT_NE(capped.err.find(kBert + ": input is larger than the cap of 1000 bytes"), std::string::npos)
+  EXPECT_NE(capped.err.find(kBert + ": input is larger than the cap of 1000 bytes"),
+            std::string::npos)
       << capped.err;
   EXPECT_EQ(run_cli("bound " + kBert + " -k 2 --method simple --max-input-size 0").exit_code, 0);
   const std::string dir = testing::make_temp_dir("cli_max_input");
@@ -128,7 +133,8 @@ TEST(CliOptions, MaxInputSizeCapsEveryInputFile) {
   std::ofstream(partition, std::ios::app) << std::string(100000, ' ');
   const auto r = run_cli("evaluate " + kBert + " " + partition + " --max-input-size 50000");
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find(partition + ": input is larger than the cap of 50000 bytes"), std::string::npos)
+  EXPECT_NE(r.err.find(partition + ": input is larger than the cap of 50000 bytes"),
+            std::string::npos)
       << r.err;
   EXPECT_EQ(run_cli("evaluate " + kBert + " " + partition).exit_code, 0);
   std::filesystem::remove_all(dir);

@@ -48,7 +48,8 @@ class CliSafety : public ::testing::Test {
 TEST_F(CliSafety, NoCommandWritesOverItsInput) {
   const std::string link = dir_ + "/link.json";
   fs::create_symlink(graph_, link);
-  for (const std::string& target : {graph_, link, dir_ + "/../" + fs::path(dir_).filename().string() + "/g.json"}) {
+  for (const std::string& target :
+       {graph_, link, dir_ + "/../" + fs::path(dir_).filename().string() + "/g.json"}) {
     for (const std::string& args :
          {"solve " + graph_ + " -k 2 --time-limit 2 --quiet -o " + target,
           "partition " + graph_ + " -k 2 --algorithm topo -o " + target,
@@ -96,8 +97,8 @@ TEST_F(CliSafety, OutputToADeviceOrAFifoIsWrittenThroughNeverReplaced) {
   const std::string fifo = dir_ + "/pipe";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   // A reader drains the FIFO while the CLI writes into it.
-  const auto w = run_cli("convert " + graph_ + " " + fifo + " 2>/dev/null & cat " + fifo + " > " + dir_ +
-                         "/drained.json; wait");
+  const auto w = run_cli("convert " + graph_ + " " + fifo + " 2>/dev/null & cat " + fifo + " > " +
+                         dir_ + "/drained.json; wait");
   EXPECT_EQ(w.exit_code, 0) << w.err;
   EXPECT_TRUE(fs::is_fifo(fifo));
   EXPECT_EQ(nlohmann::json::parse(read_text(dir_ + "/drained.json"))["format"], "pipecut.graph");
@@ -106,10 +107,12 @@ TEST_F(CliSafety, OutputToADeviceOrAFifoIsWrittenThroughNeverReplaced) {
 // Runs the CLI with its stdout a pipe (popen), as `pipecut ... -o /dev/stdout | jq` does.
 testing::CliRun run_cli_into_pipe(const std::string& args, const std::string& err_file) {
   testing::CliRun r;
-  FILE* pipe = ::popen((std::string(PIPECUT_CLI_PATH) + " " + args + " 2>" + err_file + " </dev/null").c_str(), "r");
+  FILE* pipe = ::popen(
+      (std::string(PIPECUT_CLI_PATH) + " " + args + " 2>" + err_file + " </dev/null").c_str(), "r");
   if (pipe == nullptr) return r;
   char buffer[4096];
-  for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) r.out.append(buffer, got);
+  for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+    r.out.append(buffer, got);
   const int status = ::pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.err = read_text(err_file);
@@ -137,10 +140,10 @@ TEST_F(CliSafety, DevStdoutIntoAPipeIsWrittenThroughByEveryCommand) {
     EXPECT_EQ(r.err.find("error"), std::string::npos) << args << "\n" << r.err;
   }
   // A folder output cannot be a pipe: one line, no crash.
-  const auto split = run_cli_into_pipe(
-      "split " + testing::data_path("samples/onnx/tiny_conv_matmul_split.onnx") + " " + partition +
-          " -o /dev/stdout",
-      err);
+  const auto split =
+      run_cli_into_pipe("split " + testing::data_path("samples/onnx/tiny_conv_matmul_split.onnx") +
+                            " " + partition + " -o /dev/stdout",
+                        err);
   EXPECT_NE(split.exit_code, 0);
   EXPECT_EQ(std::count(split.err.begin(), split.err.end(), '\n'), 1) << split.err;
 }
@@ -165,7 +168,8 @@ TEST(FileUtil, WriteKeepsAnExistingFilesPermissions) {
 
 TEST_F(CliSafety, NanAndInfiniteOptionsAreRejected) {
   for (const std::string& args :
-       {"solve " + graph_ + " -k 2 --time-limit nan", "solve " + graph_ + " -k 2 --target-ratio nan",
+       {"solve " + graph_ + " -k 2 --time-limit nan",
+        "solve " + graph_ + " -k 2 --target-ratio nan",
         "solve " + graph_ + " -k 2 --time-limit inf", "bound " + graph_ + " -k 2 --time-limit nan",
         "partition " + graph_ + " -k 2 --time-limit NaN",
         "partition " + testing::data_path("samples/pipedream/resnet18_graph.txt") +
@@ -202,8 +206,7 @@ TEST_F(CliSafety, TheGraphsOwnStageCountIsTheDefaultK) {
   // Tarnawski files carry maxFPGAs; the bundled sample's is used when -k is not given.
   const auto r = run_cli("partition " + kTarnawski + " --algorithm topo --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const int max_fpgas =
-      nlohmann::json::parse(read_text(kTarnawski))["maxFPGAs"].get<int>();
+  const int max_fpgas = nlohmann::json::parse(read_text(kTarnawski))["maxFPGAs"].get<int>();
   EXPECT_EQ(nlohmann::json::parse(r.out)["k"].get<int>(), max_fpgas);
   // A graph without one needs -k, and says so.
   const auto missing = run_cli("solve " + graph_);
@@ -218,7 +221,8 @@ TEST_F(CliSafety, HelpShowsTheLibraryDefaults) {
   EXPECT_NE(r.out.find("0.99"), std::string::npos) << r.out;  // SolveOptions::target_ratio
   EXPECT_NE(r.out.find("brkga-10000"), std::string::npos);    // PartitionOptions::preset
   const auto b = run_cli("bound --help");
-  for (const char* method : {"simple", "single-mincut", "single", "downset", "split", "grouped", "exact"})
+  for (const char* method :
+       {"simple", "single-mincut", "single", "downset", "split", "grouped", "exact"})
     EXPECT_NE(b.out.find(method), std::string::npos) << method;
 }
 

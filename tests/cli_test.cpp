@@ -16,9 +16,7 @@ using testing::run_cli;
 
 const std::string kBert = testing::data_path("samples/pipecut/bert_l-3_inference.json");
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), {}};
@@ -159,9 +157,9 @@ TEST(Cli, EveryWrittenPartitionPassesEvaluate) {
       kBert, testing::data_path("samples/pipedream/resnet18_graph.txt"),
       testing::data_path("corpus/torchvision/mobilenet_v2.onnx"),
       testing::data_path("samples/regal/tiny.pbtxt")};
-  const std::vector<std::string> commands = {
-      "partition -k 3 --algorithm topo", "partition -k 5 --preset brkga-100",
-      "solve -k 4 --time-limit 5 --quiet"};
+  const std::vector<std::string> commands = {"partition -k 3 --algorithm topo",
+                                             "partition -k 5 --preset brkga-100",
+                                             "solve -k 4 --time-limit 5 --quiet"};
   int checked = 0;
   for (const std::string& graph : graphs)
     for (const std::string& command : commands) {

@@ -40,13 +40,13 @@ TEST(ClusterGraph, WithoutThemNothingChanges) {
   EXPECT_TRUE(g.work_classes.empty());
   EXPECT_TRUE(g.class_work.empty());
   EXPECT_TRUE(g.bytes.empty());
-  EXPECT_EQ(pipecut_graph_to_json(g, -1),
-            R"({"edges":[],"format":"pipecut.graph","name":"g","nodes":[{"comm":2.0,"id":"a","work":1.0}],"version":1})");
+  EXPECT_EQ(
+      pipecut_graph_to_json(g, -1),
+      R"({"edges":[],"format":"pipecut.graph","name":"g","nodes":[{"comm":2.0,"id":"a","work":1.0}],"version":1})");
 }
 
 void expect_graph_error(const std::string& nodes, const std::string& fragment) {
-  const std::string text =
-      R"({"format":"pipecut.graph","version":1,"nodes":[)" + nodes + "]}";
+  const std::string text = R"({"format":"pipecut.graph","version":1,"nodes":[)" + nodes + "]}";
   try {
     (void)parse_pipecut_graph(text, "bad.json");
     ADD_FAILURE() << "no error for " << nodes;
@@ -58,8 +58,10 @@ void expect_graph_error(const std::string& nodes, const std::string& fragment) {
 
 TEST(ClusterGraph, BadWorkMapsAndBytes) {
   expect_graph_error(R"({"id":"a","work":{},"comm":0})", "node 'a': \"work\" names no class");
-  expect_graph_error(R"({"id":"a","work":{"x":-1},"comm":0})", "node 'a': negative work on class 'x'");
-  expect_graph_error(R"({"id":"a","work":{"x":"1"},"comm":0})", "\"work\" of class 'x' must be a number");
+  expect_graph_error(R"({"id":"a","work":{"x":-1},"comm":0})",
+                     "node 'a': negative work on class 'x'");
+  expect_graph_error(R"({"id":"a","work":{"x":"1"},"comm":0})",
+                     "\"work\" of class 'x' must be a number");
   expect_graph_error(R"({"id":"a","work":{"x":1e40},"comm":0})", "outside the supported range");
   expect_graph_error(R"({"id":"a","work":1,"comm":0,"bytes":-4})", "node 'a': negative bytes");
   expect_graph_error(R"({"id":"a","work":1,"comm":0,"bytes":"4"})", "bytes");

@@ -69,12 +69,14 @@ TEST(ClusterJson, OneClassOneBandwidthIsHomogeneous) {
   const Cluster one = parse_cluster(R"({"format":"pipecut.cluster","version":1,
     "device_classes":{"a":{"memory":"16GiB"}},
     "hosts":[{"name":"h0","bandwidth":"16GB/s","devices":[{"class":"a","count":2}]},
-             {"name":"h1","devices":[{"class":"a"}]}], "network_bandwidth":16})", "c.json");
+             {"name":"h1","devices":[{"class":"a"}]}], "network_bandwidth":16})",
+                                    "c.json");
   EXPECT_TRUE(one.homogeneous());
   const Cluster two = parse_cluster(R"({"format":"pipecut.cluster","version":1,
     "device_classes":{"a":{"memory":"16GiB"}},
     "hosts":[{"name":"h0","bandwidth":"16GB/s","devices":[{"class":"a","count":2}]},
-             {"name":"h1","devices":[{"class":"a"}]}], "network_bandwidth":8})", "c.json");
+             {"name":"h1","devices":[{"class":"a"}]}], "network_bandwidth":8})",
+                                    "c.json");
   EXPECT_FALSE(two.homogeneous());
 }
 
@@ -130,24 +132,32 @@ TEST(ClusterJson, UnknownUnits) {
 }
 
 TEST(ClusterJson, DuplicateAndUnknownNames) {
-  expect_error(edit("\"name\": \"h1\"", "\"name\": \"h0\""), "hosts[1].name: duplicate host name 'h0'");
+  expect_error(edit("\"name\": \"h1\"", "\"name\": \"h0\""),
+               "hosts[1].name: duplicate host name 'h0'");
   expect_error(edit("\"class\": \"V100-16\", \"count\": 4", "\"class\": \"A100\", \"count\": 4"),
                "host 'h1'.devices[0].class: unknown class 'A100'");
   expect_error(edit("[\"h0\", \"h1\"]", "[\"h0\", \"h9\"]"), "links[0].hosts: unknown host 'h9'");
-  expect_error(edit("[\"h0\", \"h1\"]", "[\"h0\", \"h0\"]"), "links[0].hosts: a link joins two different hosts");
+  expect_error(edit("[\"h0\", \"h1\"]", "[\"h0\", \"h0\"]"),
+               "links[0].hosts: a link joins two different hosts");
   expect_error(edit("\"links\": [", "\"links\": [{\"hosts\": [\"h1\", \"h0\"], \"bandwidth\": 1},"),
                "links[1].hosts: a second link between 'h0' and 'h1'");
 }
 
 TEST(ClusterJson, StructureErrors) {
-  expect_error(edit("\"pipecut.cluster\"", "\"pipecut.graph\""), "\"format\": must be \"pipecut.cluster\"");
+  expect_error(edit("\"pipecut.cluster\"", "\"pipecut.graph\""),
+               "\"format\": must be \"pipecut.cluster\"");
   expect_error(edit("\"version\": 1", "\"version\": 2"), "\"version\": unsupported");
-  expect_error(edit("\"network_bandwidth\"", "\"network_bandwith\""), "\"network_bandwith\": unknown field");
-  expect_error(edit("\"speed\": 0.1", "\"speed\": 0"), "device_classes.V100-16.speed: must be a number above 0");
-  expect_error(edit("\"speed\": 0.1", "\"sped\": 0.1"), "device_classes.V100-16.sped: unknown field");
-  expect_error(edit("\"count\": 4", "\"count\": 0"), "host 'h1'.devices[0].count: must be at least 1");
+  expect_error(edit("\"network_bandwidth\"", "\"network_bandwith\""),
+               "\"network_bandwith\": unknown field");
+  expect_error(edit("\"speed\": 0.1", "\"speed\": 0"),
+               "device_classes.V100-16.speed: must be a number above 0");
+  expect_error(edit("\"speed\": 0.1", "\"sped\": 0.1"),
+               "device_classes.V100-16.sped: unknown field");
+  expect_error(edit("\"count\": 4", "\"count\": 0"),
+               "host 'h1'.devices[0].count: must be at least 1");
   expect_error(edit("\"count\": 4", "\"count\": -2"), "host 'h1'.devices[0].count is out of range");
-  expect_error(edit("\"count\": 4", "\"count\": 2.5"), "host 'h1'.devices[0].count must be an integer");
+  expect_error(edit("\"count\": 4", "\"count\": 2.5"),
+               "host 'h1'.devices[0].count must be an integer");
   expect_error(edit("\"count\": 4", "\"count\": 100000000"), "host 'h1'.devices[0].count");
   expect_error(edit(", \"bandwidth\": \"68GB/s\"", ""), "host 'h1'.bandwidth: missing");
   expect_error(edit("\"network_bandwidth\": \"2.4GB/s\",", ""), "network_bandwidth: missing");

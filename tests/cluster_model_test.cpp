@@ -9,8 +9,8 @@
 #include <random>
 
 #include "pipecut/io/cluster_json.hpp"
-#include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/cluster_cost.hpp"
@@ -49,8 +49,9 @@ TEST(ClusterGraph, CheckedAgainstTheCluster) {
     check_graph_on_cluster(parse_pipecut_graph(unknown, "g.json"), c, "g.json");
     ADD_FAILURE() << "unknown class accepted";
   } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(), "g.json: node 'b': \"work\": unknown class 'medium' (cluster mixed has "
-                           "no such device class)");
+    EXPECT_STREQ(e.what(),
+                 "g.json: node 'b': \"work\": unknown class 'medium' (cluster mixed has "
+                 "no such device class)");
   }
   // A class that has devices but no time in a map.
   std::string missing = kGraph;
@@ -73,7 +74,8 @@ TEST(ClusterGraph, ReadGraphNeedsAClusterForWorkMapsAndRefusesTwoCapacities) {
     ADD_FAILURE() << "per-class work accepted without a cluster";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find(graph + ": nodes give their work per device class"),
-              std::string::npos) << e.what();
+              std::string::npos)
+        << e.what();
   }
   ReadOptions options;
   options.cluster = cluster;

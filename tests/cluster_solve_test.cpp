@@ -50,18 +50,21 @@ TEST(ClusterSolve, AgreesWithBruteForceOnRandomTinyInstances) {
       continue;
     }
     ASSERT_TRUE(best.feasible) << "seed " << seed << ": a partition of an infeasible instance";
-    const std::optional<double> oracle = testing::cluster_oracle_bottleneck(x.graph, x.cluster, s.partition);
+    const std::optional<double> oracle =
+        testing::cluster_oracle_bottleneck(x.graph, x.cluster, s.partition);
     ASSERT_TRUE(oracle) << "seed " << seed << ": invalid partition";
     EXPECT_EQ(s.partition.k, k);
     const double tolerance = 1e-9 * std::max(1.0, best.bottleneck);
     EXPECT_NEAR(s.bottleneck(), *oracle, tolerance) << "seed " << seed;
     EXPECT_GE(s.bottleneck(), best.bottleneck - tolerance) << "seed " << seed;
     EXPECT_LE(s.lower_bound, best.bottleneck + tolerance) << "seed " << seed;
-    for (const BoundResult& r : s.bounds) EXPECT_LE(r.value, best.bottleneck + tolerance) << r.method;
+    for (const BoundResult& r : s.bounds)
+      EXPECT_LE(r.value, best.bottleneck + tolerance) << r.method;
     ASSERT_TRUE(s.optimal.has_value());
     if (*s.optimal) {
       EXPECT_TRUE(proves_optimal(s.lower_bound, s.bottleneck()));
-      EXPECT_NEAR(s.bottleneck(), best.bottleneck, kOptimalityTolerance * best.bottleneck + tolerance)
+      EXPECT_NEAR(s.bottleneck(), best.bottleneck,
+                  kOptimalityTolerance * best.bottleneck + tolerance)
           << "seed " << seed;
       ++proven;
     }
@@ -163,13 +166,15 @@ Graph chain(int n) {
 
 std::vector<int> stage_sizes(const Solution& s) {
   std::vector<int> sizes;
-  for (const StageCost& st : s.evaluation.stages) sizes.push_back(static_cast<int>(st.nodes.size()));
+  for (const StageCost& st : s.evaluation.stages)
+    sizes.push_back(static_cast<int>(st.nodes.size()));
   return sizes;
 }
 
 TEST(ClusterBaselines, SplitAsTheEnginesDo) {
   Cluster three = uniform_cluster(3, 100);
-  EXPECT_EQ(stage_sizes(cluster_baseline(chain(7), three, 3, "uniform")), (std::vector<int>{3, 2, 2}));
+  EXPECT_EQ(stage_sizes(cluster_baseline(chain(7), three, 3, "uniform")),
+            (std::vector<int>{3, 2, 2}));
   // Memory 3 : 1: three quarters of the node memory on the first device.
   Cluster memory = uniform_cluster(2, 3);
   memory.classes.push_back({"small", 1, 1, ""});
@@ -265,9 +270,9 @@ TEST(ClusterCli, SolveWritesDevicesAndEvaluateChecksThem) {
   one_line_exit_2(testing::run_cli("solve '" + graph + "' --cluster '" + cluster + "' -k 3"),
                   "k = 3 stages, but cluster two has only 2 devices");
   // --cluster with --memory-per-stage.
-  one_line_exit_2(testing::run_cli("solve '" + graph + "' --cluster '" + cluster +
-                                   "' --memory-per-stage 1GiB"),
-                  "--cluster and --memory-per-stage");
+  one_line_exit_2(
+      testing::run_cli("solve '" + graph + "' --cluster '" + cluster + "' --memory-per-stage 1GiB"),
+      "--cluster and --memory-per-stage");
   // Per-class work without a cluster.
   one_line_exit_2(testing::run_cli("solve '" + graph + "' -k 2"),
                   graph + ": nodes give their work per device class");
@@ -290,7 +295,8 @@ TEST(ClusterCli, SolveWritesDevicesAndEvaluateChecksThem) {
       testing::run_cli("solve '" + heavy + "' --cluster '" + small + "' -o '" + heavy_out + "'");
   EXPECT_EQ(infeasible.exit_code, 4) << infeasible.err;
   EXPECT_NE(infeasible.err.find("exceeds the 16 bytes of the 2 largest devices of cluster small"),
-            std::string::npos) << infeasible.err;
+            std::string::npos)
+      << infeasible.err;
   EXPECT_EQ(nlohmann::json::parse(read_file_maybe_gzip(heavy_out))["feasible"], false);
   // A bad cluster file: one line naming the file and the field.
   const std::string broken = dir + "/broken.json";

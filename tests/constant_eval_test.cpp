@@ -1,7 +1,7 @@
 // The small constant evaluator the stage writer uses to give ONNX shape inference the values of
 // parameter-only shape chains. Expected values follow the ONNX operator definitions (numpy
 // semantics), worked out by hand.
-#include "io/onnx/constant_eval.hpp"
+#include "onnx/constant_eval.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,7 +29,8 @@ onnx::NodeProto node(const std::string& op, std::vector<std::string> inputs,
   return n;
 }
 
-ConstTensor eval(const onnx::NodeProto& n, const std::unordered_map<std::string, ConstTensor>& values,
+ConstTensor eval(const onnx::NodeProto& n,
+                 const std::unordered_map<std::string, ConstTensor>& values,
                  const std::vector<std::int64_t>* shape = nullptr) {
   auto out = evaluate_constant_node(n, values, shape);
   EXPECT_TRUE(out.has_value()) << n.op_type();
@@ -74,7 +75,8 @@ TEST(ConstantEval, GatherSliceAndBroadcasting) {
   EXPECT_EQ(s.values, (std::vector<double>{3, 2, 6, 5}));
   // [2, 3] + [3] broadcasts along rows; integer Div truncates toward zero.
   v["row"] = ints({3}, {10, 20, 30});
-  EXPECT_EQ(eval(node("Add", {"m", "row"}), v).values, (std::vector<double>{11, 22, 33, 14, 25, 36}));
+  EXPECT_EQ(eval(node("Add", {"m", "row"}), v).values,
+            (std::vector<double>{11, 22, 33, 14, 25, 36}));
   v["neg"] = ints({}, {-4});
   EXPECT_EQ(eval(node("Div", {"m", "neg"}), v).values, (std::vector<double>{0, 0, 0, -1, -1, -1}));
   v["cond"] = ConstTensor{T::BOOL, {3}, {1, 0, 1}};

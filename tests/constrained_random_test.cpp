@@ -35,8 +35,8 @@ Instance random_instance(std::uint64_t seed) {
   o.fractional = seed % 3 == 0;
   Instance inst{testing::random_dag(seed, o), 1 + static_cast<int>((seed / 7) % 4)};
   testing::RandomConstraintOptions co;
-  co.memory = seed % 6 != 0;                          // classes alone now and then
-  co.max_classes = static_cast<int>(seed % 4);        // 0..3 classes
+  co.memory = seed % 6 != 0;                    // classes alone now and then
+  co.max_classes = static_cast<int>(seed % 4);  // 0..3 classes
   // Tight capacities: many infeasible instances, some beyond the cheap proofs.
   co.capacity_low = seed % 2 == 0 ? 0.7 : 1.0;
   co.capacity_high = 1.6;
@@ -87,7 +87,8 @@ TEST(ConstrainedRandom, SliceGraphPartitionsAreValidAndNeverBelowTheOptimum) {
     BrkgaConfig config = *BrkgaConfig::preset("brkga-100");
     config.seed = seed;
     config.threads = 1;
-    for (const SliceGraphResult& r : {slicegraph(g, inst.k, config), slice_default_order(g, inst.k)}) {
+    for (const SliceGraphResult& r :
+         {slicegraph(g, inst.k, config), slice_default_order(g, inst.k)}) {
       if (!truth.feasible) {
         EXPECT_FALSE(r.feasible);  // nothing valid exists, so nothing valid can be returned
         continue;
@@ -132,8 +133,9 @@ void check_bounds(std::uint64_t seed, const std::vector<std::string>& methods) {
   options.mip_threads = 1;
   if (truth.feasible) {
     switch (seed % 3) {
-      case 0: break;  // no incumbent
-      case 1:         // the optimum itself: the tightest pruning
+      case 0:
+        break;  // no incumbent
+      case 1:   // the optimum itself: the tightest pruning
         options.incumbent = truth.optimum;
         options.warm_start = truth.best;
         break;
@@ -147,9 +149,8 @@ void check_bounds(std::uint64_t seed, const std::vector<std::string>& methods) {
     }
   }
   for (const std::string& method : methods) {
-    SCOPED_TRACE("seed " + std::to_string(seed) + " n=" + std::to_string(g.num_nodes()) +
-                 " k=" + std::to_string(k) + " method " + method +
-                 (truth.feasible ? "" : " (infeasible)"));
+    SCOPED_TRACE("seed " + std::to_string(seed) + " n=" + std::to_string(g.num_nodes()) + " k=" +
+                 std::to_string(k) + " method " + method + (truth.feasible ? "" : " (infeasible)"));
     const BoundResult r = compute_bound(g, k, method, options);
     if (r.status == BoundStatus::infeasible) {
       EXPECT_FALSE(truth.feasible) << r.detail;

@@ -3,9 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/solve/api.hpp"
 #include "support/io_test_util.hpp"
@@ -174,16 +175,17 @@ TEST(ConstraintsCli, TarnawskiColourClassesAreEnforcedByDefault) {
 
 TEST(ConstraintsCli, EvaluateReportsOverflowingStagesAndSplitClasses) {
   TempDir dir;
-  const std::string graph = dir.write(
-      "g.json", R"({"format": "pipecut.graph", "version": 1, "memory_per_stage": 10,
+  const std::string graph =
+      dir.write("g.json", R"({"format": "pipecut.graph", "version": 1, "memory_per_stage": 10,
         "nodes": [{"id": "a", "work": 1, "comm": 1, "memory": 6, "colour_class": "pair"},
                   {"id": "b", "work": 1, "comm": 1, "memory": 3, "colour_class": "pair"},
                   {"id": "c", "work": 1, "comm": 0, "memory": 6}],
         "edges": [["a", "b"], ["b", "c"]]})");
   auto partition = [&](int a, int b, int c) {
     return dir.write("p.json", R"({"format": "pipecut.partition", "version": 1, "k": 2,
-        "assignment": {"a": )" + std::to_string(a) + R"(, "b": )" + std::to_string(b) +
-                                   R"(, "c": )" + std::to_string(c) + "}}");
+        "assignment": {"a": )" + std::to_string(a) +
+                                   R"(, "b": )" + std::to_string(b) + R"(, "c": )" +
+                                   std::to_string(c) + "}}");
   };
   auto ok = run_cli("evaluate " + graph + " " + partition(0, 0, 1) + " --json");
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
@@ -205,25 +207,32 @@ TEST(ConstraintsCli, EvaluateReportsOverflowingStagesAndSplitClasses) {
       << full.err;
   // A partition file missing a node, or naming one the graph lacks, is invalid (exit 1, as
   // documented; it used to be an input error, exit 2); a malformed file stays an input error.
-  const std::string missing = dir.write("missing.json", R"({"format": "pipecut.partition", "version": 1, "k": 2,
+  const std::string missing =
+      dir.write("missing.json", R"({"format": "pipecut.partition", "version": 1, "k": 2,
       "assignment": {"a": 0, "b": 0}})");
   auto r = run_cli("evaluate " + graph + " " + missing);
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find(missing + ": invalid partition: node 'c' is not assigned"), std::string::npos) << r.err;
-  const std::string unknown = dir.write("unknown.json", R"({"format": "pipecut.partition", "version": 1, "k": 2,
+  EXPECT_NE(r.err.find(missing + ": invalid partition: node 'c' is not assigned"),
+            std::string::npos)
+      << r.err;
+  const std::string unknown =
+      dir.write("unknown.json", R"({"format": "pipecut.partition", "version": 1, "k": 2,
       "assignment": {"a": 0, "b": 0, "c": 1, "d": 1}})");
   r = run_cli("evaluate " + graph + " " + unknown);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("invalid partition: unknown node id 'd'"), std::string::npos) << r.err;
-  const std::string out_of_range = dir.write("range.json", R"({"format": "pipecut.partition", "version": 1, "k": 2,
+  const std::string out_of_range =
+      dir.write("range.json", R"({"format": "pipecut.partition", "version": 1, "k": 2,
       "assignment": {"a": 0, "b": 0, "c": 2}})");
   EXPECT_EQ(run_cli("evaluate " + graph + " " + out_of_range).exit_code, 1);
-  EXPECT_EQ(run_cli("evaluate " + graph + " " + dir.write("bad.json", "{\"format\": ")).exit_code, 2);
+  EXPECT_EQ(run_cli("evaluate " + graph + " " + dir.write("bad.json", "{\"format\": ")).exit_code,
+            2);
   // The same partitions are valid once the constraints are dropped.
   EXPECT_EQ(run_cli("evaluate " + graph + " " + partition(0, 0, 0) + " --ignore-memory").exit_code,
             0);
   EXPECT_EQ(
-      run_cli("evaluate " + graph + " " + partition(0, 1, 1) + " --ignore-colocation").exit_code, 0);
+      run_cli("evaluate " + graph + " " + partition(0, 1, 1) + " --ignore-colocation").exit_code,
+      0);
 }
 
 // The experiment runner takes the same constraint options as every other command.
@@ -238,8 +247,10 @@ TEST(ConstraintsCli, ExperimentTakesTheConstraintOptions) {
     return out;
   };
   // The file's 10-byte capacity makes k = 2 infeasible; 12 bytes per stage makes it feasible.
-  auto r = run_cli("experiment " + graph + " -k 2 --algorithms topo --bounds simple --quiet "
-                   "--memory-per-stage 12B --results " + results);
+  auto r = run_cli("experiment " + graph +
+                   " -k 2 --algorithms topo --bounds simple --quiet "
+                   "--memory-per-stage 12B --results " +
+                   results);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const json& row : rows()) {
     EXPECT_EQ(row["capacity"], 12.0) << row.dump();
@@ -248,13 +259,15 @@ TEST(ConstraintsCli, ExperimentTakesTheConstraintOptions) {
     }
   }
   std::filesystem::remove(results);
-  r = run_cli("experiment " + graph + " -k 2 --algorithms topo --bounds simple --quiet "
-              "--ignore-memory --results " + results);
+  r = run_cli("experiment " + graph +
+              " -k 2 --algorithms topo --bounds simple --quiet "
+              "--ignore-memory --results " +
+              results);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const json& row : rows()) EXPECT_FALSE(row.contains("capacity")) << row.dump();
-  for (const char* contradiction : {"--memory-per-stage 1GiB --ignore-memory",
-                                    "--memory-per-stage 1GiB --capacity-factor 1.1",
-                                    "--memory-per-stage 16XB"}) {
+  for (const char* contradiction :
+       {"--memory-per-stage 1GiB --ignore-memory", "--memory-per-stage 1GiB --capacity-factor 1.1",
+        "--memory-per-stage 16XB"}) {
     r = run_cli("experiment " + graph + " -k 2 --quiet --results " + dir.path("x.jsonl") + " " +
                 contradiction);
     EXPECT_EQ(r.exit_code, 2) << contradiction;

@@ -6,10 +6,10 @@
 
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/io/graph_json.hpp"
-#include "pipecut/util/memory_size.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/util/memory_size.hpp"
 #include "support/io_test_util.hpp"
 #include "support/oracle.hpp"
 
@@ -80,8 +80,8 @@ TEST(PipecutGraphConstraints, ColourLabelsAreKeptExactlyAsWritten) {
 
 TEST(PipecutGraphConstraints, TheIntegerAndTheStringOfOneLabelAreOneClass) {
   TempDir dir;
-  const Graph g = read_graph(dir.write(
-      "g.json", pipecut_graph(R"({"id": "a", "work": 1, "comm": 1, "colour_class": 3},
+  const Graph g = read_graph(
+      dir.write("g.json", pipecut_graph(R"({"id": "a", "work": 1, "comm": 1, "colour_class": 3},
                                  {"id": "b", "work": 1, "comm": 0, "colour_class": "3"})")));
   EXPECT_EQ(g.colour_labels.size(), 1u);
   EXPECT_EQ(g.colour_class[0], g.colour_class[1]);
@@ -89,17 +89,23 @@ TEST(PipecutGraphConstraints, TheIntegerAndTheStringOfOneLabelAreOneClass) {
 
 TEST(PipecutGraphConstraints, BadConstraintValuesAreOneLineErrorsNamingTheFile) {
   TempDir dir;
-  const std::string good_nodes = R"({"id": "a", "work": 1, "comm": 1}, {"id": "b", "work": 1, "comm": 0})";
+  const std::string good_nodes =
+      R"({"id": "a", "work": 1, "comm": 1}, {"id": "b", "work": 1, "comm": 0})";
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {pipecut_graph(R"({"id": "a", "work": 1, "comm": 1, "colour_class": 1.5}, {"id": "b", "work": 1, "comm": 0})"),
+      {pipecut_graph(
+           R"({"id": "a", "work": 1, "comm": 1, "colour_class": 1.5}, {"id": "b", "work": 1, "comm": 0})"),
        "colour_class"},
-      {pipecut_graph(R"({"id": "a", "work": 1, "comm": 1, "colour_class": 123456789012345678901234567890}, {"id": "b", "work": 1, "comm": 0})"),
+      {pipecut_graph(
+           R"({"id": "a", "work": 1, "comm": 1, "colour_class": 123456789012345678901234567890}, {"id": "b", "work": 1, "comm": 0})"),
        "colour_class"},
-      {pipecut_graph(R"({"id": "a", "work": 1, "comm": 1, "colour_class": ""}, {"id": "b", "work": 1, "comm": 0})"),
+      {pipecut_graph(
+           R"({"id": "a", "work": 1, "comm": 1, "colour_class": ""}, {"id": "b", "work": 1, "comm": 0})"),
        "colour_class"},
-      {pipecut_graph(R"({"id": "a", "work": 1, "comm": 1, "colour_class": true}, {"id": "b", "work": 1, "comm": 0})"),
+      {pipecut_graph(
+           R"({"id": "a", "work": 1, "comm": 1, "colour_class": true}, {"id": "b", "work": 1, "comm": 0})"),
        "colour_class"},
-      {pipecut_graph(R"({"id": "a", "work": 1, "comm": 1, "memory": -4}, {"id": "b", "work": 1, "comm": 0})"),
+      {pipecut_graph(
+           R"({"id": "a", "work": 1, "comm": 1, "memory": -4}, {"id": "b", "work": 1, "comm": 0})"),
        "negative memory"},
       {pipecut_graph(good_nodes, R"(, "memory_per_stage": 0)"), "memory per stage"},
       {pipecut_graph(good_nodes, R"(, "memory_per_stage": -1)"), "memory per stage"},

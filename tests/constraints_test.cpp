@@ -124,8 +124,8 @@ Graph chain_with_memory(std::vector<double> memory, std::optional<double> capaci
                         std::vector<const char*> labels = {}) {
   GraphBuilder builder("memory.json", "memory");
   for (std::size_t i = 0; i < memory.size(); ++i)
-    builder.add_node(coloured(std::string("n").append(std::to_string(i)), i < labels.size() ? labels[i] : nullptr,
-                              memory[i]));
+    builder.add_node(coloured(std::string("n").append(std::to_string(i)),
+                              i < labels.size() ? labels[i] : nullptr, memory[i]));
   for (std::size_t i = 0; i + 1 < memory.size(); ++i)
     builder.add_edge(static_cast<NodeId>(i), static_cast<NodeId>(i + 1));
   if (capacity) builder.set_memory_per_stage(*capacity);
@@ -185,7 +185,7 @@ TEST(Constraints, MessagesNameOnlyTheConstraintsInForce) {
 TEST(Constraints, CapacityComparisonIsExact) {
   EXPECT_TRUE(fits_capacity(10.0, 10.0));
   EXPECT_TRUE(fits_capacity(0.125 + 0.25, 0.375));
-  EXPECT_FALSE(fits_capacity(17185374209.0, 17185374208.0));  // one byte over 16 GiB
+  EXPECT_FALSE(fits_capacity(17185374209.0, 17185374208.0));              // one byte over 16 GiB
   EXPECT_FALSE(fits_capacity((0x1p50 - 0.125) + 0.125, 0x1p50 - 0.125));  // one bit over
   GraphBuilder bits("g.json");
   EXPECT_THROW(bits.add_node({"a", 1, 0, 0.1, "", {}}), InputError);  // not a whole bit
@@ -272,7 +272,8 @@ TEST(ConstrainedBounds, KnapsackRowsRaiseTheMipBounds) {
   // One stage cannot hold both: every method reports the proof instead of a bound.
   const BoundResult one = compute_bound(g, 1, "simple", options);
   EXPECT_EQ(one.status, BoundStatus::infeasible);
-  EXPECT_NE(one.detail.find("total memory 12 bytes exceeds k = 1"), std::string::npos) << one.detail;
+  EXPECT_NE(one.detail.find("total memory 12 bytes exceeds k = 1"), std::string::npos)
+      << one.detail;
 }
 
 }  // namespace

@@ -34,8 +34,8 @@ TEST(Cost, TensorConsumedByTwoNodesOfOneStageIsReceivedOnce) {
   EXPECT_DOUBLE_EQ(e.stages[0].comm_out, 10);  // sent once
   EXPECT_DOUBLE_EQ(e.stages[0].cost, 11);
   EXPECT_DOUBLE_EQ(e.stages[1].work, 9);
-  EXPECT_DOUBLE_EQ(e.stages[1].comm_in, 10);   // received once
-  EXPECT_DOUBLE_EQ(e.stages[1].comm_out, 0);   // d has no consumer
+  EXPECT_DOUBLE_EQ(e.stages[1].comm_in, 10);  // received once
+  EXPECT_DOUBLE_EQ(e.stages[1].comm_out, 0);  // d has no consumer
   EXPECT_DOUBLE_EQ(e.stages[1].cost, 19);
   EXPECT_DOUBLE_EQ(e.bottleneck, 19);
   EXPECT_EQ(e.bottleneck_stage, 1);
@@ -46,10 +46,10 @@ TEST(Cost, TensorConsumedBySeveralLaterStagesIsSentOnceAndReceivedByEach) {
   Graph g = diamond();
   // {a} | {b} | {c} | {d}: a's tensor goes to stages 1, 2 and 3.
   Evaluation e = evaluate_partition(g, {4, {0, 1, 2, 3}});
-  EXPECT_DOUBLE_EQ(e.stages[0].cost, 1 + 10);           // a sent once
-  EXPECT_DOUBLE_EQ(e.stages[1].cost, 2 + 10 + 20);      // receives a, sends b
-  EXPECT_DOUBLE_EQ(e.stages[2].cost, 3 + 10 + 30);      // receives a, sends c
-  EXPECT_DOUBLE_EQ(e.stages[3].cost, 4 + 10 + 20 + 30); // receives a, b, c
+  EXPECT_DOUBLE_EQ(e.stages[0].cost, 1 + 10);            // a sent once
+  EXPECT_DOUBLE_EQ(e.stages[1].cost, 2 + 10 + 20);       // receives a, sends b
+  EXPECT_DOUBLE_EQ(e.stages[2].cost, 3 + 10 + 30);       // receives a, sends c
+  EXPECT_DOUBLE_EQ(e.stages[3].cost, 4 + 10 + 20 + 30);  // receives a, b, c
   EXPECT_DOUBLE_EQ(e.bottleneck, 64);
 }
 
@@ -120,8 +120,8 @@ TEST(Cost, EvaluatePartitionAgreesWithSetCostOnRandomPartitions) {
     const std::vector<NodeId> order = testing::random_topological_order(g, seed);
     std::vector<int> cuts = {0};
     for (int b = 1; b < k; ++b)
-      cuts.push_back(std::max(cuts.back(), static_cast<int>((seed * 7919 + b * 104729) %
-                                                             (g.num_nodes() + 1))));
+      cuts.push_back(std::max(cuts.back(),
+                              static_cast<int>((seed * 7919 + b * 104729) % (g.num_nodes() + 1))));
     cuts.push_back(g.num_nodes());
     std::sort(cuts.begin(), cuts.end());
     const Partition p = partition_from_cuts(g, order, cuts);

@@ -7,9 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "pipecut/io/device_model.hpp"
-#include "pipecut/io/onnx_import.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/onnx/device_model.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 #include "support/oracle.hpp"
 
 namespace pipecut {
@@ -55,8 +55,8 @@ TEST(Roofline, OnnxImporterPricesEveryOperatorWithIt) {
                                                    c.bytes_read + c.bytes_written, "fp32"))
           << g.ids[v];
       const auto succ = g.successors(v);
-      const bool has_ports = std::any_of(succ.begin(), succ.end(),
-                                         [&](NodeId w) { return g.op[w] == "output_port"; });
+      const bool has_ports =
+          std::any_of(succ.begin(), succ.end(), [&](NodeId w) { return g.op[w] == "output_port"; });
       if (!has_ports) {
         EXPECT_DOUBLE_EQ(g.comm[v],
                          tensor_transfer_ms(r.device, c.output_bytes, r.device.link_bandwidth_gbps))

@@ -140,8 +140,7 @@ TEST(DownsetSearch, GivesTheCappedOptimumForEveryNumberOfStages) {
       const std::size_t at = std::min<std::size_t>(j, r.capped_optimum_by_stages.size() - 1);
       const testing::BruteForceResult with_j = testing::brute_force_optimum(g, j);
       const double expected = with_j.feasible ? std::min(with_j.optimum, r.cap) : r.cap;
-      EXPECT_NEAR(r.capped_optimum_by_stages[at], expected, 1e-9)
-          << "seed " << seed << " j=" << j;
+      EXPECT_NEAR(r.capped_optimum_by_stages[at], expected, 1e-9) << "seed " << seed << " j=" << j;
       (expected < r.cap ? below_cap : at_cap) += 1;
     }
   }

@@ -111,7 +111,8 @@ TEST(GraphJson, MissingAndTruncatedFilesNameTheFile) {
         try {
           (void)read_pipecut_graph("/nonexistent/model.json");
         } catch (const InputError& e) {
-          EXPECT_NE(std::string(e.what()).find("/nonexistent/model.json: cannot open"), std::string::npos);
+          EXPECT_NE(std::string(e.what()).find("/nonexistent/model.json: cannot open"),
+                    std::string::npos);
           throw;
         }
       },

@@ -5,14 +5,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "pipecut/io/html_report.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/io/pipeline_bench.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/partition/slicegraph.hpp"
-#include "support/oracle.hpp"
+#include "pipecut/report/html_report.hpp"
 #include "pipecut/solve/api.hpp"
+#include "support/oracle.hpp"
 #include "support/report_test_util.hpp"
 #include "support/run_cli.hpp"
 
@@ -71,8 +71,7 @@ BenchResult bench_of(const Solution& s, bool pipelined) {
     p.window_ms = 100;
     p.throughput_per_s = 150;
     p.period_ms = 100.0 / 15;
-    for (const BenchStage& m : b.stages)
-      p.stages.push_back({m.stage, 0.5, 0, m.run_ms, m.stage});
+    for (const BenchStage& m : b.stages) p.stages.push_back({m.stage, 0.5, 0, m.run_ms, m.stage});
     b.pipelined = p;
   }
   finish_bench(b);
@@ -102,7 +101,8 @@ TEST(HtmlReportMeasured, SectionDrawsAndEmbedsTheBench) {
   const testing::TempDir tmp;
   std::ofstream(tmp.path("r.html")) << page;
   const testing::CommandRun check = testing::check_report_html(
-      tmp.path("r.html"), {"stage-chart", "memory-chart", "timeline-chart", "graph-view", "measured-chart"});
+      tmp.path("r.html"),
+      {"stage-chart", "memory-chart", "timeline-chart", "graph-view", "measured-chart"});
   EXPECT_EQ(check.exit_code, 0) << check.out;
   // Without a bench the page has neither the section nor the data.
   const std::string plain = html_report(g, s);
@@ -128,7 +128,8 @@ TEST(HtmlReportMeasured, ABenchOfAnotherPartitionIsRefused) {
   EXPECT_EQ(message(good), "no error");
   BenchResult other = good;
   other.k = 5;
-  EXPECT_NE(message(other).find("bench.json: measured a partition into 5 stages"), std::string::npos);
+  EXPECT_NE(message(other).find("bench.json: measured a partition into 5 stages"),
+            std::string::npos);
   other = good;
   other.stages[1].operators += 1;
   EXPECT_NE(message(other).find("was it measured on another partition?"), std::string::npos);
@@ -144,7 +145,8 @@ TEST(HtmlReportMeasured, ReportCommandTakesTheBenchFile) {
   const std::string partition = tmp.write("p.json", solution_to_json(g, s));
   const std::string bench = tmp.write("bench.json", bench_to_json(bench_of(s, false)));
   const std::string out = tmp.path("r.html");
-  auto r = run_cli("report '" + kBert + "' '" + partition + "' --measured '" + bench + "' -o '" + out + "'");
+  auto r = run_cli("report '" + kBert + "' '" + partition + "' --measured '" + bench + "' -o '" +
+                   out + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json data = testing::report_data_of(testing::read_text(out));
   EXPECT_EQ(data["measured"]["stages"].size(), 3u);
@@ -153,8 +155,9 @@ TEST(HtmlReportMeasured, ReportCommandTakesTheBenchFile) {
   r = run_cli("report '" + kBert + "' '" + partition + "' --measured '" + not_bench + "' -o '" +
               tmp.path("x.html") + "'");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "pipecut: error: " + not_bench +
-                       ": not a pipecut.bench document (write one with pipecut bench --json or -o)\n");
+  EXPECT_EQ(r.err,
+            "pipecut: error: " + not_bench +
+                ": not a pipecut.bench document (write one with pipecut bench --json or -o)\n");
   EXPECT_FALSE(std::filesystem::exists(tmp.path("x.html")));
   // A bench of another partition.
   const Solution s4 = solution_of(g, slice_default_order(g, 4).partition);
@@ -165,7 +168,8 @@ TEST(HtmlReportMeasured, ReportCommandTakesTheBenchFile) {
   EXPECT_NE(r.err.find("another partition"), std::string::npos) << r.err;
   // The output never replaces the bench file.
   const std::string before = testing::read_text(bench);
-  r = run_cli("report '" + kBert + "' '" + partition + "' --measured '" + bench + "' -o '" + bench + "'");
+  r = run_cli("report '" + kBert + "' '" + partition + "' --measured '" + bench + "' -o '" + bench +
+              "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(testing::read_text(bench), before);
 }

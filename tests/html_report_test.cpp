@@ -10,12 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "pipecut/gen/synthetic.hpp"
-#include "pipecut/io/html_report.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/io/read_graph.hpp"
-#include "pipecut/solve/api.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/partition/slicegraph.hpp"
+#include "pipecut/report/html_report.hpp"
+#include "pipecut/solve/api.hpp"
 #include "support/oracle.hpp"
 #include "support/report_test_util.hpp"
 #include "support/run_cli.hpp"
@@ -49,7 +49,6 @@ Solution report_of(const Graph& g, const Partition& p) {
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
-
 
 // The page's data against the reference evaluator (every stage listed) and layout: the page
 // lists the non-empty stages.
@@ -91,8 +90,7 @@ void expect_data_matches(const Graph& g, const Solution& r, const std::string& p
     EXPECT_EQ(data["nodes"][v]["id"], g.ids[v]);
     EXPECT_EQ(data["nodes"][v]["stage"], r.partition.stage_of[v]);
   }
-  EXPECT_EQ(data["graph_view"]["items"].size(),
-            layout_graph_view(g, r.partition).items.size());
+  EXPECT_EQ(data["graph_view"]["items"].size(), layout_graph_view(g, r.partition).items.size());
   EXPECT_DOUBLE_EQ(data["timeline"]["period"].get<double>(), e.bottleneck);
 }
 
@@ -135,8 +133,7 @@ TEST(HtmlReport, CheckerRejectsOutsideResourcesAndBrokenNesting) {
       {head + "</head><body>" + svg + "<script src=\"https://x.org/x.js\"></script>" + data +
            "</body></html>",
        "outside script"},
-      {head + "</head><body>" + svg + "<div><p>x</div></p>" + data + "</body></html>",
-       "closes"},
+      {head + "</head><body>" + svg + "<div><p>x</div></p>" + data + "</body></html>", "closes"},
       {head + "</head><body>" + svg + "</body></html>", "JSON data blocks"},
       {head + "</head><body>" + data + "</body></html>", "no <svg id='stage-chart'>"},
   };
@@ -148,9 +145,10 @@ TEST(HtmlReport, CheckerRejectsOutsideResourcesAndBrokenNesting) {
     EXPECT_NE(r.out.find(expected), std::string::npos) << r.out;
   }
   // A namespace declaration is not a resource.
-  write_text(tmp.path("ok.html"), head + "</head><body><svg id=\"stage-chart\" "
+  write_text(tmp.path("ok.html"), head +
+                                      "</head><body><svg id=\"stage-chart\" "
                                       "xmlns=\"http://www.w3.org/2000/svg\"></svg>" +
-                                   data + "</body></html>");
+                                      data + "</body></html>");
   const testing::CommandRun ok = testing::check_report_html(tmp.path("ok.html"), {"stage-chart"});
   EXPECT_EQ(ok.exit_code, 0) << ok.out;
 }
@@ -370,7 +368,8 @@ TEST(ReportCli, SolveWritesAReportAndReportRebuildsTheSamePage) {
 
 TEST(ReportCli, BadInputsExitWith2AndNeverOverwriteInputs) {
   const testing::TempDir tmp;
-  auto r = run_cli("report " + kBert + " " + tmp.path("missing.json") + " -o " + tmp.path("r.html"));
+  auto r =
+      run_cli("report " + kBert + " " + tmp.path("missing.json") + " -o " + tmp.path("r.html"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("missing.json"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(tmp.path("r.html")));
@@ -416,16 +415,22 @@ TEST(ReportCli, BadInputsExitWith2AndNeverOverwriteInputs) {
 TEST(ReportCli, APartitionBreakingAConstraintClaimsNothingAndNamesTheViolation) {
   const testing::TempDir tmp;
   const std::string graph = tmp.path("g.json");
-  write_text(graph, R"({"format": "pipecut.graph", "version": 1, "name": "pair", "memory_per_stage": 10,
+  write_text(graph,
+             R"({"format": "pipecut.graph", "version": 1, "name": "pair", "memory_per_stage": 10,
       "nodes": [{"id": "a", "work": 1, "comm": 1, "memory": 6, "colour_class": "pair"},
                 {"id": "b", "work": 1, "comm": 1, "memory": 3, "colour_class": "pair"},
                 {"id": "c", "work": 1, "comm": 0, "memory": 6}],
       "edges": [["a", "b"], ["b", "c"]]})");
   // Files that say the partition is proven optimal, with a bound at its bottleneck.
   auto partition = [&](const std::string& name, int a, int b, int c, double bottleneck) {
-    json doc = {{"format", "pipecut.partition"}, {"version", 1}, {"graph", "pair"}, {"k", 2},
+    json doc = {{"format", "pipecut.partition"},
+                {"version", 1},
+                {"graph", "pair"},
+                {"k", 2},
                 {"assignment", {{"a", a}, {"b", b}, {"c", c}}},
-                {"lower_bound", bottleneck}, {"lower_bound_method", "exact"}, {"optimal", true}};
+                {"lower_bound", bottleneck},
+                {"lower_bound_method", "exact"},
+                {"optimal", true}};
     write_text(tmp.path(name), doc.dump());
     return tmp.path(name);
   };
@@ -450,13 +455,15 @@ TEST(ReportCli, APartitionBreakingAConstraintClaimsNothingAndNamesTheViolation) 
     const json data = testing::report_data_of(page);
     EXPECT_EQ(data["partition"]["proven_optimal"], false);
     EXPECT_EQ(data["partition"]["valid"], false);
-    EXPECT_NE(data["partition"]["violation"].get<std::string>().find(c.violation), std::string::npos);
+    EXPECT_NE(data["partition"]["violation"].get<std::string>().find(c.violation),
+              std::string::npos);
     EXPECT_EQ(testing::check_report_html(html, kCharts).exit_code, 0);
     // evaluate answers "invalid" for the same file.
     EXPECT_EQ(run_cli("evaluate " + graph + " " + c.file).exit_code, 1);
   }
   // Without the constraints the same file is a valid, proven partition again.
-  const auto r = run_cli("report " + graph + " " + cases[0].file + " --ignore-memory -o " + tmp.path("ok.html"));
+  const auto r = run_cli("report " + graph + " " + cases[0].file + " --ignore-memory -o " +
+                         tmp.path("ok.html"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string page = testing::read_text(tmp.path("ok.html"));
   EXPECT_NE(page.find("proven optimal"), std::string::npos);
@@ -469,7 +476,9 @@ TEST(ReportCli, APartitionOfAnotherGraphSaysSo) {
   const testing::TempDir tmp;
   const std::string other = tmp.path("other.json");
   ASSERT_EQ(run_cli("partition " + testing::data_path("samples/pipedream/resnet18_graph.txt") +
-                    " -k 2 --algorithm topo -o " + other).exit_code, 0);
+                    " -k 2 --algorithm topo -o " + other)
+                .exit_code,
+            0);
   const std::string name = json::parse(testing::read_text(other))["graph"];
   const std::string expected = "partition is for graph " + name + ", not bert_l-3_inference";
   auto r = run_cli("report " + kBert + " " + other + " -o " + tmp.path("r.html"));

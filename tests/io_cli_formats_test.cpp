@@ -2,10 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-#include <nlohmann/json.hpp>
 
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/graph_json.hpp"
@@ -228,10 +228,12 @@ TEST(CostOptions, OptionsThatDoNotApplyToTheInputAreWarnedAbout) {
   for (const std::string& given : {json, tarnawski}) {
     const auto w = warnings(given + " --device t4 --dtype fp16 --link-bandwidth 3");
     ASSERT_EQ(w.size(), 3u) << given;
-    EXPECT_NE(w[0].find(given + ": --device applies to ONNX models only"), std::string::npos) << w[0];
+    EXPECT_NE(w[0].find(given + ": --device applies to ONNX models only"), std::string::npos)
+        << w[0];
     EXPECT_NE(w[1].find("--dtype applies to ONNX models only"), std::string::npos) << w[1];
     EXPECT_NE(w[2].find("--link-bandwidth applies to PipeDream, REGAL and ONNX input only"),
-              std::string::npos) << w[2];
+              std::string::npos)
+        << w[2];
   }
   for (const std::string& given : {pipedream, regal}) {
     const auto w = warnings(given + " --device t4 --link-bandwidth 3");  // the bandwidth applies
@@ -242,7 +244,8 @@ TEST(CostOptions, OptionsThatDoNotApplyToTheInputAreWarnedAbout) {
   EXPECT_TRUE(warnings(json).empty());
   const auto d = warnings(dynamic);
   ASSERT_EQ(d.size(), 1u);
-  EXPECT_NE(d[0].find(dynamic + ": dynamic dimension(s) 'N' costed as 1"), std::string::npos) << d[0];
+  EXPECT_NE(d[0].find(dynamic + ": dynamic dimension(s) 'N' costed as 1"), std::string::npos)
+      << d[0];
   EXPECT_TRUE(warnings(testing::data_path("samples/onnx/tiny_shape_chain_static.onnx")).empty());
 }
 

@@ -85,22 +85,22 @@ TEST(InputLimits, ZeroFilledSourcesAreRefusedAtOnce) {
 TEST(InputLimits, MultiMemberGzipIsReadWhole) {
   TempDir tmp;
   const std::size_t half = kGraph.size() / 2;
-  const std::string path = tmp.write(
-      "two.json.gz", gzip_bytes(tmp, kGraph.substr(0, half)) + gzip_bytes(tmp, kGraph.substr(half)));
+  const std::string path = tmp.write("two.json.gz", gzip_bytes(tmp, kGraph.substr(0, half)) +
+                                                        gzip_bytes(tmp, kGraph.substr(half)));
   EXPECT_EQ(read_file_maybe_gzip(path), kGraph);
   EXPECT_EQ(read_graph(path).num_nodes(), 2);
   // An empty member in between changes nothing.
-  const std::string three = tmp.write("three.json.gz", gzip_bytes(tmp, kGraph.substr(0, half)) +
-                                                           gzip_bytes(tmp, "") +
-                                                           gzip_bytes(tmp, kGraph.substr(half)));
+  const std::string three =
+      tmp.write("three.json.gz", gzip_bytes(tmp, kGraph.substr(0, half)) + gzip_bytes(tmp, "") +
+                                     gzip_bytes(tmp, kGraph.substr(half)));
   EXPECT_EQ(read_file_maybe_gzip(three), kGraph);
 }
 
 TEST(InputLimits, DataAfterTheGzipStreamIsAnError) {
   TempDir tmp;
   const std::string member = gzip_bytes(tmp, kGraph);
-  for (const std::string& tail : {std::string("garbage"), std::string(1, '\x1f'),
-                                  std::string("\n"), std::string(8, '\0')}) {
+  for (const std::string& tail :
+       {std::string("garbage"), std::string(1, '\x1f'), std::string("\n"), std::string(8, '\0')}) {
     const std::string path = tmp.write("tail.json.gz", member + tail);
     const std::string message = error_of([&] { (void)read_graph(path); });
     EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;

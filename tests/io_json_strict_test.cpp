@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "pipecut/io/device_model.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/io/graph_json.hpp"
-#include "pipecut/io/ort_profile.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/onnx/device_model.hpp"
+#include "pipecut/onnx/ort_profile.hpp"
 #include "support/io_test_util.hpp"
 #include "support/oracle.hpp"
 
@@ -40,12 +40,18 @@ struct Reader {
 std::vector<Reader> readers() {
   const Graph g = parse_pipecut_graph(kGraph, "g.json");
   return {
-      {"pipecut.graph", kGraph, [](const std::string& t, const std::string& s) { (void)parse_graph(t, s); }},
-      {"tarnawski", kTarnawski, [](const std::string& t, const std::string& s) { (void)parse_graph(t, s); }},
+      {"pipecut.graph", kGraph,
+       [](const std::string& t, const std::string& s) { (void)parse_graph(t, s); }},
+      {"tarnawski", kTarnawski,
+       [](const std::string& t, const std::string& s) { (void)parse_graph(t, s); }},
       {"partition", kPartition,
-       [g](const std::string& t, const std::string& s) { (void)parse_partition_assignment(g, t, s); }},
-      {"device profile", kDevice, [](const std::string& t, const std::string& s) { (void)parse_device_profile(t, s); }},
-      {"ORT profile", kOrtProfile, [](const std::string& t, const std::string& s) { (void)parse_ort_profile(t, s, 1); }},
+       [g](const std::string& t, const std::string& s) {
+         (void)parse_partition_assignment(g, t, s);
+       }},
+      {"device profile", kDevice,
+       [](const std::string& t, const std::string& s) { (void)parse_device_profile(t, s); }},
+      {"ORT profile", kOrtProfile,
+       [](const std::string& t, const std::string& s) { (void)parse_ort_profile(t, s, 1); }},
   };
 }
 
@@ -73,11 +79,12 @@ TEST(JsonStrict, TheCliRefusesAGraphAndADeviceFileWithDataAfterAZeroByte) {
   const std::string graph = tmp.write("g.json", kGraph + std::string("\0{\"more\":1}", 12));
   const auto r = testing::run_cli("evaluate " + graph + " " + tmp.write("p.json", kPartition));
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find(graph + ": malformed JSON (a zero byte at byte"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(graph + ": malformed JSON (a zero byte at byte"), std::string::npos)
+      << r.err;
   const std::string device = tmp.write("d.json", kDevice + std::string("\0x", 2));
-  const auto d = testing::run_cli(
-      "bound " + testing::data_path("samples/onnx/tiny_conv_matmul_split.onnx") +
-      " -k 2 --method simple --device " + device);
+  const auto d =
+      testing::run_cli("bound " + testing::data_path("samples/onnx/tiny_conv_matmul_split.onnx") +
+                       " -k 2 --method simple --device " + device);
   EXPECT_EQ(d.exit_code, 2) << d.err;
   EXPECT_NE(d.err.find(device + ": malformed JSON"), std::string::npos) << d.err;
   EXPECT_EQ(std::count(d.err.begin(), d.err.end(), '\n'), 1) << d.err;

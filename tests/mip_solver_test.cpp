@@ -56,7 +56,7 @@ TEST(MipSolver, AcceptsAFeasibleWarmStartAndIgnoresAnInfeasibleOne) {
 TEST(MipSolver, ModelChecksViolations) {
   MipModel m = small_integer_program();
   EXPECT_EQ(m.max_violation({2, 0, 1}), 0.0);
-  EXPECT_NEAR(m.max_violation({2, 1, 1}), 4.0, 1e-12);  // 3a + 4b + 2c = 12 > 8
+  EXPECT_NEAR(m.max_violation({2, 1, 1}), 4.0, 1e-12);    // 3a + 4b + 2c = 12 > 8
   EXPECT_NEAR(m.max_violation({0.5, 0, 0}), 0.5, 1e-12);  // integrality
   EXPECT_NEAR(m.objective_value({2, 0, 1}), -13, 1e-12);
 }

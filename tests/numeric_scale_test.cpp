@@ -157,8 +157,7 @@ ScaledInstance scaled_instance(std::uint64_t seed, Magnitudes kind) {
       // One or two tensors at 2^53 or beyond (or 1e16), beside small integers.
       const double huge[] = {0x1p53, 0x1p53 + 2, 1e16, 3.0e15, 0x1p60};
       const int count = 1 + static_cast<int>(rng() % 2);
-      for (int i = 0; i < count; ++i)
-        g.comm[static_cast<NodeId>(rng() % n)] = huge[rng() % 5];
+      for (int i = 0; i < count; ++i) g.comm[static_cast<NodeId>(rng() % n)] = huge[rng() % 5];
       inst.what = "huge tensors";
       break;
     }
@@ -192,14 +191,15 @@ void check_scaled(std::uint64_t seed, Magnitudes kind, int& proven, int& instanc
   const ScaledInstance inst = scaled_instance(seed, kind);
   const Graph& g = inst.g;
   const int k = inst.k;
-  SCOPED_TRACE("seed " + std::to_string(seed) + " " + inst.what + " n=" +
-               std::to_string(g.num_nodes()) + " k=" + std::to_string(k));
+  SCOPED_TRACE("seed " + std::to_string(seed) + " " + inst.what +
+               " n=" + std::to_string(g.num_nodes()) + " k=" + std::to_string(k));
   const testing::ExactCostTable table(g);
   const testing::ExactBruteForce truth = testing::exact_brute_force_optimum(g, k);
   BoundOptions options;
   options.time_limit_seconds = 5;
   switch (seed % 3) {
-    case 0: break;
+    case 0:
+      break;
     case 1:
       if (truth.feasible) {
         options.incumbent = evaluate_partition(g, truth.best).bottleneck;
@@ -238,7 +238,7 @@ void check_scaled(std::uint64_t seed, Magnitudes kind, int& proven, int& instanc
     PartitionOptions po;
     po.preset = "brkga-100";
     po.time_limit_seconds = 5;
-    const PartitionRun run = partition_algorithm(name).run(g, k, po);
+    const PartitionRun run = partition_algorithm(name).run(g, k, po, {});
     if (run.feasible) expect_valid(g, run.partition, truth, table);
   }
   // The slicer on a random order: valid, and within the exact-cost rounding of the order's own
@@ -249,8 +249,7 @@ void check_scaled(std::uint64_t seed, Magnitudes kind, int& proven, int& instanc
     const Partition p = partition_from_cuts(g, order, sliced.cuts);
     expect_valid(g, p, truth, table);
     const double order_optimum = testing::brute_force_order_optimum(g, order, k);
-    const double slack =
-        exact_cost_quantum(g) * double(2 * g.num_nodes() + g.num_edges()) * 2;
+    const double slack = exact_cost_quantum(g) * double(2 * g.num_nodes() + g.num_edges()) * 2;
     EXPECT_LE(sliced.bottleneck, order_optimum + slack);
   }
   SolveOptions so;

@@ -1,4 +1,4 @@
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,10 +8,10 @@
 #include <cmath>
 #include <filesystem>
 
-#include "pipecut/io/device_model.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/onnx/device_model.hpp"
 #include "support/io_test_util.hpp"
 #include "support/onnx_models.hpp"
 #include "support/oracle.hpp"
@@ -334,10 +334,12 @@ TEST(OnnxImport, AModelThatWouldCrashShapeInferenceIsCostedWithItsStoredShapes) 
   std::string warnings;
   OnnxImportOptions options;
   options.warn = [&](const std::string& message) { warnings += message + "\n"; };
-  const OnnxImport r = import_onnx_bytes(testing::onnx_split_without_outputs(), "split.onnx", options);
+  const OnnxImport r =
+      import_onnx_bytes(testing::onnx_split_without_outputs(), "split.onnx", options);
   EXPECT_TRUE(r.graph.find("first").has_value());
   EXPECT_TRUE(r.graph.find("second").has_value());
-  EXPECT_NE(warnings.find("split.onnx: ONNX shape inference failed"), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find("split.onnx: ONNX shape inference failed"), std::string::npos)
+      << warnings;
   EXPECT_NE(warnings.find("node 'split' (Split) does not match its schema"), std::string::npos)
       << warnings;
 }

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pipecut/options.hpp"
+#include "pipecut/io/option_groups.hpp"
 #include "pipecut/pipecut.hpp"
 #include "support/oracle.hpp"
 #include "support/run_cli.hpp"
@@ -46,7 +46,8 @@ TEST(OptionCatalogue, EveryCommandTakesEveryOptionOfItsGroups) {
       const auto help = run_cli(command + " --help");
       ASSERT_EQ(help.exit_code, 0) << command;
       for (const auto& [spec, default_text] : group.options) {
-        EXPECT_NE(help.out.find("--" + spec.name), std::string::npos) << command << " " << spec.name;
+        EXPECT_NE(help.out.find("--" + spec.name), std::string::npos)
+            << command << " " << spec.name;
         if (!default_text.empty() && spec.kind != OptionKind::flag) {
           EXPECT_NE(help.out.find("default " + default_text), std::string::npos)
               << command << " --" << spec.name << " default " << default_text;
@@ -94,7 +95,8 @@ TEST(OptionCatalogue, LibraryEntryPointsCheckTheirOptions) {
   expect_error([&] { partition_graph(g, 2, partition_options); }, "algorithm: must be one of");
   partition_options = {};
   partition_options.population = -3;
-  expect_error([&] { partition_graph(g, 2, partition_options); }, "population: must be an integer >= 0");
+  expect_error([&] { partition_graph(g, 2, partition_options); },
+               "population: must be an integer >= 0");
   BoundOptions bound_options;
   bound_options.threads = -1;
   expect_error([&] { compute_bounds(g, 2, {"simple"}, bound_options); }, "threads: must be");

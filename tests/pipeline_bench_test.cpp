@@ -9,15 +9,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "pipecut/io/onnx_import.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 #include "support/io_test_util.hpp"
 
 namespace pipecut {
@@ -47,25 +47,40 @@ std::string indexed(const char* prefix, int i, const char* suffix = "") {
 // A pipeline.json with `stages` stages (the stage files need not exist for the checks that come
 // before anything runs).
 std::string fake_pipeline(const TempDir& tmp, const std::string& name, int stages) {
-  json doc = {{"format", "pipecut.pipeline"}, {"version", 1}, {"model", "m.onnx"},
-              {"partition", {{"k", stages}, {"bottleneck", 1.0}, {"lower_bound", 1.0},
-                             {"lower_bound_method", "simple"}, {"ratio", 1.0},
-                             {"moved_port_nodes", 0}}},
+  json doc = {{"format", "pipecut.pipeline"},
+              {"version", 1},
+              {"model", "m.onnx"},
+              {"partition",
+               {{"k", stages},
+                {"bottleneck", 1.0},
+                {"lower_bound", 1.0},
+                {"lower_bound_method", "simple"},
+                {"ratio", 1.0},
+                {"moved_port_nodes", 0}}},
               {"inputs", json::array({{{"name", "x"}, {"dtype", "float32"}, {"shape", {1, 4}}}})},
               {"outputs", json::array()}};
   json list = json::array();
   for (int s = 0; s < stages; ++s) {
-    json in = {{"name", s == 0 ? std::string("x") : indexed("t", s - 1)}, {"dtype", "float32"},
+    json in = {{"name", s == 0 ? std::string("x") : indexed("t", s - 1)},
+               {"dtype", "float32"},
                {"shape", {1, 4}}};
     in["from"] = s == 0 ? json("input") : json(s - 1);
-    json out = {{"name", indexed("t", s)}, {"dtype", "float32"}, {"shape", {1, 4}},
+    json out = {{"name", indexed("t", s)},
+                {"dtype", "float32"},
+                {"shape", {1, 4}},
                 {"to", s + 1 < stages ? json::array({s + 1}) : json::array()},
                 {"model_output", s + 1 == stages}};
-    list.push_back({{"stage", s}, {"partition_stage", s}, {"file", indexed("stage_", s, ".onnx")},
-                    {"external_data", nullptr}, {"inputs", json::array({in})},
-                    {"outputs", json::array({out})}, {"operators", json::array({indexed("op", s)})},
-                    {"folded_operators", 0}, {"parameter_bytes", 0},
-                    {"predicted", {{"work", 1.0}, {"comm_in", 0.0}, {"comm_out", 0.0}, {"cost", 1.0}}}});
+    list.push_back(
+        {{"stage", s},
+         {"partition_stage", s},
+         {"file", indexed("stage_", s, ".onnx")},
+         {"external_data", nullptr},
+         {"inputs", json::array({in})},
+         {"outputs", json::array({out})},
+         {"operators", json::array({indexed("op", s)})},
+         {"folded_operators", 0},
+         {"parameter_bytes", 0},
+         {"predicted", {{"work", 1.0}, {"comm_in", 0.0}, {"comm_out", 0.0}, {"cost", 1.0}}}});
   }
   doc["stages"] = list;
   fs::create_directories(tmp.path(name));
@@ -138,18 +153,18 @@ TEST(PipelineBench, JsonRoundTripAndSchema) {
   const json doc = json::parse(text);
   EXPECT_EQ(doc.at("format"), "pipecut.bench");
   EXPECT_EQ(doc.at("version"), 1);
-  for (const char* key : {"pipeline", "model", "k", "runtime", "prediction", "machine", "threads",
-                          "runs", "warmup", "seed", "optimizations", "stages", "bottleneck",
-                          "pipelined"})
+  for (const char* key :
+       {"pipeline", "model", "k", "runtime", "prediction", "machine", "threads", "runs", "warmup",
+        "seed", "optimizations", "stages", "bottleneck", "pipelined"})
     EXPECT_TRUE(doc.contains(key)) << key;
   for (const json& s : doc.at("stages"))
     for (const char* key : {"stage", "partition_stage", "file", "operators", "predicted_ms",
                             "measured_ms", "error", "predicted", "run_ms", "copy_in_ms",
                             "copy_out_ms", "bytes_in", "bytes_out", "tensors_in", "tensors_out"})
       EXPECT_TRUE(s.contains(key)) << key;
-  for (const char* key : {"throughput_per_s", "predicted_throughput_per_s", "error", "period_ms",
-                          "microbatches", "skipped_microbatches", "steady_microbatches",
-                          "window_ms", "pinned", "stages"})
+  for (const char* key :
+       {"throughput_per_s", "predicted_throughput_per_s", "error", "period_ms", "microbatches",
+        "skipped_microbatches", "steady_microbatches", "window_ms", "pinned", "stages"})
     EXPECT_TRUE(doc.at("pipelined").contains(key)) << key;
   const BenchResult back = parse_bench(text, "b.json");
   EXPECT_EQ(bench_to_json(back), text);
@@ -280,19 +295,26 @@ TEST(PipelineBench, MissingNodeOrToolsAreOneLineErrors) {
   auto r = run_cli("bench '" + dir + "'");
   unsetenv("PIPECUT_NODE");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "pipecut: error: /nonexistent/node: PIPECUT_NODE does not name an executable node\n");
+  EXPECT_EQ(r.err,
+            "pipecut: error: /nonexistent/node: PIPECUT_NODE does not name an executable node\n");
+  // The tools are looked for once a node is found: any executable will do, so that this test
+  // needs no Node.js.
+  setenv("PIPECUT_NODE", "/bin/sh", 1);
   fs::create_directories(tmp.path("tools"));
   setenv("PIPECUT_TOOLS_DIR", tmp.path("tools").c_str(), 1);
   r = run_cli("bench '" + dir + "'");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("bench_pipeline.mjs not found in " + tmp.path("tools")), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bench_pipeline.mjs not found in " + tmp.path("tools")), std::string::npos)
+      << r.err;
   tmp.write("tools/bench_pipeline.mjs", "");
   r = run_cli("bench '" + dir + "'");
   unsetenv("PIPECUT_TOOLS_DIR");
+  unsetenv("PIPECUT_NODE");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("onnxruntime-node is not installed in " + tmp.path("tools") +
                        "/node_modules: run `npm ci --ignore-scripts`"),
-            std::string::npos) << r.err;
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
@@ -319,7 +341,9 @@ double tensor_bytes(const json& t) {
   double n = 1;
   for (const json& d : t.at("shape")) n *= d.get<double>();
   const std::string dtype = t.at("dtype");
-  return n * (dtype == "float32" || dtype == "int32" ? 4 : dtype == "int64" || dtype == "float64" ? 8 : 1);
+  return n * (dtype == "float32" || dtype == "int32"   ? 4
+              : dtype == "int64" || dtype == "float64" ? 8
+                                                       : 1);
 }
 
 void expect_spread(const json& s) {
@@ -335,7 +359,8 @@ TEST(OnnxStagesBench, StagesAloneMatchTheManifest) {
   const std::string source = model("feature.onnx");
   TempDir tmp;
   const std::string dir = tmp.path("stages");
-  auto r = run_cli("solve '" + source + "' -k 4 --time-limit 5 --quiet --export-onnx '" + dir + "'");
+  auto r =
+      run_cli("solve '" + source + "' -k 4 --time-limit 5 --quiet --export-onnx '" + dir + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string out = tmp.path("bench.json");
   r = run_cli("bench '" + dir + "' --runs 5 --warmup 1 --json -o '" + out + "'");
@@ -359,12 +384,14 @@ TEST(OnnxStagesBench, StagesAloneMatchTheManifest) {
     EXPECT_EQ(s.at("partition_stage"), m.at("partition_stage"));
     EXPECT_EQ(s.at("file"), m.at("file"));
     EXPECT_EQ(s.at("operators"), m.at("operators").size());
-    EXPECT_DOUBLE_EQ(s.at("predicted_ms").get<double>(), m.at("predicted").at("cost").get<double>());
+    EXPECT_DOUBLE_EQ(s.at("predicted_ms").get<double>(),
+                     m.at("predicted").at("cost").get<double>());
     expect_spread(s.at("run_ms"));
     const double measured = s.at("run_ms").at("median").get<double>() +
                             s.at("copy_in_ms").get<double>() + s.at("copy_out_ms").get<double>();
     EXPECT_DOUBLE_EQ(s.at("measured_ms").get<double>(), measured);
-    EXPECT_NEAR(s.at("error").get<double>(), s.at("predicted_ms").get<double>() / measured - 1, 1e-12);
+    EXPECT_NEAR(s.at("error").get<double>(), s.at("predicted_ms").get<double>() / measured - 1,
+                1e-12);
     // What a stage copies is what the manifest says it receives and sends.
     double bytes_in = 0, bytes_out = 0;
     int tensors_in = 0, tensors_out = 0;
@@ -395,7 +422,8 @@ TEST(OnnxStagesBench, PredictionsRecomputedFromTheSourceModel) {
   const std::string source = model("resnet18.onnx");
   TempDir tmp;
   const std::string dir = tmp.path("stages");
-  auto r = run_cli("solve '" + source + "' -k 2 --time-limit 5 --quiet --export-onnx '" + dir + "'");
+  auto r =
+      run_cli("solve '" + source + "' -k 2 --time-limit 5 --quiet --export-onnx '" + dir + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json manifest = read_json(dir + "/pipeline.json");
   // The same cost options as the split: the manifest's predictions again.
@@ -420,14 +448,16 @@ TEST(OnnxStagesBench, PredictionsRecomputedFromTheSourceModel) {
   for (const json& n : graph.at("nodes")) work[n.at("id")] = n.at("work");
   for (std::size_t i = 0; i < manifest.at("stages").size(); ++i) {
     double sum = 0;
-    for (const json& op : manifest.at("stages")[i].at("operators")) sum += work.at(op.get<std::string>());
+    for (const json& op : manifest.at("stages")[i].at("operators"))
+      sum += work.at(op.get<std::string>());
     EXPECT_NEAR(doc.at("stages")[i].at("predicted").at("work").get<double>(), sum, 1e-9 * sum);
   }
   // A model that is not the one split: the first missing operator is named.
   r = run_cli("bench '" + dir + "' --runs 1 --model '" + model("feature.onnx") + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("is not in the model; was the pipeline split from another model?"),
-            std::string::npos) << r.err;
+            std::string::npos)
+      << r.err;
 }
 
 TEST(OnnxStagesBench, PipelinedRunOfTwoStages) {
@@ -435,7 +465,8 @@ TEST(OnnxStagesBench, PipelinedRunOfTwoStages) {
   const std::string source = model("feature.onnx");
   TempDir tmp;
   const std::string dir = tmp.path("stages");
-  auto r = run_cli("solve '" + source + "' -k 2 --time-limit 5 --quiet --export-onnx '" + dir + "'");
+  auto r =
+      run_cli("solve '" + source + "' -k 2 --time-limit 5 --quiet --export-onnx '" + dir + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_cli("bench '" + dir + "' --runs 2 --warmup 2 --pipelined --microbatches 12 --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -478,17 +509,21 @@ TEST(OnnxStagesBench, AStageThatFailsToLoadIsNamed) {
   const std::string source = model("feature.onnx");
   TempDir tmp;
   const std::string dir = tmp.path("stages");
-  auto r = run_cli("solve '" + source + "' -k 2 --time-limit 5 --quiet --export-onnx '" + dir + "'");
+  auto r =
+      run_cli("solve '" + source + "' -k 2 --time-limit 5 --quiet --export-onnx '" + dir + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   tmp.write("stages/stage_1.onnx", "not an onnx model");
   r = run_cli("bench '" + dir + "' --runs 1");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err.rfind("pipecut: error: " + dir + "/stage_1.onnx: ONNX Runtime cannot load it", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.rfind("pipecut: error: " + dir + "/stage_1.onnx: ONNX Runtime cannot load it", 0),
+            0u)
+      << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   fs::remove(dir + "/stage_1.onnx");
   r = run_cli("bench '" + dir + "' --runs 1");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "pipecut: error: " + dir + "/stage_1.onnx: no such file (listed in pipeline.json)\n");
+  EXPECT_EQ(r.err,
+            "pipecut: error: " + dir + "/stage_1.onnx: no such file (listed in pipeline.json)\n");
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 // The README's set-up commands stay true: the quick start builds only the tool, the test
 // command is exactly what .ci/run runs, and the scripts the README tells users to run are
-// executable with Debian's interpreter.
+// executable with Debian's interpreter. Also what README "Layout" says of the front ends.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -43,7 +44,8 @@ TEST(ReadmeCommands, QuickStartBuildsTheToolAndCiRunsTheTestCommand) {
   ASSERT_EQ(commands.size(), 2u);
   // The main job needs the tool only: tests and benchmarks are the second command's.
   EXPECT_EQ(commands[0].rfind("bash scripts/install-deps.sh && ", 0), 0u) << commands[0];
-  EXPECT_NE(commands[0].find("cmake --build build --target pipecut &&"), std::string::npos) << commands[0];
+  EXPECT_NE(commands[0].find("cmake --build build --target pipecut &&"), std::string::npos)
+      << commands[0];
   EXPECT_NE(commands[1].find("ctest --test-dir build"), std::string::npos) << commands[1];
   // .ci/run calls exactly the README's test command.
   const std::string ci = read_text(kRoot + "/.ci/run");
@@ -59,6 +61,25 @@ TEST(ReadmeCommands, ScriptsTheReadmeRunsAreExecutable) {
     ASSERT_EQ(::stat(path.c_str(), &st), 0) << script;
     EXPECT_NE(st.st_mode & S_IXUSR, 0u) << script;
   }
+}
+
+// README "Layout": the front ends run every algorithm through solve/api.hpp, never by including
+// a partition, bound or MIP header themselves.
+TEST(ReadmeCommands, FrontEndsReachTheAlgorithmsOnlyThroughTheApi) {
+  int files = 0;
+  for (const char* dir :
+       {"src/cli", "src/experiment", "include/pipecut/experiment", "python/src"}) {
+    ASSERT_TRUE(std::filesystem::is_directory(kRoot + "/" + dir)) << dir;
+    for (const auto& entry : std::filesystem::directory_iterator(kRoot + "/" + dir)) {
+      ++files;
+      std::istringstream source(read_text(entry.path().string()));
+      for (std::string line; std::getline(source, line);)
+        for (const char* layer : {"partition/", "bounds/", "mip/"})
+          EXPECT_EQ(line.rfind(std::string("#include \"pipecut/") + layer, 0), std::string::npos)
+              << entry.path().string() << ": " << line;
+    }
+  }
+  EXPECT_GT(files, 10);
 }
 
 }  // namespace

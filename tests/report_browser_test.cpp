@@ -41,9 +41,9 @@ TEST(ReportBrowser, ChromiumRendersTheBertReport) {
       testing::run_command(chromium(tmp.path("profile-shot")) + " --window-size=1280,1100 " +
                            "--screenshot=" + tmp.path("shot.png") + " " + url);
   ASSERT_EQ(shot.exit_code, 0) << shot.out;
-  const testing::CommandRun stats = testing::run_command(
-      "/usr/bin/python3 " + testing::support_path("png_stats.py") + " " + tmp.path("shot.png") +
-      " '" + colour + "'");
+  const testing::CommandRun stats =
+      testing::run_command("/usr/bin/python3 " + testing::support_path("png_stats.py") + " " +
+                           tmp.path("shot.png") + " '" + colour + "'");
   ASSERT_EQ(stats.exit_code, 0) << stats.out;
   const json image = json::parse(stats.out);
   EXPECT_EQ(image["width"], 1280);
@@ -53,8 +53,8 @@ TEST(ReportBrowser, ChromiumRendersTheBertReport) {
   // The bottleneck bar of the stage chart alone is thousands of pixels of this colour.
   EXPECT_GT(image["colour_pixels"][colour].get<int>(), 1000) << "no chart in the stage colour";
 
-  const testing::CommandRun dom = testing::run_command(
-      chromium(tmp.path("profile-dom")) + " --dump-dom " + url + " 2>/dev/null");
+  const testing::CommandRun dom = testing::run_command(chromium(tmp.path("profile-dom")) +
+                                                       " --dump-dom " + url + " 2>/dev/null");
   ASSERT_EQ(dom.exit_code, 0) << dom.out.substr(0, 2000);
   EXPECT_NE(dom.out.find("<title>pipecut report: bert_l-3_inference, k = 4</title>"),
             std::string::npos);

@@ -8,8 +8,8 @@
 #include <random>
 #include <set>
 
-#include "pipecut/io/report_layout.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/report/report_layout.hpp"
 #include "pipecut/solve/api.hpp"
 #include "support/oracle.hpp"
 
@@ -46,8 +46,8 @@ Partition random_partition(const Graph& g, int k, std::uint64_t seed) {
 
 // x -> a -> b -> c, weight w read by b, and an isolated node i.
 Graph small_net() {
-  return build({node("x", 1, 1), node("a", 1, 1), node("b", 1, 1), node("c", 1, 1),
-                node("w", 0, 2), node("i", 1, 0)},
+  return build({node("x", 1, 1), node("a", 1, 1), node("b", 1, 1), node("c", 1, 1), node("w", 0, 2),
+                node("i", 1, 0)},
                {{"x", "a"}, {"a", "b"}, {"b", "c"}, {"w", "b"}});
 }
 
@@ -90,13 +90,12 @@ TEST(ReportLayout, LevelsFollowTheLongestPathOnRandomGraphs) {
 TEST(ReportLayout, ChainRunsStopAtBranchesMergesAndStageBoundaries) {
   // x -> a -> b -> c -> d, with w -> b (b has two producers) and a stage boundary between c and
   // d; c also feeds e, so c's tensor has two consumers.
-  const Graph g = build({node("x", 1, 1), node("a", 1, 1), node("b", 1, 1), node("c", 1, 1),
-                         node("d", 1, 1), node("e", 1, 1), node("w", 0, 1), node("f", 1, 1)},
-                        {{"x", "a"}, {"a", "b"}, {"w", "b"}, {"b", "c"}, {"c", "d"}, {"c", "e"},
-                         {"d", "f"}});
-  const Partition p =
-      stages_of(g, {{"x", 0}, {"a", 0}, {"b", 0}, {"c", 0}, {"d", 1}, {"e", 1}, {"w", 0}, {"f", 1}},
-                2);
+  const Graph g =
+      build({node("x", 1, 1), node("a", 1, 1), node("b", 1, 1), node("c", 1, 1), node("d", 1, 1),
+             node("e", 1, 1), node("w", 0, 1), node("f", 1, 1)},
+            {{"x", "a"}, {"a", "b"}, {"w", "b"}, {"b", "c"}, {"c", "d"}, {"c", "e"}, {"d", "f"}});
+  const Partition p = stages_of(
+      g, {{"x", 0}, {"a", 0}, {"b", 0}, {"c", 0}, {"d", 1}, {"e", 1}, {"w", 0}, {"f", 1}}, 2);
   std::set<std::vector<std::string>> runs;
   for (const auto& run : chain_runs(g, p)) {
     std::vector<std::string> ids;
@@ -108,9 +107,8 @@ TEST(ReportLayout, ChainRunsStopAtBranchesMergesAndStageBoundaries) {
   EXPECT_EQ(runs, expected);
 
   // The same chain d -> f split by a boundary is two runs.
-  const Partition q =
-      stages_of(g, {{"x", 0}, {"a", 0}, {"b", 0}, {"c", 0}, {"d", 1}, {"e", 1}, {"w", 0}, {"f", 2}},
-                3);
+  const Partition q = stages_of(
+      g, {{"x", 0}, {"a", 0}, {"b", 0}, {"c", 0}, {"d", 1}, {"e", 1}, {"w", 0}, {"f", 2}}, 3);
   int runs_with_d = 0;
   for (const auto& run : chain_runs(g, q))
     if (std::find(run.begin(), run.end(), *g.find("d")) != run.end()) {
@@ -122,8 +120,8 @@ TEST(ReportLayout, ChainRunsStopAtBranchesMergesAndStageBoundaries) {
 
 // Contractible link u -> v, by the definition in report_layout.hpp.
 bool contractible(const Graph& g, const Partition& p, NodeId u, NodeId v) {
-  return g.successors(u).size() == 1 && g.successors(u)[0] == v &&
-         g.predecessors(v).size() == 1 && p.stage_of[u] == p.stage_of[v];
+  return g.successors(u).size() == 1 && g.successors(u)[0] == v && g.predecessors(v).size() == 1 &&
+         p.stage_of[u] == p.stage_of[v];
 }
 
 TEST(ReportLayout, ChainRunsAreMaximalAndCoverEveryNodeOnce) {
@@ -258,9 +256,9 @@ TEST(ReportLayout, GraphViewOfALongChainWrapsIntoRows) {
 
 TEST(ReportLayout, LanesKeepTheMainChainOnTopAndWeightsBelow) {
   // x -> a -> b with weights wa -> a and wb -> b: the chain stays in lane 0, weights go under it.
-  const Graph g = build({node("x", 1, 1), node("wa", 0, 1), node("a", 1, 1), node("wb", 0, 1),
-                         node("b", 1, 1)},
-                        {{"x", "a"}, {"wa", "a"}, {"a", "b"}, {"wb", "b"}});
+  const Graph g =
+      build({node("x", 1, 1), node("wa", 0, 1), node("a", 1, 1), node("wb", 0, 1), node("b", 1, 1)},
+            {{"x", "a"}, {"wa", "a"}, {"a", "b"}, {"wb", "b"}});
   const GraphView v = layout_graph_view(g, Partition{1, std::vector<int>(5, 0)});
   auto lane = [&](const char* id) { return v.items[v.item_of[*g.find(id)]].lane; };
   EXPECT_EQ(lane("x"), 0);
@@ -289,11 +287,10 @@ TEST(ReportLayout, ResidentMemoryAndColocation) {
   }
   for (int i = 0; i + 1 < 6; ++i) b.add_edge(NodeId{i}, NodeId{i + 1});
   Graph g = std::move(b).build();
-  g.colour_class = {0, 0, 1, 1, -1, -1};  // {n0, n1}, {n2, n3}; n4, n5 free
+  g.colour_class = {0, 0, 1, 1, -1, -1};     // {n0, n1}, {n2, n3}; n4, n5 free
   const Partition p{4, {0, 0, 1, 3, 3, 3}};  // stage 2 empty
   // Every stage listed (evaluate_partition), and the non-empty ones only (evaluate).
-  EXPECT_EQ(resident_memory(g, evaluate_partition(g, p)),
-            (std::vector<double>{300, 300, 0, 1500}));
+  EXPECT_EQ(resident_memory(g, evaluate_partition(g, p)), (std::vector<double>{300, 300, 0, 1500}));
   EXPECT_EQ(resident_memory(g, evaluate(g, p)), (std::vector<double>{300, 300, 1500}));
   const ColocationCheck c = check_colocation(g, p);
   EXPECT_EQ(c.classes, 2);

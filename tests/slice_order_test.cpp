@@ -96,8 +96,10 @@ TEST(SliceOrder, CutoffReturnsAnAchievableValueAtLeastTheCutoffOrTheOptimum) {
     for (double cutoff : {opt * 0.5, opt, opt * 2}) {
       const double v = OrderSlicer::optimal_bottleneck(g, order, k, ws, cutoff);
       EXPECT_GE(v, opt - 1e-9);
-      if (opt < cutoff) EXPECT_NEAR(v, opt, 1e-9);
-      else EXPECT_GE(v, cutoff - 1e-9);
+      if (opt < cutoff)
+        EXPECT_NEAR(v, opt, 1e-9);
+      else
+        EXPECT_GE(v, cutoff - 1e-9);
     }
   }
 }
@@ -142,8 +144,10 @@ TEST(SliceOrder, NearTieBetweenGreedyAndDpArithmeticStillReconstructsTheOptimum)
   // Found on a corpus model: the optimum's value came from the greedy pass's sums, a few ulps
   // below the DP's sums for the same segment; reconstruction must still find the cut.
   const std::vector<std::tuple<const char*, double, double>> nodes = {
-      {"n0", 0.00654884115755627, 0.047632}, {"n1", 0.00654884115755627, 0.047632},
-      {"n2", 0.005782487459807074, 0.010392}, {"n3", 0.006556908038585209, 0.047632}};
+      {"n0", 0.00654884115755627, 0.047632},
+      {"n1", 0.00654884115755627, 0.047632},
+      {"n2", 0.005782487459807074, 0.010392},
+      {"n3", 0.006556908038585209, 0.047632}};
   GraphBuilder b("near-tie");
   for (auto [id, w, c] : nodes) b.add_node(testing::node(id, w, c));
   b.add_edge("n1", "n2");
@@ -203,8 +207,10 @@ TEST(SliceOrderConstrained, EqualsExhaustiveEnumerationOfValidCutsOnRandomSmallD
       expect_constrained_result(g, order, k, slice_order(g, order, k), expected);
       expect_constrained_result(g, order, k, OrderSlicer::slice(g, order, k, ws), expected);
       const double value = OrderSlicer::optimal_bottleneck(g, order, k, ws, INFINITY);
-      if (expected < INFINITY) EXPECT_NEAR(value, expected, 1e-9);
-      else EXPECT_TRUE(std::isinf(value));
+      if (expected < INFINITY)
+        EXPECT_NEAR(value, expected, 1e-9);
+      else
+        EXPECT_TRUE(std::isinf(value));
       (expected < INFINITY ? feasible : infeasible) += 1;
     }
   }
@@ -240,7 +246,8 @@ double constrained_quadratic_optimum(const Graph& g, const std::vector<NodeId>& 
       }
       if (g.memory_per_stage && memory > *g.memory_per_stage) continue;
       const double cost = set_cost(g, in);
-      for (int b = 1; b <= k; ++b) best[b][j] = std::min(best[b][j], std::max(best[b - 1][i], cost));
+      for (int b = 1; b <= k; ++b)
+        best[b][j] = std::min(best[b][j], std::max(best[b - 1][i], cost));
     }
   }
   return best[k][n];

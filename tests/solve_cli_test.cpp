@@ -1,12 +1,12 @@
 // `pipecut solve` and `pipecut bound` end to end, through the CLI binary.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <sys/wait.h>
 
 #include "support/oracle.hpp"
 
@@ -24,7 +24,8 @@ CliRun run_cli(const std::string& arguments) {
   if (!pipe) return run;
   std::array<char, 4096> buffer{};
   std::size_t got;
-  while ((got = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), got);
+  while ((got = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    run.out.append(buffer.data(), got);
   const int status = pclose(pipe);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;

@@ -95,8 +95,7 @@ double split_value(const Graph& g, NodeId u, int k, bool receives = false) {
     double best = std::numeric_limits<double>::infinity();
     for (int j = 1; j <= k; ++j) {
       double b_value = testing::brute_force_optimum(b, k + 1 - j).optimum;
-      if (receives)
-        b_value = std::max(b_value, testing::brute_force_optimum(h, k + 1 - j).optimum);
+      if (receives) b_value = std::max(b_value, testing::brute_force_optimum(h, k + 1 - j).optimum);
       best = std::min(best, std::max(testing::brute_force_optimum(first, j).optimum, b_value));
     }
     return best;
@@ -143,8 +142,7 @@ Graph hub_graph(std::uint64_t seed) {
       id += std::to_string(c);
       id += '_';
       id += std::to_string(i);
-      const NodeId node = add(id, work,
-                              uniform(0, 4) > 0 ? work + cost(0, 3) : cost(0, 1));
+      const NodeId node = add(id, work, uniform(0, 4) > 0 ? work + cost(0, 3) : cost(0, 1));
       builder.add_edge(previous, node);
       previous = node;
     }
@@ -208,7 +206,7 @@ TEST(SplitBound, TheFormulaNeverExceedsTheOptimumForAnyNode) {
   EXPECT_GT(splits, 200);
   EXPECT_GT(tight, 0);
   EXPECT_GT(above_simple, splits / 4);  // it sees communication
-  EXPECT_GT(stronger, 10);                // the two-case form adds something
+  EXPECT_GT(stronger, 10);              // the two-case form adds something
 }
 
 TEST(SplitBound, ComputesTheFormulaForTheNodeItReports) {
@@ -234,8 +232,8 @@ TEST(SplitBound, ComputesTheFormulaForTheNodeItReports) {
     ++proven;
     const std::string prefix = "split at '";
     ASSERT_EQ(r.detail.rfind(prefix, 0), 0u) << r.detail;
-    const auto u = g.find(r.detail.substr(prefix.size(), r.detail.find('\'', prefix.size()) -
-                                                             prefix.size()));
+    const auto u =
+        g.find(r.detail.substr(prefix.size(), r.detail.find('\'', prefix.size()) - prefix.size()));
     ASSERT_TRUE(u.has_value()) << r.detail;
     // B's receives may raise the formula, never past what B with its receives could prove, and
     // A and B searched together never past their optimum.

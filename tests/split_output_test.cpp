@@ -1,9 +1,9 @@
 // Where `split` and `solve --export-onnx` write, and what they may replace: outputs checked
 // before any work, the folder resolved as the kernel resolves it, --force replacing only an
 // earlier split output that holds no input, and nothing left behind by a killed run.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
-#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -131,16 +131,19 @@ TEST_F(SplitOutput, ForceReplacesAnEarlierSplitOutputAndNothingElse) {
   const std::string out = tmp_.path("out");
   auto r = run_cli(split(out));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(entries(out), (std::vector<std::string>{"pipeline.json", "stage_0.onnx", "stage_1.onnx"}));
+  EXPECT_EQ(entries(out),
+            (std::vector<std::string>{"pipeline.json", "stage_0.onnx", "stage_1.onnx"}));
   r = run_cli(split(out, "--force"));  // an earlier split output: replaced
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(entries(out), (std::vector<std::string>{"pipeline.json", "stage_0.onnx", "stage_1.onnx"}));
+  EXPECT_EQ(entries(out),
+            (std::vector<std::string>{"pipeline.json", "stage_0.onnx", "stage_1.onnx"}));
 
   // Anything a split does not write makes --force refuse, naming it; the folder is untouched.
   tmp_.write("out/notes.txt", "mine");
   r = run_cli(split(out, "--force"));
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("holds 'notes.txt', which a split does not write"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("holds 'notes.txt', which a split does not write"), std::string::npos)
+      << r.err;
   EXPECT_EQ(testing::read_text(out + "/notes.txt"), "mine");
   fs::remove(out + "/notes.txt");
   fs::create_directory(out + "/stage_7.onnx");  // a folder, even under a split's name
@@ -234,18 +237,22 @@ TEST_F(SplitOutput, ForceNeverRemovesAFolderHoldingAnInput) {
           out + "/stage_9.onnx");
   fs::remove(out + "/stage_9.onnx");
   // A device profile file and an ONNX Runtime profile.
-  tmp_.write("out/stage_10.onnx.data",
-             R"({"peak_tflops":{"fp32":1},"memory_bandwidth_gbps":1,"link_bandwidth_gbps":1,"link_latency_us":0,"launch_overhead_us":0})");
-  refused(split(out, "--force --device '" + out + "/stage_10.onnx.data'"), out + "/stage_10.onnx.data");
+  tmp_.write(
+      "out/stage_10.onnx.data",
+      R"({"peak_tflops":{"fp32":1},"memory_bandwidth_gbps":1,"link_bandwidth_gbps":1,"link_latency_us":0,"launch_overhead_us":0})");
+  refused(split(out, "--force --device '" + out + "/stage_10.onnx.data'"),
+          out + "/stage_10.onnx.data");
   fs::remove(out + "/stage_10.onnx.data");
-  tmp_.write("out/stage_11.onnx.data",
-             R"([{"cat":"Session","name":"model_run","ts":0,"dur":10},{"cat":"Session","name":"model_run","ts":20,"dur":10}])");
-  refused(split(out, "--force --profile '" + out + "/stage_11.onnx.data'"), out + "/stage_11.onnx.data");
+  tmp_.write(
+      "out/stage_11.onnx.data",
+      R"([{"cat":"Session","name":"model_run","ts":0,"dur":10},{"cat":"Session","name":"model_run","ts":20,"dur":10}])");
+  refused(split(out, "--force --profile '" + out + "/stage_11.onnx.data'"),
+          out + "/stage_11.onnx.data");
   // The same through solve --export-onnx, also for its -o and --report files.
   fs::remove(out + "/stage_11.onnx.data");
   tmp_.write("out/stage_12.onnx", "{}");
-  const auto r = run_cli("solve '" + model_ + "' -k 2 --time-limit 5 --quiet --export-onnx '" + out +
-                         "' --force --report '" + out + "/stage_12.onnx'");
+  const auto r = run_cli("solve '" + model_ + "' -k 2 --time-limit 5 --quiet --export-onnx '" +
+                         out + "' --force --report '" + out + "/stage_12.onnx'");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find(", an input"), std::string::npos) << r.err;
 }
@@ -265,8 +272,8 @@ TEST_F(SplitOutput, EveryDestinationIsCheckedBeforeAnyWork) {
         "report " + bert + " " + part + " -o " + missing + "/r.html",
         "convert " + bert + " " + missing + "/g.json", "generate -o " + missing + "/g.json",
         "generate --count 2 --out-dir " + missing,
-        "experiment " + bert + " --quick --quiet --results " + missing + "/r.jsonl",
-        split(missing), "solve " + bert + " -k 2 --time-limit 60 -o " + tmp_.path("in")}) {
+        "experiment " + bert + " --quick --quiet --results " + missing + "/r.jsonl", split(missing),
+        "solve " + bert + " -k 2 --time-limit 60 -o " + tmp_.path("in")}) {
     const auto start = std::chrono::steady_clock::now();
     const auto r = run_cli(args);
     const double seconds =
@@ -316,9 +323,10 @@ TEST(SplitExternalData, DataResolvingOutsideTheModelsFolderIsRefused) {
   fs::create_symlink(secret, dir + "/link.bin");
   auto r = split(model, "out1");
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("external data location 'link.bin' resolves to " + fs::canonical(secret).string() +
-                       ", outside the model's folder"),
-            std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("external data location 'link.bin' resolves to " +
+                       fs::canonical(secret).string() + ", outside the model's folder"),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_FALSE(fs::exists(tmp.path("out1")));
   // A folder link, and ".." after a link (the kernel's order, not the lexical one).
@@ -386,7 +394,8 @@ void kill_mid_write(const std::vector<std::string>& args, const std::string& par
   ASSERT_TRUE(sent) << "the run ended before it could be interrupted:\n" << testing::read_text(log);
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == signal_number)
-      << "status " << status << "\n" << testing::read_text(log);
+      << "status " << status << "\n"
+      << testing::read_text(log);
   EXPECT_EQ(entries(parent), (std::vector<std::string>{"model.onnx", "p.json", "w.bin"}))
       << testing::read_text(log);
   fs::remove(log);

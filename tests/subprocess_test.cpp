@@ -30,8 +30,8 @@ TEST(Subprocess, ACrashInTheChildIsReportedWithItsSignal) {
 }
 
 TEST(Subprocess, AnExceptionInTheChildIsReportedWithItsMessage) {
-  const ChildResult r = run_in_child(
-      []() -> std::string { throw std::runtime_error("inference failed"); }, "work");
+  const ChildResult r =
+      run_in_child([]() -> std::string { throw std::runtime_error("inference failed"); }, "work");
   EXPECT_FALSE(r.completed);
   EXPECT_EQ(r.failure, "inference failed");
 }

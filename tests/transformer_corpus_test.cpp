@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "pipecut/io/onnx_import.hpp"
 #include "pipecut/model/cost.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 #include "pipecut/partition/slicegraph.hpp"
 #include "support/io_test_util.hpp"
 

@@ -16,13 +16,13 @@ usage: tools/measure_pipelines.py --pipecut build/pipecut [--quick] [--work DIR]
      layout for convolutions), from the stages of the calibration models split at k = 2, 4, 8:
      measured stage time minus the measured work of its operators, against the bytes and
      tensors it receives and sends (the cost model charges comm on both sides).
-2. For each evaluated model (torchvision CNNs, the issue's segmentation model, two transformers,
-   exported with random weights) at k = 2, 4, 8: a partition solved on `--profile` costs (this
-   machine's trace; comm from the calibrated profile) and one solved on the calibrated roofline,
-   split and timed stage by stage with `pipecut bench`; the error between predicted and
-   measured stage time (median and worst), also for the costs before this work (the mean of the
-   trace's runs, kernels that match no operator dropped, comm of the default a100-pcie link) and
-   for the built-in cpu-avx512 roofline. The worst stages are profiled alone and compared kernel by
+2. For each evaluated model (torchvision CNNs, the segmentation model lraspp_mobilenet_v3_large,
+   two transformers, exported with random weights) at k = 2, 4, 8: a partition solved on
+   `--profile` costs (this machine's trace; comm from the calibrated profile) and one solved on
+   the calibrated roofline, split and timed stage by stage with `pipecut bench`; the error
+   between predicted and measured stage time (median and worst), also for the costs before this
+   work (the mean of the trace's runs, kernels that match no operator dropped, comm of the
+   default a100-pcie link) and for the built-in cpu-avx512 roofline. The worst stages are profiled alone and compared kernel by
    kernel with the whole model, which says where their time went.
 3. At k = 2, pipelined on two cores: solve's partition against `uniform` (the topological
    order cut in two halves by operator count) and a hand split at the middle block; measured
@@ -281,14 +281,15 @@ def hand_partition(graph, pattern):
 
 
 def unit_devices(r):
-    """Two device profiles whose roofline returns an operator's FLOPs (in 1e9) and its bytes
-    (in 1e6): with the other term negligible and no launch overhead."""
+    """Two device profiles whose roofline returns an operator's FLOPs (in 1e6) and its bytes
+    (in 1e3): with the other term negligible (its rate 1e12 times higher) and no launch
+    overhead. Rates stay within what a device file may hold (1e-6 .. 1e9, docs/cost-model.md)."""
     flops = r.path("calibration", "unit-flops.json")
     nbytes = r.path("calibration", "unit-bytes.json")
-    json.dump({"name": "unit-flops", "peak_tflops": {"fp32": 1}, "memory_bandwidth_gbps": 1e9,
+    json.dump({"name": "unit-flops", "peak_tflops": {"fp32": 1e-3}, "memory_bandwidth_gbps": 1e9,
                "link_bandwidth_gbps": 1, "link_latency_us": 0, "launch_overhead_us": 0},
               open(flops, "w"))
-    json.dump({"name": "unit-bytes", "peak_tflops": {"fp32": 1e9}, "memory_bandwidth_gbps": 1,
+    json.dump({"name": "unit-bytes", "peak_tflops": {"fp32": 1e9}, "memory_bandwidth_gbps": 1e-3,
                "link_bandwidth_gbps": 1, "link_latency_us": 0, "launch_overhead_us": 0},
               open(nbytes, "w"))
     return flops, nbytes
@@ -306,7 +307,7 @@ def operator_table(r, model, profile, flops_dev, bytes_dev):
             continue
         # Measured (or fused, 0) work does not depend on the device; an estimate does.
         measured = xf["work"] if abs(xf["work"] - xb["work"]) <= 1e-12 * max(1.0, xf["work"]) else math.nan
-        rows.append((nf["work"] * 1e9, nb["work"] * 1e6, measured))
+        rows.append((nf["work"] * 1e6, nb["work"] * 1e3, measured))
     return np.array(rows, dtype=float)
 
 
@@ -508,7 +509,9 @@ def kernel_medians(profile, warmup=1):
 def explain(r, folder, stage_file, whole_profile):
     """Where a stage's time goes: its kernels profiled alone against the same kernels in the
     whole model (names of layout reorders are generated, so they are compared as a group)."""
-    stage_profile = os.path.join(folder, stage_file + ".profile.json")
+    # Next to the split folder, not in it: `pipecut solve --export-onnx DIR --force` of a later
+    # run replaces only a folder holding nothing but split outputs.
+    stage_profile = os.path.normpath(folder) + "." + stage_file + ".profile.json"
     r.run(["node", os.path.join(TOOLS, "profile_onnx.mjs"), os.path.join(folder, stage_file),
            "-o", stage_profile, "--runs", r.profile_runs])
     alone = kernel_medians(stage_profile)

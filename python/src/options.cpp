@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
+#include "pipecut/io/option_groups.hpp"
 #include "pipecut/model/error.hpp"
-#include "pipecut/options.hpp"
 
 namespace py = pybind11;
 
@@ -34,8 +34,8 @@ std::string utf8(const OptionSpec& spec, const py::handle& value) {
   try {
     return value.cast<std::string>();
   } catch (const py::cast_error&) {
-    throw InputError(python_option_name(spec) + ": not valid UTF-8 text: " +
-                     py::repr(value).cast<std::string>());
+    throw InputError(python_option_name(spec) +
+                     ": not valid UTF-8 text: " + py::repr(value).cast<std::string>());
   }
 }
 
@@ -52,19 +52,6 @@ py::object typed_default(const OptionSpec& spec, const std::string& text) {
     default:
       return py::str(text);
   }
-}
-
-const char* kind_name(OptionKind kind) {
-  switch (kind) {
-    case OptionKind::flag: return "flag";
-    case OptionKind::integer: return "integer";
-    case OptionKind::count: return "count";
-    case OptionKind::number: return "number";
-    case OptionKind::text: return "text";
-    case OptionKind::choice: return "choice";
-    case OptionKind::size: return "size";
-  }
-  return "text";
 }
 
 }  // namespace
@@ -91,9 +78,12 @@ void set_option_from_python(const OptionSpec& spec, OptionField field, const py:
       text = text_of_number(value);
       break;
     case OptionKind::size:
-      if (py::isinstance<py::str>(value)) text = utf8(spec, value);
-      else if (is_number(value)) text = text_of_number(value);
-      else wrong_type(spec, "a number of bytes or a size such as '16GiB'", value);
+      if (py::isinstance<py::str>(value))
+        text = utf8(spec, value);
+      else if (is_number(value))
+        text = text_of_number(value);
+      else
+        wrong_type(spec, "a number of bytes or a size such as '16GiB'", value);
       break;
     case OptionKind::choice:
       if (!py::isinstance<py::str>(value)) wrong_type(spec, "a str", value);
@@ -138,7 +128,7 @@ py::list option_groups_for_python() {
       if (!spec.python) continue;
       py::dict o;
       o["name"] = python_option_name(spec);
-      o["kind"] = kind_name(spec.kind);
+      o["kind"] = option_kind_name(spec.kind);
       o["default"] = typed_default(spec, default_text);
       o["unset"] = spec.unset;
       o["help"] = spec.help;

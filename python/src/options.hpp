@@ -15,7 +15,8 @@ namespace pipecut::python {
 // kind, pipecut.InputError (a C++ InputError) when its value is out of range. None leaves an
 // option whose default is unset (device, memory_per_stage, ...) unset, and is a TypeError for
 // the others.
-void set_option_from_python(const OptionSpec& spec, OptionField field, const pybind11::handle& value);
+void set_option_from_python(const OptionSpec& spec, OptionField field,
+                            const pybind11::handle& value);
 
 // Applies every keyword of `kwargs` that names an entry of `catalogue`; returns how many it
 // applied. Keywords it does not know are left for the caller (see reject_unknown_keywords).
@@ -47,7 +48,7 @@ std::vector<std::string> python_names(const OptionCatalogue<Options>& catalogue)
   return names;
 }
 
-// The option groups (pipecut/options.hpp) as Python values, for pipecut's signatures,
+// The option groups (pipecut/io/option_groups.hpp) as Python values, for pipecut's signatures,
 // docstrings and stubs: [{"name", "python_function", "options": [{"name", "kind", "default",
 // "help", "allowed", "unit"}]}], defaults as Python values (None when unset).
 pybind11::list option_groups_for_python();

@@ -15,17 +15,21 @@ namespace pipecut {
 
 std::string to_string(BoundStatus s) {
   switch (s) {
-    case BoundStatus::proven: return "proven";
-    case BoundStatus::time_limit: return "time_limit";
-    case BoundStatus::gave_up: return "gave_up";
-    case BoundStatus::infeasible: return "infeasible";
+    case BoundStatus::proven:
+      return "proven";
+    case BoundStatus::time_limit:
+      return "time_limit";
+    case BoundStatus::gave_up:
+      return "gave_up";
+    case BoundStatus::infeasible:
+      return "infeasible";
   }
   return "?";
 }
 
 namespace {
 
-BoundResult run_simple(const Graph& g, int k, const BoundOptions&) {
+BoundResult run_simple(const Graph& g, int k, const BoundOptions&, const RunSignals&) {
   BoundResult r;
   r.value = simple_lower_bound(g, k);
   r.status = BoundStatus::proven;
@@ -40,19 +44,22 @@ BoundResult from_single_stage(const Graph& g, const SingleStageResult& single) {
   return r;
 }
 
-BoundResult run_single_mincut(const Graph& g, int, const BoundOptions& options) {
-  return from_single_stage(g, single_stage_mincut_bound(g, options));
+BoundResult run_single_mincut(const Graph& g, int, const BoundOptions& options,
+                              const RunSignals& signals) {
+  return from_single_stage(g, single_stage_mincut_bound(g, options, signals));
 }
 
-BoundResult run_single_convex(const Graph& g, int, const BoundOptions& options) {
-  const SingleStageResult single = single_stage_convex_bound(g, options);
+BoundResult run_single_convex(const Graph& g, int, const BoundOptions& options,
+                              const RunSignals& signals) {
+  const SingleStageResult single = single_stage_convex_bound(g, options, signals);
   BoundResult r = from_single_stage(g, single);
   r.detail += (r.detail.empty() ? "" : ", ") + std::to_string(single.candidates_solved) + " MIPs";
   return r;
 }
 
-BoundResult run_downset(const Graph& g, int k, const BoundOptions& options) {
-  DownsetDpResult dp = downset_dp(g, k, options);
+BoundResult run_downset(const Graph& g, int k, const BoundOptions& options,
+                        const RunSignals& signals) {
+  DownsetDpResult dp = downset_dp(g, k, options, signals);
   BoundResult r;
   r.value = dp.optimum;
   r.status = dp.status;
@@ -69,18 +76,24 @@ BoundResult run_downset(const Graph& g, int k, const BoundOptions& options) {
 const std::vector<BoundMethod>& bound_methods() {
   static const std::vector<BoundMethod> methods = {
       {"simple", "max(W/k, heaviest node): work must be shared by k stages", run_simple},
-      {"single-mincut",
-       "single-stage floor without convexity: one hypergraph min cut per node", run_single_mincut},
+      {"single-mincut", "single-stage floor without convexity: one hypergraph min cut per node",
+       run_single_mincut},
       {"single", "single-stage floor: the cheapest convex stage around each node (small MIPs)",
        run_single_convex},
       {"downset", "exact DP over downsets; gives up on wide graphs", run_downset},
       {"split",
        "exact DPs on the ancestors and the descendants of one node, stages shared between them",
-       split_bound},
+       [](const Graph& g, int k, const BoundOptions& o, const RunSignals& s) {
+         return split_bound(g, k, o, s);
+       }},
       {"grouped", "3-group MIP relaxations (stages before, at and after each position)",
-       grouped_mip_bound},
+       [](const Graph& g, int k, const BoundOptions& o, const RunSignals& s) {
+         return grouped_mip_bound(g, k, o, s);
+       }},
       {"exact", "the full MIP, warm-started; its proven bound at the time limit",
-       exact_mip_bound},
+       [](const Graph& g, int k, const BoundOptions& o, const RunSignals& s) {
+         return exact_mip_bound(g, k, o, s);
+       }},
   };
   return methods;
 }
@@ -92,7 +105,7 @@ const BoundMethod& bound_method(const std::string& name) {
 }
 
 BoundResult compute_bound(const Graph& g, int k, const std::string& method,
-                          const BoundOptions& options) {
+                          const BoundOptions& options, const RunSignals& signals) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
   const BoundMethod& m = bound_method(method);
   const Stopwatch timer;
@@ -101,7 +114,7 @@ BoundResult compute_bound(const Graph& g, int k, const std::string& method,
     result.status = BoundStatus::infeasible;
     result.detail = *proof;
   } else {
-    result = m.run(g, k, options);
+    result = m.run(g, k, options, signals);
   }
   result.method = m.name;
   result.seconds = timer.seconds();
@@ -116,17 +129,27 @@ const OptionCatalogue<BoundOptions>& bound_option_catalogue() {
   static const OptionCatalogue<BoundOptions> catalogue = [] {
     OptionCatalogue<BoundOptions> c;
     using O = BoundOptions;
-    declare(c, option("time-limit", OptionKind::number, "Seconds per bound method (0 = no limit)")
-                   .in_unit("s").at_least(0), &O::time_limit_seconds);
-    declare(c, option("mip-threads", OptionKind::integer,
-                      "MIP solver threads (0 = all cores); more than 1 may change the bound "
-                      "reached within the time limit from run to run").at_least(0),
+    declare(c,
+            option("time-limit", OptionKind::number, "Seconds per bound method (0 = no limit)")
+                .in_unit("s")
+                .at_least(0),
+            &O::time_limit_seconds);
+    declare(c,
+            option("mip-threads", OptionKind::integer,
+                   "MIP solver threads (0 = all cores); more than 1 may change the bound "
+                   "reached within the time limit from run to run")
+                .at_least(0),
             &O::mip_threads);
-    declare(c, option("threads", OptionKind::integer,
-                      "Worker threads of the downset DP (0 = all cores); its results do not "
-                      "depend on it").at_least(0), &O::threads);
-    declare(c, option("solver-log", OptionKind::flag, "Show the MIP solver's log on stderr")
-                   .also("verbose"), &O::solver_log);
+    declare(c,
+            option("threads", OptionKind::integer,
+                   "Worker threads of the downset DP (0 = all cores); its results do not "
+                   "depend on it")
+                .at_least(0),
+            &O::threads);
+    declare(c,
+            option("solver-log", OptionKind::flag, "Show the MIP solver's log on stderr")
+                .also("verbose"),
+            &O::solver_log);
     return c;
   }();
   return catalogue;

@@ -6,13 +6,14 @@
 
 namespace pipecut {
 
-DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
+DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options,
+                           const RunSignals& signals) {
   DownsetSearchOptions search;
   search.incumbent = options.incumbent;
   search.warm_start = options.warm_start;
   search.floor = options.known_lower_bound;
   search.time_limit_seconds = options.time_limit_seconds;
-  search.stop = options.stop;
+  search.stop = signals.stop;
   search.downset_limit = options.downset_limit;
   search.pair_limit = options.downset_pair_limit;
   search.threads = options.threads;
@@ -22,8 +23,8 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
   result.pairs = found.pairs;
   result.reason = found.reason;
   // Its stages, not its downsets, took too long.
-  result.more_time_may_help = found.stop == DownsetStop::stage_time_estimate ||
-                              found.stop == DownsetStop::stage_time;
+  result.more_time_may_help =
+      found.stop == DownsetStop::stage_time_estimate || found.stop == DownsetStop::stage_time;
   switch (found.status) {
     case DownsetStatus::optimal:
       result.status = BoundStatus::proven;
@@ -31,9 +32,15 @@ DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options) {
       result.optimum = found.bottleneck;
       result.partition = found.partition;
       break;
-    case DownsetStatus::infeasible: result.status = BoundStatus::infeasible; break;
-    case DownsetStatus::gave_up: result.status = BoundStatus::gave_up; break;
-    case DownsetStatus::time_limit: result.status = BoundStatus::time_limit; break;
+    case DownsetStatus::infeasible:
+      result.status = BoundStatus::infeasible;
+      break;
+    case DownsetStatus::gave_up:
+      result.status = BoundStatus::gave_up;
+      break;
+    case DownsetStatus::time_limit:
+      result.status = BoundStatus::time_limit;
+      break;
   }
   return result;
 }

@@ -29,11 +29,11 @@ class MaxFlow {
   // Pushes a blocking flow along the current level graph; returns the amount pushed.
   double blocking_flow(int s, int t, double epsilon, const std::function<bool()>& stop);
   [[nodiscard]] int tail(int arc) const { return arcs_[arc ^ 1].to; }
-  std::vector<Arc> arcs_;               // arc i and i^1 are a pair
-  std::vector<std::vector<int>> out_;   // arc indices per node
+  std::vector<Arc> arcs_;              // arc i and i^1 are a pair
+  std::vector<std::vector<int>> out_;  // arc indices per node
   std::vector<int> level_;
   std::vector<std::size_t> next_arc_;
-  std::vector<int> path_;               // arcs of the current s -> v path
+  std::vector<int> path_;  // arcs of the current s -> v path
   bool stopped_ = false;
 };
 

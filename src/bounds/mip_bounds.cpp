@@ -35,7 +35,7 @@ struct GroupModel {
   std::vector<mip::VarId> at_least;  // blocks * (groups - 1), block-major
   bool abandoned = false;            // building stopped at the time limit: the model is partial
   std::vector<NodeId> costly_tensors;
-  std::vector<mip::VarId> cut;       // costly_tensors.size() * groups
+  std::vector<mip::VarId> cut;  // costly_tensors.size() * groups
   [[nodiscard]] mip::VarId block_var(int block, int g) const {
     return at_least[std::size_t(block) * (groups - 1) + (g - 1)];
   }
@@ -45,8 +45,10 @@ struct GroupModel {
   // Terms of member_g(B), and its constant part.
   void member_terms_of_block(int block, int g, double scale, std::vector<mip::Term>& terms,
                              double& constant) const {
-    if (g == 0) constant += scale;
-    else terms.push_back({block_var(block, g), scale});
+    if (g == 0)
+      constant += scale;
+    else
+      terms.push_back({block_var(block, g), scale});
     if (g + 1 < groups) terms.push_back({block_var(block, g + 1), -scale});
   }
   void member_terms(NodeId v, int g, double scale, std::vector<mip::Term>& terms,
@@ -74,7 +76,8 @@ std::vector<double> closure_work(const Graph& g, bool upstream) {
     }
     for (std::size_t w = 0; w < words; ++w)
       for (std::uint64_t bits = set[w]; bits; bits &= bits - 1)
-        work[v] += g.work[static_cast<NodeId>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)))];
+        work[v] +=
+            g.work[static_cast<NodeId>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)))];
   }
   return work;
 }
@@ -153,7 +156,8 @@ GroupModel build_group_model(const Graph& g, const Constraints& constraints,
   for (NodeId t = 0; t < gm.n; ++t) {
     if (!(g.comm[t] > 0)) continue;
     const auto consumers = g.successors(t);
-    if (std::any_of(consumers.begin(), consumers.end(), [&](NodeId c) { return crosses_blocks(t, c); }))
+    if (std::any_of(consumers.begin(), consumers.end(),
+                    [&](NodeId c) { return crosses_blocks(t, c); }))
       gm.costly_tensors.push_back(t);  // a tensor used only inside its block is never cut
   }
   for (std::size_t i = 0; i < gm.costly_tensors.size(); ++i) {
@@ -185,7 +189,8 @@ GroupModel build_group_model(const Graph& g, const Constraints& constraints,
     std::vector<mip::Term> terms;
     double constant = 0.0;
     for (int block = 0; block < blocks; ++block)
-      if (block_work[block] > 0) gm.member_terms_of_block(block, b, block_work[block], terms, constant);
+      if (block_work[block] > 0)
+        gm.member_terms_of_block(block, b, block_work[block], terms, constant);
     for (std::size_t i = 0; i < gm.costly_tensors.size(); ++i)
       terms.push_back({gm.cut[i * groups + b], g.comm[gm.costly_tensors[i]]});
     terms.push_back({gm.makespan, -capacity[b]});
@@ -260,10 +265,10 @@ long long group_model_nonzeros(const Graph& g, int groups) {
       consumers += static_cast<long long>(g.successors(t).size());
     }
   const long long n = g.num_nodes(), m = g.num_edges(), G = groups;
-  return 2 * n * std::max(0LL, G - 2)      // at_least chains
-         + 2 * m * (G - 1)                 // precedence
-         + 2 * consumers * G * 5           // cut[t][b] >= +-(member_b(t) - member_b(c))
-         + G * (2 * n + costly + 1)        // stage costs
+  return 2 * n * std::max(0LL, G - 2)             // at_least chains
+         + 2 * m * (G - 1)                        // precedence
+         + 2 * consumers * G * 5                  // cut[t][b] >= +-(member_b(t) - member_b(c))
+         + G * (2 * n + costly + 1)               // stage costs
          + (g.memory_per_stage ? 2 * n * G : 0);  // knapsack rows (at most one per node)
 }
 
@@ -275,8 +280,8 @@ std::vector<int> compact_stages(const std::vector<int>& stage_of) {
   used.erase(std::unique(used.begin(), used.end()), used.end());
   std::vector<int> compact(stage_of.size());
   for (std::size_t v = 0; v < stage_of.size(); ++v)
-    compact[v] = static_cast<int>(std::lower_bound(used.begin(), used.end(), stage_of[v]) -
-                                  used.begin());
+    compact[v] =
+        static_cast<int>(std::lower_bound(used.begin(), used.end(), stage_of[v]) - used.begin());
   return compact;
 }
 
@@ -294,23 +299,25 @@ double upper_limit(const BoundOptions& o) {
 // with its costs scaled by a power of two (exact) so that the optimum is about 1, and its bound
 // is scaled back. Its margin (bound_tolerance) is then relative to the bound whatever the unit.
 template <class Run>
-BoundResult on_scaled_view(const Graph& graph, int k, const BoundOptions& options, Run run) {
+BoundResult on_scaled_view(const Graph& graph, int k, const BoundOptions& options,
+                           const RunSignals& signals, Run run) {
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
-  const double reference = std::isfinite(options.incumbent) && options.incumbent > 0
-                               ? options.incumbent
-                               : std::max(options.known_lower_bound,
-                                          simple_lower_bound(exact.graph(), k));
+  const double reference =
+      std::isfinite(options.incumbent) && options.incumbent > 0
+          ? options.incumbent
+          : std::max(options.known_lower_bound, simple_lower_bound(exact.graph(), k));
   const double scale = unit_scale(reference);
   const Graph g = with_scaled_costs(exact.graph(), scale);
   BoundOptions scaled = options;
   scaled.incumbent *= scale;
   scaled.known_lower_bound *= scale;
-  BoundResult result = run(g, k, scaled);
+  BoundResult result = run(g, k, scaled, signals);
   result.value /= scale;
   return result;
 }
 
-BoundResult exact_mip_bound_scaled(const Graph& g, int k, const BoundOptions& options) {
+BoundResult exact_mip_bound_scaled(const Graph& g, int k, const BoundOptions& options,
+                                   const RunSignals& signals) {
   const Stopwatch timer;
   BoundResult result;
   result.method = "exact";
@@ -335,7 +342,7 @@ BoundResult exact_mip_bound_scaled(const Graph& g, int k, const BoundOptions& op
     return result;
   }
   GroupModel gm = build_group_model(g, constraints, capacity, floor, upper_limit(options), [&] {
-    return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+    return timer.exceeded(options.time_limit_seconds) || stop_requested(signals.stop);
   });
   if (gm.abandoned) {
     result.value = floor;
@@ -352,8 +359,8 @@ BoundResult exact_mip_bound_scaled(const Graph& g, int k, const BoundOptions& op
     so.time_limit_seconds = std::max(1e-3, timer.remaining(options.time_limit_seconds));
   so.threads = options.mip_threads;
   so.solver_log = options.solver_log;
-    so.log = options.log;
-  so.stop = options.stop;
+  so.log = signals.log;
+  so.stop = signals.stop;
   if (warm) {
     std::vector<double> start_values =
         group_assignment(g, gm, compact_stages(options.warm_start->stage_of), capacity);
@@ -410,7 +417,8 @@ BoundResult exact_mip_bound_scaled(const Graph& g, int k, const BoundOptions& op
   return result;
 }
 
-BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& options) {
+BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& options,
+                                     const RunSignals& signals) {
   const Stopwatch timer;
   BoundResult result;
   result.method = "grouped";
@@ -445,7 +453,7 @@ BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& 
     const double floor =
         std::max({options.known_lower_bound, simple_lower_bound(g, k), result.value});
     GroupModel gm = build_group_model(g, constraints, capacity, floor, upper_limit(options), [&] {
-      return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+      return timer.exceeded(options.time_limit_seconds) || stop_requested(signals.stop);
     });
     if (gm.abandoned) {
       result.status = BoundStatus::time_limit;
@@ -453,7 +461,7 @@ BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& 
     }
     // This position's share of what is left once its model is built.
     double budget = 0;
-    if (stop_requested(options.stop)) {
+    if (stop_requested(signals.stop)) {
       result.status = BoundStatus::time_limit;
       break;
     }
@@ -469,8 +477,8 @@ BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& 
     so.time_limit_seconds = budget;
     so.threads = options.mip_threads;
     so.solver_log = options.solver_log;
-    so.log = options.log;
-    so.stop = options.stop;
+    so.log = signals.log;
+    so.stop = signals.stop;
     so.stop_if_objective_at_most = floor;  // this position cannot raise the maximum
     so.stop_if_bound_at_least = target;
     mip::SolveResult solved = solver->solve(gm.model, so);
@@ -510,12 +518,14 @@ BoundResult grouped_mip_bound_scaled(const Graph& g, int k, const BoundOptions& 
 
 }  // namespace
 
-BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options) {
-  return on_scaled_view(g, k, options, exact_mip_bound_scaled);
+BoundResult exact_mip_bound(const Graph& g, int k, const BoundOptions& options,
+                            const RunSignals& signals) {
+  return on_scaled_view(g, k, options, signals, exact_mip_bound_scaled);
 }
 
-BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options) {
-  return on_scaled_view(g, k, options, grouped_mip_bound_scaled);
+BoundResult grouped_mip_bound(const Graph& g, int k, const BoundOptions& options,
+                              const RunSignals& signals) {
+  return on_scaled_view(g, k, options, signals, grouped_mip_bound_scaled);
 }
 
 }  // namespace pipecut

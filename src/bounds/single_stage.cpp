@@ -121,7 +121,8 @@ MinCutFloor min_cut_floor(const Graph& graph, NodeId v, const std::function<bool
   return blocked_min_cut_floor(exact.graph(), v, derive_constraints(exact.graph()), stop);
 }
 
-SingleStageResult single_stage_mincut_bound(const Graph& graph, const BoundOptions& options) {
+SingleStageResult single_stage_mincut_bound(const Graph& graph, const BoundOptions& options,
+                                            const RunSignals& signals) {
   const Stopwatch timer;
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
   const Graph& g = exact.graph();
@@ -129,7 +130,7 @@ SingleStageResult single_stage_mincut_bound(const Graph& graph, const BoundOptio
   SingleStageResult r;
   r.floor.assign(g.num_nodes(), 0.0);
   const std::function<bool()> out_of_time = [&] {
-    return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+    return timer.exceeded(options.time_limit_seconds) || stop_requested(signals.stop);
   };
   for (NodeId v = 0; v < g.num_nodes(); ++v) {
     if (out_of_time()) {
@@ -165,8 +166,9 @@ long long convex_floor_nonzeros(const Graph& g) {
 // min f(S) * scale over convex S = D n U containing v (D a downset, U an upset) that can be a
 // stage of a valid partition. Under placement constraints D and U are unions of blocks (the
 // stages up to and from v's stage), so each block has one pair of variables; with a capacity,
-// S's memory is at most C. Variables per block B: d, u binary; s = d AND u (continuous, integral when d, u
-// are); cut[t] >= |s[t] - s[c]| per consumer c in another block. `in_set` receives s's ids.
+// S's memory is at most C. Variables per block B: d, u binary; s = d AND u (continuous, integral
+// when d, u are); cut[t] >= |s[t] - s[c]| per consumer c in another block. `in_set` receives s's
+// ids.
 mip::MipModel convex_floor_model(const Graph& g, const Constraints& c, NodeId v, double scale,
                                  std::vector<mip::VarId>& in_set) {
   const int n = g.num_nodes();
@@ -189,8 +191,8 @@ mip::MipModel convex_floor_model(const Graph& g, const Constraints& c, NodeId v,
   const std::vector<char> ancestors = closure(g, self, false);
   const std::vector<char> descendants = closure(g, self, true);
   for (NodeId x = 0; x < n; ++x) {
-    if (ancestors[x]) m.fix(down[c.block_of[x]], 1.0);    // D is a downset containing v
-    if (descendants[x]) m.fix(up[c.block_of[x]], 1.0);    // U is an upset containing v
+    if (ancestors[x]) m.fix(down[c.block_of[x]], 1.0);  // D is a downset containing v
+    if (descendants[x]) m.fix(up[c.block_of[x]], 1.0);  // U is an upset containing v
   }
   std::vector<std::pair<int, int>> block_edges;
   for (NodeId x = 0; x < n; ++x)
@@ -230,7 +232,8 @@ mip::MipModel convex_floor_model(const Graph& g, const Constraints& c, NodeId v,
 
 namespace {
 
-SingleStageResult convex_bound_on_view(const Graph& g, const BoundOptions& options) {
+SingleStageResult convex_bound_on_view(const Graph& g, const BoundOptions& options,
+                                       const RunSignals& signals) {
   const Stopwatch timer;
   const int n = g.num_nodes();
   const Constraints constraints = derive_constraints(g);
@@ -275,7 +278,7 @@ SingleStageResult convex_bound_on_view(const Graph& g, const BoundOptions& optio
   // Min-cut floors first: a valid bound for every node, and exact when the cut is convex.
   bool out_of_time = false;
   const std::function<bool()> time_is_up = [&] {
-    return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+    return timer.exceeded(options.time_limit_seconds) || stop_requested(signals.stop);
   };
   for (NodeId v = 0; v < n; ++v) {
     if (time_is_up()) {
@@ -306,7 +309,7 @@ SingleStageResult convex_bound_on_view(const Graph& g, const BoundOptions& optio
   bool incomplete = false;  // a candidate was skipped or its solve failed: not proven
   for (NodeId v : candidates) {
     if (done() || out_of_time) break;
-    if (stop_requested(options.stop)) {
+    if (stop_requested(signals.stop)) {
       out_of_time = true;
       break;
     }
@@ -334,8 +337,8 @@ SingleStageResult convex_bound_on_view(const Graph& g, const BoundOptions& optio
     so.time_limit_seconds = remaining;
     so.threads = 1;  // many tiny MIPs: threads do not pay
     so.solver_log = options.solver_log;
-    so.log = options.log;
-    so.stop = options.stop;
+    so.log = signals.log;
+    so.stop = signals.stop;
     // Once a convex set no better than the current maximum is found, v cannot raise it.
     so.stop_if_objective_at_most = r.value * scale;
     so.stop_if_bound_at_least = target * scale;
@@ -343,7 +346,8 @@ SingleStageResult convex_bound_on_view(const Graph& g, const BoundOptions& optio
     ++r.candidates_solved;
     if (solved.has_solution) {
       std::vector<char> set(n);
-      for (NodeId x = 0; x < n; ++x) set[x] = solved.solution[in_set[constraints.block_of[x]]] > 0.5;
+      for (NodeId x = 0; x < n; ++x)
+        set[x] = solved.solution[in_set[constraints.block_of[x]]] > 0.5;
       offer_convex_set(convex_hull(g, set));
     }
     // A failed solve may still have proven a bound before it failed (a worker streams them).
@@ -368,9 +372,10 @@ SingleStageResult convex_bound_on_view(const Graph& g, const BoundOptions& optio
 // On the exact-cost view: the min-cut floors are exact there, and each candidate's MIP scales
 // its costs by a power of two near 1 / (the candidate's best set so far), so that the MIP
 // solver's absolute tolerances become relative ones (model/numeric.hpp).
-SingleStageResult single_stage_convex_bound(const Graph& graph, const BoundOptions& options) {
+SingleStageResult single_stage_convex_bound(const Graph& graph, const BoundOptions& options,
+                                            const RunSignals& signals) {
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
-  return convex_bound_on_view(exact.graph(), options);
+  return convex_bound_on_view(exact.graph(), options, signals);
 }
 
 }  // namespace pipecut

@@ -40,9 +40,21 @@ struct Side {
   int nodes = 0;
 };
 
+// The bound's options with its run's stop flag, which every exact search below polls.
+struct SplitOptions : BoundOptions {
+  const StopFlag* stop = nullptr;
+};
+
+SplitOptions with_stop(const BoundOptions& bound_options, const RunSignals& signals) {
+  SplitOptions options;
+  static_cast<BoundOptions&>(options) = bound_options;
+  options.stop = signals.stop;
+  return options;
+}
+
 // Options of an exact search within `seconds` (0 = none): the bound's stop flag, downset limit
 // and threads.
-DownsetSearchOptions search_options(const BoundOptions& options, double seconds) {
+DownsetSearchOptions search_options(const SplitOptions& options, double seconds) {
   DownsetSearchOptions search;
   search.time_limit_seconds = seconds;
   search.stop = options.stop;
@@ -52,8 +64,7 @@ DownsetSearchOptions search_options(const BoundOptions& options, double seconds)
 }
 
 // The same, searching the light-source units of `sub`.
-DownsetSearchOptions search_options(const Graph& sub, const BoundOptions& options,
-                                    double seconds) {
+DownsetSearchOptions search_options(const Graph& sub, const SplitOptions& options, double seconds) {
   DownsetSearchOptions search = search_options(options, seconds);
   search.unit_of = light_source_units(sub, derive_constraints(sub));
   return search;
@@ -61,7 +72,7 @@ DownsetSearchOptions search_options(const Graph& sub, const BoundOptions& option
 
 // The exact search on G[nodes], with light sources merged, starting from the incumbent's
 // restriction when there is one (a valid partition of the subgraph whose stages cost no more).
-Side solve_side(const Graph& g, int k, std::span<const NodeId> nodes, const BoundOptions& options,
+Side solve_side(const Graph& g, int k, std::span<const NodeId> nodes, const SplitOptions& options,
                 double seconds, NodeId sender = -1) {
   Graph sub = induced_subgraph(g, nodes);
   // The sender's stage sends its tensor (the caller's case analysis): charged as work.
@@ -94,7 +105,7 @@ struct ReaderChains {
   StageRebate rebate;        // per node of h
   double slack = 0;          // what u's own stage may lose when the chains move
   int chains = 0;
-  bool u_alone = false;      // u is a unit of its own (the rebate's proof needs it)
+  bool u_alone = false;  // u is a unit of its own (the rebate's proof needs it)
 };
 
 ReaderChains glue_reader_chains(const Graph& h, NodeId u) {
@@ -128,8 +139,7 @@ ReaderChains glue_reader_chains(const Graph& h, NodeId u) {
     double work = h.work[c];
     double saving = h.comm[c] - work, kept = h.comm[c] + work;
     for (NodeId next = h.successors(c)[0];
-         h.predecessors(next).size() == 1 && movable(next) &&
-         h.comm[next] >= work + h.work[next];
+         h.predecessors(next).size() == 1 && movable(next) && h.comm[next] >= work + h.work[next];
          next = h.successors(next)[0]) {
       chain.push_back(next);
       work += h.work[next];
@@ -157,7 +167,7 @@ struct RebatedSearch {
 };
 
 std::optional<RebatedSearch> search_with_rebate(const Graph& h, NodeId u, int k,
-                                                const BoundOptions& options, bool need_chain) {
+                                                const SplitOptions& options, bool need_chain) {
   ReaderChains glued = glue_reader_chains(h, u);
   if (!glued.u_alone || (need_chain && glued.chains == 0)) return std::nullopt;
   DownsetSearchOptions search = search_options(options, options.time_limit_seconds);
@@ -174,7 +184,9 @@ std::optional<RebatedSearch> search_with_rebate(const Graph& h, NodeId u, int k,
 }  // namespace
 
 std::optional<std::vector<double>> receiving_side_bounds(const Graph& graph, NodeId u, int k,
-                                                         const BoundOptions& options) {
+                                                         const BoundOptions& bound_options,
+                                                         const RunSignals& signals) {
+  const SplitOptions options = with_stop(bound_options, signals);
   // The rebate is computed from these costs: they must be exact (model/numeric.hpp).
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
   const Graph& g = exact.graph();
@@ -193,7 +205,9 @@ std::optional<std::vector<double>> receiving_side_bounds(const Graph& graph, Nod
 }
 
 std::optional<double> joined_sides_bound(const Graph& graph, NodeId u, int k,
-                                        const BoundOptions& options) {
+                                         const BoundOptions& bound_options,
+                                         const RunSignals& signals) {
+  const SplitOptions options = with_stop(bound_options, signals);
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
   const Graph& g = exact.graph();
   std::vector<NodeId> nodes = reachable(g, u, false);
@@ -240,7 +254,7 @@ double combine(const std::vector<double>& a, const std::vector<double>& b, int k
 std::optional<Partition> partition_from_split(const Graph& g, int k, std::span<const NodeId> a,
                                               const std::vector<double>& a_row,
                                               const std::vector<double>& b_row, double a_cap,
-                                              double b_cap, const BoundOptions& options,
+                                              double b_cap, const SplitOptions& options,
                                               const Stopwatch& timer) {
   int split = 0;
   double best = std::numeric_limits<double>::infinity();
@@ -253,9 +267,8 @@ std::optional<Partition> partition_from_split(const Graph& g, int k, std::span<c
   }
   if (split == 0) return std::nullopt;
   // Seconds left of this construction's share (+inf without a time limit).
-  const double share = options.time_limit_seconds > 0
-                           ? 0.25 * options.time_limit_seconds
-                           : std::numeric_limits<double>::infinity();
+  const double share = options.time_limit_seconds > 0 ? 0.25 * options.time_limit_seconds
+                                                      : std::numeric_limits<double>::infinity();
   const Stopwatch construction;
   auto seconds_left = [&] {
     double left = share - construction.seconds();
@@ -301,7 +314,7 @@ std::optional<Partition> partition_from_split(const Graph& g, int k, std::span<c
 std::optional<Partition> partition_with_chains_joined(const Graph& g, int k, NodeId u,
                                                       std::span<const NodeId> before,
                                                       std::span<const NodeId> after,
-                                                      const BoundOptions& options,
+                                                      const SplitOptions& options,
                                                       const Stopwatch& timer) {
   std::vector<NodeId> sides(before.begin(), before.end());
   sides.insert(sides.end(), after.begin(), after.end());
@@ -378,8 +391,10 @@ std::optional<Partition> partition_with_chains_joined(const Graph& g, int k, Nod
 
 }  // namespace
 
-BoundResult split_bound(const Graph& graph, int k, const BoundOptions& options) {
+BoundResult split_bound(const Graph& graph, int k, const BoundOptions& bound_options,
+                        const RunSignals& signals) {
   const Stopwatch timer;
+  const SplitOptions options = with_stop(bound_options, signals);
   // Every value below is an optimum of the exact-cost view or a max / min of such optima: exact.
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
   const Graph& g = exact.graph();
@@ -391,9 +406,8 @@ BoundResult split_bound(const Graph& graph, int k, const BoundOptions& options) 
   constexpr int kCandidates = 4;
   std::vector<NodeId> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::ranges::stable_sort(order, [&](NodeId a, NodeId b) {
-    return g.successors(a).size() > g.successors(b).size();
-  });
+  std::ranges::stable_sort(
+      order, [&](NodeId a, NodeId b) { return g.successors(a).size() > g.successors(b).size(); });
   int tried = 0;
   bool stopped = false;
   std::string last_reason = "no node has both ancestors and descendants";
@@ -417,8 +431,8 @@ BoundResult split_bound(const Graph& graph, int k, const BoundOptions& options) 
                        ? solve_side(g, stages, after, options,
                                     left > 0 ? std::max(1e-3, left - candidate.seconds()) : 0)
                        : Side{};
-    const DownsetStatus failed = a.search.status != DownsetStatus::optimal ? a.search.status
-                                                                         : b.search.status;
+    const DownsetStatus failed =
+        a.search.status != DownsetStatus::optimal ? a.search.status : b.search.status;
     if (failed != DownsetStatus::optimal) {
       last_reason = "split at '" + g.ids[u] + "': " +
                     (a.search.status != DownsetStatus::optimal ? a.search.reason : b.search.reason);
@@ -434,7 +448,7 @@ BoundResult split_bound(const Graph& graph, int k, const BoundOptions& options) 
     if (options.time_limit_seconds <= 0 || left > candidate.seconds()) {
       BoundOptions receiving_options = options;
       receiving_options.time_limit_seconds = left > 0 ? left - candidate.seconds() : 0;
-      if (const auto row = receiving_side_bounds(g, u, stages, receiving_options)) {
+      if (const auto row = receiving_side_bounds(g, u, stages, receiving_options, signals)) {
         b_row.resize(std::max(b_row.size(), row->size()), b_row.back());
         for (std::size_t m = 1; m < b_row.size(); ++m)
           if (entry(*row, static_cast<int>(m)) > b_row[m]) {
@@ -470,7 +484,7 @@ BoundResult split_bound(const Graph& graph, int k, const BoundOptions& options) 
       BoundOptions whole_options = options;
       whole_options.time_limit_seconds = whole_seconds;
       // Strictly better only: equal values may differ in the last bits between builds.
-      if (const auto joined = joined_sides_bound(g, u, stages, whole_options);
+      if (const auto joined = joined_sides_bound(g, u, stages, whole_options, signals);
           joined && *joined > value * (1 + 1e-9)) {
         value = *joined;
         whole = true;
@@ -482,8 +496,8 @@ BoundResult split_bound(const Graph& graph, int k, const BoundOptions& options) 
       result.status = BoundStatus::infeasible;
       result.value = 0.0;
       result.detail = "the ancestors and the descendants of '" + g.ids[u] +
-                      "' have no partitions into " + std::to_string(k) +
-                      " stages in all that " + constraints_phrase(g);
+                      "' have no partitions into " + std::to_string(k) + " stages in all that " +
+                      constraints_phrase(g);
       result.partition.reset();
       return result;
     }
@@ -504,9 +518,9 @@ BoundResult split_bound(const Graph& graph, int k, const BoundOptions& options) 
       std::optional<Partition> from_rows = partition_from_split(
           g, stages, before, a.search.capped_optimum_by_stages, b.search.capped_optimum_by_stages,
           a.search.cap, b.search.cap, options, timer);
-      if (from_rows && (!result.partition ||
-                        evaluate_partition(g, *from_rows).bottleneck <
-                            evaluate_partition(g, *result.partition).bottleneck))
+      if (from_rows &&
+          (!result.partition || evaluate_partition(g, *from_rows).bottleneck <
+                                    evaluate_partition(g, *result.partition).bottleneck))
         result.partition = std::move(from_rows);
     }
     if (result.partition) result.partition->k = k;  // found with min(k, n) stages

@@ -43,7 +43,7 @@ struct BenchCommand {
   bool no_pin = false;
   bool json = false;
   std::string output;
-  std::string model;  // source model, for predictions under other cost options
+  std::string model;          // source model, for predictions under other cost options
   double link_bandwidth = 0;  // --link-bandwidth, when given
   ReadOptions read;
 };
@@ -85,15 +85,17 @@ NodeRuntime find_node_runtime() {
   } else {
     r.node = find_on_path("node");
     if (r.node.empty())
-      throw InputError("pipecut bench needs Node.js (>= 18) to run ONNX Runtime: install it "
-                       "(apt-get install nodejs) or set PIPECUT_NODE to its path");
+      throw InputError(
+          "pipecut bench needs Node.js (>= 18) to run ONNX Runtime: install it "
+          "(apt-get install nodejs) or set PIPECUT_NODE to its path");
   }
   std::vector<std::string> candidates;
   if (const char* env = std::getenv("PIPECUT_TOOLS_DIR"); env && *env) {
     candidates = {env};
   } else {
     if (const std::string exe = executable_dir(); !exe.empty())
-      candidates.push_back((fs::path(exe) / PIPECUT_INSTALLED_TOOLS_DIR).lexically_normal().string());
+      candidates.push_back(
+          (fs::path(exe) / PIPECUT_INSTALLED_TOOLS_DIR).lexically_normal().string());
     candidates.push_back(PIPECUT_SOURCE_TOOLS_DIR);
   }
   for (const std::string& dir : candidates)
@@ -132,7 +134,8 @@ class TempFolder {
   TempFolder() {
     std::string pattern = (fs::temp_directory_path() / "pipecut-bench-XXXXXX").string();
     if (!mkdtemp(pattern.data()))
-      throw OutputError(pattern + ": cannot create a temporary folder (" + std::strerror(errno) + ")");
+      throw OutputError(pattern + ": cannot create a temporary folder (" + std::strerror(errno) +
+                        ")");
     path_ = pattern;
   }
   ~TempFolder() {
@@ -141,18 +144,23 @@ class TempFolder {
   }
   TempFolder(const TempFolder&) = delete;
   TempFolder& operator=(const TempFolder&) = delete;
-  [[nodiscard]] std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
+  [[nodiscard]] std::string file(const std::string& name) const {
+    return (fs::path(path_) / name).string();
+  }
 
  private:
   std::string path_;
 };
 
 // Runs argv with stdout and stderr into files; returns the wait status.
-int run_process(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+int run_process(const std::vector<std::string>& args, const std::string& out,
+                const std::string& err) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -239,18 +247,17 @@ void print_bench(std::ostream& out, const BenchResult& r) {
   out << "  stage  ops  predicted ms  measured ms  run ms (p10-p90)         copy ms  error\n";
   for (const BenchStage& s : r.stages) {
     std::ostringstream spread;
-    spread << std::fixed << std::setprecision(3) << s.run_ms.median << " (" << s.run_ms.p10
-           << "-" << s.run_ms.p90 << ")";
+    spread << std::fixed << std::setprecision(3) << s.run_ms.median << " (" << s.run_ms.p10 << "-"
+           << s.run_ms.p90 << ")";
     out << "  " << std::setw(5) << s.stage << std::setw(5) << s.operators << std::setw(14)
-        << s.predicted.cost << std::setw(13) << s.measured_ms << "  " << std::left
-        << std::setw(25) << spread.str() << std::right << std::setw(7)
-        << s.copy_in_ms + s.copy_out_ms << "  " << percent(s.error)
+        << s.predicted.cost << std::setw(13) << s.measured_ms << "  " << std::left << std::setw(25)
+        << spread.str() << std::right << std::setw(7) << s.copy_in_ms + s.copy_out_ms << "  "
+        << percent(s.error)
         << (s.stage == r.measured_bottleneck_stage ? "  <- measured bottleneck" : "") << "\n";
   }
   out << "bottleneck: predicted " << r.predicted_bottleneck_ms << " ms (stage "
-      << r.predicted_bottleneck_stage << "), measured " << r.measured_bottleneck_ms
-      << " ms (stage " << r.measured_bottleneck_stage << "), error " << percent(r.bottleneck_error)
-      << "\n";
+      << r.predicted_bottleneck_stage << "), measured " << r.measured_bottleneck_ms << " ms (stage "
+      << r.measured_bottleneck_stage << "), error " << percent(r.bottleneck_error) << "\n";
   if (r.pipelined) {
     const BenchPipelined& p = *r.pipelined;
     out << std::setprecision(2) << "pipelined: " << p.throughput_per_s
@@ -280,7 +287,8 @@ void add_bench_command(CLI::App& app, int& exit_code) {
       "tools/node_modules (README \"pipecut bench\"). Output: pipecut.bench JSON\n"
       "(docs/formats.md).");
   cmd->add_option("DIR", o->dir, "Folder with pipeline.json and stage_*.onnx")->required();
-  cmd->add_option("--runs", o->runs, "Timed runs of each stage alone")->check(CLI::Range(1, 1000000));
+  cmd->add_option("--runs", o->runs, "Timed runs of each stage alone")
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("--warmup", o->warmup,
                   "Untimed runs before them; with --pipelined also the microbatches left out of "
                   "the steady state (at least the number of stages)")
@@ -291,13 +299,15 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--microbatches", o->microbatches,
                   "Microbatches streamed through the pipeline (--pipelined)")
       ->check(CLI::Range(3, 1000000));
-  cmd->add_option("--seed", o->seed, "Seed of the random model inputs")->check(CLI::Range(0, 2147483647));
+  cmd->add_option("--seed", o->seed, "Seed of the random model inputs")
+      ->check(CLI::Range(0, 2147483647));
   cmd->add_option("--optimizations", o->optimizations,
                   "ONNX Runtime graph optimisations of the stage sessions: on (all, as "
                   "deployed) or off (each operator its own kernel)")
       ->check(CLI::IsMember({"on", "off"}));
   cmd->add_flag("--no-pin", o->no_pin, "--pipelined: do not pin the workers to cores");
-  cmd->add_flag("--json", o->json, "Print the pipecut.bench JSON alone on stdout (summary on stderr)");
+  cmd->add_flag("--json", o->json,
+                "Print the pipecut.bench JSON alone on stdout (summary on stderr)");
   cmd->add_option("-o,--output", o->output, "Also write the pipecut.bench JSON to this file");
   cmd->add_option("--model", o->model,
                   "The source ONNX model, to recompute the predictions under the cost options "
@@ -313,15 +323,16 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--profile", o->read.profile,
                   "Predict with the measured operator times of this ONNX Runtime trace "
                   "(tools/profile_onnx.mjs), best taken on this machine");
-  cmd->add_option("--profile-warmup", o->read.profile_warmup, "Runs at the start of the --profile trace to skip")
+  cmd->add_option("--profile-warmup", o->read.profile_warmup,
+                  "Runs at the start of the --profile trace to skip")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([o, cmd, &exit_code] {
     if (cmd->count("--link-bandwidth") > 0) o->read.link_bandwidth_gbps = o->link_bandwidth;
     if (cmd->count("--microbatches") > 0 && !o->pipelined)
       throw InputError("--microbatches needs --pipelined");
     const PipelineManifest manifest = read_pipeline_manifest(o->dir);
-    refuse_to_overwrite_inputs(o->output, {o->dir + "/pipeline.json", o->model, o->read.profile,
-                                           o->read.device});
+    refuse_to_overwrite_inputs(
+        o->output, {o->dir + "/pipeline.json", o->model, o->read.profile, o->read.device});
     for (const PipelineStage& s : manifest.stages)
       refuse_to_overwrite_inputs(o->output, {(fs::path(o->dir) / s.file).string()});
     BenchResult info;
@@ -334,10 +345,17 @@ void add_bench_command(CLI::App& app, int& exit_code) {
     const NodeRuntime runtime = find_node_runtime();
 
     TempFolder tmp;
-    std::vector<std::string> args = {runtime.node, (fs::path(runtime.tools) / "bench_pipeline.mjs").string(),
-                                     o->dir, "--runs", std::to_string(o->runs), "--warmup",
-                                     std::to_string(o->warmup), "--seed", std::to_string(o->seed),
-                                     "--optimizations", o->optimizations};
+    std::vector<std::string> args = {runtime.node,
+                                     (fs::path(runtime.tools) / "bench_pipeline.mjs").string(),
+                                     o->dir,
+                                     "--runs",
+                                     std::to_string(o->runs),
+                                     "--warmup",
+                                     std::to_string(o->warmup),
+                                     "--seed",
+                                     std::to_string(o->seed),
+                                     "--optimizations",
+                                     o->optimizations};
     if (o->pipelined) {
       args.insert(args.end(), {"--pipelined", "--microbatches", std::to_string(o->microbatches),
                                "--pin", o->no_pin ? "off" : "on"});
@@ -358,7 +376,9 @@ void add_bench_command(CLI::App& app, int& exit_code) {
     // Warnings of the tool (e.g. a worker it could not pin) go on to the user.
     std::stringstream lines(err);
     for (std::string line; std::getline(lines, line);)
-      if (!line.empty()) std::cerr << "pipecut: " << line.substr(line.rfind("bench_pipeline: ", 0) == 0 ? 16 : 0) << "\n";
+      if (!line.empty())
+        std::cerr << "pipecut: " << line.substr(line.rfind("bench_pipeline: ", 0) == 0 ? 16 : 0)
+                  << "\n";
 
     BenchResult r = bench_from_measurements(manifest, predicted, read_text(tmp.file("out.json")),
                                             "tools/bench_pipeline.mjs output");

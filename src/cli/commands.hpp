@@ -27,7 +27,7 @@ struct Solution;
 }  // namespace pipecut
 
 namespace pipecut::cli {
-// The HTML report of `report` and `solve --report` (io/html_report.hpp), written atomically to
+// The HTML report of `report` and `solve --report` (report/html_report.hpp), written atomically to
 // `path`; the input files' names are shown in the page header (empty: not shown).
 // `measured_file`: a pipecut.bench document drawn next to the predictions (empty: none).
 void write_report_html(const Graph& g, const Solution& solution, const std::string& path,

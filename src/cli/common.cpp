@@ -5,8 +5,8 @@
 #include <charconv>
 #include <cmath>
 #include <csignal>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -15,9 +15,9 @@
 #include "cli/summary.hpp"
 #include "pipecut/io/cluster_json.hpp"
 #include "pipecut/io/file_util.hpp"
-#include "pipecut/io/onnx_split.hpp"
-#include "pipecut/util/memory_size.hpp"
 #include "pipecut/io/partition_json.hpp"
+#include "pipecut/onnx/onnx_split.hpp"
+#include "pipecut/util/memory_size.hpp"
 
 namespace pipecut::cli {
 
@@ -30,10 +30,12 @@ std::string number_range_text(NumberRange range) {
   const bool has_max = range.max < std::numeric_limits<double>::max();
   std::ostringstream text;
   text << std::setprecision(15);
-  if (has_min && has_max) text << "in " << range.min << (range.min_open ? " (excluded)" : "")
-                               << " .. " << range.max;
-  else if (has_min) text << (range.min_open ? "> " : ">= ") << range.min;
-  else if (has_max) text << "<= " << range.max;
+  if (has_min && has_max)
+    text << "in " << range.min << (range.min_open ? " (excluded)" : "") << " .. " << range.max;
+  else if (has_min)
+    text << (range.min_open ? "> " : ">= ") << range.min;
+  else if (has_max)
+    text << "<= " << range.max;
   return text.str();
 }
 
@@ -71,10 +73,12 @@ std::optional<T> parse_decimal(const std::string& text) {
 CLI::Validator integer_validator(long long min, long long max) {
   const std::string full = "in " + std::to_string(min) + " .. " + std::to_string(max);
   // An upper end that is only the type's limit is named when a value goes past it.
-  const std::string usual = max == std::numeric_limits<int>::max() ? ">= " + std::to_string(min) : full;
+  const std::string usual =
+      max == std::numeric_limits<int>::max() ? ">= " + std::to_string(min) : full;
   return CLI::Validator(
       [min, max, full, usual](std::string& text) -> std::string {
-        const bool digits = !text.empty() && text.find_first_not_of("+-0123456789") == std::string::npos;
+        const bool digits =
+            !text.empty() && text.find_first_not_of("+-0123456789") == std::string::npos;
         const std::optional<long long> value = parse_decimal<long long>(text);
         if (value && *value >= min && *value <= max) return {};
         const bool too_big = digits && (value ? *value > max : text[0] != '-');
@@ -126,10 +130,11 @@ CLI::Option* add_time_limit(CLI::App& cmd, double& seconds, const std::string& d
 }
 
 void add_graph_input(CLI::App& cmd, GraphInput& in) {
-  cmd.add_option("GRAPH", in.path,
-                 "Input graph: pipecut.graph JSON (.json/.json.gz), Tarnawski et al. JSON, "
-                 "PipeDream graph.txt, REGAL CostGraphDef text (.pbtxt) or ONNX (.onnx/.onnx.gz); see "
-                 "docs/formats.md")
+  cmd.add_option(
+         "GRAPH", in.path,
+         "Input graph: pipecut.graph JSON (.json/.json.gz), Tarnawski et al. JSON, "
+         "PipeDream graph.txt, REGAL CostGraphDef text (.pbtxt) or ONNX (.onnx/.onnx.gz); see "
+         "docs/formats.md")
       ->required();
   add_catalogue_options(cmd, in.read, read_option_catalogue());
 }
@@ -165,8 +170,9 @@ namespace {
 // --cluster rather than ignore it.
 void refuse_cluster(const GraphInput& in) {
   if (!in.read.cluster.empty())
-    throw InputError("--cluster: this command does not work on clusters yet (evaluate, "
-                     "partition and solve do; docs/clusters.md)");
+    throw InputError(
+        "--cluster: this command does not work on clusters yet (evaluate, "
+        "partition and solve do; docs/clusters.md)");
 }
 }  // namespace
 
@@ -181,7 +187,8 @@ GraphOnCluster load_graph_on_cluster(const GraphInput& in) {
   GraphWithProfile read = read_graph_with_profile(in.path, read_options(in));
   report_profile(read.profile);
   GraphOnCluster out{std::move(read.graph), std::nullopt};
-  if (!in.read.cluster.empty()) out.cluster = read_cluster(in.read.cluster, in.read.max_input_bytes);
+  if (!in.read.cluster.empty())
+    out.cluster = read_cluster(in.read.cluster, in.read.max_input_bytes);
   return out;
 }
 
@@ -224,8 +231,8 @@ void write_text_output(const std::string& text, const std::string& path) {
   write_file_atomic(path, text + "\n", ends_with(path, ".gz"));
 }
 
-std::ostream& emit_solution(const Graph& g, const Solution& s, const std::string& output,
-                            bool json, bool quiet) {
+std::ostream& emit_solution(const Graph& g, const Solution& s, const std::string& output, bool json,
+                            bool quiet) {
   std::ostream& human = json ? std::cerr : std::cout;
   if (!(json && quiet)) print_solution_summary(human, g, s);
   const std::string doc = solution_to_json(g, s);

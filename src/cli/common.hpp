@@ -4,15 +4,16 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <iosfwd>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "pipecut/solve/api.hpp"
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/cluster.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
+#include "pipecut/solve/api.hpp"
 
 namespace pipecut::cli {
 
@@ -104,8 +105,8 @@ void write_text_output(const std::string& text, const std::string& path);
 // How partition and solve end: the summary on the human stream (stdout, or stderr when the JSON
 // goes to stdout; none with --json --quiet), the pipecut.partition JSON written to `output` when
 // set (with a "wrote" line unless quiet) and to stdout with `json`. Returns the human stream.
-std::ostream& emit_solution(const Graph& g, const Solution& s, const std::string& output,
-                            bool json, bool quiet);
+std::ostream& emit_solution(const Graph& g, const Solution& s, const std::string& output, bool json,
+                            bool quiet);
 
 // Runs `body`, which produces a partition. If it throws InfeasibleError or
 // NoFeasiblePartitionError, the pipecut.partition "feasible": false document is written where

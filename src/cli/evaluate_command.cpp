@@ -5,8 +5,8 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/summary.hpp"
-#include "pipecut/io/partition_json.hpp"
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/io/partition_json.hpp"
 #include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/model/constraints.hpp"
 
@@ -54,9 +54,9 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
       if (!problem) problem = constraint_violation(g, p);
     }
     if (problem) {
-      std::cerr << "pipecut: " << o->partition_path << ": invalid partition: " << *problem
-                << "\n";
-      if (o->json) write_text_output(nlohmann::json{{"valid", false}, {"reason", *problem}}.dump(2), "-");
+      std::cerr << "pipecut: " << o->partition_path << ": invalid partition: " << *problem << "\n";
+      if (o->json)
+        write_text_output(nlohmann::json{{"valid", false}, {"reason", *problem}}.dump(2), "-");
       exit_code = kExitInvalid;
       return;
     }
@@ -67,7 +67,8 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
     std::optional<std::string> other_cluster;
     if (cluster) {
       const auto recorded = partition_file_cluster(
-          read_file_maybe_gzip(o->partition_path, o->input.read.max_input_bytes), o->partition_path);
+          read_file_maybe_gzip(o->partition_path, o->input.read.max_input_bytes),
+          o->partition_path);
       if (recorded && recorded->digest != cluster->digest)
         other_cluster = "the partition was made on cluster " + recorded->name + " (digest " +
                         recorded->digest.substr(0, 12) + "), not this one";
@@ -85,9 +86,12 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
       doc["colocation_groups"] = g.colour_labels.size();
       nlohmann::json stages = nlohmann::json::array();
       for (const StageCost& s : e.stages) {
-        if (s.nodes.empty()) continue;  // as without a cluster: the non-empty stages
-        stages.push_back({{"stage", s.stage}, {"nodes", s.nodes.size()}, {"work", s.work},
-                          {"comm_in", s.comm_in}, {"comm_out", s.comm_out}, {"cost", s.cost},
+        stages.push_back({{"stage", s.stage},
+                          {"nodes", s.nodes.size()},
+                          {"work", s.work},
+                          {"comm_in", s.comm_in},
+                          {"comm_out", s.comm_out},
+                          {"cost", s.cost},
                           {"memory", s.memory}});
         if (cluster && s.device >= 0) {
           const ClusterDevice& d = cluster->devices[s.device];

@@ -1,5 +1,5 @@
-// `pipecut experiment GRAPH|DIR ... --results FILE`: the evaluation sweep of issue 5 — partition
-// algorithms and bound methods over a corpus and a set of k, one JSON line per result.
+// `pipecut experiment GRAPH|DIR ... --results FILE`: the evaluation sweep (README "Results"):
+// partition algorithms and bound methods over a corpus and a set of k, one JSON line per result.
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,7 +71,8 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
     if (std::filesystem::is_directory(in, ec)) {
       std::vector<std::string> found;
       for (const auto& entry : std::filesystem::directory_iterator(in))
-        if (entry.is_regular_file() && is_graph_file(entry.path())) found.push_back(entry.path().string());
+        if (entry.is_regular_file() && is_graph_file(entry.path()))
+          found.push_back(entry.path().string());
       std::sort(found.begin(), found.end());
       if (found.empty()) throw InputError(in + ": no graph files in this folder");
       files.insert(files.end(), found.begin(), found.end());
@@ -87,8 +88,10 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
 std::string clock_text(double seconds) {
   const long s = static_cast<long>(seconds + 0.5);
   char buf[32];
-  if (s >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, s / 60 % 60);
-  else std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, s / 60 % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
   return buf;
 }
 
@@ -107,8 +110,7 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
       "tools/report.py turns result files into docs/results.md.");
   cmd->add_option("GRAPHS", o->inputs, "Graph files, or folders whose graph files are all used")
       ->required();
-  cmd->add_option("--results", c.results_path, "JSON-lines results file (appended to)")
-      ->required();
+  cmd->add_option("--results", c.results_path, "JSON-lines results file (appended to)")->required();
   cmd->add_option("--testbed", c.testbed, "Testbed name recorded in every row");
   cmd->add_option("-k,--stages", o->ks, "Comma-separated k values");
   cmd->add_option("--algorithms", o->algorithms,
@@ -133,9 +135,9 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
   add_seed(*cmd, c.seed, "SliceGraph seed");
   cmd->add_option("--shard", o->shard, "Run shard I of N (1-based), e.g. 3/8");
   add_integer(*cmd, "--max-graphs", o->max_graphs, "Use only the first N graphs (0 = all)", 0);
-  cmd->add_flag("--quick",
-                o->quick, "Smoke run: first 4 graphs, k = 2 and 8 (unless -k is given), topo and "
-                          "brkga-100, simple and single bounds, 2 s limits");
+  cmd->add_flag("--quick", o->quick,
+                "Smoke run: first 4 graphs, k = 2 and 8 (unless -k is given), topo and "
+                "brkga-100, simple and single bounds, 2 s limits");
   cmd->add_flag("--quiet", o->quiet, "No progress bar");
   cmd->callback([o, cmd, &exit_code] {
     ExperimentConfig& config = o->config;
@@ -146,7 +148,8 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
       int value = 0;
       const auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), value);
       if (ec != std::errc() || end != k.data() + k.size() || value < 1)
-        throw InputError("--stages: every k must be an integer in 1 .. 2147483647 (got '" + k + "')");
+        throw InputError("--stages: every k must be an integer in 1 .. 2147483647 (got '" + k +
+                         "')");
       config.ks.push_back(value);
     }
     config.algorithms = split_list(o->algorithms);

@@ -57,7 +57,8 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       ->default_str(o->preset);
   cmd->add_option("-o,--output", o->output, "Output file (.json or .json.gz), - for stdout");
   add_integer(*cmd, "--count", o->count, "Write a set of this many graphs into --out-dir", 1);
-  cmd->add_option("--out-dir", o->out_dir, "Folder for --count graphs (created if missing; its parent must exist)");
+  cmd->add_option("--out-dir", o->out_dir,
+                  "Folder for --count graphs (created if missing; its parent must exist)");
   add_integer(*cmd, "--max-nodes", o->max_nodes,
               "With --count: node targets spread evenly from --nodes (first graph) to this "
               "(last graph)",

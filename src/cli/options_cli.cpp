@@ -7,8 +7,10 @@ std::string option_help(const OptionSpec& spec, const std::string& default_text)
   if (!spec.unit.empty()) text += " [" + spec.unit + "]";
   if (const std::string range = option_range_text(spec); !range.empty()) text += "; " + range;
   if (spec.kind != OptionKind::flag) {
-    if (!default_text.empty()) text += "; default " + default_text;
-    else if (!spec.unset.empty()) text += "; default: " + spec.unset;
+    if (!default_text.empty())
+      text += "; default " + default_text;
+    else if (!spec.unset.empty())
+      text += "; default: " + spec.unset;
   }
   return text;
 }
@@ -20,18 +22,31 @@ CLI::Option* add_catalogue_option(CLI::App& cmd, const OptionSpec& spec, OptionF
   const std::string help = option_help(spec, option_value_text(field));
   if (spec.kind == OptionKind::flag) {
     bool* flag = std::get<bool*>(field);
-    return cmd.add_flag_callback(names, [flag] { *flag = true; }, help);
+    return cmd.add_flag_callback(
+        names, [flag] { *flag = true; }, help);
   }
   CLI::Option* o = cmd.add_option_function<std::string>(
       names, [spec, field](const std::string& text) { set_option_from_text(spec, field, text); },
       help);
   switch (spec.kind) {
-    case OptionKind::integer: o->type_name("INT"); break;
-    case OptionKind::count: o->type_name("UINT"); break;
-    case OptionKind::number: o->type_name(spec.unit == "s" ? "SEC" : "NUMBER"); break;
-    case OptionKind::size: o->type_name("SIZE"); break;
-    case OptionKind::choice: o->type_name("NAME"); break;
-    default: o->type_name("TEXT"); break;
+    case OptionKind::integer:
+      o->type_name("INT");
+      break;
+    case OptionKind::count:
+      o->type_name("UINT");
+      break;
+    case OptionKind::number:
+      o->type_name(spec.unit == "s" ? "SEC" : "NUMBER");
+      break;
+    case OptionKind::size:
+      o->type_name("SIZE");
+      break;
+    case OptionKind::choice:
+      o->type_name("NAME");
+      break;
+    default:
+      o->type_name("TEXT");
+      break;
   }
   return o;
 }

@@ -24,8 +24,7 @@ void add_catalogue_options(CLI::App& cmd, Options& options,
                            const OptionCatalogue<Options>& catalogue,
                            const std::vector<std::string>& names = {}) {
   for (const OptionEntry<Options>& entry : catalogue) {
-    if (!names.empty() &&
-        std::find(names.begin(), names.end(), entry.spec.name) == names.end())
+    if (!names.empty() && std::find(names.begin(), names.end(), entry.spec.name) == names.end())
       continue;
     add_catalogue_option(cmd, entry.spec, entry.field(options));
   }

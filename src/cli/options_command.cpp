@@ -6,31 +6,21 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "pipecut/options.hpp"
+#include "pipecut/io/option_groups.hpp"
 
 namespace pipecut::cli {
 
 namespace {
 
-const char* kind_name(OptionKind kind) {
-  switch (kind) {
-    case OptionKind::flag: return "flag";
-    case OptionKind::integer: return "integer";
-    case OptionKind::count: return "count";
-    case OptionKind::number: return "number";
-    case OptionKind::text: return "text";
-    case OptionKind::choice: return "choice";
-    case OptionKind::size: return "size";
-  }
-  return "text";
-}
-
 std::string markdown_cell(std::string text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -51,20 +41,21 @@ std::string options_markdown(const std::vector<OptionGroupDoc>& groups) {
     for (std::size_t i = 0; i < g.commands.size(); ++i)
       md += (i ? ", " : "") + std::string("`pipecut ") + g.commands[i] + "`";
     md += ". Python: `pipecut." + g.python_function + "(...)`.\n\n";
-    md += "| option | Python | kind | default | allowed | what it does |\n"
-          "|---|---|---|---|---|---|\n";
+    md +=
+        "| option | Python | kind | default | allowed | what it does |\n"
+        "|---|---|---|---|---|---|\n";
     for (const auto& [spec, default_text] : g.options) {
       std::string name = "`--" + spec.name + "`";
       if (!spec.short_name.empty()) name = "`-" + spec.short_name + "`, " + name;
       if (!spec.cli_alias.empty()) name += ", `--" + spec.cli_alias + "`";
-      std::string shown_default =
-          spec.kind == OptionKind::flag ? "off"
-          : !default_text.empty()       ? "`" + default_text + "`"
-                                        : spec.unset;
+      std::string shown_default = spec.kind == OptionKind::flag ? "off"
+                                  : !default_text.empty()       ? "`" + default_text + "`"
+                                                                : spec.unset;
       std::string allowed = option_range_text(spec);
-      if (!spec.unit.empty()) allowed += (allowed.empty() ? "" : ", ") + std::string("in ") + spec.unit;
+      if (!spec.unit.empty())
+        allowed += (allowed.empty() ? "" : ", ") + std::string("in ") + spec.unit;
       md += "| " + name + " | " + (spec.python ? "`" + python_option_name(spec) + "`" : "—") +
-            " | " + kind_name(spec.kind) + " | " + markdown_cell(shown_default) + " | " +
+            " | " + option_kind_name(spec.kind) + " | " + markdown_cell(shown_default) + " | " +
             markdown_cell(allowed) + " | " + markdown_cell(spec.help) + " |\n";
     }
   }
@@ -72,16 +63,19 @@ std::string options_markdown(const std::vector<OptionGroupDoc>& groups) {
 }
 
 nlohmann::json options_json(const std::vector<OptionGroupDoc>& groups) {
-  nlohmann::json out = {{"format", "pipecut.options"}, {"version", 1}, {"groups", nlohmann::json::array()}};
+  nlohmann::json out = {
+      {"format", "pipecut.options"}, {"version", 1}, {"groups", nlohmann::json::array()}};
   for (const OptionGroupDoc& g : groups) {
-    nlohmann::json group = {{"name", g.name}, {"title", g.title}, {"commands", g.commands},
+    nlohmann::json group = {{"name", g.name},
+                            {"title", g.title},
+                            {"commands", g.commands},
                             {"python_function", g.python_function},
                             {"options", nlohmann::json::array()}};
     for (const auto& [spec, default_text] : g.options) {
       nlohmann::json o = {{"name", spec.name},
                           {"python", spec.python ? nlohmann::json(python_option_name(spec))
                                                  : nlohmann::json(nullptr)},
-                          {"kind", kind_name(spec.kind)},
+                          {"kind", option_kind_name(spec.kind)},
                           {"default", default_text},
                           {"unset", spec.unset},
                           {"unit", spec.unit},
@@ -120,8 +114,9 @@ void add_options_command(CLI::App& app, int& exit_code) {
       for (const OptionGroupDoc& g : groups) {
         std::cout << g.title << " — python: pipecut." << g.python_function << "\n";
         for (const auto& [spec, default_text] : g.options)
-          std::cout << "  --" << spec.name << (default_text.empty() ? "" : " [" + default_text + "]")
-                    << "  " << option_range_text(spec) << "\n";
+          std::cout << "  --" << spec.name
+                    << (default_text.empty() ? "" : " [" + default_text + "]") << "  "
+                    << option_range_text(spec) << "\n";
       }
     }
     exit_code = kExitOk;

@@ -7,11 +7,11 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "pipecut/io/file_util.hpp"
-#include "pipecut/io/html_report.hpp"
 #include "pipecut/io/partition_json.hpp"
+#include "pipecut/io/pipeline_bench.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/numeric.hpp"
-#include "pipecut/io/pipeline_bench.hpp"
+#include "pipecut/report/html_report.hpp"
 
 namespace pipecut::cli {
 

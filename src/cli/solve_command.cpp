@@ -11,8 +11,8 @@
 #include "cli/options_cli.hpp"
 #include "cli/summary.hpp"
 #include "pipecut/io/file_util.hpp"
-#include "pipecut/io/onnx_split.hpp"
 #include "pipecut/io/partition_json.hpp"
+#include "pipecut/onnx/onnx_split.hpp"
 #include "pipecut/solve/cluster_solve.hpp"
 
 namespace pipecut::cli {
@@ -38,10 +38,9 @@ class ProgressLine {
     if (!enabled_) return;
     std::ostringstream line;
     line << "\r[solve " << std::fixed << std::setprecision(1) << p.seconds << " s] bottleneck "
-         << std::defaultfloat << std::setprecision(8) << p.bottleneck << "  bound "
-         << p.lower_bound << "  ratio " << std::fixed << std::setprecision(4)
-         << (p.bottleneck > 0 ? p.lower_bound / p.bottleneck : 1.0) << "  " << p.step
-         << "\033[K";
+         << std::defaultfloat << std::setprecision(8) << p.bottleneck << "  bound " << p.lower_bound
+         << "  ratio " << std::fixed << std::setprecision(4)
+         << (p.bottleneck > 0 ? p.lower_bound / p.bottleneck : 1.0) << "  " << p.step << "\033[K";
     std::cerr << line.str() << std::flush;
     shown_ = true;
   }
@@ -64,7 +63,8 @@ void add_solve_command(CLI::App& app, int& exit_code) {
       "Runs partition searches and lower bounds (the portfolio described in\n"
       "docs/partitioning.md, \"The solve portfolio\") until lower_bound / bottleneck >= the\n"
       "target ratio or the time limit; a better partition found by an exact method replaces\n"
-      "the incumbent. ""Ctrl-C stops early and prints the best partition and bound so far (exit code 130).");
+      "the incumbent. "
+      "Ctrl-C stops early and prints the best partition and bound so far (exit code 130).");
   add_graph_input(*cmd, o->input);
   add_stages_option(*cmd, o->k);
   add_catalogue_options(*cmd, o->solve, solve_option_catalogue());

@@ -5,9 +5,9 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/summary.hpp"
-#include "pipecut/io/onnx_split.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/onnx/onnx_split.hpp"
 
 namespace pipecut::cli {
 

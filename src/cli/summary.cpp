@@ -116,8 +116,10 @@ void print_solution_summary(std::ostream& out, const Graph& g, const Solution& s
       << " edges, total work " << g.total_work() << "; k = " << s.k << "\n";
   out << "algorithm " << s.algorithm << " (seed " << s.seed << "), " << std::fixed
       << std::setprecision(3) << s.seconds << " s";
-  if (s.stopped) out << " (interrupted; best found so far)";
-  else if (s.hit_time_limit) out << " (stopped at the time limit; best found so far)";
+  if (s.stopped)
+    out << " (interrupted; best found so far)";
+  else if (s.hit_time_limit)
+    out << " (stopped at the time limit; best found so far)";
   out << "\n" << std::defaultfloat;
   if (s.cluster) print_cluster(out, *s.cluster);
   print_constraints(out, g, s.cluster ? &*s.cluster : nullptr);

@@ -22,9 +22,9 @@ namespace {
 using Key = std::tuple<std::string, int, std::string, std::string>;  // path, k, kind, method
 
 nlohmann::json row_to_json(const ExperimentRow& r) {
-  nlohmann::json j = {{"testbed", r.testbed}, {"path", r.path},   {"graph", r.graph},
-                      {"nodes", r.nodes},     {"edges", r.edges}, {"k", r.k},
-                      {"kind", r.kind},       {"method", r.method}, {"value", r.value},
+  nlohmann::json j = {{"testbed", r.testbed}, {"path", r.path},      {"graph", r.graph},
+                      {"nodes", r.nodes},     {"edges", r.edges},    {"k", r.k},
+                      {"kind", r.kind},       {"method", r.method},  {"value", r.value},
                       {"status", r.status},   {"seconds", r.seconds}};
   if (r.partition_value >= 0) j["partition_value"] = r.partition_value;
   if (!std::isfinite(r.value)) j["value"] = nullptr;  // no partition to show
@@ -228,8 +228,9 @@ long long run_experiment(const ExperimentConfig& config,
           const Solution s = solve(g, k, options);
           r.seconds = s.seconds;
           r.value = offer(s.partition);
-          r.status =
-              s.optimal.value_or(false) ? "optimal" : s.hit_time_limit ? "time_limit" : "done";
+          r.status = s.optimal.value_or(false) ? "optimal"
+                     : s.hit_time_limit        ? "time_limit"
+                                               : "done";
           b.value = s.lower_bound;
           b.partition_value = r.value;
         } catch (const InfeasibleError& e) {
@@ -263,8 +264,9 @@ long long run_experiment(const ExperimentConfig& config,
       }
       emit(r);
     }
-    const bool bounds_pending = std::any_of(config.bounds.begin(), config.bounds.end(),
-                                            [&](const std::string& b) { return !is_done("bound", b); });
+    const bool bounds_pending =
+        std::any_of(config.bounds.begin(), config.bounds.end(),
+                    [&](const std::string& b) { return !is_done("bound", b); });
     if (bounds_pending && !incumbent) {
       // Resumed after the partition rows: a quick partition to warm-start the exact methods.
       PartitionOptions options = partition_options_for_spec("brkga-100");

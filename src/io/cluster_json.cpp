@@ -62,8 +62,10 @@ double size_field(const json& value, const std::string& source, const std::strin
 }
 
 double bandwidth_field(const json& value, const std::string& source, const std::string& field) {
-  if (value.is_string()) return parse_bandwidth_gbps(value.get<std::string>(), source + ": " + field);
-  if (!value.is_number()) fail(source, field, "must be a number in GB/s or a bandwidth with a unit");
+  if (value.is_string())
+    return parse_bandwidth_gbps(value.get<std::string>(), source + ": " + field);
+  if (!value.is_number())
+    fail(source, field, "must be a number in GB/s or a bandwidth with a unit");
   const double gbps = value.get<double>();
   if (!std::isfinite(gbps) || !(gbps > 0))
     fail(source, field, "must be a bandwidth above 0 (got " + value.dump() + ")");
@@ -117,8 +119,8 @@ json canonical(const Cluster& c) {
   for (std::size_t a = 0; a < c.link_gbps.size(); ++a)
     for (std::size_t b = a + 1; b < c.link_gbps.size(); ++b)
       if (c.link_gbps[a][b] > 0)
-        links.push_back({{"hosts", {c.hosts[a].name, c.hosts[b].name}},
-                         {"bandwidth", c.link_gbps[a][b]}});
+        links.push_back(
+            {{"hosts", {c.hosts[a].name, c.hosts[b].name}}, {"bandwidth", c.link_gbps[a][b]}});
   doc["links"] = std::move(links);
   return doc;
 }
@@ -144,11 +146,20 @@ double parse_bandwidth_gbps(const std::string& text, const std::string& what) {
   while (unit_begin < end && std::isspace(static_cast<unsigned char>(*unit_begin))) ++unit_begin;
   const std::string unit(unit_begin, end);
   // Scale to GB/s. Case matters: B is a byte, b a bit.
-  static const std::pair<const char*, double> units[] = {
-      {"", 1.0},          {"GB/s", 1.0},       {"B/s", 1e-9},          {"kB/s", 1e-6},
-      {"MB/s", 1e-3},     {"TB/s", 1e3},       {"KiB/s", 1024e-9},     {"MiB/s", 1048576e-9},
-      {"GiB/s", 1073741824e-9}, {"TiB/s", 1099511627776e-9}, {"kb/s", 1e-6 / 8},
-      {"Mb/s", 1e-3 / 8}, {"Gb/s", 1.0 / 8},   {"Tb/s", 1e3 / 8}};
+  static const std::pair<const char*, double> units[] = {{"", 1.0},
+                                                         {"GB/s", 1.0},
+                                                         {"B/s", 1e-9},
+                                                         {"kB/s", 1e-6},
+                                                         {"MB/s", 1e-3},
+                                                         {"TB/s", 1e3},
+                                                         {"KiB/s", 1024e-9},
+                                                         {"MiB/s", 1048576e-9},
+                                                         {"GiB/s", 1073741824e-9},
+                                                         {"TiB/s", 1099511627776e-9},
+                                                         {"kb/s", 1e-6 / 8},
+                                                         {"Mb/s", 1e-3 / 8},
+                                                         {"Gb/s", 1.0 / 8},
+                                                         {"Tb/s", 1e3 / 8}};
   for (const auto& [name, scale] : units)
     if (unit == name) {
       const double gbps = number * scale;
@@ -162,9 +173,9 @@ double parse_bandwidth_gbps(const std::string& text, const std::string& what) {
 Cluster parse_cluster(const std::string& text, const std::string& source) {
   const json doc = parse_json_document(text, source);
   if (!doc.is_object()) throw InputError(source + ": expected a JSON object at the top level");
-  only_fields(doc, {"format", "version", "name", "device_classes", "hosts", "network_bandwidth",
-                    "links"},
-              source, "");
+  only_fields(
+      doc, {"format", "version", "name", "device_classes", "hosts", "network_bandwidth", "links"},
+      source, "");
   if (doc.value("format", json()) != "pipecut.cluster")
     fail(source, "\"format\"", "must be \"pipecut.cluster\"");
   if (!doc.contains("version") || !doc.at("version").is_number() || doc.at("version") != 1)
@@ -182,8 +193,8 @@ Cluster parse_cluster(const std::string& text, const std::string& source) {
     only_fields(entry, {"memory", "speed", "device_model"}, source, field);
     DeviceClass k;
     k.name = name;
-    k.memory = size_field(required(entry, "memory", source, field + ".memory"), source,
-                          field + ".memory");
+    k.memory =
+        size_field(required(entry, "memory", source, field + ".memory"), source, field + ".memory");
     if (k.memory > kMaxTotalMemory)
       fail(source, field + ".memory", "more than 1 PiB, the largest memory pipecut supports");
     if (entry.contains("speed")) {
@@ -205,10 +216,11 @@ Cluster parse_cluster(const std::string& text, const std::string& source) {
     if (!entry.is_object()) fail(source, field, "must be an object");
     only_fields(entry, {"name", "devices", "bandwidth"}, source, field);
     ClusterHost host;
-    host.name = text_field(required(entry, "name", source, field + ".name"), source,
-                           field + ".name");
+    host.name =
+        text_field(required(entry, "name", source, field + ".name"), source, field + ".name");
     for (const ClusterHost& other : c.hosts)
-      if (other.name == host.name) fail(source, field + ".name", "duplicate host name '" + host.name + "'");
+      if (other.name == host.name)
+        fail(source, field + ".name", "duplicate host name '" + host.name + "'");
     field = "host '" + host.name + "'";
     const json& devices = required(entry, "devices", source, field + ".devices");
     if (!devices.is_array() || devices.empty())
@@ -227,25 +239,28 @@ Cluster parse_cluster(const std::string& text, const std::string& source) {
       if (group.contains("count")) {
         count = json_integer(group.at("count"), 0, kMaxDevices, source, where + ".count");
         // Checked here: json_integer does not apply its minimum to JSON unsigned integers.
-        if (count < 1) fail(source, where + ".count", "must be at least 1 (got " + std::to_string(count) + ")");
+        if (count < 1)
+          fail(source, where + ".count", "must be at least 1 (got " + std::to_string(count) + ")");
       }
       if (static_cast<long long>(c.devices.size()) + count > kMaxDevices)
-        fail(source, where + ".count", "more than " + std::to_string(kMaxDevices) + " devices in all");
+        fail(source, where + ".count",
+             "more than " + std::to_string(kMaxDevices) + " devices in all");
       for (long long j = 0; j < count; ++j, ++index)
-        c.devices.push_back({host.name + ":" + std::to_string(index), *k,
-                             static_cast<int>(c.hosts.size()), index});
+        c.devices.push_back(
+            {host.name + ":" + std::to_string(index), *k, static_cast<int>(c.hosts.size()), index});
     }
     // A host of one device has no inner link: its bandwidth is optional.
     if (entry.contains("bandwidth") || index > 1)
-      host.bandwidth_gbps = bandwidth_field(required(entry, "bandwidth", source, field + ".bandwidth"),
-                                            source, field + ".bandwidth");
+      host.bandwidth_gbps = bandwidth_field(
+          required(entry, "bandwidth", source, field + ".bandwidth"), source, field + ".bandwidth");
     c.hosts.push_back(std::move(host));
   }
 
   const int h = static_cast<int>(c.hosts.size());
   if (doc.contains("network_bandwidth") || h > 1)
-    c.network_bandwidth_gbps = bandwidth_field(
-        required(doc, "network_bandwidth", source, "network_bandwidth"), source, "network_bandwidth");
+    c.network_bandwidth_gbps =
+        bandwidth_field(required(doc, "network_bandwidth", source, "network_bandwidth"), source,
+                        "network_bandwidth");
   if (doc.contains("links")) {
     const json& links = doc.at("links");
     if (!links.is_array()) fail(source, "links", "must be an array");
@@ -267,10 +282,12 @@ Cluster parse_cluster(const std::string& text, const std::string& source) {
         if (ends[e] < 0) fail(source, field + ".hosts", "unknown host '" + name + "'");
       }
       if (ends[0] == ends[1])
-        fail(source, field + ".hosts", "a link joins two different hosts (a host's own link is its \"bandwidth\")");
+        fail(source, field + ".hosts",
+             "a link joins two different hosts (a host's own link is its \"bandwidth\")");
       if (c.link_gbps[ends[0]][ends[1]] > 0)
-        fail(source, field + ".hosts", "a second link between '" + c.hosts[ends[0]].name +
-                                           "' and '" + c.hosts[ends[1]].name + "'");
+        fail(source, field + ".hosts",
+             "a second link between '" + c.hosts[ends[0]].name + "' and '" + c.hosts[ends[1]].name +
+                 "'");
       const double gbps = bandwidth_field(required(link, "bandwidth", source, field + ".bandwidth"),
                                           source, field + ".bandwidth");
       c.link_gbps[ends[0]][ends[1]] = c.link_gbps[ends[1]][ends[0]] = gbps;

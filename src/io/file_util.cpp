@@ -21,7 +21,8 @@
 namespace pipecut {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string file_stem(const std::string& path) {
@@ -56,8 +57,10 @@ constexpr std::size_t kReadChunk = std::size_t{1} << 20;
 
 [[noreturn]] void over_cap(const std::string& path, std::uint64_t cap) {
   std::string size = std::to_string(cap) + " bytes";
-  if (cap % (std::uint64_t{1} << 30) == 0) size += " (" + std::to_string(cap >> 30) + " GiB)";
-  else if (cap % (std::uint64_t{1} << 20) == 0) size += " (" + std::to_string(cap >> 20) + " MiB)";
+  if (cap % (std::uint64_t{1} << 30) == 0)
+    size += " (" + std::to_string(cap >> 30) + " GiB)";
+  else if (cap % (std::uint64_t{1} << 20) == 0)
+    size += " (" + std::to_string(cap >> 20) + " MiB)";
   throw InputError(path + ": input is larger than the cap of " + size +
                    " (after decompression); raise it with --max-input-size");
 }
@@ -152,7 +155,7 @@ std::string gunzip_stream(const std::string& path, ChunkReader& reader, std::str
 }  // namespace
 
 std::string read_stream_maybe_gzip(std::istream& in, const std::string& source,
-                                  std::uint64_t max_bytes) {
+                                   std::uint64_t max_bytes) {
   ChunkReader reader(in, source);
   std::string data;
   reader.append_to(data);
@@ -167,7 +170,8 @@ std::string read_stream_maybe_gzip(std::istream& in, const std::string& source,
 
 std::string read_file_maybe_gzip(const std::string& path, std::uint64_t max_bytes) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a directory, not a file");
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(path + ": is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open file");
   // A regular file's size is known up front: one whose content is over the cap whether or not it
@@ -390,8 +394,7 @@ bool same_file(const std::string& a, const std::string& b) {
   return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
 }
 
-void refuse_to_overwrite_inputs(const std::string& output,
-                                const std::vector<std::string>& inputs) {
+void refuse_to_overwrite_inputs(const std::string& output, const std::vector<std::string>& inputs) {
   if (output.empty() || output == "-") return;
   for (const std::string& input : inputs)
     if (same_file(output, input))

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "pipecut/io/file_util.hpp"
-#include "io/json_util.hpp"
-#include "pipecut/model/error.hpp"
 #include "io/json_formats.hpp"
+#include "io/json_util.hpp"
+#include "pipecut/io/file_util.hpp"
+#include "pipecut/model/error.hpp"
 
 namespace pipecut {
 
@@ -46,8 +46,9 @@ Graph pipecut_graph_from_json(const json& doc, const std::string& source) {
     throw InputError(source + ": \"format\" must be \"pipecut.graph\"");
   if (!doc.contains("version") || !doc.at("version").is_number() || doc.at("version") != 1)
     throw InputError(source + ": unsupported \"version\" (this reader knows version 1)");
-  std::string name = doc.contains("name") && doc.at("name").is_string() ? doc.at("name").get<std::string>()
-                                                                      : file_stem(source);
+  std::string name = doc.contains("name") && doc.at("name").is_string()
+                         ? doc.at("name").get<std::string>()
+                         : file_stem(source);
   GraphBuilder b(source, name);
   if (!doc.contains("nodes") || !doc.at("nodes").is_array())
     throw InputError(source + ": missing \"nodes\" array");

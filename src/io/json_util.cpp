@@ -43,7 +43,10 @@ long long json_integer(const nlohmann::json& value, long long min, long long max
   };
   if (value.is_number_unsigned()) {
     const auto u = value.get<std::uint64_t>();
-    if (max < 0 || u > static_cast<std::uint64_t>(max)) return out_of_range();
+    // nlohmann reads every non-negative literal as unsigned: the lower end applies too.
+    if (max < 0 || u > static_cast<std::uint64_t>(max) ||
+        (min > 0 && u < static_cast<std::uint64_t>(min)))
+      return out_of_range();
     return static_cast<long long>(u);
   }
   long long result = 0;

@@ -1,4 +1,4 @@
-#include "pipecut/options.hpp"
+#include "pipecut/io/option_groups.hpp"
 
 #include "pipecut/bounds/bounds.hpp"
 #include "pipecut/io/read_graph.hpp"

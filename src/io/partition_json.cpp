@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pipecut/io/file_util.hpp"
 #include "io/json_util.hpp"
+#include "pipecut/io/file_util.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
@@ -108,10 +108,13 @@ std::string bounds_to_json(const Graph& g, int k, const std::vector<BoundResult>
     list.push_back(bound_to_json(r));
     if (!best || r.value > best->value) best = &r;
   }
-  json doc = {{"format", "pipecut.bounds"}, {"version", 1}, {"graph", g.name}, {"k", k},
+  json doc = {{"format", "pipecut.bounds"},
+              {"version", 1},
+              {"graph", g.name},
+              {"k", k},
               {"bounds", std::move(list)}};
-  doc["best"] = best && !infeasible ? json{{"method", best->method}, {"value", best->value}}
-                                    : json(nullptr);
+  doc["best"] =
+      best && !infeasible ? json{{"method", best->method}, {"value", best->value}} : json(nullptr);
   if (infeasible) {
     doc["feasible"] = false;
     doc["reason"] = *infeasible;
@@ -121,8 +124,7 @@ std::string bounds_to_json(const Graph& g, int k, const std::vector<BoundResult>
 
 Partition read_partition_assignment(const Graph& g, const std::string& path,
                                     std::uint64_t max_input_bytes, const Cluster* cluster) {
-  return parse_partition_assignment(g, read_file_maybe_gzip(path, max_input_bytes), path,
-                                    cluster);
+  return parse_partition_assignment(g, read_file_maybe_gzip(path, max_input_bytes), path, cluster);
 }
 
 std::optional<PartitionFileCluster> partition_file_cluster(const std::string& text,
@@ -145,11 +147,14 @@ std::vector<int> read_devices(const json& doc, int k, const Cluster* cluster,
   const bool has = doc.contains("devices") && !doc.at("devices").is_null();
   if (!cluster) {
     if (has)
-      throw InputError(path + ": the partition places its stages on devices of a cluster: "
-                              "give that cluster (--cluster) to evaluate it");
+      throw InputError(path +
+                       ": the partition places its stages on devices of a cluster: "
+                       "give that cluster (--cluster) to evaluate it");
     return {};
   }
-  if (!has) throw PartitionMismatchError(path, "the partition gives no \"devices\" for cluster " + cluster->name);
+  if (!has)
+    throw PartitionMismatchError(path,
+                                 "the partition gives no \"devices\" for cluster " + cluster->name);
   const json& devices = doc.at("devices");
   if (!devices.is_array()) throw InputError(path + ": \"devices\" must be an array");
   if (static_cast<long long>(devices.size()) != k)
@@ -200,11 +205,12 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
   for (NodeId v = 0; v < g.num_nodes(); ++v) index.emplace(g.ids[v], v);
   // The file's own graph name, to say "partition is for graph X" when the ids do not match.
   const json file_graph = doc.value("graph", json());
-  const std::string other =
-      file_graph.is_string() && file_graph.get<std::string>() != g.name ? file_graph.get<std::string>() : "";
+  const std::string other = file_graph.is_string() && file_graph.get<std::string>() != g.name
+                                ? file_graph.get<std::string>()
+                                : "";
   auto for_another_graph = [&](const std::string& detail) {
-    throw PartitionMismatchError(path, "partition is for graph " + other + ", not " + g.name +
-                                           " (" + detail + ")");
+    throw PartitionMismatchError(
+        path, "partition is for graph " + other + ", not " + g.name + " (" + detail + ")");
   };
   std::string first_unknown;
   std::size_t unknown = 0;
@@ -216,8 +222,8 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
     }
     // Kept exactly when it fits a stage index (a negative one is then reported by
     // partition_problem); never wrapped into range.
-    p.stage_of[it->second] = static_cast<int>(
-        json_integer(stage, INT_MIN, INT_MAX, path, "stage of node '" + id + "'"));
+    p.stage_of[it->second] =
+        static_cast<int>(json_integer(stage, INT_MIN, INT_MAX, path, "stage of node '" + id + "'"));
     assigned[it->second] = 1;
   }
   if (unknown > 0) {
@@ -229,7 +235,8 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
   }
   for (NodeId v = 0; v < g.num_nodes(); ++v)
     if (!assigned[v]) {
-      if (!other.empty()) for_another_graph("node '" + g.ids[v] + "' of " + g.name + " is not assigned");
+      if (!other.empty())
+        for_another_graph("node '" + g.ids[v] + "' of " + g.name + " is not assigned");
       throw PartitionMismatchError(path, "node '" + g.ids[v] + "' is not assigned");
     }
   // At most n stages hold nodes, and the evaluator keeps one entry per stage up to the last
@@ -243,7 +250,8 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
         throw InputError(path + ": node '" + g.ids[v] + "' is in stage " +
                          std::to_string(p.stage_of[v]) + ", but at most " + std::to_string(n) +
                          " stages can hold nodes: with k above the node count, number the "
-                         "stages below " + std::to_string(n));
+                         "stages below " +
+                         std::to_string(n));
   return p;
 }
 
@@ -259,8 +267,7 @@ std::string optional_string(const json& doc, const char* key, const std::string&
 // doc[key] as a boolean; missing or null: nullopt.
 std::optional<bool> optional_bool(const json& doc, const char* key, const std::string& path) {
   if (!doc.contains(key) || doc.at(key).is_null()) return std::nullopt;
-  if (!doc.at(key).is_boolean())
-    throw InputError(path + ": \"" + key + "\" must be true or false");
+  if (!doc.at(key).is_boolean()) throw InputError(path + ": \"" + key + "\" must be true or false");
   return doc.at(key).get<bool>();
 }
 
@@ -272,7 +279,8 @@ double optional_non_negative(const json& doc, const char* key, const std::string
   return value;
 }
 
-BoundStatus bound_status_from(const json& entry, const std::string& path, const std::string& where) {
+BoundStatus bound_status_from(const json& entry, const std::string& path,
+                              const std::string& where) {
   const std::string text = optional_string(entry, "status", path);
   for (BoundStatus s : {BoundStatus::proven, BoundStatus::time_limit, BoundStatus::gave_up,
                         BoundStatus::infeasible})
@@ -342,8 +350,9 @@ std::optional<PartitionFileBound> partition_file_bound(const Graph& g, const Par
   };
   const Evaluation e = evaluate_partition(g, p);
   if (!same(doc.value("bottleneck", json()), e.bottleneck))
-    return no("its bottleneck differs from this graph's for the same partition: it was costed "
-              "with other options (device, dtype, profile, bandwidth)");
+    return no(
+        "its bottleneck differs from this graph's for the same partition: it was costed "
+        "with other options (device, dtype, profile, bandwidth)");
   const json stages = doc.value("stages", json());
   std::vector<const StageCost*> used;
   for (const StageCost& st : e.stages)

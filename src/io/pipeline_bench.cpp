@@ -79,8 +79,10 @@ PipelineTensor read_tensor(const json& j, const std::string& source, const std::
     std::vector<TensorDim> dims;
     for (const json& d : shape) {
       TensorDim dim;
-      if (d.is_number_integer()) dim.value = d.get<std::int64_t>();
-      else if (d.is_string()) dim.param = d.get<std::string>();
+      if (d.is_number_integer())
+        dim.value = d.get<std::int64_t>();
+      else if (d.is_string())
+        dim.param = d.get<std::string>();
       else if (!d.is_null())
         throw InputError(source + ": " + where + ": a shape holds numbers, strings and nulls");
       dims.push_back(std::move(dim));
@@ -132,8 +134,9 @@ PipelineManifest read_pipeline_manifest(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw InputError(dir + ": not a folder");
   if (!fs::exists(path, ec))
-    throw InputError(dir + ": not a pipeline folder (no pipeline.json; write one with pipecut "
-                           "split or solve --export-onnx)");
+    throw InputError(dir +
+                     ": not a pipeline folder (no pipeline.json; write one with pipecut "
+                     "split or solve --export-onnx)");
   const json doc = parse_json_document(read_file_maybe_gzip(path), path);
   if (!doc.is_object() || doc.value("format", json()) != "pipecut.pipeline")
     throw InputError(path + ": not a pipecut.pipeline document");
@@ -152,7 +155,8 @@ PipelineManifest read_pipeline_manifest(const std::string& dir) {
     if (!tensors.is_array()) throw InputError(path + ": \"" + list + "\" must be a list");
     for (const json& t : tensors)
       (std::string(list) == "inputs" ? m.inputs : m.outputs)
-          .push_back(read_tensor(t, path, std::string("a model ") + (list[0] == 'i' ? "input" : "output")));
+          .push_back(read_tensor(t, path,
+                                 std::string("a model ") + (list[0] == 'i' ? "input" : "output")));
   }
   const json& stages = member(doc, "stages", path, "the manifest");
   if (!stages.is_array() || stages.empty())
@@ -177,8 +181,11 @@ PipelineManifest read_pipeline_manifest(const std::string& dir) {
       StageInput t;
       static_cast<PipelineTensor&>(t) = read_tensor(in, path, where + " input");
       const json& from = member(in, "from", path, where + " input '" + t.name + "'");
-      if (from.is_string() && from == "input") t.from_stage = -1;
-      else t.from_stage = static_cast<int>(json_integer(from, 0, st.stage - 1, path, where + " input '" + t.name + "' \"from\""));
+      if (from.is_string() && from == "input")
+        t.from_stage = -1;
+      else
+        t.from_stage = static_cast<int>(
+            json_integer(from, 0, st.stage - 1, path, where + " input '" + t.name + "' \"from\""));
       st.inputs.push_back(std::move(t));
     }
     for (const json& out : member(s, "outputs", path, where)) {
@@ -187,7 +194,8 @@ PipelineManifest read_pipeline_manifest(const std::string& dir) {
       const json& to = member(out, "to", path, where + " output '" + t.name + "'");
       if (!to.is_array()) throw InputError(path + ": " + where + ": \"to\" must be a list");
       for (const json& r : to)
-        t.to_stages.push_back(static_cast<int>(json_integer(r, st.stage + 1, kIntMax, path, where + " output '" + t.name + "' \"to\"")));
+        t.to_stages.push_back(static_cast<int>(json_integer(
+            r, st.stage + 1, kIntMax, path, where + " output '" + t.name + "' \"to\"")));
       t.model_output = optional_flag(out, "model_output", path, where + " output '" + t.name + "'");
       st.outputs.push_back(std::move(t));
     }
@@ -197,9 +205,11 @@ PipelineManifest read_pipeline_manifest(const std::string& dir) {
       if (!op.is_string()) throw InputError(path + ": " + where + ": operators are strings");
       st.operators.push_back(op.get<std::string>());
     }
-    st.folded_operators = s.contains("folded_operators") ? int_member(s, "folded_operators", path, where) : 0;
+    st.folded_operators =
+        s.contains("folded_operators") ? int_member(s, "folded_operators", path, where) : 0;
     st.parameter_bytes = time_member(s, "parameter_bytes", path, where, false);
-    st.predicted = read_stage_cost(member(s, "predicted", path, where), path, where + " \"predicted\"");
+    st.predicted =
+        read_stage_cost(member(s, "predicted", path, where), path, where + " \"predicted\"");
     st.predicted.stage = st.partition_stage;
     m.stages.push_back(std::move(st));
   }
@@ -294,7 +304,9 @@ BenchPipelined read_pipelined(const json& j, const std::string& source,
     if (s.busy_fraction > 1) throw InputError(source + ": " + w + ": busy_fraction above 1");
     s.run_ms = read_spread(member(list[i], "run_ms", source, w), source, w + " \"run_ms\"");
     const json& cpu = list[i].value("cpu", json());
-    s.cpu = cpu.is_number_integer() ? static_cast<int>(json_integer(cpu, 0, kIntMax, source, w + " \"cpu\"")) : -1;
+    s.cpu = cpu.is_number_integer()
+                ? static_cast<int>(json_integer(cpu, 0, kIntMax, source, w + " \"cpu\""))
+                : -1;
     p.stages.push_back(s);
   }
   return p;
@@ -330,11 +342,12 @@ BenchResult bench_from_measurements(const PipelineManifest& m,
   r.model = m.model;
   r.k = m.k;
   const std::string doc_where = "the measurements";
-  r.runtime = "onnxruntime-node " + optional_text(doc, "onnxruntime", source, doc_where) + " (node " +
-              optional_text(doc, "node", source, doc_where) + ")";
+  r.runtime = "onnxruntime-node " + optional_text(doc, "onnxruntime", source, doc_where) +
+              " (node " + optional_text(doc, "node", source, doc_where) + ")";
   r.cpu = optional_text(doc, "cpu", source, doc_where);
   r.cores = doc.contains("cores") ? int_member(doc, "cores", source, "the measurements") : 0;
-  r.threads = doc.contains("threads") ? int_member(doc, "threads", source, "the measurements", 1) : 1;
+  r.threads =
+      doc.contains("threads") ? int_member(doc, "threads", source, "the measurements", 1) : 1;
   r.runs = int_member(doc, "runs", source, "the measurements", 1);
   r.warmup = int_member(doc, "warmup", source, "the measurements");
   r.seed = int_member(doc, "seed", source, "the measurements");
@@ -367,15 +380,17 @@ std::string bench_to_json(const BenchResult& r) {
   doc["model"] = r.model;
   doc["k"] = r.k;
   doc["runtime"] = r.runtime;
-  doc["prediction"] = {{"source", r.prediction_source},
-                       {"device", r.device.empty() ? ordered_json(nullptr) : ordered_json(r.device)},
-                       {"profile", r.profile.empty() ? ordered_json(nullptr) : ordered_json(r.profile)}};
+  doc["prediction"] = {
+      {"source", r.prediction_source},
+      {"device", r.device.empty() ? ordered_json(nullptr) : ordered_json(r.device)},
+      {"profile", r.profile.empty() ? ordered_json(nullptr) : ordered_json(r.profile)}};
   doc["machine"] = {{"cpu", r.cpu}, {"cores", r.cores}, {"load_average", r.load_average}};
   doc["threads"] = r.threads;
   doc["runs"] = r.runs;
   doc["warmup"] = r.warmup;
   doc["seed"] = r.seed;
-  doc["optimizations"] = r.optimizations.empty() ? ordered_json(nullptr) : ordered_json(r.optimizations);
+  doc["optimizations"] =
+      r.optimizations.empty() ? ordered_json(nullptr) : ordered_json(r.optimizations);
   ordered_json stages = ordered_json::array();
   for (const BenchStage& s : r.stages) {
     ordered_json st;
@@ -386,8 +401,10 @@ std::string bench_to_json(const BenchResult& r) {
     st["predicted_ms"] = s.predicted.cost;
     st["measured_ms"] = s.measured_ms;
     st["error"] = s.error;
-    st["predicted"] = {{"work", s.predicted.work}, {"comm_in", s.predicted.comm_in},
-                       {"comm_out", s.predicted.comm_out}, {"cost", s.predicted.cost}};
+    st["predicted"] = {{"work", s.predicted.work},
+                       {"comm_in", s.predicted.comm_in},
+                       {"comm_out", s.predicted.comm_out},
+                       {"cost", s.predicted.cost}};
     st["run_ms"] = spread_json(s.run_ms);
     st["copy_in_ms"] = s.copy_in_ms;
     st["copy_out_ms"] = s.copy_out_ms;
@@ -432,8 +449,9 @@ std::string bench_to_json(const BenchResult& r) {
 BenchResult parse_bench(const std::string& text, const std::string& source) {
   const json doc = parse_json_document(text, source);
   if (!doc.is_object() || doc.value("format", json()) != "pipecut.bench")
-    throw InputError(source + ": not a pipecut.bench document (write one with pipecut bench "
-                              "--json or -o)");
+    throw InputError(source +
+                     ": not a pipecut.bench document (write one with pipecut bench "
+                     "--json or -o)");
   if (doc.value("version", json()) != 1)
     throw InputError(source + ": unsupported pipecut.bench version (this build reads 1)");
   BenchResult r;

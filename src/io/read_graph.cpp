@@ -7,15 +7,15 @@
 #include <optional>
 #include <regex>
 
-#include "pipecut/io/file_util.hpp"
-#include "pipecut/io/foreign_formats.hpp"
-#include "pipecut/io/cluster_json.hpp"
-#include "pipecut/io/graph_json.hpp"
-#include "pipecut/io/onnx_import.hpp"
-#include "pipecut/model/cluster_cost.hpp"
-#include "pipecut/model/error.hpp"
 #include "io/json_formats.hpp"
 #include "io/json_util.hpp"
+#include "pipecut/io/cluster_json.hpp"
+#include "pipecut/io/file_util.hpp"
+#include "pipecut/io/foreign_formats.hpp"
+#include "pipecut/io/graph_json.hpp"
+#include "pipecut/model/cluster_cost.hpp"
+#include "pipecut/model/error.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 
 namespace pipecut {
 
@@ -64,7 +64,6 @@ std::string format_from_extension(const std::string& path) {
                    "use --input-format");
 }
 
-
 // The constraint options on top of what the file gave.
 Graph with_constraint_options(Graph g, const ReadOptions& options, const std::string& source) {
   if (!options.cluster.empty()) {
@@ -94,14 +93,16 @@ void warn_unused_cost_options(const std::string& source, const std::string& form
                            : format == "tarnawski" ? "Tarnawski input, whose costs are given"
                                                    : format + " input";
   if (!options.device.empty())
-    log_to(options.warn, source + ": --device applies to ONNX models only (this is " + what +
-                             "); ignored");
+    log_to(options.warn,
+           source + ": --device applies to ONNX models only (this is " + what + "); ignored");
   if (!options.dtype.empty())
-    log_to(options.warn, source + ": --dtype applies to ONNX models only (this is " + what +
-                             "); ignored");
+    log_to(options.warn,
+           source + ": --dtype applies to ONNX models only (this is " + what + "); ignored");
   if (options.link_bandwidth_gbps && (format == "pipecut" || format == "tarnawski"))
-    log_to(options.warn, source + ": --link-bandwidth applies to PipeDream, REGAL and ONNX input "
-                                  "only (this is " + what + "); ignored");
+    log_to(options.warn, source +
+                             ": --link-bandwidth applies to PipeDream, REGAL and ONNX input "
+                             "only (this is " +
+                             what + "); ignored");
 }
 
 // The format of `text` read from `source`: forced by the options, else from the extension, else
@@ -166,8 +167,9 @@ void check_read_options(const std::string& source, const ReadOptions& options) {
   if (options.memory_per_stage && options.ignore_memory)
     throw InputError("--memory-per-stage and --ignore-memory contradict each other");
   if (options.memory_per_stage && !options.cluster.empty())
-    throw InputError("--cluster and --memory-per-stage contradict each other: the cluster's "
-                     "device classes give each device's memory");
+    throw InputError(
+        "--cluster and --memory-per-stage contradict each other: the cluster's "
+        "device classes give each device's memory");
 }
 
 std::string json_graph_format(const nlohmann::json& doc) {

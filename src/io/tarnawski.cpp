@@ -3,11 +3,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "io/json_formats.hpp"
+#include "io/json_util.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/model/error.hpp"
-#include "io/json_formats.hpp"
-#include "io/json_util.hpp"
 
 namespace pipecut {
 
@@ -86,7 +86,8 @@ Graph tarnawski_graph_from_json(const json& doc, const std::string& source,
     const double cost = json_number(e, "cost", source, where, true);
     NodeSpec& producer = specs[u->second];
     if (has_cost[u->second] && cost != producer.comm && !warned) {
-      log_to(warn, source + ": node " + producer.id +
+      log_to(warn,
+             source + ": node " + producer.id +
                  ": out-edges disagree on cost; using the largest (further cases not reported)");
       warned = true;
     }

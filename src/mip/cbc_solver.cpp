@@ -1,7 +1,7 @@
 // COIN-OR CBC back end of the MipSolver interface. The only file that includes CBC headers.
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <thread>
 
 #include "pipecut/mip/solver.hpp"
@@ -26,11 +26,16 @@ namespace pipecut::mip {
 
 std::string to_string(SolveStatus s) {
   switch (s) {
-    case SolveStatus::optimal: return "optimal";
-    case SolveStatus::target_reached: return "target_reached";
-    case SolveStatus::stopped: return "stopped";
-    case SolveStatus::infeasible: return "infeasible";
-    case SolveStatus::error: return "error";
+    case SolveStatus::optimal:
+      return "optimal";
+    case SolveStatus::target_reached:
+      return "target_reached";
+    case SolveStatus::stopped:
+      return "stopped";
+    case SolveStatus::infeasible:
+      return "infeasible";
+    case SolveStatus::error:
+      return "error";
   }
   return "?";
 }
@@ -84,15 +89,15 @@ class EventHandler : public CbcEventHandler {
     }
     const bool main_search = (model_->specialOptions() & 2048) == 0;
     if (which == solution || which == heuristicSolution) {
-      if (main_search)
-        events_->report_solution(model_->bestSolution(), model_->getNumCols());
+      if (main_search) events_->report_solution(model_->bestSolution(), model_->getNumCols());
       if (model_->getObjValue() <= options.stop_if_objective_at_most) {
         events_->target_reached = true;
         return stop;
       }
     }
     // At tree status events CBC has just recomputed the best bound over all live nodes.
-    if (which == treeStatus && main_search) events_->report_bound(model_->getBestPossibleObjValue());
+    if (which == treeStatus && main_search)
+      events_->report_bound(model_->getBestPossibleObjValue());
     if ((which == node || which == treeStatus) &&
         model_->getBestPossibleObjValue() >= options.stop_if_bound_at_least) {
       events_->target_reached = true;
@@ -264,14 +269,14 @@ class CbcSolver : public MipSolver {
       result.best_bound = kInfinity;
     } else if (!model.solver()->isProvenOptimal() && !model.solver()->isProvenDualInfeasible()) {
       // Root LP stopped by the time limit (or failed): no bound beyond -infinity.
-      result.status = model.solver()->isIterationLimitReached() ||
-                              model.solver()->isPrimalObjectiveLimitReached() ||
-                              (options.time_limit_seconds > 0 &&
-                               timer.seconds() >= options.time_limit_seconds)
-                          ? SolveStatus::stopped
-                          : SolveStatus::error;
-      result.message = result.status == SolveStatus::error ? "the root LP failed"
-                                                           : "time limit in the root LP";
+      result.status =
+          model.solver()->isIterationLimitReached() ||
+                  model.solver()->isPrimalObjectiveLimitReached() ||
+                  (options.time_limit_seconds > 0 && timer.seconds() >= options.time_limit_seconds)
+              ? SolveStatus::stopped
+              : SolveStatus::error;
+      result.message =
+          result.status == SolveStatus::error ? "the root LP failed" : "time limit in the root LP";
     } else if (const double now = timer.seconds();
                options.time_limit_seconds > 0 &&
                options.time_limit_seconds - now < now - before_lp) {
@@ -289,9 +294,7 @@ class CbcSolver : public MipSolver {
       }
     } else {
       if (options.time_limit_seconds > 0)  // CBC's clock starts now: give it what is left
-        model.setMaximumSeconds(std::max(
-            0.01, options.time_limit_seconds -
-                      timer.seconds()));
+        model.setMaximumSeconds(std::max(0.01, options.time_limit_seconds - timer.seconds()));
       model.branchAndBound();
       if (options.solver_log)
         log_line(options, "[cbc] branch and bound done at %.2f s", timer.seconds());
@@ -319,14 +322,13 @@ class CbcSolver : public MipSolver {
         if (!std::isfinite(bound) || std::abs(bound) >= 1e49) bound = -kInfinity;
         // When the search finished, the optimum is the incumbent (up to the tight gap).
         if (result.status == SolveStatus::optimal && result.has_solution)
-          bound = std::max(bound, std::min(model.getObjValue(), result.objective) - 1e-9 *
-                                      std::max(1.0, std::abs(result.objective)));
+          bound = std::max(bound, std::min(model.getObjValue(), result.objective) -
+                                      1e-9 * std::max(1.0, std::abs(result.objective)));
         if (result.has_solution) bound = std::min(bound, result.objective);
         result.best_bound = bound;
       }
     }
-    result.seconds =
-        timer.seconds();
+    result.seconds = timer.seconds();
     if (options.solver_log) log_line(options, "[cbc] returning at %.2f s", result.seconds);
     return result;
   }
@@ -342,8 +344,10 @@ std::unique_ptr<MipSolver> make_cbc_solver() {
 
 void emit_solver_log(const MipOptions& options, std::string line) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  if (options.log) options.log(line);
-  else std::fprintf(stderr, "%s\n", line.c_str());
+  if (options.log)
+    options.log(line);
+  else
+    std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 }  // namespace pipecut::mip

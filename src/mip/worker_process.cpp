@@ -76,8 +76,7 @@ void send_frame(int fd, FrameKind kind, const std::string& payload) {
 }
 
 // The child's side: solve, stream, report, exit without running the parent's exit handlers.
-[[noreturn]] void run_worker(int fd, MipSolver& inner, const MipModel& model,
-                             MipOptions options) {
+[[noreturn]] void run_worker(int fd, MipSolver& inner, const MipModel& model, MipOptions options) {
   options.stop = nullptr;  // the parent watches the stop flag and kills this process
   options.log = [fd](const std::string& line) { send_frame(fd, FrameKind::log, line); };
   options.on_update = [fd](const SolveUpdate& update) {
@@ -142,8 +141,10 @@ struct Received {
     switch (kind) {
       case FrameKind::bound: {
         double bound = -kInfinity;
-        if (take(payload, bound)) best_bound = std::max(best_bound, bound);
-        else malformed = true;
+        if (take(payload, bound))
+          best_bound = std::max(best_bound, bound);
+        else
+          malformed = true;
         return;
       }
       case FrameKind::solution: {
@@ -222,17 +223,18 @@ class WorkerProcessSolver : public MipSolver {
     }
     ::close(fds[1]);
 
-    const double deadline = options.time_limit_seconds > 0
-                                ? options.time_limit_seconds + kKillGraceSeconds
-                                : kInfinity;
+    const double deadline =
+        options.time_limit_seconds > 0 ? options.time_limit_seconds + kKillGraceSeconds : kInfinity;
     Received received;
     received.options = &options;
     std::string buffer;
     std::string kill_reason;
     char chunk[1 << 16];
     for (;;) {
-      if (stop_requested(options.stop)) kill_reason = "stop requested";
-      else if (timer.seconds() >= deadline) kill_reason = "killed at the time limit";
+      if (stop_requested(options.stop))
+        kill_reason = "stop requested";
+      else if (timer.seconds() >= deadline)
+        kill_reason = "killed at the time limit";
       if (!kill_reason.empty()) {
         ::kill(pid, SIGKILL);
         break;
@@ -256,8 +258,7 @@ class WorkerProcessSolver : public MipSolver {
     }
     ::close(fds[0]);
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
 
     if (received.result && !received.malformed) {
       SolveResult r = std::move(*received.result);
@@ -278,7 +279,7 @@ class WorkerProcessSolver : public MipSolver {
       r.message = kill_reason;
     } else {
       r.status = SolveStatus::error;
-      r.message = received.failure    ? "the MIP solver failed: " + *received.failure
+      r.message = received.failure     ? "the MIP solver failed: " + *received.failure
                   : received.malformed ? std::string("the MIP worker sent a malformed report")
                                        : detail::describe_exit(status, "the MIP worker");
     }

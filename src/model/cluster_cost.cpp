@@ -121,8 +121,8 @@ std::optional<std::string> cluster_constraint_violation(const Graph& g, const Cl
     const DeviceClass& k = c.classes[d.device_class];
     if (!fits_capacity(memory[b], k.memory))
       return "stage " + std::to_string(b) + " holds " + describe_bytes(memory[b]) +
-             " of node memory, more than the " + describe_bytes(k.memory) + " of device " +
-             d.name + " (class " + k.name + ")";
+             " of node memory, more than the " + describe_bytes(k.memory) + " of device " + d.name +
+             " (class " + k.name + ")";
   }
   return std::nullopt;
 }

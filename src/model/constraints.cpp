@@ -107,7 +107,8 @@ Constraints derive_constraints(const Graph& g) {
   const int classes = c.colour_classes;
   std::vector<int> vertex_of(n);
   for (NodeId v = 0; v < n; ++v)
-    vertex_of[v] = !g.colour_class.empty() && g.colour_class[v] >= 0 ? g.colour_class[v] : classes + v;
+    vertex_of[v] =
+        !g.colour_class.empty() && g.colour_class[v] >= 0 ? g.colour_class[v] : classes + v;
   const int vertices = classes + n;
   std::vector<int> begin(vertices + 1, 0), target;
   for (NodeId u = 0; u < n; ++u)
@@ -170,8 +171,8 @@ std::optional<std::string> infeasibility_proof(const Graph& g, const Constraints
   double total = 0;
   for (double m : g.memory) total += m;
   if (!fits_capacity(total, static_cast<double>(k) * capacity))
-    return "the graph's total memory " + describe_bytes(total) + " exceeds k = " +
-           std::to_string(k) + " stages times " + limit;
+    return "the graph's total memory " + describe_bytes(total) +
+           " exceeds k = " + std::to_string(k) + " stages times " + limit;
   return std::nullopt;
 }
 
@@ -201,8 +202,8 @@ std::optional<std::string> constraint_violation(const Graph& g, const Partition&
     for (int b = 0; b < static_cast<int>(memory.size()); ++b)
       if (!fits_capacity(memory[b], *g.memory_per_stage))
         return "stage " + std::to_string(b) + " holds " + describe_bytes(memory[b]) +
-               " of node memory, more than the capacity of " +
-               describe_bytes(*g.memory_per_stage) + " per stage";
+               " of node memory, more than the capacity of " + describe_bytes(*g.memory_per_stage) +
+               " per stage";
   }
   return std::nullopt;
 }

@@ -49,9 +49,9 @@ std::optional<std::string> partition_problem(const Graph& g, const Partition& p)
   return std::nullopt;
 }
 
-// One pass over the tensors (the hyperedge view: docs/bounds.md, "Notation"): a tensor whose consumers sit in
-// other stages is paid once by its producer's stage and once by each distinct consuming stage.
-// O(n + m + k) time, so a huge k with few nodes stays cheap.
+// One pass over the tensors (the hyperedge view: docs/bounds.md, "Notation"): a tensor whose
+// consumers sit in other stages is paid once by its producer's stage and once by each distinct
+// consuming stage. O(n + m + k) time, so a huge k with few nodes stays cheap.
 std::vector<BoundaryTensor> boundary_tensors(const Graph& g, const Partition& p) {
   if (auto problem = partition_problem(g, p)) throw InputError("invalid partition: " + *problem);
   std::vector<BoundaryTensor> out;

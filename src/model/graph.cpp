@@ -86,11 +86,13 @@ std::optional<NodeId> GraphBuilder::find(std::string_view id) const {
 
 void GraphBuilder::add_edge(std::string_view from, std::string_view to) {
   auto u = find(from);
-  if (!u) fail("edge " + std::string(from) + " -> " + std::string(to) + ": unknown node id '" +
-               std::string(from) + "'");
+  if (!u)
+    fail("edge " + std::string(from) + " -> " + std::string(to) + ": unknown node id '" +
+         std::string(from) + "'");
   auto v = find(to);
-  if (!v) fail("edge " + std::string(from) + " -> " + std::string(to) + ": unknown node id '" +
-               std::string(to) + "'");
+  if (!v)
+    fail("edge " + std::string(from) + " -> " + std::string(to) + ": unknown node id '" +
+         std::string(to) + "'");
   add_edge(*u, *v);
 }
 
@@ -135,8 +137,8 @@ Graph GraphBuilder::build() && {
     g.op.push_back(std::move(s.op));
     int colour = -1;
     if (s.colour_class) {
-      auto [it, added] = class_of_label.emplace(s.colour_class->text,
-                                                static_cast<int>(g.colour_labels.size()));
+      auto [it, added] =
+          class_of_label.emplace(s.colour_class->text, static_cast<int>(g.colour_labels.size()));
       if (added) g.colour_labels.push_back(*s.colour_class);
       colour = it->second;
     }

@@ -38,8 +38,7 @@ namespace {
 double cost_magnitude(const Graph& g, double cap) {
   double total = 0;
   for (NodeId v = 0; v < g.num_nodes(); ++v)
-    total += g.work[v] +
-             std::min(g.comm[v], cap) * static_cast<double>(1 + g.successors(v).size());
+    total += g.work[v] + std::min(g.comm[v], cap) * static_cast<double>(1 + g.successors(v).size());
   return total;
 }
 

@@ -43,7 +43,8 @@ LeafReductions find_leaf_reductions(const Graph& g, const Constraints& c,
     }
   }
   for (NodeId v = 0; v < n; ++v) {
-    if (g.work[v] != 0 || !g.predecessors(v).empty() || !movable_alone(g, c, unit_size, unit_of, v)) continue;
+    if (g.work[v] != 0 || !g.predecessors(v).empty() || !movable_alone(g, c, unit_size, unit_of, v))
+      continue;
     // Floating only if some consumer stays behind when v's own reducible sinks follow it.
     for (NodeId w : g.successors(v))
       if (r.sink_producer[w] != v) {

@@ -12,45 +12,55 @@ namespace pipecut {
 
 namespace {
 
-PartitionRun run_topo(const Graph& g, int k, const PartitionOptions& options) {
+PartitionRun run_topo(const Graph& g, int k, const PartitionOptions& options,
+                      const RunSignals& signals) {
   const Stopwatch timer;
   const SliceGraphResult r = slice_default_order(g, k, [&] {
-    return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+    return timer.exceeded(options.time_limit_seconds) || stop_requested(signals.stop);
   });
   return {r.feasible, r.partition, r.bottleneck, "topo", r.hit_time_limit, r.seconds};
 }
 
-PartitionRun run_multilevel(const Graph& g, int k, const PartitionOptions& options) {
+PartitionRun run_multilevel(const Graph& g, int k, const PartitionOptions& options,
+                            const RunSignals& signals) {
   MultilevelOptions config;
   if (options.population > 0) config.population = options.population;
   if (options.generations > 0) config.generations = options.generations;
   config.seed = options.seed;
   config.threads = options.threads;
   config.time_limit_seconds = options.time_limit_seconds;
-  config.stop = options.stop;
+  config.stop = signals.stop;
   const Stopwatch timer;
   const MultilevelResult r = multilevel_partition(g, k, config);
-  return {r.feasible, r.partition, r.bottleneck,
+  return {r.feasible,
+          r.partition,
+          r.bottleneck,
           "multilevel(levels=" + std::to_string(r.levels) +
               ",coarsest=" + std::to_string(r.coarsest_clusters) + ")",
-          r.hit_time_limit, timer.seconds()};
+          r.hit_time_limit,
+          timer.seconds()};
 }
 
-PartitionRun run_slicegraph(const Graph& g, int k, const PartitionOptions& options) {
-  const BrkgaConfig config = brkga_config(options);
+PartitionRun run_slicegraph(const Graph& g, int k, const PartitionOptions& options,
+                            const RunSignals& signals) {
+  const BrkgaConfig config = brkga_config(options, signals.stop);
   const SliceGraphResult r = slicegraph(g, k, config);
-  return {r.feasible, r.partition, r.bottleneck,
+  return {r.feasible,
+          r.partition,
+          r.bottleneck,
           "slicegraph(population=" + std::to_string(config.population) +
               ",generations=" + std::to_string(config.generations) + ")",
-          r.hit_time_limit, r.seconds};
+          r.hit_time_limit,
+          r.seconds};
 }
 
 // Every algorithm searches the exact-cost view of the graph (model/numeric.hpp), where its sums
 // do not round however the costs' magnitudes mix; the bottleneck it reports is the graph's.
-template <PartitionRun (*Run)(const Graph&, int, const PartitionOptions&)>
-PartitionRun on_exact_costs(const Graph& g, int k, const PartitionOptions& options) {
+template <PartitionRun (*Run)(const Graph&, int, const PartitionOptions&, const RunSignals&)>
+PartitionRun on_exact_costs(const Graph& g, int k, const PartitionOptions& options,
+                            const RunSignals& signals) {
   const ExactCosts exact(g, comm_cap(g));
-  PartitionRun r = Run(exact.graph(), k, options);
+  PartitionRun r = Run(exact.graph(), k, options, signals);
   if (exact.changed() && r.feasible) r.bottleneck = evaluate_partition(g, r.partition).bottleneck;
   return r;
 }
@@ -59,8 +69,7 @@ PartitionRun on_exact_costs(const Graph& g, int k, const PartitionOptions& optio
 
 const std::vector<PartitionAlgorithm>& partition_algorithms() {
   static const std::vector<PartitionAlgorithm> algorithms = {
-      {"slicegraph",
-       "genetic search over topological orders (BRKGA), each order sliced optimally",
+      {"slicegraph", "genetic search over topological orders (BRKGA), each order sliced optimally",
        on_exact_costs<run_slicegraph>},
       {"topo", "one default topological order, sliced optimally", on_exact_costs<run_topo>},
       {"multilevel",
@@ -81,7 +90,7 @@ const PartitionAlgorithm& partition_algorithm(const std::string& name) {
 
 std::vector<std::string> slicegraph_preset_names() { return {"brkga-100", "brkga-10000"}; }
 
-BrkgaConfig brkga_config(const PartitionOptions& options) {
+BrkgaConfig brkga_config(const PartitionOptions& options, const StopFlag* stop) {
   std::optional<BrkgaConfig> preset = BrkgaConfig::preset(options.preset);
   if (!preset)
     throw InputError("unknown SliceGraph preset '" + options.preset + "' (expected one of " +
@@ -93,7 +102,7 @@ BrkgaConfig brkga_config(const PartitionOptions& options) {
   c.threads = options.threads;
   c.time_limit_seconds = options.time_limit_seconds;
   c.stop_at = options.stop_at;
-  c.stop = options.stop;
+  c.stop = stop;
   return c;
 }
 
@@ -110,9 +119,9 @@ PartitionOptions partition_options_for_spec(const std::string& spec) {
       options.algorithm = spec;
       return options;
     }
-  throw InputError("unknown partition method '" + spec + "' (expected an algorithm: " +
-                   comma_list(partition_algorithm_names()) + ", or a SliceGraph preset: " +
-                   comma_list(presets) + ")");
+  throw InputError("unknown partition method '" + spec +
+                   "' (expected an algorithm: " + comma_list(partition_algorithm_names()) +
+                   ", or a SliceGraph preset: " + comma_list(presets) + ")");
 }
 
 }  // namespace pipecut
@@ -126,26 +135,42 @@ const OptionCatalogue<PartitionOptions>& partition_option_catalogue() {
       algorithms += (algorithms.empty() ? "" : "; ") + a.name + ": " + a.description;
     OptionCatalogue<PartitionOptions> c;
     using O = PartitionOptions;
-    declare(c, option("algorithm", OptionKind::choice, "Partition algorithm (" + algorithms + ")")
-                   .one_of(partition_algorithm_names), &O::algorithm);
-    declare(c, option("preset", OptionKind::choice,
-                      "SliceGraph preset of Archer et al.: brkga-100 (population 10 x 10 "
-                      "generations) or brkga-10000 (100 x 100)")
-                   .one_of(slicegraph_preset_names), &O::preset);
-    declare(c, option("population", OptionKind::integer,
-                      "SliceGraph population size; 0 = the preset's").at_least(0),
-            &O::population);
-    declare(c, option("generations", OptionKind::integer,
-                      "SliceGraph generations; 0 = the preset's").at_least(0),
+    declare(c,
+            option("algorithm", OptionKind::choice, "Partition algorithm (" + algorithms + ")")
+                .one_of(partition_algorithm_names),
+            &O::algorithm);
+    declare(c,
+            option("preset", OptionKind::choice,
+                   "SliceGraph preset of Archer et al.: brkga-100 (population 10 x 10 "
+                   "generations) or brkga-10000 (100 x 100)")
+                .one_of(slicegraph_preset_names),
+            &O::preset);
+    declare(
+        c,
+        option("population", OptionKind::integer, "SliceGraph population size; 0 = the preset's")
+            .at_least(0),
+        &O::population);
+    declare(c,
+            option("generations", OptionKind::integer, "SliceGraph generations; 0 = the preset's")
+                .at_least(0),
             &O::generations);
-    declare(c, option("seed", OptionKind::count,
-                      "Random seed; results are identical for the same seed"), &O::seed);
-    declare(c, option("threads", OptionKind::integer,
-                      "Worker threads of the partition search (0 = all cores); SliceGraph's "
-                      "results do not depend on it").at_least(0), &O::threads);
-    declare(c, option("time-limit", OptionKind::number,
-                      "Stop after this many seconds with the best partition found so far "
-                      "(0 = no limit)").in_unit("s").at_least(0), &O::time_limit_seconds);
+    declare(
+        c,
+        option("seed", OptionKind::count, "Random seed; results are identical for the same seed"),
+        &O::seed);
+    declare(c,
+            option("threads", OptionKind::integer,
+                   "Worker threads of the partition search (0 = all cores); SliceGraph's "
+                   "results do not depend on it")
+                .at_least(0),
+            &O::threads);
+    declare(c,
+            option("time-limit", OptionKind::number,
+                   "Stop after this many seconds with the best partition found so far "
+                   "(0 = no limit)")
+                .in_unit("s")
+                .at_least(0),
+            &O::time_limit_seconds);
     return c;
   }();
   return catalogue;

@@ -1,12 +1,12 @@
 #include "pipecut/partition/downset.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
-#include <atomic>
 #include <thread>
 
 #include "pipecut/model/constraints.hpp"
@@ -112,8 +112,8 @@ UnitGraph build_units(const Graph& g, const Constraints& c, const DownsetSearchO
 
   const LeafReductions r =
       options.reductions
-          ? find_leaf_reductions(g, c, options.unit_of.empty() ? std::span<const int>{}
-                                                               : std::span<const int>(base))
+          ? find_leaf_reductions(
+                g, c, options.unit_of.empty() ? std::span<const int>{} : std::span<const int>(base))
           : LeafReductions{std::vector<char>(n, 0), std::vector<NodeId>(n, -1),
                            std::vector<char>(n, 0)};
   UnitGraph u;
@@ -340,10 +340,19 @@ class StageEnumerator {
  public:
   StageEnumerator(const Graph& g, const UnitGraph& u, const DownsetTable& table, double limit,
                   double capacity)
-      : g_(g), u_(u), table_(table), limit_(limit), capacity_(capacity),
-        in_removed_(g.num_nodes(), 0), edge_size_(g.num_nodes()),
-        pack_count_(u.packs(), 0), pack_stamp_(u.packs(), -1), unit_stamp_(u.count, -1),
-        succ_left_(u.count, 0), external_of_(u.count, 0.0), forbidden_(u.count, 0) {
+      : g_(g),
+        u_(u),
+        table_(table),
+        limit_(limit),
+        capacity_(capacity),
+        in_removed_(g.num_nodes(), 0),
+        edge_size_(g.num_nodes()),
+        pack_count_(u.packs(), 0),
+        pack_stamp_(u.packs(), -1),
+        unit_stamp_(u.count, -1),
+        succ_left_(u.count, 0),
+        external_of_(u.count, 0.0),
+        forbidden_(u.count, 0) {
     for (NodeId v = 0; v < g.num_nodes(); ++v)
       edge_size_[v] = 1 + static_cast<int>(g.successors(v).size());
   }
@@ -531,8 +540,8 @@ class StageEnumerator {
   std::vector<int> pack_count_, pack_stamp_;
   std::vector<int> unit_stamp_, succ_left_;
   std::vector<double> external_of_;
-  std::vector<char> forbidden_;   // per unit: tried in the current branch, so it stays in J
-  double forbidden_in_ = 0;       // comm of the tensors tried units send into the stage
+  std::vector<char> forbidden_;  // per unit: tried in the current branch, so it stays in J
+  double forbidden_in_ = 0;      // comm of the tensors tried units send into the stage
   int id_ = 0, current_ = 0;
   double work_ = 0, cut_ = 0, memory_ = 0, external_ = 0;
   std::vector<int> arena_;
@@ -585,8 +594,8 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
             ? slice_default_order(g, k, out_of_time)
             : slice_default_order(
                   with_clusters_as_classes(
-                      g, ClusterLevel{options.unit_of, static_cast<int>(std::ranges::max(
-                                                           options.unit_of)) + 1}),
+                      g, ClusterLevel{options.unit_of,
+                                      static_cast<int>(std::ranges::max(options.unit_of)) + 1}),
                   k, out_of_time);
     if (sliced.feasible) {
       upper = sliced.bottleneck;
@@ -605,9 +614,9 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
   DownsetTable table(units.count);
   const int words = table.words();
   const double bytes_per_downset = 8.0 * words + 8.0 * layers + 8.0 + 8.0 + 4.0;
-  const long long downset_limit = std::min<long long>(
-      options.downset_limit,
-      static_cast<long long>(options.memory_limit_bytes / bytes_per_downset));
+  const long long downset_limit =
+      std::min<long long>(options.downset_limit,
+                          static_cast<long long>(options.memory_limit_bytes / bytes_per_downset));
   // Work of each downset and the comm of the tensors it sends out (produced inside, consumed
   // outside; floating sources left out, which only lowers it).
   std::vector<double> downset_work(1, 0.0), downset_cut(1, 0.0);
@@ -637,8 +646,8 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
       if (table.size() > downset_limit ||
           static_cast<double>(table.edges()) * 8.0 >
               options.memory_limit_bytes - bytes_per_downset * table.size()) {
-        result.stop = table.size() > downset_limit ? DownsetStop::downset_limit
-                                                   : DownsetStop::memory_budget;
+        result.stop =
+            table.size() > downset_limit ? DownsetStop::downset_limit : DownsetStop::memory_budget;
         result.reason = table.size() > downset_limit
                             ? "more than " + std::to_string(downset_limit) + " downsets"
                             : "downsets beyond the memory budget";
@@ -730,8 +739,7 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
   };
   std::vector<int> last(num_downsets, stages);
   for (int id = 0; id < num_downsets; ++id)
-    last[id] =
-        stages - stages_for(total_work - downset_work[id] + downset_cut[id] - rebate.amount);
+    last[id] = stages - stages_for(total_work - downset_work[id] + downset_cut[id] - rebate.amount);
   const int threads = resolve_threads(options.threads);
   std::vector<StageEnumerator> enumerators;
   // With a rebate, a stage up to one amount above the limit may get within it.
@@ -747,9 +755,9 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
     long long sampled_pairs = 0;
     for (int i = 1; i <= samples; ++i) {
       const int id = static_cast<int>(static_cast<long long>(num_downsets - 1) * i / (samples + 1));
-      enumerators[0].run(id,
-                         [&](int, double, const std::vector<int>&) { return ++sampled_pairs > 0; },
-                         [] { return false; });
+      enumerators[0].run(
+          id, [&](int, double, const std::vector<int>&) { return ++sampled_pairs > 0; },
+          [] { return false; });
     }
     const double estimate = sampling.seconds() / samples * num_downsets / threads;
     const double left = options.time_limit_seconds - timer.seconds();
@@ -821,8 +829,7 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
       }
   };
   std::vector<std::vector<double>> rows(threads, std::vector<double>(layers));
-  for (std::size_t size = 1; size + 1 < size_begin.size() && failure == DownsetStop::none;
-       ++size) {
+  for (std::size_t size = 1; size + 1 < size_begin.size() && failure == DownsetStop::none; ++size) {
     const int lo = size_begin[size], hi = size_begin[size + 1];
     const int workers = std::min(threads, (hi - lo) / 16);
     if (workers <= 1) {
@@ -861,8 +868,9 @@ DownsetSearchResult downset_search(const Graph& graph, int k, const DownsetSearc
   result.capped_optimum_by_stages.assign(layers, kInf);
   for (int b = 1; b < layers; ++b) {
     const double value = F[static_cast<std::size_t>(all) * layers + b];
-    result.capped_optimum_by_stages[b] =
-        !have_upper ? value : value <= limit ? std::min(value, upper) : upper;
+    result.capped_optimum_by_stages[b] = !have_upper      ? value
+                                         : value <= limit ? std::min(value, upper)
+                                                          : upper;
   }
   if (!(optimum <= limit && optimum < kInf)) {
     if (!have_upper) {

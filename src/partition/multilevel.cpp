@@ -103,11 +103,11 @@ std::vector<ClusterLevel> coarsen(const Graph& g, const Constraints& constraints
   levels[0].clusters = constraints.num_blocks();
   const int target = options.target_clusters > 0 ? options.target_clusters : std::max(64, 8 * k);
   const double total = g.total_work();
-  const double max_work = total > 0 ? options.max_cluster_share * total / k
-                                    : std::numeric_limits<double>::infinity();
+  const double max_work =
+      total > 0 ? options.max_cluster_share * total / k : std::numeric_limits<double>::infinity();
   // Keep clusters at most half a device, so that packing them into stages stays possible.
-  const double max_memory = constraints.capacity ? 0.5 * *constraints.capacity
-                                                 : std::numeric_limits<double>::infinity();
+  const double max_memory =
+      constraints.capacity ? 0.5 * *constraints.capacity : std::numeric_limits<double>::infinity();
   while (levels.back().clusters > target) {
     ClusterLevel next = match_once(g, levels.back(), max_work, max_memory);
     // Stop when a round barely shrinks the graph: further levels would cost more than they give.

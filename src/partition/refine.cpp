@@ -48,8 +48,8 @@ class Refiner {
     used_ = static_cast<int>(labels.size());
     stage_.resize(n);
     for (NodeId v = 0; v < n; ++v)
-      stage_[v] = static_cast<int>(std::lower_bound(labels.begin(), labels.end(),
-                                                    start.stage_of[v]) - labels.begin());
+      stage_[v] = static_cast<int>(
+          std::lower_bound(labels.begin(), labels.end(), start.stage_of[v]) - labels.begin());
     mark_.assign(n, 0);
     recompute();
   }

@@ -91,7 +91,11 @@ class SlidingColumn {
  public:
   SlidingColumn(const Positional& o, int ring, std::vector<double>& values,
                 std::vector<double>& delta, std::vector<int>& last_seen)
-      : o_(o), ring_(ring), values_(values.data()), delta_(delta.data()), last_seen_(last_seen.data()) {
+      : o_(o),
+        ring_(ring),
+        values_(values.data()),
+        delta_(delta.data()),
+        last_seen_(last_seen.data()) {
     std::fill(values.begin(), values.end(), 0.0);
     std::fill(delta.begin(), delta.end(), 0.0);
     std::fill(last_seen.begin(), last_seen.end(), -1);
@@ -140,7 +144,8 @@ class SlidingColumn {
 // lie to the right); producers inside whose last consumer is j no longer send.
 // visit returns false to stop.
 template <class Visit>
-void segment_costs_starting_at(const Positional& o, int* stamp, int mark, int start, Visit&& visit) {
+void segment_costs_starting_at(const Positional& o, int* stamp, int mark, int start,
+                               Visit&& visit) {
   double work = 0, in = 0, out = 0;
   for (int j = start; j < o.n; ++j) {
     work += o.work[j];
@@ -176,22 +181,25 @@ double greedy_slice(const Positional& o, int* stamp, int& stamp_clock, int k, do
     if (++segments > k) return kInf;
     int best_end = kConstrained ? -1 : start + 1;
     double best_cost = kInf;
-    segment_costs_starting_at(o, stamp, ++stamp_clock, start, [&](int end, double cost, double work) {
-      if constexpr (kConstrained) {
-        if (!o.fits(start, end)) return false;  // longer segments hold even more memory
-        if (o.cut_allowed[end] && cost <= tau) {
-          best_end = end;
-          best_cost = cost;
-        }
-      } else {
-        if (end == start + 1) best_cost = cost;  // a single node always forms a segment
-        if (cost <= tau) {
-          best_end = end;
-          best_cost = cost;
-        }
-      }
-      return work <= tau;  // longer segments cost more than tau
-    });
+    segment_costs_starting_at(o, stamp, ++stamp_clock, start,
+                              [&](int end, double cost, double work) {
+                                if constexpr (kConstrained) {
+                                  if (!o.fits(start, end))
+                                    return false;  // longer segments hold even more memory
+                                  if (o.cut_allowed[end] && cost <= tau) {
+                                    best_end = end;
+                                    best_cost = cost;
+                                  }
+                                } else {
+                                  if (end == start + 1)
+                                    best_cost = cost;  // a single node always forms a segment
+                                  if (cost <= tau) {
+                                    best_end = end;
+                                    best_cost = cost;
+                                  }
+                                }
+                                return work <= tau;  // longer segments cost more than tau
+                              });
     if (best_end < 0) return kInf;
     worst = std::max(worst, best_cost);
     start = best_end;
@@ -490,8 +498,8 @@ namespace {
 // have come from the greedy's (rightward) sums, which can differ from the leftward ones in the
 // last bits, hence the widened test. O(n) memory.
 template <bool kConstrained>
-std::vector<int> fewest_segment_ends(const Positional& o, SliceWorkspace& ws, int k,
-                                     double optimum, const SliceStop& stop, bool* stopped) {
+std::vector<int> fewest_segment_ends(const Positional& o, SliceWorkspace& ws, int k, double optimum,
+                                     const SliceStop& stop, bool* stopped) {
   const int n = o.n;
   const double limit = widen(optimum);
   constexpr int kUnreached = std::numeric_limits<int>::max();
@@ -545,8 +553,10 @@ std::vector<int> greedy_segment_ends(const Positional& o, SliceWorkspace& ws, in
   std::fill(ws.stamp.begin(), ws.stamp.end(), -1);  // forget the bound's passes' stamps
   int clock = o.n + 1;  // above every right-end stamp, as in greedy_upper_bound
   if (!(greedy_slice<kConstrained>(o, ws.stamp.data(), clock, k, tau, &ends) < kInf)) {
-    if constexpr (!kConstrained) ends = {o.n};  // one segment: the total work
-    else ends.clear();
+    if constexpr (!kConstrained)
+      ends = {o.n};  // one segment: the total work
+    else
+      ends.clear();
   }
   return ends;
 }
@@ -590,8 +600,9 @@ SliceResult OrderSlicer::slice(const Graph& g, std::span<const NodeId> order, in
   SliceResult r;
   const Positional o = prepare(g, order, ws);
   bool stopped = false;
-  const std::vector<int> ends = o.constrained ? optimal_segment_ends<true>(o, ws, k, stop, &stopped)
-                                              : optimal_segment_ends<false>(o, ws, k, stop, &stopped);
+  const std::vector<int> ends = o.constrained
+                                    ? optimal_segment_ends<true>(o, ws, k, stop, &stopped)
+                                    : optimal_segment_ends<false>(o, ws, k, stop, &stopped);
   r.optimal = !stopped;
   if (ends.empty()) {
     r.feasible = false;

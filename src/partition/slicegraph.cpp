@@ -31,7 +31,9 @@ class Rng {
     return z ^ (z >> 31);
   }
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-  std::size_t below(std::size_t bound) { return static_cast<std::size_t>(uniform() * static_cast<double>(bound)); }
+  std::size_t below(std::size_t bound) {
+    return static_cast<std::size_t>(uniform() * static_cast<double>(bound));
+  }
 
  private:
   std::uint64_t state_;
@@ -43,17 +45,18 @@ using Keys = std::vector<double>;
 // block-level edges (one per graph edge between blocks) and in-block predecessor counts.
 struct BlockPlan {
   const Constraints* constraints = nullptr;
-  std::vector<int> succ_begin, succ;    // CSR over blocks
-  std::vector<int> block_indegree;      // graph edges entering each block from outside
-  std::vector<int> inner_indegree;      // per node: predecessors inside its own block
-  std::vector<int> member_index;        // per node: its index in its block's member list
+  std::vector<int> succ_begin, succ;  // CSR over blocks
+  std::vector<int> block_indegree;    // graph edges entering each block from outside
+  std::vector<int> inner_indegree;    // per node: predecessors inside its own block
+  std::vector<int> member_index;      // per node: its index in its block's member list
 
   BlockPlan(const Graph& g, const Constraints& c) : constraints(&c) {
     const int blocks = c.num_blocks();
     member_index.assign(g.num_nodes(), 0);
     for (int b = 0; b < blocks; ++b) {
       const auto members = c.members(b);
-      for (std::size_t i = 0; i < members.size(); ++i) member_index[members[i]] = static_cast<int>(i);
+      for (std::size_t i = 0; i < members.size(); ++i)
+        member_index[members[i]] = static_cast<int>(i);
     }
     succ_begin.assign(blocks + 1, 0);
     block_indegree.assign(blocks, 0);
@@ -179,7 +182,9 @@ struct Fingerprint {
   bool operator==(const Fingerprint&) const = default;
 };
 struct FingerprintHash {
-  std::size_t operator()(const Fingerprint& f) const { return static_cast<std::size_t>(f.a ^ (f.b * 31)); }
+  std::size_t operator()(const Fingerprint& f) const {
+    return static_cast<std::size_t>(f.a ^ (f.b * 31));
+  }
 };
 Fingerprint fingerprint(const std::vector<NodeId>& order) {
   Fingerprint f{0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL};
@@ -212,7 +217,8 @@ void parallel_for(int count, int threads, Body&& body) {
 Keys keys_from_order(const std::vector<NodeId>& order) {
   Keys keys(order.size());
   const double n = static_cast<double>(order.size());
-  for (std::size_t i = 0; i < order.size(); ++i) keys[order[i]] = (static_cast<double>(i) + 0.5) / n;
+  for (std::size_t i = 0; i < order.size(); ++i)
+    keys[order[i]] = (static_cast<double>(i) + 0.5) / n;
   return keys;
 }
 
@@ -362,7 +368,7 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
   Rng rng(config.seed);
   std::vector<Keys> population(P), next_population(P);
   std::vector<double> fitness(P, kInf);  // +inf: the order has no valid slicing
-  std::vector<char> known(P, 0);  // fitness already known (elites carried over)
+  std::vector<char> known(P, 0);         // fitness already known (elites carried over)
 
   // Placement constraints: hulls are decoded as super-nodes; a capacity adds a seed order
   // that packs memory.
@@ -415,8 +421,10 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
         ++result.cache_hits;
         continue;
       }
-      if (first_in_batch.emplace(prints[i], i).second) to_slice.push_back(i);
-      else ++result.cache_hits;
+      if (first_in_batch.emplace(prints[i], i).second)
+        to_slice.push_back(i);
+      else
+        ++result.cache_hits;
     }
     std::vector<double> sliced(to_slice.size(), kInf);
     std::vector<char> done(to_slice.size(), 0);
@@ -462,7 +470,8 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
       break;
     }
     std::iota(rank.begin(), rank.end(), 0);
-    std::stable_sort(rank.begin(), rank.end(), [&](int a, int b) { return fitness[a] < fitness[b]; });
+    std::stable_sort(rank.begin(), rank.end(),
+                     [&](int a, int b) { return fitness[a] < fitness[b]; });
     std::vector<double> next_fitness(P, kInf);
     std::vector<std::vector<NodeId>> next_orders(P);
     int slot = 0;
@@ -476,11 +485,14 @@ SliceGraphResult slicegraph(const Graph& g, int k, const BrkgaConfig& config) {
       const Keys& elite = population[rank[rng.below(static_cast<std::size_t>(elites))]];
       const int non_elites = P - elites;
       const Keys& other =
-          population[rank[non_elites > 0 ? elites + static_cast<int>(rng.below(static_cast<std::size_t>(non_elites)))
-                                         : static_cast<int>(rng.below(static_cast<std::size_t>(elites)))]];
+          population[rank[non_elites > 0
+                              ? elites + static_cast<int>(
+                                             rng.below(static_cast<std::size_t>(non_elites)))
+                              : static_cast<int>(rng.below(static_cast<std::size_t>(elites)))]];
       Keys& child = next_population[slot];
       child.resize(n);
-      for (NodeId v = 0; v < n; ++v) child[v] = rng.uniform() < config.inherit_elite ? elite[v] : other[v];
+      for (NodeId v = 0; v < n; ++v)
+        child[v] = rng.uniform() < config.inherit_elite ? elite[v] : other[v];
       known[slot] = 0;
     }
     for (; slot < P; ++slot) {

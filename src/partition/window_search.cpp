@@ -60,7 +60,8 @@ std::vector<int> window_clusters(const Graph& g, const std::vector<int>& unit_of
   std::vector<int> depth(d.count, 0), height(d.count, 0);
   for (int x : d.order)
     for (int e = d.pred_begin[x]; e < d.pred_begin[x + 1]; ++e)
-      if (unit_stage[d.preds[e]] == unit_stage[x]) depth[x] = std::max(depth[x], depth[d.preds[e]] + 1);
+      if (unit_stage[d.preds[e]] == unit_stage[x])
+        depth[x] = std::max(depth[x], depth[d.preds[e]] + 1);
   for (auto it = d.order.rbegin(); it != d.order.rend(); ++it)
     for (int e = d.succ_begin[*it]; e < d.succ_begin[*it + 1]; ++e)
       if (unit_stage[d.succs[e]] == unit_stage[*it])
@@ -126,7 +127,8 @@ WindowSearchResult window_search(const Graph& g, const Partition& start,
     exact.pair_limit = options.pair_limit / 4;
     exact.stop = options.stop;
     exact.threads = options.threads;
-    if (options.time_limit_seconds > 0) exact.time_limit_seconds = 0.25 * options.time_limit_seconds;
+    if (options.time_limit_seconds > 0)
+      exact.time_limit_seconds = 0.25 * options.time_limit_seconds;
     const DownsetSearchResult found = downset_search(g, start.k, exact);
     ++result.searches;
     if (found.status == DownsetStatus::optimal) {

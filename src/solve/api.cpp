@@ -26,8 +26,8 @@ Evaluation evaluate(const Graph& g, const Partition& p) {
   used.erase(std::unique(used.begin(), used.end()), used.end());
   Partition compact{static_cast<int>(used.size()), std::vector<int>(p.stage_of.size())};
   for (std::size_t v = 0; v < p.stage_of.size(); ++v)
-    compact.stage_of[v] = static_cast<int>(
-        std::lower_bound(used.begin(), used.end(), p.stage_of[v]) - used.begin());
+    compact.stage_of[v] =
+        static_cast<int>(std::lower_bound(used.begin(), used.end(), p.stage_of[v]) - used.begin());
   Evaluation e = evaluate_partition(g, compact);
   for (StageCost& s : e.stages) s.stage = used[s.stage];
   e.bottleneck_stage = used[e.bottleneck_stage];
@@ -43,9 +43,7 @@ Solution partition_graph(const Graph& g, int k, const PartitionOptions& options,
   if (auto proof = infeasibility_proof(g, derive_constraints(g), stages))
     throw InfeasibleError(*proof);
   const Stopwatch timer;
-  PartitionOptions run_options = options;
-  if (control.stop) run_options.stop = control.stop;
-  const PartitionRun run = algorithm.run(g, stages, run_options);
+  const PartitionRun run = algorithm.run(g, stages, options, control);
   if (!run.feasible)
     throw NoFeasiblePartitionError(
         algorithm.name + " found no partition that " + constraints_phrase(g) +
@@ -60,7 +58,7 @@ Solution partition_graph(const Graph& g, int k, const PartitionOptions& options,
   s.lower_bound_method = "simple";
   s.algorithm = run.description;
   s.seed = options.seed;
-  s.stopped = stop_requested(run_options.stop);
+  s.stopped = stop_requested(control.stop);
   s.hit_time_limit = run.hit_time_limit && !s.stopped;
   s.seconds = timer.seconds();
   if (control.progress)
@@ -78,10 +76,8 @@ BoundsReport compute_bounds(const Graph& g, int k, const std::vector<std::string
   const Stopwatch timer;
   BoundsReport report;
   BoundOptions run_options = options;
-  if (control.stop) run_options.stop = control.stop;
-  if (control.log && !run_options.log) run_options.log = control.log;
   if (!std::isfinite(run_options.incumbent)) {
-    const PartitionRun quick = partition_algorithm("topo").run(g, stages, {});
+    const PartitionRun quick = partition_algorithm("topo").run(g, stages, {}, {control.stop, {}});
     if (quick.feasible) {
       run_options.incumbent = evaluate_partition(g, quick.partition).bottleneck;
       if (!run_options.warm_start) run_options.warm_start = quick.partition;
@@ -89,8 +85,8 @@ BoundsReport compute_bounds(const Graph& g, int k, const std::vector<std::string
   }
   report.incumbent = run_options.incumbent;
   for (const std::string& name : names) {
-    if (stop_requested(run_options.stop)) break;
-    BoundResult r = compute_bound(g, stages, name, run_options);
+    if (stop_requested(control.stop)) break;
+    BoundResult r = compute_bound(g, stages, name, run_options, control);
     if (control.bound_finished) control.bound_finished(r);
     if (report.bounds.empty() || r.value > report.best.value) report.best = r;
     const bool infeasible = r.status == BoundStatus::infeasible;

@@ -26,8 +26,8 @@ constexpr double kMaxDpStates = 4e6;  // about 50 MB of DP tables
 void check_k(const Cluster& c, int k) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
   if (k > c.num_devices())
-    throw InputError("k = " + std::to_string(k) + " stages, but cluster " + c.name +
-                     " has only " + std::to_string(c.num_devices()) + " device" +
+    throw InputError("k = " + std::to_string(k) + " stages, but cluster " + c.name + " has only " +
+                     std::to_string(c.num_devices()) + " device" +
                      (c.num_devices() == 1 ? "" : "s"));
 }
 
@@ -78,7 +78,8 @@ Solution on_cluster_devices(const ClusterCosts& costs, Solution s) {
   const Evaluation on_cluster = evaluate_on_cluster(costs, s.partition);
   // docs/clusters.md, "Reduction": equal to the last bit; anything else is a bug.
   if (on_cluster.bottleneck != s.bottleneck())
-    throw std::logic_error("homogeneous cluster: the cluster's cost differs from the reduced graph's");
+    throw std::logic_error(
+        "homogeneous cluster: the cluster's cost differs from the reduced graph's");
   s.evaluation = non_empty_stages(on_cluster);
   s.algorithm += " (homogeneous cluster " + c.name + ")";
   s.cluster = c;
@@ -113,9 +114,11 @@ Slicing slice_with_classes(const ClusterCosts& costs, const std::vector<NodeId>&
     states *= static_cast<double>(radix[x]);
   }
   if (states * (n + 1) > kMaxDpStates)
-    throw InputError("cluster " + c.name + ": too many combinations of device classes for the "
-                     "slicing search (" + std::to_string(static_cast<long long>(states)) +
-                     " multisets over " + std::to_string(n) + " nodes)");
+    throw InputError("cluster " + c.name +
+                     ": too many combinations of device classes for the "
+                     "slicing search (" +
+                     std::to_string(static_cast<long long>(states)) + " multisets over " +
+                     std::to_string(n) + " nodes)");
   const auto m_count = static_cast<std::size_t>(states);
   long long w = 1;
   for (int x = 0; x < classes; ++x) {
@@ -133,7 +136,8 @@ Slicing slice_with_classes(const ClusterCosts& costs, const std::vector<NodeId>&
   // Tensors at the slowest link of the cluster: no real link is slower.
   double slowest = kInf;
   for (int a = 0; a < static_cast<int>(c.hosts.size()); ++a)
-    for (int b = 0; b < static_cast<int>(c.hosts.size()); ++b) slowest = std::min(slowest, c.host_bandwidth(a, b) > 0 ? c.host_bandwidth(a, b) : kInf);
+    for (int b = 0; b < static_cast<int>(c.hosts.size()); ++b)
+      slowest = std::min(slowest, c.host_bandwidth(a, b) > 0 ? c.host_bandwidth(a, b) : kInf);
   if (!std::isfinite(slowest)) slowest = 1;
   std::vector<int> pos(n);
   for (int i = 0; i < n; ++i) pos[order[i]] = i;
@@ -172,7 +176,8 @@ Slicing slice_with_classes(const ClusterCosts& costs, const std::vector<NodeId>&
     if (clock.exceeded(time_limit)) break;
     if (!cut_ok[i]) continue;
     bool reachable = false;
-    for (std::size_t m = 0; m < m_count && !reachable; ++m) reachable = best[i * m_count + m] < kInf;
+    for (std::size_t m = 0; m < m_count && !reachable; ++m)
+      reachable = best[i * m_count + m] < kInf;
     if (!reachable) continue;
     std::fill(work.begin(), work.end(), 0.0);
     double received = 0, sent = 0, memory = 0;
@@ -309,16 +314,17 @@ std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, 
   out[1].method = "cluster-work";
   out[1].value = std::max(by_speed, by_count);
   out[1].status = BoundStatus::proven;
-  out[1].detail = by_speed >= by_count ? "total work over the " + std::to_string(stages) + " fastest devices"
-                                       : "least total work over " + std::to_string(stages) + " stages";
+  out[1].detail = by_speed >= by_count
+                      ? "total work over the " + std::to_string(stages) + " fastest devices"
+                      : "least total work over " + std::to_string(stages) + " stages";
   out[0].seconds = out[1].seconds = clock.seconds();
   return out;
 }
 
 namespace {
 
-Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed,
-                          double time_limit, const RunControl& control) {
+Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, double time_limit,
+                          const RunControl& control) {
   const Graph& g = costs.graph();
   const Cluster& c = costs.cluster();
   const Stopwatch clock;
@@ -352,8 +358,10 @@ Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed,
     if ((control.stop && control.stop->requested()) || clock.exceeded(time_limit))
       throw NoFeasiblePartitionError("no partition on cluster " + c.name +
                                      " found before the time limit");
-    throw NoFeasiblePartitionError("no slicing of the default topological order fits the "
-                                   "memory of cluster " + c.name + "'s devices");
+    throw NoFeasiblePartitionError(
+        "no slicing of the default topological order fits the "
+        "memory of cluster " +
+        c.name + "'s devices");
   }
   s.partition = partition_from_cuts(g, order, slicing.cuts);
   // The slices are stages 0..slices-1; the stages beyond hold nothing.
@@ -402,7 +410,8 @@ Solution cluster_baseline(const Graph& g, const Cluster& c, int k, const std::st
   check_k(c, k);
   const auto& names = cluster_baseline_names();
   if (std::find(names.begin(), names.end(), name) == names.end())
-    throw InputError("unknown baseline '" + name + "' (expected uniform, memory-proportional or "
+    throw InputError("unknown baseline '" + name +
+                     "' (expected uniform, memory-proportional or "
                      "compute-proportional)");
   const Stopwatch clock;
   const ClusterCosts costs(g, c, g.name);

@@ -27,14 +27,11 @@ Portfolio::Portfolio(const Graph& g, int k, const SolveOptions& options, const R
   bound_options_.mip_threads = options.bounds.mip_threads;
   bound_options_.threads = options.partition.threads;
   bound_options_.solver_log = options.bounds.solver_log;
-  bound_options_.log = control.log;
-  bound_options_.stop = control.stop;
   // Within solve the DP is one option among several: give up on it early rather than spend
   // seconds enumerating downsets of a wide graph. Pairs cost no memory: time bounds them.
   bound_options_.downset_limit = 250'000;
   if (limit_ > 0) bound_options_.downset_pair_limit = 0;
   search_ = options.partition;
-  search_.stop = control.stop;
 }
 
 // ---- time ----------------------------------------------------------------------------------
@@ -105,7 +102,7 @@ const BoundResult& Portfolio::run_bound(const std::string& method, double second
   bound_options_.warm_start =
       best_.stage_of.empty() ? std::nullopt : std::optional<Partition>(best_);
   bound_options_.known_lower_bound = lower_bound_;
-  BoundResult r = compute_bound(view(), stages_, method, bound_options_);
+  BoundResult r = compute_bound(view(), stages_, method, bound_options_, control_);
   if (r.partition && offer(*r.partition)) algorithm_ += "+" + method;
   take_bound(r);
   report(method);
@@ -119,8 +116,7 @@ const BoundResult& Portfolio::run_bound(const std::string& method, double second
 void Portfolio::first_slicing() {
   PartitionOptions first;
   first.time_limit_seconds = budget(Shares::first_slicing);
-  first.stop = control_.stop;
-  if (const PartitionRun topo = partition_algorithm("topo").run(view(), stages_, first);
+  if (const PartitionRun topo = partition_algorithm("topo").run(view(), stages_, first, control_);
       topo.feasible)
     offer(topo.partition);
   algorithm_ = "topo";
@@ -153,7 +149,7 @@ void Portfolio::single_stage_bounds() {
   for (const char* method : {"single-mincut", "single"}) {
     if (reached_target() || stop_requested_now() || costliest_node <= lower_bound_) break;
     bound_options_.time_limit_seconds = budget(Shares::single_stage);
-    take_bound(compute_bound(view(), stages_, method, bound_options_));
+    take_bound(compute_bound(view(), stages_, method, bound_options_, control_));
     report(method);
   }
 }
@@ -164,7 +160,8 @@ void Portfolio::partition_search() {
         limit_ > 0 ? std::min(remaining(), Shares::partition_search * limit_) : 0;
     // A partition this close to a proven lower bound is optimal: the search may stop there.
     search_.stop_at = optimality_stop(lower_bound_);
-    const PartitionRun found = partition_algorithm(search_.algorithm).run(view(), stages_, search_);
+    const PartitionRun found =
+        partition_algorithm(search_.algorithm).run(view(), stages_, search_, control_);
     algorithm_ = found.description;
     offer(found.partition);
   }
@@ -199,7 +196,7 @@ void Portfolio::multilevel() {
   multilevel.algorithm = "multilevel";
   multilevel.time_limit_seconds = budget(Shares::multilevel);
   report("multilevel...");
-  if (offer(partition_algorithm("multilevel").run(view(), stages_, multilevel).partition))
+  if (offer(partition_algorithm("multilevel").run(view(), stages_, multilevel, control_).partition))
     algorithm_ += "+multilevel";
   report("multilevel");
 }
@@ -230,7 +227,8 @@ void Portfolio::restart_round(int round) {
   restart.stop_at = optimality_stop(lower_bound_);
   restart.algorithm = round % 2 == 1 ? "multilevel" : search_.algorithm;
   report(restart.algorithm + "...");
-  if (offer(partition_algorithm(restart.algorithm).run(view(), stages_, restart).partition))
+  if (offer(
+          partition_algorithm(restart.algorithm).run(view(), stages_, restart, control_).partition))
     algorithm_ += "+" + restart.algorithm + "(seed=" + std::to_string(restart.seed) + ")";
   report(restart.algorithm);
 }
@@ -260,9 +258,9 @@ Solution Portfolio::run() {
   }
 
   if (best_.stage_of.empty())
-    throw NoFeasiblePartitionError(
-        std::string(out_of_time() ? "within the time limit, " : "") + "no partition that " +
-        constraints_phrase(g_) + " was found, and infeasibility is not proven");
+    throw NoFeasiblePartitionError(std::string(out_of_time() ? "within the time limit, " : "") +
+                                   "no partition that " + constraints_phrase(g_) +
+                                   " was found, and infeasibility is not proven");
   Solution s;
   s.graph_name = g_.name;
   s.k = k_;

@@ -27,9 +27,9 @@ struct PortfolioShares {
   static constexpr double split = 0.3;
   static constexpr double windows = 0.25;
   static constexpr double multilevel = 0.3;
-  static constexpr double grouped = 0.5;            // the exact MIP gets the rest
+  static constexpr double grouped = 0.5;  // the exact MIP gets the rest
   // Rounds while the gap is open:
-  static constexpr double mip_restart = 0.5;        // a MIP stopped at its limit, restarted
+  static constexpr double mip_restart = 0.5;  // a MIP stopped at its limit, restarted
   static constexpr double round_windows = 0.4;
   static constexpr double round_search = 0.5;
 };

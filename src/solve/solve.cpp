@@ -33,19 +33,27 @@ const OptionCatalogue<SolveOptions>& solve_option_catalogue() {
   static const OptionCatalogue<SolveOptions> catalogue = [] {
     OptionCatalogue<SolveOptions> c;
     using O = SolveOptions;
-    declare(c, option("target-ratio", OptionKind::number,
-                      "Stop once lower_bound / bottleneck reaches this (1 = prove optimality)")
-                   .at_least(0).at_most(1), &O::target_ratio);
-    declare(c, option("time-limit", OptionKind::number,
-                      "Whole-run limit; the best partition and bound found so far are returned "
-                      "(0 = no limit)").in_unit("s").at_least(0), &O::time_limit_seconds);
+    declare(c,
+            option("target-ratio", OptionKind::number,
+                   "Stop once lower_bound / bottleneck reaches this (1 = prove optimality)")
+                .at_least(0)
+                .at_most(1),
+            &O::target_ratio);
+    declare(c,
+            option("time-limit", OptionKind::number,
+                   "Limit of the whole search; the best partition and bound found so far are "
+                   "returned (0 = no limit). Reading the input and writing the results come on "
+                   "top")
+                .in_unit("s")
+                .at_least(0),
+            &O::time_limit_seconds);
     // solve sets the partition search's own time limit and the bounds' per-method limits.
-    for (auto& entry : nested_options(partition_option_catalogue(), &O::partition,
-                                      {"algorithm", "preset", "population", "generations", "seed",
-                                       "threads"}))
+    for (auto& entry :
+         nested_options(partition_option_catalogue(), &O::partition,
+                        {"algorithm", "preset", "population", "generations", "seed", "threads"}))
       c.push_back(std::move(entry));
-    for (auto& entry : nested_options(bound_option_catalogue(), &O::bounds,
-                                      {"mip-threads", "solver-log"}))
+    for (auto& entry :
+         nested_options(bound_option_catalogue(), &O::bounds, {"mip-threads", "solver-log"}))
       c.push_back(std::move(entry));
     return c;
   }();

@@ -29,10 +29,16 @@ double parse_memory_size(const std::string& text, const std::string& what) {
   std::string unit;
   for (const char* p = unit_begin; p < end; ++p)
     unit.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(*p))));
-  static const std::pair<const char*, double> units[] = {
-      {"", 1.0},        {"b", 1.0},          {"kb", 1e3},           {"mb", 1e6},
-      {"gb", 1e9},      {"tb", 1e12},        {"kib", 1024.0},       {"mib", 1048576.0},
-      {"gib", 1073741824.0}, {"tib", 1099511627776.0}};
+  static const std::pair<const char*, double> units[] = {{"", 1.0},
+                                                         {"b", 1.0},
+                                                         {"kb", 1e3},
+                                                         {"mb", 1e6},
+                                                         {"gb", 1e9},
+                                                         {"tb", 1e12},
+                                                         {"kib", 1024.0},
+                                                         {"mib", 1048576.0},
+                                                         {"gib", 1073741824.0},
+                                                         {"tib", 1099511627776.0}};
   for (const auto& [name, scale] : units)
     if (unit == name) {
       const double bytes = number * scale;

@@ -8,13 +8,12 @@
 #include <limits>
 #include <type_traits>
 
-#include "pipecut/util/memory_size.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/util/memory_size.hpp"
 
 namespace pipecut {
 
 namespace {
-
 
 // The shortest text that reads back as x ("60", "0.99", "1e-05").
 std::string number_text(double x) {
@@ -75,17 +74,40 @@ std::string integer_range_text(const OptionSpec& spec) {
 
 void check_range(const Named& o, double value, const std::string& text) {
   if (!std::isfinite(value)) fail(o, "must be a finite number" + range_suffix(o.spec), text);
-  const bool below = o.spec.min && (o.spec.min_exclusive ? value <= *o.spec.min : value < *o.spec.min);
+  const bool below =
+      o.spec.min && (o.spec.min_exclusive ? value <= *o.spec.min : value < *o.spec.min);
   const bool above = o.spec.max && value > *o.spec.max;
   if (below || above)
-    fail(o, std::string(o.spec.kind == OptionKind::integer ? "must be an integer " : "must be ") +
-                   option_range_text(o.spec), text);
+    fail(o,
+         std::string(o.spec.kind == OptionKind::integer ? "must be an integer " : "must be ") +
+             option_range_text(o.spec),
+         text);
 }
 
 }  // namespace
 
 std::string option_display_name(const OptionSpec& spec, OptionNaming naming) {
   return naming == OptionNaming::python ? python_option_name(spec) : "--" + spec.name;
+}
+
+const char* option_kind_name(OptionKind kind) {
+  switch (kind) {
+    case OptionKind::flag:
+      return "flag";
+    case OptionKind::integer:
+      return "integer";
+    case OptionKind::count:
+      return "count";
+    case OptionKind::number:
+      return "number";
+    case OptionKind::text:
+      return "text";
+    case OptionKind::choice:
+      return "choice";
+    case OptionKind::size:
+      return "size";
+  }
+  return "text";
 }
 
 std::string python_option_name(const OptionSpec& spec) {
@@ -109,14 +131,20 @@ std::string option_value_text(OptionField field) {
   return std::visit(
       [](auto* p) -> std::string {
         using T = std::remove_pointer_t<decltype(p)>;
-        if constexpr (std::is_same_v<T, bool>) return *p ? "true" : "false";
-        else if constexpr (std::is_same_v<T, int>) return std::to_string(*p);
-        else if constexpr (std::is_same_v<T, std::uint64_t>) return std::to_string(*p);
-        else if constexpr (std::is_same_v<T, double>) return number_text(*p);
-        else if constexpr (std::is_same_v<T, std::string>) return *p;
+        if constexpr (std::is_same_v<T, bool>)
+          return *p ? "true" : "false";
+        else if constexpr (std::is_same_v<T, int>)
+          return std::to_string(*p);
+        else if constexpr (std::is_same_v<T, std::uint64_t>)
+          return std::to_string(*p);
+        else if constexpr (std::is_same_v<T, double>)
+          return number_text(*p);
+        else if constexpr (std::is_same_v<T, std::string>)
+          return *p;
         else if constexpr (std::is_same_v<T, std::optional<int>>)
           return *p ? std::to_string(**p) : "";
-        else return *p ? number_text(**p) : "";
+        else
+          return *p ? number_text(**p) : "";
       },
       field);
 }
@@ -128,9 +156,12 @@ void set_option_from_text(const OptionSpec& spec, OptionField field, const std::
       [&](auto* p) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_same_v<T, bool>) {
-          if (text == "true" || text == "1" || text.empty()) *p = true;
-          else if (text == "false" || text == "0") *p = false;
-          else fail(o, "expected true or false", text);
+          if (text == "true" || text == "1" || text.empty())
+            *p = true;
+          else if (text == "false" || text == "0")
+            *p = false;
+          else
+            fail(o, "expected true or false", text);
         } else if constexpr (std::is_same_v<T, std::uint64_t>) {
           std::uint64_t value = 0;
           const char* end = text.data() + text.size();
@@ -152,9 +183,8 @@ void set_option_from_text(const OptionSpec& spec, OptionField field, const std::
           }
           *p = text;
         } else {  // double or std::optional<double>
-          const double value = spec.kind == OptionKind::size
-                                   ? parse_memory_size(text, o.shown)
-                                   : parse_number(o, text);
+          const double value = spec.kind == OptionKind::size ? parse_memory_size(text, o.shown)
+                                                             : parse_number(o, text);
           check_range(o, value, text);
           *p = value;
         }

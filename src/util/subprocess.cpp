@@ -105,8 +105,7 @@ ChildResult run_in_child(const std::function<std::string()>& work, const std::st
   }
   ::close(fds[0]);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   const bool exited_cleanly = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   if (exited_cleanly && !received.empty() && received[0] == 'R') {
     result.completed = true;

@@ -6,7 +6,7 @@
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: consumer GRAPH K\n");
+    std::fprintf(stderr, "usage: app GRAPH K\n");
     return 2;
   }
   try {
@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
                 pipecut::kVersion);
     return s.optimal.value_or(false) ? 0 : 1;
   } catch (const pipecut::Error& e) {
-    std::fprintf(stderr, "consumer: %s\n", e.what());
+    std::fprintf(stderr, "app: %s\n", e.what());
     return 2;
   }
 }

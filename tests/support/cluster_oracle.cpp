@@ -74,8 +74,8 @@ std::optional<double> cluster_oracle_bottleneck(const Graph& g, const Cluster& c
       for (NodeId v : g.successors(u)) {
         if (p.stage_of[v] == b) read_here = true;
         if (p.stage_of[u] == b && p.stage_of[v] != b)
-          slowest_send =
-              std::max(slowest_send, tensor_time(g, u, link(c, d, p.device_of_stage[p.stage_of[v]])));
+          slowest_send = std::max(slowest_send,
+                                  tensor_time(g, u, link(c, d, p.device_of_stage[p.stage_of[v]])));
       }
       if (p.stage_of[u] != b && read_here)
         cost += tensor_time(g, u, link(c, p.device_of_stage[p.stage_of[u]], d));
@@ -115,8 +115,9 @@ ClusterOptimum cluster_brute_force(const Graph& g, const Cluster& c, int k) {
       // Devices of one type (class, host) are interchangeable: take the first free one.
       bool earlier_twin = false;
       for (int e = 0; e < d; ++e)
-        earlier_twin = earlier_twin || (!taken[e] && c.devices[e].device_class == c.devices[d].device_class &&
-                                         c.devices[e].host == c.devices[d].host);
+        earlier_twin =
+            earlier_twin || (!taken[e] && c.devices[e].device_class == c.devices[d].device_class &&
+                             c.devices[e].host == c.devices[d].host);
       if (earlier_twin) continue;
       taken[d] = 1;
       devices[b] = d;
@@ -163,8 +164,8 @@ ClusterInstance random_cluster_instance(std::uint64_t seed, int max_nodes) {
   const int classes = pick(1, 3);
   const double speeds[] = {0.25, 0.5, 1, 2, 4};
   for (int x = 0; x < classes; ++x)
-    c.classes.push_back({std::string("c").append(std::to_string(x)), static_cast<double>(pick(4, 16)),
-                         speeds[pick(0, 4)], ""});
+    c.classes.push_back({std::string("c").append(std::to_string(x)),
+                         static_cast<double>(pick(4, 16)), speeds[pick(0, 4)], ""});
   const int hosts = pick(1, 2);
   const double bandwidths[] = {1, 2, 4, 8};
   for (int h = 0; h < hosts; ++h)
@@ -175,8 +176,8 @@ ClusterInstance random_cluster_instance(std::uint64_t seed, int max_nodes) {
   std::vector<int> on_host(hosts, 0);
   for (int d = 0; d < devices; ++d) {
     const int h = pick(0, hosts - 1);
-    c.devices.push_back({c.hosts[h].name + ":" + std::to_string(on_host[h]), pick(0, classes - 1),
-                         h, on_host[h]});
+    c.devices.push_back(
+        {c.hosts[h].name + ":" + std::to_string(on_host[h]), pick(0, classes - 1), h, on_host[h]});
     ++on_host[h];
   }
   // Devices listed host by host, as the reader lists them.

@@ -1,8 +1,8 @@
 #include "support/exact_oracle.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 
@@ -93,64 +93,20 @@ ExactValue ExactCostTable::bottleneck(const Partition& p) const {
   return out;
 }
 
-namespace {
-
-struct Enumerator {
-  const Graph& g;
-  const ExactCostTable& table;
-  int k;
-  std::vector<NodeId> order;
-  std::vector<int> stage_of;
-  std::vector<double> memory;
-  std::vector<int> class_stage;
-  ExactBruteForce result;
-
-  void run(std::size_t i) {
-    if (i == order.size()) {
-      Partition p{k, stage_of};
-      const ExactValue b = table.bottleneck(p);
-      ++result.partitions;
-      if (!result.feasible || b.units < result.optimum.units) {
-        result.feasible = true;
-        result.optimum = b;
-        result.best = p;
-      }
-      return;
-    }
-    const NodeId v = order[i];
-    int lowest = 0;
-    for (NodeId u : g.predecessors(v)) lowest = std::max(lowest, stage_of[u]);
-    const int colour = g.colour_class.empty() ? -1 : g.colour_class[v];
-    for (int s = lowest; s < k; ++s) {
-      if (colour >= 0 && class_stage[colour] >= 0 && class_stage[colour] != s) continue;
-      if (g.memory_per_stage && memory[s] + g.memory[v] > *g.memory_per_stage) continue;
-      const bool places_class = colour >= 0 && class_stage[colour] < 0;
-      if (places_class) class_stage[colour] = s;
-      memory[s] += g.memory[v];
-      stage_of[v] = s;
-      run(i + 1);
-      memory[s] -= g.memory[v];
-      if (places_class) class_stage[colour] = -1;
-    }
-    stage_of[v] = -1;
-  }
-};
-
-}  // namespace
-
 ExactBruteForce exact_brute_force_optimum(const Graph& g, int k) {
   const ExactCostTable table(g);
-  Enumerator e{g,
-               table,
-               k,
-               topological_order(g),
-               std::vector<int>(g.num_nodes(), -1),
-               std::vector<double>(k, 0.0),
-               std::vector<int>(g.colour_labels.size(), -1),
-               {}};
-  e.run(0);
-  if (!e.result.feasible) e.result.optimum.infinite = true;
-  return e.result;
+  ExactBruteForce result;
+  for_each_valid_partition(g, k, [&](const Partition& p) {
+    const ExactValue b = table.bottleneck(p);
+    ++result.partitions;
+    if (!result.feasible || b.units < result.optimum.units) {
+      result.feasible = true;
+      result.optimum = b;
+      result.best = p;
+    }
+  });
+  if (!result.feasible) result.optimum.infinite = true;
+  return result;
 }
 
 int compare(double x, const ExactValue& v) {

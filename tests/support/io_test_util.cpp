@@ -41,5 +41,4 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-
 }  // namespace pipecut::testing

@@ -1,6 +1,7 @@
 #include "support/oracle.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -17,22 +18,15 @@ int colour_of(const Graph& g, NodeId v) { return g.colour_class.empty() ? -1 : g
 struct Enumerator {
   const Graph& g;
   int k;
+  const std::function<void(const Partition&)>& visit;
   std::vector<NodeId> order;
   std::vector<int> stage_of;
-  std::vector<double> memory;       // per stage
-  std::vector<int> class_stage;     // per colour class: its stage, -1 while unplaced
-  BruteForceResult result;
+  std::vector<double> memory;    // per stage
+  std::vector<int> class_stage;  // per colour class: its stage, -1 while unplaced
 
   void run(std::size_t i) {
     if (i == order.size()) {
-      Partition p{k, stage_of};
-      double b = evaluate_partition(g, p).bottleneck;
-      ++result.partitions;
-      result.feasible = true;
-      if (b < result.optimum) {
-        result.optimum = b;
-        result.best = p;
-      }
+      visit(Partition{k, stage_of});
       return;
     }
     NodeId v = order[i];
@@ -56,17 +50,31 @@ struct Enumerator {
 
 }  // namespace
 
-BruteForceResult brute_force_optimum(const Graph& g, int k) {
+void for_each_valid_partition(const Graph& g, int k,
+                              const std::function<void(const Partition&)>& visit) {
   Enumerator e{g,
                k,
+               visit,
                topological_order(g),
                std::vector<int>(g.num_nodes(), -1),
                std::vector<double>(k, 0.0),
-               std::vector<int>(g.colour_labels.size(), -1),
-               {}};
-  e.result.optimum = std::numeric_limits<double>::infinity();
+               std::vector<int>(g.colour_labels.size(), -1)};
   e.run(0);
-  return e.result;
+}
+
+BruteForceResult brute_force_optimum(const Graph& g, int k) {
+  BruteForceResult result;
+  result.optimum = std::numeric_limits<double>::infinity();
+  for_each_valid_partition(g, k, [&](const Partition& p) {
+    const double b = evaluate_partition(g, p).bottleneck;
+    ++result.partitions;
+    result.feasible = true;
+    if (b < result.optimum) {
+      result.optimum = b;
+      result.best = p;
+    }
+  });
+  return result;
 }
 
 double brute_force_order_optimum(const Graph& g, const std::vector<NodeId>& order, int k) {
@@ -106,8 +114,7 @@ bool satisfies_constraints(const Graph& g, const Partition& p) {
   return true;
 }
 
-void add_random_constraints(Graph& g, int k, std::uint64_t seed,
-                            const RandomConstraintOptions& o) {
+void add_random_constraints(Graph& g, int k, std::uint64_t seed, const RandomConstraintOptions& o) {
   std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ULL + 17);
   const int n = g.num_nodes();
   std::uniform_int_distribution<int> bytes(0, o.max_memory);
@@ -127,8 +134,8 @@ void add_random_constraints(Graph& g, int k, std::uint64_t seed,
     const std::size_t size = 2 + rng() % 2;
     if (next + size > nodes.size()) break;
     const bool integer = rng() % 2 == 0;
-    g.colour_labels.push_back({integer ? std::to_string(1000 + c) : "group-" + std::to_string(c),
-                               integer});
+    g.colour_labels.push_back(
+        {integer ? std::to_string(1000 + c) : "group-" + std::to_string(c), integer});
     for (std::size_t i = 0; i < size; ++i) g.colour_class[nodes[next++]] = c;
   }
   if (g.colour_labels.empty()) g.colour_class.clear();
@@ -207,6 +214,8 @@ std::vector<NodeId> random_topological_order(const Graph& g, std::uint64_t seed)
   return order;
 }
 
-std::string data_path(const std::string& relative) { return std::string(PIPECUT_DATA_DIR) + "/" + relative; }
+std::string data_path(const std::string& relative) {
+  return std::string(PIPECUT_DATA_DIR) + "/" + relative;
+}
 
 }  // namespace pipecut::testing

@@ -1,6 +1,7 @@
 #pragma once
 // Test oracles and generators shared by all test files.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ struct BruteForceResult {
 };
 BruteForceResult brute_force_optimum(const Graph& g, int k);
 
+// Calls `visit` with every partition into k stages that keeps every edge forward and satisfies
+// the graph's placement constraints (memory capacity, colour classes): the enumeration behind
+// both brute-force oracles.
+void for_each_valid_partition(const Graph& g, int k,
+                              const std::function<void(const Partition&)>& visit);
+
 // Exhaustive optimum over every way to cut `order` into <= k contiguous segments, each segment
 // costed by the reference evaluator; only cuts that satisfy the graph's placement constraints
 // count (+inf when none does).
@@ -35,9 +42,9 @@ bool satisfies_constraints(const Graph& g, const Partition& p);
 struct RandomGraphOptions {
   int nodes = 8;
   double edge_probability = 0.3;
-  int max_cost = 5;           // integer costs 0..max_cost: zeros and ties are common
-  bool fractional = false;    // add a random fraction to non-zero costs
-  bool shuffle_ids = true;    // node indices are not a topological order
+  int max_cost = 5;         // integer costs 0..max_cost: zeros and ties are common
+  bool fractional = false;  // add a random fraction to non-zero costs
+  bool shuffle_ids = true;  // node indices are not a topological order
   // Zero-work leaves added after the random DAG (model/reductions.hpp): sources feeding 1..3
   // random nodes, and sinks reading one random node (or, one time in four, two nodes).
   int zero_work_sources = 0;

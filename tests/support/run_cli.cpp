@@ -23,8 +23,8 @@ CliRun run_cli(const std::string& args) {
              ("pipecut_cli_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
   std::filesystem::create_directories(dir);
   const auto out = dir / "out", err = dir / "err";
-  const std::string cmd = std::string(PIPECUT_CLI_PATH) + " " + args + " >" + out.string() +
-                          " 2>" + err.string() + " </dev/null";
+  const std::string cmd = std::string(PIPECUT_CLI_PATH) + " " + args + " >" + out.string() + " 2>" +
+                          err.string() + " </dev/null";
   const int status = std::system(cmd.c_str());
   CliRun r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -14,7 +14,7 @@
 #include "pipecut/model/graph.hpp"
 #include "pipecut/util/log.hpp"
 #include "pipecut/util/options.hpp"
-#include "pipecut/util/stop.hpp"
+#include "pipecut/util/run_signals.hpp"
 
 namespace pipecut {
 
@@ -35,9 +35,7 @@ struct BoundOptions {
   // Worker threads of the combinatorial methods (the downset DP; 0 = all cores). Their results
   // do not depend on it.
   int threads = 1;
-  bool solver_log = false;           // produce the MIP solver's log (see `log`)
-  // Receives the MIP solver's log lines when `solver_log` (none: stderr; never stdout).
-  LogCallback log;
+  bool solver_log = false;  // produce the MIP solver's log (to RunSignals::log)
   // Best known bottleneck (an upper bound on the optimum), if any; lets methods prune. It must be
   // the bottleneck of a partition that satisfies the placement constraints.
   double incumbent = std::numeric_limits<double>::infinity();
@@ -49,9 +47,9 @@ struct BoundOptions {
   // Downset DP: give up past this many downsets, or this many (downset, sub-downset) pairs.
   long long downset_limit = 1'000'000;
   long long downset_pair_limit = 10'000'000;  // ~16 bytes each
-  // Optional cooperative stop: methods return what they have, with status time_limit.
-  const StopFlag* stop = nullptr;
 };
+// Every method also takes RunSignals (util/run_signals.hpp): on a stop request it returns what
+// it has, with status time_limit; solver log lines go to its log.
 
 // The user-facing options of BoundOptions (util/options.hpp): time-limit, mip-threads,
 // threads, solver-log.
@@ -59,11 +57,11 @@ const OptionCatalogue<BoundOptions>& bound_option_catalogue();
 
 struct BoundResult {
   std::string method;
-  double value = 0.0;         // the lower bound (valid whatever the status)
+  double value = 0.0;  // the lower bound (valid whatever the status)
   BoundStatus status = BoundStatus::gave_up;
   double seconds = 0.0;
   std::optional<Partition> partition;  // a partition found on the way (exact methods), if any
-  std::string detail;         // one line for humans (e.g. "2.1M downsets", "node 'x'")
+  std::string detail;                  // one line for humans (e.g. "2.1M downsets", "node 'x'")
   // The method stopped where more time, and a better incumbent, may let it finish (the downset
   // DP stopped while costing its stages, not because the graph is too wide).
   bool more_time_may_help = false;
@@ -74,7 +72,9 @@ struct BoundResult {
 struct BoundMethod {
   std::string name;
   std::string description;  // one line, for --help and docs
-  std::function<BoundResult(const Graph& g, int k, const BoundOptions& options)> run;
+  std::function<BoundResult(const Graph& g, int k, const BoundOptions& options,
+                            const RunSignals& signals)>
+      run;
 };
 
 // Every method, cheapest first: the order `--method all` runs them.
@@ -87,6 +87,6 @@ std::vector<std::string> bound_method_names();
 // name or k < 1. The cheap infeasibility proofs (infeasibility_proof in model/constraints.hpp)
 // come first: when one applies, the result has status infeasible and the proof as detail.
 BoundResult compute_bound(const Graph& g, int k, const std::string& method,
-                          const BoundOptions& options);
+                          const BoundOptions& options, const RunSignals& signals = {});
 
 }  // namespace pipecut

@@ -15,10 +15,11 @@ struct DownsetDpResult {
   std::optional<Partition> partition;         // an optimal partition when proven
   long long downsets = 0;
   long long pairs = 0;
-  std::string reason;                         // why it gave up
-  bool more_time_may_help = false;            // see BoundResult
+  std::string reason;               // why it gave up
+  bool more_time_may_help = false;  // see BoundResult
 };
 
-DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options);
+DownsetDpResult downset_dp(const Graph& g, int k, const BoundOptions& options,
+                           const RunSignals& signals = {});
 
 }  // namespace pipecut

@@ -20,7 +20,8 @@ namespace pipecut {
 
 // Tries the nodes of highest out-degree as u, while time is left; the value is the best bound
 // of a split whose two searches both finished (proven), else 0 (gave_up or time_limit).
-BoundResult split_bound(const Graph& g, int k, const BoundOptions& options);
+BoundResult split_bound(const Graph& g, int k, const BoundOptions& options,
+                        const RunSignals& signals = {});
 
 // B's side with what its stages receive from u (docs/bounds.md, "split", "B's receives"): entry
 // j (1 <= j < size) is a lower bound on the optimum of G[{u} + descendants of u], u's work and
@@ -29,13 +30,15 @@ BoundResult split_bound(const Graph& g, int k, const BoundOptions& options);
 // the receive of u they may add. nullopt when the search did not finish (options' limits) or
 // when u merges into another unit.
 std::optional<std::vector<double>> receiving_side_bounds(const Graph& g, NodeId u, int k,
-                                                         const BoundOptions& options);
+                                                         const BoundOptions& options,
+                                                         const RunSignals& signals = {});
 
 // A and B as one graph (docs/bounds.md, "split", "A and B together"): a lower bound on the
 // optimum of G[A + B] with k stages (so on g's), from the downset search with u's reader chains
 // joined and the same rebate, so the stage shared by A's end and B's start is costed once.
 // nullopt when no chain joins (G[A + B] is then as wide as g) or the search did not finish.
 std::optional<double> joined_sides_bound(const Graph& g, NodeId u, int k,
-                                        const BoundOptions& options);
+                                         const BoundOptions& options,
+                                         const RunSignals& signals = {});
 
 }  // namespace pipecut

@@ -15,21 +15,21 @@
 namespace pipecut {
 
 struct ExperimentConfig {
-  std::vector<std::string> graphs;        // graph files (any supported format)
+  std::vector<std::string> graphs;  // graph files (any supported format)
   std::vector<int> ks = {2, 4, 8, 16, 32, 64};
   // Partition methods: an algorithm name or a SliceGraph preset (partition_options_for_spec),
   // or "solve": the whole portfolio, recorded as a partition row and a bound row.
   std::vector<std::string> algorithms = {"topo", "brkga-100", "brkga-10000"};
   std::vector<std::string> bounds = {"simple", "single", "grouped", "exact", "downset"};
-  double time_limit_seconds = 60;         // per algorithm run and per bound method
-  double solve_time_limit_seconds = 60;   // per "solve" run (the budget a user gives it)
-  double solve_target_ratio = 1.0;        // "solve" runs try to prove optimality
-  int threads = 0;                        // 0 = all cores
+  double time_limit_seconds = 60;        // per algorithm run and per bound method
+  double solve_time_limit_seconds = 60;  // per "solve" run (the budget a user gives it)
+  double solve_target_ratio = 1.0;       // "solve" runs try to prove optimality
+  int threads = 0;                       // 0 = all cores
   std::uint64_t seed = 1;
-  int shard_index = 0;                    // this shard, 0-based
+  int shard_index = 0;  // this shard, 0-based
   int shard_count = 1;
-  std::string results_path;               // JSON lines, appended to
-  std::string testbed;                    // name recorded in every row (e.g. "torchvision")
+  std::string results_path;  // JSON lines, appended to
+  std::string testbed;       // name recorded in every row (e.g. "torchvision")
   // Placement constraints (model/constraints.hpp). capacity_factor > 0 gives every (graph, k)
   // a memory capacity of capacity_factor * (total memory / k), raised to the heaviest block
   // (node or colour-class hull) so that no single block rules the instance out; 0 keeps the

@@ -33,5 +33,4 @@ Graph parse_regal_graph(const std::string& text, const std::string& source,
 // Time in ms to move `bytes` over a link of `gbps` GB/s (1e9 bytes/s).
 inline double transfer_ms(double bytes, double gbps) { return bytes / (gbps * 1e6); }
 
-
 }  // namespace pipecut

@@ -45,10 +45,10 @@ class PartitionMismatchError : public InputError {
 };
 
 // Reads the `assignment` of a partition file against `g`: every node must be assigned and ids
-// must exist (PartitionMismatchError otherwise). `k` must be an integer in 1..2^31-1 and every stage an integer that fits an int
-// (numbers outside these ranges are errors, never wrapped); whether stages are below k is left
-// to partition_problem. The file may hold at most `max_input_bytes` (after gzip; 0 = no cap).
-// Throws InputError naming `path`.
+// must exist (PartitionMismatchError otherwise). `k` must be an integer in 1..2^31-1 and every
+// stage an integer that fits an int (numbers outside these ranges are errors, never wrapped);
+// whether stages are below k is left to partition_problem. The file may hold at most
+// `max_input_bytes` (after gzip; 0 = no cap). Throws InputError naming `path`.
 // With a `cluster`, the file's "devices" (one device name per stage, null for an empty stage)
 // become device_of_stage: a file without them, or naming a device the cluster lacks, is a
 // PartitionMismatchError. Without one, a file that has devices is an InputError (it needs

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "pipecut/io/onnx_split.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/graph.hpp"
+#include "pipecut/onnx/onnx_split.hpp"
 
 namespace pipecut {
 
@@ -62,9 +62,9 @@ struct BenchPipelined {
   int skipped_microbatches = 0;  // left out of the steady state (pipeline fill)
   int steady_microbatches = 0;   // completions measured
   double window_ms = 0;
-  double throughput_per_s = 0;            // steady-state microbatches per second
-  double period_ms = 0;                   // window_ms / steady_microbatches
-  bool pinned = false;                    // every worker was pinned to its own core
+  double throughput_per_s = 0;  // steady-state microbatches per second
+  double period_ms = 0;         // window_ms / steady_microbatches
+  bool pinned = false;          // every worker was pinned to its own core
   std::vector<BenchPipelinedStage> stages;
   // Derived by finish_bench:
   double predicted_throughput_per_s = 0;  // 1000 / predicted bottleneck
@@ -87,7 +87,7 @@ struct BenchResult {
   double load_average = 0;
   int threads = 1;  // intra-op threads per stage
   int runs = 0, warmup = 0, seed = 0;
-  std::string optimizations;  // ONNX Runtime graph optimisations: "on" | "off" ("" for torch)
+  std::string optimizations;       // ONNX Runtime graph optimisations: "on" | "off" ("" for torch)
   std::vector<BenchStage> stages;  // in pipeline order
   // Derived by finish_bench:
   double predicted_bottleneck_ms = 0, measured_bottleneck_ms = 0;

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "pipecut/io/file_util.hpp"
-#include "pipecut/io/onnx_import.hpp"
-#include "pipecut/io/ort_profile.hpp"
 #include "pipecut/model/graph.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
+#include "pipecut/onnx/ort_profile.hpp"
 #include "pipecut/util/log.hpp"
 #include "pipecut/util/options.hpp"
 
@@ -90,7 +90,7 @@ struct GraphWithProfile {
 GraphWithProfile read_graph_with_profile(const std::string& path, const ReadOptions& options = {});
 
 // The whole ONNX import (graph, per-node origins, profile summary) for callers that need more
-// than the graph, such as the stage writer (io/onnx_split.hpp). InputError if `path` is not an
+// than the graph, such as the stage writer (onnx/onnx_split.hpp). InputError if `path` is not an
 // ONNX model (by --input-format or detection).
 OnnxImport read_onnx_model(const std::string& path, const ReadOptions& options = {});
 

@@ -29,7 +29,7 @@ struct SolveUpdate {
 struct MipOptions {
   double time_limit_seconds = 0;  // 0 = no limit
   int threads = 1;                // 0 = all cores; 1 keeps runs deterministic
-  bool solver_log = false;          // produce the solver's log (see `log`)
+  bool solver_log = false;        // produce the solver's log (see `log`)
   // Receives the solver's log lines when `solver_log`, one line per call without its newline. None:
   // they go to stderr. Never stdout, which may carry a JSON document.
   LogCallback log;
@@ -63,8 +63,8 @@ std::string to_string(SolveStatus s);
 struct SolveResult {
   SolveStatus status = SolveStatus::error;
   bool has_solution = false;
-  std::vector<double> solution;     // one value per variable when has_solution
-  double objective = kInfinity;     // of `solution`
+  std::vector<double> solution;  // one value per variable when has_solution
+  double objective = kInfinity;  // of `solution`
   // Best proven lower bound on the optimum (minimisation), as reported by the solver. Callers
   // that certify bounds subtract bound_tolerance(best_bound) before using it.
   double best_bound = -kInfinity;

@@ -1,5 +1,6 @@
 #pragma once
-// Placement constraints (README, "Placement constraints"): a memory capacity per stage and must-colocate groups.
+// Placement constraints (README, "Placement constraints"): a memory capacity per stage and
+// must-colocate groups.
 //
 // Memory: node memory m(v) >= 0 bytes (parameters, folded constants) is resident on the device
 // that runs v's stage. Stage memory M(P) = sum of m(v) over v in P. With a capacity C (bytes per
@@ -25,14 +26,14 @@
 namespace pipecut {
 
 struct Constraints {
-  std::optional<double> capacity;  // C in bytes per stage; none = no memory limit
-  int colour_classes = 0;          // distinct colour classes in the graph
-  std::vector<int> block_of;       // per node: its block
-  std::vector<int> block_begin;    // CSR over blocks (size blocks + 1); blocks are numbered in a
-  std::vector<NodeId> block_nodes; // topological order of the block DAG, members in a
-                                   // topological order of the graph
+  std::optional<double> capacity;    // C in bytes per stage; none = no memory limit
+  int colour_classes = 0;            // distinct colour classes in the graph
+  std::vector<int> block_of;         // per node: its block
+  std::vector<int> block_begin;      // CSR over blocks (size blocks + 1); blocks are numbered in a
+  std::vector<NodeId> block_nodes;   // topological order of the block DAG, members in a
+                                     // topological order of the graph
   std::vector<double> block_memory;  // sum of m(v) over each block
-  int hulls = 0;                   // blocks with more than one node
+  int hulls = 0;                     // blocks with more than one node
 
   [[nodiscard]] int num_blocks() const { return static_cast<int>(block_memory.size()); }
   [[nodiscard]] std::span<const NodeId> members(int block) const {

@@ -22,7 +22,8 @@ struct Partition {
   std::vector<int> stage_of;
   // On a cluster (docs/clusters.md): the device of each stage (k entries; -1 for an empty
   // stage), distinct over the non-empty stages. Empty = k identical devices, today's model.
-  std::vector<int> device_of_stage = {};  // (initialised: Partition{k, stage_of} stays warning-free)
+  std::vector<int> device_of_stage =
+      {};  // (initialised: Partition{k, stage_of} stays warning-free)
 };
 
 struct StageCost {
@@ -31,9 +32,9 @@ struct StageCost {
   double work = 0.0;
   double comm_in = 0.0;
   double comm_out = 0.0;
-  double cost = 0.0;          // work + comm_in + comm_out
-  double memory = 0.0;        // bytes: sum of the nodes' memory (model/constraints.hpp)
-  int device = -1;            // on a cluster: the stage's device (model/cluster_cost.hpp)
+  double cost = 0.0;    // work + comm_in + comm_out
+  double memory = 0.0;  // bytes: sum of the nodes' memory (model/constraints.hpp)
+  int device = -1;      // on a cluster: the stage's device (model/cluster_cost.hpp)
 };
 
 // How many per-stage entries evaluate_partition and stage_memory return for a valid p: p.k when
@@ -44,9 +45,9 @@ struct Evaluation {
   // Stage b at index b: k entries, or, when k exceeds the node count, entries up to the last
   // non-empty stage only (the stages beyond hold nothing and cost 0): see stored_stages.
   std::vector<StageCost> stages;
-  double bottleneck = 0.0;        // max cost over stages
-  int bottleneck_stage = 0;       // first stage attaining it
-  int stages_used = 0;            // non-empty stages
+  double bottleneck = 0.0;   // max cost over stages
+  int bottleneck_stage = 0;  // first stage attaining it
+  int stages_used = 0;       // non-empty stages
 };
 
 // Cost of an arbitrary node set (in_set[v] != 0 means v is in the set). O(n + m).
@@ -54,7 +55,10 @@ double set_cost(const Graph& g, std::span<const char> in_set);
 // set_cost of the one-node set {v} in O(degree): v's work, its tensor sent when it has
 // consumers, and its producers' tensors received.
 double single_node_cost(const Graph& g, NodeId v);
-struct SetCost { double work = 0, comm_in = 0, comm_out = 0; [[nodiscard]] double total() const { return work + comm_in + comm_out; } };
+struct SetCost {
+  double work = 0, comm_in = 0, comm_out = 0;
+  [[nodiscard]] double total() const { return work + comm_in + comm_out; }
+};
 SetCost set_cost_breakdown(const Graph& g, std::span<const char> in_set);
 
 // Describes why `p` is not a valid pipeline partition of `g`, or nullopt if it is valid:

@@ -36,19 +36,19 @@ struct ColourLabel {
 };
 
 struct Graph {
-  std::string name;                 // model name (from the file, or the file stem)
-  std::vector<std::string> ids;     // original id of each node, for output
-  std::vector<double> work;         // compute time of the node on one device
-  std::vector<double> comm;         // time to move the node's output tensor between devices
-  std::vector<double> memory;       // bytes held by the node (weights); 0 when unknown
-  std::vector<std::string> op;      // operator type, may be empty
+  std::string name;              // model name (from the file, or the file stem)
+  std::vector<std::string> ids;  // original id of each node, for output
+  std::vector<double> work;      // compute time of the node on one device
+  std::vector<double> comm;      // time to move the node's output tensor between devices
+  std::vector<double> memory;    // bytes held by the node (weights); 0 when unknown
+  std::vector<std::string> op;   // operator type, may be empty
 
   // Placement constraints carried from the input (model/constraints.hpp derives what the
   // algorithms use from them). Nodes of one colour class must share a stage.
-  std::vector<int> colour_class;            // empty (no classes), or per node: an index into
-                                            // colour_labels, -1 = unconstrained
-  std::vector<ColourLabel> colour_labels;   // one per class, in order of first appearance
-  std::optional<double> memory_per_stage;   // capacity C in bytes per stage (device), > 0
+  std::vector<int> colour_class;           // empty (no classes), or per node: an index into
+                                           // colour_labels, -1 = unconstrained
+  std::vector<ColourLabel> colour_labels;  // one per class, in order of first appearance
+  std::optional<double> memory_per_stage;  // capacity C in bytes per stage (device), > 0
   std::optional<int> default_k;            // number of devices suggested by the input
 
   // For clusters (docs/clusters.md); all empty when the input gives none, and then every cost
@@ -101,7 +101,7 @@ class GraphBuilder {
  public:
   explicit GraphBuilder(std::string source, std::string graph_name = {});
 
-  NodeId add_node(NodeSpec spec);                  // rejects duplicate ids and bad numbers
+  NodeId add_node(NodeSpec spec);  // rejects duplicate ids and bad numbers
   void add_edge(std::string_view from, std::string_view to);  // ids must already be added
   void add_edge(NodeId from, NodeId to);
   [[nodiscard]] std::optional<NodeId> find(std::string_view id) const;

@@ -68,7 +68,6 @@ std::vector<NodeId> apply_leaf_reductions(const Graph& g, const LeafReductions& 
 // 0..units-1, in order of first node). The units are convex, unions of blocks, with an acyclic
 // quotient, and some optimal partition keeps every one whole: they may be the downset search's
 // units. O(passes * (n + m)).
-std::vector<int> light_source_units(const Graph& g, const Constraints& c,
-                                    int max_unit_size = 256);
+std::vector<int> light_source_units(const Graph& g, const Constraints& c, int max_unit_size = 256);
 
 }  // namespace pipecut

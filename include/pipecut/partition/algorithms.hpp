@@ -11,7 +11,7 @@
 #include "pipecut/model/graph.hpp"
 #include "pipecut/partition/slicegraph.hpp"
 #include "pipecut/util/options.hpp"
-#include "pipecut/util/stop.hpp"
+#include "pipecut/util/run_signals.hpp"
 
 namespace pipecut {
 
@@ -20,15 +20,14 @@ struct PartitionOptions {
   // SliceGraph preset of Archer et al.: "brkga-100" (population 10 x 10 generations) or
   // "brkga-10000" (100 x 100).
   std::string preset = "brkga-10000";
-  int population = 0;    // > 0 overrides the preset's population
-  int generations = 0;   // > 0 overrides the preset's number of generations
+  int population = 0;   // > 0 overrides the preset's population
+  int generations = 0;  // > 0 overrides the preset's number of generations
   std::uint64_t seed = 1;
-  int threads = 0;       // worker threads, 0 = all cores; never changes the result
+  int threads = 0;                // worker threads, 0 = all cores; never changes the result
   double time_limit_seconds = 0;  // 0 = none; when hit, the best partition so far is returned
   // Stop as soon as a partition with bottleneck <= stop_at is found (0 = never). solve sets it
   // just above a proven lower bound: nothing better can exist.
   double stop_at = 0;
-  const StopFlag* stop = nullptr;  // cooperative stop: return the best so far
 };
 
 // The user-facing options of PartitionOptions (util/options.hpp): algorithm, preset,
@@ -51,7 +50,10 @@ struct PartitionRun {
 struct PartitionAlgorithm {
   std::string name;
   std::string description;  // one line, for --help and docs
-  std::function<PartitionRun(const Graph& g, int k, const PartitionOptions& options)> run;
+  // On a stop request (signals.stop) it returns the best partition so far.
+  std::function<PartitionRun(const Graph& g, int k, const PartitionOptions& options,
+                             const RunSignals& signals)>
+      run;
 };
 
 // Every algorithm, in the order --help lists them.
@@ -62,9 +64,9 @@ std::vector<std::string> partition_algorithm_names();
 
 // The SliceGraph presets' names ("brkga-100", "brkga-10000").
 std::vector<std::string> slicegraph_preset_names();
-// BRKGA settings for `options`: its preset with the overrides applied.
+// BRKGA settings for `options`: its preset with the overrides applied, polling `stop`.
 // Throws InputError for an unknown preset.
-BrkgaConfig brkga_config(const PartitionOptions& options);
+BrkgaConfig brkga_config(const PartitionOptions& options, const StopFlag* stop = nullptr);
 
 // Options for a short algorithm spec as the experiment runner names its methods: an algorithm
 // name ("topo", "slicegraph") or a SliceGraph preset ("brkga-100" = slicegraph with that preset).

@@ -1,6 +1,6 @@
 #pragma once
-// Exact search over chains of downsets (Tarnawski et al., NeurIPS 2020; docs/bounds.md), the engine behind the
-// `downset` bound and the exact steps of the multilevel partitioner.
+// Exact search over chains of downsets (Tarnawski et al., NeurIPS 2020; docs/bounds.md), the engine
+// behind the `downset` bound and the exact steps of the multilevel partitioner.
 //
 // A pipeline partition is a chain of downsets {} = I_0 <= I_1 <= ... <= I_k = V with stage
 // b = I_b \ I_{b-1}, so F_b(I) = min over downsets J <= I of max(F_{b-1}(J), f(I \ J)) and the
@@ -38,10 +38,10 @@ namespace pipecut {
 // relies on it), except in at most one stage of any partition (the one holding the producer of
 // the tensor the rebate stands for).
 struct StageRebate {
-  double amount = 0;            // 0 = no rebate
-  std::vector<char> rebated;    // nodes that make a stage eligible
-  std::vector<char> blocking;   // nodes that cancel the rebate of their stage
-  std::vector<double> saving;   // what each rebated node takes off the amount
+  double amount = 0;           // 0 = no rebate
+  std::vector<char> rebated;   // nodes that make a stage eligible
+  std::vector<char> blocking;  // nodes that cancel the rebate of their stage
+  std::vector<double> saving;  // what each rebated node takes off the amount
 };
 
 struct DownsetSearchOptions {
@@ -55,13 +55,13 @@ struct DownsetSearchOptions {
   // that can only improve a prefix's value where it is already at most the floor are skipped:
   // the optimum, the returned partition and capped_optimum_by_stages stay exact.
   double floor = 0;
-  double time_limit_seconds = 0;        // 0 = none
+  double time_limit_seconds = 0;  // 0 = none
   const StopFlag* stop = nullptr;
   long long downset_limit = 1'000'000;  // give up past this many downsets
   long long pair_limit = 0;             // give up past this many (downset, stage) pairs; 0 = none
   double memory_limit_bytes = 512.0 * (1 << 20);  // downset table and DP values together
-  bool reductions = true;               // apply the exact leaf reductions
-  int threads = 1;                      // worker threads (0 = all cores); never changes a result
+  bool reductions = true;                         // apply the exact leaf reductions
+  int threads = 1;  // worker threads (0 = all cores); never changes a result
   // Units, one id per node (empty = the blocks of the placement constraints). Every unit must be
   // a union of blocks, convex, and the units' quotient graph acyclic (InputError otherwise).
   std::vector<int> unit_of;
@@ -111,7 +111,7 @@ struct DownsetSearchResult {
   int floating_sources = 0;  // reductions applied
   int reduced_sinks = 0;
   DownsetStop stop = DownsetStop::none;
-  std::string reason;        // `stop` in one line for humans
+  std::string reason;  // `stop` in one line for humans
 };
 
 DownsetSearchResult downset_search(const Graph& g, int k, const DownsetSearchOptions& options);

@@ -27,7 +27,7 @@ struct ClusterLevel {
 };
 
 struct CoarsenOptions {
-  int target_clusters = 0;       // stop at this many clusters (0 = 8 per stage, at least 64)
+  int target_clusters = 0;         // stop at this many clusters (0 = 8 per stage, at least 64)
   double max_cluster_share = 0.5;  // a cluster's work stays below this share of W / k
 };
 
@@ -42,7 +42,7 @@ Graph with_clusters_as_classes(const Graph& g, const ClusterLevel& level);
 struct MultilevelOptions {
   std::uint64_t seed = 1;
   int threads = 0;
-  int population = 30;   // SliceGraph on the coarsest level
+  int population = 30;  // SliceGraph on the coarsest level
   int generations = 30;
   double time_limit_seconds = 0;  // 0 = none
   const StopFlag* stop = nullptr;
@@ -51,10 +51,10 @@ struct MultilevelOptions {
 };
 
 struct MultilevelResult {
-  bool feasible = true;     // false: no partition satisfying the constraints was found
-  Partition partition;      // valid; satisfies the constraints when feasible
+  bool feasible = true;  // false: no partition satisfying the constraints was found
+  Partition partition;   // valid; satisfies the constraints when feasible
   double bottleneck = 0.0;
-  int levels = 0;           // coarsening levels used
+  int levels = 0;  // coarsening levels used
   int coarsest_clusters = 0;
   int window_searches = 0;  // exact window searches run over all levels
   bool optimal = false;     // the last window search covered every block: proven optimal

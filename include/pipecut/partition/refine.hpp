@@ -21,7 +21,7 @@ namespace pipecut {
 struct RefineOptions {
   double time_limit_seconds = 0;  // 0 = none; when hit, the partition so far is returned
   const StopFlag* stop = nullptr;
-  bool swaps = true;              // also try swapping two units across a boundary
+  bool swaps = true;  // also try swapping two units across a boundary
 };
 
 struct RefineResult {

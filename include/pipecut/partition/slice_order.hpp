@@ -36,25 +36,25 @@ namespace pipecut {
 using SliceStop = std::function<bool()>;
 
 struct SliceResult {
-  bool feasible = true;      // false: no cut of the order satisfies the placement constraints
-  bool optimal = true;       // false: stopped early, the cuts are the greedy slicing's
-  double bottleneck = 0.0;   // optimal max stage cost over all cuts of the order (+inf if none)
+  bool feasible = true;     // false: no cut of the order satisfies the placement constraints
+  bool optimal = true;      // false: stopped early, the cuts are the greedy slicing's
+  double bottleneck = 0.0;  // optimal max stage cost over all cuts of the order (+inf if none)
   // min(k, n) + 1 positions, cuts[0] = 0, cuts.back() = n, non-decreasing; empty when infeasible
   std::vector<int> cuts;
-  int stages_used = 0;       // number of non-empty segments
+  int stages_used = 0;  // number of non-empty segments
 };
 
 // Reusable scratch space so that repeated calls (one per GA chromosome) do not allocate.
 // One workspace per thread. Its contents are internal to the slicer and unspecified between calls.
 struct SliceWorkspace {
   // The order re-indexed by position, so the hot loops walk contiguous arrays.
-  std::vector<int> position;         // position of each node in the order
-  std::vector<double> work_at;       // work of the node at each position
-  std::vector<double> comm_at;       // comm of the node at each position
-  std::vector<int> last_consumer_at; // largest position of a consumer, -1 if none
-  std::vector<int> pred_begin_at;    // CSR: positions of the producers of each position
+  std::vector<int> position;          // position of each node in the order
+  std::vector<double> work_at;        // work of the node at each position
+  std::vector<double> comm_at;        // comm of the node at each position
+  std::vector<int> last_consumer_at;  // largest position of a consumer, -1 if none
+  std::vector<int> pred_begin_at;     // CSR: positions of the producers of each position
   std::vector<int> pred_at;
-  std::vector<int> release_begin;    // CSR: positions whose last consumer sits at each position
+  std::vector<int> release_begin;  // CSR: positions whose last consumer sits at each position
   std::vector<int> release_at;
   std::vector<double> prefix_work;   // prefix sums of work along the order
   std::vector<int> stamp;            // per position: right end for which its tensor is counted
@@ -64,13 +64,13 @@ struct SliceWorkspace {
   std::vector<double> layers;        // ring buffer: best bottleneck for prefix i with b segments
   std::vector<int> layer_first;      // per layer: first and last prefix length in its band
   std::vector<int> layer_last;
-  std::vector<double> prefix_cost;   // k = 2: f(0, i)
-  std::vector<int> count;            // reconstruction: fewest segments for prefix, and parent
+  std::vector<double> prefix_cost;  // k = 2: f(0, i)
+  std::vector<int> count;           // reconstruction: fewest segments for prefix, and parent
   std::vector<int> parent;
   // Placement constraints only (left empty for unconstrained graphs).
-  std::vector<double> prefix_memory; // prefix sums of node memory along the order
-  std::vector<char> cut_allowed;     // per cut position 0..n: no colour class spans it
-  std::vector<int> class_span;       // per colour class: first and last position
+  std::vector<double> prefix_memory;  // prefix sums of node memory along the order
+  std::vector<char> cut_allowed;      // per cut position 0..n: no colour class spans it
+  std::vector<int> class_span;        // per colour class: first and last position
 };
 
 class OrderSlicer {
@@ -87,8 +87,8 @@ class OrderSlicer {
                                    SliceWorkspace& ws, double cutoff, const SliceStop& stop = {},
                                    bool* stopped = nullptr);
   // Optimal bottleneck and the cuts that attain it (the greedy ones when `stop` fires).
-  static SliceResult slice(const Graph& g, std::span<const NodeId> order, int k,
-                           SliceWorkspace& ws, const SliceStop& stop = {});
+  static SliceResult slice(const Graph& g, std::span<const NodeId> order, int k, SliceWorkspace& ws,
+                           const SliceStop& stop = {});
 };
 
 // Convenience wrapper with its own workspace.

@@ -47,9 +47,9 @@ struct SliceGraphResult {
   // false: no order tried had a valid slicing under the placement constraints; `partition` then
   // has no assignment (stage_of empty), bottleneck is +inf and order is empty.
   bool feasible = true;
-  Partition partition;          // partition.k is the k asked for; stages used <= min(k, n)
+  Partition partition;  // partition.k is the k asked for; stages used <= min(k, n)
   double bottleneck = 0.0;
-  std::vector<NodeId> order;    // the topological order whose slicing gave the partition
+  std::vector<NodeId> order;  // the topological order whose slicing gave the partition
   int generations_run = 0;
   long long orders_decoded = 0;  // decodes actually sliced (cache hits excluded)
   long long cache_hits = 0;

@@ -21,9 +21,9 @@
 namespace pipecut {
 
 struct WindowSearchOptions {
-  double time_limit_seconds = 0;    // 0 = none; when hit, the best partition so far is returned
+  double time_limit_seconds = 0;  // 0 = none; when hit, the best partition so far is returned
   const StopFlag* stop = nullptr;
-  int initial_radius = 4;           // free units per side of each stage boundary, to start
+  int initial_radius = 4;             // free units per side of each stage boundary, to start
   long long downset_limit = 200'000;  // per search: past it the windows shrink back
   long long pair_limit = 40'000'000;
   // First try the exact search over every unit, with a quarter of the limits (and of the time):
@@ -36,13 +36,13 @@ struct WindowSearchOptions {
 };
 
 struct WindowSearchResult {
-  Partition partition;       // valid, satisfies the constraints, never worse than the start
-  double bottleneck = 0.0;   // evaluate_partition of `partition`
-  bool optimal = false;      // a window covered every unit: the optimum over partitions that
-                             // keep the units whole (the true optimum with the default units)
-  int searches = 0;          // downset searches run
+  Partition partition;      // valid, satisfies the constraints, never worse than the start
+  double bottleneck = 0.0;  // evaluate_partition of `partition`
+  bool optimal = false;     // a window covered every unit: the optimum over partitions that
+                            // keep the units whole (the true optimum with the default units)
+  int searches = 0;         // downset searches run
   int improvements = 0;
-  int largest_radius = 0;    // largest radius whose search finished
+  int largest_radius = 0;  // largest radius whose search finished
   bool hit_time_limit = false;
 };
 

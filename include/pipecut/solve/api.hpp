@@ -1,7 +1,9 @@
 #pragma once
-// The front door of the pipecut library: read a graph, partition it, bound it, solve it,
-// evaluate a partition. The CLI, the experiment runner and the Python binding are thin layers
-// over these functions. Every default lives once, in the option struct of its concern:
+// The front door of the pipecut library: partition a graph, bound it, solve it, evaluate a
+// partition. Reading a graph (read_graph) is one layer up, in pipecut/io/read_graph.hpp: solve
+// never includes io (README "Layout"); pipecut/pipecut.hpp includes both. The CLI, the experiment
+// runner and the Python binding are thin layers over these functions. Every default lives once,
+// in the option struct of its concern:
 //   ReadOptions       (pipecut/io/read_graph.hpp)         file format and cost model
 //   PartitionOptions  (pipecut/partition/algorithms.hpp)  algorithm, preset, seed, threads
 //   BoundOptions      (pipecut/bounds/bounds.hpp)         time limit per method, MIP threads
@@ -13,7 +15,6 @@
 #include <vector>
 
 #include "pipecut/bounds/bounds.hpp"
-#include "pipecut/io/read_graph.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/model/graph.hpp"
@@ -52,8 +53,9 @@ BoundsReport compute_bounds(const Graph& g, int k, const std::vector<std::string
 
 // Validates `p` against `g` (InputError naming the first problem) and costs it with the
 // reference evaluator. Placement constraints are not checked here: constraint_violation
-// (model/constraints.hpp) says whether the partition is deployable. `stages` lists the non-empty stages only, each with its index; O(n + m)
-// whatever p.k, so a partition file with a huge k is cheap.
+// (model/constraints.hpp) says whether the partition is deployable. `stages` lists the non-empty
+// stages only, each with its index; O(n + m) whatever p.k, so a partition file with a huge k is
+// cheap.
 Evaluation evaluate(const Graph& g, const Partition& p);
 
 }  // namespace pipecut

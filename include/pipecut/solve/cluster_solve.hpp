@@ -21,8 +21,8 @@ namespace pipecut {
 // InputError when k < 1, k exceeds the device count, or g does not fit c's classes;
 // InfeasibleError when a node fits no device; NoFeasiblePartitionError when the slicing finds
 // no partition within the devices' memory.
-Solution solve_on_cluster(const Graph& g, const Cluster& c, int k,
-                          const SolveOptions& options = {}, const RunControl& control = {});
+Solution solve_on_cluster(const Graph& g, const Cluster& c, int k, const SolveOptions& options = {},
+                          const RunControl& control = {});
 
 // A partition only, as partition_graph (solve/api.hpp) gives one: on a homogeneous cluster
 // options.algorithm on graph_on_class, with its simple bound, the stages on the devices in

@@ -14,15 +14,15 @@ namespace pipecut {
 
 struct Solution {
   std::string graph_name;
-  int k = 0;             // stages asked for; the partition may use fewer (stages may be empty)
-  Partition partition;   // partition.k == k; every stage index in 0..k-1
+  int k = 0;            // stages asked for; the partition may use fewer (stages may be empty)
+  Partition partition;  // partition.k == k; every stage index in 0..k-1
   // Recomputed by the reference evaluator, never taken from an algorithm. `stages` lists the
   // non-empty stages only, in pipeline order, each with its stage index.
   Evaluation evaluation;
-  double lower_bound = 0.0;         // valid for every partition into <= k stages; <= bottleneck
-  std::string lower_bound_method;   // the bound method that gave it
-  std::optional<bool> optimal;      // known after solve: lower bound within the proof tolerance
-  std::string algorithm;            // how the partition was found, with parameters
+  double lower_bound = 0.0;        // valid for every partition into <= k stages; <= bottleneck
+  std::string lower_bound_method;  // the bound method that gave it
+  std::optional<bool> optimal;     // known after solve: lower bound within the proof tolerance
+  std::string algorithm;           // how the partition was found, with parameters
   std::uint64_t seed = 0;
   double seconds = 0.0;             // wall time of the whole run
   bool hit_time_limit = false;      // stopped by the time limit before reaching the target

@@ -9,7 +9,7 @@
 #include "pipecut/model/numeric.hpp"  // proves_optimal, kOptimalityTolerance
 #include "pipecut/partition/algorithms.hpp"
 #include "pipecut/solve/solution.hpp"
-#include "pipecut/util/stop.hpp"
+#include "pipecut/util/run_signals.hpp"
 
 namespace pipecut {
 
@@ -34,17 +34,15 @@ struct Progress {
   std::string step;         // the method that just ran, or "name..." for one about to start
   double bottleneck = 0.0;  // best partition so far
   double lower_bound = 0.0;
-  double seconds = 0.0;     // since the run started
+  double seconds = 0.0;  // since the run started
 };
 
-// How a front end watches and steers a run; every member is optional.
-struct RunControl {
+// How a front end watches and steers a run; every member is optional. `stop` and `log`
+// (RunSignals) reach every method of the run; they are in no option struct.
+struct RunControl : RunSignals {
   std::function<void(const Progress&)> progress;
   std::function<void(const BoundResult&)> bound_finished;  // after each bound method
-  std::function<void(const std::string& line)> log;  // warnings and solver log lines
-  const StopFlag* stop = nullptr;  // set it to stop early with the best result so far
 };
-
 
 // k >= 1 (InputError otherwise); more stages than nodes cannot help, so k is capped at the node
 // count internally while the solution keeps the k asked for.

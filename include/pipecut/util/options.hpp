@@ -33,28 +33,54 @@ struct OptionSpec {
                            // Python
   std::string short_name;  // one letter for -x on the command line, or empty
   OptionKind kind = OptionKind::text;
-  std::string unit;        // for docs and --help: "s", "bytes", "GB/s" or empty
-  std::string help;        // what it does, in sentences
+  std::string unit;                // for docs and --help: "s", "bytes", "GB/s" or empty
+  std::string help;                // what it does, in sentences
   std::optional<double> min, max;  // numbers and integers: the allowed range
   bool min_exclusive = false;      // min itself is not allowed (> min)
   std::function<std::vector<std::string>()> choices;  // choice: the allowed values
-  std::string unset;       // optional fields: what leaving it unset means, for docs
-  bool python = true;      // also a keyword argument in Python
-  std::string cli_alias;   // another long name the command line accepts (e.g. "verbose")
+  std::string unset;      // optional fields: what leaving it unset means, for docs
+  bool python = true;     // also a keyword argument in Python
+  std::string cli_alias;  // another long name the command line accepts (e.g. "verbose")
 
   // Declaration helpers, so that a catalogue reads as a list of sentences.
-  OptionSpec& in_unit(std::string u) { unit = std::move(u); return *this; }
-  OptionSpec& at_least(double x) { min = x; min_exclusive = false; return *this; }
-  OptionSpec& above(double x) { min = x; min_exclusive = true; return *this; }
-  OptionSpec& at_most(double x) { max = x; return *this; }
+  OptionSpec& in_unit(std::string u) {
+    unit = std::move(u);
+    return *this;
+  }
+  OptionSpec& at_least(double x) {
+    min = x;
+    min_exclusive = false;
+    return *this;
+  }
+  OptionSpec& above(double x) {
+    min = x;
+    min_exclusive = true;
+    return *this;
+  }
+  OptionSpec& at_most(double x) {
+    max = x;
+    return *this;
+  }
   OptionSpec& one_of(std::function<std::vector<std::string>()> values) {
     choices = std::move(values);
     return *this;
   }
-  OptionSpec& when_unset(std::string meaning) { unset = std::move(meaning); return *this; }
-  OptionSpec& letter(std::string l) { short_name = std::move(l); return *this; }
-  OptionSpec& also(std::string alias) { cli_alias = std::move(alias); return *this; }
-  OptionSpec& command_line_only() { python = false; return *this; }
+  OptionSpec& when_unset(std::string meaning) {
+    unset = std::move(meaning);
+    return *this;
+  }
+  OptionSpec& letter(std::string l) {
+    short_name = std::move(l);
+    return *this;
+  }
+  OptionSpec& also(std::string alias) {
+    cli_alias = std::move(alias);
+    return *this;
+  }
+  OptionSpec& command_line_only() {
+    python = false;
+    return *this;
+  }
 };
 
 inline OptionSpec option(std::string name, OptionKind kind, std::string help) {
@@ -78,7 +104,8 @@ using OptionCatalogue = std::vector<OptionEntry<Options>>;
 // Appends an entry whose field is `member` of Options.
 template <class Options, class T>
 void declare(OptionCatalogue<Options>& catalogue, OptionSpec spec, T Options::*member) {
-  catalogue.push_back({std::move(spec), [member](Options& o) -> OptionField { return &(o.*member); }});
+  catalogue.push_back(
+      {std::move(spec), [member](Options& o) -> OptionField { return &(o.*member); }});
 }
 
 // How a message names an option: "--time-limit" on the command line, "time_limit" in Python
@@ -100,6 +127,9 @@ void check_option(const OptionSpec& spec, OptionField field,
 std::string option_value_text(OptionField field);
 
 // Python's name of the option: "time_limit" for "time-limit".
+// The kind's name in docs and in `pipecut options --json`: "flag", "integer", "count", ...
+const char* option_kind_name(OptionKind kind);
+
 std::string python_option_name(const OptionSpec& spec);
 
 // One line describing the allowed values, for --help and docs: "in [0, 1]", "> 0", "one of a,
@@ -123,8 +153,7 @@ OptionCatalogue<Outer> nested_options(const OptionCatalogue<Inner>& inner, Inner
                                       const std::vector<std::string>& names = {}) {
   OptionCatalogue<Outer> out;
   for (const OptionEntry<Inner>& entry : inner) {
-    if (!names.empty() &&
-        std::find(names.begin(), names.end(), entry.spec.name) == names.end())
+    if (!names.empty() && std::find(names.begin(), names.end(), entry.spec.name) == names.end())
       continue;
     auto field = entry.field;
     out.push_back({entry.spec, [field, member](Outer& o) { return field(o.*member); }});
@@ -135,10 +164,10 @@ OptionCatalogue<Outer> nested_options(const OptionCatalogue<Inner>& inner, Inner
 // The whole catalogue of every front-end option struct, by struct, for docs/options.md and the
 // Python parity test: each group's title and its specs with their defaults as text.
 struct OptionGroupDoc {
-  std::string name;                       // "read", "partition", "bound", "solve"
-  std::string title;                      // e.g. "Reading a graph (ReadOptions)"
-  std::vector<std::string> commands;      // the CLI commands that take every option of the group
-  std::string python_function;            // the pipecut function that takes them as keywords
+  std::string name;                   // "read", "partition", "bound", "solve"
+  std::string title;                  // e.g. "Reading a graph (ReadOptions)"
+  std::vector<std::string> commands;  // the CLI commands that take every option of the group
+  std::string python_function;        // the pipecut function that takes them as keywords
   std::vector<std::pair<OptionSpec, std::string>> options;  // spec and default as text
 };
 
@@ -146,8 +175,8 @@ template <class Options>
 OptionGroupDoc document_options(std::string name, std::string title,
                                 std::vector<std::string> commands, std::string python_function,
                                 const OptionCatalogue<Options>& catalogue) {
-  OptionGroupDoc doc{std::move(name), std::move(title), std::move(commands),
-                     std::move(python_function), {}};
+  OptionGroupDoc doc{
+      std::move(name), std::move(title), std::move(commands), std::move(python_function), {}};
   Options defaults{};
   for (const OptionEntry<Options>& entry : catalogue)
     doc.options.emplace_back(entry.spec, option_value_text(entry.field(defaults)));

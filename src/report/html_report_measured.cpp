@@ -1,5 +1,5 @@
 // The report's "Predicted against measured" section (docs/report.md).
-#include "io/html_report_measured.hpp"
+#include "report/html_report_measured.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,47 +7,16 @@
 #include <string_view>
 
 #include "pipecut/model/error.hpp"
+#include "report/html_text.hpp"
 
 namespace pipecut::detail {
 
 namespace {
 
-std::string escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-template <typename... Args>
-std::string format(const char* pattern, Args... args) {
-  char buffer[128];
-  const int n = std::snprintf(buffer, sizeof buffer, pattern, args...);
-  return std::string(buffer, static_cast<std::size_t>(std::clamp(n, 0, 127)));
-}
-
-// Four significant digits, as the rest of the page.
-std::string fmt(double x) {
-  if (x == 0) return "0";
-  const double a = std::fabs(x);
-  if (a >= 1000) return format("%.0f", x);
-  if (a >= 1) return format("%.*f", 3 - static_cast<int>(std::floor(std::log10(a))), x);
-  if (a >= 1e-4) return format("%.3g", x);
-  return format("%.2e", x);
-}
-
-std::string fmt_error(double error) { return format("%+.1f%%", 100 * error); }
+std::string fmt_error(double error) { return printf_string("%+.1f%%", 100 * error); }
 
 std::string px(double v) {
-  std::string s = format("%.1f", v);
+  std::string s = printf_string("%.1f", v);
   if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
   return s == "-0" ? "0" : s;
 }
@@ -58,8 +27,8 @@ std::string rect(double x, double y, double w, double h, const std::string& attr
 }
 
 std::string line(double x1, double y1, double x2, double y2, const std::string& attributes) {
-  return "<line x1=\"" + px(x1) + "\" y1=\"" + px(y1) + "\" x2=\"" + px(x2) + "\" y2=\"" +
-         px(y2) + "\" " + attributes + "/>";
+  return "<line x1=\"" + px(x1) + "\" y1=\"" + px(y1) + "\" x2=\"" + px(x2) + "\" y2=\"" + px(y2) +
+         "\" " + attributes + "/>";
 }
 
 std::string text(double x, double y, const std::string& content, const std::string& attributes) {
@@ -84,12 +53,11 @@ double tick_step(double top, int count) {
 }
 
 std::string chart(const BenchResult& b) {
-  constexpr double kWidth = 1100, kLeft = 70, kRight = 150, kHeight = 300, kTop = 30,
-                   kBottom = 36;
+  constexpr double kWidth = 1100, kLeft = 70, kRight = 150, kHeight = 300, kTop = 30, kBottom = 36;
   double top_value = 1e-12;
   for (const BenchStage& s : b.stages)
-    top_value = std::max({top_value, s.predicted.cost, s.measured_ms,
-                          s.run_ms.p90 + s.copy_in_ms + s.copy_out_ms});
+    top_value = std::max(
+        {top_value, s.predicted.cost, s.measured_ms, s.run_ms.p90 + s.copy_in_ms + s.copy_out_ms});
   const double y_max = top_value * 1.08;
   const double step = tick_step(y_max, 5);
   const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
@@ -105,7 +73,7 @@ std::string chart(const BenchResult& b) {
   const int decimals = std::clamp(-static_cast<int>(std::floor(std::log10(step) + 1e-9)), 0, 9);
   for (double v = 0; v <= y_max * (1 + 1e-9); v += step) {
     s += line(kLeft, y(v), kLeft + plot_w, y(v), "class=\"gridline\"");
-    s += text(kLeft - 6, y(v) + 4, format("%.*f", decimals, v), "text-anchor=\"end\"");
+    s += text(kLeft - 6, y(v) + 4, printf_string("%.*f", decimals, v), "text-anchor=\"end\"");
   }
   const double middle = kTop + plot_h / 2;
   s += text(14, middle, "stage time (ms)",
@@ -124,8 +92,8 @@ std::string chart(const BenchResult& b) {
          escape(st.file) + ")\npredicted " + fmt(st.predicted.cost) + " ms (work " +
          fmt(st.predicted.work) + ", comm " + fmt(st.predicted.comm_in + st.predicted.comm_out) +
          ")\nmeasured " + fmt(st.measured_ms) + " ms (run " + fmt(st.run_ms.median) + ", p10 " +
-         fmt(st.run_ms.p10) + ", p90 " + fmt(st.run_ms.p90) + "; copy " + fmt(copy) +
-         ")\nerror " + fmt_error(st.error) + "</title>";
+         fmt(st.run_ms.p10) + ", p90 " + fmt(st.run_ms.p90) + "; copy " + fmt(copy) + ")\nerror " +
+         fmt_error(st.error) + "</title>";
     s += rect(kLeft + slot * static_cast<double>(i), kTop, slot, plot_h, "fill=\"transparent\"");
     // Predicted: light, compute and comm as in the stage chart.
     const double px0 = centre - bar_w - 1;
@@ -135,7 +103,8 @@ std::string chart(const BenchResult& b) {
               "fill=\"" + colour + "\" fill-opacity=\"0.2\" stroke=\"" + colour + "\"");
     // Measured: solid run, hatched copy, whisker from p10 to p90 of the run (plus copy).
     const double mx0 = centre + 1;
-    s += rect(mx0, y(st.run_ms.median), bar_w, y(0) - y(st.run_ms.median), "fill=\"" + colour + "\"");
+    s += rect(mx0, y(st.run_ms.median), bar_w, y(0) - y(st.run_ms.median),
+              "fill=\"" + colour + "\"");
     if (copy > 0) {
       s += rect(mx0, y(st.measured_ms), bar_w, y(st.run_ms.median) - y(st.measured_ms),
                 "fill=\"" + colour + "\" fill-opacity=\"0.6\"");
@@ -153,9 +122,9 @@ std::string chart(const BenchResult& b) {
     labels += text(centre, kTop + plot_h + 15, std::to_string(st.partition_stage),
                    "text-anchor=\"middle\"");
     if (slot >= 60)
-      labels += text(centre, y(std::max({st.predicted.cost, st.measured_ms,
-                                         st.run_ms.p90 + copy})) - 6,
-                     fmt_error(st.error), "text-anchor=\"middle\" font-size=\"11\" class=\"halo\"");
+      labels +=
+          text(centre, y(std::max({st.predicted.cost, st.measured_ms, st.run_ms.p90 + copy})) - 6,
+               fmt_error(st.error), "text-anchor=\"middle\" font-size=\"11\" class=\"halo\"");
   }
   s += labels + "</svg>";
   return s;
@@ -183,11 +152,12 @@ void check_bench_matches(const Graph& g, const Evaluation& e, int k, const Bench
     int operators = 0;
     for (NodeId v : used[i]->nodes) operators += g.op[v] != "output_port";
     if (b.partition_stage != used[i]->stage || b.operators != operators)
-      throw InputError(source + ": measured stage " + std::to_string(b.stage) + " is partition "
-                       "stage " + std::to_string(b.partition_stage) + " with " +
-                       std::to_string(b.operators) + " operators, the partition's is stage " +
-                       std::to_string(used[i]->stage) + " with " + std::to_string(operators) +
-                       hint);
+      throw InputError(source + ": measured stage " + std::to_string(b.stage) +
+                       " is partition "
+                       "stage " +
+                       std::to_string(b.partition_stage) + " with " + std::to_string(b.operators) +
+                       " operators, the partition's is stage " + std::to_string(used[i]->stage) +
+                       " with " + std::to_string(operators) + hint);
   }
 }
 
@@ -195,22 +165,25 @@ std::string measured_section(const BenchResult& b, const std::string& source) {
   std::string s = "<section class=\"measured\" id=\"measured\"><h2>Predicted against measured</h2>";
   s += "<p class=\"lead\">Each stage's predicted cost (left, light: compute below, transfers "
        "outlined above) next to its time measured on this machine (right, solid: one run of the "
-       "stage alone, median of " + std::to_string(b.runs) + " runs after " +
-       std::to_string(b.warmup) + " warm-up; hatched: copying the tensors it receives and "
+       "stage alone, median of " +
+       std::to_string(b.runs) + " runs after " + std::to_string(b.warmup) +
+       " warm-up; hatched: copying the tensors it receives and "
        "sends; the whisker spans the 10th to 90th percentile). " +
        escape(b.runtime.empty() ? std::string("unknown runtime") : b.runtime) + ", " +
        std::to_string(b.threads) + " thread per stage" +
        (b.cpu.empty() ? std::string() : ", " + escape(b.cpu)) +
        (b.cores > 0 ? ", " + std::to_string(b.cores) + " cores" : std::string()) +
-       format(", load average %.2f at the start", b.load_average) + ". Predictions from " +
+       printf_string(", load average %.2f at the start", b.load_average) + ". Predictions from " +
        escape(b.prediction_source.empty() ? std::string("?") : b.prediction_source) +
        (b.device.empty() ? std::string() : ", device " + escape(b.device)) +
        (b.profile.empty() ? std::string() : ", profile " + escape(b.profile)) + "; data from " +
        escape(source) + ".</p>";
   s += "<p>Bottleneck: predicted <b>" + fmt(b.predicted_bottleneck_ms) + " ms</b> (stage " +
-       std::to_string(b.stages[static_cast<std::size_t>(b.predicted_bottleneck_stage)].partition_stage) +
+       std::to_string(
+           b.stages[static_cast<std::size_t>(b.predicted_bottleneck_stage)].partition_stage) +
        "), measured <b>" + fmt(b.measured_bottleneck_ms) + " ms</b> (stage " +
-       std::to_string(b.stages[static_cast<std::size_t>(b.measured_bottleneck_stage)].partition_stage) +
+       std::to_string(
+           b.stages[static_cast<std::size_t>(b.measured_bottleneck_stage)].partition_stage) +
        "), error <b>" + fmt_error(b.bottleneck_error) + "</b>.";
   if (b.pipelined) {
     const BenchPipelined& p = *b.pipelined;
@@ -222,21 +195,24 @@ std::string measured_section(const BenchResult& b, const std::string& source) {
   }
   s += "</p>";
   s += chart(b);
-  s += "<table class=\"data\"><thead><tr><th class=\"l\">stage</th><th>operators</th><th>predicted ms</th>"
+  s += "<table class=\"data\"><thead><tr><th class=\"l\">stage</th><th>operators</th><th>predicted "
+       "ms</th>"
        "<th>measured ms</th><th>run ms (p10–p90)</th><th>copy ms</th><th>error</th>";
   if (b.pipelined) s += "<th>busy (predicted)</th>";
   s += "</tr></thead><tbody>";
   for (std::size_t i = 0; i < b.stages.size(); ++i) {
     const BenchStage& st = b.stages[i];
-    s += "<tr><td class=\"l\"><span class=\"chip\" style=\"background:" + stage_colour(st.partition_stage) +
-         "\"></span>" + std::to_string(st.partition_stage) + "</td><td>" +
-         std::to_string(st.operators) + "</td><td>" + fmt(st.predicted.cost) + "</td><td>" +
-         fmt(st.measured_ms) + "</td><td>" + fmt(st.run_ms.median) + " (" + fmt(st.run_ms.p10) +
-         "–" + fmt(st.run_ms.p90) + ")</td><td>" + fmt(st.copy_in_ms + st.copy_out_ms) +
-         "</td><td>" + fmt_error(st.error) + "</td>";
+    s += "<tr><td class=\"l\"><span class=\"chip\" style=\"background:" +
+         stage_colour(st.partition_stage) + "\"></span>" + std::to_string(st.partition_stage) +
+         "</td><td>" + std::to_string(st.operators) + "</td><td>" + fmt(st.predicted.cost) +
+         "</td><td>" + fmt(st.measured_ms) + "</td><td>" + fmt(st.run_ms.median) + " (" +
+         fmt(st.run_ms.p10) + "–" + fmt(st.run_ms.p90) + ")</td><td>" +
+         fmt(st.copy_in_ms + st.copy_out_ms) + "</td><td>" + fmt_error(st.error) + "</td>";
     if (b.pipelined)
-      s += "<td>" + format("%.2f (%.2f)", b.pipelined->stages[i].busy_fraction,
-                           b.pipelined->stages[i].predicted_busy_fraction) + "</td>";
+      s += "<td>" +
+           printf_string("%.2f (%.2f)", b.pipelined->stages[i].busy_fraction,
+                         b.pipelined->stages[i].predicted_busy_fraction) +
+           "</td>";
     s += "</tr>";
   }
   s += "</tbody></table></section>";

@@ -1,4 +1,4 @@
-#include "pipecut/io/html_report.hpp"
+#include "pipecut/report/html_report.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,12 +10,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "io/html_report_assets.hpp"
-#include "io/html_report_measured.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/cost.hpp"
-#include "pipecut/model/numeric.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/model/numeric.hpp"
+#include "report/html_report_assets.hpp"
+#include "report/html_report_measured.hpp"
+#include "report/html_text.hpp"
 
 namespace pipecut {
 
@@ -25,39 +26,9 @@ using nlohmann::json;
 
 // ---------------------------------------------------------------- text and numbers
 
-std::string escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-template <typename... Args>
-std::string printf_string(const char* format, Args... args) {
-  char buffer[128];
-  const int n = std::snprintf(buffer, sizeof buffer, format, args...);
-  return std::string(buffer, static_cast<std::size_t>(std::clamp(n, 0, 127)));
-}
-
-// A time or cost for reading: four significant digits, never in exponent form for the values
-// an operator graph has (1e-4 .. 1e6).
-std::string fmt(double x) {
-  if (x == 0) return "0";
-  const double a = std::fabs(x);
-  if (a >= 1000) return printf_string("%.0f", x);
-  if (a >= 1) return printf_string("%.*f", 3 - static_cast<int>(std::floor(std::log10(a))), x);
-  if (a >= 1e-4) return printf_string("%.3g", x);
-  return printf_string("%.2e", x);
-}
+using detail::escape;
+using detail::fmt;
+using detail::printf_string;
 
 // The value as the command line prints it (8 significant digits), for the headline numbers.
 std::string fmt_exact(double x) { return printf_string("%.8g", x); }
@@ -91,9 +62,8 @@ std::string px(double v) {
 // ---------------------------------------------------------------- colours and axes
 
 // Qualitative colours, neighbours far apart so that adjacent stages never look alike.
-constexpr const char* kStageColours[] = {"#3366cc", "#e8a33d", "#d9534f", "#2fa39a",
-                                         "#6a9f3a", "#8e5ec9", "#e377b0", "#7f8c99",
-                                         "#b7791f", "#3aa0d8"};
+constexpr const char* kStageColours[] = {"#3366cc", "#e8a33d", "#d9534f", "#2fa39a", "#6a9f3a",
+                                         "#8e5ec9", "#e377b0", "#7f8c99", "#b7791f", "#3aa0d8"};
 std::string stage_colour(int stage) { return kStageColours[stage % 10]; }
 
 // A "nice" tick step (1, 2 or 5 times a power of ten) giving about `count` ticks up to `top`.
@@ -128,8 +98,8 @@ std::string rect(double x, double y, double w, double h, const std::string& attr
 }
 
 std::string line(double x1, double y1, double x2, double y2, const std::string& attributes) {
-  return "<line x1=\"" + px(x1) + "\" y1=\"" + px(y1) + "\" x2=\"" + px(x2) + "\" y2=\"" +
-         px(y2) + "\" " + attributes + "/>";
+  return "<line x1=\"" + px(x1) + "\" y1=\"" + px(y1) + "\" x2=\"" + px(x2) + "\" y2=\"" + px(y2) +
+         "\" " + attributes + "/>";
 }
 
 std::string text(double x, double y, const std::string& content, const std::string& attributes) {
@@ -142,8 +112,8 @@ std::string text(double x, double y, const std::string& content, const std::stri
 std::string segment_rect(double x, double y, double w, double h, int kind,
                          const std::string& colour, const std::string& hatch_id) {
   if (w <= 0 || h <= 0) return {};
-  std::string out = rect(x, y, w, h,
-                         "fill=\"" + colour + "\"" + (kind == 1 ? "" : " fill-opacity=\"0.42\""));
+  std::string out =
+      rect(x, y, w, h, "fill=\"" + colour + "\"" + (kind == 1 ? "" : " fill-opacity=\"0.42\""));
   if (kind == 2) out += rect(x, y, w, h, "fill=\"url(#" + hatch_id + ")\"");
   return out;
 }
@@ -209,8 +179,8 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
          "</div></div>";
   } else if (f.has_bound) {
     s += "<div class=\"value\" id=\"lower-bound-value\">" + fmt_exact(f.r.lower_bound) +
-         " ms</div><div class=\"note\">method: " + escape(f.r.lower_bound_method) +
-         "; no " + std::to_string(f.k) + "-stage partition is faster</div></div>";
+         " ms</div><div class=\"note\">method: " + escape(f.r.lower_bound_method) + "; no " +
+         std::to_string(f.k) + "-stage partition is faster</div></div>";
   } else {
     s += "<div class=\"value\" id=\"lower-bound-value\">—</div><div class=\"note\">the "
          "partition file carries no lower bound</div></div>";
@@ -221,7 +191,8 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
     s += "<div class=\"value\">—</div><div class=\"note\"><span class=\"badge bad\">invalid "
          "partition</span> it breaks a placement constraint</div></div>";
   } else if (f.has_bound) {
-    s += "<div class=\"value\">" + printf_string("%.4f", f.r.ratio()) + "</div><div class=\"note\">";
+    s +=
+        "<div class=\"value\">" + printf_string("%.4f", f.r.ratio()) + "</div><div class=\"note\">";
     if (f.proven) {
       s += "<span class=\"badge ok\">proven optimal</span>";
     } else if (f.r.lower_bound > 0) {
@@ -240,9 +211,8 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
   if (e.bottleneck > 0) {
     s += "<div class=\"value\">" + fmt(1000.0 / e.bottleneck) + " /s</div>";
     s += "<div class=\"note\">microbatches per second; ";
-    s += "one every " + fmt(e.bottleneck) + " ms; latency " +
-         std::to_string(e.stages_used) + " × " + fmt(e.bottleneck) + " = " +
-         fmt(e.stages_used * e.bottleneck) + " ms</div></div>";
+    s += "one every " + fmt(e.bottleneck) + " ms; latency " + std::to_string(e.stages_used) +
+         " × " + fmt(e.bottleneck) + " = " + fmt(e.stages_used * e.bottleneck) + " ms</div></div>";
   } else {
     s += "<div class=\"value\">—</div><div class=\"note\">every stage costs 0</div></div>";
   }
@@ -260,9 +230,8 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
     s += "The partition breaks a placement constraint of the graph (" + escape(*f.violation) +
          "), so it cannot be deployed as it is and no bound certifies it.";
   } else if (f.has_bound && f.proven) {
-    s += "The lower bound (" + escape(f.r.lower_bound_method) +
-         ") proves that no partition into " + std::to_string(f.k) +
-         " stages has a smaller bottleneck.";
+    s += "The lower bound (" + escape(f.r.lower_bound_method) + ") proves that no partition into " +
+         std::to_string(f.k) + " stages has a smaller bottleneck.";
   } else if (f.has_bound) {
     s += "A better partition may exist, but its bottleneck is at least " +
          fmt_exact(f.r.lower_bound) + " ms (" + escape(f.r.lower_bound_method) + " bound).";
@@ -279,13 +248,13 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
   s += fact("model", escape(f.name) + " — " + std::to_string(f.g.num_nodes()) + " operators, " +
                          std::to_string(f.g.num_edges()) + " edges, total work " +
                          fmt(f.g.total_work()) + " ms");
-  s += fact("stages", std::to_string(e.stages_used) + " of k = " + std::to_string(f.k) +
-                          " used" + (e.stages_used < f.k ? " (the others are empty)" : "") + "; " +
+  s += fact("stages", std::to_string(e.stages_used) + " of k = " + std::to_string(f.k) + " used" +
+                          (e.stages_used < f.k ? " (the others are empty)" : "") + "; " +
                           std::to_string(f.cut.size()) + " tensors cross a stage boundary");
   std::string found = f.r.algorithm.empty() ? std::string("(not recorded)") : escape(f.r.algorithm);
   if (!f.r.algorithm.empty()) {
-    found += " (seed " + std::to_string(f.r.seed) + "), " + printf_string("%.3f", f.r.seconds) +
-             " s";
+    found +=
+        " (seed " + std::to_string(f.r.seed) + "), " + printf_string("%.3f", f.r.seconds) + " s";
     if (f.r.hit_time_limit)
       found += " <span class=\"badge warn\">stopped at the time limit: best found so far</span>";
     if (f.r.stopped) found += " <span class=\"badge warn\">interrupted: best found so far</span>";
@@ -295,20 +264,21 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
     std::string run;
     for (const BoundResult& bound : f.r.bounds) {
       if (!run.empty()) run += " · ";
-      run += escape(bound.method) + " " + fmt(bound.value) + " (" + to_string(bound.status) +
-             ", " + printf_string("%.2f", bound.seconds) + " s)";
+      run += escape(bound.method) + " " + fmt(bound.value) + " (" + to_string(bound.status) + ", " +
+             printf_string("%.2f", bound.seconds) + " s)";
     }
     s += fact("bounds run", run);
   }
-  // Constraints the graph carries (BRIEF §8), checked against this partition.
+  // Constraints the graph carries, checked against this partition (docs/report.md, "What the
+  // page shows", 1. Summary).
   std::string constraints;
   if (f.g.memory_per_stage) {
     const double peak = *std::max_element(f.memory.begin(), f.memory.end());
-    constraints += "memory capacity " + fmt_bytes(*f.g.memory_per_stage) + " per stage: largest stage holds " +
-                   fmt_bytes(peak) + " " +
-                   (peak <= *f.g.memory_per_stage
-                        ? "<span class=\"badge ok\">fits</span>"
-                        : "<span class=\"badge bad\">exceeds the capacity</span>");
+    constraints +=
+        "memory capacity " + fmt_bytes(*f.g.memory_per_stage) + " per stage: largest stage holds " +
+        fmt_bytes(peak) + " " +
+        (peak <= *f.g.memory_per_stage ? "<span class=\"badge ok\">fits</span>"
+                                       : "<span class=\"badge bad\">exceeds the capacity</span>");
   }
   if (f.colocation.classes > 0) {
     if (!constraints.empty()) constraints += "<br/>";
@@ -320,8 +290,9 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
   }
   s += fact("constraints", constraints.empty() ? "none in the graph" : constraints);
   if (!options.graph_file.empty() || !options.partition_file.empty())
-    s += fact("inputs", escape(options.graph_file) +
-                            (options.partition_file.empty() ? "" : ", " + escape(options.partition_file)));
+    s += fact("inputs",
+              escape(options.graph_file) +
+                  (options.partition_file.empty() ? "" : ", " + escape(options.partition_file)));
   s += "</table></section>";
   return s;
 }
@@ -341,8 +312,8 @@ struct StageBarFrame {
   [[nodiscard]] double centre(int bar) const { return kChartLeft + slot * (bar + 0.5); }
 };
 
-StageBarFrame stage_bar_frame(const Facts& f, double height, double top, double bottom,
-                              double step, double y_max) {
+StageBarFrame stage_bar_frame(const Facts& f, double height, double top, double bottom, double step,
+                              double y_max) {
   StageBarFrame fr;
   fr.bars = std::max(1, static_cast<int>(f.used.size()));
   fr.height = height;
@@ -385,17 +356,17 @@ std::string stage_chart(const Facts& f) {
   const int bars = static_cast<int>(f.used.size());
   const double top_value = std::max({e.bottleneck, f.has_bound ? f.r.lower_bound : 0.0, 1e-12});
   const double step = tick_step(top_value * 1.06, 5);
-  const StageBarFrame fr =
-      stage_bar_frame(f, 300, 30, 36, step, top_value * 1.06);
+  const StageBarFrame fr = stage_bar_frame(f, 300, 30, 36, step, top_value * 1.06);
   auto y = [&](double v) { return fr.y(v); };
   const double top = fr.top, plot_w = fr.plot_w, plot_h = fr.plot_h, slot = fr.slot,
                bar_w = fr.bar_w;
 
-  std::string s = "<svg id=\"stage-chart\" class=\"chart\" viewBox=\"0 0 " + px(kChartWidth) +
-                  " " + px(fr.height) + "\" role=\"img\" aria-label=\"Stage costs\">";
+  std::string s = "<svg id=\"stage-chart\" class=\"chart\" viewBox=\"0 0 " + px(kChartWidth) + " " +
+                  px(fr.height) + "\" role=\"img\" aria-label=\"Stage costs\">";
   s += hatch_pattern("hatch-stages");
   s += stage_bar_axes(fr, f, "stage time (ms)", [&](double v) { return fmt_tick(v, step); });
-  s += text(kChartLeft + plot_w / 2, fr.height - 4, "stage", "text-anchor=\"middle\" class=\"muted\"");
+  s += text(kChartLeft + plot_w / 2, fr.height - 4, "stage",
+            "text-anchor=\"middle\" class=\"muted\"");
 
   std::string labels;  // drawn last, above the lower-bound line
   for (int i = 0; i < bars; ++i) {
@@ -428,7 +399,7 @@ std::string stage_chart(const Facts& f) {
     const double bx = fr.centre(f.bottleneck_index);
     const double label_y = y(e.bottleneck) - (slot >= 34 ? 19 : 6);
     labels += text(bx, std::max(11.0, label_y), "bottleneck",
-              "text-anchor=\"middle\" font-size=\"12\" font-weight=\"700\" class=\"halo\"");
+                   "text-anchor=\"middle\" font-size=\"12\" font-weight=\"700\" class=\"halo\"");
   }
   if (f.has_bound) {
     s += line(kChartLeft, y(f.r.lower_bound), kChartLeft + plot_w + 6, y(f.r.lower_bound),
@@ -448,8 +419,7 @@ std::string memory_chart(const Facts& f) {
            "is 0 everywhere).</p>";
   const double top_value = std::max({peak, capacity.value_or(0.0), 1.0});
   const double step = byte_tick_step(top_value * 1.1, 4);
-  const StageBarFrame fr =
-      stage_bar_frame(f, 170, 14, 24, step, top_value * 1.1);
+  const StageBarFrame fr = stage_bar_frame(f, 170, 14, 24, step, top_value * 1.1);
   auto y = [&](double v) { return fr.y(v); };
   const double top = fr.top, plot_w = fr.plot_w, plot_h = fr.plot_h, slot = fr.slot,
                bar_w = fr.bar_w;
@@ -516,7 +486,8 @@ std::string timeline_section(const Facts& f) {
   const int rows = static_cast<int>(t.stages.size());
   s += "<p class=\"lead\">The steady state of the pipeline: every stage starts a new microbatch "
        "each period T = " +
-       fmt(t.period) + " ms (the bottleneck, ◆), so throughput is one microbatch per T whatever "
+       fmt(t.period) +
+       " ms (the bottleneck, ◆), so throughput is one microbatch per T whatever "
        "the other stages cost; their shorter bars leave idle time (grey). Microbatch numbers "
        "are written on the compute segments.</p>";
   s += cost_legend();
@@ -556,10 +527,10 @@ std::string timeline_section(const Facts& f) {
     const std::string colour = stage_colour(box.stage);
     const double y0 = top + box.position * row_h + 1, h = row_h - 2;
     s += "<g class=\"hover\"><title>stage " + std::to_string(box.stage) + ", microbatch " +
-         std::to_string(box.microbatch) + "\nreceive " + fmt(box.start) + "–" +
-         fmt(box.received) + " ms\ncompute " + fmt(box.received) + "–" + fmt(box.computed) +
-         " ms\nsend " + fmt(box.computed) + "–" + fmt(box.end) + " ms\nidle " +
-         fmt(t.period - st.cost) + " ms per period</title>";
+         std::to_string(box.microbatch) + "\nreceive " + fmt(box.start) + "–" + fmt(box.received) +
+         " ms\ncompute " + fmt(box.received) + "–" + fmt(box.computed) + " ms\nsend " +
+         fmt(box.computed) + "–" + fmt(box.end) + " ms\nidle " + fmt(t.period - st.cost) +
+         " ms per period</title>";
     s += segment_rect(x(box.start), y0, x(box.received) - x(box.start), h, 0, colour,
                       "hatch-timeline");
     s += segment_rect(x(box.received), y0, x(box.computed) - x(box.received), h, 1, colour,
@@ -577,8 +548,9 @@ std::string timeline_section(const Facts& f) {
   const double full = x((rows - 1) * t.period);
   s += line(full, top - 8, full, top + plot_h, "stroke=\"#1d2430\" stroke-dasharray=\"3 3\"");
   const bool near_right = full > left + plot_w * 0.6;
-  s += text(near_right ? full - 4 : full + 4, top - 8, "pipeline full: one microbatch leaves every T",
-            std::string("font-size=\"11\" class=\"muted\"") + (near_right ? " text-anchor=\"end\"" : ""));
+  s += text(
+      near_right ? full - 4 : full + 4, top - 8, "pipeline full: one microbatch leaves every T",
+      std::string("font-size=\"11\" class=\"muted\"") + (near_right ? " text-anchor=\"end\"" : ""));
   s += "</svg>";
   // Utilisation per stage, the number that says how much each device idles.
   s += "<p class=\"lead\">Busy share of each period: ";
@@ -613,10 +585,9 @@ std::string item_tooltip(const Facts& f, const GraphViewItem& item,
           " ms (output tensor)\nmemory " + fmt_bytes(memory);
   } else {
     tip = "run of " + std::to_string(item.nodes.size()) + " operators, stage " +
-          std::to_string(item.stage) + "\nfirst " + op_label(g, item.nodes.front()) +
-          "\nlast " + op_label(g, last) + "\nwork " + fmt(work) + " ms (sum)\ncomm " +
-          fmt(g.comm[last]) + " ms (output tensor of the last)\nmemory " + fmt_bytes(memory) +
-          " (sum)";
+          std::to_string(item.stage) + "\nfirst " + op_label(g, item.nodes.front()) + "\nlast " +
+          op_label(g, last) + "\nwork " + fmt(work) + " ms (sum)\ncomm " + fmt(g.comm[last]) +
+          " ms (output tensor of the last)\nmemory " + fmt_bytes(memory) + " (sum)";
     std::map<std::string, int> ops;
     for (NodeId v : item.nodes) ++ops[g.op[v].empty() ? "—" : g.op[v]];
     tip += "\nops";
@@ -653,11 +624,14 @@ std::string graph_section(const Facts& f, const GraphView& view) {
 
   std::string s = "<section class=\"graph\" id=\"graph\"><h2>Operator graph</h2>";
   s += "<p class=\"lead\">Operators left to right by topological level, wrapped into rows of " +
-       std::to_string(per_row) + " levels like lines of text (L = level), coloured by stage. Bold edges are "
+       std::to_string(per_row) +
+       " levels like lines of text (L = level), coloured by stage. Bold edges are "
        "tensors cut by a stage boundary, labelled with their transfer time (ms) where the label "
-       "fits and the time is at least 0.1 % of the bottleneck; a short stub means the edge continues on another row. ";
+       "fits and the time is at least 0.1 % of the bottleneck; a short stub means the edge "
+       "continues on another row. ";
   if (view.aggregated)
-    s += "The graph has " + std::to_string(g.num_nodes()) + " operators, so each chain of "
+    s += "The graph has " + std::to_string(g.num_nodes()) +
+         " operators, so each chain of "
          "operators in one stage (one producer, one consumer) is drawn as one box (stacked "
          "boxes); " +
          std::to_string(view.items.size()) + " boxes in all. ";
@@ -685,7 +659,9 @@ std::string graph_section(const Facts& f, const GraphView& view) {
               first == last ? "L" + std::to_string(first)
                             : "L" + std::to_string(first) + "–" + std::to_string(last),
               "");
-    if (r > 0) s += line(8, row_top[r] - row_gap / 2, width - 8, row_top[r] - row_gap / 2, "class=\"gridline\"");
+    if (r > 0)
+      s += line(8, row_top[r] - row_gap / 2, width - 8, row_top[r] - row_gap / 2,
+                "class=\"gridline\"");
   }
   s += "</g>";
 
@@ -702,14 +678,14 @@ std::string graph_section(const Facts& f, const GraphView& view) {
       d = "M" + px(ax) + " " + px(ay) + "h7M" + px(bx - 7) + " " + px(by) + "h7";
     } else if (b.column - a.column == 1) {
       const double mx = (ax + bx) / 2;
-      d = "M" + px(ax) + " " + px(ay) + "C" + px(mx) + " " + px(ay) + " " + px(mx) + " " +
-          px(by) + " " + px(bx) + " " + px(by);
+      d = "M" + px(ax) + " " + px(ay) + "C" + px(mx) + " " + px(ay) + " " + px(mx) + " " + px(by) +
+          " " + px(bx) + " " + px(by);
     } else {
       // Skip edges arc over the row, higher for longer spans, inside the room left above it.
       const double x0 = box_x(a) + box_w / 2, x1 = box_x(b) + box_w / 2;
       const double y0 = box_y(a), y1 = box_y(b);
-      const double apex =
-          row_top[a.row] + arc_room - 4 - std::min(arc_room - 8, 3.0 * std::log2(b.column - a.column) + 4);
+      const double apex = row_top[a.row] + arc_room - 4 -
+                          std::min(arc_room - 8, 3.0 * std::log2(b.column - a.column) + 4);
       const double control = (apex - 0.25 * (y0 + y1) / 2) / 0.75;
       d = "M" + px(x0) + " " + px(y0) + "C" + px(x0) + " " + px(control) + " " + px(x1) + " " +
           px(control) + " " + px(x1) + " " + px(y1);
@@ -732,8 +708,9 @@ std::string graph_section(const Facts& f, const GraphView& view) {
       s += rect(x + 3, y - 3, box_w, box_h,
                 "rx=\"2\" fill=\"" + stage_colour(it.stage) +
                     "\" fill-opacity=\"0.5\" stroke=\"#fff\" stroke-width=\"0.8\"");
-    s += rect(x, y, box_w, box_h,
-              "rx=\"2\" fill=\"" + stage_colour(it.stage) + "\" stroke=\"#fff\" stroke-width=\"0.8\"");
+    s += rect(
+        x, y, box_w, box_h,
+        "rx=\"2\" fill=\"" + stage_colour(it.stage) + "\" stroke=\"#fff\" stroke-width=\"0.8\"");
     s += "</g>";
   }
   // Cut tensor labels next to their producer box, largest transfers first; a label that would
@@ -902,7 +879,8 @@ json report_data(const Facts& f, const GraphView& view) {
   doc["nodes"] = std::move(nodes);
   json items = json::array();
   for (const GraphViewItem& it : view.items)
-    items.push_back({{"nodes", it.nodes}, {"stage", it.stage}, {"level", it.level}, {"lane", it.lane}});
+    items.push_back(
+        {{"nodes", it.nodes}, {"stage", it.stage}, {"level", it.level}, {"lane", it.lane}});
   json edges = json::array();
   for (const GraphViewEdge& ed : view.edges) edges.push_back({ed.from, ed.to, ed.cut});
   doc["graph_view"] = {{"aggregated", view.aggregated},
@@ -913,8 +891,8 @@ json report_data(const Facts& f, const GraphView& view) {
   json boxes = json::array();
   for (const TimelineBox& b : t.boxes)
     boxes.push_back({b.stage, b.microbatch, b.start, b.received, b.computed, b.end});
-  doc["timeline"] = {{"period", t.period}, {"slots", t.slots}, {"stages", t.stages},
-                     {"boxes", std::move(boxes)}};
+  doc["timeline"] = {
+      {"period", t.period}, {"slots", t.slots}, {"stages", t.stages}, {"boxes", std::move(boxes)}};
   return doc;
 }
 
@@ -924,10 +902,14 @@ std::string script_safe(const std::string& json_text) {
   std::string out;
   out.reserve(json_text.size());
   for (char c : json_text) {
-    if (c == '<') out += "\\u003c";
-    else if (c == '>') out += "\\u003e";
-    else if (c == '&') out += "\\u0026";
-    else out += c;
+    if (c == '<')
+      out += "\\u003c";
+    else if (c == '>')
+      out += "\\u003e";
+    else if (c == '&')
+      out += "\\u0026";
+    else
+      out += c;
   }
   return out;
 }
@@ -944,7 +926,8 @@ std::string html_report(const Graph& g, const Solution& r, const HtmlReportOptio
     if (!st.nodes.empty()) f.used.push_back(&st);
   std::sort(f.used.begin(), f.used.end(),
             [](const StageCost* a, const StageCost* b) { return a->stage < b->stage; });
-  if (f.used.empty()) throw InputError("the evaluation lists no stage: evaluate the partition first");
+  if (f.used.empty())
+    throw InputError("the evaluation lists no stage: evaluate the partition first");
   for (std::size_t i = 0; i < f.used.size(); ++i)
     if (f.used[i]->stage == e.bottleneck_stage) {
       f.bottleneck = f.used[i];
@@ -968,12 +951,15 @@ std::string html_report(const Graph& g, const Solution& r, const HtmlReportOptio
   page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>";
   page += "<meta name=\"generator\" content=\"pipecut\"/>";
   page += "<title>" + escape(f.title) + "</title><style>" + html_assets::kStyle + "</style></head>";
-  page += "<body><main><header><h1>" + escape(f.title) + "</h1><p class=\"sub\">Pipeline "
-          "partition into " + std::to_string(r.partition.k) + " stages of " +
-          std::to_string(g.num_nodes()) + " operators. Times in ms, memory in bytes.</p></header>";
+  page += "<body><main><header><h1>" + escape(f.title) +
+          "</h1><p class=\"sub\">Pipeline "
+          "partition into " +
+          std::to_string(r.partition.k) + " stages of " + std::to_string(g.num_nodes()) +
+          " operators. Times in ms, memory in bytes.</p></header>";
   if (f.violation)  // named first, before any number
     page += "<div class=\"alert\" id=\"violation\"><strong>Invalid partition:</strong> " +
-            escape(*f.violation) + ". It breaks a placement constraint of the graph, so no "
+            escape(*f.violation) +
+            ". It breaks a placement constraint of the graph, so no "
             "bound or optimality claim applies to it.</div>";
   page += summary_section(f, options);
   page += stages_section(f);
@@ -981,10 +967,11 @@ std::string html_report(const Graph& g, const Solution& r, const HtmlReportOptio
   page += timeline_section(f);
   page += graph_section(f, view);
   page += tables_section(f);
-  page += "<footer>Written by pipecut. Stage cost = work + comm in + comm out (each cut tensor "
-          "received once per stage and sent once); memory counts resident parameters, not "
-          "activations. The data of this page is embedded as JSON (format pipecut.report) in "
-          "the script element with id pipecut-report-data.</footer></main>";
+  page +=
+      "<footer>Written by pipecut. Stage cost = work + comm in + comm out (each cut tensor "
+      "received once per stage and sent once); memory counts resident parameters, not "
+      "activations. The data of this page is embedded as JSON (format pipecut.report) in "
+      "the script element with id pipecut-report-data.</footer></main>";
   page += "<div id=\"tip\" hidden=\"hidden\"></div>";
   json data = report_data(f, view);
   if (options.measured) data["measured"] = json::parse(bench_to_json(*options.measured));

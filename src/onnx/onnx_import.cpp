@@ -1,5 +1,5 @@
 // ONNX -> pipecut Graph with the roofline device cost model (docs/cost-model.md).
-#include "pipecut/io/onnx_import.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
@@ -15,8 +15,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "io/onnx/onnx_types.hpp"
-#include "io/onnx/ort_profile_apply.hpp"
+#include "onnx/onnx_types.hpp"
+#include "onnx/ort_profile_apply.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/model/error.hpp"
@@ -253,7 +253,8 @@ std::string schema_mismatch(const onnx::ModelProto& model) {
     } catch (const std::exception& e) {
       std::string why = e.what();
       why = why.substr(0, why.find('\n'));
-      return "node '" + node.name() + "' (" + node.op_type() + ") does not match its schema: " + why;
+      return "node '" + node.name() + "' (" + node.op_type() +
+             ") does not match its schema: " + why;
     }
   }
   return {};
@@ -655,7 +656,7 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     std::string list;
     for (const auto& op : unknown_ops) list += (list.empty() ? "" : ", ") + op;
     log_to(options.warn, source + ": no exact cost model for operator(s) " + list +
-               "; costed conservatively (see docs/cost-model.md)");
+                             "; costed conservatively (see docs/cost-model.md)");
   }
   if (builder.num_nodes() == 0)
     throw InputError(source +

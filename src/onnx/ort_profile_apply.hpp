@@ -4,8 +4,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "pipecut/io/onnx_import.hpp"
-#include "pipecut/io/ort_profile.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
+#include "pipecut/onnx/ort_profile.hpp"
 
 namespace pipecut {
 

@@ -1,4 +1,4 @@
-#include "io/onnx/constant_eval.hpp"
+#include "onnx/constant_eval.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -60,14 +60,15 @@ std::vector<std::int64_t> strides_of(const std::vector<std::int64_t>& dims) {
 
 // numpy broadcasting of the inputs: out_i = f(values of each input at i).
 template <class F>
-std::optional<ConstTensor> broadcast(const std::vector<const ConstTensor*>& ins, std::int32_t out_type,
-                                     F f) {
+std::optional<ConstTensor> broadcast(const std::vector<const ConstTensor*>& ins,
+                                     std::int32_t out_type, F f) {
   std::size_t rank = 0;
   for (const ConstTensor* t : ins) rank = std::max(rank, t->dims.size());
   std::vector<std::vector<std::int64_t>> dims(ins.size(), std::vector<std::int64_t>(rank, 1));
   std::vector<std::int64_t> od(rank, 1);
   for (std::size_t k = 0; k < ins.size(); ++k) {
-    std::copy(ins[k]->dims.begin(), ins[k]->dims.end(), dims[k].begin() + (rank - ins[k]->dims.size()));
+    std::copy(ins[k]->dims.begin(), ins[k]->dims.end(),
+              dims[k].begin() + (rank - ins[k]->dims.size()));
     for (std::size_t i = 0; i < rank; ++i) {
       if (dims[k][i] != od[i] && dims[k][i] != 1 && od[i] != 1) return std::nullopt;
       od[i] = std::max(od[i], dims[k][i]);
@@ -121,13 +122,15 @@ std::optional<ConstTensor> from_constant_attribute(const onnx::NodeProto& node) 
 
 // Copies the block of `in` selected per axis by (start, step, count).
 ConstTensor gather_block(const ConstTensor& in, const std::vector<std::int64_t>& start,
-                         const std::vector<std::int64_t>& step, const std::vector<std::int64_t>& n) {
+                         const std::vector<std::int64_t>& step,
+                         const std::vector<std::int64_t>& n) {
   ConstTensor out{in.elem_type, n, {}};
   const auto is = strides_of(in.dims), os = strides_of(n);
   const std::int64_t total = count(n);
   for (std::int64_t flat = 0; flat < total; ++flat) {
     std::int64_t src = 0;
-    for (std::size_t d = 0; d < n.size(); ++d) src += (start[d] + ((flat / os[d]) % n[d]) * step[d]) * is[d];
+    for (std::size_t d = 0; d < n.size(); ++d)
+      src += (start[d] + ((flat / os[d]) % n[d]) * step[d]) * is[d];
     out.values.push_back(in.values[src]);
   }
   return out;
@@ -144,18 +147,49 @@ std::optional<ConstTensor> decode_tensor(const onnx::TensorProto& t, std::size_t
   if (n < 0 || static_cast<std::size_t>(n) > max_elements) return std::nullopt;
   const std::string& raw = t.raw_data();
   switch (t.data_type()) {
-    case T::INT64: raw.empty() ? void(out.values.assign(t.int64_data().begin(), t.int64_data().end())) : append_raw<std::int64_t>(raw, out.values); break;
-    case T::UINT64: raw.empty() ? void(out.values.assign(t.uint64_data().begin(), t.uint64_data().end())) : append_raw<std::uint64_t>(raw, out.values); break;
-    case T::INT32: raw.empty() ? void(out.values.assign(t.int32_data().begin(), t.int32_data().end())) : append_raw<std::int32_t>(raw, out.values); break;
-    case T::UINT32: raw.empty() ? void(out.values.assign(t.uint64_data().begin(), t.uint64_data().end())) : append_raw<std::uint32_t>(raw, out.values); break;
-    case T::INT16: raw.empty() ? void(out.values.assign(t.int32_data().begin(), t.int32_data().end())) : append_raw<std::int16_t>(raw, out.values); break;
-    case T::UINT16: raw.empty() ? void(out.values.assign(t.int32_data().begin(), t.int32_data().end())) : append_raw<std::uint16_t>(raw, out.values); break;
-    case T::INT8: raw.empty() ? void(out.values.assign(t.int32_data().begin(), t.int32_data().end())) : append_raw<std::int8_t>(raw, out.values); break;
+    case T::INT64:
+      raw.empty() ? void(out.values.assign(t.int64_data().begin(), t.int64_data().end()))
+                  : append_raw<std::int64_t>(raw, out.values);
+      break;
+    case T::UINT64:
+      raw.empty() ? void(out.values.assign(t.uint64_data().begin(), t.uint64_data().end()))
+                  : append_raw<std::uint64_t>(raw, out.values);
+      break;
+    case T::INT32:
+      raw.empty() ? void(out.values.assign(t.int32_data().begin(), t.int32_data().end()))
+                  : append_raw<std::int32_t>(raw, out.values);
+      break;
+    case T::UINT32:
+      raw.empty() ? void(out.values.assign(t.uint64_data().begin(), t.uint64_data().end()))
+                  : append_raw<std::uint32_t>(raw, out.values);
+      break;
+    case T::INT16:
+      raw.empty() ? void(out.values.assign(t.int32_data().begin(), t.int32_data().end()))
+                  : append_raw<std::int16_t>(raw, out.values);
+      break;
+    case T::UINT16:
+      raw.empty() ? void(out.values.assign(t.int32_data().begin(), t.int32_data().end()))
+                  : append_raw<std::uint16_t>(raw, out.values);
+      break;
+    case T::INT8:
+      raw.empty() ? void(out.values.assign(t.int32_data().begin(), t.int32_data().end()))
+                  : append_raw<std::int8_t>(raw, out.values);
+      break;
     case T::UINT8:
-    case T::BOOL: raw.empty() ? void(out.values.assign(t.int32_data().begin(), t.int32_data().end())) : append_raw<std::uint8_t>(raw, out.values); break;
-    case T::FLOAT: raw.empty() ? void(out.values.assign(t.float_data().begin(), t.float_data().end())) : append_raw<float>(raw, out.values); break;
-    case T::DOUBLE: raw.empty() ? void(out.values.assign(t.double_data().begin(), t.double_data().end())) : append_raw<double>(raw, out.values); break;
-    default: return std::nullopt;
+    case T::BOOL:
+      raw.empty() ? void(out.values.assign(t.int32_data().begin(), t.int32_data().end()))
+                  : append_raw<std::uint8_t>(raw, out.values);
+      break;
+    case T::FLOAT:
+      raw.empty() ? void(out.values.assign(t.float_data().begin(), t.float_data().end()))
+                  : append_raw<float>(raw, out.values);
+      break;
+    case T::DOUBLE:
+      raw.empty() ? void(out.values.assign(t.double_data().begin(), t.double_data().end()))
+                  : append_raw<double>(raw, out.values);
+      break;
+    default:
+      return std::nullopt;
   }
   if (static_cast<std::int64_t>(out.values.size()) != n) return std::nullopt;
   return out;
@@ -168,17 +202,37 @@ onnx::TensorProto encode_tensor(const ConstTensor& t, const std::string& name) {
   for (auto d : t.dims) p.add_dims(d);
   std::string raw;
   switch (t.elem_type) {
-    case T::INT64: put_raw<std::int64_t>(t.values, raw); break;
-    case T::UINT64: put_raw<std::uint64_t>(t.values, raw); break;
-    case T::INT32: put_raw<std::int32_t>(t.values, raw); break;
-    case T::UINT32: put_raw<std::uint32_t>(t.values, raw); break;
-    case T::INT16: put_raw<std::int16_t>(t.values, raw); break;
-    case T::UINT16: put_raw<std::uint16_t>(t.values, raw); break;
-    case T::INT8: put_raw<std::int8_t>(t.values, raw); break;
+    case T::INT64:
+      put_raw<std::int64_t>(t.values, raw);
+      break;
+    case T::UINT64:
+      put_raw<std::uint64_t>(t.values, raw);
+      break;
+    case T::INT32:
+      put_raw<std::int32_t>(t.values, raw);
+      break;
+    case T::UINT32:
+      put_raw<std::uint32_t>(t.values, raw);
+      break;
+    case T::INT16:
+      put_raw<std::int16_t>(t.values, raw);
+      break;
+    case T::UINT16:
+      put_raw<std::uint16_t>(t.values, raw);
+      break;
+    case T::INT8:
+      put_raw<std::int8_t>(t.values, raw);
+      break;
     case T::UINT8:
-    case T::BOOL: put_raw<std::uint8_t>(t.values, raw); break;
-    case T::DOUBLE: put_raw<double>(t.values, raw); break;
-    default: put_raw<float>(t.values, raw); break;
+    case T::BOOL:
+      put_raw<std::uint8_t>(t.values, raw);
+      break;
+    case T::DOUBLE:
+      put_raw<double>(t.values, raw);
+      break;
+    default:
+      put_raw<float>(t.values, raw);
+      break;
   }
   p.set_raw_data(raw);
   return p;
@@ -206,9 +260,11 @@ std::optional<std::vector<ConstTensor>> evaluate_constant_node(
     in.push_back(&it->second);
   }
   auto input = [&](std::size_t i) -> const ConstTensor* { return i < in.size() ? in[i] : nullptr; };
-  auto ints_from = [&](std::size_t i, const char* attr) -> std::optional<std::vector<std::int64_t>> {
+  auto ints_from = [&](std::size_t i,
+                       const char* attr) -> std::optional<std::vector<std::int64_t>> {
     if (const ConstTensor* t = input(i)) return as_ints(*t);
-    if (const auto* a = attribute(node, attr)) return std::vector<std::int64_t>(a->ints().begin(), a->ints().end());
+    if (const auto* a = attribute(node, attr))
+      return std::vector<std::int64_t>(a->ints().begin(), a->ints().end());
     return std::nullopt;
   };
   auto one = [](ConstTensor t) -> std::optional<std::vector<ConstTensor>> {
@@ -229,10 +285,13 @@ std::optional<std::vector<ConstTensor>> evaluate_constant_node(
     const auto rank = static_cast<std::int64_t>(dims.size());
     const auto* s = attribute(node, "start");
     const auto* e = attribute(node, "end");
-    const std::int64_t start = std::clamp<std::int64_t>(normalise_axis(s ? s->i() : 0, dims.size()), 0, rank);
-    const std::int64_t end = std::clamp<std::int64_t>(normalise_axis(e ? e->i() : rank, dims.size()), 0, rank);
-    return one(int64_vector(end > start ? std::vector<std::int64_t>(dims.begin() + start, dims.begin() + end)
-                                        : std::vector<std::int64_t>{}));
+    const std::int64_t start =
+        std::clamp<std::int64_t>(normalise_axis(s ? s->i() : 0, dims.size()), 0, rank);
+    const std::int64_t end =
+        std::clamp<std::int64_t>(normalise_axis(e ? e->i() : rank, dims.size()), 0, rank);
+    return one(int64_vector(
+        end > start ? std::vector<std::int64_t>(dims.begin() + start, dims.begin() + end)
+                    : std::vector<std::int64_t>{}));
   }
   if (op == "Cast") {
     const auto* to = attribute(node, "to");
@@ -240,9 +299,12 @@ std::optional<std::vector<ConstTensor>> evaluate_constant_node(
     ConstTensor t = *input(0);
     t.elem_type = static_cast<std::int32_t>(to->i());
     for (double& v : t.values) {
-      if (t.elem_type == T::BOOL) v = v != 0;
-      else if (is_integer(t.elem_type)) v = std::trunc(v);
-      else if (t.elem_type == T::FLOAT) v = static_cast<float>(v);
+      if (t.elem_type == T::BOOL)
+        v = v != 0;
+      else if (is_integer(t.elem_type))
+        v = std::trunc(v);
+      else if (t.elem_type == T::FLOAT)
+        v = static_cast<float>(v);
     }
     return one(std::move(t));
   }
@@ -250,22 +312,24 @@ std::optional<std::vector<ConstTensor>> evaluate_constant_node(
     if (in.size() != 2 || !in[0] || !in[1]) return std::nullopt;
     const bool integer = is_integer(in[0]->elem_type);
     const std::int32_t type = op == "Equal" ? static_cast<std::int32_t>(T::BOOL) : in[0]->elem_type;
-    std::optional<ConstTensor> r = broadcast({in[0], in[1]}, type, [&](const std::vector<double>& v) {
-      const double a = v[0], b = v[1];
-      if (op == "Add") return a + b;
-      if (op == "Sub") return a - b;
-      if (op == "Mul") return a * b;
-      if (op == "Equal") return a == b ? 1.0 : 0.0;
-      if (integer) return b == 0 ? 0.0 : std::trunc(a / b);
-      return a / b;
-    });
+    std::optional<ConstTensor> r =
+        broadcast({in[0], in[1]}, type, [&](const std::vector<double>& v) {
+          const double a = v[0], b = v[1];
+          if (op == "Add") return a + b;
+          if (op == "Sub") return a - b;
+          if (op == "Mul") return a * b;
+          if (op == "Equal") return a == b ? 1.0 : 0.0;
+          if (integer) return b == 0 ? 0.0 : std::trunc(a / b);
+          return a / b;
+        });
     if (!r) return std::nullopt;
     return one(std::move(*r));
   }
   if (op == "Where") {
     if (in.size() != 3 || !in[0] || !in[1] || !in[2]) return std::nullopt;
-    std::optional<ConstTensor> r = broadcast({in[0], in[1], in[2]}, in[1]->elem_type,
-                                             [](const std::vector<double>& v) { return v[0] != 0 ? v[1] : v[2]; });
+    std::optional<ConstTensor> r =
+        broadcast({in[0], in[1], in[2]}, in[1]->elem_type,
+                  [](const std::vector<double>& v) { return v[0] != 0 ? v[1] : v[2]; });
     if (!r) return std::nullopt;
     return one(std::move(*r));
   }
@@ -289,7 +353,8 @@ std::optional<std::vector<ConstTensor>> evaluate_constant_node(
         std::int64_t k = static_cast<std::int64_t>(raw);
         if (k < 0) k += extent;
         if (k < 0 || k >= extent) return std::nullopt;
-        for (std::int64_t i = 0; i < inner; ++i) out.values.push_back(data.values[(o * extent + k) * inner + i]);
+        for (std::int64_t i = 0; i < inner; ++i)
+          out.values.push_back(data.values[(o * extent + k) * inner + i]);
       }
     return one(std::move(out));
   }
@@ -311,7 +376,8 @@ std::optional<std::vector<ConstTensor>> evaluate_constant_node(
       for (std::size_t d = 0; d < t.dims.size(); ++d) {
         bool drop = axes ? false : t.dims[d] == 1;
         if (axes)
-          for (auto ax : *axes) drop = drop || normalise_axis(ax, t.dims.size()) == static_cast<std::int64_t>(d);
+          for (auto ax : *axes)
+            drop = drop || normalise_axis(ax, t.dims.size()) == static_cast<std::int64_t>(d);
         if (!drop) keep.push_back(t.dims[d]);
       }
       t.dims = keep;
@@ -336,7 +402,8 @@ std::optional<std::vector<ConstTensor>> evaluate_constant_node(
     for (std::int64_t o = 0; o < outer; ++o)
       for (const ConstTensor* t : in) {
         const std::int64_t block = outer > 0 ? count(t->dims) / outer : 0;
-        out.values.insert(out.values.end(), t->values.begin() + o * block, t->values.begin() + (o + 1) * block);
+        out.values.insert(out.values.end(), t->values.begin() + o * block,
+                          t->values.begin() + (o + 1) * block);
       }
     return one(std::move(out));
   }
@@ -382,8 +449,10 @@ std::optional<std::vector<ConstTensor>> evaluate_constant_node(
     std::int64_t known = 1, infer = -1;
     for (std::size_t d = 0; d < shape.size(); ++d) {
       if (shape[d] == 0 && d < t.dims.size()) shape[d] = t.dims[d];
-      if (shape[d] == -1) infer = static_cast<std::int64_t>(d);
-      else known *= shape[d];
+      if (shape[d] == -1)
+        infer = static_cast<std::int64_t>(d);
+      else
+        known *= shape[d];
     }
     if (infer >= 0) shape[infer] = known > 0 ? count(t.dims) / known : 0;
     if (count(shape) != count(t.dims)) return std::nullopt;
@@ -392,14 +461,17 @@ std::optional<std::vector<ConstTensor>> evaluate_constant_node(
   }
   if (op == "ConstantOfShape") {
     const std::vector<std::int64_t> dims = as_ints(*input(0));
-    if (count(dims) < 0 || static_cast<std::size_t>(count(dims)) > kMaxElements) return std::nullopt;
+    if (count(dims) < 0 || static_cast<std::size_t>(count(dims)) > kMaxElements)
+      return std::nullopt;
     ConstTensor fill{T::FLOAT, {1}, {0.0}};
     if (const auto* v = attribute(node, "value"); v && v->has_t()) {
       auto decoded = decode_tensor(v->t(), 1);
       if (!decoded || decoded->values.size() != 1) return std::nullopt;
       fill = *decoded;
     }
-    return one(ConstTensor{fill.elem_type, dims, std::vector<double>(static_cast<std::size_t>(count(dims)), fill.values[0])});
+    return one(
+        ConstTensor{fill.elem_type, dims,
+                    std::vector<double>(static_cast<std::size_t>(count(dims)), fill.values[0])});
   }
   if (op == "Range") {
     if (in.size() != 3 || !in[0] || !in[1] || !in[2] || in[0]->values.size() != 1 ||
@@ -409,7 +481,8 @@ std::optional<std::vector<ConstTensor>> evaluate_constant_node(
     const double steps = std::max(0.0, std::ceil((limit - start) / delta));
     if (steps > kMaxElements) return std::nullopt;
     ConstTensor out{in[0]->elem_type, {static_cast<std::int64_t>(steps)}, {}};
-    for (std::int64_t i = 0; i < static_cast<std::int64_t>(steps); ++i) out.values.push_back(start + static_cast<double>(i) * delta);
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(steps); ++i)
+      out.values.push_back(start + static_cast<double>(i) * delta);
     return one(std::move(out));
   }
   return std::nullopt;

@@ -1,5 +1,5 @@
 // ONNX model -> one model per pipeline stage + pipeline.json (docs/formats.md "pipecut.pipeline").
-#include "pipecut/io/onnx_split.hpp"
+#include "pipecut/onnx/onnx_split.hpp"
 
 #include <onnx/checker.h>
 #include <onnx/defs/schema.h>
@@ -25,9 +25,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "io/onnx/constant_eval.hpp"
 #include "io/json_util.hpp"
-#include "io/onnx/onnx_types.hpp"
+#include "onnx/constant_eval.hpp"
+#include "onnx/onnx_types.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/model/error.hpp"
 
@@ -43,8 +43,8 @@ PipelineTensor describe_tensor(const std::string& name, const onnx::TypeProto* t
   t.dtype = "undefined";
   if (!type) return t;
   if (!type->has_tensor_type()) {
-    t.dtype = type->has_sequence_type() ? "sequence"
-              : type->has_map_type()    ? "map"
+    t.dtype = type->has_sequence_type()   ? "sequence"
+              : type->has_map_type()      ? "map"
               : type->has_optional_type() ? "optional"
                                           : "undefined";
     return t;
@@ -54,8 +54,10 @@ PipelineTensor describe_tensor(const std::string& name, const onnx::TypeProto* t
     std::vector<TensorDim> dims;
     for (const auto& d : type->tensor_type().shape().dim()) {
       TensorDim dim;
-      if (d.has_dim_value()) dim.value = d.dim_value();
-      else if (d.has_dim_param()) dim.param = d.dim_param();
+      if (d.has_dim_value())
+        dim.value = d.dim_value();
+      else if (d.has_dim_param())
+        dim.param = d.dim_param();
       dims.push_back(std::move(dim));
     }
     t.shape = std::move(dims);
@@ -198,7 +200,8 @@ std::string why_not_replaceable(const fs::path& target, const std::string& out_d
     return out_dir + ": is the current folder or holds it; --force never replaces that";
   for (const std::string& p : inputs)
     if (!p.empty() && p != "-" && path_is_inside(p, target))
-      return out_dir + ": holds " + p + ", an input or output of this command; write the stages elsewhere";
+      return out_dir + ": holds " + p +
+             ", an input or output of this command; write the stages elsewhere";
   bool manifest = false;
   for (fs::directory_iterator it(target, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
@@ -217,8 +220,9 @@ std::string why_not_replaceable(const fs::path& target, const std::string& out_d
         parse_json_document(read_file_maybe_gzip((target / "pipeline.json").string(), 64 << 20),
                             (target / "pipeline.json").string());
     if (!doc.is_object() || doc.value("format", nlohmann::json()) != "pipecut.pipeline")
-      return out_dir + ": its pipeline.json is not of format pipecut.pipeline; --force replaces "
-                       "only an earlier split output";
+      return out_dir +
+             ": its pipeline.json is not of format pipecut.pipeline; --force replaces "
+             "only an earlier split output";
   } catch (const InputError& e) {
     return out_dir + ": its pipeline.json is not an earlier split's (" + std::string(e.what()) +
            "); --force replaces only an earlier split output";
@@ -237,8 +241,9 @@ fs::path check_output_folder(const std::string& out_dir, bool force,
     throw InputError(out_dir + ": exists and is not a folder");
   if (fs::is_directory(target, ec) && !fs::is_empty(target, ec)) {
     if (!force)
-      throw InputError(out_dir + ": folder exists and is not empty (--force replaces an earlier "
-                                 "split output)");
+      throw InputError(out_dir +
+                       ": folder exists and is not empty (--force replaces an earlier "
+                       "split output)");
     if (std::string why = why_not_replaceable(target, out_dir, protected_paths); !why.empty())
       throw InputError(why);
   }
@@ -250,8 +255,8 @@ fs::path check_output_folder(const std::string& out_dir, bool force,
 fs::path make_temporary_folder(const fs::path& target, const std::string& out_dir) {
   std::string name = (target.parent_path() / (target.filename().string() + ".tmp-XXXXXX")).string();
   if (::mkdtemp(name.data()) == nullptr)
-    throw OutputError(out_dir + ": cannot create a temporary folder next to it: " +
-                      std::strerror(errno));
+    throw OutputError(out_dir +
+                      ": cannot create a temporary folder next to it: " + std::strerror(errno));
   const mode_t mask = ::umask(0);
   ::umask(mask);
   ::chmod(name.c_str(), 0777 & ~mask);
@@ -324,9 +329,9 @@ double constant_bytes(const onnx::NodeProto& node) {
 // What one pipeline stage holds, before it becomes a ModelProto.
 struct StagePlan {
   int partition_stage = 0;
-  std::vector<NodeId> nodes;     // graph nodes (operators only)
-  std::vector<int> ops;          // source operators (not folded), ascending
-  std::vector<int> folded;       // folded operators copied in, ascending
+  std::vector<NodeId> nodes;  // graph nodes (operators only)
+  std::vector<int> ops;       // source operators (not folded), ascending
+  std::vector<int> folded;    // folded operators copied in, ascending
   std::vector<std::string> initializers, sparse_initializers;
   std::vector<std::string> inputs;   // in first-read order
   std::vector<int> input_from;       // pipeline stage or -1 (model input)
@@ -351,7 +356,8 @@ std::vector<std::string> protected_inputs(const std::string& model_path,
   for (const auto& init : model.graph().initializer())
     if (init.data_location() == onnx::TensorProto::EXTERNAL)
       paths.push_back(
-          (fs::absolute(fs::path(model_path)).parent_path() / external_value(init, "location")).string());
+          (fs::absolute(fs::path(model_path)).parent_path() / external_value(init, "location"))
+              .string());
   return paths;
 }
 
@@ -402,7 +408,8 @@ void copy_for_inference(const onnx::TensorProto& init, const ExternalDataCopier&
   }
 }
 
-onnx::ModelProto model_for_shape_inference(const onnx::ModelProto& model, const OnnxImport& imported,
+onnx::ModelProto model_for_shape_inference(const onnx::ModelProto& model,
+                                           const OnnxImport& imported,
                                            const ExternalDataCopier& copier) {
   constexpr std::size_t kSmall = kSmallElements;
   onnx::ModelProto typed;
@@ -456,7 +463,8 @@ void check_onnx_split_inputs(const std::string& model_path, const std::string& o
   const onnx::ModelProto model = load_model(model_path);
   checked_output_folder(model_path, model, out_dir, options);
   ExternalDataCopier copier(model_path, fs::absolute(fs::path(model_path)).parent_path());
-  for (const auto& init : model.graph().initializer()) require_initializer_data(model_path, init, copier);
+  for (const auto& init : model.graph().initializer())
+    require_initializer_data(model_path, init, copier);
 }
 
 PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImport& imported,
@@ -523,7 +531,8 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
   std::unordered_map<std::string, const onnx::TypeProto*> type_of;
   auto remember = [&](const onnx::ValueInfoProto& v) {
     auto [it, inserted] = type_of.emplace(v.name(), &v.type());
-    if (!inserted && v.type().has_tensor_type() && v.type().tensor_type().has_shape()) it->second = &v.type();
+    if (!inserted && v.type().has_tensor_type() && v.type().tensor_type().has_shape())
+      it->second = &v.type();
   };
   for (const auto& v : typed.graph().input()) remember(v);
   for (const auto& v : typed.graph().value_info()) remember(v);
@@ -586,8 +595,7 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
             throw std::logic_error("stage writer: parameter-only tensor '" + t +
                                    "' is missing from a stage");
           from = pipeline_of[op_stage[it->second]];
-          if (from >= s)
-            throw std::logic_error("stage writer: tensor '" + t + "' flows backwards");
+          if (from >= s) throw std::logic_error("stage writer: tensor '" + t + "' flows backwards");
           receivers[t].insert(s);
         }
         plan.inputs.push_back(t);
@@ -614,8 +622,9 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
     }
     const std::map<std::string, std::set<int>> model_side(receivers.begin(), receivers.end());
     if (cost_side != model_side)
-      throw std::logic_error("stage writer: the stage models' boundary tensors differ from the "
-                             "cost model's cut tensors");
+      throw std::logic_error(
+          "stage writer: the stage models' boundary tensors differ from the "
+          "cost model's cut tensors");
   }
 
   PipelineManifest manifest;
@@ -626,9 +635,11 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
   manifest.lower_bound_method = options.lower_bound_method;
   manifest.moved_port_nodes = moved_ports;
   for (const auto& in : graph->input())
-    if (model_inputs.count(in.name())) manifest.inputs.push_back(describe_tensor(in.name(), &in.type()));
+    if (model_inputs.count(in.name()))
+      manifest.inputs.push_back(describe_tensor(in.name(), &in.type()));
   for (const auto& out : graph->output())
-    manifest.outputs.push_back(describe_tensor(out.name(), type_of.count(out.name()) ? type_of[out.name()] : nullptr));
+    manifest.outputs.push_back(
+        describe_tensor(out.name(), type_of.count(out.name()) ? type_of[out.name()] : nullptr));
 
   auto type_for = [&](const std::string& name, int stage) -> const onnx::TypeProto* {
     auto it = type_of.find(name);
@@ -697,7 +708,8 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
           if (stage.external_data_file.empty()) {
             stage.external_data_file = stage.file + ".data";
             data_out.open(tmp / stage.external_data_file, std::ios::binary | std::ios::trunc);
-            if (!data_out) throw OutputError((tmp / stage.external_data_file).string() + ": cannot write");
+            if (!data_out)
+              throw OutputError((tmp / stage.external_data_file).string() + ": cannot write");
           }
           const std::uint64_t offset = copier.copy(span, data_out, data_written);
           *copy = source;
@@ -719,7 +731,8 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
         *sg->add_sparse_initializer() = graph->sparse_initializer(sparse_index.at(name));
       if (data_out.is_open()) {
         data_out.close();
-        if (!data_out) throw OutputError((tmp / stage.external_data_file).string() + ": write failed");
+        if (!data_out)
+          throw OutputError((tmp / stage.external_data_file).string() + ": write failed");
       }
 
       for (std::size_t q = 0; q < plan.inputs.size(); ++q) {
@@ -755,7 +768,8 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
       const fs::path file = tmp / stage.file;
       {
         std::ofstream out(file, std::ios::binary | std::ios::trunc);
-        if (!out || !sm.SerializeToOstream(&out)) throw OutputError(file.string() + ": cannot write");
+        if (!out || !sm.SerializeToOstream(&out))
+          throw OutputError(file.string() + ": cannot write");
         out.close();
         if (!out) throw OutputError(file.string() + ": write failed");
       }
@@ -803,9 +817,12 @@ std::string pipeline_manifest_json(const PipelineManifest& m) {
     } else {
       json dims = json::array();
       for (const TensorDim& d : *t.shape) {
-        if (d.value >= 0) dims.push_back(d.value);
-        else if (!d.param.empty()) dims.push_back(d.param);
-        else dims.push_back(nullptr);
+        if (d.value >= 0)
+          dims.push_back(d.value);
+        else if (!d.param.empty())
+          dims.push_back(d.param);
+        else
+          dims.push_back(nullptr);
       }
       j["shape"] = std::move(dims);
     }

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "pipecut/io/device_model.hpp"
-#include "pipecut/io/ort_profile.hpp"
 #include "pipecut/model/graph.hpp"
+#include "pipecut/onnx/device_model.hpp"
+#include "pipecut/onnx/ort_profile.hpp"
 #include "pipecut/util/log.hpp"
 
 namespace pipecut {
@@ -40,7 +40,7 @@ struct OnnxNodeCost {
 };
 
 // Where a graph node comes from in the ONNX file. Operators are indices into the file's
-// graph.node list. The stage writer (io/onnx_split.hpp) and the profile reader use this instead
+// graph.node list. The stage writer (onnx/onnx_split.hpp) and the profile reader use this instead
 // of re-deriving the import.
 struct OnnxNodeOrigin {
   int op = -1;             // the operator this node stands for; -1 for an output-port node

@@ -11,8 +11,8 @@
 
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/io/pipeline_bench.hpp"
-#include "pipecut/io/report_layout.hpp"
 #include "pipecut/model/graph.hpp"
+#include "pipecut/report/report_layout.hpp"
 
 namespace pipecut {
 

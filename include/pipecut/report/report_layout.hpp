@@ -56,13 +56,13 @@ struct GraphViewEdge {
 };
 
 struct GraphView {
-  bool aggregated = false;         // items are chain runs (n > detail_limit)
+  bool aggregated = false;  // items are chain runs (n > detail_limit)
   int levels_per_row = 1;
-  int num_levels = 0;              // levels of the drawn graph
+  int num_levels = 0;  // levels of the drawn graph
   std::vector<GraphViewItem> items;
-  std::vector<int> item_of;        // node -> index into items
+  std::vector<int> item_of;          // node -> index into items
   std::vector<GraphViewEdge> edges;  // distinct (from, to) pairs, sorted
-  std::vector<int> row_lanes;      // for each row, the largest number of items in one level
+  std::vector<int> row_lanes;        // for each row, the largest number of items in one level
 };
 
 // Throws InputError if the partition is invalid. O((n + m) log n).
@@ -86,8 +86,8 @@ ColocationCheck check_colocation(const Graph& g, const Partition& p);
 // T = bottleneck, and microbatch i reaches the p-th non-empty stage at slot i + p. Within its
 // slot a stage receives (comm_in), computes (work), sends (comm_out), then idles T - cost.
 struct TimelineBox {
-  int stage = 0;        // stage index
-  int position = 0;     // row: rank of the stage among the non-empty stages
+  int stage = 0;     // stage index
+  int position = 0;  // row: rank of the stage among the non-empty stages
   int microbatch = 0;
   double start = 0;     // (microbatch + position) * period
   double received = 0;  // start + comm_in

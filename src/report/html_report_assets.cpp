@@ -1,4 +1,4 @@
-#include "io/html_report_assets.hpp"
+#include "report/html_report_assets.hpp"
 
 namespace pipecut::html_assets {
 

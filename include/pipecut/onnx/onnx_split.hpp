@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "pipecut/io/onnx_import.hpp"
 #include "pipecut/model/cost.hpp"
+#include "pipecut/onnx/onnx_import.hpp"
 
 namespace pipecut {
 
@@ -26,7 +26,8 @@ struct TensorDim {
 
 struct PipelineTensor {
   std::string name;
-  std::string dtype;  // float32, float16, bfloat16, float64, int8 … int64, uint8 … uint64, bool, string
+  std::string
+      dtype;  // float32, float16, bfloat16, float64, int8 … int64, uint8 … uint64, bool, string
   std::optional<std::vector<TensorDim>> shape;  // nullopt when the rank is unknown
 };
 

@@ -1,5 +1,5 @@
 // ONNX Runtime profiling traces -> measured operator work (docs/cost-model.md "Measured costs").
-#include "pipecut/io/ort_profile.hpp"
+#include "pipecut/onnx/ort_profile.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
-#include "io/onnx/ort_profile_apply.hpp"
-#include "pipecut/io/file_util.hpp"
 #include "io/json_util.hpp"
+#include "onnx/ort_profile_apply.hpp"
+#include "pipecut/io/file_util.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
@@ -56,8 +56,8 @@ std::vector<std::vector<long long>> event_shapes(const nlohmann::json& args, con
 // ONNX Runtime names a node made by a fusion after the node it replaced plus "/<Name>Fusion"
 // components ("/layers.0/fc1/MatMul/MatMulAddFusion", "/…/MatMul_1/MatmulTransposeFusion//
 // MatMulScaleFusion/"): the operator of the remaining name, or -1. Sets `rewritten` on a match.
-int fused_operator(const std::string& kernel, const std::unordered_map<std::string, int>& op_by_name,
-                   bool& rewritten) {
+int fused_operator(const std::string& kernel,
+                   const std::unordered_map<std::string, int>& op_by_name, bool& rewritten) {
   std::string name = kernel;
   while (!name.empty()) {
     const std::size_t slash = name.rfind('/');
@@ -136,9 +136,10 @@ OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& sou
   std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.begin < b.begin; });
   const int n_runs = static_cast<int>(runs.size());
   if (n_runs <= warmup_runs)
-    throw InputError(source + ": " + std::to_string(n_runs) + " run(s) in the profile, all of them "
-                     "warm-up (--profile-warmup " + std::to_string(warmup_runs) +
-                     "); profile more runs");
+    throw InputError(source + ": " + std::to_string(n_runs) +
+                     " run(s) in the profile, all of them "
+                     "warm-up (--profile-warmup " +
+                     std::to_string(warmup_runs) + "); profile more runs");
 
   OrtKernelTimes out;
   out.runs = n_runs;
@@ -166,7 +167,8 @@ OrtKernelTimes parse_ort_profile(const std::string& text, const std::string& sou
       out.nodes.push_back(std::move(node));
     }
     if (inserted) per_run.emplace_back(static_cast<std::size_t>(n_runs - warmup_runs), 0.0);
-    double& run_time = per_run[pos->second][static_cast<std::size_t>(it - runs.begin() - warmup_runs)];
+    double& run_time =
+        per_run[pos->second][static_cast<std::size_t>(it - runs.begin() - warmup_runs)];
     run_time += k.dur / 1000.0;  // µs -> ms
     // Times this large are no measurement, and an infinite work would make every partition
     // look infeasible downstream.
@@ -241,7 +243,8 @@ ProfileSummary apply_ort_profile(const std::string& source, const OrtKernelTimes
     if (auto it = op_by_name.find(k.node); it != op_by_name.end()) op = it->second;
     if (op < 0) op = fused_operator(k.node, op_by_name, rewritten);
     if (op < 0 && ends_with(k.node, kLayoutSuffix)) {
-      const std::string tensor = k.node.substr(0, k.node.size() - std::string(kLayoutSuffix).size());
+      const std::string tensor =
+          k.node.substr(0, k.node.size() - std::string(kLayoutSuffix).size());
       if (auto it = tensor_producer.find(tensor); it != tensor_producer.end()) op = it->second;
       rewritten = true;
     }
@@ -364,7 +367,8 @@ ProfileSummary apply_ort_profile(const std::string& source, const OrtKernelTimes
   double total = 0;
   for (double w : work) total += w;
   if (!std::isfinite(total))
-    throw InputError(source + ": the measured kernel times sum to infinity over the model's operators");
+    throw InputError(source +
+                     ": the measured kernel times sum to infinity over the model's operators");
   g.work = std::move(work);
   return summary;
 }

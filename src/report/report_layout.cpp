@@ -1,4 +1,4 @@
-#include "pipecut/io/report_layout.hpp"
+#include "pipecut/report/report_layout.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -111,11 +111,10 @@ GraphView layout_graph_view(const Graph& g, const Partition& p, const GraphViewO
   std::sort(view.edges.begin(), view.edges.end(), [](const auto& x, const auto& y) {
     return std::pair(x.from, x.to) < std::pair(y.from, y.to);
   });
-  view.edges.erase(std::unique(view.edges.begin(), view.edges.end(),
-                               [](const auto& x, const auto& y) {
-                                 return x.from == y.from && x.to == y.to;
-                               }),
-                   view.edges.end());
+  view.edges.erase(
+      std::unique(view.edges.begin(), view.edges.end(),
+                  [](const auto& x, const auto& y) { return x.from == y.from && x.to == y.to; }),
+      view.edges.end());
 
   SmallDag d;
   d.succ.resize(items);
@@ -189,7 +188,8 @@ ColocationCheck check_colocation(const Graph& g, const Partition& p) {
   for (NodeId v = 0; v < g.num_nodes(); ++v) {
     const int c = g.colour_class[v];
     if (c < 0) continue;
-    if (c >= static_cast<int>(seen.size())) seen.resize(static_cast<std::size_t>(c) + 1, {-1, false});
+    if (c >= static_cast<int>(seen.size()))
+      seen.resize(static_cast<std::size_t>(c) + 1, {-1, false});
     auto& [stage, split] = seen[c];
     if (stage == -1) {
       stage = p.stage_of[v];

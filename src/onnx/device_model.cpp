@@ -1,4 +1,4 @@
-#include "pipecut/io/device_model.hpp"
+#include "pipecut/onnx/device_model.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -110,9 +110,10 @@ DeviceProfile parse_device_profile(const std::string& json_text, const std::stri
   if (!doc.contains("peak_tflops") || !doc["peak_tflops"].is_object() || doc["peak_tflops"].empty())
     throw InputError(source + ": \"peak_tflops\" must be an object {\"fp32\": TFLOPS, ...}");
   for (const auto& [dtype, value] : doc["peak_tflops"].items())
-    p.peak_tflops[dtype] = field_in_range(doc["peak_tflops"], dtype.c_str(), source + ": peak_tflops",
-                                          kMinRate, kMaxRate);
-  p.memory_bandwidth_gbps = field_in_range(doc, "memory_bandwidth_gbps", source, kMinRate, kMaxRate);
+    p.peak_tflops[dtype] = field_in_range(doc["peak_tflops"], dtype.c_str(),
+                                          source + ": peak_tflops", kMinRate, kMaxRate);
+  p.memory_bandwidth_gbps =
+      field_in_range(doc, "memory_bandwidth_gbps", source, kMinRate, kMaxRate);
   p.link_bandwidth_gbps = field_in_range(doc, "link_bandwidth_gbps", source, kMinRate, kMaxRate);
   p.link_latency_us = field_in_range(doc, "link_latency_us", source, 0, kMaxMicroseconds);
   p.launch_overhead_us = field_in_range(doc, "launch_overhead_us", source, 0, kMaxMicroseconds);

@@ -21,8 +21,8 @@ struct OrtKernelTime {
 };
 
 struct OrtKernelTimes {
-  int runs = 0;         // model_run events in the file
-  int warmup_runs = 0;  // skipped at the start
+  int runs = 0;                      // model_run events in the file
+  int warmup_runs = 0;               // skipped at the start
   std::vector<OrtKernelTime> nodes;  // in order of first appearance
   // Indices into `nodes` in execution order of the first kept run (one thread runs the kernels
   // one after another; docs/cost-model.md "Kernels that match no operator").
@@ -59,10 +59,10 @@ struct ProfileSummary {
   int measured = 0;
   int fused = 0;
   int estimated = 0;
-  int unmatched_kernels = 0;   // ORT nodes that match no operator by name (layout reorders,
-                               // folded parameter-only operators run without optimisations,
-                               // expanded function operators)
-  double unmatched_ms = 0;     // their median time per run
+  int unmatched_kernels = 0;  // ORT nodes that match no operator by name (layout reorders,
+                              // folded parameter-only operators run without optimisations,
+                              // expanded function operators)
+  double unmatched_ms = 0;    // their median time per run
   // Of those, the kernels whose time was added to a neighbouring measured operator: a
   // ReorderOutput to the operator whose output it converts (the nearest earlier kernel writing
   // its input's shape), any other to the operator it feeds (the nearest later kernel reading its
