@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "pipecut/io/cluster_json.hpp"
@@ -74,6 +75,56 @@ TEST(ClusterSolve, AgreesWithBruteForceOnRandomTinyInstances) {
   EXPECT_GE(solved, 700);
   EXPECT_LE(missed, 11) << "of 1100";
   EXPECT_GT(proven, 100);
+  EXPECT_GT(infeasible, 0);
+}
+
+// docs/clusters.md, "Chains exactly": on a chain the DP over cuts and device types is exact.
+// Every instance is either proven infeasible (when no partition exists) or proven optimal, and
+// among the optimal partitions it returns one with the fewest devices, then the least latency.
+TEST(ClusterSolve, ChainsExactlyAgainstBruteForce) {
+  int heterogeneous = 0, infeasible = 0;
+  for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
+    const testing::ClusterInstance x = testing::random_cluster_instance(seed, 7, /*chain=*/true);
+    const int k = 1 + static_cast<int>(seed % static_cast<std::uint64_t>(x.cluster.num_devices()));
+    const testing::ClusterOptimum best = testing::cluster_brute_force(x.graph, x.cluster, k);
+    SolveOptions prove;
+    prove.target_ratio = 1;  // a homogeneous cluster is today's solve, which stops at 0.99
+    Solution s;
+    try {
+      s = solve_on_cluster(x.graph, x.cluster, k, prove);
+    } catch (const InfeasibleError&) {
+      EXPECT_FALSE(best.feasible) << "seed " << seed;
+      ++infeasible;
+      continue;
+    } catch (const NoFeasiblePartitionError&) {
+      ADD_FAILURE() << "seed " << seed << ": infeasibility of a chain not proven";
+      continue;
+    }
+    ASSERT_TRUE(best.feasible) << "seed " << seed;
+    const std::optional<double> oracle =
+        testing::cluster_oracle_bottleneck(x.graph, x.cluster, s.partition);
+    ASSERT_TRUE(oracle) << "seed " << seed << ": invalid partition";
+    const double tolerance = 1e-9 * std::max(1.0, best.bottleneck);
+    EXPECT_NEAR(*oracle, best.bottleneck, tolerance) << "seed " << seed;
+    ASSERT_TRUE(s.optimal.has_value());
+    EXPECT_TRUE(*s.optimal) << "seed " << seed;
+    EXPECT_LE(s.lower_bound, best.bottleneck + tolerance) << "seed " << seed;
+    if (x.cluster.homogeneous()) continue;  // today's solve, which breaks no ties
+    ++heterogeneous;
+    EXPECT_EQ(s.evaluation.stages_used, best.fewest_devices) << "seed " << seed;
+    EXPECT_NEAR(*testing::cluster_oracle_latency(x.graph, x.cluster, s.partition),
+                best.least_latency, 1e-9 * std::max(1.0, best.least_latency))
+        << "seed " << seed;
+    // --prefer latency: the least latency of any optimal partition.
+    SolveOptions by_latency;
+    by_latency.prefer = "latency";
+    const Solution fast = solve_on_cluster(x.graph, x.cluster, k, by_latency);
+    EXPECT_NEAR(fast.bottleneck(), best.bottleneck, tolerance) << "seed " << seed;
+    EXPECT_NEAR(*testing::cluster_oracle_latency(x.graph, x.cluster, fast.partition),
+                best.least_latency_overall, 1e-9 * std::max(1.0, best.least_latency_overall))
+        << "seed " << seed;
+  }
+  EXPECT_GT(heterogeneous, 400);
   EXPECT_GT(infeasible, 0);
 }
 
@@ -194,6 +245,59 @@ TEST(ClusterBaselines, SplitAsTheEnginesDo) {
   EXPECT_THROW((void)cluster_baseline(chain(4), memory, 2, "greedy"), InputError);
 }
 
+// Without a cluster the engines' splits are partition algorithms on k identical devices, with
+// the same cuts as on a homogeneous cluster.
+TEST(ClusterBaselines, AsPartitionAlgorithms) {
+  PartitionOptions options;
+  options.algorithm = "uniform";
+  EXPECT_EQ(stage_sizes(partition_graph(chain(7), 3, options)), (std::vector<int>{3, 2, 2}));
+  for (const std::string& name : cluster_baseline_names()) {
+    options.algorithm = name;
+    const Solution plain = partition_graph(chain(9), 4, options);
+    const Solution on_cluster = partition_on_cluster(chain(9), uniform_cluster(4, 100), 4, options);
+    EXPECT_EQ(plain.partition.stage_of, on_cluster.partition.stage_of) << name;
+    EXPECT_EQ(plain.bottleneck(), on_cluster.bottleneck()) << name;
+    EXPECT_EQ(on_cluster.algorithm, name);
+  }
+}
+
+// Bounds on a cluster: never above the optimum; on a heterogeneous cluster the methods proven
+// for identical devices are not run; on a chain the exact bound is the optimum.
+TEST(ClusterBounds, NeverAboveTheOptimum) {
+  int chains_proven = 0, not_applicable = 0;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+    const bool as_chain = seed % 2 == 0;
+    const testing::ClusterInstance x = testing::random_cluster_instance(seed, 7, as_chain);
+    const int k = 1 + static_cast<int>(seed % static_cast<std::uint64_t>(x.cluster.num_devices()));
+    const testing::ClusterOptimum best = testing::cluster_brute_force(x.graph, x.cluster, k);
+    BoundOptions options;
+    options.time_limit_seconds = 10;
+    const BoundsReport report = compute_bounds_on_cluster(x.graph, x.cluster, k, {}, options);
+    if (report.infeasible) {
+      EXPECT_FALSE(best.feasible) << "seed " << seed;
+      continue;
+    }
+    const double tolerance = 1e-9 * std::max(1.0, best.bottleneck);
+    for (const BoundResult& r : report.bounds) {
+      if (best.feasible) {
+        EXPECT_LE(r.value, best.bottleneck + tolerance) << r.method << " " << seed;
+      }
+      if (r.status == BoundStatus::not_applicable) {
+        EXPECT_FALSE(x.cluster.homogeneous());
+        EXPECT_EQ(r.value, 0.0);
+        ++not_applicable;
+      }
+      if (r.method == "cluster-chain" && best.feasible) {
+        ASSERT_EQ(r.status, BoundStatus::proven) << seed;
+        EXPECT_TRUE(proves_optimal(r.value, best.bottleneck)) << seed;
+        ++chains_proven;
+      }
+    }
+  }
+  EXPECT_GT(chains_proven, 50);
+  EXPECT_GT(not_applicable, 100);
+}
+
 TEST(ClusterBaselines, NeverBelowTheOptimum) {
   int compared = 0;
   for (std::uint64_t seed = 1; seed <= 300; ++seed) {
@@ -219,7 +323,7 @@ TEST(ClusterBaselines, NeverBelowTheOptimum) {
   EXPECT_GT(compared, 300);
 }
 
-// The command line: evaluate and solve with --cluster, and every bad input of the issue's list
+// The command line: evaluate, solve, bound and partition with --cluster, and every bad input
 // that reaches a command as one line, exit 2.
 TEST(ClusterCli, SolveWritesDevicesAndEvaluateChecksThem) {
   const std::string dir = testing::make_temp_dir("cluster-cli");
@@ -276,9 +380,24 @@ TEST(ClusterCli, SolveWritesDevicesAndEvaluateChecksThem) {
   // Per-class work without a cluster.
   one_line_exit_2(testing::run_cli("solve '" + graph + "' -k 2"),
                   graph + ": nodes give their work per device class");
-  // A command that does not know clusters yet refuses rather than ignores --cluster.
-  one_line_exit_2(testing::run_cli("bound '" + graph + "' -k 2 --cluster '" + cluster + "'"),
-                  "--cluster: this command does not work on clusters yet");
+  // bound: the cluster bounds (exact on this chain), the others not applicable.
+  const testing::CliRun bounds =
+      testing::run_cli("bound '" + graph + "' --cluster '" + cluster + "' --json");
+  ASSERT_EQ(bounds.exit_code, 0) << bounds.err;
+  const auto b = nlohmann::json::parse(bounds.out);
+  std::map<std::string, std::string> status;
+  for (const auto& r : b["bounds"]) status[r["method"]] = r["status"];
+  EXPECT_EQ(status["cluster-chain"], "proven");
+  EXPECT_EQ(status["exact"], "not_applicable");
+  EXPECT_EQ(status["downset"], "not_applicable");
+  // The engines' splits as partition algorithms, on the devices in listing order.
+  const std::string split_out = dir + "/split.json";
+  const testing::CliRun split = testing::run_cli("partition '" + graph + "' --cluster '" + cluster +
+                                                 "' --algorithm uniform -o '" + split_out + "'");
+  ASSERT_EQ(split.exit_code, 0) << split.err;
+  const auto split_doc = nlohmann::json::parse(read_file_maybe_gzip(split_out));
+  EXPECT_EQ(split_doc["devices"], nlohmann::json({"h0:0", "h0:1"}));
+  EXPECT_EQ(split_doc["algorithm"], "uniform");
   // A cluster on which no partition fits: exit 4 with the reason, and the infeasible document.
   const std::string small = dir + "/small.json";
   write_file_atomic(small, R"({"format": "pipecut.cluster", "version": 1, "name": "small",

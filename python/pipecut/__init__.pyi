@@ -209,6 +209,7 @@ def solve(
     progress: Optional[Callable[[Progress], object]] = None,
     target_ratio: float = 0.99,
     time_limit: float = 60.0,
+    prefer: str = 'devices',
     algorithm: str = 'slicegraph',
     preset: str = 'brkga-10000',
     population: int = 0,

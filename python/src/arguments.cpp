@@ -109,7 +109,9 @@ int stages_argument(const PyGraph& graph, const py::object& k) {
 void refuse_cluster(const PyGraph& graph, const char* function) {
   if (graph.cluster)
     raise_input_error(std::string(function) + ": the graph was read with a cluster, and " +
-                      function + " does not work on clusters yet (solve does; docs/clusters.md)");
+                      function +
+                      " does not work on clusters yet (solve, partition and bound do; "
+                      "docs/clusters.md)");
 }
 
 double number_argument(const py::handle& value, const std::string& what) {

@@ -105,12 +105,14 @@ void bind_entry_points(py::module_& m) {
         apply_keywords(bound_option_catalogue(), options, kwargs);
         check_options(options, bound_option_catalogue());
         const std::vector<std::string> methods = methods_argument(method);
-        refuse_cluster(graph, "bound");
-        const int stages = stages_argument(*graph.graph, k);
+        const int stages = stages_argument(graph, k);
         auto g = graph.graph;
+        auto cluster = graph.cluster;
         BoundsReport report = run_interruptible<BoundsReport>(
-            [g, stages, methods, options](const RunControl& control) {
-              return compute_bounds(*g, stages, methods, options, control);
+            [g, cluster, stages, methods, options](const RunControl& control) {
+              return cluster ? compute_bounds_on_cluster(*g, *cluster, stages, methods, options,
+                                                         control)
+                             : compute_bounds(*g, stages, methods, options, control);
             },
             py::none());
         return report.bounds;

@@ -59,4 +59,13 @@ def test_cluster_errors(files):
     with pytest.raises(pipecut.InputError, match="only 2 devices"):
         pipecut.solve(g, 3)
     with pytest.raises(pipecut.InputError, match="does not work on clusters yet"):
-        pipecut.bound(g, 2)
+        pipecut.evaluate(g, [0, 0, 1])
+
+
+def test_bound_on_a_cluster(files):
+    graph, cluster = files
+    g = pipecut.read_graph(graph, cluster=str(cluster))
+    bounds = {r.method: r for r in pipecut.bound(g)}
+    assert bounds["cluster-chain"].status == "proven"
+    assert bounds["exact"].status == "not_applicable" and bounds["exact"].value == 0
+    assert bounds["cluster-chain"].value <= pipecut.solve(g).bottleneck

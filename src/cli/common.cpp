@@ -172,7 +172,7 @@ void refuse_cluster(const GraphInput& in) {
   if (!in.read.cluster.empty())
     throw InputError(
         "--cluster: this command does not work on clusters yet (evaluate, "
-        "partition and solve do; docs/clusters.md)");
+        "partition, solve and bound do; docs/clusters.md)");
 }
 }  // namespace
 

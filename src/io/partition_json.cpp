@@ -283,7 +283,7 @@ BoundStatus bound_status_from(const json& entry, const std::string& path,
                               const std::string& where) {
   const std::string text = optional_string(entry, "status", path);
   for (BoundStatus s : {BoundStatus::proven, BoundStatus::time_limit, BoundStatus::gave_up,
-                        BoundStatus::infeasible})
+                        BoundStatus::infeasible, BoundStatus::not_applicable})
     if (text == to_string(s)) return s;
   throw InputError(path + ": " + where + ": unknown \"status\" '" + text + "'");
 }

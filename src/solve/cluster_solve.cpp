@@ -6,12 +6,15 @@
 #include <limits>
 #include <random>
 
+#include "cluster_chain.hpp"
 #include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/model/numeric.hpp"
+#include "pipecut/partition/proportional_split.hpp"
 #include "pipecut/solve/api.hpp"
 #include "pipecut/util/stopwatch.hpp"
+#include "util/registry.hpp"
 
 namespace pipecut {
 
@@ -259,7 +262,10 @@ std::vector<NodeId> random_topological_order(const Graph& g, std::mt19937_64& rn
 
 }  // namespace
 
-std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, int k) {
+namespace {
+
+// "cluster-node" and "cluster-work" (docs/clusters.md, "Lower bound").
+std::vector<BoundResult> node_and_work_bounds(const Graph& g, const Cluster& c, int k) {
   check_k(c, k);
   const ClusterCosts costs(g, c, g.name);
   const Stopwatch clock;
@@ -321,10 +327,152 @@ std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, 
   return out;
 }
 
+// "cluster-chain": the chain DP as a bound (and, when it finishes, an optimal partition).
+// InfeasibleError when it proves that no partition fits.
+BoundResult chain_bound(const ClusterCosts& costs, std::span<const NodeId> chain, int k,
+                        double incumbent, const Stopwatch& clock, double time_limit,
+                        const RunSignals& signals, ChainTies ties = ChainTies::none) {
+  const Stopwatch chain_clock;
+  ChainPlan plan =
+      solve_chain_on_cluster(costs, chain, k, incumbent, clock, time_limit, signals, ties);
+  BoundResult r;
+  r.method = "cluster-chain";
+  r.seconds = chain_clock.seconds();
+  if (plan.complete && plan.optimum == kInf)
+    throw InfeasibleError("no partition of chain " + costs.graph().name + " into at most " +
+                          std::to_string(k) + " stages fits the memory of cluster " +
+                          costs.cluster().name + "'s devices (the exact chain DP tried all)");
+  if (plan.complete) {
+    r.value = certify(plan.optimum);
+    r.status = BoundStatus::proven;
+    r.detail = "exact DP over the chain's cuts and device types";
+    r.partition = std::move(plan.partition);
+  } else if (stop_requested(signals.stop) || clock.exceeded(time_limit)) {
+    r.status = BoundStatus::time_limit;
+    r.detail = "stopped before the DP finished";
+  } else {
+    r.status = BoundStatus::gave_up;
+    r.detail = "too many (prefix, device type) states for the exact DP";
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, int k,
+                                              double time_limit_seconds,
+                                              const RunSignals& signals) {
+  std::vector<BoundResult> out = node_and_work_bounds(g, c, k);
+  if (const auto chain = chain_order(g)) {
+    const ClusterCosts costs(g, c, g.name);
+    const Stopwatch clock;
+    out.push_back(chain_bound(costs, *chain, k, kInf, clock, time_limit_seconds, signals));
+    out.back().partition.reset();
+  }
+  return out;
+}
+
 namespace {
 
+// The bottleneck of p on the cluster, then its latency (the sum of its stage costs): what the
+// device refinement compares.
+std::pair<double, double> bottleneck_and_latency(const ClusterCosts& costs, const Partition& p) {
+  const Evaluation e = evaluate_on_cluster(costs, p);
+  double latency = 0;
+  for (const StageCost& s : e.stages) latency += s.cost;
+  return {e.bottleneck, latency};
+}
+
+// Refinement that moves a stage to another device or swaps the devices of two stages while the
+// bottleneck, then the latency, falls (docs/clusters.md, "Device refinement"). The slicing DP
+// chooses classes and prices tensors at the slowest link; this chooses hosts and links.
+void refine_devices(const ClusterCosts& costs, Partition& p, const Stopwatch& clock,
+                    double time_limit, const RunSignals& signals) {
+  const Graph& g = costs.graph();
+  const Cluster& c = costs.cluster();
+  std::vector<int> stage_on(c.num_devices(), -1);
+  for (int b = 0; b < p.k; ++b)
+    if (p.device_of_stage[b] >= 0) stage_on[p.device_of_stage[b]] = b;
+  auto current = bottleneck_and_latency(costs, p);
+  for (int round = 0; round < 50; ++round) {
+    bool improved = false;
+    for (int b = 0; b < p.k; ++b) {
+      if (p.device_of_stage[b] < 0) continue;
+      for (int d = 0; d < c.num_devices(); ++d) {
+        if ((signals.stop && signals.stop->requested()) || clock.exceeded(time_limit)) return;
+        const int here = p.device_of_stage[b];
+        if (d == here) continue;
+        const int other = stage_on[d];
+        p.device_of_stage[b] = d;
+        if (other >= 0) p.device_of_stage[other] = here;
+        bool accept = false;
+        if (!cluster_constraint_violation(g, c, p)) {
+          const auto trial = bottleneck_and_latency(costs, p);
+          accept = trial.first < current.first ||
+                   (trial.first == current.first && trial.second < current.second);
+          if (accept) current = trial;
+        }
+        if (accept) {
+          stage_on[d] = b;
+          stage_on[here] = other;
+          improved = true;
+        } else {
+          p.device_of_stage[b] = here;
+          if (other >= 0) p.device_of_stage[other] = d;
+        }
+      }
+    }
+    if (!improved) break;
+  }
+}
+
+// Merges consecutive non-empty stages (in pipeline order) onto the device of either while the
+// bottleneck does not rise (with `keep_latency`, nor the latency) and the memory fits
+// (docs/clusters.md, "Ties"): one device fewer each time.
+void merge_stages(const ClusterCosts& costs, Partition& p, bool keep_latency,
+                  const Stopwatch& clock, double time_limit, const RunSignals& signals) {
+  const Graph& g = costs.graph();
+  const Cluster& c = costs.cluster();
+  auto current = bottleneck_and_latency(costs, p);
+  for (bool merged = true; merged;) {
+    merged = false;
+    std::vector<int> used;
+    for (int b = 0; b < p.k; ++b)
+      if (p.device_of_stage[b] >= 0 &&
+          std::find(p.stage_of.begin(), p.stage_of.end(), b) != p.stage_of.end())
+        used.push_back(b);
+    for (std::size_t i = 0; i + 1 < used.size() && !merged; ++i) {
+      if (stop_requested(signals.stop) || clock.exceeded(time_limit)) return;
+      const int first = used[i], second = used[i + 1];
+      for (const int device : {p.device_of_stage[first], p.device_of_stage[second]}) {
+        Partition trial = p;
+        for (int& s : trial.stage_of)
+          if (s == second) s = first;
+        trial.device_of_stage[first] = device;
+        trial.device_of_stage[second] = -1;
+        if (cluster_constraint_violation(g, c, trial)) continue;
+        const auto after = bottleneck_and_latency(costs, trial);
+        if (after.first > current.first || (keep_latency && after.second > current.second))
+          continue;
+        p = std::move(trial);
+        current = after;
+        merged = true;
+        break;
+      }
+    }
+  }
+}
+
+void take_bound(Solution& s, const BoundResult& r) {
+  s.bounds.push_back(r);
+  if (r.value > s.lower_bound || s.lower_bound_method.empty()) {
+    s.lower_bound = r.value;
+    s.lower_bound_method = r.method;
+  }
+}
+
 Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, double time_limit,
-                          const RunControl& control) {
+                          const std::string& prefer, const RunControl& control) {
   const Graph& g = costs.graph();
   const Cluster& c = costs.cluster();
   const Stopwatch clock;
@@ -333,18 +481,15 @@ Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, 
   s.k = k;
   s.seed = seed;
   s.cluster = c;
-  s.bounds = cluster_lower_bounds(g, c, k);  // InfeasibleError when a node fits no device
-  for (const BoundResult& r : s.bounds)
-    if (r.value > s.lower_bound || s.lower_bound_method.empty()) {
-      s.lower_bound = r.value;
-      s.lower_bound_method = r.method;
-    }
+  // InfeasibleError when a node fits no device
+  for (const BoundResult& r : node_and_work_bounds(g, c, k)) take_bound(s, r);
+  const std::optional<std::vector<NodeId>> chain = chain_order(g);
   // The default order, then a few random topological orders on small graphs (a fixed number,
   // so that the answer does not depend on the machine's speed): one order's slicings miss
-  // partitions that memory or colour classes make necessary.
+  // partitions that memory or colour classes make necessary. A chain has one order.
   std::vector<NodeId> order = topological_order(g);
   Slicing slicing = slice_with_classes(costs, order, k, clock, time_limit, control);
-  const int extra_orders = g.num_nodes() <= 64 ? 32 : g.num_nodes() <= 512 ? 4 : 0;
+  const int extra_orders = chain ? 0 : g.num_nodes() <= 64 ? 32 : g.num_nodes() <= 512 ? 4 : 0;
   std::mt19937_64 rng(seed);
   for (int r = 0; r < extra_orders; ++r) {
     std::vector<NodeId> other = random_topological_order(g, rng);
@@ -354,7 +499,30 @@ Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, 
       order = std::move(other);
     }
   }
-  if (slicing.value == kInf) {
+  std::optional<Partition> found;
+  s.algorithm = "cluster-slice (topological orders, class multisets, device refinement)";
+  if (slicing.value < kInf) {
+    found = partition_from_cuts(g, order, slicing.cuts);
+    found->k = k;  // the slices are stages 0..slices-1; the stages beyond hold nothing
+    place_on_devices(c, slicing.classes, *found);
+    refine_devices(costs, *found, clock, time_limit, control);
+    if (prefer != "none")
+      merge_stages(costs, *found, prefer == "latency", clock, time_limit, control);
+  }
+  if (chain) {
+    const double incumbent = found ? evaluate_on_cluster(costs, *found).bottleneck : kInf;
+    const ChainTies ties = prefer == "none"      ? ChainTies::none
+                           : prefer == "latency" ? ChainTies::latency
+                                                 : ChainTies::devices;
+    BoundResult r = chain_bound(costs, *chain, k, incumbent, clock, time_limit, control, ties);
+    if (r.partition) {
+      found = std::move(r.partition);
+      r.partition.reset();
+      s.algorithm = "cluster-chain (exact DP over cuts and device types)";
+    }
+    take_bound(s, r);
+  }
+  if (!found) {
     if ((control.stop && control.stop->requested()) || clock.exceeded(time_limit))
       throw NoFeasiblePartitionError("no partition on cluster " + c.name +
                                      " found before the time limit");
@@ -363,14 +531,10 @@ Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, 
         "memory of cluster " +
         c.name + "'s devices");
   }
-  s.partition = partition_from_cuts(g, order, slicing.cuts);
-  // The slices are stages 0..slices-1; the stages beyond hold nothing.
-  s.partition.k = k;
-  place_on_devices(c, slicing.classes, s.partition);
+  s.partition = std::move(*found);
   s.evaluation = non_empty_stages(evaluate_on_cluster(costs, s.partition));
   if (auto problem = cluster_constraint_violation(g, c, s.partition))
     throw std::logic_error("cluster slicing broke a constraint: " + *problem);
-  s.algorithm = "cluster-slice (topological orders, class multisets)";
   if (s.lower_bound > s.bottleneck())
     throw std::logic_error("cluster bound " + std::to_string(s.lower_bound) +
                            " above the bottleneck " + std::to_string(s.bottleneck()));
@@ -386,33 +550,34 @@ Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, 
 Solution solve_on_cluster(const Graph& g, const Cluster& c, int k, const SolveOptions& options,
                           const RunControl& control) {
   check_k(c, k);
+  const std::vector<std::string>& splits = engine_split_names();
+  if (std::find(splits.begin(), splits.end(), options.partition.algorithm) != splits.end())
+    return cluster_baseline(g, c, k, options.partition.algorithm);
   const ClusterCosts costs(g, c, g.name);
   if (c.homogeneous()) return solve_homogeneous(costs, k, options, control);
-  return slice_on_cluster(costs, k, options.partition.seed, options.time_limit_seconds, control);
+  return slice_on_cluster(costs, k, options.partition.seed, options.time_limit_seconds,
+                          options.prefer, control);
 }
 
 Solution partition_on_cluster(const Graph& g, const Cluster& c, int k,
                               const PartitionOptions& options, const RunControl& control) {
   check_k(c, k);
+  const std::vector<std::string>& splits = engine_split_names();
+  if (std::find(splits.begin(), splits.end(), options.algorithm) != splits.end())
+    return cluster_baseline(g, c, k, options.algorithm);
   const ClusterCosts costs(g, c, g.name);
   if (c.homogeneous())
     return on_cluster_devices(costs, partition_graph(reduced_graph(costs), k, options, control));
-  return slice_on_cluster(costs, k, options.seed, options.time_limit_seconds, control);
+  return slice_on_cluster(costs, k, options.seed, options.time_limit_seconds, "devices", control);
 }
 
-const std::vector<std::string>& cluster_baseline_names() {
-  static const std::vector<std::string> names = {"uniform", "memory-proportional",
-                                                 "compute-proportional"};
-  return names;
-}
+const std::vector<std::string>& cluster_baseline_names() { return engine_split_names(); }
 
 Solution cluster_baseline(const Graph& g, const Cluster& c, int k, const std::string& name) {
   check_k(c, k);
   const auto& names = cluster_baseline_names();
   if (std::find(names.begin(), names.end(), name) == names.end())
-    throw InputError("unknown baseline '" + name +
-                     "' (expected uniform, memory-proportional or "
-                     "compute-proportional)");
+    throw InputError("unknown baseline '" + name + "' (expected one of " + comma_list(names) + ")");
   const Stopwatch clock;
   const ClusterCosts costs(g, c, g.name);
   const int n = g.num_nodes();
@@ -435,32 +600,7 @@ Solution cluster_baseline(const Graph& g, const Cluster& c, int k, const std::st
     }
     amount = [&costs, &c](NodeId v, int b) { return costs.work(v, c.devices[b].device_class); };
   }
-  double share_sum = 0;
-  for (double x : share) share_sum += x;
-  // Slice b takes nodes while its amount stays within its part of the whole (measured on its
-  // own device), keeping at least one node and leaving one for each later slice.
-  std::vector<int> cuts = {0};
-  int next = 0;
-  for (int b = 0; b < slices; ++b) {
-    const int last_allowed = n - (slices - 1 - b);
-    if (b == slices - 1) {
-      next = n;
-    } else if (name == "uniform") {
-      // Equal counts: the first n % slices slices get one more.
-      next = cuts.back() + n / slices + (b < n % slices ? 1 : 0);
-    } else {
-      double whole = 0;
-      for (NodeId v : order) whole += amount(v, b);
-      const double target = whole * share[b] / share_sum;
-      double taken = amount(order[next], b);
-      ++next;
-      while (next < last_allowed && taken + amount(order[next], b) <= target) {
-        taken += amount(order[next], b);
-        ++next;
-      }
-    }
-    cuts.push_back(next);
-  }
+  const std::vector<int> cuts = proportional_cuts(order, share, amount, name == "uniform");
   Solution s;
   s.graph_name = g.name;
   s.k = k;
@@ -473,16 +613,51 @@ Solution cluster_baseline(const Graph& g, const Cluster& c, int k, const std::st
     throw NoFeasiblePartitionError("the " + name + " split does not fit cluster " + c.name + ": " +
                                    *problem);
   s.evaluation = non_empty_stages(evaluate_on_cluster(costs, s.partition));
-  s.bounds = cluster_lower_bounds(g, c, k);
-  for (const BoundResult& r : s.bounds)
-    if (r.value > s.lower_bound || s.lower_bound_method.empty()) {
-      s.lower_bound = r.value;
-      s.lower_bound_method = r.method;
-    }
+  for (const BoundResult& r : node_and_work_bounds(g, c, k)) take_bound(s, r);
+  if (const auto chain = chain_order(g)) {
+    BoundResult r = chain_bound(costs, *chain, k, s.bottleneck(), clock, 0, {});
+    r.partition.reset();
+    take_bound(s, r);
+  }
   s.algorithm = name;
   s.optimal = proves_optimal(s.lower_bound, s.bottleneck());
   s.seconds = clock.seconds();
   return s;
+}
+
+BoundsReport compute_bounds_on_cluster(const Graph& g, const Cluster& c, int k,
+                                       const std::vector<std::string>& methods,
+                                       const BoundOptions& options, const RunControl& control) {
+  check_k(c, k);
+  for (const std::string& m : methods) bound_method(m);  // InputError for an unknown name
+  const ClusterCosts costs(g, c, g.name);
+  if (c.homogeneous()) return compute_bounds(reduced_graph(costs), k, methods, options, control);
+  BoundsReport report;
+  auto finish = [&](BoundResult r) {
+    if (control.bound_finished) control.bound_finished(r);
+    if (report.bounds.empty() || r.value > report.best.value) report.best = r;
+    report.bounds.push_back(std::move(r));
+  };
+  try {
+    for (BoundResult& r : cluster_lower_bounds(g, c, k, options.time_limit_seconds, control))
+      finish(std::move(r));
+  } catch (const InfeasibleError& e) {
+    BoundResult r;
+    r.method = "cluster";
+    r.status = BoundStatus::infeasible;
+    r.detail = e.what();
+    finish(r);
+    report.infeasible = e.what();
+    return report;
+  }
+  for (const std::string& name : methods.empty() ? bound_method_names() : methods) {
+    BoundResult r;
+    r.method = name;
+    r.status = BoundStatus::not_applicable;
+    r.detail = "assumes identical devices and links (docs/clusters.md, \"Lower bound\")";
+    finish(r);
+  }
+  return report;
 }
 
 }  // namespace pipecut

@@ -38,8 +38,14 @@ double tensor_time(const Graph& g, NodeId u, double gbps) {
 
 }  // namespace
 
-std::optional<double> cluster_oracle_bottleneck(const Graph& g, const Cluster& c,
-                                                const Partition& p) {
+namespace {
+
+struct OracleCosts {
+  double bottleneck = 0;
+  double latency = 0;  // the sum of the non-empty stages' costs
+};
+
+std::optional<OracleCosts> oracle_costs(const Graph& g, const Cluster& c, const Partition& p) {
   const int n = g.num_nodes();
   for (NodeId u = 0; u < n; ++u)
     for (NodeId v : g.successors(u))
@@ -49,7 +55,7 @@ std::optional<double> cluster_oracle_bottleneck(const Graph& g, const Cluster& c
       if (!g.colour_class.empty() && g.colour_class[u] >= 0 &&
           g.colour_class[u] == g.colour_class[v] && p.stage_of[u] != p.stage_of[v])
         return std::nullopt;
-  double bottleneck = 0;
+  double bottleneck = 0, latency = 0;
   for (int b = 0; b < p.k; ++b) {
     std::vector<NodeId> members;
     for (NodeId v = 0; v < n; ++v)
@@ -82,8 +88,24 @@ std::optional<double> cluster_oracle_bottleneck(const Graph& g, const Cluster& c
       cost += slowest_send;
     }
     bottleneck = std::max(bottleneck, cost);
+    latency += cost;
   }
-  return bottleneck;
+  return OracleCosts{bottleneck, latency};
+}
+
+}  // namespace
+
+std::optional<double> cluster_oracle_bottleneck(const Graph& g, const Cluster& c,
+                                                const Partition& p) {
+  const auto costs = oracle_costs(g, c, p);
+  if (!costs) return std::nullopt;
+  return costs->bottleneck;
+}
+
+std::optional<double> cluster_oracle_latency(const Graph& g, const Cluster& c, const Partition& p) {
+  const auto costs = oracle_costs(g, c, p);
+  if (!costs) return std::nullopt;
+  return costs->latency;
 }
 
 ClusterOptimum cluster_brute_force(const Graph& g, const Cluster& c, int k) {
@@ -92,6 +114,12 @@ ClusterOptimum cluster_brute_force(const Graph& g, const Cluster& c, int k) {
   ClusterOptimum best;
   best.bottleneck = kInf;
   std::vector<NodeId> order = topological_order(g);
+  struct Seen {
+    double bottleneck;
+    int devices;
+    double latency;
+  };
+  std::vector<Seen> seen;
   Partition p;
   p.k = stages;
   p.stage_of.assign(n, 0);
@@ -102,9 +130,11 @@ ClusterOptimum cluster_brute_force(const Graph& g, const Cluster& c, int k) {
     if (b == used) {
       p.device_of_stage = devices;
       ++best.candidates;
-      const auto value = cluster_oracle_bottleneck(g, c, p);
-      if (value && *value < best.bottleneck) {
-        best.bottleneck = *value;
+      const auto value = oracle_costs(g, c, p);
+      if (!value) return;
+      seen.push_back({value->bottleneck, used, value->latency});
+      if (value->bottleneck < best.bottleneck) {
+        best.bottleneck = value->bottleneck;
         best.best = p;
         best.feasible = true;
       }
@@ -146,6 +176,15 @@ ClusterOptimum cluster_brute_force(const Graph& g, const Cluster& c, int k) {
     p.stage_of[v] = 0;
   };
   assign(0);
+  // The ties: fewest devices among the optimal partitions, then the least latency among those.
+  for (const Seen& x : seen)
+    if (x.bottleneck == best.bottleneck) {
+      best.fewest_devices = std::min(best.fewest_devices, x.devices);
+      best.least_latency_overall = std::min(best.least_latency_overall, x.latency);
+    }
+  for (const Seen& x : seen)
+    if (x.bottleneck == best.bottleneck && x.devices == best.fewest_devices)
+      best.least_latency = std::min(best.least_latency, x.latency);
   if (best.feasible) {
     // As a partition into k stages: the stages beyond hold nothing.
     best.best.k = k;
@@ -154,7 +193,7 @@ ClusterOptimum cluster_brute_force(const Graph& g, const Cluster& c, int k) {
   return best;
 }
 
-ClusterInstance random_cluster_instance(std::uint64_t seed, int max_nodes) {
+ClusterInstance random_cluster_instance(std::uint64_t seed, int max_nodes, bool chain) {
   std::mt19937_64 rng(seed);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   ClusterInstance out;
@@ -198,8 +237,12 @@ ClusterInstance random_cluster_instance(std::uint64_t seed, int max_nodes) {
     if (with_bytes && pick(0, 2)) s.bytes = 1e6 * pick(0, 8);  // 1 MB over 1 GB/s is 1 ms
     b.add_node(std::move(s));
   }
-  for (NodeId u = 0; u < base.num_nodes(); ++u)
-    for (NodeId v : base.successors(u)) b.add_edge(u, v);
+  if (chain) {
+    for (NodeId u = 0; u + 1 < base.num_nodes(); ++u) b.add_edge(u, u + 1);
+  } else {
+    for (NodeId u = 0; u < base.num_nodes(); ++u)
+      for (NodeId v : base.successors(u)) b.add_edge(u, v);
+  }
   out.graph = std::move(b).build();
   return out;
 }

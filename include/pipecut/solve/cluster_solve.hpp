@@ -8,6 +8,7 @@
 #include "pipecut/model/cluster.hpp"
 #include "pipecut/model/graph.hpp"
 #include "pipecut/partition/algorithms.hpp"
+#include "pipecut/solve/api.hpp"
 #include "pipecut/solve/solution.hpp"
 #include "pipecut/solve/solve.hpp"
 
@@ -24,10 +25,12 @@ namespace pipecut {
 Solution solve_on_cluster(const Graph& g, const Cluster& c, int k, const SolveOptions& options = {},
                           const RunControl& control = {});
 
-// A partition only, as partition_graph (solve/api.hpp) gives one: on a homogeneous cluster
-// options.algorithm on graph_on_class, with its simple bound, the stages on the devices in
-// listing order; otherwise the class-multiset slicing DP with the cluster bounds (the algorithm
-// option does not apply there yet). Same errors as solve_on_cluster.
+// A partition only, as partition_graph (solve/api.hpp) gives one. An engine's split
+// (options.algorithm uniform, memory-proportional, compute-proportional) is cluster_baseline.
+// Otherwise, on a homogeneous cluster options.algorithm on graph_on_class, with its simple bound,
+// the stages on the devices in listing order; on a heterogeneous one the search of
+// solve_on_cluster (the algorithm option does not choose among searches there yet). Same errors
+// as solve_on_cluster.
 Solution partition_on_cluster(const Graph& g, const Cluster& c, int k,
                               const PartitionOptions& options = {}, const RunControl& control = {});
 
@@ -43,9 +46,23 @@ Solution partition_on_cluster(const Graph& g, const Cluster& c, int k,
 Solution cluster_baseline(const Graph& g, const Cluster& c, int k, const std::string& name);
 const std::vector<std::string>& cluster_baseline_names();
 
+// Lower bounds on a cluster, as compute_bounds (solve/api.hpp) gives them without one: on a
+// homogeneous cluster compute_bounds of graph_on_class (valid by the reduction); otherwise the
+// cluster bounds below, each method of bound_methods() asked for (all when `methods` is empty)
+// reported not_applicable, since its proof assumes identical devices. `bound_finished` is
+// called after each. InputError for k as in solve_on_cluster or an unknown method.
+BoundsReport compute_bounds_on_cluster(const Graph& g, const Cluster& c, int k,
+                                       const std::vector<std::string>& methods = {},
+                                       const BoundOptions& options = {},
+                                       const RunControl& control = {});
+
 // The lower bounds of docs/clusters.md ("Lower bound"), each valid for every partition of g on
 // c into at most k stages: "cluster-node" (the cheapest node) and "cluster-work" (weighted total
-// work). Throws InfeasibleError when some node fits no device class.
-std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, int k);
+// work); and on a chain "cluster-chain", the exact optimum ("Chains exactly"), run within
+// `time_limit_seconds` (0 = none). Throws InfeasibleError when some node fits no device class,
+// or when the chain DP proves that no partition fits.
+std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, int k,
+                                              double time_limit_seconds = 0,
+                                              const RunSignals& signals = {});
 
 }  // namespace pipecut
