@@ -11,3 +11,7 @@
 #include "pipecut/onnx/onnx_split.hpp"
 #include "pipecut/report/html_report.hpp"
 #include "pipecut/solve/api.hpp"
+// Heterogeneous clusters (docs/clusters.md): the cluster file, costs on it, and solving on it.
+#include "pipecut/io/cluster_json.hpp"
+#include "pipecut/model/cluster_cost.hpp"
+#include "pipecut/solve/cluster_solve.hpp"

@@ -99,6 +99,8 @@ class Solution:
     @property
     def stages(self) -> list[Stage]: ...
     @property
+    def devices(self) -> list[Optional[str]]: ...
+    @property
     def stages_used(self) -> int: ...
     @property
     def bottleneck(self) -> float: ...
@@ -176,6 +178,7 @@ def read_graph(
     memory_per_stage: Optional[Union[float, str]] = None,
     ignore_memory: bool = False,
     ignore_colocation: bool = False,
+    cluster: Optional[Union[str, os.PathLike[str]]] = None,
 ) -> Graph: ...
 def partition(
     graph: Graph,
@@ -206,6 +209,7 @@ def solve(
     progress: Optional[Callable[[Progress], object]] = None,
     target_ratio: float = 0.99,
     time_limit: float = 60.0,
+    prefer: str = 'devices',
     algorithm: str = 'slicegraph',
     preset: str = 'brkga-10000',
     population: int = 0,

@@ -99,6 +99,21 @@ int stages_argument(const Graph& g, const py::object& k) {
   return stages_to_use(g, stages_value(k));
 }
 
+// On a cluster k defaults to its device count (docs/clusters.md).
+int stages_argument(const PyGraph& graph, const py::object& k) {
+  if (!graph.cluster) return stages_argument(*graph.graph, k);
+  if (k.is_none()) return graph.cluster->num_devices();
+  return stages_value(k);
+}
+
+void refuse_cluster(const PyGraph& graph, const char* function) {
+  if (graph.cluster)
+    raise_input_error(std::string(function) + ": the graph was read with a cluster, and " +
+                      function +
+                      " does not work on clusters yet (solve, partition and bound do; "
+                      "docs/clusters.md)");
+}
+
 double number_argument(const py::handle& value, const std::string& what) {
   if (is_bool(value) || PyNumber_Check(value.ptr()) == 0 || PyComplex_Check(value.ptr()) != 0)
     throw py::type_error(what + " must be a number, not " + type_name(value));

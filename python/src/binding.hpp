@@ -32,7 +32,12 @@ namespace py = pybind11;
 
 struct PyGraph {
   std::shared_ptr<const Graph> graph;
+  // read_graph(..., cluster=FILE): the cluster the graph is solved on (docs/clusters.md).
+  std::shared_ptr<const Cluster> cluster = {};
 };
+
+// Commands that do not work on clusters yet refuse a graph read with one.
+void refuse_cluster(const PyGraph& graph, const char* function);
 
 struct StageRecord {
   int stage = 0;
@@ -68,6 +73,8 @@ long long as_long_long(const py::handle& value, const std::string& what, long lo
                        long long max);
 int stages_value(const py::object& k);
 int stages_argument(const Graph& g, const py::object& k);
+// k for a graph read with a cluster: None is the cluster's device count.
+int stages_argument(const PyGraph& graph, const py::object& k);
 double number_argument(const py::handle& value, const std::string& what);
 std::string string_argument(const py::handle& value, const std::string& what);
 std::string id_argument(const py::handle& value, const std::string& what);

@@ -10,9 +10,11 @@
 
 #include "binding.hpp"
 #include "options.hpp"
+#include "pipecut/io/cluster_json.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/onnx/device_model.hpp"
+#include "pipecut/solve/cluster_solve.hpp"
 #include "pipecut/util/memory_size.hpp"
 
 namespace pipecut::python {
@@ -56,7 +58,11 @@ void bind_entry_points(py::module_& m) {
           graph = std::make_shared<const Graph>(read_graph(file, options));
         }
         for (const std::string& w : warnings) log_warning(w);
-        return PyGraph{graph};
+        std::shared_ptr<const Cluster> cluster;
+        if (!options.cluster.empty())
+          cluster = std::make_shared<const Cluster>(
+              read_cluster(options.cluster, options.max_input_bytes));
+        return PyGraph{graph, cluster};
       },
       py::arg("path"),
       "Reads a graph in any supported format (pipecut.graph JSON or .json.gz, Tarnawski et "
@@ -73,11 +79,13 @@ void bind_entry_points(py::module_& m) {
         apply_keywords(partition_option_catalogue(), options, kwargs);
         check_options(options, partition_option_catalogue());
         brkga_config(options);  // unknown presets fail before the thread starts
-        const int stages = stages_argument(*graph.graph, k);
+        const int stages = stages_argument(graph, k);
         auto g = graph.graph;
+        auto cluster = graph.cluster;
         Solution s = run_interruptible<Solution>(
-            [g, stages, options](const RunControl& control) {
-              return partition_graph(*g, stages, options, control);
+            [g, cluster, stages, options](const RunControl& control) {
+              return cluster ? partition_on_cluster(*g, *cluster, stages, options, control)
+                             : partition_graph(*g, stages, options, control);
             },
             py::none());
         return PySolution{g, std::move(s)};
@@ -97,11 +105,14 @@ void bind_entry_points(py::module_& m) {
         apply_keywords(bound_option_catalogue(), options, kwargs);
         check_options(options, bound_option_catalogue());
         const std::vector<std::string> methods = methods_argument(method);
-        const int stages = stages_argument(*graph.graph, k);
+        const int stages = stages_argument(graph, k);
         auto g = graph.graph;
+        auto cluster = graph.cluster;
         BoundsReport report = run_interruptible<BoundsReport>(
-            [g, stages, methods, options](const RunControl& control) {
-              return compute_bounds(*g, stages, methods, options, control);
+            [g, cluster, stages, methods, options](const RunControl& control) {
+              return cluster ? compute_bounds_on_cluster(*g, *cluster, stages, methods, options,
+                                                         control)
+                             : compute_bounds(*g, stages, methods, options, control);
             },
             py::none());
         return report.bounds;
@@ -117,11 +128,13 @@ void bind_entry_points(py::module_& m) {
       [](const PyGraph& graph, const py::object& k, const py::object& progress,
          const py::kwargs& kwargs) {
         const SolveOptions options = solve_options_argument("solve", kwargs, progress);
-        const int stages = stages_argument(*graph.graph, k);
+        const int stages = stages_argument(graph, k);
         auto g = graph.graph;
+        auto cluster = graph.cluster;
         Solution s = run_interruptible<Solution>(
-            [g, stages, options](const RunControl& control) {
-              return solve(*g, stages, options, control);
+            [g, cluster, stages, options](const RunControl& control) {
+              return cluster ? solve_on_cluster(*g, *cluster, stages, options, control)
+                             : solve(*g, stages, options, control);
             },
             progress);
         return PySolution{g, std::move(s)};
@@ -160,6 +173,7 @@ void bind_entry_points(py::module_& m) {
   m.def(
       "evaluate",
       [](const PyGraph& graph, const py::object& assignment, const py::object& k) {
+        refuse_cluster(graph, "evaluate");
         const Partition p = partition_argument(*graph.graph, assignment, k);
         Evaluation e;
         {

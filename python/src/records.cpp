@@ -100,6 +100,18 @@ void bind_records(py::module_& m) {
               [](const PySolution& s) { return stage_records(*s.graph, s.solution.evaluation); },
               "The non-empty stages in pipeline order, as Stage records.")
           .def_property_readonly(
+              "devices",
+              [](const PySolution& s) {
+                py::list out;
+                if (!s.solution.cluster) return out;
+                for (int d : s.solution.partition.device_of_stage)
+                  out.append(d >= 0 ? py::object(py::str(s.solution.cluster->devices[d].name))
+                                    : py::object(py::none()));
+                return out;
+              },
+              "On a cluster (read_graph(..., cluster=FILE)): the device of each of the k stages, "
+              "'host:index', None for an empty stage; [] otherwise (docs/clusters.md).")
+          .def_property_readonly(
               "stages_used", [](const PySolution& s) { return s.solution.evaluation.stages_used; },
               "Number of non-empty stages.")
           .def_property_readonly(

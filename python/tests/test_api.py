@@ -525,7 +525,9 @@ def test_the_gil_is_released_while_solving():
 
 
 def test_registries_list_what_the_cli_accepts():
-    assert list(pipecut.partition_algorithms()) == ["slicegraph", "topo", "multilevel"]
+    assert list(pipecut.partition_algorithms()) == [
+        "slicegraph", "topo", "multilevel", "uniform", "memory-proportional",
+        "compute-proportional"]
     assert "simple" in pipecut.bound_methods() and "exact" in pipecut.bound_methods()
     assert all(isinstance(d, str) and d for d in pipecut.bound_methods().values())
     assert pipecut.slicegraph_presets() == ["brkga-100", "brkga-10000"]

@@ -23,6 +23,8 @@ std::string to_string(BoundStatus s) {
       return "gave_up";
     case BoundStatus::infeasible:
       return "infeasible";
+    case BoundStatus::not_applicable:
+      return "not_applicable";
   }
   return "?";
 }

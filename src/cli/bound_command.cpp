@@ -6,6 +6,7 @@
 #include "cli/common.hpp"
 #include "cli/options_cli.hpp"
 #include "pipecut/io/partition_json.hpp"
+#include "pipecut/solve/cluster_solve.hpp"
 
 namespace pipecut::cli {
 
@@ -25,7 +26,9 @@ void add_bound_command(CLI::App& app, int& exit_code) {
       "bound",
       "Certified lower bounds on the best possible bottleneck of any K-stage pipeline of GRAPH.\n"
       "Each method prints its bound, whether it ran to completion (proven), stopped at the time\n"
-      "limit (still a valid bound) or gave up, and its time. See docs/bounds.md.");
+      "limit (still a valid bound) or gave up, and its time. See docs/bounds.md.\n"
+      "With --cluster on a heterogeneous cluster, the bounds of docs/clusters.md run and the\n"
+      "methods below, proven for identical devices only, are reported not_applicable.");
   add_graph_input(*cmd, o->input);
   add_stages_option(*cmd, o->k);
   std::vector<std::string> methods = bound_method_names();
@@ -37,8 +40,11 @@ void add_bound_command(CLI::App& app, int& exit_code) {
   add_catalogue_options(*cmd, o->bounds, bound_option_catalogue());
   cmd->add_flag("--json", o->json, "Print the pipecut.bounds JSON alone on stdout");
   cmd->callback([o, &exit_code] {
-    const Graph g = load_graph(o->input);
-    const int k = stages_to_use(g, o->k);
+    GraphOnCluster input = load_graph_on_cluster(o->input);
+    const Graph& g = input.graph;
+    const std::optional<Cluster>& cluster = input.cluster;
+    // On a cluster, k defaults to its device count.
+    const int k = cluster ? o->k.value_or(cluster->num_devices()) : stages_to_use(g, o->k);
     const InterruptGuard interrupt;
     std::ostream& human = o->json ? std::cerr : std::cout;
     if (!o->json)
@@ -57,7 +63,9 @@ void add_bound_command(CLI::App& app, int& exit_code) {
     };
     const std::vector<std::string> run =
         o->method == "all" ? std::vector<std::string>{} : std::vector<std::string>{o->method};
-    const BoundsReport report = compute_bounds(g, k, run, o->bounds, control);
+    const BoundsReport report =
+        cluster ? compute_bounds_on_cluster(g, *cluster, k, run, o->bounds, control)
+                : compute_bounds(g, k, run, o->bounds, control);
     if (!o->json && !report.bounds.empty() && !report.infeasible)
       human << "best lower bound " << std::setprecision(8) << report.best.value << " ("
             << report.best.method << ")\n";

@@ -13,6 +13,7 @@
 
 #include "cli/options_cli.hpp"
 #include "cli/summary.hpp"
+#include "pipecut/io/cluster_json.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/onnx/onnx_split.hpp"
@@ -160,16 +161,39 @@ std::vector<std::string> input_files(const GraphInput& in) {
   std::error_code ec;
   if (!in.read.device.empty() && std::filesystem::exists(in.read.device, ec))
     files.push_back(in.read.device);  // a profile file, not a built-in name
+  if (!in.read.cluster.empty()) files.push_back(in.read.cluster);
   return files;
 }
 
+namespace {
+// Commands learn clusters one at a time (docs/clusters.md, "Commands"): the others refuse
+// --cluster rather than ignore it.
+void refuse_cluster(const GraphInput& in) {
+  if (!in.read.cluster.empty())
+    throw InputError(
+        "--cluster: this command does not work on clusters yet (evaluate, "
+        "partition, solve and bound do; docs/clusters.md)");
+}
+}  // namespace
+
 Graph load_graph(const GraphInput& in) {
+  refuse_cluster(in);
   GraphWithProfile read = read_graph_with_profile(in.path, read_options(in));
   report_profile(read.profile);
   return std::move(read.graph);
 }
 
+GraphOnCluster load_graph_on_cluster(const GraphInput& in) {
+  GraphWithProfile read = read_graph_with_profile(in.path, read_options(in));
+  report_profile(read.profile);
+  GraphOnCluster out{std::move(read.graph), std::nullopt};
+  if (!in.read.cluster.empty())
+    out.cluster = read_cluster(in.read.cluster, in.read.max_input_bytes);
+  return out;
+}
+
 OnnxImport load_onnx_model(const GraphInput& in) {
+  refuse_cluster(in);
   OnnxImport imported = read_onnx_model(in.path, read_options(in));
   report_profile(imported.profile);
   return imported;

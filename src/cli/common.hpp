@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pipecut/io/read_graph.hpp"
+#include "pipecut/model/cluster.hpp"
 #include "pipecut/onnx/onnx_import.hpp"
 #include "pipecut/solve/api.hpp"
 
@@ -40,6 +41,13 @@ void add_constraint_options(CLI::App& cmd, ReadOptions& read);
 std::vector<std::string> input_files(const GraphInput& in);
 // Reads the graph; reader warnings, and with --profile what the profile covered, go to stderr.
 Graph load_graph(const GraphInput& in);
+// Commands that work on clusters: the graph and, with --cluster, the cluster (load_graph and
+// load_onnx_model refuse --cluster).
+struct GraphOnCluster {
+  Graph graph;
+  std::optional<Cluster> cluster;
+};
+GraphOnCluster load_graph_on_cluster(const GraphInput& in);
 // Same for commands that write stage models: the input must be ONNX.
 OnnxImport load_onnx_model(const GraphInput& in);
 }  // namespace pipecut::cli

@@ -5,6 +5,7 @@
 #include "cli/common.hpp"
 #include "cli/options_cli.hpp"
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/solve/cluster_solve.hpp"
 
 namespace pipecut::cli {
 
@@ -36,13 +37,17 @@ void add_partition_command(CLI::App& app, int& exit_code) {
   cmd->callback([o, &exit_code] {
     refuse_to_overwrite_inputs(o->output, input_files(o->input));
     check_output_file(o->output);
-    const Graph g = load_graph(o->input);
-    const int k = stages_to_use(g, o->k);
+    GraphOnCluster input = load_graph_on_cluster(o->input);
+    const Graph& g = input.graph;
+    const std::optional<Cluster>& cluster = input.cluster;
+    // On a cluster, k defaults to its device count.
+    const int k = cluster ? o->k.value_or(cluster->num_devices()) : stages_to_use(g, o->k);
     const InterruptGuard interrupt;
     RunControl control;
     control.stop = interrupt.stop();
     with_infeasible_output(g, k, o->output, o->json, [&] {
-      const Solution s = partition_graph(g, k, o->partition, control);
+      const Solution s = cluster ? partition_on_cluster(g, *cluster, k, o->partition, control)
+                                 : partition_graph(g, k, o->partition, control);
       emit_solution(g, s, o->output, o->json, o->quiet);
       exit_code = s.stopped ? kExitInterrupted : kExitOk;
     });

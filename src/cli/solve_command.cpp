@@ -13,6 +13,7 @@
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/onnx/onnx_split.hpp"
+#include "pipecut/solve/cluster_solve.hpp"
 
 namespace pipecut::cli {
 
@@ -98,8 +99,19 @@ void add_solve_command(CLI::App& app, int& exit_code) {
       imported = load_onnx_model(o->input);
       check_onnx_split_inputs(o->input.path, o->export_onnx, preflight);
     }
-    const Graph g = imported ? imported->graph : load_graph(o->input);
-    const int k = stages_to_use(g, o->k);
+    std::optional<Cluster> cluster;
+    Graph g;
+    if (imported) {
+      g = imported->graph;
+    } else {
+      GraphOnCluster input = load_graph_on_cluster(o->input);
+      g = std::move(input.graph);
+      cluster = std::move(input.cluster);
+    }
+    if (cluster && !o->report.empty())
+      throw InputError("--report: the HTML report does not show clusters yet (docs/clusters.md)");
+    // On a cluster, k defaults to its device count.
+    const int k = cluster ? o->k.value_or(cluster->num_devices()) : stages_to_use(g, o->k);
     const InterruptGuard interrupt;
     ProgressLine progress(!o->quiet && isatty(STDERR_FILENO));
     RunControl control;
@@ -112,7 +124,8 @@ void add_solve_command(CLI::App& app, int& exit_code) {
     with_infeasible_output(g, k, o->output, o->json, [&] {
       Solution s;
       try {
-        s = solve(g, k, o->solve, control);
+        s = cluster ? solve_on_cluster(g, *cluster, k, o->solve, control)
+                    : solve(g, k, o->solve, control);
       } catch (...) {
         progress.finish();
         throw;

@@ -61,7 +61,21 @@ Graph pipecut_graph_from_json(const json& doc, const std::string& source) {
     NodeSpec s;
     s.id = id_string(n["id"], source, where);
     const std::string node_where = "node '" + s.id + "'";
-    s.work = json_number(n, "work", source, node_where, true);
+    if (n.contains("work") && n["work"].is_object()) {
+      // Work per device class (docs/clusters.md): class name -> ms.
+      if (n["work"].empty())
+        throw InputError(source + ": " + node_where + ": \"work\" names no class");
+      for (const auto& [class_name, time] : n["work"].items()) {
+        if (!time.is_number())
+          throw InputError(source + ": " + node_where + ": \"work\" of class '" + class_name +
+                           "' must be a number");
+        s.class_work.emplace_back(class_name, time.get<double>());
+      }
+    } else {
+      s.work = json_number(n, "work", source, node_where, true);
+    }
+    if (n.contains("bytes") && !n["bytes"].is_null())
+      s.bytes = json_number(n, "bytes", source, node_where, true);
     s.comm = json_number(n, "comm", source, node_where, true);
     s.memory = json_number(n, "memory", source, node_where, false);
     if (n.contains("op") && n["op"].is_string()) s.op = n["op"].get<std::string>();
@@ -100,6 +114,16 @@ std::string pipecut_graph_to_json(const Graph& g, int indent) {
   json nodes = json::array();
   for (NodeId v = 0; v < g.num_nodes(); ++v) {
     json n = {{"id", g.ids[v]}, {"work", g.work[v]}, {"comm", g.comm[v]}};
+    if (!g.work_classes.empty()) {
+      const std::size_t classes = g.work_classes.size();
+      json by_class = json::object();
+      for (std::size_t c = 0; c < classes; ++c) {
+        const double time = g.class_work[static_cast<std::size_t>(v) * classes + c];
+        if (!std::isnan(time)) by_class[g.work_classes[c]] = time;
+      }
+      if (!by_class.empty()) n["work"] = std::move(by_class);
+    }
+    if (!g.bytes.empty() && g.bytes[v] >= 0) n["bytes"] = g.bytes[v];
     if (g.memory[v] != 0) n["memory"] = g.memory[v];
     if (!g.op[v].empty()) n["op"] = g.op[v];
     if (!g.colour_class.empty() && g.colour_class[v] >= 0) {

@@ -50,8 +50,21 @@ std::string solution_to_json(const Graph& g, const Solution& s, int indent) {
                       {"comm_out", stage.comm_out},
                       {"cost", stage.cost},
                       {"memory", stage.memory}});
+    if (s.cluster && stage.device >= 0) {
+      const ClusterDevice& d = s.cluster->devices[stage.device];
+      stages.back()["device"] = d.name;
+      stages.back()["class"] = s.cluster->classes[d.device_class].name;
+    }
   }
   doc["stages"] = std::move(stages);
+  if (s.cluster) {
+    // One device per stage, null for an empty one: with the assignment, the whole partition.
+    json devices = json::array();
+    for (int d : s.partition.device_of_stage)
+      devices.push_back(d >= 0 ? json(s.cluster->devices[d].name) : json(nullptr));
+    doc["devices"] = std::move(devices);
+    doc["cluster"] = {{"name", s.cluster->name}, {"digest", s.cluster->digest}};
+  }
   doc["memory_per_stage"] = g.memory_per_stage ? json(*g.memory_per_stage) : json(nullptr);
   doc["colocation_groups"] = g.colour_labels.size();
   doc["stages_used"] = s.evaluation.stages_used;
@@ -110,12 +123,68 @@ std::string bounds_to_json(const Graph& g, int k, const std::vector<BoundResult>
 }
 
 Partition read_partition_assignment(const Graph& g, const std::string& path,
-                                    std::uint64_t max_input_bytes) {
-  return parse_partition_assignment(g, read_file_maybe_gzip(path, max_input_bytes), path);
+                                    std::uint64_t max_input_bytes, const Cluster* cluster) {
+  return parse_partition_assignment(g, read_file_maybe_gzip(path, max_input_bytes), path, cluster);
 }
 
+std::optional<PartitionFileCluster> partition_file_cluster(const std::string& text,
+                                                           const std::string& path) {
+  const json doc = parse_json_document(text, path);
+  if (!doc.is_object() || !doc.contains("cluster") || doc.at("cluster").is_null())
+    return std::nullopt;
+  const json& c = doc.at("cluster");
+  if (!c.is_object() || !c.value("name", json()).is_string() ||
+      !c.value("digest", json()).is_string())
+    throw InputError(path + ": \"cluster\" must be an object with string \"name\" and \"digest\"");
+  return PartitionFileCluster{c.at("name").get<std::string>(), c.at("digest").get<std::string>()};
+}
+
+namespace {
+
+// The file's "devices" as device_of_stage on `cluster` (see read_partition_assignment).
+std::vector<int> read_devices(const json& doc, int k, const Cluster* cluster,
+                              const std::string& path) {
+  const bool has = doc.contains("devices") && !doc.at("devices").is_null();
+  if (!cluster) {
+    if (has)
+      throw InputError(path +
+                       ": the partition places its stages on devices of a cluster: "
+                       "give that cluster (--cluster) to evaluate it");
+    return {};
+  }
+  if (!has)
+    throw PartitionMismatchError(path,
+                                 "the partition gives no \"devices\" for cluster " + cluster->name);
+  const json& devices = doc.at("devices");
+  if (!devices.is_array()) throw InputError(path + ": \"devices\" must be an array");
+  if (static_cast<long long>(devices.size()) != k)
+    throw PartitionMismatchError(path, "\"devices\" lists " + std::to_string(devices.size()) +
+                                           " devices for k = " + std::to_string(k) + " stages");
+  std::vector<int> out;
+  for (std::size_t b = 0; b < devices.size(); ++b) {
+    const json& name = devices[b];
+    if (name.is_null()) {
+      out.push_back(-1);
+      continue;
+    }
+    if (!name.is_string())
+      throw InputError(path + ": devices[" + std::to_string(b) + "] must be a device name or null");
+    int index = -1;
+    for (int d = 0; d < cluster->num_devices(); ++d)
+      if (cluster->devices[d].name == name.get<std::string>()) index = d;
+    if (index < 0)
+      throw PartitionMismatchError(path, "stage " + std::to_string(b) + " is on device '" +
+                                             name.get<std::string>() + "', which cluster " +
+                                             cluster->name + " does not have");
+    out.push_back(index);
+  }
+  return out;
+}
+
+}  // namespace
+
 Partition parse_partition_assignment(const Graph& g, const std::string& text,
-                                     const std::string& path) {
+                                     const std::string& path, const Cluster* cluster) {
   const json doc = parse_json_document(text, path);
   if (!doc.is_object() || doc.value("format", json()) != "pipecut.partition")
     throw InputError(path + ": \"format\" must be \"pipecut.partition\"");
@@ -173,8 +242,9 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
   // At most n stages hold nodes, and the evaluator keeps one entry per stage up to the last
   // non-empty one (stored_stages, model/cost.hpp): a stage index far beyond n, possible when k
   // is huge, would cost memory in proportion to it. Such a file is renumbered by hand.
+  p.device_of_stage = read_devices(doc, p.k, cluster, path);
   const int n = g.num_nodes();
-  if (p.k > n)
+  if (p.k > n && !cluster)
     for (NodeId v = 0; v < n; ++v)
       if (p.stage_of[v] >= n && p.stage_of[v] < p.k)
         throw InputError(path + ": node '" + g.ids[v] + "' is in stage " +
@@ -213,7 +283,7 @@ BoundStatus bound_status_from(const json& entry, const std::string& path,
                               const std::string& where) {
   const std::string text = optional_string(entry, "status", path);
   for (BoundStatus s : {BoundStatus::proven, BoundStatus::time_limit, BoundStatus::gave_up,
-                        BoundStatus::infeasible})
+                        BoundStatus::infeasible, BoundStatus::not_applicable})
     if (text == to_string(s)) return s;
   throw InputError(path + ": " + where + ": unknown \"status\" '" + text + "'");
 }

@@ -9,9 +9,11 @@
 
 #include "io/json_formats.hpp"
 #include "io/json_util.hpp"
+#include "pipecut/io/cluster_json.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/io/graph_json.hpp"
+#include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/onnx/onnx_import.hpp"
 
@@ -63,7 +65,17 @@ std::string format_from_extension(const std::string& path) {
 }
 
 // The constraint options on top of what the file gave.
-Graph with_constraint_options(Graph g, const ReadOptions& options) {
+Graph with_constraint_options(Graph g, const ReadOptions& options, const std::string& source) {
+  if (!options.cluster.empty()) {
+    // The cluster's capacities replace the file's (docs/clusters.md); its classes must be
+    // those the nodes' work maps name.
+    check_graph_on_cluster(g, read_cluster(options.cluster, options.max_input_bytes), source);
+    g.memory_per_stage.reset();
+  } else if (!g.work_classes.empty()) {
+    throw InputError(source + ": nodes give their work per device class (" +
+                     g.work_classes.front() +
+                     ", ...): a cluster is needed to cost them (--cluster, docs/clusters.md)");
+  }
   if (options.memory_per_stage) g.memory_per_stage = options.memory_per_stage;
   if (options.ignore_memory) g.memory_per_stage.reset();
   if (options.ignore_colocation) {
@@ -117,7 +129,7 @@ OnnxImport import_with(const std::string& bytes, const std::string& source,
   onnx_options.profile = options.profile;
   onnx_options.profile_warmup = options.profile_warmup;
   OnnxImport imported = import_onnx_bytes(bytes, source, onnx_options);
-  imported.graph = with_constraint_options(std::move(imported.graph), options);
+  imported.graph = with_constraint_options(std::move(imported.graph), options, source);
   return imported;
 }
 
@@ -144,7 +156,7 @@ GraphWithProfile parse_graph_with_profile(const std::string& text, const std::st
     g = format == "pipedream" ? parse_pipedream_graph(text, source, bandwidth)
                               : parse_regal_graph(text, source, bandwidth);
   }
-  return {with_constraint_options(std::move(g), options), std::nullopt};
+  return {with_constraint_options(std::move(g), options, source), std::nullopt};
 }
 
 }  // namespace
@@ -154,6 +166,10 @@ void check_read_options(const std::string& source, const ReadOptions& options) {
   check_options(options, read_option_catalogue());
   if (options.memory_per_stage && options.ignore_memory)
     throw InputError("--memory-per-stage and --ignore-memory contradict each other");
+  if (options.memory_per_stage && !options.cluster.empty())
+    throw InputError(
+        "--cluster and --memory-per-stage contradict each other: the cluster's "
+        "device classes give each device's memory");
 }
 
 std::string json_graph_format(const nlohmann::json& doc) {

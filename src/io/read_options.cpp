@@ -76,6 +76,14 @@ const OptionCatalogue<ReadOptions>& read_option_catalogue() {
             option("ignore-colocation", OptionKind::flag,
                    "Ignore the graph's colour classes (must-colocate groups)"),
             &O::ignore_colocation);
+    declare(c,
+            option("cluster", OptionKind::text,
+                   "A pipecut.cluster file: devices of different classes (memory, speed) on "
+                   "hosts joined by links of different bandwidth; pipecut chooses the devices "
+                   "and their order (docs/clusters.md). Its capacities replace "
+                   "--memory-per-stage")
+                .when_unset("k identical devices"),
+            &O::cluster);
     return c;
   }();
   return catalogue;

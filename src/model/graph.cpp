@@ -46,7 +46,25 @@ NodeId GraphBuilder::add_node(NodeSpec spec) {
            " is outside the supported range (0, or 1e-30 to 1e30)");
     }
   };
+  if (!spec.class_work.empty()) {
+    // Per-class work: each time is a cost; `work` becomes the least of them (Graph::work).
+    double least = kMaxCost;
+    for (std::size_t i = 0; i < spec.class_work.size(); ++i) {
+      const auto& [name, time] = spec.class_work[i];
+      if (name.empty()) fail("node '" + spec.id + "': work: a class name is empty");
+      for (std::size_t j = 0; j < i; ++j)
+        if (spec.class_work[j].first == name)
+          fail("node '" + spec.id + "': work: class '" + name + "' given twice");
+      check_cost(("work on class '" + name + "'").c_str(), time);
+      least = std::min(least, time);
+    }
+    spec.work = least;
+  }
   check_cost("work", spec.work);
+  if (spec.bytes) {
+    check("bytes", *spec.bytes);
+    if (*spec.bytes > kMaxCost) fail("node '" + spec.id + "': bytes beyond 1e30");
+  }
   check_cost("comm", spec.comm);
   check("memory", spec.memory);
   // Whole bits (eighths of a byte) up to the total checked in build(): every sum of them is then
@@ -127,6 +145,29 @@ Graph GraphBuilder::build() && {
     g.colour_class.push_back(colour);
   }
   if (g.colour_labels.empty()) g.colour_class.clear();
+  bool any_bytes = false;
+  for (const NodeSpec& s : nodes_) {
+    any_bytes = any_bytes || s.bytes.has_value();
+    for (const auto& entry : s.class_work)
+      if (std::find(g.work_classes.begin(), g.work_classes.end(), entry.first) ==
+          g.work_classes.end())
+        g.work_classes.push_back(entry.first);
+  }
+  if (!g.work_classes.empty()) {
+    const std::size_t classes = g.work_classes.size();
+    g.class_work.assign(static_cast<std::size_t>(n) * classes, std::nan(""));
+    for (NodeId v = 0; v < n; ++v)
+      for (const auto& [name, time] : nodes_[v].class_work) {
+        const auto c = static_cast<std::size_t>(
+            std::find(g.work_classes.begin(), g.work_classes.end(), name) - g.work_classes.begin());
+        g.class_work[static_cast<std::size_t>(v) * classes + c] = time;
+      }
+  }
+  if (any_bytes) {
+    g.bytes.assign(n, -1.0);
+    for (NodeId v = 0; v < n; ++v)
+      if (nodes_[v].bytes) g.bytes[v] = *nodes_[v].bytes;
+  }
   g.memory_per_stage = memory_per_stage_;
   g.default_k = default_k_;
 

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
+#include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/model/numeric.hpp"
 #include "pipecut/partition/multilevel.hpp"
+#include "pipecut/partition/proportional_split.hpp"
 #include "pipecut/util/stopwatch.hpp"
 #include "util/registry.hpp"
 
@@ -54,6 +56,30 @@ PartitionRun run_slicegraph(const Graph& g, int k, const PartitionOptions& optio
           r.seconds};
 }
 
+// An engine's split on k identical devices (docs/partitioning.md, "Baselines"): the default
+// topological order in min(k, n) slices of equal operator counts, memory or work.
+template <int Rule>
+PartitionRun run_engine_split(const Graph& g, int k, const PartitionOptions&, const RunSignals&) {
+  const Stopwatch timer;
+  const std::string& name = engine_split_names()[Rule];
+  const std::vector<NodeId> order = topological_order(g);
+  const std::vector<double> shares(static_cast<std::size_t>(std::min(k, g.num_nodes())), 1.0);
+  std::function<double(NodeId, int)> amount = [](NodeId, int) { return 1.0; };
+  const bool has_memory =
+      std::any_of(g.memory.begin(), g.memory.end(), [](double m) { return m > 0; });
+  if (Rule == 1 && has_memory) amount = [&g](NodeId v, int) { return g.memory[v]; };
+  if (Rule == 2) amount = [&g](NodeId v, int) { return g.work[v]; };
+  PartitionRun r;
+  r.partition = partition_from_cuts(g, order, proportional_cuts(order, shares, amount, Rule == 0));
+  r.partition.k = k;
+  r.feasible = !constraint_violation(g, r.partition);
+  r.bottleneck = r.feasible ? evaluate_partition(g, r.partition).bottleneck : 0.0;
+  if (!r.feasible) r.partition = {};
+  r.description = name;
+  r.seconds = timer.seconds();
+  return r;
+}
+
 // Every algorithm searches the exact-cost view of the graph (model/numeric.hpp), where its sums
 // do not round however the costs' magnitudes mix; the bottleneck it reports is the graph's.
 template <PartitionRun (*Run)(const Graph&, int, const PartitionOptions&, const RunSignals&)>
@@ -76,6 +102,17 @@ const std::vector<PartitionAlgorithm>& partition_algorithms() {
        "coarsen into convex clusters, solve the coarsest level (SliceGraph, exact when small), "
        "then local moves and exact window searches at every level",
        on_exact_costs<run_multilevel>},
+      {"uniform",
+       "an engine's split: the default topological order in slices of equal operator counts "
+       "(vLLM, TensorRT-LLM)",
+       run_engine_split<0>},
+      {"memory-proportional",
+       "an engine's split: slices of the default order in proportion to the devices' memory "
+       "(llama.cpp, exo)",
+       run_engine_split<1>},
+      {"compute-proportional",
+       "an engine's split: slices of the default order in proportion to the devices' speed",
+       run_engine_split<2>},
   };
   return algorithms;
 }

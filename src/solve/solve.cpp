@@ -47,6 +47,16 @@ const OptionCatalogue<SolveOptions>& solve_option_catalogue() {
                 .in_unit("s")
                 .at_least(0),
             &O::time_limit_seconds);
+    declare(c,
+            option("prefer", OptionKind::choice,
+                   "Which of the partitions that reach the best bottleneck to return, on a "
+                   "heterogeneous cluster: devices = the fewest devices, then the least latency "
+                   "(sum of the stage costs); latency = the least latency, then the fewest "
+                   "devices; none = the first found (docs/clusters.md, \"Ties\")")
+                .one_of([] {
+                  return std::vector<std::string>{"devices", "latency", "none"};
+                }),
+            &O::prefer);
     // solve sets the partition search's own time limit and the bounds' per-method limits.
     for (auto& entry :
          nested_options(partition_option_catalogue(), &O::partition,

@@ -24,6 +24,8 @@ enum class BoundStatus {
   gave_up,     // the method does not apply or exceeded a size/memory limit; value may be 0
   infeasible,  // proved that no partition satisfies the placement constraints: `detail` holds
                // the proof in one line, and `value` (0) means nothing
+  not_applicable,  // the method is not proven valid for this instance's model (a heterogeneous
+                   // cluster: docs/clusters.md) and was not run; value 0
 };
 std::string to_string(BoundStatus s);
 

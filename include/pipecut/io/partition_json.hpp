@@ -49,11 +49,24 @@ class PartitionMismatchError : public InputError {
 // stage an integer that fits an int (numbers outside these ranges are errors, never wrapped);
 // whether stages are below k is left to partition_problem. The file may hold at most
 // `max_input_bytes` (after gzip; 0 = no cap). Throws InputError naming `path`.
+// With a `cluster`, the file's "devices" (one device name per stage, null for an empty stage)
+// become device_of_stage: a file without them, or naming a device the cluster lacks, is a
+// PartitionMismatchError. Without one, a file that has devices is an InputError (it needs
+// its cluster to be costed).
 Partition read_partition_assignment(const Graph& g, const std::string& path,
-                                    std::uint64_t max_input_bytes = kDefaultMaxInputBytes);
+                                    std::uint64_t max_input_bytes = kDefaultMaxInputBytes,
+                                    const Cluster* cluster = nullptr);
 // The same from the file's text; `source` names it in messages.
 Partition parse_partition_assignment(const Graph& g, const std::string& text,
-                                     const std::string& source);
+                                     const std::string& source, const Cluster* cluster = nullptr);
+
+// The cluster a partition file records ("cluster": name and digest), or nullopt.
+struct PartitionFileCluster {
+  std::string name;
+  std::string digest;
+};
+std::optional<PartitionFileCluster> partition_file_cluster(const std::string& text,
+                                                           const std::string& source);
 
 // Reads a whole partition file against `g` into a Solution: the assignment as above, k, and the
 // fields that partition and solve write — graph, lower_bound, lower_bound_method, optimal,

@@ -47,6 +47,10 @@ struct ReadOptions {
   std::optional<double> memory_per_stage;
   bool ignore_memory = false;      // no capacity (node memory is still read and reported)
   bool ignore_colocation = false;  // no colour classes
+  // A pipecut.cluster file (docs/clusters.md): the graph is checked against its device classes
+  // and its capacities replace the file's. Empty = k identical devices. The commands and
+  // functions that cost on a cluster read it again (io/cluster_json.hpp).
+  std::string cluster;
 };
 
 // Formats that read_graph knows, for --help texts and validation.

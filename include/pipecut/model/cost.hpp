@@ -20,6 +20,10 @@ namespace pipecut {
 struct Partition {
   int k = 0;
   std::vector<int> stage_of;
+  // On a cluster (docs/clusters.md): the device of each stage (k entries; -1 for an empty
+  // stage), distinct over the non-empty stages. Empty = k identical devices, today's model.
+  std::vector<int> device_of_stage =
+      {};  // (initialised: Partition{k, stage_of} stays warning-free)
 };
 
 struct StageCost {
@@ -30,6 +34,7 @@ struct StageCost {
   double comm_out = 0.0;
   double cost = 0.0;    // work + comm_in + comm_out
   double memory = 0.0;  // bytes: sum of the nodes' memory (model/constraints.hpp)
+  int device = -1;      // on a cluster: the stage's device (model/cluster_cost.hpp)
 };
 
 // How many per-stage entries evaluate_partition and stage_memory return for a valid p: p.k when

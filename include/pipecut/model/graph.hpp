@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace pipecut {
@@ -50,6 +51,17 @@ struct Graph {
   std::optional<double> memory_per_stage;  // capacity C in bytes per stage (device), > 0
   std::optional<int> default_k;            // number of devices suggested by the input
 
+  // For clusters (docs/clusters.md); all empty when the input gives none, and then every cost
+  // is today's. A node's work may be given per device class: `work_classes` are the class names
+  // the input's work maps name (in order of first appearance), and class_work[v * C + c] is
+  // node v's time on class c (C = work_classes.size()), NaN when v gives none for c (a node
+  // whose work is a number gives none: its time on a class is work / speed). Such a node's
+  // `work` is the least of its class times. `bytes[v]` is the size of v's output tensor, -1
+  // when not given (the tensor then costs `comm` on every link).
+  std::vector<std::string> work_classes;
+  std::vector<double> class_work;
+  std::vector<double> bytes;
+
   // CSR adjacency.
   std::vector<std::int32_t> succ_begin;  // size n+1
   std::vector<NodeId> succ_list;
@@ -77,6 +89,10 @@ struct NodeSpec {
   double memory = 0.0;
   std::string op;
   std::optional<ColourLabel> colour_class;  // none = unconstrained
+  // Work per device class (class name, time), instead of `work`; empty = `work` (see Graph).
+  // (Initialised, so that NodeSpec{...} without them stays warning-free.)
+  std::vector<std::pair<std::string, double>> class_work = {};
+  std::optional<double> bytes = {};  // output tensor size in bytes
 };
 
 // Collects nodes and edges, then validates them into a Graph. Every error is an InputError whose

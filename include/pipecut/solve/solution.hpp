@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pipecut/bounds/bounds.hpp"
+#include "pipecut/model/cluster.hpp"
 #include "pipecut/model/cost.hpp"
 
 namespace pipecut {
@@ -27,6 +28,9 @@ struct Solution {
   bool hit_time_limit = false;      // stopped by the time limit before reaching the target
   bool stopped = false;             // stopped by a stop request (Ctrl-C) with the best so far
   std::vector<BoundResult> bounds;  // every bound method run, in order
+  // The cluster the partition is on (docs/clusters.md): partition.device_of_stage indexes its
+  // devices. None = k identical devices.
+  std::optional<Cluster> cluster;
 
   [[nodiscard]] double bottleneck() const { return evaluation.bottleneck; }
   // lower_bound / bottleneck (1 when the bottleneck is 0: every partition is optimal).
