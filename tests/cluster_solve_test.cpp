@@ -346,6 +346,10 @@ TEST(ClusterCli, SolveWritesDevicesAndEvaluateChecksThem) {
   const auto doc = nlohmann::json::parse(read_file_maybe_gzip(out));
   EXPECT_EQ(doc["cluster"]["name"], "two");
   EXPECT_EQ(doc["devices"].size(), 2u);
+  double latency = 0;
+  for (const auto& stage : doc["stages"]) latency += stage["cost"].get<double>();
+  EXPECT_DOUBLE_EQ(doc["latency"].get<double>(), latency);
+  EXPECT_NE(solved.out.find("latency "), std::string::npos) << solved.out;
   const testing::CliRun evaluated =
       testing::run_cli("evaluate '" + graph + "' '" + out + "' --cluster '" + cluster + "' --json");
   ASSERT_EQ(evaluated.exit_code, 0) << evaluated.err;

@@ -130,7 +130,13 @@ void print_solution_summary(std::ostream& out, const Graph& g, const Solution& s
       << "ratio       " << std::setprecision(4) << std::fixed << s.ratio() << std::defaultfloat;
   if (s.optimal) out << (*s.optimal ? "  proven optimal" : "  not proven optimal");
   out << "\n";
-  if (s.cluster) print_device_order(out, *s.cluster, s.partition);
+  if (s.cluster) {
+    double latency = 0;
+    for (const StageCost& stage : s.evaluation.stages) latency += stage.cost;
+    out << std::setprecision(8) << "latency     " << latency
+        << "  (sum of the stage costs; --prefer weighs it after the bottleneck)\n";
+    print_device_order(out, *s.cluster, s.partition);
+  }
 }
 
 }  // namespace pipecut::cli

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -119,6 +121,64 @@ std::string resolve_format(const std::string& text, const std::string& source,
   return format;
 }
 
+// An ONNX model read with a cluster (docs/clusters.md, "ONNX and torch inputs"): each node's
+// output size becomes its `bytes`, so that a tensor's time follows the link it crosses; and when
+// some class names a device_model, each node gets a work map: the roofline of that profile on
+// such a class, the imported work over the class's speed on the others.
+void cost_on_cluster(OnnxImport& imported, const ReadOptions& options) {
+  const Cluster cluster = read_cluster(options.cluster, options.max_input_bytes);
+  Graph& g = imported.graph;
+  const int n = g.num_nodes();
+  g.bytes.assign(static_cast<std::size_t>(n), -1.0);
+  for (NodeId v = 0; v < n; ++v) g.bytes[v] = imported.costs[v].output_bytes;
+  std::vector<std::optional<DeviceProfile>> profiles(cluster.classes.size());
+  bool any = false;
+  for (std::size_t c = 0; c < cluster.classes.size(); ++c) {
+    const DeviceClass& k = cluster.classes[c];
+    if (k.device_model.empty()) continue;
+    // A profile file is found next to the cluster file, as a user writes both side by side.
+    std::string model = k.device_model;
+    const std::filesystem::path beside =
+        std::filesystem::path(options.cluster).parent_path() / k.device_model;
+    std::error_code ec;
+    bool builtin = false;
+    for (const DeviceProfile& p : builtin_device_profiles()) builtin = builtin || p.name == model;
+    if (!builtin && std::filesystem::path(model).is_relative() &&
+        std::filesystem::is_regular_file(beside, ec))
+      model = beside.string();
+    if (!builtin && !std::filesystem::is_regular_file(model, ec)) {
+      std::string known;
+      for (const DeviceProfile& p : builtin_device_profiles())
+        known += (known.empty() ? "" : ", ") + p.name;
+      throw InputError(options.cluster + ": device class '" + k.name + "'.device_model: '" +
+                       k.device_model + "' is neither a built-in profile (" + known +
+                       ") nor a profile file (docs/cost-model.md)");
+    }
+    profiles[c] = load_device_profile(model);
+    any = true;
+  }
+  if (!any) return;
+  const std::size_t classes = cluster.classes.size();
+  g.work_classes.clear();
+  for (const DeviceClass& k : cluster.classes) g.work_classes.push_back(k.name);
+  g.class_work.assign(static_cast<std::size_t>(n) * classes, 0.0);
+  for (NodeId v = 0; v < n; ++v) {
+    const OnnxNodeCost& cost = imported.costs[v];
+    double least = std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < classes; ++c) {
+      double time = 0;  // an output-port node does no work anywhere
+      if (!cost.compute_dtype.empty())
+        time = profiles[c]
+                   ? operator_time_ms(*profiles[c], g.op[v], cost.flops,
+                                      cost.bytes_read + cost.bytes_written, cost.compute_dtype)
+                   : g.work[v] / cluster.classes[c].speed;
+      g.class_work[static_cast<std::size_t>(v) * classes + c] = time;
+      least = std::min(least, time);
+    }
+    g.work[v] = least;  // a node with a work map works at its least class time (model/graph.hpp)
+  }
+}
+
 OnnxImport import_with(const std::string& bytes, const std::string& source,
                        const ReadOptions& options) {
   OnnxImportOptions onnx_options;
@@ -129,6 +189,7 @@ OnnxImport import_with(const std::string& bytes, const std::string& source,
   onnx_options.profile = options.profile;
   onnx_options.profile_warmup = options.profile_warmup;
   OnnxImport imported = import_onnx_bytes(bytes, source, onnx_options);
+  if (!options.cluster.empty()) cost_on_cluster(imported, options);
   imported.graph = with_constraint_options(std::move(imported.graph), options, source);
   return imported;
 }

@@ -609,7 +609,8 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
       spec.comm = comm_of(out_bytes);
       const NodeId index = builder.add_node(spec);
       op_node[i] = index;
-      result.costs.push_back({flops, activation_bytes + weight_bytes, written, out_bytes});
+      result.costs.push_back(
+          {flops, activation_bytes + weight_bytes, written, out_bytes, compute_dtype});
       result.origins.push_back({i, -1, node.output_size() > port ? node.output(port) : "",
                                 folded_closure(i, op_inputs, folded, tensor_producer)});
       if (node.output_size() > port) producer_node[node.output(port)] = index;
@@ -628,7 +629,8 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
     const std::string base_id = spec.id;
     const NodeId index = builder.add_node(spec);
     op_node[i] = index;
-    result.costs.push_back({flops, activation_bytes + weight_bytes, written, total_bytes});
+    result.costs.push_back(
+        {flops, activation_bytes + weight_bytes, written, total_bytes, compute_dtype});
     result.origins.push_back({i, -1, "", folded_closure(i, op_inputs, folded, tensor_producer)});
     for (std::size_t q = 0; q < consumed.size(); ++q) {
       const int port = consumed[q];
@@ -637,7 +639,7 @@ OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source
       port_node.op = "output_port";
       port_node.comm = port_comm[q];
       const NodeId port_index = builder.add_node(port_node);
-      result.costs.push_back({0, 0, 0, tensor_bytes(node.output(port))});
+      result.costs.push_back({0, 0, 0, tensor_bytes(node.output(port)), {}});
       result.origins.push_back({-1, index, node.output(port), {}});
       builder.add_edge(index, port_index);
       producer_node[node.output(port)] = port_index;

@@ -33,10 +33,11 @@ struct OnnxImportOptions {
 
 // What the cost model computed for one graph node (same order as Graph nodes).
 struct OnnxNodeCost {
-  double flops = 0;          // arithmetic operations (a multiply-add counts 2)
-  double bytes_read = 0;     // input activations + weights read by the operator
-  double bytes_written = 0;  // outputs written
-  double output_bytes = 0;   // size of the tensor this node stands for (its comm)
+  double flops = 0;           // arithmetic operations (a multiply-add counts 2)
+  double bytes_read = 0;      // input activations + weights read by the operator
+  double bytes_written = 0;   // outputs written
+  double output_bytes = 0;    // size of the tensor this node stands for (its comm)
+  std::string compute_dtype;  // the type its arithmetic runs in (fp32, fp16, ...); empty: a port
 };
 
 // Where a graph node comes from in the ONNX file. Operators are indices into the file's
