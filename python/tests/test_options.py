@@ -62,7 +62,10 @@ def test_the_stubs_are_the_catalogue():
 
 def test_docstrings_list_every_option():
     for name, group in _options.option_groups().items():
-        doc = getattr(pipecut, name).__doc__
+        function = pipecut
+        for part in name.split("."):  # "llm.plan" is pipecut.llm.plan
+            function = getattr(function, part)
+        doc = function.__doc__
         for option in group["options"]:
             assert f"    {option['name']}: " in doc, (name, option["name"])
 
