@@ -19,4 +19,19 @@ class LlmPlan:
     def to_json(self, indent: int = 2) -> str: ...
 
 # --- option catalogues: begin (tools/write_python_stubs.py writes this block) ---
+def plan(
+    config: Union[str, os.PathLike[str]],
+    cluster: Union[str, os.PathLike[str]],
+    k: Optional[int] = None,
+    *,
+    phase: str = 'decode',
+    batch: int = 16,
+    seq_len: int = 2048,
+    context: int = 4096,
+    dtype: str = 'bf16',
+    device: Optional[Union[str, os.PathLike[str]]] = None,
+    memory_utilization: float = 0.9,
+    engine: str = 'vllm',
+    time_limit: float = 60.0,
+) -> LlmPlan: ...
 # --- option catalogues: end ---
