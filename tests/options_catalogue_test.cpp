@@ -150,7 +150,7 @@ TEST(OptionCatalogue, JsonListsEveryGroup) {
   EXPECT_EQ(doc["format"], "pipecut.options");
   std::set<std::string> groups;
   for (const auto& g : doc["groups"]) groups.insert(g["name"].get<std::string>());
-  EXPECT_EQ(groups, (std::set<std::string>{"read", "solve", "partition", "bound"}));
+  EXPECT_EQ(groups, (std::set<std::string>{"read", "solve", "partition", "bound", "llm"}));
   EXPECT_EQ(run_cli("options --json --markdown").exit_code, 2);
 }
 

@@ -33,6 +33,9 @@ from collections import defaultdict
 TOLERANCE = 1e-5
 MEASURED_BEGIN = "<!-- measure_pipelines.py: begin -->"
 MEASURED_END = "<!-- measure_pipelines.py: end -->"
+# Sections written by hand from other commands' output (docs/llm.md's plans), kept like it.
+KEPT_SECTIONS = [(MEASURED_BEGIN, MEASURED_END),
+                 ("<!-- pipecut llm: begin -->", "<!-- pipecut llm: end -->")]
 EXTRA_HEADERS = {"solve_within_0.1%": "solve ≤ 0.1 %"}
 
 
@@ -306,14 +309,15 @@ def main():
             else:
                 md += [f"- **{key}**: {value}"]
         md.append("")
-    # The section tools/measure_pipelines.py writes (between its markers) is not made from these
-    # rows: it is carried over from the file being replaced.
+    # The section tools/measure_pipelines.py writes and the LLM plans' (between their markers)
+    # are not made from these rows: they are carried over from the file being replaced.
     target = os.path.join(args.out_dir, "results.md")
     if os.path.exists(target):
         old = open(target).read()
-        begin, end = old.find(MEASURED_BEGIN), old.find(MEASURED_END)
-        if 0 <= begin < end:
-            md += [old[begin:end + len(MEASURED_END)], ""]
+        for begin_marker, end_marker in KEPT_SECTIONS:
+            begin, end = old.find(begin_marker), old.find(end_marker)
+            if 0 <= begin < end:
+                md += [old[begin:end + len(end_marker)], ""]
     with open(target, "w") as f:
         f.write("\n".join(md))
     with open(os.path.join(args.out_dir, "results.json"), "w") as f:

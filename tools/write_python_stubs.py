@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the stubs of pipecut.read_graph, partition, bound and solve into
-python/pipecut/__init__.pyi from the option catalogues (docs/options.md), between the
-markers the file holds. Run after changing an option declaration:
+python/pipecut/__init__.pyi, and of pipecut.llm.plan into python/pipecut/llm.pyi, from the
+option catalogues (docs/options.md), between the markers each file holds. Run after changing an option declaration:
 
     PYTHONPATH=build/python /usr/bin/python3 tools/write_python_stubs.py
 
@@ -14,10 +14,10 @@ import sys
 from pipecut import _options
 
 
-def updated(text):
+def updated(text, module="pipecut"):
     begin = text.index(_options.STUB_BEGIN)
     end = text.index(_options.STUB_END) + len(_options.STUB_END) + 1
-    return text[:begin] + _options.stub_block() + text[end:]
+    return text[:begin] + _options.stub_block(module) + text[end:]
 
 
 def main():
@@ -27,18 +27,20 @@ def main():
                                               / "python" / "pipecut" / "__init__.pyi"))
     args = parser.parse_args()
     path = pathlib.Path(args.stub)
-    text = path.read_text()
-    new = updated(text)
-    if args.check:
-        if new != text:
-            print(f"{path}: the option stubs are out of date; run tools/write_python_stubs.py",
+    stale = 0
+    for stub, module in ((path, "pipecut"), (path.parent / "llm.pyi", "pipecut.llm")):
+        text = stub.read_text()
+        new = updated(text, module)
+        if new == text:
+            continue
+        if args.check:
+            print(f"{stub}: the option stubs are out of date; run tools/write_python_stubs.py",
                   file=sys.stderr)
-            return 1
-        return 0
-    if new != text:
-        path.write_text(new)
-        print(f"wrote {path}")
-    return 0
+            stale = 1
+        else:
+            stub.write_text(new)
+            print(f"wrote {stub}")
+    return stale
 
 
 if __name__ == "__main__":

@@ -15,3 +15,6 @@
 #include "pipecut/io/cluster_json.hpp"
 #include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/solve/cluster_solve.hpp"
+// LLM serving plans (docs/llm.md): a config.json on a cluster, and the engines' split strings.
+#include "pipecut/llm/engine_splits.hpp"
+#include "pipecut/llm/llm_plan.hpp"

@@ -50,6 +50,9 @@ read_graph = _options.with_options(read_graph, [_P("path", _P.POSITIONAL_OR_KEYW
 partition = _options.with_options(partition, [_GRAPH, _K], "partition")
 bound = _options.with_options(bound, [_GRAPH, _K], "bound", [_P("method", _P.KEYWORD_ONLY, default="all")])
 solve = _options.with_options(solve, [_GRAPH, _K], "solve", [_P("progress", _P.KEYWORD_ONLY, default=None)])
+
+# pipecut.llm: serving plans for language models (docs/llm.md).
+from . import llm  # noqa: E402
 del _P, _GRAPH, _K
 
 __all__ = [
@@ -73,6 +76,7 @@ __all__ = [
     "device_profiles",
     "dtype_bytes",
     "evaluate",
+    "llm",
     "partition",
     "partition_algorithms",
     "read_graph",

@@ -3,6 +3,7 @@
 # Defaults are those of the C++ option structs (the binding reads them from there).
 import os
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Tuple, Union
+from . import llm as llm
 
 __version__: str
 DEFAULT_DEVICE: str

@@ -30,6 +30,12 @@ _STUB_FUNCTIONS = [
     ("solve", ["graph: Graph", "k: Optional[int] = None"],
      ["progress: Optional[Callable[[Progress], object]] = None"], "Solution"),
 ]
+# pipecut.llm's function, stubbed in llm.pyi (its name there is the part after the dot).
+_LLM_STUB_FUNCTIONS = [
+    ("llm.plan",
+     ["config: Union[str, os.PathLike[str]]", "cluster: Union[str, os.PathLike[str]]",
+      "k: Optional[int] = None"], [], "LlmPlan"),
+]
 STUB_BEGIN = "# --- option catalogues: begin (tools/write_python_stubs.py writes this block) ---"
 STUB_END = "# --- option catalogues: end ---"
 
@@ -49,13 +55,14 @@ def _stub_annotation(option):
     return f"Optional[{text}]" if option["default"] is None else text
 
 
-def stub_block():
-    """The stubs of the catalogue functions, as __init__.pyi holds them between STUB_BEGIN and
-    STUB_END."""
+def stub_block(module="pipecut"):
+    """The stubs of the catalogue functions, as __init__.pyi (module "pipecut") or llm.pyi
+    (module "pipecut.llm") holds them between STUB_BEGIN and STUB_END."""
     groups = option_groups()
     lines = [STUB_BEGIN]
-    for name, leading, trailing, returns in _STUB_FUNCTIONS:
-        lines.append(f"def {name}(")
+    functions = _STUB_FUNCTIONS if module == "pipecut" else _LLM_STUB_FUNCTIONS
+    for name, leading, trailing, returns in functions:
+        lines.append(f"def {name.rsplit('.', 1)[-1]}(")
         lines.extend(f"    {parameter}," for parameter in leading)
         lines.append("    *,")
         lines.extend(f"    {parameter}," for parameter in trailing)

@@ -99,6 +99,7 @@ void bind_graph(py::module_& m);
 void bind_records(py::module_& m);
 void bind_devices(py::module_& m);
 void bind_entry_points(py::module_& m);
+void bind_llm(py::module_& m);
 
 // ---------------------------------------------------------------------------------------------
 // Running a long call on a worker thread, interruptible from Python.

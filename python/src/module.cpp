@@ -115,4 +115,5 @@ PYBIND11_MODULE(_pipecut, m) {
   bind_records(m);
   bind_devices(m);
   bind_entry_points(m);
+  bind_llm(m);
 }

@@ -25,6 +25,7 @@ OTHER_PARAMETERS = {
     "partition": {"graph", "k"},
     "bound": {"graph", "k", "method"},
     "solve": {"graph", "k", "progress"},
+    "llm.plan": {"config", "cluster", "k"},
 }
 
 
@@ -36,7 +37,9 @@ def cli_catalogue():
 
 def test_python_and_the_command_line_take_the_same_options():
     for group in cli_catalogue():
-        function = getattr(pipecut, group["python_function"])
+        function = pipecut
+        for part in group["python_function"].split("."):  # "llm.plan" is pipecut.llm.plan
+            function = getattr(function, part)
         parameters = inspect.signature(function).parameters
         python_names = set(parameters) - OTHER_PARAMETERS[group["python_function"]]
         cli_names = {o["python"] for o in group["options"] if o["python"]}
@@ -62,7 +65,10 @@ def test_the_stubs_are_the_catalogue():
 
 def test_docstrings_list_every_option():
     for name, group in _options.option_groups().items():
-        doc = getattr(pipecut, name).__doc__
+        function = pipecut
+        for part in name.split("."):  # "llm.plan" is pipecut.llm.plan
+            function = getattr(function, part)
+        doc = function.__doc__
         for option in group["options"]:
             assert f"    {option['name']}: " in doc, (name, option["name"])
 

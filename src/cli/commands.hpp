@@ -18,6 +18,7 @@ void add_report_command(CLI::App& app, int& exit_code);
 void add_split_command(CLI::App& app, int& exit_code);
 void add_bench_command(CLI::App& app, int& exit_code);
 void add_options_command(CLI::App& app, int& exit_code);
+void add_llm_command(CLI::App& app, int& exit_code);
 
 }  // namespace pipecut::cli
 

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   cli::add_report_command(app, exit_code);
   cli::add_split_command(app, exit_code);
   cli::add_bench_command(app, exit_code);
+  cli::add_llm_command(app, exit_code);
   cli::add_options_command(app, exit_code);
   try {
     app.parse(argc, argv);

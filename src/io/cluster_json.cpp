@@ -298,7 +298,9 @@ Cluster parse_cluster(const std::string& text, const std::string& source) {
 }
 
 Cluster read_cluster(const std::string& path, std::uint64_t max_input_bytes) {
-  return parse_cluster(read_file_maybe_gzip(path, max_input_bytes), path);
+  Cluster c = parse_cluster(read_file_maybe_gzip(path, max_input_bytes), path);
+  c.file = path;
+  return c;
 }
 
 std::string cluster_to_json(const Cluster& c, int indent) { return canonical(c).dump(indent); }

@@ -2,6 +2,9 @@
 
 #include "pipecut/bounds/bounds.hpp"
 #include "pipecut/io/read_graph.hpp"
+// The llm group is gathered here with the others, so that every front end lists it (the layer
+// rule binds headers; this file only collects the catalogues).
+#include "pipecut/llm/llm_plan.hpp"
 #include "pipecut/partition/algorithms.hpp"
 #include "pipecut/solve/solve.hpp"
 
@@ -18,6 +21,8 @@ std::vector<OptionGroupDoc> option_groups() {
                        "partition", partition_option_catalogue()),
       document_options("bound", "Lower bounds (BoundOptions)", {"bound"}, "bound",
                        bound_option_catalogue()),
+      document_options("llm", "LLM serving plans (LlmOptions; docs/llm.md)", {"llm"},
+                       "llm.plan", llm_option_catalogue()),
   };
 }
 

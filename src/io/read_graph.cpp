@@ -136,25 +136,7 @@ void cost_on_cluster(OnnxImport& imported, const ReadOptions& options) {
   for (std::size_t c = 0; c < cluster.classes.size(); ++c) {
     const DeviceClass& k = cluster.classes[c];
     if (k.device_model.empty()) continue;
-    // A profile file is found next to the cluster file, as a user writes both side by side.
-    std::string model = k.device_model;
-    const std::filesystem::path beside =
-        std::filesystem::path(options.cluster).parent_path() / k.device_model;
-    std::error_code ec;
-    bool builtin = false;
-    for (const DeviceProfile& p : builtin_device_profiles()) builtin = builtin || p.name == model;
-    if (!builtin && std::filesystem::path(model).is_relative() &&
-        std::filesystem::is_regular_file(beside, ec))
-      model = beside.string();
-    if (!builtin && !std::filesystem::is_regular_file(model, ec)) {
-      std::string known;
-      for (const DeviceProfile& p : builtin_device_profiles())
-        known += (known.empty() ? "" : ", ") + p.name;
-      throw InputError(options.cluster + ": device class '" + k.name + "'.device_model: '" +
-                       k.device_model + "' is neither a built-in profile (" + known +
-                       ") nor a profile file (docs/cost-model.md)");
-    }
-    profiles[c] = load_device_profile(model);
+    profiles[c] = load_class_device_profile(cluster, static_cast<int>(c));
     any = true;
   }
   if (!any) return;

@@ -134,6 +134,28 @@ DeviceProfile load_device_profile(const std::string& name_or_path) {
   return parse_device_profile(read_file_maybe_gzip(name), name);
 }
 
+DeviceProfile load_class_device_profile(const Cluster& cluster, int device_class) {
+  const DeviceClass& k = cluster.classes[device_class];
+  for (const auto& p : builtin_device_profiles())
+    if (p.name == k.device_model) return p;
+  std::error_code ec;
+  std::string path = k.device_model;
+  const std::filesystem::path beside =
+      std::filesystem::path(cluster.file).parent_path() / k.device_model;
+  if (std::filesystem::path(path).is_relative() && !cluster.file.empty() &&
+      std::filesystem::is_regular_file(beside, ec))
+    path = beside.string();
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    std::string known;
+    for (const auto& p : builtin_device_profiles()) known += (known.empty() ? "" : ", ") + p.name;
+    throw InputError((cluster.file.empty() ? "cluster " + cluster.name : cluster.file) +
+                     ": device class '" + k.name + "'.device_model: '" + k.device_model +
+                     "' is neither a built-in profile (" + known +
+                     ") nor a profile file (docs/cost-model.md)");
+  }
+  return parse_device_profile(read_file_maybe_gzip(path), path);
+}
+
 bool is_known_compute_dtype(const std::string& dtype) { return compute_dtype_bytes(dtype) > 0; }
 
 double compute_dtype_bytes(const std::string& dtype) {

@@ -42,6 +42,9 @@ struct DeviceType {
 struct Cluster {
   std::string name;
   std::string digest;  // hex SHA-256 of the file's canonical content (io/cluster_json.hpp)
+  // The file it was read from (empty when built in code): messages name it, and a class's
+  // device_model file is looked up next to it.
+  std::string file;
   std::vector<DeviceClass> classes;
   std::vector<ClusterHost> hosts;
   std::vector<ClusterDevice> devices;  // in listing order

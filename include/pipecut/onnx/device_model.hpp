@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "pipecut/model/cluster.hpp"
+
 namespace pipecut {
 
 struct DeviceProfile {
@@ -33,6 +35,11 @@ const std::vector<DeviceProfile>& builtin_device_profiles();
 // A built-in profile by name, or else a JSON profile file (schema in docs/cost-model.md).
 // Empty = kDefaultDeviceProfile. Throws InputError on unknown names and malformed files.
 DeviceProfile load_device_profile(const std::string& name_or_path);
+// The profile that class `device_class` of `cluster` names as its device_model: a built-in
+// name, or a profile file, looked up next to the cluster's file when the path is relative and
+// found there (docs/clusters.md, "ONNX inputs"). InputError naming the cluster file and the
+// class when it is neither. The class must have a device_model.
+DeviceProfile load_class_device_profile(const Cluster& cluster, int device_class);
 DeviceProfile parse_device_profile(const std::string& json_text, const std::string& source);
 
 // Data types understood by --dtype, and their element size in bytes.
