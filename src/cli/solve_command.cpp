@@ -96,13 +96,14 @@ void add_solve_command(CLI::App& app, int& exit_code) {
       OnnxSplitOptions preflight;
       preflight.force = o->force;
       preflight.protected_paths = protected_paths;
-      imported = load_onnx_model(o->input);
+      imported = load_onnx_model(o->input, /*cluster_allowed=*/true);
       check_onnx_split_inputs(o->input.path, o->export_onnx, preflight);
     }
     std::optional<Cluster> cluster;
     Graph g;
     if (imported) {
       g = imported->graph;
+      cluster = load_cluster(o->input);
     } else {
       GraphOnCluster input = load_graph_on_cluster(o->input);
       g = std::move(input.graph);
@@ -142,6 +143,7 @@ void add_solve_command(CLI::App& app, int& exit_code) {
         split.lower_bound = s.lower_bound;
         split.lower_bound_method = s.lower_bound_method;
         split.protected_paths = protected_paths;
+        split.cluster = s.cluster ? &*s.cluster : nullptr;
         const PipelineManifest manifest =
             write_onnx_stages(o->input.path, *imported, s.partition, o->export_onnx, split);
         if (!o->quiet) print_pipeline_summary(human, manifest, o->export_onnx);
