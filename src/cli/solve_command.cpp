@@ -109,8 +109,6 @@ void add_solve_command(CLI::App& app, int& exit_code) {
       g = std::move(input.graph);
       cluster = std::move(input.cluster);
     }
-    if (cluster && !o->report.empty())
-      throw InputError("--report: the HTML report does not show clusters yet (docs/clusters.md)");
     // On a cluster, k defaults to its device count.
     const int k = cluster ? o->k.value_or(cluster->num_devices()) : stages_to_use(g, o->k);
     const InterruptGuard interrupt;
