@@ -155,5 +155,57 @@ TEST(ClusterReport, ShowsDevicesClassesAndLinks) {
       << violated["partition"]["violation"];
 }
 
+// convert --cluster: the graph with every node's work per class of the cluster, so the file is
+// solved with --cluster alone and costs exactly what the source costs on the cluster.
+TEST(ClusterConvert, WritesWorkPerClassThatCostsTheSame) {
+  const testing::TempDir tmp;
+  // The classes of kCluster with room for a whole model.
+  std::string big_text = kCluster;
+  big_text.replace(big_text.find("\"memory\": 100"), 13, "\"memory\": \"1GiB\"");
+  big_text.replace(big_text.find("\"memory\": 60"), 12, "\"memory\": \"1GiB\"");
+  const std::string cluster = tmp.write("c.json", big_text);
+  const std::string model = testing::data_path("corpus/torchvision/squeezenet1_1.onnx");
+  const std::string out = tmp.path("g.json");
+  auto r = testing::run_cli("convert '" + model + "' '" + out + "' --cluster '" + cluster + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json doc = json::parse(testing::read_text(out));
+  const Cluster c = parse_cluster(big_text, "c.json");
+  ReadOptions options;
+  options.cluster = cluster;
+  const Graph source = read_graph(model, options);
+  const ClusterCosts costs(source, c, model);
+  ASSERT_EQ(doc["nodes"].size(), static_cast<std::size_t>(source.num_nodes()));
+  for (NodeId v = 0; v < source.num_nodes(); ++v) {
+    const json& n = doc["nodes"][v];
+    ASSERT_TRUE(n["work"].is_object()) << n;
+    EXPECT_EQ(n["work"]["fast"].get<double>(), costs.work(v, 0));
+    EXPECT_EQ(n["work"]["slow"].get<double>(), costs.work(v, 1));
+    EXPECT_EQ(n["work"]["slow"].get<double>(), source.work[v] / 0.5);  // the class's speed
+  }
+  // Solved with the cluster alone; evaluated, a partition costs the same on both.
+  const std::string p = tmp.path("p.json");
+  r = testing::run_cli("solve '" + out + "' --cluster '" + cluster +
+                       "' --time-limit 5 --quiet -o '" + p + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = testing::run_cli("evaluate '" + model + "' '" + p + "' --cluster '" + cluster + "' --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["bottleneck"], json::parse(testing::read_text(p))["bottleneck"]);
+  // The file needs its cluster: without one, one line, exit 2.
+  expect_one_line_error(testing::run_cli("solve '" + out + "' -k 2"), 2,
+                        "nodes give their work per device class");
+
+  // A graph whose nodes give bytes and work maps keeps them: its maps' times as they are, its
+  // numbers over each class's speed.
+  const std::string graph = tmp.write("g0.json", kGraph);
+  r = testing::run_cli("convert '" + graph + "' '" + tmp.path("d.json") + "' --cluster '" +
+                       cluster + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json diamond = json::parse(testing::read_text(tmp.path("d.json")));
+  EXPECT_EQ(diamond["nodes"][0]["bytes"], 4e6);
+  EXPECT_EQ(diamond["nodes"][0]["work"], json({{"fast", 4.0}, {"slow", 8.0}}));
+  EXPECT_EQ(diamond["nodes"][2]["work"], json({{"fast", 3.0}, {"slow", 9.0}}));
+  EXPECT_FALSE(diamond["nodes"][3].contains("bytes"));
+}
+
 }  // namespace
 }  // namespace pipecut
