@@ -207,5 +207,81 @@ TEST(ClusterConvert, WritesWorkPerClassThatCostsTheSame) {
   EXPECT_FALSE(diamond["nodes"][3].contains("bytes"));
 }
 
+// experiment --cluster: solve is solve_on_cluster, the partition algorithms
+// partition_on_cluster; rows carry the cluster and the devices.
+TEST(ClusterExperiment, RunsOnTheClusterAndRecordsDevices) {
+  const testing::TempDir tmp;
+  const std::string cluster = tmp.write("c.json", kCluster);
+  const std::string graph = tmp.write("g.json", kGraph);
+  const Cluster c = parse_cluster(kCluster, "c.json");
+  ReadOptions options;
+  options.cluster = cluster;
+  const Graph g = read_graph(graph, options);
+  const ClusterCosts costs(g, c, graph);
+
+  ExperimentConfig config;
+  config.graphs = {graph};
+  config.ks = {3};
+  config.algorithms = {"solve", "uniform", "topo"};
+  config.bounds = {"simple"};
+  config.time_limit_seconds = 5;
+  config.solve_time_limit_seconds = 5;
+  config.threads = 1;
+  config.read.cluster = cluster;
+  config.results_path = tmp.path("results.jsonl");
+  EXPECT_EQ(run_experiment(config), 5);
+  std::map<std::string, json> rows;  // by "kind method"
+  std::ifstream in(config.results_path);
+  for (std::string line; std::getline(in, line);) {
+    const json row = json::parse(line);
+    rows[row["kind"].get<std::string>() + " " + row["method"].get<std::string>()] = row;
+    EXPECT_EQ(row["cluster"]["name"], "mixed");
+    EXPECT_EQ(row["cluster"]["digest"], c.digest);
+  }
+  const Solution solved = solve_on_cluster(g, c, 3, [] {
+    SolveOptions o;  // as the runner sets them
+    o.partition.seed = 1;
+    o.partition.threads = 1;
+    o.time_limit_seconds = 5;
+    o.target_ratio = 1;
+    return o;
+  }());
+  const json& solve_row = rows["partition solve"];
+  EXPECT_EQ(solve_row["value"].get<double>(), solved.bottleneck());
+  EXPECT_EQ(rows["bound solve"]["value"].get<double>(), solved.lower_bound);
+  // The devices of the row are a partition with that bottleneck on the cluster.
+  ASSERT_GE(solve_row["devices"].size(), 1u);
+  const Solution uniform = cluster_baseline(g, c, 3, "uniform");
+  const json& uniform_row = rows["partition uniform"];
+  EXPECT_EQ(uniform_row["value"].get<double>(), uniform.bottleneck());
+  EXPECT_EQ(uniform_row["devices"], json({"h0:0", "h0:1", "h1:0"}));
+  EXPECT_EQ(evaluate_on_cluster(costs, uniform.partition).bottleneck, uniform.bottleneck());
+  // The homogeneous bound methods do not apply on a heterogeneous cluster.
+  EXPECT_EQ(rows["bound simple"]["status"], "not_applicable");
+  // Resumed: nothing to do; on another cluster the same sweep is new rows.
+  EXPECT_EQ(run_experiment(config), 0);
+  std::string other_text = kCluster;
+  other_text.replace(other_text.find("\"network_bandwidth\": 0.5"), 24, "\"network_bandwidth\": 5");
+  config.read.cluster = tmp.write("other.json", other_text);
+  EXPECT_EQ(run_experiment(config), 5);
+
+  // More stages than devices, and a capacity factor, are refused before any work.
+  config.ks = {4};
+  EXPECT_THROW(run_experiment(config), InputError);
+  config.ks = {2};
+  config.capacity_factor = 1.5;
+  EXPECT_THROW(run_experiment(config), InputError);
+  // The CLI: k defaults to the device count.
+  const std::string cli_results = tmp.path("cli.jsonl");
+  auto r = testing::run_cli("experiment '" + graph + "' --cluster '" + cluster +
+                            "' --algorithms uniform --bounds simple --quiet --results '" +
+                            cli_results + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream cli(cli_results);
+  std::string first;
+  ASSERT_TRUE(std::getline(cli, first));
+  EXPECT_EQ(json::parse(first)["k"], 3);
+}
+
 }  // namespace
 }  // namespace pipecut
