@@ -440,6 +440,80 @@ TEST(OnnxStagesSplit, SplitRecordsTheBoundOfTheSolvedPartitionFile) {
             "simple");
 }
 
+// A 2-class cluster on two hosts (docs/clusters.md): split and solve --export-onnx write the
+// stages of a partition on it, pipeline.json records the cluster and each stage's device (those
+// of the partition), the predicted costs are the costs on those devices, and the stage models
+// still run in ONNX Runtime.
+TEST(OnnxStagesRun, SplitOnAClusterRecordsTheDevices) {
+  const std::string source = model("feature.onnx");
+  TempDir tmp;
+  const std::string cluster = tmp.write("c.json", R"({"format": "pipecut.cluster", "version": 1,
+    "name": "mixed", "device_classes": {"fast": {"memory": "1GiB"},
+                                        "slow": {"memory": "1GiB", "speed": 0.25}},
+    "hosts": [{"name": "h0", "devices": [{"class": "slow"}, {"class": "fast"}], "bandwidth": 8},
+              {"name": "h1", "devices": [{"class": "fast"}], "bandwidth": 8}],
+    "network_bandwidth": 0.001})");
+  const std::string partition = tmp.path("p.json");
+  auto r = run_cli("solve '" + source + "' --cluster '" + cluster +
+                   "' --time-limit 10 --quiet -o '" + partition + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json solved = read_json(partition);
+  std::vector<json> used;  // the partition file's non-empty stages, in pipeline order
+  for (const json& st : solved.at("stages")) used.push_back(st);
+  ASSERT_GE(used.size(), 2u) << "one stage shows no device order";
+
+  auto expect_devices = [&](const std::string& dir) {
+    const json m = read_json(dir + "/pipeline.json");
+    EXPECT_EQ(m.at("cluster").at("name"), "mixed");
+    EXPECT_EQ(m.at("cluster").at("digest"), solved.at("cluster").at("digest"));
+    ASSERT_EQ(m.at("stages").size(), used.size());
+    for (std::size_t i = 0; i < used.size(); ++i) {
+      const json& stage = m.at("stages")[i];
+      const std::string device = used[i].at("device").get<std::string>();
+      EXPECT_EQ(stage.at("device").at("name"), device);
+      EXPECT_EQ(stage.at("device").at("class"), used[i].at("class"));
+      EXPECT_EQ(stage.at("device").at("host"), device.substr(0, device.find(':')));
+      EXPECT_EQ(solved.at("devices")[stage.at("partition_stage").get<int>()], device);
+      // Costed on its device, as the partition file was.
+      EXPECT_DOUBLE_EQ(stage.at("predicted").at("cost").get<double>(),
+                       used[i].at("cost").get<double>());
+    }
+    EXPECT_DOUBLE_EQ(m.at("partition").at("bottleneck").get<double>(),
+                     solved.at("bottleneck").get<double>());
+    EXPECT_DOUBLE_EQ(m.at("partition").at("lower_bound").get<double>(),
+                     solved.at("lower_bound").get<double>());
+    EXPECT_EQ(run_pipeline(dir, source).exit_code, 0);
+  };
+  r = run_cli("split '" + source + "' '" + partition + "' --cluster '" + cluster + "' -o '" +
+              tmp.path("split") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;  // the file's bound holds
+  expect_devices(tmp.path("split"));
+  r = run_cli("solve '" + source + "' --cluster '" + cluster +
+              "' --time-limit 10 --quiet --export-onnx '" + tmp.path("export") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_devices(tmp.path("export"));
+
+  // Without the cluster, a partition on one cannot be costed: one line, exit 2, nothing written.
+  r = run_cli("split '" + source + "' '" + partition + "' -o '" + tmp.path("plain") + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("pipecut: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("--cluster"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path("plain")));
+  // Two stages on one device: refused, naming the device.
+  json bad = solved;
+  std::vector<std::string> devices;
+  for (const json& d : solved.at("devices"))
+    if (!d.is_null()) devices.push_back(d.get<std::string>());
+  for (json& d : bad.at("devices"))
+    if (!d.is_null()) d = devices.front();
+  r = run_cli("split '" + source + "' '" + tmp.write("bad.json", bad.dump()) + "' --cluster '" +
+              cluster + "' -o '" + tmp.path("bad") + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("both on device " + devices.front()), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path("bad")));
+}
+
 // Real networks with random weights at several k, partitioned by SliceGraph.
 void split_and_run(const std::string& name, std::initializer_list<int> ks) {
   const std::string source = model(name);

@@ -65,5 +65,39 @@ TEST(ReportBrowser, ChromiumRendersTheBertReport) {
       << "the page's script did not finish";
 }
 
+// A report on a cluster (docs/report.md): the page's script runs, and the DOM shows each stage's
+// device and class and the boundary tensors' links with their bandwidth.
+TEST(ReportBrowser, ChromiumRendersAClusterReport) {
+  ASSERT_EQ(testing::run_command("command -v chromium").exit_code, 0)
+      << "chromium is not installed: run scripts/install-deps.sh";
+  const testing::TempDir tmp;
+  const std::string cluster = tmp.write("c.json", R"({"format": "pipecut.cluster", "version": 1,
+    "name": "mixed", "device_classes": {"fast": {"memory": 100}, "slow": {"memory": 60, "speed": 0.5}},
+    "hosts": [{"name": "h0", "devices": [{"class": "fast"}, {"class": "slow"}], "bandwidth": 8},
+              {"name": "h1", "devices": [{"class": "slow"}], "bandwidth": 8}],
+    "network_bandwidth": 0.5})");
+  const std::string graph = tmp.write("g.json", R"({"format": "pipecut.graph", "version": 1,
+    "name": "diamond", "nodes": [{"id": "a", "work": 4, "comm": 1, "bytes": 4e6},
+      {"id": "b", "work": 6, "comm": 1, "bytes": 2e6}, {"id": "c", "work": 3, "comm": 1},
+      {"id": "d", "work": 5, "comm": 1}],
+    "edges": [["a", "b"], ["a", "c"], ["b", "c"], ["b", "d"], ["c", "d"]]})");
+  const std::string partition = tmp.write("p.json", R"({"format": "pipecut.partition",
+    "version": 1, "k": 3, "assignment": {"a": 0, "b": 1, "c": 2, "d": 2},
+    "devices": ["h0:0", "h1:0", "h0:1"]})");
+  const auto made = testing::run_cli("report '" + graph + "' '" + partition + "' --cluster '" +
+                                     cluster + "' -o '" + tmp.path("r.html") + "'");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const testing::CommandRun dom =
+      testing::run_command(chromium(tmp.path("profile-dom")) + " --dump-dom file://" +
+                           tmp.path("r.html") + " 2>/dev/null");
+  ASSERT_EQ(dom.exit_code, 0) << dom.out.substr(0, 2000);
+  EXPECT_NE(dom.out.find("data-report-ready=\"1\""), std::string::npos)
+      << "the page's script did not finish";
+  EXPECT_NE(dom.out.find("<td class=\"l\">h1:0</td><td class=\"l\">slow</td>"), std::string::npos)
+      << "no device and class cells in the stage table";
+  EXPECT_NE(dom.out.find("h0:0 → h1:0 (stage 1), 0.5 GB/s, 8.0000 ms"), std::string::npos)
+      << "no link row in the boundary table";
+}
+
 }  // namespace
 }  // namespace pipecut

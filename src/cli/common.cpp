@@ -166,13 +166,12 @@ std::vector<std::string> input_files(const GraphInput& in) {
 }
 
 namespace {
-// Commands learn clusters one at a time (docs/clusters.md, "Commands"): the others refuse
-// --cluster rather than ignore it.
+// Commands that have no meaning on a cluster refuse --cluster rather than ignore it
+// (docs/clusters.md, "Commands").
 void refuse_cluster(const GraphInput& in) {
   if (!in.read.cluster.empty())
     throw InputError(
-        "--cluster: this command does not work on clusters yet (evaluate, "
-        "partition, solve and bound do; docs/clusters.md)");
+        "--cluster: this command does not work on clusters (docs/clusters.md, \"Commands\")");
 }
 }  // namespace
 
@@ -186,14 +185,16 @@ Graph load_graph(const GraphInput& in) {
 GraphOnCluster load_graph_on_cluster(const GraphInput& in) {
   GraphWithProfile read = read_graph_with_profile(in.path, read_options(in));
   report_profile(read.profile);
-  GraphOnCluster out{std::move(read.graph), std::nullopt};
-  if (!in.read.cluster.empty())
-    out.cluster = read_cluster(in.read.cluster, in.read.max_input_bytes);
-  return out;
+  return {std::move(read.graph), load_cluster(in)};
 }
 
-OnnxImport load_onnx_model(const GraphInput& in) {
-  refuse_cluster(in);
+std::optional<Cluster> load_cluster(const GraphInput& in) {
+  if (in.read.cluster.empty()) return std::nullopt;
+  return read_cluster(in.read.cluster, in.read.max_input_bytes);
+}
+
+OnnxImport load_onnx_model(const GraphInput& in, bool cluster_allowed) {
+  if (!cluster_allowed) refuse_cluster(in);
   OnnxImport imported = read_onnx_model(in.path, read_options(in));
   report_profile(imported.profile);
   return imported;

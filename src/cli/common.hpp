@@ -41,15 +41,18 @@ void add_constraint_options(CLI::App& cmd, ReadOptions& read);
 std::vector<std::string> input_files(const GraphInput& in);
 // Reads the graph; reader warnings, and with --profile what the profile covered, go to stderr.
 Graph load_graph(const GraphInput& in);
-// Commands that work on clusters: the graph and, with --cluster, the cluster (load_graph and
-// load_onnx_model refuse --cluster).
+// Commands that work on clusters: the graph and, with --cluster, the cluster (load_graph
+// refuses --cluster, and so does load_onnx_model unless told otherwise).
 struct GraphOnCluster {
   Graph graph;
   std::optional<Cluster> cluster;
 };
 GraphOnCluster load_graph_on_cluster(const GraphInput& in);
-// Same for commands that write stage models: the input must be ONNX.
-OnnxImport load_onnx_model(const GraphInput& in);
+// The --cluster file, or nullopt when none is given.
+std::optional<Cluster> load_cluster(const GraphInput& in);
+// Same for commands that write stage models: the input must be ONNX. With `cluster_allowed`
+// the caller reads --cluster itself (load_cluster); the import checks the graph against it.
+OnnxImport load_onnx_model(const GraphInput& in, bool cluster_allowed = false);
 }  // namespace pipecut::cli
 
 namespace pipecut {

@@ -12,7 +12,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options_cli.hpp"
 #include "pipecut/experiment/runner.hpp"
+#include "pipecut/io/cluster_json.hpp"
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/model/error.hpp"
 
@@ -107,7 +109,8 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
       "k, kind (partition|bound), method, value, status, seconds, and partition_value when a\n"
       "bound method also found a partition. Rows already in the file are skipped (resumable).\n"
       "Split a sweep over machines with --shard I/N and concatenate the files afterwards.\n"
-      "tools/report.py turns result files into docs/results.md.");
+      "tools/report.py turns result files into docs/results.md. With --cluster every instance\n"
+      "is on that cluster (k defaults to its device count) and rows record it and the devices.");
   cmd->add_option("GRAPHS", o->inputs, "Graph files, or folders whose graph files are all used")
       ->required();
   cmd->add_option("--results", c.results_path, "JSON-lines results file (appended to)")->required();
@@ -131,6 +134,7 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
              "capacity, if any)",
              kNonNegative);
   add_constraint_options(*cmd, c.read);
+  add_catalogue_options(*cmd, c.read, read_option_catalogue(), {"cluster"});
   add_integer(*cmd, "--threads", c.threads, "Worker threads (0 = all cores)", 0);
   add_seed(*cmd, c.seed, "SliceGraph seed");
   cmd->add_option("--shard", o->shard, "Run shard I of N (1-based), e.g. 3/8");
@@ -162,6 +166,9 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
       config.time_limit_seconds = 2;
       if (config.graphs.size() > 4) config.graphs.resize(4);
     }
+    // On a cluster k defaults to its device count (docs/clusters.md).
+    if (!config.read.cluster.empty() && cmd->count("-k") == 0)
+      config.ks = {read_cluster(config.read.cluster, config.read.max_input_bytes).num_devices()};
     if (o->max_graphs > 0 && config.graphs.size() > static_cast<std::size_t>(o->max_graphs))
       config.graphs.resize(static_cast<std::size_t>(o->max_graphs));
     const bool bar = !o->quiet && isatty(STDERR_FILENO);

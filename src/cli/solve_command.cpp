@@ -96,20 +96,19 @@ void add_solve_command(CLI::App& app, int& exit_code) {
       OnnxSplitOptions preflight;
       preflight.force = o->force;
       preflight.protected_paths = protected_paths;
-      imported = load_onnx_model(o->input);
+      imported = load_onnx_model(o->input, /*cluster_allowed=*/true);
       check_onnx_split_inputs(o->input.path, o->export_onnx, preflight);
     }
     std::optional<Cluster> cluster;
     Graph g;
     if (imported) {
       g = imported->graph;
+      cluster = load_cluster(o->input);
     } else {
       GraphOnCluster input = load_graph_on_cluster(o->input);
       g = std::move(input.graph);
       cluster = std::move(input.cluster);
     }
-    if (cluster && !o->report.empty())
-      throw InputError("--report: the HTML report does not show clusters yet (docs/clusters.md)");
     // On a cluster, k defaults to its device count.
     const int k = cluster ? o->k.value_or(cluster->num_devices()) : stages_to_use(g, o->k);
     const InterruptGuard interrupt;
@@ -142,6 +141,7 @@ void add_solve_command(CLI::App& app, int& exit_code) {
         split.lower_bound = s.lower_bound;
         split.lower_bound_method = s.lower_bound_method;
         split.protected_paths = protected_paths;
+        split.cluster = s.cluster ? &*s.cluster : nullptr;
         const PipelineManifest manifest =
             write_onnx_stages(o->input.path, *imported, s.partition, o->export_onnx, split);
         if (!o->quiet) print_pipeline_summary(human, manifest, o->export_onnx);

@@ -10,16 +10,20 @@
 #include <sstream>
 #include <tuple>
 
+#include "pipecut/io/cluster_json.hpp"
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/solve/api.hpp"
+#include "pipecut/solve/cluster_solve.hpp"
 #include "pipecut/util/stopwatch.hpp"
 
 namespace pipecut {
 
 namespace {
 
-using Key = std::tuple<std::string, int, std::string, std::string>;  // path, k, kind, method
+// path, k, kind, method, cluster digest ("" without a cluster)
+using Key = std::tuple<std::string, int, std::string, std::string, std::string>;
 
 nlohmann::json row_to_json(const ExperimentRow& r) {
   nlohmann::json j = {{"testbed", r.testbed}, {"path", r.path},      {"graph", r.graph},
@@ -33,6 +37,10 @@ nlohmann::json row_to_json(const ExperimentRow& r) {
     j["colour_classes"] = r.colour_classes;
   }
   if (!r.detail.empty()) j["detail"] = r.detail;
+  if (!r.cluster_digest.empty()) {
+    j["cluster"] = {{"name", r.cluster}, {"digest", r.cluster_digest}};
+    if (r.kind == "partition") j["devices"] = r.devices;
+  }
   return j;
 }
 
@@ -77,9 +85,11 @@ std::set<Key> existing_rows(const std::string& path) {
     }
     try {
       const std::string graph = j.at("graph").get<std::string>();
+      const bool on_cluster = j.contains("cluster") && j.at("cluster").is_object();
       keys.emplace(j.contains("path") ? j.at("path").get<std::string>() : graph,
                    j.at("k").get<int>(), j.at("kind").get<std::string>(),
-                   j.at("method").get<std::string>());
+                   j.at("method").get<std::string>(),
+                   on_cluster ? j.at("cluster").at("digest").get<std::string>() : std::string());
     } catch (const nlohmann::json::exception&) {
       throw InputError(path + ": line " + std::to_string(line_number) +
                        " is not a result row; refusing to append to this file");
@@ -113,6 +123,20 @@ long long run_experiment(const ExperimentConfig& config,
   check_read_options(config.results_path, config.read);
   if (config.read.memory_per_stage && config.capacity_factor > 0)
     throw InputError("--memory-per-stage and --capacity-factor contradict each other");
+  std::optional<Cluster> cluster;
+  if (!config.read.cluster.empty()) {
+    cluster = read_cluster(config.read.cluster, config.read.max_input_bytes);
+    if (config.capacity_factor > 0)
+      throw InputError(
+          "--cluster and --capacity-factor contradict each other: the cluster's device classes "
+          "give each device's memory");
+    for (int k : config.ks)
+      if (k > cluster->num_devices())
+        throw InputError("--stages: k = " + std::to_string(k) + " stages, but cluster " +
+                         cluster->name + " has only " + std::to_string(cluster->num_devices()) +
+                         " devices");
+  }
+  const std::string digest = cluster ? cluster->digest : std::string();
 
   const std::set<Key> done = existing_rows(config.results_path);
   std::ofstream out(config.results_path, std::ios::app);
@@ -150,7 +174,7 @@ long long run_experiment(const ExperimentConfig& config,
     const std::string name = file_stem(path);
     status.current = name + " k=" + std::to_string(k);
     auto is_done = [&](const std::string& kind, const std::string& method) {
-      return done.count(Key{path, k, kind, method}) > 0;
+      return done.count(Key{path, k, kind, method, digest}) > 0;
     };
     bool all_done = true;
     for (const auto& a : config.algorithms) all_done = all_done && is_done("partition", a);
@@ -190,6 +214,21 @@ long long run_experiment(const ExperimentConfig& config,
     base.edges = g.num_edges();
     base.capacity = g.memory_per_stage;
     base.colour_classes = static_cast<int>(g.colour_labels.size());
+    std::optional<ClusterCosts> costs;
+    if (cluster) {
+      base.cluster = cluster->name;
+      base.cluster_digest = cluster->digest;
+      costs.emplace(g, *cluster, path);
+    }
+    // The devices of a partition's non-empty stages, in pipeline order (on a cluster).
+    auto devices_of = [&](const Solution& s) {
+      std::vector<std::string> names;
+      if (cluster)
+        for (const StageCost& st : s.evaluation.stages)
+          if (!st.nodes.empty() && st.device >= 0)
+            names.push_back(cluster->devices[st.device].name);
+      return names;
+    };
     // Partition rows of an instance with no valid partition: proven infeasible, or none found.
     auto no_partition = [](ExperimentRow& r, const std::string& outcome, const std::string& why) {
       r.value = std::numeric_limits<double>::quiet_NaN();
@@ -202,7 +241,8 @@ long long run_experiment(const ExperimentConfig& config,
     double incumbent_value = std::numeric_limits<double>::infinity();
     // Re-evaluates every partition with the reference evaluator and keeps the best.
     auto offer = [&](const Partition& p) -> double {
-      const double v = evaluate(g, p).bottleneck;
+      const double v =
+          costs ? evaluate_on_cluster(*costs, p).bottleneck : evaluate(g, p).bottleneck;
       if (v < incumbent_value) {
         incumbent_value = v;
         incumbent = p;
@@ -225,9 +265,11 @@ long long run_experiment(const ExperimentConfig& config,
         b.kind = "bound";
         b.method = "solve";
         try {
-          const Solution s = solve(g, k, options);
+          const Solution s =
+              cluster ? solve_on_cluster(g, *cluster, k, options) : solve(g, k, options);
           r.seconds = s.seconds;
           r.value = offer(s.partition);
+          r.devices = devices_of(s);
           r.status = s.optimal.value_or(false) ? "optimal"
                      : s.hit_time_limit        ? "time_limit"
                                                : "done";
@@ -251,9 +293,11 @@ long long run_experiment(const ExperimentConfig& config,
       options.threads = config.threads;
       options.time_limit_seconds = config.time_limit_seconds;
       try {
-        const Solution s = partition_graph(g, k, options);
+        const Solution s = cluster ? partition_on_cluster(g, *cluster, k, options)
+                                   : partition_graph(g, k, options);
         r.seconds = s.seconds;
         r.value = offer(s.partition);
+        r.devices = devices_of(s);
         r.status = s.hit_time_limit ? "time_limit" : "done";
       } catch (const InfeasibleError& e) {
         no_partition(r, "infeasible", e.what());
@@ -273,7 +317,8 @@ long long run_experiment(const ExperimentConfig& config,
       options.seed = config.seed;
       options.threads = config.threads;
       try {
-        offer(partition_graph(g, k, options).partition);
+        offer(cluster ? partition_on_cluster(g, *cluster, k, options).partition
+                      : partition_graph(g, k, options).partition);
       } catch (const InfeasibleError&) {
       } catch (const NoFeasiblePartitionError&) {
         // No warm start then; the bound methods run without one.
@@ -285,8 +330,25 @@ long long run_experiment(const ExperimentConfig& config,
       options.time_limit_seconds = config.time_limit_seconds;
       options.incumbent = incumbent_value;
       options.warm_start = incumbent;
-      if (options.warm_start) options.warm_start->k = std::min(k, g.num_nodes());
-      const BoundResult res = compute_bounds(g, k, {b}, options).bounds.front();
+      if (options.warm_start) {
+        options.warm_start->k = std::min(k, g.num_nodes());
+        // The methods warm-start from the stage assignment alone (on a homogeneous cluster
+        // they run on today's graph; on a heterogeneous one they do not run).
+        options.warm_start->device_of_stage.clear();
+      }
+      // On a cluster the method's own row: compute_bounds_on_cluster also reports the
+      // cluster's bounds, which the "solve" rows carry.
+      const BoundResult res = [&] {
+        if (!cluster) return compute_bounds(g, k, {b}, options).bounds.front();
+        const BoundsReport report = compute_bounds_on_cluster(g, *cluster, k, {b}, options);
+        for (const BoundResult& one : report.bounds)
+          if (one.method == b) return one;
+        BoundResult proof;  // no method ran: the cluster bounds proved infeasibility
+        proof.method = b;
+        proof.status = BoundStatus::infeasible;
+        proof.detail = report.infeasible.value_or("");
+        return proof;
+      }();
       ExperimentRow r = base;
       r.kind = "bound";
       r.method = b;
@@ -294,7 +356,7 @@ long long run_experiment(const ExperimentConfig& config,
       r.status = to_string(res.status);
       r.seconds = res.seconds;
       if (res.status == BoundStatus::infeasible) r.detail = res.detail;
-      if (res.partition) {
+      if (res.partition && !cluster) {
         Partition p = *res.partition;
         p.k = k;
         r.partition_value = offer(p);

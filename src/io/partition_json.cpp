@@ -10,6 +10,7 @@
 
 #include "io/json_util.hpp"
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
@@ -294,13 +295,16 @@ BoundStatus bound_status_from(const json& entry, const std::string& path,
 
 }  // namespace
 
-Solution read_solution(const Graph& g, const std::string& path, std::uint64_t max_input_bytes) {
-  return parse_solution(g, read_file_maybe_gzip(path, max_input_bytes), path);
+Solution read_solution(const Graph& g, const std::string& path, std::uint64_t max_input_bytes,
+                       const Cluster* cluster) {
+  return parse_solution(g, read_file_maybe_gzip(path, max_input_bytes), path, cluster);
 }
 
-Solution parse_solution(const Graph& g, const std::string& text, const std::string& path) {
+Solution parse_solution(const Graph& g, const std::string& text, const std::string& path,
+                        const Cluster* cluster) {
   Solution s;
-  s.partition = parse_partition_assignment(g, text, path);
+  s.partition = parse_partition_assignment(g, text, path, cluster);
+  if (cluster) s.cluster = *cluster;
   s.k = s.partition.k;
   const json doc = parse_json_document(text, path);
   s.graph_name = optional_string(doc, "graph", path);
@@ -335,7 +339,8 @@ Solution parse_solution(const Graph& g, const std::string& text, const std::stri
 }
 
 std::optional<PartitionFileBound> partition_file_bound(const Graph& g, const Partition& p,
-                                                       const std::string& path, std::string* why) {
+                                                       const std::string& path, std::string* why,
+                                                       const Cluster* cluster) {
   auto no = [why](const std::string& reason) -> std::optional<PartitionFileBound> {
     if (why) *why = reason;
     return std::nullopt;
@@ -352,7 +357,16 @@ std::optional<PartitionFileBound> partition_file_bound(const Graph& g, const Par
     return written.is_number() &&
            std::fabs(written.get<double>() - value) <= 1e-12 * std::max(1.0, std::fabs(value));
   };
-  const Evaluation e = evaluate_partition(g, p);
+  if (cluster) {
+    // A bound is proven for one cluster: another cluster (or none) proves nothing here.
+    const json recorded = doc.value("cluster", json());
+    if (!recorded.is_object() || recorded.value("digest", json()) != cluster->digest)
+      return no("it was bounded on another cluster than " + cluster->name);
+  } else if (doc.contains("cluster") && !doc.at("cluster").is_null()) {
+    return no("it was bounded on a cluster");
+  }
+  const Evaluation e =
+      cluster ? evaluate_on_cluster(ClusterCosts(g, *cluster, path), p) : evaluate_partition(g, p);
   if (!same(doc.value("bottleneck", json()), e.bottleneck))
     return no(
         "its bottleneck differs from this graph's for the same partition: it was costed "
@@ -374,7 +388,7 @@ std::optional<PartitionFileBound> partition_file_bound(const Graph& g, const Par
                 " differs from this graph's: it was costed with other options");
   }
   const json capacity = doc.value("memory_per_stage", json());
-  if (g.memory_per_stage ? !same(capacity, *g.memory_per_stage) : !capacity.is_null())
+  if (!cluster && (g.memory_per_stage ? !same(capacity, *g.memory_per_stage) : !capacity.is_null()))
     return no("it was bounded under another memory capacity");
   if (doc.value("colocation_groups", json()) != g.colour_labels.size())
     return no("it was bounded with other colour classes");

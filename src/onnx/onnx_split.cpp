@@ -29,6 +29,7 @@
 #include "onnx/constant_eval.hpp"
 #include "onnx/onnx_types.hpp"
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/model/error.hpp"
 
 namespace pipecut {
@@ -471,7 +472,8 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
                                    const Partition& partition, const std::string& out_dir,
                                    const OnnxSplitOptions& options) {
   const Graph& g = imported.graph;
-  if (auto problem = partition_problem(g, partition))
+  if (auto problem = options.cluster ? cluster_partition_problem(g, *options.cluster, partition)
+                                     : partition_problem(g, partition))
     throw InputError(model_path + ": the partition does not match the model: " + *problem);
   onnx::ModelProto model = load_model(model_path);
   onnx::GraphProto* graph = model.mutable_graph();
@@ -494,7 +496,10 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
       ++moved_ports;
     }
   }
-  const Evaluation evaluation = evaluate_partition(g, p);
+  // On a cluster each stage is costed on its own device (docs/clusters.md, "Stage cost").
+  const Evaluation evaluation =
+      options.cluster ? evaluate_on_cluster(ClusterCosts(g, *options.cluster, model_path), p)
+                      : evaluate_partition(g, p);
 
   // Operators per partition stage, then the pipeline (non-empty stages in order).
   std::vector<int> op_stage(n_ops, -1);
@@ -634,6 +639,10 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
   manifest.lower_bound = options.lower_bound;
   manifest.lower_bound_method = options.lower_bound_method;
   manifest.moved_port_nodes = moved_ports;
+  if (options.cluster) {
+    manifest.cluster_name = options.cluster->name;
+    manifest.cluster_digest = options.cluster->digest;
+  }
   for (const auto& in : graph->input())
     if (model_inputs.count(in.name()))
       manifest.inputs.push_back(describe_tensor(in.name(), &in.type()));
@@ -665,6 +674,13 @@ PipelineManifest write_onnx_stages(const std::string& model_path, const OnnxImpo
       stage.file = "stage_" + std::to_string(s) + ".onnx";
       stage.predicted = evaluation.stages[plan.partition_stage];
       stage.predicted.nodes.clear();
+      if (options.cluster && stage.predicted.device >= 0) {
+        const Cluster& c = *options.cluster;
+        const ClusterDevice& d = c.devices[stage.predicted.device];
+        stage.device = d.name;
+        stage.device_class = c.classes[d.device_class].name;
+        stage.device_host = c.hosts[d.host].name;
+      }
       for (NodeId v : plan.nodes) stage.operators.push_back(g.ids[v]);
       stage.folded_operators = static_cast<int>(plan.folded.size());
 
@@ -838,6 +854,8 @@ std::string pipeline_manifest_json(const PipelineManifest& m) {
                       {"lower_bound_method", m.lower_bound_method},
                       {"ratio", m.bottleneck > 0 ? m.lower_bound / m.bottleneck : 1.0},
                       {"moved_port_nodes", m.moved_port_nodes}};
+  if (!m.cluster_digest.empty())
+    doc["cluster"] = {{"name", m.cluster_name}, {"digest", m.cluster_digest}};
   doc["inputs"] = json::array();
   for (const auto& t : m.inputs) doc["inputs"].push_back(tensor_json(t));
   doc["outputs"] = json::array();
@@ -871,6 +889,8 @@ std::string pipeline_manifest_json(const PipelineManifest& m) {
                        {"comm_in", s.predicted.comm_in},
                        {"comm_out", s.predicted.comm_out},
                        {"cost", s.predicted.cost}};
+    if (!s.device.empty())
+      st["device"] = {{"name", s.device}, {"class", s.device_class}, {"host", s.device_host}};
     stages.push_back(std::move(st));
   }
   doc["stages"] = std::move(stages);

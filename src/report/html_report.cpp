@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/model/error.hpp"
@@ -128,9 +129,22 @@ struct Facts {
   const Graph& g;
   const Solution& r;
   const Evaluation& e;
+  // On a cluster (docs/clusters.md): its costs, and for every cut tensor (aligned with `cut`)
+  // the link to each receiving stage. Null/empty without one.
+  const Cluster* cluster = nullptr;
+  std::optional<ClusterCosts> costs;
+  struct Link {
+    int to_stage = 0, from_device = 0, to_device = 0;
+    double gbps = 0, time = 0;
+  };
+  std::vector<std::vector<Link>> links;
+  // Per node: its work as costed (on its stage's device class on a cluster), and the time of
+  // its output tensor (on a cluster: its send time when it is cut).
+  std::vector<double> node_work, tensor_time;
   int k = 1;
-  std::vector<const StageCost*> used;  // the non-empty stages, in pipeline order
-  std::vector<double> memory;          // resident memory of each stage of `used`
+  std::vector<const StageCost*> used;           // the non-empty stages, in pipeline order
+  std::vector<double> memory;                   // resident memory of each stage of `used`
+  std::vector<std::optional<double>> capacity;  // memory capacity of each stage of `used`
   const StageCost* bottleneck = nullptr;
   int bottleneck_index = 0;  // its position in `used`
   std::vector<BoundaryTensor> cut;
@@ -156,6 +170,14 @@ bool is_proven(const Solution& r, bool has_bound, bool valid) {
 std::string stage_chip(int stage) {
   return "<span class=\"chip\" style=\"background:" + stage_colour(stage) + "\"></span>";
 }
+
+// "h0:1 (A100-80)": a stage's device and class on a cluster.
+std::string device_text(const Cluster& c, int device) {
+  const ClusterDevice& d = c.devices[device];
+  return d.name + " (" + c.classes[d.device_class].name + ")";
+}
+
+std::string fmt_gbps(double gbps) { return printf_string("%.4g GB/s", gbps); }
 
 // ---------------------------------------------------------------- summary
 
@@ -260,6 +282,19 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
     if (f.r.stopped) found += " <span class=\"badge warn\">interrupted: best found so far</span>";
   }
   s += fact("found by", found);
+  if (f.cluster) {
+    const Cluster& c = *f.cluster;
+    std::string devices;
+    for (const StageCost* st : f.used)
+      if (st->device >= 0)
+        devices += (devices.empty() ? "" : " → ") + stage_chip(st->stage) +
+                   escape(device_text(c, st->device));
+    s += fact("cluster", escape(c.name) + " — " + std::to_string(c.num_devices()) + " devices, " +
+                             std::to_string(c.classes.size()) + " classes, " +
+                             std::to_string(c.hosts.size()) + " hosts; digest " +
+                             escape(c.digest.substr(0, 12)) + "…");
+    s += fact("devices", devices);
+  }
   if (!f.r.bounds.empty()) {
     std::string run;
     for (const BoundResult& bound : f.r.bounds) {
@@ -272,7 +307,16 @@ std::string summary_section(const Facts& f, const HtmlReportOptions& options) {
   // Constraints the graph carries, checked against this partition (docs/report.md, "What the
   // page shows", 1. Summary).
   std::string constraints;
-  if (f.g.memory_per_stage) {
+  if (f.cluster) {
+    // Each device's class gives its capacity (docs/clusters.md, "Stage cost").
+    int over = 0;
+    for (std::size_t i = 0; i < f.used.size(); ++i)
+      if (f.capacity[i] && f.memory[i] > *f.capacity[i]) ++over;
+    constraints += "memory of each stage within its device's class capacity: " +
+                   (over == 0 ? std::string("<span class=\"badge ok\">fits</span>")
+                              : "<span class=\"badge bad\">" + std::to_string(over) +
+                                    " stage(s) exceed their device</span>");
+  } else if (f.g.memory_per_stage) {
     const double peak = *std::max_element(f.memory.begin(), f.memory.end());
     constraints +=
         "memory capacity " + fmt_bytes(*f.g.memory_per_stage) + " per stage: largest stage holds " +
@@ -413,11 +457,16 @@ std::string stage_chart(const Facts& f) {
 
 std::string memory_chart(const Facts& f) {
   const double peak = *std::max_element(f.memory.begin(), f.memory.end());
-  const std::optional<double> capacity = f.g.memory_per_stage;
-  if (peak <= 0 && !capacity)
+  // Without a cluster one capacity for every stage (a line across); on a cluster each stage's
+  // device class has its own (a mark over each bar).
+  const bool one_capacity = !f.cluster && f.g.memory_per_stage.has_value();
+  const double capacity = one_capacity ? *f.g.memory_per_stage : 0.0;
+  double largest_capacity = capacity;
+  for (const auto& c : f.capacity) largest_capacity = std::max(largest_capacity, c.value_or(0.0));
+  if (peak <= 0 && largest_capacity <= 0)
     return "<p class=\"lead\">The graph carries no memory figures (node <code>memory</code> "
            "is 0 everywhere).</p>";
-  const double top_value = std::max({peak, capacity.value_or(0.0), 1.0});
+  const double top_value = std::max({peak, largest_capacity, 1.0});
   const double step = byte_tick_step(top_value * 1.1, 4);
   const StageBarFrame fr = stage_bar_frame(f, 170, 14, 24, step, top_value * 1.1);
   auto y = [&](double v) { return fr.y(v); };
@@ -429,23 +478,27 @@ std::string memory_chart(const Facts& f) {
   for (int i = 0; i < static_cast<int>(f.used.size()); ++i) {
     const int stage = f.used[i]->stage;
     const double x = fr.centre(i) - bar_w / 2;
-    const bool over = capacity && f.memory[i] > *capacity;
+    const std::optional<double> own = f.capacity[i];
+    const bool over = own && f.memory[i] > *own;
     s += "<g class=\"hover\"><title>stage " + std::to_string(stage) + ": " +
-         fmt_bytes(f.memory[i]) + " resident" +
-         (capacity ? " of " + fmt_bytes(*capacity) : std::string()) + "</title>";
+         fmt_bytes(f.memory[i]) + " resident" + (own ? " of " + fmt_bytes(*own) : std::string()) +
+         "</title>";
     s += rect(kChartLeft + slot * i, top, slot, plot_h, "fill=\"transparent\"");
     s += rect(x, y(f.memory[i]), bar_w, y(0) - y(f.memory[i]),
               "fill=\"" + stage_colour(stage) + "\" fill-opacity=\"0.7\"" +
                   (over ? " stroke=\"#b3261e\" stroke-width=\"2\"" : ""));
+    if (f.cluster && own)
+      s += line(x - 4, y(*own), x + bar_w + 4, y(*own),
+                "stroke=\"#b3261e\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"");
     s += "</g>";
     if (slot >= 50 && f.memory[i] > 0)
       s += text(fr.centre(i), y(f.memory[i]) - 4, fmt_bytes(f.memory[i]),
                 "text-anchor=\"middle\" font-size=\"11\" class=\"halo\"");
   }
-  if (capacity) {
-    s += line(kChartLeft, y(*capacity), kChartLeft + plot_w + 6, y(*capacity),
+  if (one_capacity) {
+    s += line(kChartLeft, y(capacity), kChartLeft + plot_w + 6, y(capacity),
               "stroke=\"#b3261e\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"");
-    s += text(kChartLeft + plot_w + 10, y(*capacity) + 4, "capacity " + fmt_bytes(*capacity),
+    s += text(kChartLeft + plot_w + 10, y(capacity) + 4, "capacity " + fmt_bytes(capacity),
               "font-size=\"12\" font-weight=\"600\" fill=\"#b3261e\"");
   }
   s += "</svg>";
@@ -468,7 +521,10 @@ std::string stages_section(const Facts& f) {
   s += stage_chart(f);
   s += "<h2>Memory per stage</h2><p class=\"lead\">Resident parameters: the sum of node "
        "<code>memory</code> (weights and folded constants) in each stage. Activations are not "
-       "counted.</p>";
+       "counted." +
+       std::string(f.cluster ? " The red mark over each bar is the capacity of its device's class."
+                             : "") +
+       "</p>";
   s += memory_chart(f);
   s += "</section>";
   return s;
@@ -576,18 +632,19 @@ std::string item_tooltip(const Facts& f, const GraphViewItem& item,
   std::string tip;
   double work = 0, memory = 0;
   for (NodeId v : item.nodes) {
-    work += g.work[v];
+    work += f.node_work[v];
     memory += g.memory[v];
   }
   if (item.nodes.size() == 1) {
     tip = "id " + g.ids[last] + "\nop " + (g.op[last].empty() ? "—" : g.op[last]) + "\nstage " +
-          std::to_string(item.stage) + "\nwork " + fmt(work) + " ms\ncomm " + fmt(g.comm[last]) +
-          " ms (output tensor)\nmemory " + fmt_bytes(memory);
+          std::to_string(item.stage) + "\nwork " + fmt(work) + " ms\ncomm " +
+          fmt(f.tensor_time[last]) + " ms (output tensor)\nmemory " + fmt_bytes(memory);
   } else {
     tip = "run of " + std::to_string(item.nodes.size()) + " operators, stage " +
           std::to_string(item.stage) + "\nfirst " + op_label(g, item.nodes.front()) + "\nlast " +
-          op_label(g, last) + "\nwork " + fmt(work) + " ms (sum)\ncomm " + fmt(g.comm[last]) +
-          " ms (output tensor of the last)\nmemory " + fmt_bytes(memory) + " (sum)";
+          op_label(g, last) + "\nwork " + fmt(work) + " ms (sum)\ncomm " +
+          fmt(f.tensor_time[last]) + " ms (output tensor of the last)\nmemory " +
+          fmt_bytes(memory) + " (sum)";
     std::map<std::string, int> ops;
     for (NodeId v : item.nodes) ++ops[g.op[v].empty() ? "—" : g.op[v]];
     tip += "\nops";
@@ -733,10 +790,10 @@ std::string graph_section(const Facts& f, const GraphView& view) {
   for (const GraphViewEdge& edge : view.edges) {
     const GraphViewItem& a = view.items[edge.from];
     const GraphViewItem& b = view.items[edge.to];
-    if (!edge.cut || a.row == b.row || f.g.comm[edge.tensor] <= 0 ||
-        f.g.comm[edge.tensor] < smallest_label)
+    if (!edge.cut || a.row == b.row || f.tensor_time[edge.tensor] <= 0 ||
+        f.tensor_time[edge.tensor] < smallest_label)
       continue;
-    const double comm = f.g.comm[edge.tensor];
+    const double comm = f.tensor_time[edge.tensor];
     const double w = 5.8 * static_cast<double>(fmt(comm).size()) + 2;
     labels.push_back({box_x(b) - 9 - w, box_y(b) - 2, w, comm});
   }
@@ -757,19 +814,30 @@ std::string graph_section(const Facts& f, const GraphView& view) {
 
 // ---------------------------------------------------------------- tables
 
+// The device and class cells of a stage row on a cluster; nothing without one.
+std::string device_cells(const Facts& f, const StageCost& st) {
+  if (!f.cluster) return {};
+  if (st.device < 0) return "<td class=\"l\">—</td><td class=\"l\">—</td>";
+  const ClusterDevice& d = f.cluster->devices[st.device];
+  return "<td class=\"l\">" + escape(d.name) + "</td><td class=\"l\">" +
+         escape(f.cluster->classes[d.device_class].name) + "</td>";
+}
+
 std::string tables_section(const Facts& f) {
   const Graph& g = f.g;
   const Evaluation& e = f.e;
   std::string s = "<section class=\"tables\" id=\"tables\"><h2>Stages</h2>";
   s += "<div class=\"scroll-table\"><table class=\"data\" id=\"stage-table\"><thead><tr><th "
-       "class=\"l\">stage</th><th>operators</th><th>work (ms)</th><th>comm in (ms)</th><th>comm "
+       "class=\"l\">stage</th>" +
+       std::string(f.cluster ? "<th class=\"l\">device</th><th class=\"l\">class</th>" : "") +
+       "<th>operators</th><th>work (ms)</th><th>comm in (ms)</th><th>comm "
        "out (ms)</th><th>cost (ms)</th><th>of bottleneck</th><th>memory</th></tr></thead><tbody>";
   for (std::size_t i = 0; i < f.used.size(); ++i) {
     const StageCost& st = *f.used[i];
     const bool bottleneck = st.stage == e.bottleneck_stage;
     s += std::string("<tr") + (bottleneck ? " class=\"bottleneck\"" : "") + "><td class=\"l\">" +
          stage_chip(st.stage) + std::to_string(st.stage) + (bottleneck ? " bottleneck" : "") +
-         "</td><td>" + std::to_string(st.nodes.size()) + "</td><td>" +
+         "</td>" + device_cells(f, st) + "<td>" + std::to_string(st.nodes.size()) + "</td><td>" +
          printf_string("%.4f", st.work) + "</td><td>" + printf_string("%.4f", st.comm_in) +
          "</td><td>" + printf_string("%.4f", st.comm_out) + "</td><td>" +
          printf_string("%.4f", st.cost) + "</td><td>" +
@@ -780,24 +848,48 @@ std::string tables_section(const Facts& f) {
 
   s += "<h2>Boundary tensors</h2><p class=\"lead\">" + std::to_string(f.cut.size()) +
        " tensors cross a stage boundary. Each is paid once by its producer's stage (send) and "
-       "once by each consuming stage (receive), however many operators there read it.</p>";
+       "once by each consuming stage (receive), however many operators there read it." +
+       std::string(f.cluster
+                       ? " On the cluster each receiving stage gets it over the link from the "
+                         "sender's device to its own, at that link's bandwidth; the send lasts "
+                         "as long as the slowest of them (the comm column)."
+                       : "") +
+       "</p>";
   if (!f.cut.empty()) {
     std::vector<const BoundaryTensor*> rows;
-    for (const BoundaryTensor& t : f.cut) rows.push_back(&t);
+    std::map<const BoundaryTensor*, std::size_t> index;
+    for (const BoundaryTensor& t : f.cut) {
+      index[&t] = rows.size();
+      rows.push_back(&t);
+    }
     std::stable_sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) {
       if (a->from_stage != b->from_stage) return a->from_stage < b->from_stage;
       return a->comm > b->comm;
     });
     s += "<div class=\"scroll-table\"><table class=\"data\" id=\"boundary-table\"><thead><tr><th "
          "class=\"l\">tensor (producer)</th><th class=\"l\">op</th><th class=\"l\">from "
-         "stage</th><th class=\"l\">to stages</th><th>comm (ms)</th></tr></thead><tbody>";
+         "stage</th><th class=\"l\">to stages</th><th>comm (ms)</th>" +
+         std::string(f.cluster ? "<th class=\"l\">links (sender device → receiver device, "
+                                 "bandwidth, time)</th>"
+                               : "") +
+         "</tr></thead><tbody>";
     for (const BoundaryTensor* t : rows) {
       std::string to;
       for (int b : t->to_stages) to += (to.empty() ? "" : ", ") + std::to_string(b);
       s += "<tr><td class=\"l\">" + escape(g.ids[t->producer]) + "</td><td class=\"l\">" +
            escape(g.op[t->producer]) + "</td><td class=\"l\">" + stage_chip(t->from_stage) +
            std::to_string(t->from_stage) + "</td><td class=\"l\">→ " + to + "</td><td>" +
-           printf_string("%.4f", t->comm) + "</td></tr>";
+           printf_string("%.4f", t->comm) + "</td>";
+      if (f.cluster) {
+        std::string links;
+        for (const Facts::Link& l : f.links[index.at(t)])
+          links += (links.empty() ? "" : "<br/>") + escape(f.cluster->devices[l.from_device].name) +
+                   " → " + escape(f.cluster->devices[l.to_device].name) + " (stage " +
+                   std::to_string(l.to_stage) + "), " + fmt_gbps(l.gbps) + ", " +
+                   printf_string("%.4f", l.time) + " ms";
+        s += "<td class=\"l\">" + links + "</td>";
+      }
+      s += "</tr>";
     }
     s += "</tbody></table></div>";
   }
@@ -820,6 +912,15 @@ json report_data(const Facts& f, const GraphView& view) {
                 {"colocation_classes", f.colocation.classes}};
   graph["memory_per_stage"] = g.memory_per_stage ? json(*g.memory_per_stage) : json(nullptr);
   doc["graph"] = std::move(graph);
+  if (f.cluster) {
+    const Cluster& c = *f.cluster;
+    json devices = json::array();
+    for (const ClusterDevice& d : c.devices)
+      devices.push_back({{"name", d.name},
+                         {"class", c.classes[d.device_class].name},
+                         {"host", c.hosts[d.host].name}});
+    doc["cluster"] = {{"name", c.name}, {"digest", c.digest}, {"devices", std::move(devices)}};
+  }
   json partition = {{"k", f.k},
                     {"stages_used", e.stages_used},
                     {"bottleneck", e.bottleneck},
@@ -848,6 +949,13 @@ json report_data(const Facts& f, const GraphView& view) {
                       {"cost", st.cost},
                       {"memory", f.memory[i]},
                       {"colour", stage_colour(st.stage)}});
+    if (f.cluster && st.device >= 0) {
+      const ClusterDevice& d = f.cluster->devices[st.device];
+      stages.back()["device"] = d.name;
+      stages.back()["class"] = f.cluster->classes[d.device_class].name;
+      stages.back()["host"] = f.cluster->hosts[d.host].name;
+      stages.back()["capacity"] = f.cluster->classes[d.device_class].memory;
+    }
   }
   doc["stages"] = std::move(stages);
   json bounds = json::array();
@@ -858,12 +966,24 @@ json report_data(const Facts& f, const GraphView& view) {
                       {"seconds", b.seconds}});
   doc["bounds"] = std::move(bounds);
   json cut = json::array();
-  for (const BoundaryTensor& t : f.cut)
+  for (std::size_t i = 0; i < f.cut.size(); ++i) {
+    const BoundaryTensor& t = f.cut[i];
     cut.push_back({{"producer", g.ids[t.producer]},
                    {"op", g.op[t.producer]},
                    {"from_stage", t.from_stage},
                    {"to_stages", t.to_stages},
                    {"comm", t.comm}});
+    if (f.cluster) {
+      json links = json::array();
+      for (const Facts::Link& l : f.links[i])
+        links.push_back({{"to_stage", l.to_stage},
+                         {"from_device", f.cluster->devices[l.from_device].name},
+                         {"to_device", f.cluster->devices[l.to_device].name},
+                         {"bandwidth_gbps", l.gbps},
+                         {"time", l.time}});
+      cut.back()["links"] = std::move(links);
+    }
+  }
   doc["boundary_tensors"] = std::move(cut);
   const std::vector<int> level = topological_levels(g);
   json nodes = json::array();
@@ -873,8 +993,8 @@ json report_data(const Facts& f, const GraphView& view) {
                      {"stage", f.r.partition.stage_of[v]},
                      {"level", level[v]},
                      {"item", view.item_of[v]},
-                     {"work", g.work[v]},
-                     {"comm", g.comm[v]},
+                     {"work", f.node_work[v]},
+                     {"comm", f.tensor_time[v]},
                      {"memory", g.memory[v]}});
   doc["nodes"] = std::move(nodes);
   json items = json::array();
@@ -917,10 +1037,13 @@ std::string script_safe(const std::string& json_text) {
 }  // namespace
 
 std::string html_report(const Graph& g, const Solution& r, const HtmlReportOptions& options) {
-  if (auto problem = partition_problem(g, r.partition))
+  const Cluster* cluster = r.cluster ? &*r.cluster : nullptr;
+  if (auto problem = cluster ? cluster_partition_problem(g, *cluster, r.partition)
+                             : partition_problem(g, r.partition))
     throw InputError("invalid partition: " + *problem);
   const Evaluation& e = r.evaluation;
   Facts f(g, r);
+  f.cluster = cluster;
   f.k = r.partition.k;
   for (const StageCost& st : e.stages)
     if (!st.nodes.empty()) f.used.push_back(&st);
@@ -937,8 +1060,44 @@ std::string html_report(const Graph& g, const Solution& r, const HtmlReportOptio
   const std::vector<double> memory = resident_memory(g, e);  // aligned with e.stages
   for (const StageCost* st : f.used) f.memory.push_back(memory[st - e.stages.data()]);
   f.cut = boundary_tensors(g, r.partition);
+  f.node_work = g.work;
+  f.tensor_time = g.comm;
+  if (cluster) {
+    // Costs on the cluster (docs/clusters.md, "Stage cost"): a node's work on its stage's
+    // device class; a cut tensor over the link to each receiving stage's device, its send as
+    // long as the slowest of them.
+    f.costs.emplace(g, *cluster, g.name);
+    const std::vector<int>& device = r.partition.device_of_stage;
+    for (NodeId v = 0; v < g.num_nodes(); ++v)
+      f.node_work[v] =
+          f.costs->work(v, cluster->devices[device[r.partition.stage_of[v]]].device_class);
+    for (BoundaryTensor& t : f.cut) {
+      std::vector<Facts::Link>& links = f.links.emplace_back();
+      double slowest = 0;
+      for (int b : t.to_stages) {
+        Facts::Link l;
+        l.to_stage = b;
+        l.from_device = device[t.from_stage];
+        l.to_device = device[b];
+        l.gbps = cluster->bandwidth(l.from_device, l.to_device);
+        l.time = f.costs->transfer(t.producer, l.gbps);
+        slowest = std::max(slowest, l.time);
+        links.push_back(l);
+      }
+      t.comm = slowest;
+      f.tensor_time[t.producer] = slowest;
+    }
+    for (const StageCost* st : f.used)
+      f.capacity.push_back(
+          st->device >= 0 ? std::optional<double>(
+                                cluster->classes[cluster->devices[st->device].device_class].memory)
+                          : std::nullopt);
+  } else {
+    f.capacity.assign(f.used.size(), g.memory_per_stage);
+  }
   f.colocation = check_colocation(g, r.partition);
-  f.violation = constraint_violation(g, r.partition);
+  f.violation = cluster ? cluster_constraint_violation(g, *cluster, r.partition)
+                        : constraint_violation(g, r.partition);
   f.has_bound = !r.lower_bound_method.empty();
   f.proven = is_proven(r, f.has_bound, !f.violation);
   f.name = r.graph_name.empty() ? g.name : r.graph_name;

@@ -36,7 +36,10 @@ struct ExperimentConfig {
   // capacity the graph is read with (the file's, or read.memory_per_stage).
   double capacity_factor = 0;
   // How every graph is read: its constraint options (memory_per_stage, ignore_memory,
-  // ignore_colocation) apply to every instance.
+  // ignore_colocation) apply to every instance. With read.cluster (docs/clusters.md) every
+  // instance is on that cluster: "solve" is solve_on_cluster, the partition algorithms
+  // partition_on_cluster, the bound methods compute_bounds_on_cluster; every k must be at most
+  // its device count, and capacity_factor is refused (the cluster gives the capacities).
   ReadOptions read;
 };
 
@@ -55,6 +58,11 @@ struct ExperimentRow {
   std::optional<double> capacity;
   int colour_classes = 0;
   std::string detail;
+  // On a cluster: its name and digest, and for a partition row the device of each non-empty
+  // stage in pipeline order. Rows are keyed by the digest too, so that one results file can
+  // hold the same sweep on several clusters.
+  std::string cluster, cluster_digest;
+  std::vector<std::string> devices;
 };
 
 struct ExperimentProgress {

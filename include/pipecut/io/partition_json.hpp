@@ -74,11 +74,14 @@ std::optional<PartitionFileCluster> partition_file_cluster(const std::string& te
 // bound reads as 0 with an empty method, so a hand-written file with format, k and assignment is
 // accepted). Costs in the file are never trusted: `evaluation` is left empty; cost the partition
 // with evaluate() (solve/api.hpp). Throws InputError naming `path` for a malformed file or a
-// field of the wrong type.
+// field of the wrong type. With a `cluster`, the file's devices are read as
+// read_partition_assignment reads them and `cluster` is set to it.
 Solution read_solution(const Graph& g, const std::string& path,
-                       std::uint64_t max_input_bytes = kDefaultMaxInputBytes);
+                       std::uint64_t max_input_bytes = kDefaultMaxInputBytes,
+                       const Cluster* cluster = nullptr);
 // The same from the file's text; `source` names it in messages.
-Solution parse_solution(const Graph& g, const std::string& text, const std::string& source);
+Solution parse_solution(const Graph& g, const std::string& text, const std::string& source,
+                        const Cluster* cluster = nullptr);
 
 // The lower bound a partition file carries, when it holds for `g`: a bound is proven for the
 // costs and constraints it was computed with, so it is kept only when the file records, for its
@@ -86,13 +89,16 @@ Solution parse_solution(const Graph& g, const std::string& text, const std::stri
 // and bottleneck that `g` gives it, the same memory capacity and colour classes, and a bound not
 // above that bottleneck. Otherwise (a file solved with another --device, --profile or capacity,
 // or without a bound) nullopt, with the reason in `why` when given (left empty when the file
-// has no bound). `p` must be the file's partition, valid for `g`.
+// has no bound). `p` must be the file's partition, valid for `g`. With a `cluster`, the costs
+// compared are those on the cluster (evaluate_on_cluster), the file must record that cluster's
+// digest, and the graph's capacity is not compared (the cluster's classes give it).
 struct PartitionFileBound {
   double value = 0;
   std::string method;
 };
 std::optional<PartitionFileBound> partition_file_bound(const Graph& g, const Partition& p,
                                                        const std::string& path,
-                                                       std::string* why = nullptr);
+                                                       std::string* why = nullptr,
+                                                       const Cluster* cluster = nullptr);
 
 }  // namespace pipecut

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "pipecut/model/cluster.hpp"
 #include "pipecut/model/cost.hpp"
 #include "pipecut/onnx/onnx_import.hpp"
 
@@ -51,6 +52,8 @@ struct PipelineStage {
   int folded_operators = 0;            // parameter-only operators copied in
   double parameter_bytes = 0;          // initializers and constants it holds
   StageCost predicted;                 // the cost model's work, comm_in, comm_out, cost
+  // On a cluster (docs/clusters.md): the stage's device, its class and host; empty otherwise.
+  std::string device, device_class, device_host;
 };
 
 struct PipelineManifest {
@@ -65,6 +68,8 @@ struct PipelineManifest {
   // Output-port nodes (docs/formats.md "Several outputs") placed away from their operator and
   // moved into its stage: a port has no operator of its own, and the move never raises a cost.
   int moved_port_nodes = 0;
+  // On a cluster: its name and digest (io/cluster_json.hpp); empty otherwise.
+  std::string cluster_name, cluster_digest;
 };
 
 struct OnnxSplitOptions {
@@ -75,6 +80,9 @@ struct OnnxSplitOptions {
   // Files the output folder must not contain when it is replaced (e.g. the partition file);
   // the model and its external data files are always protected.
   std::vector<std::string> protected_paths;
+  // The cluster the partition is on (its device_of_stage indexes its devices): costs are those
+  // on the cluster and the manifest records each stage's device. Null = k identical devices.
+  const Cluster* cluster = nullptr;
 };
 
 // Writes stage_0.onnx … and pipeline.json into `out_dir`: first into a temporary sibling
