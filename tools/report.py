@@ -31,8 +31,10 @@ import sys
 from collections import defaultdict
 
 TOLERANCE = 1e-5
-MEASURED_BEGIN = "<!-- measure_pipelines.py: begin -->"
-MEASURED_END = "<!-- measure_pipelines.py: end -->"
+# Sections other scripts write between their markers (not made from experiment rows): carried
+# over from the file being replaced.
+KEPT_SECTIONS = [("<!-- measure_pipelines.py: begin -->", "<!-- measure_pipelines.py: end -->"),
+                 ("<!-- cluster_results.py: begin -->", "<!-- cluster_results.py: end -->")]
 EXTRA_HEADERS = {"solve_within_0.1%": "solve ≤ 0.1 %"}
 
 
@@ -306,14 +308,15 @@ def main():
             else:
                 md += [f"- **{key}**: {value}"]
         md.append("")
-    # The section tools/measure_pipelines.py writes (between its markers) is not made from these
-    # rows: it is carried over from the file being replaced.
+    # The sections tools/measure_pipelines.py and tools/cluster_results.py write (between their
+    # markers) are not made from these rows: they are carried over from the file being replaced.
     target = os.path.join(args.out_dir, "results.md")
     if os.path.exists(target):
         old = open(target).read()
-        begin, end = old.find(MEASURED_BEGIN), old.find(MEASURED_END)
-        if 0 <= begin < end:
-            md += [old[begin:end + len(MEASURED_END)], ""]
+        for begin_marker, end_marker in KEPT_SECTIONS:
+            begin, end = old.find(begin_marker), old.find(end_marker)
+            if 0 <= begin < end:
+                md += [old[begin:end + len(end_marker)], ""]
     with open(target, "w") as f:
         f.write("\n".join(md))
     with open(os.path.join(args.out_dir, "results.json"), "w") as f:
