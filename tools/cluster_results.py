@@ -206,9 +206,10 @@ def section(rows, machine, args, bench_text):
         lines.append("")
     lines += summary(rows)
     if bench_text:
+        # A fence without a language: tests/doc_examples_test.py runs every block that has one.
         lines += ["### Benchmark: a 34-layer chain on 8 devices of 3 classes", "",
                   "`build/bench/cluster_bench` (bench/cluster_bench.cpp), run by this script on the machine "
-                  "above; times are measured, not targets:", "", "```text", bench_text.rstrip(), "```", ""]
+                  "above; times are measured, not targets:", "", "```", bench_text.rstrip(), "```", ""]
     lines.append(END)
     return "\n".join(lines) + "\n"
 
