@@ -31,11 +31,12 @@ import sys
 from collections import defaultdict
 
 TOLERANCE = 1e-5
-MEASURED_BEGIN = "<!-- measure_pipelines.py: begin -->"
-MEASURED_END = "<!-- measure_pipelines.py: end -->"
-# Sections written by hand from other commands' output (docs/llm.md's plans), kept like it.
-KEPT_SECTIONS = [(MEASURED_BEGIN, MEASURED_END),
-                 ("<!-- pipecut llm: begin -->", "<!-- pipecut llm: end -->")]
+# Sections other scripts write between their markers, and hand-written ones beside them (not
+# made from experiment rows): carried over from the file being replaced.
+KEPT_SECTIONS = [("<!-- measure_pipelines.py: begin -->", "<!-- measure_pipelines.py: end -->"),
+                 ("<!-- measured summary: begin -->", "<!-- measured summary: end -->"),
+                 ("<!-- pipecut llm: begin -->", "<!-- pipecut llm: end -->"),
+                 ("<!-- cluster_results.py: begin -->", "<!-- cluster_results.py: end -->")]
 EXTRA_HEADERS = {"solve_within_0.1%": "solve ≤ 0.1 %"}
 
 
@@ -309,8 +310,8 @@ def main():
             else:
                 md += [f"- **{key}**: {value}"]
         md.append("")
-    # The section tools/measure_pipelines.py writes and the LLM plans' (between their markers)
-    # are not made from these rows: they are carried over from the file being replaced.
+    # The sections KEPT_SECTIONS names are not made from these rows: they are carried over from
+    # the file being replaced.
     target = os.path.join(args.out_dir, "results.md")
     if os.path.exists(target):
         old = open(target).read()
