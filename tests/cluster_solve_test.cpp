@@ -304,6 +304,12 @@ TEST(ClusterBaselines, NeverBelowTheOptimum) {
     const testing::ClusterInstance x = testing::random_cluster_instance(seed);
     const int k = x.cluster.num_devices();
     const testing::ClusterOptimum best = testing::cluster_brute_force(x.graph, x.cluster, k);
+    std::optional<Solution> solved;
+    SolveOptions prove;
+    prove.target_ratio = 1;  // a homogeneous cluster is today's solve, which stops at 0.99
+    try {
+      solved = solve_on_cluster(x.graph, x.cluster, k, prove);
+    } catch (const Error&) {}
     for (const std::string& name : cluster_baseline_names()) {
       Solution s;
       try {
@@ -311,6 +317,9 @@ TEST(ClusterBaselines, NeverBelowTheOptimum) {
       } catch (const NoFeasiblePartitionError&) {
         continue;
       }
+      // solve tries the engines' splits too: it never returns worse than one that fits.
+      ASSERT_TRUE(solved) << name << " seed " << seed;
+      EXPECT_LE(solved->bottleneck(), s.bottleneck() * (1 + 1e-12)) << name << " seed " << seed;
       ASSERT_TRUE(best.feasible) << seed;
       const auto oracle = testing::cluster_oracle_bottleneck(x.graph, x.cluster, s.partition);
       ASSERT_TRUE(oracle) << name << " seed " << seed;

@@ -103,7 +103,8 @@ struct Slicing {
 };
 
 Slicing slice_with_classes(const ClusterCosts& costs, const std::vector<NodeId>& order, int k,
-                           const Stopwatch& clock, double time_limit, const RunControl& control) {
+                           double link_gbps, const Stopwatch& clock, double time_limit,
+                           const RunControl& control) {
   const Graph& g = costs.graph();
   const Cluster& c = costs.cluster();
   const int n = g.num_nodes();
@@ -136,19 +137,13 @@ Slicing slice_with_classes(const ClusterCosts& costs, const std::vector<NodeId>&
       total[m] += digits[m][x];
     }
 
-  // Tensors at the slowest link of the cluster: no real link is slower.
-  double slowest = kInf;
-  for (int a = 0; a < static_cast<int>(c.hosts.size()); ++a)
-    for (int b = 0; b < static_cast<int>(c.hosts.size()); ++b)
-      slowest = std::min(slowest, c.host_bandwidth(a, b) > 0 ? c.host_bandwidth(a, b) : kInf);
-  if (!std::isfinite(slowest)) slowest = 1;
   std::vector<int> pos(n);
   for (int i = 0; i < n; ++i) pos[order[i]] = i;
   std::vector<double> tensor(n);
   std::vector<int> last_reader(n, -1);  // position of the last consumer
   std::vector<std::vector<NodeId>> ending(n + 1);
   for (NodeId v = 0; v < n; ++v) {
-    tensor[v] = costs.transfer(v, slowest);
+    tensor[v] = costs.transfer(v, link_gbps);
     for (NodeId s : g.successors(v)) last_reader[v] = std::max(last_reader[v], pos[s]);
     if (last_reader[v] >= 0) ending[last_reader[v]].push_back(v);
   }
@@ -374,6 +369,39 @@ std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, 
 
 namespace {
 
+// An engine's split (docs/clusters.md, "Baselines") on the first min(k, D, n) devices in
+// listing order; it may break a constraint (the caller checks).
+Partition engine_split(const ClusterCosts& costs, int k, const std::string& name) {
+  const Graph& g = costs.graph();
+  const Cluster& c = costs.cluster();
+  const int n = g.num_nodes();
+  const int slices = std::min({k, c.num_devices(), n});
+  const std::vector<NodeId> order = topological_order(g);
+  // Each slice's share (of the operators, the memory or the work) and what a node adds to it.
+  std::vector<double> share(slices, 1.0);
+  std::function<double(NodeId, int)> amount = [](NodeId, int) { return 1.0; };
+  if (name == "memory-proportional") {
+    for (int b = 0; b < slices; ++b) share[b] = c.classes[c.devices[b].device_class].memory;
+    if (std::any_of(g.memory.begin(), g.memory.end(), [](double m) { return m > 0; }))
+      amount = [&g](NodeId v, int) { return g.memory[v]; };
+  } else if (name == "compute-proportional") {
+    // A device's speed is the inverse of the whole graph's time on its class, and its share
+    // is of that time on its own class.
+    for (int b = 0; b < slices; ++b) {
+      double total = 0;
+      for (NodeId v = 0; v < n; ++v) total += costs.work(v, c.devices[b].device_class);
+      share[b] = total > 0 ? 1 / total : 1.0;
+    }
+    amount = [&costs, &c](NodeId v, int b) { return costs.work(v, c.devices[b].device_class); };
+  }
+  const std::vector<int> cuts = proportional_cuts(order, share, amount, name == "uniform");
+  Partition p = partition_from_cuts(g, order, cuts);
+  p.k = k;
+  p.device_of_stage.assign(k, -1);
+  for (int b = 0; b < slices; ++b) p.device_of_stage[b] = b;
+  return p;
+}
+
 // The bottleneck of p on the cluster, then its latency (the sum of its stage costs): what the
 // device refinement compares.
 std::pair<double, double> bottleneck_and_latency(const ClusterCosts& costs, const Partition& p) {
@@ -487,28 +515,63 @@ Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, 
   // The default order, then a few random topological orders on small graphs (a fixed number,
   // so that the answer does not depend on the machine's speed): one order's slicings miss
   // partitions that memory or colour classes make necessary. A chain has one order.
+  // Tensors priced at the slowest link of the cluster (no real link is slower, so the slicing's
+  // value bounds its true cost) and, as a second candidate, at the fastest (nearer the truth
+  // when the stages can sit on one fast host).
+  double slowest = kInf, fastest = 0;
+  for (int a = 0; a < static_cast<int>(c.hosts.size()); ++a)
+    for (int b = 0; b < static_cast<int>(c.hosts.size()); ++b)
+      if (c.host_bandwidth(a, b) > 0) {
+        slowest = std::min(slowest, c.host_bandwidth(a, b));
+        fastest = std::max(fastest, c.host_bandwidth(a, b));
+      }
+  if (!std::isfinite(slowest)) slowest = fastest = 1;
   std::vector<NodeId> order = topological_order(g);
-  Slicing slicing = slice_with_classes(costs, order, k, clock, time_limit, control);
+  Slicing slicing = slice_with_classes(costs, order, k, slowest, clock, time_limit, control);
   const int extra_orders = chain ? 0 : g.num_nodes() <= 64 ? 32 : g.num_nodes() <= 512 ? 4 : 0;
   std::mt19937_64 rng(seed);
   for (int r = 0; r < extra_orders; ++r) {
     std::vector<NodeId> other = random_topological_order(g, rng);
-    Slicing candidate = slice_with_classes(costs, other, k, clock, time_limit, control);
+    Slicing candidate = slice_with_classes(costs, other, k, slowest, clock, time_limit, control);
     if (candidate.value < slicing.value) {
       slicing = std::move(candidate);
       order = std::move(other);
     }
   }
+  // Every candidate gets its devices refined and is judged by its exact cost on the cluster
+  // (bottleneck, then latency): the slicings above, the fast-link slicing of the default order,
+  // and the engines' splits, so that solve never returns worse than those.
   std::optional<Partition> found;
-  s.algorithm = "cluster-slice (topological orders, class multisets, device refinement)";
-  if (slicing.value < kInf) {
-    found = partition_from_cuts(g, order, slicing.cuts);
-    found->k = k;  // the slices are stages 0..slices-1; the stages beyond hold nothing
-    place_on_devices(c, slicing.classes, *found);
-    refine_devices(costs, *found, clock, time_limit, control);
-    if (prefer != "none")
-      merge_stages(costs, *found, prefer == "latency", clock, time_limit, control);
+  std::pair<double, double> best_cost = {kInf, kInf};
+  auto consider = [&](Partition p) {
+    if (cluster_constraint_violation(g, c, p)) return;
+    refine_devices(costs, p, clock, time_limit, control);
+    const auto cost = bottleneck_and_latency(costs, p);
+    if (!found || cost < best_cost) {
+      found = std::move(p);
+      best_cost = cost;
+    }
+  };
+  auto consider_slicing = [&](const Slicing& sliced, const std::vector<NodeId>& sliced_order) {
+    if (sliced.value == kInf) return;
+    Partition p = partition_from_cuts(g, sliced_order, sliced.cuts);
+    p.k = k;  // the slices are stages 0..slices-1; the stages beyond hold nothing
+    place_on_devices(c, sliced.classes, p);
+    consider(std::move(p));
+  };
+  consider_slicing(slicing, order);
+  if (fastest != slowest) {
+    const std::vector<NodeId> default_order = topological_order(g);
+    consider_slicing(
+        slice_with_classes(costs, default_order, k, fastest, clock, time_limit, control),
+        default_order);
   }
+  for (const std::string& name : engine_split_names()) consider(engine_split(costs, k, name));
+  s.algorithm =
+      "cluster-slice (topological orders, class multisets, engines' splits, device "
+      "refinement)";
+  if (found && prefer != "none")
+    merge_stages(costs, *found, prefer == "latency", clock, time_limit, control);
   if (chain) {
     const double incumbent = found ? evaluate_on_cluster(costs, *found).bottleneck : kInf;
     const ChainTies ties = prefer == "none"      ? ChainTies::none
@@ -580,35 +643,11 @@ Solution cluster_baseline(const Graph& g, const Cluster& c, int k, const std::st
     throw InputError("unknown baseline '" + name + "' (expected one of " + comma_list(names) + ")");
   const Stopwatch clock;
   const ClusterCosts costs(g, c, g.name);
-  const int n = g.num_nodes();
-  const int slices = std::min({k, c.num_devices(), n});
-  const std::vector<NodeId> order = topological_order(g);
-  // Each slice's share (of the operators, the memory or the work) and what a node adds to it.
-  std::vector<double> share(slices, 1.0);
-  std::function<double(NodeId, int)> amount = [](NodeId, int) { return 1.0; };
-  if (name == "memory-proportional") {
-    for (int b = 0; b < slices; ++b) share[b] = c.classes[c.devices[b].device_class].memory;
-    if (std::any_of(g.memory.begin(), g.memory.end(), [](double m) { return m > 0; }))
-      amount = [&g](NodeId v, int) { return g.memory[v]; };
-  } else if (name == "compute-proportional") {
-    // A device's speed is the inverse of the whole graph's time on its class, and its share
-    // is of that time on its own class.
-    for (int b = 0; b < slices; ++b) {
-      double total = 0;
-      for (NodeId v = 0; v < n; ++v) total += costs.work(v, c.devices[b].device_class);
-      share[b] = total > 0 ? 1 / total : 1.0;
-    }
-    amount = [&costs, &c](NodeId v, int b) { return costs.work(v, c.devices[b].device_class); };
-  }
-  const std::vector<int> cuts = proportional_cuts(order, share, amount, name == "uniform");
   Solution s;
   s.graph_name = g.name;
   s.k = k;
   s.cluster = c;
-  s.partition = partition_from_cuts(g, order, cuts);
-  s.partition.k = k;
-  s.partition.device_of_stage.assign(k, -1);
-  for (int b = 0; b < slices; ++b) s.partition.device_of_stage[b] = b;
+  s.partition = engine_split(costs, k, name);
   if (auto problem = cluster_constraint_violation(g, c, s.partition))
     throw NoFeasiblePartitionError("the " + name + " split does not fit cluster " + c.name + ": " +
                                    *problem);
