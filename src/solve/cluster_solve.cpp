@@ -34,9 +34,11 @@ void check_k(const Cluster& c, int k) {
                      (c.num_devices() == 1 ? "" : "s"));
 }
 
-std::vector<int> devices_per_class(const Cluster& c) {
+// Devices per class, of host `host` only when it is >= 0.
+std::vector<int> devices_per_class(const Cluster& c, int host = -1) {
   std::vector<int> count(c.classes.size(), 0);
-  for (const ClusterDevice& d : c.devices) ++count[d.device_class];
+  for (const ClusterDevice& d : c.devices)
+    if (host < 0 || d.host == host) ++count[d.device_class];
   return count;
 }
 
@@ -48,7 +50,8 @@ Evaluation non_empty_stages(Evaluation e) {
 
 // Gives the non-empty stages of p, in pipeline order, the devices of `classes_in_order` (one
 // class per non-empty stage), each class's devices taken in listing order.
-void place_on_devices(const Cluster& c, const std::vector<int>& classes_in_order, Partition& p) {
+void place_on_devices(const Cluster& c, const std::vector<int>& classes_in_order, Partition& p,
+                      int host = -1) {
   std::vector<char> nonempty(p.k, 0);
   for (int s : p.stage_of) nonempty[s] = 1;
   std::vector<char> used(c.num_devices(), 0);
@@ -58,7 +61,7 @@ void place_on_devices(const Cluster& c, const std::vector<int>& classes_in_order
     if (!nonempty[b]) continue;
     const int cls = classes_in_order.empty() ? c.devices[0].device_class : classes_in_order[next++];
     for (int d = 0; d < c.num_devices(); ++d)
-      if (!used[d] && c.devices[d].device_class == cls) {
+      if (!used[d] && c.devices[d].device_class == cls && (host < 0 || c.devices[d].host == host)) {
         used[d] = 1;
         p.device_of_stage[b] = d;
         break;
@@ -102,14 +105,15 @@ struct Slicing {
   std::vector<int> classes;  // one per slice
 };
 
+// `host` >= 0: only that host's devices.
 Slicing slice_with_classes(const ClusterCosts& costs, const std::vector<NodeId>& order, int k,
                            double link_gbps, const Stopwatch& clock, double time_limit,
-                           const RunControl& control) {
+                           const RunControl& control, int host = -1) {
   const Graph& g = costs.graph();
   const Cluster& c = costs.cluster();
   const int n = g.num_nodes();
   const int classes = static_cast<int>(c.classes.size());
-  const std::vector<int> available = devices_per_class(c);
+  const std::vector<int> available = devices_per_class(c, host);
   // Mixed-radix multisets: digit c counts the slices on class c (at most its devices and k).
   std::vector<long long> radix(classes), weight(classes);
   double states = 1;
@@ -552,19 +556,25 @@ Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, 
       best_cost = cost;
     }
   };
-  auto consider_slicing = [&](const Slicing& sliced, const std::vector<NodeId>& sliced_order) {
+  auto consider_slicing = [&](const Slicing& sliced, const std::vector<NodeId>& sliced_order,
+                              int host) {
     if (sliced.value == kInf) return;
     Partition p = partition_from_cuts(g, sliced_order, sliced.cuts);
     p.k = k;  // the slices are stages 0..slices-1; the stages beyond hold nothing
-    place_on_devices(c, sliced.classes, p);
+    place_on_devices(c, sliced.classes, p, host);
     consider(std::move(p));
   };
-  consider_slicing(slicing, order);
+  consider_slicing(slicing, order, -1);
   if (fastest != slowest) {
     const std::vector<NodeId> default_order = topological_order(g);
     consider_slicing(
         slice_with_classes(costs, default_order, k, fastest, clock, time_limit, control),
-        default_order);
+        default_order, -1);
+    // All stages on one host: its one bandwidth prices every tensor exactly.
+    for (int h = 0; h < static_cast<int>(c.hosts.size()); ++h)
+      consider_slicing(slice_with_classes(costs, default_order, k, c.host_bandwidth(h, h), clock,
+                                          time_limit, control, h),
+                       default_order, h);
   }
   for (const std::string& name : engine_split_names()) consider(engine_split(costs, k, name));
   s.algorithm =
