@@ -106,7 +106,7 @@ ChainPlan solve_chain_on_cluster(const ClusterCosts& costs, std::span<const Node
   std::vector<std::int32_t> from(states);
   // One pass of the DP. Pass `bottleneck`: minimise the largest stage cost, with stages above
   // `limit` pruned. Pass `latency`: minimise the sum of stage costs among partitions whose every
-  // stage costs at most `limit`, the final state chosen by fewest stages first. Both passes add
+  // stage costs at most `limit`, the final state chosen by the ChainTies rule. Both passes add
   // the same terms in the same order, so a stage of cost `limit` in the first passes the
   // second's test.
   enum class Pass { bottleneck, latency };
