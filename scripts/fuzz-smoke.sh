@@ -45,6 +45,7 @@ seeds_of() {
     fuzz_ort_profile) echo fuzz/seeds/fuzz_ort_profile ;;
     fuzz_device_profile) echo fuzz/seeds/fuzz_device_profile ;;
     fuzz_report_partition) echo fuzz/seeds/fuzz_report_partition ;;
+    fuzz_cluster) echo data/clusters data/llm/clusters ;;
   esac
 }
 
@@ -53,7 +54,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 failed=()
 targets=(fuzz_pipecut_graph fuzz_pipecut_graph_gzip fuzz_tarnawski fuzz_pipedream fuzz_regal
          fuzz_onnx fuzz_partition fuzz_read_graph fuzz_ort_profile fuzz_device_profile
-         fuzz_report_partition)
+         fuzz_report_partition fuzz_cluster)
 # FUZZ_TARGETS="a b" runs only those (e.g. new targets while working on them).
 if [[ -n "${FUZZ_TARGETS:-}" ]]; then read -r -a targets <<< "$FUZZ_TARGETS"; fi
 for target in "${targets[@]}"; do
