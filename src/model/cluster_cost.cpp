@@ -99,21 +99,8 @@ std::optional<std::string> cluster_partition_problem(const Graph& g, const Clust
 std::optional<std::string> cluster_constraint_violation(const Graph& g, const Cluster& c,
                                                         const Partition& p) {
   // Colour classes as without a cluster; the capacity is each device's, not the graph's.
+  if (auto split = colour_class_violation(g, p)) return split;
   std::vector<double> memory(p.k, 0.0);
-  if (!g.colour_class.empty()) {
-    std::vector<NodeId> first(g.colour_labels.size(), -1);
-    for (NodeId v = 0; v < g.num_nodes(); ++v) {
-      const int cls = g.colour_class[v];
-      if (cls < 0) continue;
-      if (first[cls] < 0) {
-        first[cls] = v;
-      } else if (p.stage_of[first[cls]] != p.stage_of[v]) {
-        return "colour class '" + g.colour_labels[cls].text + "' is split: node '" +
-               g.ids[first[cls]] + "' is in stage " + std::to_string(p.stage_of[first[cls]]) +
-               " and node '" + g.ids[v] + "' in stage " + std::to_string(p.stage_of[v]);
-      }
-    }
-  }
   for (NodeId v = 0; v < g.num_nodes(); ++v) memory[p.stage_of[v]] += g.memory[v];
   for (int b = 0; b < p.k; ++b) {
     if (memory[b] == 0 && p.device_of_stage[b] < 0) continue;

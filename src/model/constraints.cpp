@@ -182,7 +182,7 @@ std::vector<double> stage_memory(const Graph& g, const Partition& p) {
   return memory;
 }
 
-std::optional<std::string> constraint_violation(const Graph& g, const Partition& p) {
+std::optional<std::string> colour_class_violation(const Graph& g, const Partition& p) {
   if (!g.colour_class.empty()) {
     std::vector<NodeId> first(g.colour_labels.size(), -1);
     for (NodeId v = 0; v < g.num_nodes(); ++v) {
@@ -197,6 +197,11 @@ std::optional<std::string> constraint_violation(const Graph& g, const Partition&
       }
     }
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> constraint_violation(const Graph& g, const Partition& p) {
+  if (auto split = colour_class_violation(g, p)) return split;
   if (g.memory_per_stage) {
     const std::vector<double> memory = stage_memory(g, p);
     for (int b = 0; b < static_cast<int>(memory.size()); ++b)

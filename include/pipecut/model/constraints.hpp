@@ -59,6 +59,9 @@ std::optional<std::string> infeasibility_proof(const Graph& g, const Constraints
 // class or the stage, or nullopt when it satisfies them all. `p` must be a valid pipeline
 // partition (partition_problem(g, p) is nullopt).
 std::optional<std::string> constraint_violation(const Graph& g, const Partition& p);
+// The colour-class part of it alone (a class split over two stages), which a cluster's check
+// shares (model/cluster_cost.hpp).
+std::optional<std::string> colour_class_violation(const Graph& g, const Partition& p);
 
 // Stage memory of every stage of a valid partition (stored_stages entries, model/cost.hpp).
 std::vector<double> stage_memory(const Graph& g, const Partition& p);
