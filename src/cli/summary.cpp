@@ -131,9 +131,7 @@ void print_solution_summary(std::ostream& out, const Graph& g, const Solution& s
   if (s.optimal) out << (*s.optimal ? "  proven optimal" : "  not proven optimal");
   out << "\n";
   if (s.cluster) {
-    double latency = 0;
-    for (const StageCost& stage : s.evaluation.stages) latency += stage.cost;
-    out << std::setprecision(8) << "latency     " << latency
+    out << std::setprecision(8) << "latency     " << s.evaluation.latency()
         << "  (sum of the stage costs; --prefer weighs it after the bottleneck)\n";
     print_device_order(out, *s.cluster, s.partition);
   }

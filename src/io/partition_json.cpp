@@ -66,9 +66,7 @@ std::string solution_to_json(const Graph& g, const Solution& s, int indent) {
     doc["devices"] = std::move(devices);
     doc["cluster"] = {{"name", s.cluster->name}, {"digest", s.cluster->digest}};
     // What --prefer weighs after the bottleneck (docs/clusters.md, "Ties").
-    double latency = 0;
-    for (const StageCost& stage : s.evaluation.stages) latency += stage.cost;
-    doc["latency"] = latency;
+    doc["latency"] = s.evaluation.latency();
   }
   doc["memory_per_stage"] = g.memory_per_stage ? json(*g.memory_per_stage) : json(nullptr);
   doc["colocation_groups"] = g.colour_labels.size();

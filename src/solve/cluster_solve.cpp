@@ -410,9 +410,7 @@ Partition engine_split(const ClusterCosts& costs, int k, const std::string& name
 // device refinement compares.
 std::pair<double, double> bottleneck_and_latency(const ClusterCosts& costs, const Partition& p) {
   const Evaluation e = evaluate_on_cluster(costs, p);
-  double latency = 0;
-  for (const StageCost& s : e.stages) latency += s.cost;
-  return {e.bottleneck, latency};
+  return {e.bottleneck, e.latency()};
 }
 
 // Refinement that moves a stage to another device or swaps the devices of two stages while the

@@ -48,6 +48,14 @@ struct Evaluation {
   double bottleneck = 0.0;   // max cost over stages
   int bottleneck_stage = 0;  // first stage attaining it
   int stages_used = 0;       // non-empty stages
+
+  // The latency of one item through the pipeline: the sum of the stage costs (what --prefer
+  // weighs after the bottleneck, docs/clusters.md "Ties").
+  [[nodiscard]] double latency() const {
+    double sum = 0;
+    for (const StageCost& s : stages) sum += s.cost;
+    return sum;
+  }
 };
 
 // Cost of an arbitrary node set (in_set[v] != 0 means v is in the set). O(n + m).
