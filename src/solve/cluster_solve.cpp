@@ -7,6 +7,7 @@
 #include <random>
 
 #include "cluster_chain.hpp"
+#include "pipecut/bounds/cluster_downset.hpp"
 #include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
@@ -97,6 +98,20 @@ Solution solve_homogeneous(const ClusterCosts& costs, int k, const SolveOptions&
   return on_cluster_devices(costs, solve(reduced_graph(costs), k, options, control));
 }
 
+// The slowest and the fastest link between two distinct devices of c (1 and 1 when it has one
+// device).
+std::pair<double, double> link_extremes(const Cluster& c) {
+  double slowest = kInf, fastest = 0;
+  for (int a = 0; a < static_cast<int>(c.hosts.size()); ++a)
+    for (int b = 0; b < static_cast<int>(c.hosts.size()); ++b)
+      if (c.host_bandwidth(a, b) > 0) {
+        slowest = std::min(slowest, c.host_bandwidth(a, b));
+        fastest = std::max(fastest, c.host_bandwidth(a, b));
+      }
+  if (!std::isfinite(slowest)) return {1.0, 1.0};
+  return {slowest, fastest};
+}
+
 // The slicing DP of docs/clusters.md over `order`, with tensors priced at the slowest link.
 // Returns the classes of the slices and the cuts, or nothing when no slicing fits.
 struct Slicing {
@@ -108,7 +123,7 @@ struct Slicing {
 // `host` >= 0: only that host's devices.
 Slicing slice_with_classes(const ClusterCosts& costs, const std::vector<NodeId>& order, int k,
                            double link_gbps, const Stopwatch& clock, double time_limit,
-                           const RunControl& control, int host = -1) {
+                           const RunSignals& control, int host = -1) {
   const Graph& g = costs.graph();
   const Cluster& c = costs.cluster();
   const int n = g.num_nodes();
@@ -356,6 +371,31 @@ BoundResult chain_bound(const ClusterCosts& costs, std::span<const NodeId> chain
   return r;
 }
 
+// "cluster-downset": the downset DP over device-type multisets as a bound (and its partition,
+// to be costed for real). InfeasibleError when it proves that no partition fits.
+BoundResult downset_bound(const ClusterCosts& costs, int k, double incumbent,
+                          const Stopwatch& clock, double time_limit, const RunSignals& signals) {
+  ClusterDownsetOptions options;
+  options.incumbent = incumbent;
+  options.stop = signals.stop;
+  if (time_limit > 0) {
+    options.time_limit_seconds = clock.remaining(time_limit);
+    if (options.time_limit_seconds <= 0) options.time_limit_seconds = 1e-9;
+  }
+  ClusterDownsetResult found = cluster_downset_bound(costs, k, options);
+  if (found.status == BoundStatus::infeasible)
+    throw InfeasibleError("no partition of " + costs.graph().name + " into at most " +
+                          std::to_string(k) + " stages fits the memory of cluster " +
+                          costs.cluster().name + "'s devices (the exact downset DP tried all)");
+  BoundResult r;
+  r.method = "cluster-downset";
+  r.status = found.status;
+  r.value = found.value;
+  r.detail = found.detail;
+  r.partition = std::move(found.partition);
+  return r;
+}
+
 }  // namespace
 
 std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, int k,
@@ -366,6 +406,18 @@ std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, 
     const ClusterCosts costs(g, c, g.name);
     const Stopwatch clock;
     out.push_back(chain_bound(costs, *chain, k, kInf, clock, time_limit_seconds, signals));
+    out.back().partition.reset();
+  } else {
+    // The incumbent that prunes the DP's stages: the slicing of the default order with every
+    // tensor at the slowest link, whose value bounds its partition's true cost.
+    const ClusterCosts costs(g, c, g.name);
+    const Stopwatch clock;
+    const double incumbent = slice_with_classes(costs, topological_order(g), k,
+                                                link_extremes(c).first, clock,
+                                                time_limit_seconds, signals)
+                                 .value;
+    out.push_back(downset_bound(costs, k, incumbent, clock, time_limit_seconds, signals));
+    out.back().seconds = clock.seconds();
     out.back().partition.reset();
   }
   return out;
@@ -520,14 +572,7 @@ Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, 
   // Tensors priced at the slowest link of the cluster (no real link is slower, so the slicing's
   // value bounds its true cost) and, as a second candidate, at the fastest (nearer the truth
   // when the stages can sit on one fast host).
-  double slowest = kInf, fastest = 0;
-  for (int a = 0; a < static_cast<int>(c.hosts.size()); ++a)
-    for (int b = 0; b < static_cast<int>(c.hosts.size()); ++b)
-      if (c.host_bandwidth(a, b) > 0) {
-        slowest = std::min(slowest, c.host_bandwidth(a, b));
-        fastest = std::max(fastest, c.host_bandwidth(a, b));
-      }
-  if (!std::isfinite(slowest)) slowest = fastest = 1;
+  const auto [slowest, fastest] = link_extremes(c);
   std::vector<NodeId> order = topological_order(g);
   Slicing slicing = slice_with_classes(costs, order, k, slowest, clock, time_limit, control);
   const int extra_orders = chain ? 0 : g.num_nodes() <= 64 ? 32 : g.num_nodes() <= 512 ? 4 : 0;
@@ -578,6 +623,20 @@ Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, 
   s.algorithm =
       "cluster-slice (topological orders, class multisets, engines' splits, device "
       "refinement)";
+  if (!chain) {
+    const double incumbent = found ? best_cost.first : kInf;
+    const Stopwatch downset_clock;
+    BoundResult r = downset_bound(costs, k, incumbent, clock, time_limit, control);
+    r.seconds = downset_clock.seconds();
+    if (r.partition) {
+      const double before = best_cost.first;
+      consider(std::move(*r.partition));
+      r.partition.reset();
+      if (best_cost.first < before)
+        s.algorithm = "cluster-downset (DP over downsets and device types, device refinement)";
+    }
+    take_bound(s, r);
+  }
   if (found && prefer != "none")
     merge_stages(costs, *found, prefer == "latency", clock, time_limit, control);
   if (chain) {

@@ -1,0 +1,660 @@
+#include "pipecut/bounds/cluster_downset.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "pipecut/model/constraints.hpp"
+#include "pipecut/model/error.hpp"
+#include "pipecut/model/numeric.hpp"
+#include "pipecut/util/stopwatch.hpp"
+
+namespace pipecut {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+using Word = std::uint64_t;
+
+std::uint64_t splitmix(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// The block DAG of the placement constraints: the units every partition keeps whole.
+struct Blocks {
+  int count = 0;
+  std::vector<std::vector<int>> preds, succs;  // distinct blocks
+};
+
+Blocks block_dag(const Graph& g, const Constraints& c) {
+  Blocks b;
+  b.count = c.num_blocks();
+  b.preds.resize(b.count);
+  b.succs.resize(b.count);
+  for (NodeId u = 0; u < g.num_nodes(); ++u)
+    for (NodeId v : g.successors(u)) {
+      const int x = c.block_of[u], y = c.block_of[v];
+      if (x != y) {
+        b.succs[x].push_back(y);
+        b.preds[y].push_back(x);
+      }
+    }
+  for (auto* lists : {&b.preds, &b.succs})
+    for (std::vector<int>& l : *lists) {
+      std::sort(l.begin(), l.end());
+      l.erase(std::unique(l.begin(), l.end()), l.end());
+    }
+  return b;
+}
+
+// Downsets as bitsets with Zobrist hashes and an open-addressing index.
+class DownsetIndex {
+ public:
+  explicit DownsetIndex(int units) : words_((units + 63) / 64), slots_(1 << 10, -1) {
+    for (int x = 0; x < units; ++x) keys_.push_back(splitmix(static_cast<std::uint64_t>(x) + 1));
+  }
+  [[nodiscard]] int size() const { return static_cast<int>(hashes_.size()); }
+  [[nodiscard]] int words() const { return words_; }
+  [[nodiscard]] const Word* bits(int id) const { return bits_.data() + std::size_t(id) * words_; }
+  [[nodiscard]] std::uint64_t hash(int id) const { return hashes_[id]; }
+  [[nodiscard]] std::uint64_t key(int unit) const { return keys_[unit]; }
+  [[nodiscard]] int find(const Word* bits, std::uint64_t h) const {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      const int id = slots_[i];
+      if (id < 0) return -1;
+      if (hashes_[id] == h && std::memcmp(this->bits(id), bits, sizeof(Word) * words_) == 0)
+        return id;
+    }
+  }
+  // Adds the set if new; returns its id.
+  int insert(const Word* bits, std::uint64_t h) {
+    if (const int id = find(bits, h); id >= 0) return id;
+    bits_.insert(bits_.end(), bits, bits + words_);
+    hashes_.push_back(h);
+    if (2 * hashes_.size() > slots_.size()) {
+      slots_.assign(slots_.size() * 2, -1);
+      for (int i = 0; i < size(); ++i) place(i);
+    } else {
+      place(size() - 1);
+    }
+    return size() - 1;
+  }
+
+ private:
+  void place(int id) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = hashes_[id] & mask;
+    while (slots_[i] >= 0) i = (i + 1) & mask;
+    slots_[i] = id;
+  }
+  int words_;
+  std::vector<Word> bits_;
+  std::vector<std::uint64_t> hashes_, keys_;
+  std::vector<int> slots_;
+};
+
+bool has(const Word* bits, int x) { return (bits[x >> 6] >> (x & 63)) & 1; }
+void flip(Word* bits, int x) { bits[x >> 6] ^= Word{1} << (x & 63); }
+
+// Multisets of device types in mixed radix, with what a stage of each type pays per tensor
+// after each multiset (docs/clusters.md, "The downset DP on a cluster").
+struct TypeMultisets {
+  int types = 0, count = 0;
+  std::vector<int> weight, limit, device_class, available;
+  std::vector<int> total;               // per multiset: stages it holds
+  std::vector<int> digit;               // per multiset x type
+  std::vector<int> receive_link;        // per multiset x type: link index, -1 = none
+  std::vector<int> send_link;           // per multiset x type: link index, -1 = no device left
+  std::vector<double> link_gbps;        // distinct bandwidths
+  int hosts = 0;                        // hosts that have devices, numbered densely
+  std::vector<int> host;                // per type: its host
+  std::vector<int> host_link;           // hosts x hosts: link index between two devices
+};
+
+TypeMultisets type_multisets(const Cluster& c, int k, long long limit) {
+  TypeMultisets m;
+  const std::vector<DeviceType> types = c.types();
+  m.types = static_cast<int>(types.size());
+  double states = 1;
+  for (const DeviceType& t : types) {
+    m.available.push_back(static_cast<int>(t.devices.size()));
+    m.limit.push_back(std::min(static_cast<int>(t.devices.size()), k));
+    m.device_class.push_back(t.device_class);
+    states *= m.limit.back() + 1;
+  }
+  if (states > static_cast<double>(limit)) return m;  // count 0: too many
+  int w = 1;
+  for (int t = 0; t < m.types; ++t) {
+    m.weight.push_back(w);
+    w *= m.limit[t] + 1;
+  }
+  m.count = w;
+  // Bandwidth between a device of type a and another of type b (one host's, or between hosts).
+  auto gbps = [&](int a, int b) { return c.host_bandwidth(types[a].host, types[b].host); };
+  for (int a = 0; a < m.types; ++a)
+    for (int b = 0; b < m.types; ++b)
+      if (std::find(m.link_gbps.begin(), m.link_gbps.end(), gbps(a, b)) == m.link_gbps.end())
+        m.link_gbps.push_back(gbps(a, b));
+  auto link_index = [&](double value) {
+    return static_cast<int>(std::find(m.link_gbps.begin(), m.link_gbps.end(), value) -
+                            m.link_gbps.begin());
+  };
+  std::vector<int> dense(c.hosts.size(), -1);
+  for (const DeviceType& t : types) {
+    if (dense[t.host] < 0) dense[t.host] = m.hosts++;
+    m.host.push_back(dense[t.host]);
+  }
+  m.host_link.assign(std::size_t(m.hosts) * m.hosts, 0);
+  for (int a = 0; a < m.types; ++a)
+    for (int b = 0; b < m.types; ++b)
+      m.host_link[std::size_t(m.host[a]) * m.hosts + m.host[b]] = link_index(gbps(a, b));
+  m.total.assign(m.count, 0);
+  m.digit.assign(std::size_t(m.count) * m.types, 0);
+  m.receive_link.assign(std::size_t(m.count) * m.types, -1);
+  m.send_link.assign(std::size_t(m.count) * m.types, -1);
+  for (int s = 0; s < m.count; ++s) {
+    for (int t = 0; t < m.types; ++t) {
+      m.digit[std::size_t(s) * m.types + t] = (s / m.weight[t]) % (m.limit[t] + 1);
+      m.total[s] += m.digit[std::size_t(s) * m.types + t];
+    }
+    for (int t = 0; t < m.types; ++t) {
+      // Received tensors come from devices used before; sent ones go to devices still free.
+      double in = 0, out = 0;
+      for (int u = 0; u < m.types; ++u) {
+        const int used = m.digit[std::size_t(s) * m.types + u];
+        if (used > 0) in = std::max(in, gbps(u, t));
+        if (m.available[u] - used - (u == t ? 1 : 0) > 0) out = std::max(out, gbps(t, u));
+      }
+      if (in > 0) m.receive_link[std::size_t(s) * m.types + t] = link_index(in);
+      if (out > 0) m.send_link[std::size_t(s) * m.types + t] = link_index(out);
+    }
+  }
+  return m;
+}
+
+// Costs on a grid: every work and tensor time rounded down to a multiple of a power of two q
+// small enough that every sum the DP forms is exact (as ExactCosts does, model/numeric.hpp), so
+// that a stage's priced cost never exceeds its true one, whatever the order of the sums.
+struct GridCosts {
+  std::vector<double> work;      // node x class
+  std::vector<double> transfer;  // node x link
+};
+
+GridCosts grid_costs(const ClusterCosts& costs, const TypeMultisets& m) {
+  const Graph& g = costs.graph();
+  const int n = g.num_nodes();
+  const auto classes = costs.cluster().classes.size();
+  const std::size_t links = m.link_gbps.size();
+  GridCosts out;
+  out.work.resize(std::size_t(n) * classes);
+  out.transfer.resize(std::size_t(n) * links);
+  double total = 0;
+  for (NodeId v = 0; v < n; ++v) {
+    double most = 0, dearest = 0;
+    for (std::size_t x = 0; x < classes; ++x) {
+      out.work[v * classes + x] = costs.work(v, static_cast<int>(x));
+      most = std::max(most, out.work[v * classes + x]);
+    }
+    for (std::size_t l = 0; l < links; ++l) {
+      out.transfer[v * links + l] = costs.transfer(v, m.link_gbps[l]);
+      dearest = std::max(dearest, out.transfer[v * links + l]);
+    }
+    total += most + dearest * static_cast<double>(1 + g.successors(v).size());
+  }
+  const double q = total > 0 ? std::ldexp(1.0, std::ilogb(total) + 1 - 50) : 1.0;
+  for (std::vector<double>* values : {&out.work, &out.transfer})
+    for (double& x : *values) x = std::floor(x / q) * q;
+  return out;
+}
+
+// A tensor whose time is the same over every link (no bytes, or one bandwidth) needs no host.
+bool host_dependent(const GridCosts& grid, NodeId v, int links) {
+  for (int l = 1; l < links; ++l)
+    if (grid.transfer[std::size_t(v) * links + l] != grid.transfer[std::size_t(v) * links]) return true;
+  return false;
+}
+
+class ClusterDownsetDp {
+ public:
+  ClusterDownsetDp(const ClusterCosts& costs, int k, const ClusterDownsetOptions& options)
+      : costs_(costs),
+        g_(costs.graph()),
+        c_(costs.cluster()),
+        k_(k),
+        options_(options),
+        constraints_(derive_constraints(g_)),
+        blocks_(block_dag(g_, constraints_)),
+        index_(blocks_.count) {}
+
+  ClusterDownsetResult run() {
+    ClusterDownsetResult result;
+    m_ = type_multisets(c_, k_, options_.multiset_limit);
+    if (m_.count == 0) {
+      result.detail = "too many multisets of device types";
+      return result;
+    }
+    grid_ = grid_costs(costs_, m_);
+    classes_ = static_cast<int>(c_.classes.size());
+    links_ = static_cast<int>(m_.link_gbps.size());
+    limit_ = options_.incumbent < kInf ? options_.incumbent * (1 + 1e-9) : kInf;
+    class_has_devices_.assign(classes_, 0);
+    for (int t = 0; t < m_.types; ++t) {
+      class_has_devices_[m_.device_class[t]] = 1;
+      largest_memory_ = std::max(largest_memory_, c_.classes[m_.device_class[t]].memory);
+    }
+    if (!enumerate_downsets(result)) return result;
+    result.downsets = index_.size();
+    if (!lay_out_states()) {
+      result.detail = "DP states beyond the memory budget";
+      return result;
+    }
+    best_[0] = 0;
+    prepare_stage_state();
+    for (int j = 0; j < index_.size(); ++j) {
+      if (!extend_from(j)) {
+        result.status = BoundStatus::time_limit;
+        result.detail = "stopped before the DP finished";
+        result.stages = visited_;
+        return result;
+      }
+    }
+    result.stages = visited_;
+    const int all = index_.size() - 1;  // breadth first: the full set comes last (no frontier)
+    long long arg = -1;
+    for (int s = 0; s < m_.count; ++s) {
+      const long long state = state_begin_[all] + s;
+      if (m_.total[s] >= 1 && m_.total[s] <= k_ && best_[state] < (arg < 0 ? kInf : best_[arg]))
+        arg = state;
+    }
+    const std::string counts =
+        std::to_string(index_.size()) + " downsets, " + std::to_string(visited_) + " stages, " +
+        std::to_string(m_.count) + " type multisets" +
+        (tracking_ ? ", hosts of " + std::to_string(most_tracked_) + " open tensors at most"
+                   : ", links relaxed");
+    if (arg < 0) {
+      if (options_.incumbent < kInf) {
+        result.detail = "no chain within the incumbent (" + counts + ")";
+        return result;  // cannot happen with a valid incumbent; no bound claimed
+      }
+      result.status = BoundStatus::infeasible;
+      result.detail = "no partition into at most " + std::to_string(k_) +
+                      " stages fits the devices (" + counts + ")";
+      return result;
+    }
+    result.status = BoundStatus::proven;
+    // Exact sums of costs rounded down, then the usual margin against the real sums' rounding.
+    result.value = certify(best_[arg]);
+    result.partition = partition_of(arg);
+    result.detail = counts;
+    return result;
+  }
+
+ private:
+  [[nodiscard]] bool out_of_time() const {
+    return clock_.exceeded(options_.time_limit_seconds) || stop_requested(options_.stop);
+  }
+
+  // Breadth first from the empty set, so that ids grow with size.
+  bool enumerate_downsets(ClusterDownsetResult& result) {
+    const int words = index_.words();
+    const double bytes_per_downset = 8.0 * words + 40.0 + 16.0 * m_.count;
+    const auto limit = std::min<long long>(
+        options_.downset_limit,
+        static_cast<long long>(options_.memory_limit_bytes / bytes_per_downset));
+    std::vector<Word> scratch(words, 0);
+    index_.insert(scratch.data(), 0);
+    for (int id = 0; id < index_.size(); ++id) {
+      if (index_.size() > limit) {
+        result.detail = "more than " + std::to_string(limit) + " downsets";
+        return false;
+      }
+      if ((id & 255) == 0 && out_of_time()) {
+        result.status = BoundStatus::time_limit;
+        result.detail = "time limit while enumerating downsets";
+        return false;
+      }
+      std::memcpy(scratch.data(), index_.bits(id), sizeof(Word) * words);
+      const std::uint64_t h = index_.hash(id);
+      for (int x = 0; x < blocks_.count; ++x) {
+        if (has(scratch.data(), x)) continue;
+        bool ready = true;
+        for (int p : blocks_.preds[x]) ready = ready && has(scratch.data(), p);
+        if (!ready) continue;
+        flip(scratch.data(), x);
+        index_.insert(scratch.data(), h ^ index_.key(x));
+        flip(scratch.data(), x);
+      }
+    }
+    return true;
+  }
+
+  // The states of each downset J: a multiset of types and, when the links differ by host, the
+  // host of each of J's open tensors (produced in J, read outside it) whose time depends on the
+  // link. With them every tensor a stage receives is priced at its true link. When they would
+  // not fit the budget, no host is kept and received tensors take the relaxed price.
+  bool lay_out_states() {
+    const int n = g_.num_nodes();
+    depends_.assign(n, 0);
+    for (NodeId v = 0; v < n; ++v) depends_[v] = m_.hosts > 1 && host_dependent(grid_, v, links_);
+    const double budget = options_.memory_limit_bytes / 16.0;  // a value and a back link
+    for (tracking_ = m_.hosts > 1;; tracking_ = false) {
+      open_begin_.assign(1, 0);
+      open_.clear();
+      state_begin_.assign(1, 0);
+      most_tracked_ = 0;
+      bool fits = true;
+      for (int id = 0; id < index_.size() && fits; ++id) {
+        double states = m_.count;
+        if (tracking_) {
+          const Word* bits = index_.bits(id);
+          for (int x = 0; x < blocks_.count && states <= budget; ++x) {
+            if (!has(bits, x)) continue;
+            for (NodeId v : constraints_.members(x)) {
+              if (!depends_[v]) continue;
+              for (NodeId w : g_.successors(v))
+                if (!has(bits, constraints_.block_of[w])) {
+                  open_.push_back(v);
+                  states *= m_.hosts;
+                  break;
+                }
+            }
+          }
+          most_tracked_ =
+              std::max(most_tracked_, static_cast<int>(open_.size()) - open_begin_.back());
+        }
+        open_begin_.push_back(static_cast<int>(open_.size()));
+        fits = static_cast<double>(state_begin_.back()) + states <= budget;
+        if (fits) state_begin_.push_back(state_begin_.back() + static_cast<long long>(states));
+      }
+      if (fits) break;
+      if (!tracking_) return false;
+    }
+    best_.assign(static_cast<std::size_t>(state_begin_.back()), kInf);
+    from_.assign(static_cast<std::size_t>(state_begin_.back()), -1);
+    return true;
+  }
+
+  void prepare_stage_state() {
+    const int n = g_.num_nodes();
+    in_stage_.assign(n, 0);
+    readers_in_stage_.assign(n, 0);
+    consumers_in_stage_.assign(n, 0);
+    open_position_.assign(n, -1);
+    tracked_.assign(n, 0);
+    work_.assign(classes_, 0.0);
+    receive_.assign(links_, 0.0);
+    send_.assign(links_, 0.0);
+    scratch_.assign(index_.words(), 0);
+    block_preds_left_.assign(blocks_.count, 0);
+    for (NodeId v = 0; v < n; ++v) tracked_[v] = tracking_ && depends_[v];
+  }
+
+  // Every stage S with J + S a downset, each once: blocks are added while ready, a block tried in
+  // one branch is left out of its later siblings' branches.
+  bool extend_from(int j) {
+    j_ = j;
+    // The states worth extending, with their host digits unpacked once.
+    finite_.clear();
+    finite_digits_.clear();
+    const int open = open_begin_[j + 1] - open_begin_[j];
+    // A state is dominated by one with the same hosts, a sub-multiset of its types and a value
+    // at most its own: that one can continue as it can, at no higher price, since more devices
+    // are free for its sends (docs/clusters.md). Not with relaxed receives, which get cheaper as
+    // more types are used.
+    const bool dominance = tracking_ || m_.hosts == 1;
+    least_below_.resize(m_.count);
+    for (long long state = state_begin_[j]; state < state_begin_[j + 1]; ++state) {
+      const long long local = state - state_begin_[j];
+      const int s = static_cast<int>(local % m_.count);
+      // least_below_[s]: the least value over the sub-multisets of s (s itself included).
+      double below = kInf;
+      for (int t = 0; t < m_.types && dominance; ++t)
+        if (m_.digit[std::size_t(s) * m_.types + t] > 0)
+          below = std::min(below, least_below_[s - m_.weight[t]]);
+      least_below_[s] = std::min(below, best_[state]);
+      if (best_[state] > limit_ || best_[state] == kInf || below <= best_[state]) continue;
+      finite_.push_back(local);
+      long long code = local / m_.count;
+      for (int p = 0; p < open; ++p, code /= m_.hosts)
+        finite_digits_.push_back(static_cast<int>(code % m_.hosts));
+    }
+    if (finite_.empty()) return true;
+    std::memcpy(scratch_.data(), index_.bits(j), sizeof(Word) * index_.words());
+    hash_ = index_.hash(j);
+    for (int i = open_begin_[j]; i < open_begin_[j + 1]; ++i)
+      open_position_[open_[i]] = i - open_begin_[j];
+    std::vector<int> ready;
+    for (int x = 0; x < blocks_.count; ++x) {
+      if (has(scratch_.data(), x)) continue;
+      int left = 0;
+      for (int p : blocks_.preds[x]) left += !has(scratch_.data(), p);
+      block_preds_left_[x] = left;
+      if (left == 0) ready.push_back(x);
+    }
+    arena_ = std::move(ready);
+    const bool completed = branch(0, static_cast<int>(arena_.size()));
+    for (int i = open_begin_[j]; i < open_begin_[j + 1]; ++i) open_position_[open_[i]] = -1;
+    return completed;
+  }
+
+  bool branch(int begin, int end) {
+    for (int i = begin; i < end; ++i) {
+      const int x = arena_[i];
+      if ((++steps_ & 4095) == 0 && out_of_time()) return false;
+      if (!add_block(x)) {
+        remove_block(x);
+        continue;  // its work or memory is already too much; more blocks only add to them
+      }
+      relax();
+      const int child = static_cast<int>(arena_.size());
+      for (int y = i + 1; y < end; ++y) arena_.push_back(arena_[y]);
+      for (int y : blocks_.succs[x])
+        if (--block_preds_left_[y] == 0) arena_.push_back(y);
+      const bool completed = branch(child, static_cast<int>(arena_.size()));
+      for (int y : blocks_.succs[x]) ++block_preds_left_[y];
+      arena_.resize(child);
+      remove_block(x);
+      if (!completed) return false;
+    }
+    return true;
+  }
+
+  // Adds block x to the stage; false when the stage is beyond the incumbent on every class or
+  // beyond every device's memory. Received tensors whose host is kept are summed in relax().
+  bool add_block(int x) {
+    flip(scratch_.data(), x);
+    hash_ ^= index_.key(x);
+    for (NodeId v : constraints_.members(x)) {
+      in_stage_[v] = 1;
+      memory_ += g_.memory[v];
+      for (int cls = 0; cls < classes_; ++cls) work_[cls] += grid_.work[v * classes_ + cls];
+      for (NodeId p : g_.predecessors(v)) {
+        if (in_stage_[p]) {
+          if (++consumers_in_stage_[p] == static_cast<int>(g_.successors(p).size())) {
+            add_links(send_, p, -1);
+            --senders_;
+          }
+        } else if (readers_in_stage_[p]++ == 0 && !tracked_[p]) {
+          add_links(receive_, p, +1);
+        }
+      }
+      // A member's own consumers inside the stage are counted as they join (they come later).
+      if (!g_.successors(v).empty()) {
+        add_links(send_, v, +1);
+        ++senders_;
+      }
+    }
+    double least = kInf;
+    for (int cls = 0; cls < classes_; ++cls)
+      if (class_has_devices_[cls]) least = std::min(least, work_[cls]);
+    return least <= limit_ && memory_ <= largest_memory_;
+  }
+
+  void remove_block(int x) {
+    const auto members = constraints_.members(x);
+    for (auto it = members.rbegin(); it != members.rend(); ++it) {
+      const NodeId v = *it;
+      if (!g_.successors(v).empty()) {
+        add_links(send_, v, -1);
+        --senders_;
+      }
+      const auto preds = g_.predecessors(v);
+      for (auto p = preds.rbegin(); p != preds.rend(); ++p) {
+        if (in_stage_[*p]) {
+          if (consumers_in_stage_[*p]-- == static_cast<int>(g_.successors(*p).size())) {
+            add_links(send_, *p, +1);
+            ++senders_;
+          }
+        } else if (--readers_in_stage_[*p] == 0 && !tracked_[*p]) {
+          add_links(receive_, *p, -1);
+        }
+      }
+      for (int cls = 0; cls < classes_; ++cls) work_[cls] -= grid_.work[v * classes_ + cls];
+      memory_ -= g_.memory[v];
+      in_stage_[v] = 0;
+    }
+    hash_ ^= index_.key(x);
+    flip(scratch_.data(), x);
+  }
+
+  void add_links(std::vector<double>& sums, NodeId v, int sign) {
+    for (int l = 0; l < links_; ++l) sums[l] += sign * grid_.transfer[v * links_ + l];
+  }
+
+  // The stage just formed, on each type after each state of J.
+  void relax() {
+    ++visited_;
+    const int i = index_.find(scratch_.data(), hash_);
+    if (i < 0) throw std::logic_error("cluster downset DP: a downset missing from the index");
+    // J's kept tensors this stage receives, and where each of I's kept tensors comes from: a
+    // position among J's (its host digit carries over), or -1 (made here, on the stage's host).
+    received_.clear();
+    for (int p = open_begin_[j_]; p < open_begin_[j_ + 1]; ++p)
+      if (readers_in_stage_[open_[p]] > 0) received_.push_back(p - open_begin_[j_]);
+    source_.clear();
+    for (int p = open_begin_[i]; p < open_begin_[i + 1]; ++p)
+      source_.push_back(in_stage_[open_[p]] ? -1 : open_position_[open_[p]]);
+    const int hosts = m_.hosts;
+    const int open = open_begin_[j_ + 1] - open_begin_[j_];
+    for (int t = 0; t < m_.types; ++t) {
+      const int cls = m_.device_class[t];
+      if (work_[cls] > limit_ || !fits_capacity(memory_, c_.classes[cls].memory)) continue;
+      const int here = m_.host[t];
+      for (std::size_t f = 0; f < finite_.size(); ++f) {
+        const long long local = finite_[f];
+        const int* digits = finite_digits_.data() + f * open;
+        const int s = static_cast<int>(local % m_.count);
+        const std::size_t st = std::size_t(s) * m_.types + t;
+        if (m_.digit[st] >= m_.limit[t] || m_.total[s] >= k_) continue;
+        const int out = m_.send_link[st];
+        if (senders_ > 0 && out < 0) continue;  // nothing left to receive its tensors
+        const int in = m_.receive_link[st];
+        double cost = work_[cls] + (in >= 0 ? receive_[in] : 0.0) + (senders_ > 0 ? send_[out] : 0.0);
+        for (int p : received_) {
+          const int from_host = digits[p];
+          const int link = m_.host_link[std::size_t(from_host) * hosts + here];
+          cost += grid_.transfer[std::size_t(open_[open_begin_[j_] + p]) * links_ + link];
+        }
+        if (cost > limit_) continue;
+        const long long before = state_begin_[j_] + local;
+        const double value = std::max(best_[before], cost);
+        long long next_code = 0, place = 1;
+        for (int source : source_) {
+          next_code += place * (source < 0 ? here : digits[source]);
+          place *= hosts;
+        }
+        const long long target = state_begin_[i] + next_code * m_.count + s + m_.weight[t];
+        if (value < best_[target]) {
+          best_[target] = value;
+          from_[target] = before * m_.types + t;
+        }
+      }
+    }
+  }
+
+  // The downset a state belongs to.
+  [[nodiscard]] int downset_of(long long state) const {
+    return static_cast<int>(
+        std::upper_bound(state_begin_.begin(), state_begin_.end(), state) - state_begin_.begin() - 1);
+  }
+
+  // The DP's stages, each on the next free device of its type, in pipeline order.
+  Partition partition_of(long long state) const {
+    const std::vector<DeviceType> types = c_.types();
+    std::vector<std::pair<int, int>> stages;  // (downset after, type), last stage first
+    while (state != 0) {
+      const long long link = from_[state];
+      stages.emplace_back(downset_of(state), static_cast<int>(link % m_.types));
+      state = link / m_.types;
+    }
+    Partition p;
+    p.k = k_;
+    p.stage_of.assign(g_.num_nodes(), 0);
+    p.device_of_stage.assign(k_, -1);
+    std::vector<int> next_device(m_.types, 0);
+    const int count = static_cast<int>(stages.size());
+    for (int b = 0; b < count; ++b) {
+      const auto [after, t] = stages[count - 1 - b];
+      const int before = b == 0 ? 0 : stages[count - b].first;
+      p.device_of_stage[b] = types[t].devices[next_device[t]++];
+      for (int x = 0; x < blocks_.count; ++x)
+        if (has(index_.bits(after), x) && !has(index_.bits(before), x))
+          for (NodeId v : constraints_.members(x)) p.stage_of[v] = b;
+    }
+    return p;
+  }
+
+  const ClusterCosts& costs_;
+  const Graph& g_;
+  const Cluster& c_;
+  int k_;
+  ClusterDownsetOptions options_;
+  Stopwatch clock_;
+  Constraints constraints_;
+  Blocks blocks_;
+  DownsetIndex index_;
+  TypeMultisets m_;
+  GridCosts grid_;
+  int classes_ = 0, links_ = 0;
+  double limit_ = kInf, largest_memory_ = 0;
+  std::vector<char> class_has_devices_;
+  // States: downset id -> [state_begin_[id], state_begin_[id + 1]), laid out as
+  // (host code * multisets + multiset); its kept open tensors are open_[open_begin_[id]..).
+  bool tracking_ = false;
+  int most_tracked_ = 0;
+  std::vector<long long> state_begin_;
+  std::vector<int> open_begin_;
+  std::vector<NodeId> open_;
+  std::vector<double> best_;
+  std::vector<long long> from_;  // state before * types + type
+  // The stage being formed from downset j_.
+  int j_ = 0;
+  std::vector<Word> scratch_;
+  std::uint64_t hash_ = 0;
+  std::vector<char> depends_;  // per node: its tensor's time depends on the link
+  std::vector<char> in_stage_, tracked_;
+  std::vector<int> readers_in_stage_, consumers_in_stage_, block_preds_left_, open_position_;
+  std::vector<double> work_, receive_, send_;
+  double memory_ = 0;
+  int senders_ = 0;
+  std::vector<long long> finite_;  // states of J worth extending (local indices)
+  std::vector<int> finite_digits_;  // their host digits, one row of J's open tensors each
+  std::vector<double> least_below_;  // per multiset of the code being scanned
+  std::vector<int> arena_, received_, source_;
+  long long steps_ = 0, visited_ = 0;
+};
+
+}  // namespace
+
+ClusterDownsetResult cluster_downset_bound(const ClusterCosts& costs, int k,
+                                           const ClusterDownsetOptions& options) {
+  if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
+  return ClusterDownsetDp(costs, k, options).run();
+}
+
+}  // namespace pipecut
