@@ -126,6 +126,15 @@ TEST(ClusterDownset, IncumbentPrunesWithoutChangingTheValue) {
     ASSERT_EQ(pruned.status, BoundStatus::proven) << seed;
     EXPECT_EQ(pruned.value, free.value) << seed;
     EXPECT_LE(pruned.stages, free.stages) << seed;
+    // Passes rising from a lower bound to a loose incumbent end at the same optimum, or at the
+    // lower bound when that is higher (values below it are clamped to it).
+    options.incumbent = 3 * best.bottleneck + 1e-3;
+    options.floor = best.bottleneck * (seed % 2 == 0 ? 0.25 : 0.999);
+    const ClusterDownsetResult rising = cluster_downset_bound(costs, k, options);
+    ASSERT_EQ(rising.status, BoundStatus::proven) << seed;
+    const double expected = std::max(free.value, options.floor);
+    EXPECT_NEAR(rising.value, expected, 1e-9 * expected) << seed;
+    EXPECT_LE(rising.value, best.bottleneck) << seed;
   }
 }
 

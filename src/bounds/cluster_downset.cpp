@@ -110,6 +110,7 @@ struct TypeMultisets {
   std::vector<int> digit;               // per multiset x type
   std::vector<int> receive_link;        // per multiset x type: link index, -1 = none
   std::vector<int> send_link;           // per multiset x type: link index, -1 = no device left
+  std::vector<char> can_add;            // per multiset x type: one more stage of it is allowed
   std::vector<double> link_gbps;        // distinct bandwidths
   int hosts = 0;                        // hosts that have devices, numbered densely
   std::vector<int> host;                // per type: its host
@@ -157,11 +158,15 @@ TypeMultisets type_multisets(const Cluster& c, int k, long long limit) {
   m.digit.assign(std::size_t(m.count) * m.types, 0);
   m.receive_link.assign(std::size_t(m.count) * m.types, -1);
   m.send_link.assign(std::size_t(m.count) * m.types, -1);
+  m.can_add.assign(std::size_t(m.count) * m.types, 0);
   for (int s = 0; s < m.count; ++s) {
     for (int t = 0; t < m.types; ++t) {
       m.digit[std::size_t(s) * m.types + t] = (s / m.weight[t]) % (m.limit[t] + 1);
       m.total[s] += m.digit[std::size_t(s) * m.types + t];
     }
+    for (int t = 0; t < m.types; ++t)
+      m.can_add[std::size_t(s) * m.types + t] =
+          m.digit[std::size_t(s) * m.types + t] < m.limit[t] && m.total[s] < k;
     for (int t = 0; t < m.types; ++t) {
       // Received tensors come from devices used before; sent ones go to devices still free.
       double in = 0, out = 0;
@@ -241,7 +246,6 @@ class ClusterDownsetDp {
     grid_ = grid_costs(costs_, m_);
     classes_ = static_cast<int>(c_.classes.size());
     links_ = static_cast<int>(m_.link_gbps.size());
-    limit_ = options_.incumbent < kInf ? options_.incumbent * (1 + 1e-9) : kInf;
     class_has_devices_.assign(classes_, 0);
     for (int t = 0; t < m_.types; ++t) {
       class_has_devices_[m_.device_class[t]] = 1;
@@ -253,30 +257,39 @@ class ClusterDownsetDp {
       result.detail = "DP states beyond the memory budget";
       return result;
     }
-    best_[0] = 0;
     prepare_stage_state();
-    for (int j = 0; j < index_.size(); ++j) {
-      if (!extend_from(j)) {
-        result.status = BoundStatus::time_limit;
-        result.detail = "stopped before the DP finished";
-        result.stages = visited_;
-        return result;
+    // Passes at limits between the floor and the incumbent (docs/clusters.md, "Computation"):
+    // a pass that finds no path proves the optimum above its limit, and the first that finds one
+    // has found the optimum, with far fewer stages and states than a pass at the incumbent.
+    double proven_above = 0;
+    const double floor = std::max(0.0, options_.floor);
+    long long arg = -1;
+    Pass outcome = Pass::none;
+    if (options_.incumbent < kInf && floor > 0 && floor < options_.incumbent) {
+      // Bisection between the floor and the incumbent: a pass costs more the higher its limit,
+      // but its stages are most of its cost, and they shrink only slowly with the limit.
+      double low = floor;
+      for (int round = 0; round < kBisections && outcome == Pass::none; ++round) {
+        const double limit = low + (options_.incumbent - low) / 2;
+        outcome = pass(limit, std::max(floor, proven_above), arg);
+        if (outcome == Pass::none) low = proven_above = limit;
       }
     }
+    if (outcome == Pass::none) outcome = pass(options_.incumbent, std::max(floor, proven_above), arg);
     result.stages = visited_;
-    const int all = index_.size() - 1;  // breadth first: the full set comes last (no frontier)
-    long long arg = -1;
-    for (int s = 0; s < m_.count; ++s) {
-      const long long state = state_begin_[all] + s;
-      if (m_.total[s] >= 1 && m_.total[s] <= k_ && best_[state] < (arg < 0 ? kInf : best_[arg]))
-        arg = state;
-    }
     const std::string counts =
-        std::to_string(index_.size()) + " downsets, " + std::to_string(visited_) + " stages, " +
+        std::to_string(index_.size()) + " downsets, " + std::to_string(visited_) + " stages in " +
+        std::to_string(passes_) + (passes_ == 1 ? " pass, " : " passes, ") +
         std::to_string(m_.count) + " type multisets" +
         (tracking_ ? ", hosts of " + std::to_string(most_tracked_) + " open tensors at most"
                    : ", links relaxed");
-    if (arg < 0) {
+    if (outcome == Pass::stopped) {
+      result.status = BoundStatus::time_limit;
+      result.value = proven_above;
+      result.detail = "stopped before the DP finished (" + counts + ")";
+      return result;
+    }
+    if (outcome == Pass::none) {
       if (options_.incumbent < kInf) {
         result.detail = "no chain within the incumbent (" + counts + ")";
         return result;  // cannot happen with a valid incumbent; no bound claimed
@@ -295,6 +308,30 @@ class ClusterDownsetDp {
   }
 
  private:
+  enum class Pass { found, none, stopped };
+  static constexpr int kBisections = 4;
+
+  // One run of the DP with every stage, state and price above `limit` left out (+inf: none);
+  // `arg` gets the best final state when it finds a path.
+  Pass pass(double limit, double clamp, long long& arg) {
+    ++passes_;
+    clamp_ = clamp;
+    limit_ = limit < kInf ? limit * (1 + 1e-9) : kInf;
+    std::fill(best_.begin(), best_.end(), kInf);
+    std::fill(from_.begin(), from_.end(), -1);
+    best_[0] = 0;
+    for (int j = 0; j < index_.size(); ++j)
+      if (!extend_from(j)) return Pass::stopped;
+    const int all = index_.size() - 1;  // breadth first: the full set comes last (no frontier)
+    arg = -1;
+    for (int s = 0; s < m_.count; ++s) {
+      const long long state = state_begin_[all] + s;
+      if (m_.total[s] >= 1 && m_.total[s] <= k_ && best_[state] < (arg < 0 ? kInf : best_[arg]))
+        arg = state;
+    }
+    return arg < 0 ? Pass::none : Pass::found;
+  }
+
   [[nodiscard]] bool out_of_time() const {
     return clock_.exceeded(options_.time_limit_seconds) || stop_requested(options_.stop);
   }
@@ -400,7 +437,9 @@ class ClusterDownsetDp {
     j_ = j;
     // The states worth extending, with their host digits unpacked once.
     finite_.clear();
+    finite_multiset_.clear();
     finite_digits_.clear();
+    group_begin_.assign(1, 0);
     const int open = open_begin_[j + 1] - open_begin_[j];
     // A state is dominated by one with the same hosts, a sub-multiset of its types and a value
     // at most its own: that one can continue as it can, at no higher price, since more devices
@@ -418,12 +457,19 @@ class ClusterDownsetDp {
           below = std::min(below, least_below_[s - m_.weight[t]]);
       least_below_[s] = std::min(below, best_[state]);
       if (best_[state] > limit_ || best_[state] == kInf || below <= best_[state]) continue;
+      // Grouped by hosts (the states are scanned host code first).
+      const long long code = local / m_.count;
+      if (finite_.empty() || finite_.back() / m_.count != code) {
+        if (!finite_.empty()) group_begin_.push_back(static_cast<int>(finite_.size()));
+        long long rest = code;
+        for (int p = 0; p < open; ++p, rest /= m_.hosts)
+          finite_digits_.push_back(static_cast<int>(rest % m_.hosts));
+      }
       finite_.push_back(local);
-      long long code = local / m_.count;
-      for (int p = 0; p < open; ++p, code /= m_.hosts)
-        finite_digits_.push_back(static_cast<int>(code % m_.hosts));
+      finite_multiset_.push_back(s);
     }
     if (finite_.empty()) return true;
+    group_begin_.push_back(static_cast<int>(finite_.size()));
     std::memcpy(scratch_.data(), index_.bits(j), sizeof(Word) * index_.words());
     hash_ = index_.hash(j);
     for (int i = open_begin_[j]; i < open_begin_[j + 1]; ++i)
@@ -541,37 +587,44 @@ class ClusterDownsetDp {
       source_.push_back(in_stage_[open_[p]] ? -1 : open_position_[open_[p]]);
     const int hosts = m_.hosts;
     const int open = open_begin_[j_ + 1] - open_begin_[j_];
+    const int groups = static_cast<int>(group_begin_.size()) - 1;
     for (int t = 0; t < m_.types; ++t) {
       const int cls = m_.device_class[t];
       if (work_[cls] > limit_ || !fits_capacity(memory_, c_.classes[cls].memory)) continue;
       const int here = m_.host[t];
-      for (std::size_t f = 0; f < finite_.size(); ++f) {
-        const long long local = finite_[f];
-        const int* digits = finite_digits_.data() + f * open;
-        const int s = static_cast<int>(local % m_.count);
-        const std::size_t st = std::size_t(s) * m_.types + t;
-        if (m_.digit[st] >= m_.limit[t] || m_.total[s] >= k_) continue;
-        const int out = m_.send_link[st];
-        if (senders_ > 0 && out < 0) continue;  // nothing left to receive its tensors
-        const int in = m_.receive_link[st];
-        double cost = work_[cls] + (in >= 0 ? receive_[in] : 0.0) + (senders_ > 0 ? send_[out] : 0.0);
+      for (int group = 0; group < groups; ++group) {
+        // What depends on the hosts: the kept tensors received, and the hosts after the stage.
+        const int* digits = finite_digits_.data() + std::size_t(group) * open;
+        double base = work_[cls];
         for (int p : received_) {
-          const int from_host = digits[p];
-          const int link = m_.host_link[std::size_t(from_host) * hosts + here];
-          cost += grid_.transfer[std::size_t(open_[open_begin_[j_] + p]) * links_ + link];
+          const int link = m_.host_link[std::size_t(digits[p]) * hosts + here];
+          base += grid_.transfer[std::size_t(open_[open_begin_[j_] + p]) * links_ + link];
         }
-        if (cost > limit_) continue;
-        const long long before = state_begin_[j_] + local;
-        const double value = std::max(best_[before], cost);
+        if (base > limit_) continue;
         long long next_code = 0, place = 1;
         for (int source : source_) {
           next_code += place * (source < 0 ? here : digits[source]);
           place *= hosts;
         }
-        const long long target = state_begin_[i] + next_code * m_.count + s + m_.weight[t];
-        if (value < best_[target]) {
-          best_[target] = value;
-          from_[target] = before * m_.types + t;
+        const long long target_base = state_begin_[i] + next_code * m_.count + m_.weight[t];
+        for (int f = group_begin_[group]; f < group_begin_[group + 1]; ++f) {
+          const int s = finite_multiset_[f];
+          const std::size_t st = std::size_t(s) * m_.types + t;
+          if (!m_.can_add[st]) continue;
+          const int out = m_.send_link[st];
+          if (senders_ > 0 && out < 0) continue;  // nothing left to receive its tensors
+          const int in = m_.receive_link[st];
+          const double cost =
+              base + (in >= 0 ? receive_[in] : 0.0) + (senders_ > 0 ? send_[out] : 0.0);
+          if (cost > limit_) continue;
+          const long long before = state_begin_[j_] + finite_[f];
+          // Values at most the clamp are all as good (docs/clusters.md, "Computation").
+          const double value = std::max({best_[before], cost, clamp_});
+          const long long target = target_base + s;
+          if (value < best_[target]) {
+            best_[target] = value;
+            from_[target] = before * m_.types + t;
+          }
         }
       }
     }
@@ -643,10 +696,14 @@ class ClusterDownsetDp {
   double memory_ = 0;
   int senders_ = 0;
   std::vector<long long> finite_;  // states of J worth extending (local indices)
+  std::vector<int> finite_multiset_;  // their multisets
   std::vector<int> finite_digits_;  // their host digits, one row of J's open tensors each
   std::vector<double> least_below_;  // per multiset of the code being scanned
+  std::vector<int> group_begin_;     // finite_ in runs of one host code each
+  double clamp_ = 0;                 // values below it count as it (a proven lower bound)
   std::vector<int> arena_, received_, source_;
   long long steps_ = 0, visited_ = 0;
+  int passes_ = 0;
 };
 
 }  // namespace

@@ -373,10 +373,11 @@ BoundResult chain_bound(const ClusterCosts& costs, std::span<const NodeId> chain
 
 // "cluster-downset": the downset DP over device-type multisets as a bound (and its partition,
 // to be costed for real). InfeasibleError when it proves that no partition fits.
-BoundResult downset_bound(const ClusterCosts& costs, int k, double incumbent,
+BoundResult downset_bound(const ClusterCosts& costs, int k, double incumbent, double floor,
                           const Stopwatch& clock, double time_limit, const RunSignals& signals) {
   ClusterDownsetOptions options;
   options.incumbent = incumbent;
+  options.floor = floor;
   options.stop = signals.stop;
   if (time_limit > 0) {
     options.time_limit_seconds = clock.remaining(time_limit);
@@ -416,7 +417,8 @@ std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, 
                                                 link_extremes(c).first, clock,
                                                 time_limit_seconds, signals)
                                  .value;
-    out.push_back(downset_bound(costs, k, incumbent, clock, time_limit_seconds, signals));
+    const double floor = std::max(out[0].value, out[1].value);
+    out.push_back(downset_bound(costs, k, incumbent, floor, clock, time_limit_seconds, signals));
     out.back().seconds = clock.seconds();
     out.back().partition.reset();
   }
@@ -626,7 +628,7 @@ Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, 
   if (!chain) {
     const double incumbent = found ? best_cost.first : kInf;
     const Stopwatch downset_clock;
-    BoundResult r = downset_bound(costs, k, incumbent, clock, time_limit, control);
+    BoundResult r = downset_bound(costs, k, incumbent, s.lower_bound, clock, time_limit, control);
     r.seconds = downset_clock.seconds();
     if (r.partition) {
       const double before = best_cost.first;

@@ -58,9 +58,10 @@ BoundsReport compute_bounds_on_cluster(const Graph& g, const Cluster& c, int k,
 
 // The lower bounds of docs/clusters.md ("Lower bound"), each valid for every partition of g on
 // c into at most k stages: "cluster-node" (the cheapest node) and "cluster-work" (weighted total
-// work); and on a chain "cluster-chain", the exact optimum ("Chains exactly"), run within
-// `time_limit_seconds` (0 = none). Throws InfeasibleError when some node fits no device class,
-// or when the chain DP proves that no partition fits.
+// work); on a chain "cluster-chain", the exact optimum ("Chains exactly"), otherwise
+// "cluster-downset" (bounds/cluster_downset.hpp), run within `time_limit_seconds` (0 = none).
+// Throws InfeasibleError when some node fits no device class, or when the chain DP or the
+// downset DP proves that no partition fits.
 std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, int k,
                                               double time_limit_seconds = 0,
                                               const RunSignals& signals = {});
