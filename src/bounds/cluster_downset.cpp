@@ -9,20 +9,14 @@
 #include "pipecut/model/error.hpp"
 #include "pipecut/model/numeric.hpp"
 #include "pipecut/util/stopwatch.hpp"
+#include "util/bitset_index.hpp"
 
 namespace pipecut {
 
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-using Word = std::uint64_t;
-
-std::uint64_t splitmix(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using Word = BitWord;
 
 // The block DAG of the placement constraints: the units every partition keeps whole.
 struct Blocks {
@@ -51,70 +45,20 @@ Blocks block_dag(const Graph& g, const Constraints& c) {
   return b;
 }
 
-// Downsets as bitsets with Zobrist hashes and an open-addressing index.
-class DownsetIndex {
- public:
-  explicit DownsetIndex(int units) : words_((units + 63) / 64), slots_(1 << 10, -1) {
-    for (int x = 0; x < units; ++x) keys_.push_back(splitmix(static_cast<std::uint64_t>(x) + 1));
-  }
-  [[nodiscard]] int size() const { return static_cast<int>(hashes_.size()); }
-  [[nodiscard]] int words() const { return words_; }
-  [[nodiscard]] const Word* bits(int id) const { return bits_.data() + std::size_t(id) * words_; }
-  [[nodiscard]] std::uint64_t hash(int id) const { return hashes_[id]; }
-  [[nodiscard]] std::uint64_t key(int unit) const { return keys_[unit]; }
-  [[nodiscard]] int find(const Word* bits, std::uint64_t h) const {
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-      const int id = slots_[i];
-      if (id < 0) return -1;
-      if (hashes_[id] == h && std::memcmp(this->bits(id), bits, sizeof(Word) * words_) == 0)
-        return id;
-    }
-  }
-  // Adds the set if new; returns its id.
-  int insert(const Word* bits, std::uint64_t h) {
-    if (const int id = find(bits, h); id >= 0) return id;
-    bits_.insert(bits_.end(), bits, bits + words_);
-    hashes_.push_back(h);
-    if (2 * hashes_.size() > slots_.size()) {
-      slots_.assign(slots_.size() * 2, -1);
-      for (int i = 0; i < size(); ++i) place(i);
-    } else {
-      place(size() - 1);
-    }
-    return size() - 1;
-  }
-
- private:
-  void place(int id) {
-    const std::size_t mask = slots_.size() - 1;
-    std::size_t i = hashes_[id] & mask;
-    while (slots_[i] >= 0) i = (i + 1) & mask;
-    slots_[i] = id;
-  }
-  int words_;
-  std::vector<Word> bits_;
-  std::vector<std::uint64_t> hashes_, keys_;
-  std::vector<int> slots_;
-};
-
-bool has(const Word* bits, int x) { return (bits[x >> 6] >> (x & 63)) & 1; }
-void flip(Word* bits, int x) { bits[x >> 6] ^= Word{1} << (x & 63); }
-
 // Multisets of device types in mixed radix, with what a stage of each type pays per tensor
 // after each multiset (docs/clusters.md, "The downset DP on a cluster").
 struct TypeMultisets {
   int types = 0, count = 0;
   std::vector<int> weight, limit, device_class, available;
-  std::vector<int> total;               // per multiset: stages it holds
-  std::vector<int> digit;               // per multiset x type
-  std::vector<int> receive_link;        // per multiset x type: link index, -1 = none
-  std::vector<int> send_link;           // per multiset x type: link index, -1 = no device left
-  std::vector<char> can_add;            // per multiset x type: one more stage of it is allowed
-  std::vector<double> link_gbps;        // distinct bandwidths
-  int hosts = 0;                        // hosts that have devices, numbered densely
-  std::vector<int> host;                // per type: its host
-  std::vector<int> host_link;           // hosts x hosts: link index between two devices
+  std::vector<int> total;         // per multiset: stages it holds
+  std::vector<int> digit;         // per multiset x type
+  std::vector<int> receive_link;  // per multiset x type: link index, -1 = none
+  std::vector<int> send_link;     // per multiset x type: link index, -1 = no device left
+  std::vector<char> can_add;      // per multiset x type: one more stage of it is allowed
+  std::vector<double> link_gbps;  // distinct bandwidths
+  int hosts = 0;                  // hosts that have devices, numbered densely
+  std::vector<int> host;          // per type: its host
+  std::vector<int> host_link;     // hosts x hosts: link index between two devices
 };
 
 TypeMultisets type_multisets(const Cluster& c, int k, long long limit) {
@@ -220,7 +164,8 @@ GridCosts grid_costs(const ClusterCosts& costs, const TypeMultisets& m) {
 // A tensor whose time is the same over every link (no bytes, or one bandwidth) needs no host.
 bool host_dependent(const GridCosts& grid, NodeId v, int links) {
   for (int l = 1; l < links; ++l)
-    if (grid.transfer[std::size_t(v) * links + l] != grid.transfer[std::size_t(v) * links]) return true;
+    if (grid.transfer[std::size_t(v) * links + l] != grid.transfer[std::size_t(v) * links])
+      return true;
   return false;
 }
 
@@ -266,16 +211,20 @@ class ClusterDownsetDp {
     long long arg = -1;
     Pass outcome = Pass::none;
     if (options_.incumbent < kInf && floor > 0 && floor < options_.incumbent) {
-      // Bisection between the floor and the incumbent: a pass costs more the higher its limit,
-      // but its stages are most of its cost, and they shrink only slowly with the limit.
+      // Bisection between the floor and the incumbent while they are far apart: a pass costs
+      // more the higher its limit, but its stages are most of its cost, and they shrink only
+      // slowly with the limit, so near the incumbent one pass at it is cheaper.
       double low = floor;
-      for (int round = 0; round < kBisections && outcome == Pass::none; ++round) {
+      for (int round = 0; round < kBisections && outcome == Pass::none &&
+                          options_.incumbent - low > kBisectGap * options_.incumbent;
+           ++round) {
         const double limit = low + (options_.incumbent - low) / 2;
         outcome = pass(limit, std::max(floor, proven_above), arg);
         if (outcome == Pass::none) low = proven_above = limit;
       }
     }
-    if (outcome == Pass::none) outcome = pass(options_.incumbent, std::max(floor, proven_above), arg);
+    if (outcome == Pass::none)
+      outcome = pass(options_.incumbent, std::max(floor, proven_above), arg);
     result.stages = visited_;
     const std::string counts =
         std::to_string(index_.size()) + " downsets, " + std::to_string(visited_) + " stages in " +
@@ -310,6 +259,7 @@ class ClusterDownsetDp {
  private:
   enum class Pass { found, none, stopped };
   static constexpr int kBisections = 4;
+  static constexpr double kBisectGap = 0.05;  // of the incumbent
 
   // One run of the DP with every stage, state and price above `limit` left out (+inf: none);
   // `arg` gets the best final state when it finds a path.
@@ -358,13 +308,13 @@ class ClusterDownsetDp {
       std::memcpy(scratch.data(), index_.bits(id), sizeof(Word) * words);
       const std::uint64_t h = index_.hash(id);
       for (int x = 0; x < blocks_.count; ++x) {
-        if (has(scratch.data(), x)) continue;
+        if (test_bit(scratch.data(), x)) continue;
         bool ready = true;
-        for (int p : blocks_.preds[x]) ready = ready && has(scratch.data(), p);
+        for (int p : blocks_.preds[x]) ready = ready && test_bit(scratch.data(), p);
         if (!ready) continue;
-        flip(scratch.data(), x);
+        flip_bit(scratch.data(), x);
         index_.insert(scratch.data(), h ^ index_.key(x));
-        flip(scratch.data(), x);
+        flip_bit(scratch.data(), x);
       }
     }
     return true;
@@ -390,11 +340,11 @@ class ClusterDownsetDp {
         if (tracking_) {
           const Word* bits = index_.bits(id);
           for (int x = 0; x < blocks_.count && states <= budget; ++x) {
-            if (!has(bits, x)) continue;
+            if (!test_bit(bits, x)) continue;
             for (NodeId v : constraints_.members(x)) {
               if (!depends_[v]) continue;
               for (NodeId w : g_.successors(v))
-                if (!has(bits, constraints_.block_of[w])) {
+                if (!test_bit(bits, constraints_.block_of[w])) {
                   open_.push_back(v);
                   states *= m_.hosts;
                   break;
@@ -476,9 +426,9 @@ class ClusterDownsetDp {
       open_position_[open_[i]] = i - open_begin_[j];
     std::vector<int> ready;
     for (int x = 0; x < blocks_.count; ++x) {
-      if (has(scratch_.data(), x)) continue;
+      if (test_bit(scratch_.data(), x)) continue;
       int left = 0;
-      for (int p : blocks_.preds[x]) left += !has(scratch_.data(), p);
+      for (int p : blocks_.preds[x]) left += !test_bit(scratch_.data(), p);
       block_preds_left_[x] = left;
       if (left == 0) ready.push_back(x);
     }
@@ -513,7 +463,7 @@ class ClusterDownsetDp {
   // Adds block x to the stage; false when the stage is beyond the incumbent on every class or
   // beyond every device's memory. Received tensors whose host is kept are summed in relax().
   bool add_block(int x) {
-    flip(scratch_.data(), x);
+    flip_bit(scratch_.data(), x);
     hash_ ^= index_.key(x);
     for (NodeId v : constraints_.members(x)) {
       in_stage_[v] = 1;
@@ -565,7 +515,7 @@ class ClusterDownsetDp {
       in_stage_[v] = 0;
     }
     hash_ ^= index_.key(x);
-    flip(scratch_.data(), x);
+    flip_bit(scratch_.data(), x);
   }
 
   void add_links(std::vector<double>& sums, NodeId v, int sign) {
@@ -632,8 +582,8 @@ class ClusterDownsetDp {
 
   // The downset a state belongs to.
   [[nodiscard]] int downset_of(long long state) const {
-    return static_cast<int>(
-        std::upper_bound(state_begin_.begin(), state_begin_.end(), state) - state_begin_.begin() - 1);
+    return static_cast<int>(std::upper_bound(state_begin_.begin(), state_begin_.end(), state) -
+                            state_begin_.begin() - 1);
   }
 
   // The DP's stages, each on the next free device of its type, in pipeline order.
@@ -656,7 +606,7 @@ class ClusterDownsetDp {
       const int before = b == 0 ? 0 : stages[count - b].first;
       p.device_of_stage[b] = types[t].devices[next_device[t]++];
       for (int x = 0; x < blocks_.count; ++x)
-        if (has(index_.bits(after), x) && !has(index_.bits(before), x))
+        if (test_bit(index_.bits(after), x) && !test_bit(index_.bits(before), x))
           for (NodeId v : constraints_.members(x)) p.stage_of[v] = b;
     }
     return p;
@@ -670,7 +620,7 @@ class ClusterDownsetDp {
   Stopwatch clock_;
   Constraints constraints_;
   Blocks blocks_;
-  DownsetIndex index_;
+  BitsetIndex index_;
   TypeMultisets m_;
   GridCosts grid_;
   int classes_ = 0, links_ = 0;
@@ -695,12 +645,12 @@ class ClusterDownsetDp {
   std::vector<double> work_, receive_, send_;
   double memory_ = 0;
   int senders_ = 0;
-  std::vector<long long> finite_;  // states of J worth extending (local indices)
+  std::vector<long long> finite_;     // states of J worth extending (local indices)
   std::vector<int> finite_multiset_;  // their multisets
-  std::vector<int> finite_digits_;  // their host digits, one row of J's open tensors each
-  std::vector<double> least_below_;  // per multiset of the code being scanned
-  std::vector<int> group_begin_;     // finite_ in runs of one host code each
-  double clamp_ = 0;                 // values below it count as it (a proven lower bound)
+  std::vector<int> finite_digits_;    // their host digits, one row of J's open tensors each
+  std::vector<double> least_below_;   // per multiset of the code being scanned
+  std::vector<int> group_begin_;      // finite_ in runs of one host code each
+  double clamp_ = 0;                  // values below it count as it (a proven lower bound)
   std::vector<int> arena_, received_, source_;
   long long steps_ = 0, visited_ = 0;
   int passes_ = 0;

@@ -17,23 +17,14 @@
 #include "pipecut/partition/slicegraph.hpp"
 #include "pipecut/util/stopwatch.hpp"
 #include "pipecut/util/threads.hpp"
+#include "util/bitset_index.hpp"
 
 namespace pipecut {
 
 namespace {
 
-using Word = std::uint64_t;
+using Word = BitWord;
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-bool test_bit(const Word* bits, int x) { return (bits[x >> 6] >> (x & 63)) & 1; }
-void flip_bit(Word* bits, int x) { bits[x >> 6] ^= Word{1} << (x & 63); }
-
-std::uint64_t mix(std::uint64_t z) {  // splitmix64 finaliser
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 // The searched structure: core units (the caller's units with reducible sinks and islands
 // merged in, floating sources taken out) and floating packs (a floating source with its
@@ -200,32 +191,17 @@ UnitGraph build_units(const Graph& g, const Constraints& c, const DownsetSearchO
 // I \ {x}; the stage enumeration walks them and never hashes.
 class DownsetTable {
  public:
-  explicit DownsetTable(int units) : words_((units + 63) / 64), slots_(1 << 12, -1) {
-    keys_.resize(units);
-    for (int x = 0; x < units; ++x)
-      keys_[x] = mix(static_cast<std::uint64_t>(x) * 0x632be59bd9b4e019ULL + 1);
-  }
-  [[nodiscard]] int size() const { return static_cast<int>(hashes_.size()); }
-  [[nodiscard]] int words() const { return words_; }
-  [[nodiscard]] const Word* bits(int id) const { return data_.data() + std::size_t(id) * words_; }
-  [[nodiscard]] std::uint64_t hash(int id) const { return hashes_[id]; }
-  [[nodiscard]] std::uint64_t key(int unit) const { return keys_[unit]; }
+  explicit DownsetTable(int units) : index_(units) {}
+  [[nodiscard]] int size() const { return index_.size(); }
+  [[nodiscard]] int words() const { return index_.words(); }
+  [[nodiscard]] const Word* bits(int id) const { return index_.bits(id); }
+  [[nodiscard]] std::uint64_t hash(int id) const { return index_.hash(id); }
+  [[nodiscard]] std::uint64_t key(int unit) const { return index_.key(unit); }
   [[nodiscard]] long long edges() const { return static_cast<long long>(raw_edges_.size()); }
 
   // Adds I u {x} (given as bits and hash) reached from downset `from`; returns its id.
   int insert(const Word* bits, std::uint64_t h, int from, int x) {
-    int id = find(bits, h);
-    if (id < 0) {
-      data_.insert(data_.end(), bits, bits + words_);
-      hashes_.push_back(h);
-      id = size() - 1;
-      if (2 * hashes_.size() > slots_.size()) {
-        slots_.assign(slots_.size() * 2, -1);
-        for (int i = 0; i < size(); ++i) place(i);
-      } else {
-        place(id);
-      }
-    }
+    const int id = index_.insert(bits, h).first;
     if (from >= 0) raw_edges_.push_back({id, x, from});
     return id;
   }
@@ -245,8 +221,7 @@ class DownsetTable {
     }
     raw_edges_.clear();
     raw_edges_.shrink_to_fit();
-    slots_.clear();
-    slots_.shrink_to_fit();
+    index_.forget_index();
   }
   [[nodiscard]] int down_begin(int id) const { return down_begin_[id]; }
   [[nodiscard]] int down_end(int id) const { return down_begin_[id + 1]; }
@@ -263,25 +238,7 @@ class DownsetTable {
   struct RawEdge {
     int id, unit, from;
   };
-  [[nodiscard]] int find(const Word* bits, std::uint64_t h) const {
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-      const int id = slots_[i];
-      if (id < 0) return -1;
-      if (hashes_[id] == h && std::memcmp(this->bits(id), bits, sizeof(Word) * words_) == 0)
-        return id;
-    }
-  }
-  void place(int id) {
-    const std::size_t mask = slots_.size() - 1;
-    std::size_t i = hashes_[id] & mask;
-    while (slots_[i] >= 0) i = (i + 1) & mask;
-    slots_[i] = id;
-  }
-  int words_;
-  std::vector<Word> data_;
-  std::vector<std::uint64_t> hashes_, keys_;
-  std::vector<int> slots_;
+  BitsetIndex index_;
   std::vector<RawEdge> raw_edges_;
   std::vector<int> down_begin_, down_unit_, down_to_;
 };

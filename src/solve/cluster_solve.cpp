@@ -413,10 +413,10 @@ std::vector<BoundResult> cluster_lower_bounds(const Graph& g, const Cluster& c, 
     // tensor at the slowest link, whose value bounds its partition's true cost.
     const ClusterCosts costs(g, c, g.name);
     const Stopwatch clock;
-    const double incumbent = slice_with_classes(costs, topological_order(g), k,
-                                                link_extremes(c).first, clock,
-                                                time_limit_seconds, signals)
-                                 .value;
+    const double incumbent =
+        slice_with_classes(costs, topological_order(g), k, link_extremes(c).first, clock,
+                           time_limit_seconds, signals)
+            .value;
     const double floor = std::max(out[0].value, out[1].value);
     out.push_back(downset_bound(costs, k, incumbent, floor, clock, time_limit_seconds, signals));
     out.back().seconds = clock.seconds();

@@ -27,9 +27,9 @@ struct ClusterDownsetOptions {
   // bisecting the two: cheaper passes that either find the optimum or raise the bound, which a
   // time limit then still reports. Values below the floor count as the floor.
   double floor = 0;
-  double time_limit_seconds = 0;        // measured from the call; 0 = none
-  const StopFlag* stop = nullptr;       // stops the search (status time_limit)
-  long long downset_limit = 1'000'000;  // give up past this many downsets
+  double time_limit_seconds = 0;                   // measured from the call; 0 = none
+  const StopFlag* stop = nullptr;                  // stops the search (status time_limit)
+  long long downset_limit = 1'000'000;             // give up past this many downsets
   double memory_limit_bytes = 1024.0 * (1 << 20);  // downsets and DP tables together
   long long multiset_limit = 20'000;  // give up past this many multisets of device types
 };
