@@ -14,8 +14,8 @@ section replaces the one between its markers in the results file.
 
 --tarnawski-dp DP: also runs Tarnawski et al.'s own DP (throughput-dp/dp.cpp of their repository,
 built by the user, e.g. `g++ -O3 throughput-dp/dp.cpp -o dp`) on each instance, with the graph's
-maxFPGAs set to k, under the same time limit, and reports its wall time and its maxLoad (their
-model also offers one CPU, `maxCPUs`, which pipecut does not model).
+maxFPGAs set to k and maxCPUs to 0 (pipecut does not model their CPU, which would take load off
+the accelerators), under the same time limit, and reports its wall time and its maxLoad.
 """
 import argparse
 import json
@@ -45,7 +45,7 @@ def run_json(cmd):
 
 def their_dp(dp, doc, k, limit):
     """Their DP on the graph with maxFPGAs = k: wall time and maxLoad, or the time limit."""
-    doc = dict(doc, maxFPGAs=k)
+    doc = dict(doc, maxFPGAs=k, maxCPUs=0)  # no CPU: pipecut's model, k identical devices
     with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
         json.dump(doc, f)
         f.flush()
@@ -128,7 +128,8 @@ def main():
           "optimal within the relative tolerance, `time` = solve's own wall time on this "
           f"{os.cpu_count()}-core machine ({platform.machine()}), `expert` = the bottleneck of "
           "the repository's human-expert split (`pipecut evaluate`, backward nodes in their "
-          "forward node's stage), at the expert's 6 devices. Times in the graphs' unit (ms).", "",
+          "forward node's stage), at the expert's 6 devices. Bottlenecks and bounds are in the "
+          "graphs' unit (ms), times in seconds.", "",
           "| graph | nodes (backward) | k | bottleneck | bound | proven | time (s) | stages used | expert | their DP: maxLoad | their DP: time (s) |",
           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -143,8 +144,8 @@ def main():
     md += ["", "Their four operator-level training graphs hold backward nodes without a colour "
            "class and are refused (docs/training.md, \"Input rules\"). `their DP` = Tarnawski "
            "et al.'s throughput DP (throughput-dp/dp.cpp, `--tarnawski-dp`) run on the same "
-           "file with maxFPGAs = k in the same run: its maxLoad (their model may also use one "
-           "CPU) and wall time; – when not run.", "", END]
+           "file with maxFPGAs = k and maxCPUs = 0 (no CPU, pipecut's model) in the same run: "
+           "its maxLoad and wall time (including reading the file); – when not run.", "", END]
     section = "\n".join(md)
     text = open(args.results).read() if os.path.exists(args.results) else ""
     begin, end = text.find(BEGIN), text.find(END)
