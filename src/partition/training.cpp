@@ -19,26 +19,125 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 using Word = std::uint64_t;
 
-// The forward structure: the constraint blocks (built from forward edges only, numbered in a
-// topological order of their DAG) and, per block, its distinct predecessor blocks along
-// forward edges.
+// The forward structure: the units searched, numbered in a topological order of their DAG along
+// forward edges, with each unit's members and its distinct predecessor units. A unit is a block
+// of the placement constraints (built from forward edges only), or several when free blocks were
+// merged into their neighbour (below).
 struct ForwardBlocks {
-  Constraints c;
+  int count = 0;
+  std::vector<std::vector<NodeId>> members;
   std::vector<std::vector<int>> preds;
 };
 
-ForwardBlocks forward_blocks(const Graph& g) {
-  ForwardBlocks f{derive_constraints(g), {}};
-  f.preds.resize(static_cast<std::size_t>(f.c.num_blocks()));
-  for (NodeId u = 0; u < g.num_nodes(); ++u)
-    for (NodeId v : g.successors(u)) {
-      const int a = f.c.block_of[u], b = f.c.block_of[v];
-      if (a != b && g.orders(u, v)) f.preds[b].push_back(a);
+// Merges a *free* block X into its neighbour Y: X has no work, no memory and no stash (or the
+// whole graph fits one stage with every microbatch in flight, so memory never binds), its only
+// forward neighbour (along forward edges, either way) is Y, and every tensor with a member in X
+// lies inside X or has a member in Y. Exact (docs/training.md, "Free blocks"): moving X into
+// Y's stage keeps every forward edge forward (its only ones lead to Y), adds no memory, and no
+// stage's cost grows, since X brings no work and every tensor it touches already touches Y's
+// stage. So some optimal partition keeps X with Y, and the search may too. One merge per pass,
+// each on the units so far.
+std::vector<int> merge_free_blocks(const Graph& g, const Constraints& c, const StashModel& model) {
+  const std::vector<double>& stash = model.stash;
+  const int n = g.num_nodes();
+  double total = 0;
+  for (NodeId v = 0; v < n; ++v)
+    total += g.memory[v] + (stash.empty() ? 0.0 : stash[v] * model.microbatches);
+  const bool memory_binds = g.memory_per_stage && !fits_capacity(total, *g.memory_per_stage);
+  const int blocks = c.num_blocks();
+  std::vector<int> unit(static_cast<std::size_t>(blocks));
+  for (int b = 0; b < blocks; ++b) unit[b] = b;
+  auto find = [&](int b) {
+    while (unit[b] != b) b = unit[b] = unit[unit[b]];
+    return b;
+  };
+  std::vector<double> load(static_cast<std::size_t>(blocks));
+  for (int pass = 0; pass < blocks; ++pass) {
+    std::fill(load.begin(), load.end(), 0.0);
+    for (NodeId v = 0; v < n; ++v)
+      load[find(c.block_of[v])] +=
+          g.work[v] + (memory_binds ? g.memory[v] + (stash.empty() ? 0.0 : stash[v]) : 0.0);
+    // Forward neighbours of each unit: -1 none yet, -2 more than one.
+    std::vector<int> neighbour(static_cast<std::size_t>(blocks), -1);
+    auto note = [&](int x, int y) {
+      if (neighbour[x] == -1) neighbour[x] = y;
+      else if (neighbour[x] != y) neighbour[x] = -2;
+    };
+    for (NodeId u = 0; u < n; ++u)
+      for (NodeId v : g.successors(u)) {
+        const int a = find(c.block_of[u]), b = find(c.block_of[v]);
+        if (a == b || !g.orders(u, v)) continue;
+        note(a, b);
+        note(b, a);
+      }
+    bool merged = false;
+    for (int x = 0; x < blocks && !merged; ++x) {
+      if (find(x) != x || load[x] != 0 || neighbour[x] < 0) continue;
+      const int y = neighbour[x];
+      // Every tensor touching X: inside X, or with a member in Y.
+      auto fine = [&](NodeId producer) {
+        bool outside = find(c.block_of[producer]) != x, in_y = find(c.block_of[producer]) == y;
+        for (NodeId w : g.successors(producer)) {
+          outside = outside || find(c.block_of[w]) != x;
+          in_y = in_y || find(c.block_of[w]) == y;
+        }
+        return !outside || in_y;
+      };
+      bool ok = true;
+      for (NodeId v = 0; v < n && ok; ++v) {
+        if (find(c.block_of[v]) != x) continue;
+        ok = fine(v);
+        for (NodeId p : g.predecessors(v)) ok = ok && fine(p);
+      }
+      if (ok) {
+        unit[x] = y;
+        merged = true;
+      }
     }
-  for (auto& p : f.preds) {
-    std::sort(p.begin(), p.end());
-    p.erase(std::unique(p.begin(), p.end()), p.end());
+    if (!merged) break;
   }
+  std::vector<int> unit_of_block(static_cast<std::size_t>(blocks));
+  for (int b = 0; b < blocks; ++b) unit_of_block[b] = find(b);
+  return unit_of_block;
+}
+
+ForwardBlocks forward_blocks(const Graph& g, const StashModel& model = {}) {
+  const Constraints c = derive_constraints(g);
+  const int n = g.num_nodes();
+  const std::vector<int> root = merge_free_blocks(g, c, model);
+  // Units in a topological order (Kahn's algorithm, smallest root first) of their DAG.
+  const int blocks = c.num_blocks();
+  std::vector<std::vector<int>> succ(static_cast<std::size_t>(blocks));
+  std::vector<int> indegree(static_cast<std::size_t>(blocks), 0);
+  for (NodeId u = 0; u < n; ++u)
+    for (NodeId v : g.successors(u)) {
+      const int a = root[c.block_of[u]], b = root[c.block_of[v]];
+      if (a != b && g.orders(u, v)) succ[a].push_back(b);
+    }
+  for (auto& s : succ) {
+    std::sort(s.begin(), s.end());
+    s.erase(std::unique(s.begin(), s.end()), s.end());
+    for (int b : s) ++indegree[b];
+  }
+  std::vector<int> number(static_cast<std::size_t>(blocks), -1), ready;
+  for (int b = 0; b < blocks; ++b)
+    if (root[b] == b && indegree[b] == 0) ready.push_back(b);
+  ForwardBlocks f;
+  while (!ready.empty()) {
+    std::sort(ready.begin(), ready.end(), std::greater<>());
+    const int b = ready.back();
+    ready.pop_back();
+    number[b] = f.count++;
+    for (int s : succ[b])
+      if (--indegree[s] == 0) ready.push_back(s);
+  }
+  f.members.resize(static_cast<std::size_t>(f.count));
+  f.preds.resize(static_cast<std::size_t>(f.count));
+  for (int b = 0; b < blocks; ++b)
+    for (NodeId v : c.members(b)) f.members[number[root[b]]].push_back(v);
+  for (int b = 0; b < blocks; ++b)
+    for (int s : succ[b]) f.preds[number[s]].push_back(number[b]);
+  for (auto& p : f.preds) std::sort(p.begin(), p.end());
   return f;
 }
 
@@ -137,9 +236,9 @@ Partition compact_partition(const Graph& g, const ForwardBlocks& f,
   Partition p;
   p.k = k;
   p.stage_of.assign(static_cast<std::size_t>(g.num_nodes()), -1);
-  for (int x = 0; x < f.c.num_blocks(); ++x) {
+  for (int x = 0; x < f.count; ++x) {
     const auto rank = std::lower_bound(used.begin(), used.end(), slot_of_block[x]) - used.begin();
-    for (NodeId v : f.c.members(x)) p.stage_of[v] = static_cast<int>(rank);
+    for (NodeId v : f.members[x]) p.stage_of[v] = static_cast<int>(rank);
   }
   return p;
 }
@@ -155,8 +254,8 @@ TrainingSearchResult training_downset_search(const Graph& graph, int k,
   const Stopwatch timer;
   const ExactCosts exact(graph, comm_cap(graph, options.incumbent));
   const Graph& g = exact.graph();
-  const ForwardBlocks f = forward_blocks(g);
-  const int blocks = f.c.num_blocks();
+  const ForwardBlocks f = forward_blocks(g, options.memory);
+  const int blocks = f.count;
   const int stages = std::min(k, blocks);
   TrainingSearchResult result;
   auto stopped = [&] { return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop); };
@@ -229,7 +328,7 @@ TrainingSearchResult training_downset_search(const Graph& graph, int k,
       if (!std::all_of(f.preds[x].begin(), f.preds[x].end(),
                        [&](int p) { return has(current.data(), p); }))
         continue;
-      for (NodeId v : f.c.members(x)) stage.add(v);
+      for (NodeId v : f.members[x]) stage.add(v);
       flip(current.data(), x);
       if (stage.work() <= cap && fits(g, stage, least_in_flight)) {
         ++pairs;
@@ -251,7 +350,7 @@ TrainingSearchResult training_downset_search(const Graph& graph, int k,
         extend(j, x);
       }
       flip(current.data(), x);
-      for (NodeId v : f.c.members(x)) stage.remove(v);
+      for (NodeId v : f.members[x]) stage.remove(v);
     }
   };
   for (int j = 0; j < ideals && !out_of_time && !too_many; ++j) {
@@ -312,7 +411,7 @@ struct Slicing {
 std::optional<Slicing> slice_blocks(const Graph& g, const ForwardBlocks& f,
                                     const std::vector<int>& order, int stages,
                                     const StashModel& model, const std::function<bool()>& stopped) {
-  const int blocks = f.c.num_blocks();
+  const int blocks = f.count;
   std::vector<double> in_flight(static_cast<std::size_t>(stages), 0.0);
   for (int b = 0; b < stages; ++b) in_flight[b] = model.in_flight(b, stages);
   const double least_in_flight = *std::min_element(in_flight.begin(), in_flight.end());
@@ -336,7 +435,7 @@ std::optional<Slicing> slice_blocks(const Graph& g, const ForwardBlocks& f,
     if (stopped()) return std::nullopt;
     int end = i;  // the run holds order[i, end)
     for (int j = i; j < blocks; ++j) {
-      for (NodeId v : f.c.members(order[j])) run.add(v);
+      for (NodeId v : f.members[order[j]]) run.add(v);
       end = j + 1;
       if (!fits(g, run, least_in_flight)) break;  // memory only grows along the run
       const double cost = run.cost();
@@ -350,7 +449,7 @@ std::optional<Slicing> slice_blocks(const Graph& g, const ForwardBlocks& f,
       }
     }
     for (int x = i; x < end; ++x)  // empty the accumulator for the next start
-      for (NodeId v : f.c.members(order[x])) run.remove(v);
+      for (NodeId v : f.members[order[x]]) run.remove(v);
   }
   if (best[at(stages, blocks)] == kInf) return std::nullopt;
   Slicing result;
@@ -369,7 +468,7 @@ std::optional<Slicing> slice_blocks(const Graph& g, const ForwardBlocks& f,
 // (by longest forward path from a source, which interleaves parallel branches) and as late as
 // possible (by longest path to a sink).
 std::vector<std::vector<int>> block_orders(const ForwardBlocks& f) {
-  const int blocks = f.c.num_blocks();
+  const int blocks = f.count;
   std::vector<int> numbering(static_cast<std::size_t>(blocks));
   for (int x = 0; x < blocks; ++x) numbering[x] = x;
   std::vector<int> depth(static_cast<std::size_t>(blocks), 0), height(depth);
@@ -390,8 +489,8 @@ std::optional<Partition> training_slicing(const Graph& graph, int k, double time
   const Stopwatch timer;
   const ExactCosts exact(graph, comm_cap(graph));
   const Graph& g = exact.graph();
-  const ForwardBlocks f = forward_blocks(g);
-  const int stages = std::min(k, f.c.num_blocks());
+  const ForwardBlocks f = forward_blocks(g, model);
+  const int stages = std::min(k, f.count);
   const std::function<bool()> stopped = [&] {
     return timer.exceeded(time_limit_seconds) || stop_requested(stop);
   };
