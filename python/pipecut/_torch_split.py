@@ -303,6 +303,9 @@ def split(
     target_ratio: Optional[float] = None,
     time_limit: Optional[float] = None,
     prefer: Optional[str] = None,
+    schedule: Optional[str] = None,
+    microbatches: Optional[int] = None,
+    optimizer_state: Optional[float] = None,
     algorithm: Optional[str] = None,
     preset: Optional[str] = None,
     population: Optional[int] = None,
@@ -317,7 +320,8 @@ def split(
 
     The graph is built as graph_from_module(module, example_inputs, device=..., dtype=...,
     link_bandwidth=..., measure=..., memory_per_stage=..., colocate=...) and solved with
-    pipecut.solve(graph, k, target_ratio=..., time_limit=..., prefer=..., algorithm=..., preset=...,
+    pipecut.solve(graph, k, target_ratio=..., time_limit=..., prefer=..., schedule=...,
+    microbatches=..., optimizer_state=..., algorithm=..., preset=...,
     population=..., generations=..., seed=..., threads=..., mip_threads=..., solver_log=...,
     progress=...); a solve option left at None takes pipecut.solve's default (docs/options.md). Every argument is checked before the module is traced. The stages
     are built by torch.fx.passes.split_module; they share the module's parameters (not copies).
@@ -328,6 +332,9 @@ def split(
         "target_ratio": target_ratio,
         "time_limit": time_limit,
         "prefer": prefer,
+        "schedule": schedule,
+        "microbatches": microbatches,
+        "optimizer_state": optimizer_state,
         "algorithm": algorithm,
         "preset": preset,
         "population": population,

@@ -2,6 +2,7 @@
 #include "pipecut/bounds/bounds.hpp"
 
 #include "pipecut/bounds/downset_dp.hpp"
+#include "pipecut/solve/training_solve.hpp"
 #include "pipecut/bounds/mip_bounds.hpp"
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/bounds/single_stage.hpp"
@@ -115,6 +116,9 @@ BoundResult compute_bound(const Graph& g, int k, const std::string& method,
   if (auto proof = infeasibility_proof(g, derive_constraints(g), k)) {
     result.status = BoundStatus::infeasible;
     result.detail = *proof;
+  } else if (g.is_training()) {
+    // Only the bounds proven for training graphs run (docs/training.md, "Bounds").
+    result = training_bound(g, k, m.name, options, signals);
   } else {
     result = m.run(g, k, options, signals);
   }

@@ -30,7 +30,7 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
       "in one stage). Exit code 0 if the partition is valid, 1 if it is not (the reason is\n"
       "printed), 2 on bad input.");
   add_graph_input(*cmd, o->input);
-  cmd->add_option("PARTITION", o->partition_path, "pipecut.partition JSON file")->required();
+  cmd->add_option("PARTITION", o->partition_path, "pipecut.partition JSON file, or a Tarnawski et al. expert split (docs/formats.md)")->required();
   cmd->add_flag("--json", o->json, "Print the recomputed costs as JSON on stdout");
   cmd->callback([o, &exit_code] {
     const GraphOnCluster input = load_graph_on_cluster(o->input);

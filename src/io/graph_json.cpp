@@ -81,6 +81,12 @@ Graph pipecut_graph_from_json(const json& doc, const std::string& source) {
     if (n.contains("op") && n["op"].is_string()) s.op = n["op"].get<std::string>();
     if (n.contains("colour_class") && !n["colour_class"].is_null())
       s.colour_class = colour_label(n["colour_class"], source, node_where);
+    // A backward node of a training graph (docs/training.md); absent or null = forward.
+    if (n.contains("backward") && !n["backward"].is_null()) {
+      if (!n["backward"].is_boolean())
+        throw InputError(source + ": " + node_where + ": \"backward\" must be true or false");
+      s.backward = n["backward"].get<bool>();
+    }
     b.add_node(std::move(s));
   }
   if (doc.contains("edges")) {
@@ -131,6 +137,7 @@ std::string pipecut_graph_to_json(const Graph& g, int indent) {
       // An integer label is written back as the same JSON integer, digit for digit.
       n["colour_class"] = label.integer ? json::parse(label.text) : json(label.text);
     }
+    if (g.is_backward(v)) n["backward"] = true;
     nodes.push_back(std::move(n));
   }
   doc["nodes"] = std::move(nodes);

@@ -186,9 +186,63 @@ std::vector<int> read_devices(const json& doc, int k, const Cluster* cluster,
 
 }  // namespace
 
+namespace {
+
+// A human-expert split of Tarnawski et al.'s repository (docs/formats.md, "Tarnawski et al.
+// expert splits"): {"fpgas": [{"nodes": [id, ...]}, ...], "cpus": [...]}, device i = stage i.
+// Backward nodes it leaves out go to the stage of their colour class, as their tool infers the
+// backward split from the forward one (docs/training.md).
+Partition parse_expert_split(const Graph& g, const json& doc, const std::string& path) {
+  const json& fpgas = doc.at("fpgas");
+  if (!fpgas.is_array() || fpgas.empty())
+    throw InputError(path + ": \"fpgas\" must be a non-empty array of devices");
+  if (doc.contains("cpus") && doc.at("cpus").is_array())
+    for (const json& cpu : doc.at("cpus"))
+      if (cpu.is_object() && cpu.contains("nodes") && cpu.at("nodes").is_array() &&
+          !cpu.at("nodes").empty())
+        throw InputError(path + ": the split places nodes on a CPU, which pipecut does not model");
+  Partition p;
+  p.k = static_cast<int>(fpgas.size());
+  p.stage_of.assign(g.num_nodes(), -1);
+  std::unordered_map<std::string, NodeId> index;
+  for (NodeId v = 0; v < g.num_nodes(); ++v) index.emplace(g.ids[v], v);
+  for (std::size_t b = 0; b < fpgas.size(); ++b) {
+    const std::string where = "fpgas[" + std::to_string(b) + "]";
+    if (!fpgas[b].is_object() || !fpgas[b].contains("nodes") || !fpgas[b].at("nodes").is_array())
+      throw InputError(path + ": " + where + " needs a \"nodes\" array");
+    for (const json& id_value : fpgas[b].at("nodes")) {
+      const auto id = json_integer_label(id_value, path, where + ": node id");
+      if (!id) throw InputError(path + ": " + where + ": node ids must be integers");
+      auto it = index.find(*id);
+      if (it == index.end())
+        throw PartitionMismatchError(path, "unknown node id '" + *id + "' in " + where);
+      if (p.stage_of[it->second] >= 0 && p.stage_of[it->second] != static_cast<int>(b))
+        throw InputError(path + ": node '" + *id + "' is on two devices");
+      p.stage_of[it->second] = static_cast<int>(b);
+    }
+  }
+  // Backward nodes left out follow their class's forward node.
+  std::vector<int> class_stage(g.colour_labels.size(), -1);
+  for (NodeId v = 0; v < g.num_nodes(); ++v)
+    if (!g.is_backward(v) && p.stage_of[v] >= 0 && !g.colour_class.empty() &&
+        g.colour_class[v] >= 0)
+      class_stage[g.colour_class[v]] = p.stage_of[v];
+  for (NodeId v = 0; v < g.num_nodes(); ++v)
+    if (p.stage_of[v] < 0 && g.is_backward(v)) p.stage_of[v] = class_stage[g.colour_class[v]];
+  for (NodeId v = 0; v < g.num_nodes(); ++v)
+    if (p.stage_of[v] < 0) throw PartitionMismatchError(path, "node '" + g.ids[v] + "' is not assigned");
+  return p;
+}
+
+}  // namespace
+
 Partition parse_partition_assignment(const Graph& g, const std::string& text,
                                      const std::string& path, const Cluster* cluster) {
   const json doc = parse_json_document(text, path);
+  if (doc.is_object() && !doc.contains("format") && doc.contains("fpgas")) {
+    if (cluster) throw InputError(path + ": an expert split has no devices of a cluster");
+    return parse_expert_split(g, doc, path);
+  }
   if (!doc.is_object() || doc.value("format", json()) != "pipecut.partition")
     throw InputError(path + ": \"format\" must be \"pipecut.partition\"");
   if (doc.contains("feasible") && doc.at("feasible") == json(false)) {

@@ -68,6 +68,10 @@ std::string format_from_extension(const std::string& path) {
 
 // The constraint options on top of what the file gave.
 Graph with_constraint_options(Graph g, const ReadOptions& options, const std::string& source) {
+  if (!options.cluster.empty() && g.is_training())
+    throw InputError(source +
+                     ": --cluster: training graphs are solved on identical devices only "
+                     "(docs/training.md)");
   if (!options.cluster.empty()) {
     // The cluster's capacities replace the file's (docs/clusters.md); its classes must be
     // those the nodes' work maps name.
@@ -81,6 +85,12 @@ Graph with_constraint_options(Graph g, const ReadOptions& options, const std::st
   if (options.memory_per_stage) g.memory_per_stage = options.memory_per_stage;
   if (options.ignore_memory) g.memory_per_stage.reset();
   if (options.ignore_colocation) {
+    // A backward node's stage is its colour class's (docs/training.md): without the classes a
+    // training graph has no meaning.
+    if (g.is_training())
+      throw InputError(source +
+                       ": --ignore-colocation: a training graph's backward nodes follow their "
+                       "colour classes (docs/training.md)");
     g.colour_class.clear();
     g.colour_labels.clear();
   }

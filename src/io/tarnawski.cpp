@@ -58,6 +58,18 @@ Graph tarnawski_graph_from_json(const json& doc, const std::string& source,
       s.colour_class =
           ColourLabel{integer_id(n["colorClass"], source, node_where, "colorClass"), true};
     }
+    // Training graphs mark backward nodes (docs/training.md); the format writes true/false or
+    // 1/0, and inference graphs 0 or nothing.
+    if (n.contains("isBackwardNode") && !n["isBackwardNode"].is_null()) {
+      const json& flag = n["isBackwardNode"];
+      if (flag.is_boolean()) {
+        s.backward = flag.get<bool>();
+      } else if (flag.is_number_integer() && (flag == 0 || flag == 1)) {
+        s.backward = flag == 1;
+      } else {
+        throw InputError(source + ": " + node_where + ": \"isBackwardNode\" must be a boolean or 0/1");
+      }
+    }
     if (!spec_of_id.emplace(id, specs.size()).second)
       throw InputError(source + ": duplicate node id '" + s.id + "'");
     specs.push_back(std::move(s));

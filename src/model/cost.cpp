@@ -41,9 +41,10 @@ std::optional<std::string> partition_problem(const Graph& g, const Partition& p)
       return "node '" + g.ids[v] + "' is in stage " + std::to_string(s) + ", outside 0.." +
              std::to_string(p.k - 1);
   }
+  // On a training graph only edges between forward nodes constrain (docs/training.md).
   for (NodeId u = 0; u < g.num_nodes(); ++u)
     for (NodeId v : g.successors(u))
-      if (p.stage_of[u] > p.stage_of[v])
+      if (p.stage_of[u] > p.stage_of[v] && g.orders(u, v))
         return "edge '" + g.ids[u] + "' -> '" + g.ids[v] + "' goes backwards (stage " +
                std::to_string(p.stage_of[u]) + " to stage " + std::to_string(p.stage_of[v]) + ")";
   return std::nullopt;

@@ -145,6 +145,28 @@ Graph GraphBuilder::build() && {
     g.colour_class.push_back(colour);
   }
   if (g.colour_labels.empty()) g.colour_class.clear();
+  // Training graphs (docs/training.md, "Input rules"): a backward node belongs to the stage of
+  // its colour class's forward nodes, so it needs a class, and the class a forward node.
+  if (std::any_of(nodes_.begin(), nodes_.end(), [](const NodeSpec& s) { return s.backward; })) {
+    g.backward.assign(n, 0);
+    std::vector<char> class_has_forward(g.colour_labels.size(), 0);
+    for (NodeId v = 0; v < n; ++v) {
+      g.backward[v] = nodes_[v].backward ? 1 : 0;
+      if (!g.backward[v] && g.colour_class.size() == static_cast<std::size_t>(n) &&
+          g.colour_class[v] >= 0)
+        class_has_forward[g.colour_class[v]] = 1;
+    }
+    for (NodeId v = 0; v < n; ++v) {
+      if (!g.backward[v]) continue;
+      if (g.colour_class.empty() || g.colour_class[v] < 0)
+        fail("backward node '" + g.ids[v] +
+             "' has no colour class (a backward node shares the stage of its class's forward "
+             "node)");
+      if (!class_has_forward[g.colour_class[v]])
+        fail("backward node '" + g.ids[v] + "': colour class '" +
+             g.colour_labels[g.colour_class[v]].text + "' has no forward node");
+    }
+  }
   bool any_bytes = false;
   for (const NodeSpec& s : nodes_) {
     any_bytes = any_bytes || s.bytes.has_value();
@@ -248,6 +270,7 @@ Graph induced_subgraph(const Graph& g, std::span<const NodeId> nodes) {
     spec.op = g.op[v];
     if (!g.colour_class.empty() && g.colour_class[v] >= 0)
       spec.colour_class = g.colour_labels[g.colour_class[v]];
+    spec.backward = g.is_backward(v);
     index[v] = builder.add_node(std::move(spec));
   }
   for (NodeId v : nodes)

@@ -7,6 +7,7 @@
 #include "pipecut/model/numeric.hpp"
 #include "pipecut/partition/multilevel.hpp"
 #include "pipecut/partition/proportional_split.hpp"
+#include "pipecut/partition/training.hpp"
 #include "pipecut/util/stopwatch.hpp"
 #include "util/registry.hpp"
 
@@ -85,6 +86,22 @@ PartitionRun run_engine_split(const Graph& g, int k, const PartitionOptions&, co
 template <PartitionRun (*Run)(const Graph&, int, const PartitionOptions&, const RunSignals&)>
 PartitionRun on_exact_costs(const Graph& g, int k, const PartitionOptions& options,
                             const RunSignals& signals) {
+  if (g.is_training()) {
+    // These searches walk every edge as if it went forward: a training graph gets the optimal
+    // slicing of its forward block order instead (docs/training.md, "Solving").
+    const Stopwatch timer;
+    PartitionRun r;
+    r.description = "training-slicing";
+    if (auto p = training_slicing(g, k, options.time_limit_seconds, signals.stop)) {
+      r.partition = std::move(*p);
+      r.bottleneck = evaluate_partition(g, r.partition).bottleneck;
+    } else {
+      r.feasible = false;
+      r.hit_time_limit = timer.exceeded(options.time_limit_seconds) || stop_requested(signals.stop);
+    }
+    r.seconds = timer.seconds();
+    return r;
+  }
   const ExactCosts exact(g, comm_cap(g));
   PartitionRun r = Run(exact.graph(), k, options, signals);
   if (exact.changed() && r.feasible) r.bottleneck = evaluate_partition(g, r.partition).bottleneck;

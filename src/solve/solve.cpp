@@ -6,6 +6,8 @@
 
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/partition/training.hpp"
+#include "pipecut/solve/training_solve.hpp"
 #include "solve/portfolio.hpp"
 
 namespace pipecut {
@@ -19,9 +21,19 @@ double Solution::ratio() const {
 Solution solve(const Graph& g, int k, const SolveOptions& options, const RunControl& control) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");
   check_options(options, solve_option_catalogue());
+  // Training memory (docs/training.md, "Memory"): a schedule needs its microbatch count, and
+  // optimizer state scales every node's memory before anything else sees it.
+  (void)stash_model(g, options.schedule, options.microbatches);
+  if (options.optimizer_state > 0) {
+    SolveOptions rest = options;
+    rest.optimizer_state = 0;
+    return solve(with_optimizer_state(g, options.optimizer_state), k, rest, control);
+  }
   // More stages than nodes cannot help: the methods work with at most n stages.
   if (auto proof = infeasibility_proof(g, derive_constraints(g), std::min(k, g.num_nodes())))
     throw InfeasibleError(*proof);
+  // A training graph gets its own search on the forward structure (docs/training.md).
+  if (g.is_training()) return solve_training(g, k, options, control);
   return detail::Portfolio(g, k, options, control).run();
 }
 
@@ -57,6 +69,26 @@ const OptionCatalogue<SolveOptions>& solve_option_catalogue() {
                   return std::vector<std::string>{"devices", "latency", "none"};
                 }),
             &O::prefer);
+    declare(c,
+            option("schedule", OptionKind::choice,
+                   "Pipeline schedule whose activation stash counts against the memory capacity "
+                   "on a training graph: inference = none; gpipe = every microbatch in flight; "
+                   "1f1b = min(k - s, microbatches) at stage s (docs/training.md, \"Memory\")")
+                .one_of([] {
+                  return std::vector<std::string>{"inference", "gpipe", "1f1b"};
+                }),
+            &O::schedule);
+    declare(c,
+            option("microbatches", OptionKind::integer,
+                   "Microbatches per step, for --schedule gpipe and 1f1b (0 = not given)")
+                .at_least(0),
+            &O::microbatches);
+    declare(c,
+            option("optimizer-state", OptionKind::number,
+                   "Optimizer state per byte of weights (Adam with fp32 moments on fp32 weights: "
+                   "2): stage memory counts weights times 1 + this")
+                .at_least(0),
+            &O::optimizer_state);
     // solve sets the partition search's own time limit and the bounds' per-method limits.
     for (auto& entry :
          nested_options(partition_option_catalogue(), &O::partition,

@@ -1,6 +1,7 @@
 #include "support/oracle.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <numeric>
@@ -31,7 +32,11 @@ struct Enumerator {
     }
     NodeId v = order[i];
     int lowest = 0;
-    for (NodeId u : g.predecessors(v)) lowest = std::max(lowest, stage_of[u]);
+    // On a training graph only edges between two forward nodes constrain the order; backward
+    // nodes follow their colour class (docs/training.md).
+    for (NodeId u : g.predecessors(v))
+      if (g.backward.empty() || (!g.backward[u] && !g.backward[v]))
+        lowest = std::max(lowest, stage_of[u]);
     const int colour = colour_of(g, v);
     for (int s = lowest; s < k; ++s) {
       if (colour >= 0 && class_stage[colour] >= 0 && class_stage[colour] != s) continue;
@@ -216,6 +221,89 @@ std::vector<NodeId> random_topological_order(const Graph& g, std::uint64_t seed)
 
 std::string data_path(const std::string& relative) {
   return std::string(PIPECUT_DATA_DIR) + "/" + relative;
+}
+
+}  // namespace pipecut::testing
+
+namespace pipecut::testing {
+
+Graph random_training_graph(std::uint64_t seed, const RandomTrainingOptions& o) {
+  std::mt19937_64 rng(seed * 0x2545f4914f6cdd1dULL + 5);
+  std::uniform_real_distribution<double> u01(0.0, 1.0);
+  // A cost of random mantissa and an exponent drawn from the magnitude range: zeros and ties
+  // now and then, and (with a wide range) terms that differ by many orders in one stage.
+  auto cost = [&] {
+    if (rng() % 5 == 0) return 0.0;
+    if (o.binary_magnitudes)  // a small integer times 2^e: exact over a wide range
+      return std::ldexp(double(1 + rng() % 8),
+                        o.min_exponent + int(rng() % unsigned(o.max_exponent - o.min_exponent + 1)));
+    const double unit = std::pow(10.0, o.min_exponent +
+                                           double(rng() % unsigned(o.max_exponent - o.min_exponent + 1)));
+    return unit * double(1 + rng() % 8) * (o.fractional ? 1 + u01(rng) : 1.0);
+  };
+  const int f = o.forward_nodes;
+  std::vector<int> label(f);
+  std::iota(label.begin(), label.end(), 0);
+  std::shuffle(label.begin(), label.end(), rng);
+  std::vector<std::pair<int, int>> forward_edges;  // (i, j), i before j in the hidden order
+  for (int i = 0; i < f; ++i)
+    for (int j = i + 1; j < f; ++j)
+      if (u01(rng) < o.edge_probability) forward_edges.emplace_back(i, j);
+  GraphBuilder b(std::string("training-").append(std::to_string(seed)), "training");
+  std::uniform_int_distribution<int> bytes(0, o.max_memory);
+  // Colour classes: each forward node its own, except that now and then two forward nodes
+  // share one (their forward hull then shares a stage).
+  std::vector<int> cls(f);
+  for (int i = 0; i < f; ++i) cls[i] = (i > 0 && rng() % 6 == 0) ? cls[rng() % unsigned(i)] : i;
+  std::vector<NodeId> fwd(f), bwd(f, -1);
+  for (int i = 0; i < f; ++i) {
+    NodeSpec s;
+    s.id = std::string("f").append(std::to_string(label[i]));  // (append: GCC 12 -Wrestrict)
+    s.work = cost();
+    s.comm = cost();
+    s.memory = bytes(rng);
+    s.colour_class = ColourLabel{std::to_string(cls[i]), true};
+    if (o.memory) s.bytes = bytes(rng);  // the output tensor, stashed when a backward node reads it
+    fwd[i] = b.add_node(s);
+  }
+  for (int i = 0; i < f; ++i) {
+    // Now and then a forward node without a backward twin; the first always has one, so that
+    // the graph is a training graph.
+    if (i > 0 && rng() % 5 == 0) continue;
+    NodeSpec s;
+    s.id = std::string("b").append(std::to_string(label[i]));
+    s.work = cost();
+    s.comm = cost();
+    s.memory = rng() % 3 == 0 ? bytes(rng) : 0;
+    s.colour_class = ColourLabel{std::to_string(cls[i]), true};
+    s.backward = true;
+    bwd[i] = b.add_node(s);
+  }
+  // Backward edges: reversed between the twins (gradients flow back), or, one graph in four,
+  // in the forward direction as Tarnawski et al.'s layer graphs write them.
+  const bool same_direction = rng() % 4 == 0;
+  for (auto [i, j] : forward_edges) {
+    b.add_edge(fwd[i], fwd[j]);
+    if (bwd[i] >= 0 && bwd[j] >= 0)
+      same_direction ? b.add_edge(bwd[i], bwd[j]) : b.add_edge(bwd[j], bwd[i]);
+    // Activation edges: a forward tensor kept for the consumer's backward node.
+    if (bwd[j] >= 0 && u01(rng) < o.activation_probability) b.add_edge(fwd[i], bwd[j]);
+  }
+  for (int i = 0; i < f; ++i)
+    if (bwd[i] >= 0 && u01(rng) < o.activation_probability) b.add_edge(fwd[i], bwd[i]);
+  Graph g = std::move(b).build();
+  if (o.memory) {
+    double total = 0, heaviest = 0;
+    for (double m : g.memory) {
+      total += m;
+      heaviest = std::max(heaviest, m);
+    }
+    if (total > 0) {
+      const double factor = 0.5 + 1.5 * u01(rng);
+      g.memory_per_stage = std::max(1.0, std::floor(factor * total / o.k));
+    }
+  }
+  return g;
 }
 
 }  // namespace pipecut::testing

@@ -69,6 +69,30 @@ struct RandomConstraintOptions {
 void add_random_constraints(Graph& g, int k, std::uint64_t seed,
                             const RandomConstraintOptions& options);
 
+// A random training graph (docs/training.md): a random forward DAG, a backward twin for most
+// forward nodes in the same colour class (now and then two forward nodes share a class), the
+// forward edges reversed between the twins (or, one graph in four, kept in the forward
+// direction as Tarnawski et al.'s layer graphs have them), and forward -> backward activation
+// edges. Costs are 0 or a small integer times 10^e, e drawn from [min_exponent, max_exponent]
+// (times 1 to 2 with `fractional`), or times 2^e with `binary_magnitudes`;
+// with `memory`, integer node memory, integer output bytes on forward nodes (their stash:
+// docs/training.md, "Memory") and a capacity between 0.5 and 2 times total / k.
+struct RandomTrainingOptions {
+  int forward_nodes = 4;
+  double edge_probability = 0.45;
+  double activation_probability = 0.4;
+  int min_exponent = 0;
+  int max_exponent = 0;
+  bool fractional = true;
+  // Magnitudes 2^e instead of 10^e, with integer mantissas: costs from 2^-30 to 2^30 (about
+  // 1e-9 to 1e9) mixed in one graph stay within the exact oracle's 128 bits.
+  bool binary_magnitudes = false;
+  bool memory = false;
+  int max_memory = 6;
+  int k = 2;  // for the capacity
+};
+Graph random_training_graph(std::uint64_t seed, const RandomTrainingOptions& options);
+
 // A random topological order of g.
 std::vector<NodeId> random_topological_order(const Graph& g, std::uint64_t seed);
 

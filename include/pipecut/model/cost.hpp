@@ -70,7 +70,8 @@ struct SetCost {
 SetCost set_cost_breakdown(const Graph& g, std::span<const char> in_set);
 
 // Describes why `p` is not a valid pipeline partition of `g`, or nullopt if it is valid:
-// k >= 1, one stage per node, every stage in 0..k-1, every edge forward. Placement constraints
+// k >= 1, one stage per node, every stage in 0..k-1, every edge forward (on a training graph,
+// every edge between two forward nodes: docs/training.md). Placement constraints
 // (memory capacity, colour classes) are checked separately by constraint_violation
 // (model/constraints.hpp): a partition can be a pipeline and still not be deployable.
 std::optional<std::string> partition_problem(const Graph& g, const Partition& p);
@@ -80,7 +81,8 @@ Evaluation evaluate_partition(const Graph& g, const Partition& p);
 
 // A tensor that crosses a stage boundary: produced by `producer` in `from_stage` and consumed in
 // each of `to_stages` (distinct, ascending, all other than from_stage; all later when the
-// partition is valid). Its `comm` is paid once by the sending stage and once by each receiving
+// partition is valid and the graph has no backward nodes: a training graph's backward tensors
+// may flow to earlier stages, docs/training.md). Its `comm` is paid once by the sending stage and once by each receiving
 // stage (the tensor cut property), which is how evaluate_partition counts it.
 struct BoundaryTensor {
   NodeId producer = 0;

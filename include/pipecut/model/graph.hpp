@@ -9,7 +9,9 @@
 //     memory at most kMaxTotalMemory, so that every sum of node memories is exact in double;
 //   - edges deduplicated, no self-loops, acyclic;
 //   - nodes are dense indices 0..n-1 in the order they were added; adjacency is CSR with each
-//     node's successor and predecessor lists sorted ascending.
+//     node's successor and predecessor lists sorted ascending;
+//   - on a training graph (docs/training.md), every backward node has a colour class that holds
+//     at least one forward node.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -51,6 +53,12 @@ struct Graph {
   std::optional<double> memory_per_stage;  // capacity C in bytes per stage (device), > 0
   std::optional<int> default_k;            // number of devices suggested by the input
 
+  // Training graphs (docs/training.md): per node, 1 for a backward node; empty when the graph has
+  // none (an inference graph, whose every edge constrains the stage order). On a training graph
+  // only edges between two forward nodes constrain the order; a backward node shares the stage
+  // of its colour class's forward nodes.
+  std::vector<char> backward;
+
   // For clusters (docs/clusters.md); all empty when the input gives none, and then every cost
   // is today's. A node's work may be given per device class: `work_classes` are the class names
   // the input's work maps name (in order of first appearance), and class_work[v * C + c] is
@@ -77,6 +85,14 @@ struct Graph {
     return {pred_list.data() + pred_begin[v], pred_list.data() + pred_begin[v + 1]};
   }
   [[nodiscard]] double total_work() const;
+  // Whether the graph has backward nodes (docs/training.md).
+  [[nodiscard]] bool is_training() const { return !backward.empty(); }
+  [[nodiscard]] bool is_backward(NodeId v) const { return !backward.empty() && backward[v]; }
+  // Whether the edge u -> v constrains the stage order: always on an inference graph, and
+  // between two forward nodes on a training graph.
+  [[nodiscard]] bool orders(NodeId u, NodeId v) const {
+    return backward.empty() || (!backward[u] && !backward[v]);
+  }
   // Index of the node with this original id, or nullopt.
   [[nodiscard]] std::optional<NodeId> find(std::string_view id) const;
 };
@@ -93,6 +109,7 @@ struct NodeSpec {
   // (Initialised, so that NodeSpec{...} without them stays warning-free.)
   std::vector<std::pair<std::string, double>> class_work = {};
   std::optional<double> bytes = {};  // output tensor size in bytes
+  bool backward = false;             // a backward node of a training graph (docs/training.md)
 };
 
 // Collects nodes and edges, then validates them into a Graph. Every error is an InputError whose
@@ -111,8 +128,9 @@ class GraphBuilder {
   void set_name(std::string name) { name_ = std::move(name); }
   const std::string& source() const { return source_; }
 
-  // Validates (non-empty, no self-loops, acyclic: a cycle error names a node on it),
-  // merges duplicate edges, and builds the CSR graph.
+  // Validates (non-empty, no self-loops, acyclic: a cycle error names a node on it; every
+  // backward node in a colour class with a forward node), merges duplicate edges, and builds the
+  // CSR graph.
   [[nodiscard]] Graph build() &&;
 
  private:
@@ -136,7 +154,8 @@ std::vector<NodeId> topological_order(const Graph& g);
 // (docs/bounds.md, "split"). O(n + m).
 Graph induced_subgraph(const Graph& g, std::span<const NodeId> nodes);
 
-// True iff `order` is a permutation of 0..n-1 with every edge going forward.
+// True iff `order` is a permutation of 0..n-1 with every edge going forward (every edge, also
+// on a training graph: the full graph is acyclic).
 bool is_topological_order(const Graph& g, std::span<const NodeId> order);
 
 }  // namespace pipecut

@@ -28,6 +28,13 @@ struct SolveOptions {
   // "latency" the least latency, then the fewest devices; "none" whichever the search found.
   // Applies on a heterogeneous cluster; the certificate is on the bottleneck alone.
   std::string prefer = "devices";
+  // Memory of a training pipeline (docs/training.md, "Memory"): stage memory is weights times
+  // (1 + optimizer_state) plus the stage's stash times its microbatches in flight under the
+  // schedule ("inference": none; "gpipe": microbatches; "1f1b": min(k - s, microbatches)).
+  // "inference" with optimizer_state 0 leaves every result as it is without them.
+  std::string schedule = "inference";
+  int microbatches = 0;  // 0 = not given (gpipe and 1f1b need it)
+  double optimizer_state = 0;
 };
 
 // The user-facing options of SolveOptions (util/options.hpp): target-ratio, time-limit, the
