@@ -65,6 +65,10 @@ class Stage:
     def comm_out(self) -> float: ...
     @property
     def cost(self) -> float: ...
+    @property
+    def device(self) -> Optional[str]: ...
+    @property
+    def device_class(self) -> Optional[str]: ...
 
 class BoundResult:
     @property
@@ -225,4 +229,6 @@ def evaluate(
     graph: Graph,
     assignment: Union[Solution, Mapping[NodeId, int], Sequence[int]],
     k: Optional[int] = None,
+    *,
+    devices: Optional[Sequence[Optional[str]]] = None,
 ) -> Evaluation: ...

@@ -31,6 +31,10 @@ void bind_records(py::module_& m) {
           .def_readonly("comm_out", &StageRecord::comm_out,
                         "Comm of the tensors produced inside with a consumer outside.")
           .def_readonly("cost", &StageRecord::cost, "work + comm_in + comm_out.")
+          .def_readonly("device", &StageRecord::device,
+                        "On a cluster: the stage's device, 'host:index'; None otherwise.")
+          .def_readonly("device_class", &StageRecord::device_class,
+                        "On a cluster: the class of the stage's device; None otherwise.")
           .def("__repr__", [](const StageRecord& s) {
             return "<pipecut.Stage " + std::to_string(s.stage) + ": " +
                    std::to_string(s.nodes.size()) + " nodes, cost " + repr_number(s.cost) + ">";
@@ -97,7 +101,10 @@ void bind_records(py::module_& m) {
               "(every edge goes to the same or a later stage).")
           .def_property_readonly(
               "stages",
-              [](const PySolution& s) { return stage_records(*s.graph, s.solution.evaluation); },
+              [](const PySolution& s) {
+                return stage_records(*s.graph, s.solution.evaluation,
+                                     s.solution.cluster ? &*s.solution.cluster : nullptr);
+              },
               "The non-empty stages in pipeline order, as Stage records.")
           .def_property_readonly(
               "devices",
