@@ -24,6 +24,7 @@ class Graph:
         name: Optional[str] = None,
         *,
         memory_per_stage: Union[float, str, None] = None,
+        cluster: Union[str, os.PathLike[str], None] = None,
     ) -> None: ...
     @property
     def name(self) -> str: ...

@@ -84,7 +84,8 @@ void log_warning(const std::string& message);
 ColourLabel colour_label_argument(const py::handle& value, const std::string& what);
 double memory_size_argument(const py::handle& value, const std::string& what);
 PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
-                          const py::object& name_arg, const py::object& memory_per_stage);
+                          const py::object& name_arg, const py::object& memory_per_stage,
+                          const py::object& cluster);
 py::dict node_dict(const Graph& g, NodeId v);
 NodeId node_index(const Graph& g, const py::handle& id);
 Partition partition_argument(const Graph& g, const py::object& assignment, const py::object& k_arg);

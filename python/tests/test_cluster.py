@@ -135,3 +135,21 @@ def test_bound_on_a_cluster(files):
     assert bounds["exact"].status == "not_applicable" and bounds["exact"].value == 0
     assert bounds["cluster-chain"].value <= pipecut.solve(g).bottleneck
 
+
+def test_graph_built_in_python_on_a_cluster(files):
+    """pipecut.Graph takes work maps, bytes and cluster= as read_graph does with the file."""
+    graph, cluster = files
+    from_file = pipecut.read_graph(graph, cluster=str(cluster))
+    nodes = from_file.nodes
+    assert nodes[1]["work"] == {"fast": 2, "slow": 2} and nodes[2]["bytes"] == 8e6
+    assert "bytes" not in nodes[0] and nodes[0]["work"] == 4
+    built = pipecut.Graph(nodes, from_file.edges, from_file.name, cluster=cluster)
+    assert built.nodes == nodes
+    a, b = pipecut.solve(from_file), pipecut.solve(built)
+    assert (a.bottleneck, a.devices, a.lower_bound) == (b.bottleneck, b.devices, b.lower_bound)
+    with pytest.raises(pipecut.InputError, match="work per device class"):
+        pipecut.Graph(nodes, from_file.edges)
+    with pytest.raises(pipecut.InputError, match="contradict"):
+        pipecut.Graph(nodes, from_file.edges, cluster=cluster, memory_per_stage="1GiB")
+    with pytest.raises(pipecut.InputError, match="'gpu'"):
+        pipecut.Graph([{"id": "a", "work": {"gpu": 1}, "comm": 0}], cluster=cluster)
