@@ -125,6 +125,9 @@ void bind_records(py::module_& m) {
               "bottleneck", [](const PySolution& s) { return s.solution.bottleneck(); },
               "The largest stage cost (recomputed by the reference evaluator).")
           .def_property_readonly(
+              "latency", [](const PySolution& s) { return s.solution.evaluation.latency(); },
+              "The sum of the stage costs: what `prefer` weighs after the bottleneck.")
+          .def_property_readonly(
               "lower_bound", [](const PySolution& s) { return s.solution.lower_bound; },
               "A proven lower bound on every partition's bottleneck (<= bottleneck).")
           .def_property_readonly(

@@ -45,6 +45,7 @@ def test_solve_on_a_cluster_matches_the_cli(files, tmp_path):
     assert cli["bottleneck"] == s.bottleneck
     assert cli["devices"] == s.devices
     assert cli["lower_bound"] == s.lower_bound
+    assert cli["latency"] == s.latency == sum(st.cost for st in s.stages)
     p = pipecut.partition(g, 2)
     assert p.bottleneck >= s.lower_bound
 
