@@ -10,6 +10,7 @@ import dataclasses
 import difflib
 import logging
 import numbers
+import os
 import statistics
 import time
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
@@ -121,6 +122,13 @@ class _Settings:
     measure: bool
     memory_per_stage: Optional[float]  # bytes
     colocate: List[List[str]]  # groups of module paths (as the tracer names them)
+    # A pipecut.cluster file (docs/clusters.md) and its classes: (name, speed, the
+    # DeviceProfile of its device_model or None), and its device count.
+    cluster: Optional[str] = None
+    classes: List[Tuple[str, float, Optional["pipecut.DeviceProfile"]]] = dataclasses.field(
+        default_factory=list
+    )
+    devices: int = 0
 
 
 def _check_arguments(
@@ -132,6 +140,7 @@ def _check_arguments(
     measure: Any,
     memory_per_stage: Any,
     colocate: Any,
+    cluster: Any = None,
 ) -> _Settings:
     """Checks every argument of graph_from_module before any work: tracing a large model takes
     minutes, and a typo should not wait for it. TypeError for a wrong type, pipecut.InputError
@@ -160,7 +169,18 @@ def _check_arguments(
         else pipecut._pipecut._memory_size(memory_per_stage, "memory_per_stage")
     )
     groups = _colocation_groups(module, colocate)
-    return _Settings(module, inputs, profile, link, dtype, measure, capacity, groups)
+    settings = _Settings(module, inputs, profile, link, dtype, measure, capacity, groups)
+    if cluster is not None:
+        if not isinstance(cluster, (str, os.PathLike)):
+            raise TypeError(f"cluster must be a path or None, not {type(cluster).__name__}")
+        if capacity is not None:
+            raise pipecut.InputError(
+                "cluster and memory_per_stage contradict each other: the cluster's device "
+                "classes give each device's memory"
+            )
+        settings.cluster = os.fspath(cluster)
+        settings.classes, settings.devices = pipecut._pipecut._cluster_classes(settings.cluster)
+    return settings
 
 
 def _colocation_groups(module: nn.Module, colocate: Any) -> List[List[str]]:
@@ -325,9 +345,22 @@ def _build(settings: _Settings) -> _Traced:
                 dtype or _compute_dtype(out.first()),
             )  # fmt: skip
         comm[n] = profile.tensor_transfer_ms(sizes.value(out), link)
-        specs.append(
-            {"id": n.name, "work": work, "comm": comm[n], "memory": weights, "op": op_name}
-        )
+        spec = {"id": n.name, "work": work, "comm": comm[n], "memory": weights, "op": op_name}
+        if settings.cluster is not None:
+            # As the ONNX importer with --cluster (docs/clusters.md, "ONNX inputs"): the value's
+            # bytes cross each link at its bandwidth, and when some class names a device_model
+            # every node gets a work map: that profile's roofline on such a class, the work
+            # above over the class's speed on the others.
+            spec["bytes"] = written
+            if any(class_profile is not None for _, _, class_profile in settings.classes):
+                spec["work"] = {
+                    name: class_profile.operator_time_ms(
+                        cost.op_type, cost.flops, activation + weights + written,
+                        dtype or _compute_dtype(out.first()),
+                    ) if class_profile is not None else work / speed
+                    for name, speed, class_profile in settings.classes
+                }  # fmt: skip
+        specs.append(spec)
     if unknown:
         _log.warning(
             "%s: no exact cost model for operator(s) %s; costed conservatively "
@@ -341,7 +374,11 @@ def _build(settings: _Settings) -> _Traced:
         if colour is not None:
             spec["colour_class"] = colour
     graph = pipecut.Graph(
-        specs, edges, name=type(module).__name__, memory_per_stage=settings.memory_per_stage
+        specs,
+        edges,
+        name=type(module).__name__,
+        memory_per_stage=settings.memory_per_stage,
+        cluster=settings.cluster,
     )
     return _Traced(gm, graph, module_paths, values, constant, live, side, comm)
 
@@ -356,6 +393,7 @@ def graph_from_module(
     measure: bool = False,
     memory_per_stage: Union[float, str, None] = None,
     colocate: Optional[Sequence[Sequence[str]]] = None,
+    cluster: Union[str, "os.PathLike[str]", None] = None,
 ) -> "pipecut.Graph":
     """The operator graph of `module` called on `example_inputs` (a tensor or a tuple of
     positional inputs), costed for pipeline partitioning.
@@ -373,11 +411,18 @@ def graph_from_module(
     stage's memory capacity; `colocate` lists groups of submodule names (as
     module.named_modules() gives them), each group to run in one stage (a colour class).
 
+    `cluster`: a pipecut.cluster file (docs/clusters.md). The graph is then costed for its
+    device classes as the ONNX importer does: each node's `bytes` is its value's size, and when
+    a class names a device_model, `work` is a map over the classes (that profile's roofline on
+    such a class, the `device` roofline or the measured time over the class's speed on the
+    others). The graph is solved on the cluster, whose device memories replace memory_per_stage.
+
     Every argument is checked before tracing (TypeError, pipecut.InputError). Example inputs
     the module fails on raise pipecut.InputError; a module torch.fx cannot trace raises
     TraceError; control flow on the inputs' values warns with TraceWarning.
     """
     settings = _check_arguments(
-        module, example_inputs, device, dtype, link_bandwidth, measure, memory_per_stage, colocate
-    )
+        module, example_inputs, device, dtype, link_bandwidth, measure, memory_per_stage, colocate,
+        cluster,
+    )  # fmt: skip
     return _build(settings).graph

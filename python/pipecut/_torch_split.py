@@ -4,6 +4,7 @@ stage GraphModules of a solved partition, what crosses between them, and split i
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import torch
@@ -75,6 +76,7 @@ class PipelinePlan:
     """A module split into pipeline stages (returned by split).
 
     stages      one torch.fx.GraphModule per non-empty stage, in pipeline order
+    devices     on a cluster, each stage's device ('host:index'), else None per stage
     solution    the pipecut.Solution the stages follow
     graph       the pipecut.Graph that was partitioned (node ids = torch.fx node names)
     boundaries  one Boundary per stage: the values it receives and sends
@@ -91,6 +93,10 @@ class PipelinePlan:
         self.graph = traced.graph
         self.stages: List[torch.fx.GraphModule] = [
             getattr(split_gm, f"submod_{position}") for position in range(len(stage_ids))
+        ]
+        by_stage = solution.devices  # [] without a cluster
+        self.devices: List[Optional[str]] = [
+            by_stage[stage] if by_stage else None for stage in stage_ids
         ]
         self._traced = traced
         self._split_gm = split_gm
@@ -292,7 +298,7 @@ def _stage_graph(
 def split(
     module: nn.Module,
     example_inputs: Any,
-    k: int,
+    k: Optional[int] = None,
     *,
     device: Optional[str] = None,
     dtype: Optional[str] = None,
@@ -300,6 +306,7 @@ def split(
     measure: bool = False,
     memory_per_stage: Union[float, str, None] = None,
     colocate: Optional[Sequence[Sequence[str]]] = None,
+    cluster: Union[str, "os.PathLike[str]", None] = None,
     target_ratio: Optional[float] = None,
     time_limit: Optional[float] = None,
     prefer: Optional[str] = None,
@@ -319,12 +326,15 @@ def split(
     """Splits `module` into at most k pipeline stages with the best bottleneck pipecut finds.
 
     The graph is built as graph_from_module(module, example_inputs, device=..., dtype=...,
-    link_bandwidth=..., measure=..., memory_per_stage=..., colocate=...) and solved with
-    pipecut.solve(graph, k, target_ratio=..., time_limit=..., prefer=..., schedule=...,
+    link_bandwidth=..., measure=..., memory_per_stage=..., colocate=..., cluster=...) and solved
+    with pipecut.solve(graph, k, target_ratio=..., time_limit=..., prefer=..., schedule=...,
     microbatches=..., optimizer_state=..., algorithm=..., preset=...,
     population=..., generations=..., seed=..., threads=..., mip_threads=..., solver_log=...,
     progress=...); a solve option left at None takes pipecut.solve's default (docs/options.md). Every argument is checked before the module is traced. The stages
     are built by torch.fx.passes.split_module; they share the module's parameters (not copies).
+    With a `cluster` (a pipecut.cluster file), the graph is costed for its device classes and
+    solved on it: pipecut chooses the stages' devices (plan.devices), and k defaults to its
+    device count; without one, k is required.
     Returns a PipelinePlan; plan.run(*inputs) computes what module(*inputs) does. Raises
     pipecut.InfeasibleError or pipecut.NoFeasiblePartitionError when no partition satisfies
     memory_per_stage and colocate."""
@@ -347,9 +357,19 @@ def split(
     }
     solve_options = {name: value for name, value in given.items() if value is not None}
     settings = _check_arguments(
-        module, example_inputs, device, dtype, link_bandwidth, measure, memory_per_stage, colocate
-    )
+        module, example_inputs, device, dtype, link_bandwidth, measure, memory_per_stage, colocate,
+        cluster,
+    )  # fmt: skip
+    if k is None:
+        if settings.cluster is None:
+            raise pipecut.InputError("k: give the number of stages (or a cluster, whose device "
+                                     "count is the default)")
+        k = settings.devices
     pipecut._pipecut._check_solve_arguments(k, **solve_options)
+    if settings.cluster is not None and isinstance(k, int) and k > settings.devices:
+        raise pipecut.InputError(
+            f"k = {k} stages, but cluster {settings.cluster} has only {settings.devices} devices"
+        )
     traced = _build(settings)
     solution = pipecut.solve(traced.graph, k, **solve_options)
     assignment = solution.assignment

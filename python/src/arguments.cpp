@@ -20,13 +20,19 @@ namespace pipecut::python {
 
 [[noreturn]] void raise_input_error(const std::string& message) { throw InputError(message); }
 
-std::vector<StageRecord> stage_records(const Graph& g, const Evaluation& e) {
+std::vector<StageRecord> stage_records(const Graph& g, const Evaluation& e,
+                                       const Cluster* cluster) {
   std::vector<StageRecord> out;
   for (const StageCost& s : e.stages) {
     if (s.nodes.empty()) continue;  // Solution and evaluate list non-empty stages only
     StageRecord r{s.stage, {}, s.work, s.comm_in, s.comm_out, s.cost};
     r.nodes.reserve(s.nodes.size());
     for (NodeId v : s.nodes) r.nodes.push_back(g.ids[v]);
+    if (cluster && s.device >= 0) {
+      const ClusterDevice& d = cluster->devices[s.device];
+      r.device = d.name;
+      r.device_class = cluster->classes[d.device_class].name;
+    }
     out.push_back(std::move(r));
   }
   return out;
@@ -104,14 +110,6 @@ int stages_argument(const PyGraph& graph, const py::object& k) {
   if (!graph.cluster) return stages_argument(*graph.graph, k);
   if (k.is_none()) return graph.cluster->num_devices();
   return stages_value(k);
-}
-
-void refuse_cluster(const PyGraph& graph, const char* function) {
-  if (graph.cluster)
-    raise_input_error(std::string(function) + ": the graph was read with a cluster, and " +
-                      function +
-                      " does not work on clusters yet (solve, partition and bound do; "
-                      "docs/clusters.md)");
 }
 
 double number_argument(const py::handle& value, const std::string& what) {
@@ -212,6 +210,69 @@ Partition partition_argument(const Graph& g, const py::object& assignment,
     p.k = max_stage + 1;
   }
   return p;
+}
+
+std::vector<int> devices_argument(const Cluster& c, const py::object& assignment,
+                                  const py::object& devices, int k) {
+  auto device_index = [&c](const std::string& name) {
+    for (int d = 0; d < c.num_devices(); ++d)
+      if (c.devices[d].name == name) return d;
+    return -1;
+  };
+  std::vector<int> out;
+  if (!devices.is_none()) {
+    if (!py::isinstance<py::sequence>(devices) || py::isinstance<py::str>(devices))
+      throw py::type_error("devices must be a sequence of device names ('host:index') or None, "
+                           "not " + type_name(devices));
+    const auto seq = py::reinterpret_borrow<py::sequence>(devices);
+    if (static_cast<long long>(py::len(seq)) != k)
+      raise_input_error("devices: " + std::to_string(py::len(seq)) + " devices for k = " +
+                        std::to_string(k) + " stages");
+    for (int b = 0; b < k; ++b) {
+      const py::object name = seq[static_cast<std::size_t>(b)];
+      if (name.is_none()) {
+        out.push_back(-1);
+        continue;
+      }
+      const std::string text = string_argument(name, "devices[" + std::to_string(b) + "]");
+      const int d = device_index(text);
+      if (d < 0)
+        raise_input_error("devices[" + std::to_string(b) + "]: cluster " + c.name +
+                          " has no device '" + text + "'");
+      out.push_back(d);
+    }
+    return out;
+  }
+  if (py::isinstance<PySolution>(assignment)) {
+    const Solution& s = py::cast<const PySolution&>(assignment).solution;
+    if (!s.cluster)
+      raise_input_error("the solution was made without a cluster: give its stages' devices "
+                        "(devices=[...], 'host:index' names) to evaluate it on cluster " +
+                        c.name);
+    if (s.cluster->digest != c.digest)
+      log_warning("the solution was made on cluster " + s.cluster->name + " (digest " +
+                  s.cluster->digest.substr(0, 12) + "), not this one: evaluated on cluster " +
+                  c.name);
+    for (int b = 0; b < k; ++b) {
+      const int from = b < static_cast<int>(s.partition.device_of_stage.size())
+                           ? s.partition.device_of_stage[b]
+                           : -1;
+      if (from < 0) {
+        out.push_back(-1);
+        continue;
+      }
+      const std::string& name = s.cluster->devices[from].name;
+      const int d = device_index(name);
+      if (d < 0)
+        raise_input_error("stage " + std::to_string(b) + " of the solution is on device '" + name +
+                          "', which cluster " + c.name + " does not have");
+      out.push_back(d);
+    }
+    return out;
+  }
+  raise_input_error("the graph was read with cluster " + c.name +
+                    ": give the stages' devices (devices=[...], 'host:index' names or None "
+                    "for an empty stage), or a Solution made on the cluster");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,17 +36,18 @@ struct PyGraph {
   std::shared_ptr<const Cluster> cluster = {};
 };
 
-// Commands that do not work on clusters yet refuse a graph read with one.
-void refuse_cluster(const PyGraph& graph, const char* function);
-
 struct StageRecord {
   int stage = 0;
   std::vector<std::string> nodes;
   double work = 0, comm_in = 0, comm_out = 0, cost = 0;
+  // On a cluster: the stage's device ("host:index") and its class; None otherwise.
+  std::optional<std::string> device = {}, device_class = {};
 };
 
-// The non-empty stages of an evaluation, with node ids.
-std::vector<StageRecord> stage_records(const Graph& g, const Evaluation& e);
+// The non-empty stages of an evaluation, with node ids, and their devices when `cluster` is
+// given (the cluster the evaluation's device indices refer to).
+std::vector<StageRecord> stage_records(const Graph& g, const Evaluation& e,
+                                       const Cluster* cluster = nullptr);
 
 struct PySolution {
   std::shared_ptr<const Graph> graph;
@@ -83,10 +84,16 @@ void log_warning(const std::string& message);
 ColourLabel colour_label_argument(const py::handle& value, const std::string& what);
 double memory_size_argument(const py::handle& value, const std::string& what);
 PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
-                          const py::object& name_arg, const py::object& memory_per_stage);
+                          const py::object& name_arg, const py::object& memory_per_stage,
+                          const py::object& cluster);
 py::dict node_dict(const Graph& g, NodeId v);
 NodeId node_index(const Graph& g, const py::handle& id);
 Partition partition_argument(const Graph& g, const py::object& assignment, const py::object& k_arg);
+// The devices of p's k stages on cluster c (device_of_stage): `devices`, a sequence of k
+// "host:index" names or None (an empty stage), else those of `assignment` when it is a Solution
+// made on a cluster (matched by name). InputError when neither gives them.
+std::vector<int> devices_argument(const Cluster& c, const py::object& assignment,
+                                  const py::object& devices, int k);
 std::vector<std::string> methods_argument(const py::object& method);
 SolveOptions solve_options_argument(const std::string& function, const py::kwargs& kwargs,
                                     const py::object& progress);

@@ -10,6 +10,7 @@
 
 #include "binding.hpp"
 #include "options.hpp"
+#include "pipecut/io/cluster_json.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/onnx/device_model.hpp"
@@ -88,6 +89,26 @@ void bind_devices(py::module_& m) {
         return compute_dtype_bytes(dtype);
       },
       py::arg("dtype"), "Element size in bytes of a compute dtype (fp32, tf32, fp16, bf16, int8).");
+  // How pipecut.torch costs a module on a cluster, as the ONNX importer does (docs/clusters.md,
+  // "ONNX inputs"): each class's name, speed, and device_model profile (None without one), and
+  // how many devices there are (split's default k).
+  m.def(
+      "_cluster_classes",
+      [](const py::object& path) {
+        const Cluster c = read_cluster(path_argument(path));
+        py::list out;
+        for (int x = 0; x < static_cast<int>(c.classes.size()); ++x) {
+          const DeviceClass& k = c.classes[x];
+          out.append(py::make_tuple(k.name, k.speed,
+                                    k.device_model.empty()
+                                        ? py::object(py::none())
+                                        : py::cast(load_class_device_profile(c, x))));
+        }
+        return py::make_tuple(out, c.num_devices());
+      },
+      py::arg("path"),
+      "The device classes of a pipecut.cluster file, (name, speed, DeviceProfile or None) each, "
+      "the profile being the class's device_model, and its device count. For pipecut.torch.");
 }
 
 }  // namespace pipecut::python

@@ -13,6 +13,7 @@
 #include "pipecut/io/cluster_json.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/partition_json.hpp"
+#include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/onnx/device_model.hpp"
 #include "pipecut/solve/cluster_solve.hpp"
 #include "pipecut/util/memory_size.hpp"
@@ -172,23 +173,44 @@ void bind_entry_points(py::module_& m) {
 
   m.def(
       "evaluate",
-      [](const PyGraph& graph, const py::object& assignment, const py::object& k) {
-        refuse_cluster(graph, "evaluate");
-        const Partition p = partition_argument(*graph.graph, assignment, k);
+      [](const PyGraph& graph, const py::object& assignment, const py::object& k,
+         const py::object& devices) {
+        const Graph& g = *graph.graph;
+        Partition p = partition_argument(g, assignment, k);
         Evaluation e;
+        if (!graph.cluster) {
+          if (!devices.is_none())
+            raise_input_error("devices: the graph was read without a cluster "
+                              "(read_graph(..., cluster=FILE) gives it one)");
+          const py::gil_scoped_release release;
+          e = evaluate(g, p);
+          return PyEvaluation{p.k, stage_records(g, e), e.bottleneck, e.bottleneck_stage,
+                              e.stages_used};
+        }
+        // As `pipecut evaluate --cluster` (docs/clusters.md): the partition with its devices,
+        // valid on the cluster, each stage within its own device's memory.
+        const Cluster& c = *graph.cluster;
+        p.device_of_stage = devices_argument(c, assignment, devices, p.k);
+        std::optional<std::string> problem = cluster_partition_problem(g, c, p);
+        if (!problem) problem = cluster_constraint_violation(g, c, p);
+        if (problem) raise_input_error("invalid partition: " + *problem);
         {
           const py::gil_scoped_release release;
-          e = evaluate(*graph.graph, p);
+          e = evaluate_on_cluster(ClusterCosts(g, c, g.name), p);
         }
-        return PyEvaluation{p.k, stage_records(*graph.graph, e), e.bottleneck, e.bottleneck_stage,
+        return PyEvaluation{p.k, stage_records(g, e, &c), e.bottleneck, e.bottleneck_stage,
                             e.stages_used};
       },
-      py::arg("graph"), py::arg("assignment"), py::arg("k") = py::none(),
+      py::arg("graph"), py::arg("assignment"), py::arg("k") = py::none(), py::kw_only(),
+      py::arg("devices") = py::none(),
       "Validates a partition (every node assigned, stages in 0..k-1, every edge forward) and "
       "recomputes its stage costs with the reference evaluator. `assignment`: a Solution, a "
       "dict node id -> stage, or a sequence of stages in node order. `k` defaults to the "
-      "Solution's, else the largest stage + 1. Raises pipecut.InputError naming the first "
-      "problem. Returns an Evaluation.");
+      "Solution's, else the largest stage + 1. On a graph read with a cluster, the stages' "
+      "devices are `devices` (k 'host:index' names, None for an empty stage) or the Solution's; "
+      "each non-empty stage needs a device of its own that holds its memory, and the stages "
+      "record their device and class. Raises pipecut.InputError naming the first problem. "
+      "Returns an Evaluation.");
 }
 
 }  // namespace pipecut::python

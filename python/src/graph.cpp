@@ -10,7 +10,9 @@
 
 #include "binding.hpp"
 #include "options.hpp"
+#include "pipecut/io/cluster_json.hpp"
 #include "pipecut/io/graph_json.hpp"
+#include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/onnx/device_model.hpp"
 #include "pipecut/util/memory_size.hpp"
@@ -50,7 +52,8 @@ double memory_size_argument(const py::handle& value, const std::string& what) {
 }
 
 PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
-                          const py::object& name_arg, const py::object& memory_per_stage) {
+                          const py::object& name_arg, const py::object& memory_per_stage,
+                          const py::object& cluster) {
   const std::string name = name_arg.is_none() ? "" : string_argument(name_arg, "name");
   const std::string source = name.empty() ? "pipecut.Graph" : name;
   GraphBuilder builder(source, name);
@@ -63,15 +66,16 @@ PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
     if (!py::isinstance<py::dict>(item))
       throw py::type_error(source + ": " + where +
                            ": expected a dict with 'id', 'work', 'comm' (optional 'memory', "
-                           "'op', 'colour_class'), not " +
+                           "'op', 'colour_class', 'bytes'), not " +
                            type_name(item));
     const auto node = py::reinterpret_borrow<py::dict>(item);
     for (const auto& [key, value] : node) {
       const std::string k = py::isinstance<py::str>(key) ? text_of(key) : "";
       if (k != "id" && k != "work" && k != "comm" && k != "memory" && k != "op" &&
-          k != "colour_class")
+          k != "colour_class" && k != "bytes")
         raise_input_error(source + ": " + where + ": unknown key " + text_of(py::repr(key)) +
-                          " (expected 'id', 'work', 'comm', 'memory', 'op', 'colour_class')");
+                          " (expected 'id', 'work', 'comm', 'memory', 'op', 'colour_class', "
+                          "'bytes')");
     }
     for (const char* required : {"id", "work", "comm"})
       if (!node.contains(required))
@@ -79,8 +83,20 @@ PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
     NodeSpec spec;
     spec.id = id_argument(node["id"], source + ": " + where + ": 'id'");
     const std::string node_where = source + ": node '" + spec.id + "': ";
-    spec.work = number_argument(node["work"], node_where + "'work'");
+    // Work per device class (docs/clusters.md, "Node costs per class"): a dict class -> ms.
+    if (py::isinstance<py::dict>(node["work"])) {
+      for (const auto& [cls, time] : py::reinterpret_borrow<py::dict>(node["work"])) {
+        const std::string class_name = string_argument(cls, node_where + "'work' class name");
+        spec.class_work.emplace_back(
+            class_name, number_argument(time, node_where + "'work'['" + class_name + "']"));
+      }
+      if (spec.class_work.empty()) raise_input_error(node_where + "'work' is an empty dict");
+    } else {
+      spec.work = number_argument(node["work"], node_where + "'work'");
+    }
     spec.comm = number_argument(node["comm"], node_where + "'comm'");
+    if (node.contains("bytes") && !node["bytes"].is_none())
+      spec.bytes = number_argument(node["bytes"], node_where + "'bytes'");
     if (node.contains("memory") && !node["memory"].is_none())
       spec.memory = number_argument(node["memory"], node_where + "'memory'");
     if (node.contains("op") && !node["op"].is_none())
@@ -99,7 +115,24 @@ PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
     builder.add_edge(id_argument(pair[0], where + ": from id"),
                      id_argument(pair[1], where + ": to id"));
   }
-  return PyGraph{std::make_shared<const Graph>(std::move(builder).build())};
+  auto graph = std::make_shared<const Graph>(std::move(builder).build());
+  // As read_graph(..., cluster=FILE) (io/read_graph.cpp): the cluster's classes must be those
+  // the work maps name, and its capacities replace memory_per_stage.
+  if (cluster.is_none()) {
+    if (!graph->work_classes.empty())
+      raise_input_error(source + ": nodes give their work per device class (" +
+                        graph->work_classes.front() +
+                        ", ...): a cluster is needed to cost them (cluster=FILE, "
+                        "docs/clusters.md)");
+    return PyGraph{graph};
+  }
+  if (!memory_per_stage.is_none())
+    raise_input_error(
+        "cluster and memory_per_stage contradict each other: the cluster's device classes give "
+        "each device's memory");
+  auto c = std::make_shared<const Cluster>(read_cluster(path_argument(cluster)));
+  check_graph_on_cluster(*graph, *c, source);
+  return PyGraph{graph, c};
 }
 
 py::dict node_dict(const Graph& g, NodeId v) {
@@ -109,6 +142,16 @@ py::dict node_dict(const Graph& g, NodeId v) {
   d["comm"] = g.comm[v];
   d["memory"] = g.memory[v];
   d["op"] = g.op[v];
+  // Per-class work and bytes (docs/clusters.md) as the constructor takes them, so that
+  // Graph(g.nodes, g.edges, ...) rebuilds the graph.
+  const std::size_t classes = g.work_classes.size();
+  py::dict times;
+  for (std::size_t c = 0; c < classes; ++c) {
+    const double t = g.class_work[static_cast<std::size_t>(v) * classes + c];
+    if (!std::isnan(t)) times[py::str(g.work_classes[c])] = t;
+  }
+  if (!times.empty()) d["work"] = times;
+  if (!g.bytes.empty() && g.bytes[v] >= 0) d["bytes"] = g.bytes[v];
   // Only nodes with a class carry the key, as in the pipecut.graph format.
   if (!g.colour_class.empty() && g.colour_class[v] >= 0) {
     const ColourLabel& label = g.colour_labels[static_cast<std::size_t>(g.colour_class[v])];
@@ -136,12 +179,16 @@ void bind_graph(py::module_& m) {
           "and an operator type `op`. Immutable; nodes keep the order given.")
           .def(py::init(&graph_from_python), py::arg("nodes"), py::arg("edges") = py::tuple(),
                py::arg("name") = py::none(), py::kw_only(),
-               py::arg("memory_per_stage") = py::none(),
+               py::arg("memory_per_stage") = py::none(), py::arg("cluster") = py::none(),
                "Builds and validates a graph. `nodes`: dicts with 'id' (str or int), 'work' and "
-               "'comm' (numbers >= 0), optional 'memory' (bytes), 'op' (str) and 'colour_class' (a "
-               "str or int label: nodes with the same label must share a stage). `edges`: pairs "
-               "(from_id, to_id); duplicates are merged. `memory_per_stage`: the memory capacity "
-               "of every stage (bytes, or a size such as '16GiB'). Raises pipecut.InputError for "
+               "'comm' (numbers >= 0), optional 'memory' (bytes), 'op' (str), 'colour_class' (a "
+               "str or int label: nodes with the same label must share a stage) and 'bytes' (the "
+               "output tensor's size, priced over each link on a cluster); 'work' may be a dict "
+               "device class -> ms. `edges`: pairs (from_id, to_id); duplicates are merged. "
+               "`memory_per_stage`: the memory capacity of every stage (bytes, or a size such as "
+               "'16GiB'). `cluster`: a pipecut.cluster file the graph is solved on, as "
+               "read_graph's (docs/clusters.md); its devices' memories replace "
+               "memory_per_stage. Raises pipecut.InputError for "
                "duplicate or unknown ids, self-loops, cycles (naming a node on one), negative, NaN "
                "or infinite costs, text that is not valid Unicode, or no nodes; TypeError for "
                "values of the wrong type.")

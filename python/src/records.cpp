@@ -31,6 +31,10 @@ void bind_records(py::module_& m) {
           .def_readonly("comm_out", &StageRecord::comm_out,
                         "Comm of the tensors produced inside with a consumer outside.")
           .def_readonly("cost", &StageRecord::cost, "work + comm_in + comm_out.")
+          .def_readonly("device", &StageRecord::device,
+                        "On a cluster: the stage's device, 'host:index'; None otherwise.")
+          .def_readonly("device_class", &StageRecord::device_class,
+                        "On a cluster: the class of the stage's device; None otherwise.")
           .def("__repr__", [](const StageRecord& s) {
             return "<pipecut.Stage " + std::to_string(s.stage) + ": " +
                    std::to_string(s.nodes.size()) + " nodes, cost " + repr_number(s.cost) + ">";
@@ -97,7 +101,10 @@ void bind_records(py::module_& m) {
               "(every edge goes to the same or a later stage).")
           .def_property_readonly(
               "stages",
-              [](const PySolution& s) { return stage_records(*s.graph, s.solution.evaluation); },
+              [](const PySolution& s) {
+                return stage_records(*s.graph, s.solution.evaluation,
+                                     s.solution.cluster ? &*s.solution.cluster : nullptr);
+              },
               "The non-empty stages in pipeline order, as Stage records.")
           .def_property_readonly(
               "devices",
@@ -117,6 +124,9 @@ void bind_records(py::module_& m) {
           .def_property_readonly(
               "bottleneck", [](const PySolution& s) { return s.solution.bottleneck(); },
               "The largest stage cost (recomputed by the reference evaluator).")
+          .def_property_readonly(
+              "latency", [](const PySolution& s) { return s.solution.evaluation.latency(); },
+              "The sum of the stage costs: what `prefer` weighs after the bottleneck.")
           .def_property_readonly(
               "lower_bound", [](const PySolution& s) { return s.solution.lower_bound; },
               "A proven lower bound on every partition's bottleneck (<= bottleneck).")

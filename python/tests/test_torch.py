@@ -119,13 +119,81 @@ def test_costs_match_the_onnx_importer_on_the_same_model(tmp_path):
     module, x = Net().eval(), torch.randn(1, 3, 8, 8)
     path = tmp_path / "net.onnx"
     torch.onnx.export(module, (x,), str(path), opset_version=13)
-    for options in ({}, {"device": "t4"}, {"device": "a100-sxm", "dtype": "fp16"}):
+    # On a cluster: bytes per tensor, and work per class (a device_model's roofline, or the
+    # --device roofline over the class's speed), as read_graph(ONNX, cluster=) gives them.
+    cluster = tmp_path / "cluster.json"
+    cluster.write_text(json.dumps(MIXED_CLUSTER))
+    speeds_only = tmp_path / "speeds.json"
+    speeds_only.write_text(json.dumps(dict(MIXED_CLUSTER, device_classes={
+        "big": {"memory": "16GiB"}, "small": {"memory": "16GiB", "speed": 0.25}})))
+    for options in ({}, {"device": "t4"}, {"device": "a100-sxm", "dtype": "fp16"},
+                    {"cluster": str(cluster)}, {"cluster": str(cluster), "device": "t4"},
+                    {"cluster": str(speeds_only)}):
         from_onnx = pipecut.read_graph(path, **options)
         from_torch = pt.graph_from_module(module, (x,), **options)
         assert from_onnx.num_nodes == from_torch.num_nodes == 8
         assert from_onnx.num_edges == from_torch.num_edges
         for a, b in zip(from_onnx.nodes, from_torch.nodes):  # both in execution order
             assert (a["work"], a["comm"], a["memory"]) == pytest.approx((b["work"], b["comm"], b["memory"]), rel=1e-12), (a, b)
+            assert a.get("bytes") == b.get("bytes"), (a, b)
+            if "cluster" in options:
+                assert b["bytes"] > 0
+                # A work map exactly when some class names a device_model.
+                assert isinstance(b["work"], dict) == (options["cluster"] == str(cluster))
+
+
+# Two device classes: "big" priced by the t4 profile's roofline, "small" by the --device
+# profile at a quarter of its speed; one host.
+MIXED_CLUSTER = {
+    "format": "pipecut.cluster", "version": 1, "name": "mixed",
+    "device_classes": {"big": {"memory": "16GiB", "device_model": "t4"},
+                       "small": {"memory": "16GiB", "speed": 0.25}},
+    "hosts": [{"name": "h0", "devices": [{"class": "small", "count": 2}, {"class": "big"}],
+               "bandwidth": "16GB/s"}],
+}
+
+
+def test_split_on_a_cluster(tmp_path):
+    """split(..., cluster=FILE): costed per class, solved on the cluster, stages on their
+    devices, and the stages still compute what the module does."""
+    cluster = tmp_path / "cluster.json"
+    cluster.write_text(json.dumps(MIXED_CLUSTER))
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                           nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)).eval()
+    x = torch.randn(512, 64)
+    plan = pt.split(module, (x,), cluster=cluster, **SOLVE)
+    with torch.no_grad():
+        assert torch.allclose(plan.run(x), module(x), rtol=1e-4, atol=1e-5)
+    s = plan.solution
+    assert s.k == 3  # the cluster's device count
+    assert len(plan.devices) == len(plan.stages) == s.stages_used
+    assert plan.devices == [st.device for st in s.stages]
+    assert len(set(plan.devices)) == len(plan.devices) and set(plan.devices) <= {"h0:0", "h0:1", "h0:2"}
+    assert all(st.device_class == ("big" if st.device == "h0:2" else "small") for st in s.stages)
+    # Every node priced on both classes, with its output's bytes.
+    for n in plan.graph.nodes:
+        assert set(n["work"]) == {"big", "small"} and n["bytes"] > 0
+    assert pipecut.evaluate(plan.graph, s).bottleneck == s.bottleneck
+    # The same graph through the file format: solving it with the CLI gives the same answer.
+    graph_file = tmp_path / "g.json"
+    graph_file.write_text(plan.graph.to_json())
+    again = pipecut.solve(pipecut.read_graph(graph_file, cluster=str(cluster)), **SOLVE)
+    assert (again.bottleneck, again.devices) == (s.bottleneck, s.devices)
+    # Without a cluster the records carry no device; k is then required.
+    plain = pt.split(module, (x,), 2, **SOLVE)
+    assert plain.devices == [None] * len(plain.stages)
+    with pytest.raises(pipecut.InputError, match="give the number of stages"):
+        pt.split(module, (x,))
+    # Checked before tracing.
+    with pytest.raises(pipecut.InputError, match="only 3 devices"):
+        pt.split(module, (x,), 4, cluster=cluster)
+    with pytest.raises(pipecut.InputError, match="cluster and memory_per_stage"):
+        pt.split(module, (x,), cluster=cluster, memory_per_stage="1GiB")
+    with pytest.raises(TypeError, match="cluster must be a path"):
+        pt.graph_from_module(module, (x,), cluster=3)
+    with pytest.raises(pipecut.InputError):
+        pt.graph_from_module(module, (x,), cluster=tmp_path / "missing.json")
 
 
 def test_dtype_device_and_link_options(models):

@@ -130,11 +130,9 @@ void print_solution_summary(std::ostream& out, const Graph& g, const Solution& s
       << "ratio       " << std::setprecision(4) << std::fixed << s.ratio() << std::defaultfloat;
   if (s.optimal) out << (*s.optimal ? "  proven optimal" : "  not proven optimal");
   out << "\n";
-  if (s.cluster) {
-    out << std::setprecision(8) << "latency     " << s.evaluation.latency()
-        << "  (sum of the stage costs; --prefer weighs it after the bottleneck)\n";
-    print_device_order(out, *s.cluster, s.partition);
-  }
+  out << std::setprecision(8) << "latency     " << s.evaluation.latency()
+      << "  (sum of the stage costs; --prefer weighs it after the bottleneck)\n";
+  if (s.cluster) print_device_order(out, *s.cluster, s.partition);
 }
 
 }  // namespace pipecut::cli

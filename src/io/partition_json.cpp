@@ -65,9 +65,9 @@ std::string solution_to_json(const Graph& g, const Solution& s, int indent) {
       devices.push_back(d >= 0 ? json(s.cluster->devices[d].name) : json(nullptr));
     doc["devices"] = std::move(devices);
     doc["cluster"] = {{"name", s.cluster->name}, {"digest", s.cluster->digest}};
-    // What --prefer weighs after the bottleneck (docs/clusters.md, "Ties").
-    doc["latency"] = s.evaluation.latency();
   }
+  // What --prefer weighs after the bottleneck (docs/partitioning.md, "Ties").
+  doc["latency"] = s.evaluation.latency();
   doc["memory_per_stage"] = g.memory_per_stage ? json(*g.memory_per_stage) : json(nullptr);
   doc["colocation_groups"] = g.colour_labels.size();
   doc["stages_used"] = s.evaluation.stages_used;

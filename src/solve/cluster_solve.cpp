@@ -555,8 +555,9 @@ void take_bound(Solution& s, const BoundResult& r) {
   }
 }
 
+// `exact_search`: also run the downset DP (solve); without it only the heuristics (partition).
 Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, double time_limit,
-                          const std::string& prefer, const RunControl& control) {
+                          const std::string& prefer, bool exact_search, const RunControl& control) {
   const Graph& g = costs.graph();
   const Cluster& c = costs.cluster();
   const Stopwatch clock;
@@ -625,7 +626,7 @@ Solution slice_on_cluster(const ClusterCosts& costs, int k, std::uint64_t seed, 
   s.algorithm =
       "cluster-slice (topological orders, class multisets, engines' splits, device "
       "refinement)";
-  if (!chain) {
+  if (!chain && exact_search) {
     const double incumbent = found ? best_cost.first : kInf;
     const Stopwatch downset_clock;
     BoundResult r = downset_bound(costs, k, incumbent, s.lower_bound, clock, time_limit, control);
@@ -688,7 +689,7 @@ Solution solve_on_cluster(const Graph& g, const Cluster& c, int k, const SolveOp
   const ClusterCosts costs(g, c, g.name);
   if (c.homogeneous()) return solve_homogeneous(costs, k, options, control);
   return slice_on_cluster(costs, k, options.partition.seed, options.time_limit_seconds,
-                          options.prefer, control);
+                          options.prefer, true, control);
 }
 
 Solution partition_on_cluster(const Graph& g, const Cluster& c, int k,
@@ -700,7 +701,8 @@ Solution partition_on_cluster(const Graph& g, const Cluster& c, int k,
   const ClusterCosts costs(g, c, g.name);
   if (c.homogeneous())
     return on_cluster_devices(costs, partition_graph(reduced_graph(costs), k, options, control));
-  return slice_on_cluster(costs, k, options.seed, options.time_limit_seconds, "devices", control);
+  return slice_on_cluster(costs, k, options.seed, options.time_limit_seconds, "devices", false,
+                          control);
 }
 
 const std::vector<std::string>& cluster_baseline_names() { return engine_split_names(); }

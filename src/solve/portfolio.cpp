@@ -257,6 +257,7 @@ Solution Portfolio::run() {
     if (limit_ <= 0) break;  // without a time limit one round is enough
   }
 
+  break_ties();
   if (best_.stage_of.empty())
     throw NoFeasiblePartitionError(std::string(out_of_time() ? "within the time limit, " : "") +
                                    "no partition that " + constraints_phrase(g_) +

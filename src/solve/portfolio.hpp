@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pipecut/model/constraints.hpp"
@@ -48,6 +49,13 @@ class Portfolio {
   void windows(double seconds);
   void multilevel();
   void restart_round(int round);
+  // --prefer (ties.cpp): among the partitions at the bottleneck found, the fewest stages, then
+  // the least latency; the bottleneck never rises.
+  void break_ties();
+  [[nodiscard]] Partition merged_stages(Partition p) const;
+  [[nodiscard]] std::optional<Partition> fewest_stages(const Partition& p,
+                                                       double bottleneck) const;
+  [[nodiscard]] std::pair<double, double> bottleneck_and_latency(const Partition& p) const;
   // Bookkeeping.
   bool offer(const Partition& found);
   void take_bound(const BoundResult& r);

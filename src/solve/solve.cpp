@@ -61,10 +61,10 @@ const OptionCatalogue<SolveOptions>& solve_option_catalogue() {
             &O::time_limit_seconds);
     declare(c,
             option("prefer", OptionKind::choice,
-                   "Which of the partitions that reach the best bottleneck to return, on a "
-                   "heterogeneous cluster: devices = the fewest devices, then the least latency "
-                   "(sum of the stage costs); latency = the least latency, then the fewest "
-                   "devices; none = the first found (docs/clusters.md, \"Ties\")")
+                   "Which of the partitions that reach the best bottleneck to return: devices = "
+                   "the fewest devices (stages), then the least latency (sum of the stage "
+                   "costs); latency = the least latency, then the fewest devices; none = the "
+                   "first found (docs/partitioning.md, \"Ties\"; docs/clusters.md, \"Ties\")")
                 .one_of([] {
                   return std::vector<std::string>{"devices", "latency", "none"};
                 }),

@@ -247,4 +247,22 @@ ClusterInstance random_cluster_instance(std::uint64_t seed, int max_nodes, bool 
   return out;
 }
 
+Graph with_node_cost_factors(Graph g, const std::vector<double>& factor) {
+  const std::size_t classes = g.work_classes.size();
+  for (NodeId v = 0; v < g.num_nodes(); ++v) {
+    const double f = factor[static_cast<std::size_t>(v)];
+    g.work[v] *= f;
+    g.comm[v] *= f;
+    for (std::size_t x = 0; x < classes; ++x) g.class_work[v * classes + x] *= f;  // NaN stays
+    if (!g.bytes.empty() && g.bytes[v] >= 0) g.bytes[v] *= f;
+  }
+  return g;
+}
+
+bool same_cost(double a, double b) {
+  return std::abs(a - b) <= 1e-12 * std::max(std::abs(a), std::abs(b));
+}
+
+bool at_most_cost(double a, double b) { return a <= b || same_cost(a, b); }
+
 }  // namespace pipecut::testing

@@ -45,4 +45,15 @@ struct ClusterInstance {
 };
 ClusterInstance random_cluster_instance(std::uint64_t seed, int max_nodes = 7, bool chain = false);
 
+// g with node v's costs multiplied by factor[v]: its work, its class times, its comm and its
+// bytes (so the time of its tensor over every link), for sweeps over the scale of numbers.
+Graph with_node_cost_factors(Graph g, const std::vector<double>& factor);
+
+// a and b within a relative 1e-12 of the larger: the same quantity computed by two sums of
+// the same non-negative terms in another order (the library's and the oracle's), which round
+// differently at most by a few units in the last place per term.
+bool same_cost(double a, double b);
+// a <= b, or the same cost as b (as above).
+bool at_most_cost(double a, double b);
+
 }  // namespace pipecut::testing

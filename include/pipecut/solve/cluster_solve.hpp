@@ -28,9 +28,9 @@ Solution solve_on_cluster(const Graph& g, const Cluster& c, int k, const SolveOp
 // A partition only, as partition_graph (solve/api.hpp) gives one. An engine's split
 // (options.algorithm uniform, memory-proportional, compute-proportional) is cluster_baseline.
 // Otherwise, on a homogeneous cluster options.algorithm on graph_on_class, with its simple bound,
-// the stages on the devices in listing order; on a heterogeneous one the search of
-// solve_on_cluster (the algorithm option does not choose among searches there yet). Same errors
-// as solve_on_cluster.
+// the stages on the devices in listing order; on a heterogeneous one the heuristics of
+// solve_on_cluster without its downset DP (the algorithm option does not choose among searches
+// there yet). Same errors as solve_on_cluster.
 Solution partition_on_cluster(const Graph& g, const Cluster& c, int k,
                               const PartitionOptions& options = {}, const RunControl& control = {});
 

@@ -23,10 +23,10 @@ struct SolveOptions {
   BoundOptions bounds;
   double target_ratio = 0.99;      // stop once lower_bound / bottleneck >= this (1 = prove)
   double time_limit_seconds = 60;  // whole run; 0 = none
-  // Among the partitions that reach the bottleneck found, which one to return (docs/clusters.md,
-  // "Ties"): "devices" the fewest devices, then the least latency (the sum of the stage costs);
-  // "latency" the least latency, then the fewest devices; "none" whichever the search found.
-  // Applies on a heterogeneous cluster; the certificate is on the bottleneck alone.
+  // Among the partitions that reach the bottleneck found, which one to return
+  // (docs/partitioning.md and docs/clusters.md, "Ties"): "devices" the fewest devices, then the
+  // least latency (the sum of the stage costs); "latency" the least latency, then the fewest
+  // devices; "none" whichever the search found. The certificate is on the bottleneck alone.
   std::string prefer = "devices";
   // Memory of a training pipeline (docs/training.md, "Memory"): stage memory is weights times
   // (1 + optimizer_state) plus the stage's stash times its microbatches in flight under the
