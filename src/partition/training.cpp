@@ -4,20 +4,20 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
-#include <unordered_map>
 #include <vector>
 
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/model/numeric.hpp"
 #include "pipecut/util/stopwatch.hpp"
+#include "util/bitset_index.hpp"
 
 namespace pipecut {
 
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-using Word = std::uint64_t;
+using Word = BitWord;
 
 // The forward structure: the units searched, numbered in a topological order of their DAG along
 // forward edges, with each unit's members and its distinct predecessor units. A unit is a block
@@ -60,8 +60,10 @@ std::vector<int> merge_free_blocks(const Graph& g, const Constraints& c, const S
     // Forward neighbours of each unit: -1 none yet, -2 more than one.
     std::vector<int> neighbour(static_cast<std::size_t>(blocks), -1);
     auto note = [&](int x, int y) {
-      if (neighbour[x] == -1) neighbour[x] = y;
-      else if (neighbour[x] != y) neighbour[x] = -2;
+      if (neighbour[x] == -1)
+        neighbour[x] = y;
+      else if (neighbour[x] != y)
+        neighbour[x] = -2;
     };
     for (NodeId u = 0; u < n; ++u)
       for (NodeId v : g.successors(u)) {
@@ -191,41 +193,6 @@ bool fits(const Graph& g, const StageAccumulator& stage, double in_flight) {
          fits_capacity(stage.memory() + stage.stash() * in_flight, *g.memory_per_stage);
 }
 
-// Downsets of the block DAG as bitsets, with a hash index.
-class IdealTable {
- public:
-  explicit IdealTable(int blocks) : words_((blocks + 63) / 64) {}
-  [[nodiscard]] int size() const { return static_cast<int>(bits_.size() / words_per()); }
-  [[nodiscard]] const Word* at(int id) const { return bits_.data() + id * words_per(); }
-  // The id of the set, adding it when `insert` and absent (-1 when absent and not inserted).
-  int find(const Word* set, bool insert) {
-    const std::uint64_t h = hash(set);
-    auto range = index_.equal_range(h);
-    for (auto it = range.first; it != range.second; ++it)
-      if (std::equal(set, set + words_, at(it->second))) return it->second;
-    if (!insert) return -1;
-    const int id = size();
-    bits_.insert(bits_.end(), set, set + words_);
-    index_.emplace(h, id);
-    return id;
-  }
-  [[nodiscard]] int words() const { return words_; }
-
- private:
-  [[nodiscard]] std::size_t words_per() const { return static_cast<std::size_t>(words_); }
-  [[nodiscard]] std::uint64_t hash(const Word* set) const {
-    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (int i = 0; i < words_; ++i) {
-      h ^= set[i] + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-      h *= 0xbf58476d1ce4e5b9ULL;
-    }
-    return h;
-  }
-  int words_;
-  std::vector<Word> bits_;
-  std::unordered_multimap<std::uint64_t, int> index_;
-};
-
 // The partition that puts each block in its slot, with the used slots renumbered 0, 1, ... in
 // order (ranks are what the memory model counts: docs/training.md, "Memory").
 Partition compact_partition(const Graph& g, const ForwardBlocks& f,
@@ -243,9 +210,6 @@ Partition compact_partition(const Graph& g, const ForwardBlocks& f,
   return p;
 }
 
-bool has(const Word* set, int x) { return (set[x >> 6] >> (x & 63)) & 1; }
-void flip(Word* set, int x) { set[x >> 6] ^= Word{1} << (x & 63); }
-
 }  // namespace
 
 TrainingSearchResult training_downset_search(const Graph& graph, int k,
@@ -258,27 +222,29 @@ TrainingSearchResult training_downset_search(const Graph& graph, int k,
   const int blocks = f.count;
   const int stages = std::min(k, blocks);
   TrainingSearchResult result;
-  auto stopped = [&] { return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop); };
+  auto stopped = [&] {
+    return timer.exceeded(options.time_limit_seconds) || stop_requested(options.stop);
+  };
 
   // Every downset, breadth first: ids grow with size, so a downset's sub-downsets come first.
-  IdealTable table(blocks);
+  BitsetIndex table(blocks);
   const int words = table.words();
   std::vector<Word> set(static_cast<std::size_t>(words), 0);
-  table.find(set.data(), true);
+  table.insert(set.data(), 0);
   for (int id = 0; id < table.size(); ++id) {
-    std::copy(table.at(id), table.at(id) + words, set.begin());
+    std::copy(table.bits(id), table.bits(id) + words, set.begin());
     for (int x = 0; x < blocks; ++x) {
-      if (has(set.data(), x)) continue;
+      if (test_bit(set.data(), x)) continue;
       if (!std::all_of(f.preds[x].begin(), f.preds[x].end(),
-                       [&](int p) { return has(set.data(), p); }))
+                       [&](int p) { return test_bit(set.data(), p); }))
         continue;
-      flip(set.data(), x);
-      table.find(set.data(), true);
-      flip(set.data(), x);
+      flip_bit(set.data(), x);
+      table.insert(set.data(), table.hash(id) ^ table.key(x));
+      flip_bit(set.data(), x);
     }
     if (table.size() > options.ideal_limit) {
-      result.reason = "more than " + std::to_string(options.ideal_limit) +
-                      " downsets of the forward block DAG";
+      result.reason =
+          "more than " + std::to_string(options.ideal_limit) + " downsets of the forward block DAG";
       return result;
     }
     if ((id & 1023) == 0 && stopped()) {
@@ -322,21 +288,23 @@ TrainingSearchResult training_downset_search(const Graph& graph, int k,
   // and stash only grow as blocks are added, so a stage above the incumbent's work or above
   // the capacity in the slot that stashes least ends the branch.
   std::vector<Word> current(static_cast<std::size_t>(words));
+  std::uint64_t current_hash = 0;
   std::function<void(int, int)> extend = [&](int j, int last) {
     for (int x = last + 1; x < blocks && !out_of_time && !too_many; ++x) {
-      if (has(current.data(), x)) continue;
+      if (test_bit(current.data(), x)) continue;
       if (!std::all_of(f.preds[x].begin(), f.preds[x].end(),
-                       [&](int p) { return has(current.data(), p); }))
+                       [&](int p) { return test_bit(current.data(), p); }))
         continue;
       for (NodeId v : f.members[x]) stage.add(v);
-      flip(current.data(), x);
+      flip_bit(current.data(), x);
+      current_hash ^= table.key(x);
       if (stage.work() <= cap && fits(g, stage, least_in_flight)) {
         ++pairs;
         if ((pairs & 4095) == 0 && stopped()) out_of_time = true;
         if (options.pair_limit > 0 && pairs > options.pair_limit) too_many = true;
         const double cost = stage.cost();
         if (cost <= cap) {
-          const int i = table.find(current.data(), false);
+          const int i = table.find(current.data(), current_hash);
           for (int b = 0; b < stages; ++b) {
             const double before = value[at(b, j)];
             if (before == kInf || !fits(g, stage, in_flight[b])) continue;
@@ -349,7 +317,8 @@ TrainingSearchResult training_downset_search(const Graph& graph, int k,
         }
         extend(j, x);
       }
-      flip(current.data(), x);
+      flip_bit(current.data(), x);
+      current_hash ^= table.key(x);
       for (NodeId v : f.members[x]) stage.remove(v);
     }
   };
@@ -363,7 +332,8 @@ TrainingSearchResult training_downset_search(const Graph& graph, int k,
     bool reachable = false;
     for (int b = 0; b < stages && !reachable; ++b) reachable = value[at(b, j)] < kInf;
     if (!reachable) continue;
-    std::copy(table.at(j), table.at(j) + words, current.begin());
+    std::copy(table.bits(j), table.bits(j) + words, current.begin());
+    current_hash = table.hash(j);
     extend(j, -1);
   }
   result.pairs = pairs;
@@ -381,8 +351,7 @@ TrainingSearchResult training_downset_search(const Graph& graph, int k,
       return result;
     }
     result.status = TrainingSearchStatus::infeasible;
-    result.reason = "no partition into at most " + std::to_string(k) +
-                    " stages fits the capacity";
+    result.reason = "no partition into at most " + std::to_string(k) + " stages fits the capacity";
     return result;
   }
   result.status = TrainingSearchStatus::optimal;
@@ -392,7 +361,7 @@ TrainingSearchResult training_downset_search(const Graph& graph, int k,
   for (int b = stages; b >= 1; --b) {
     const int j = parent[at(b, i)];
     for (int x = 0; x < blocks; ++x)
-      if (has(table.at(i), x) && !has(table.at(j), x)) slot_of_block[x] = b - 1;
+      if (test_bit(table.bits(i), x) && !test_bit(table.bits(j), x)) slot_of_block[x] = b - 1;
     i = j;
   }
   result.partition = compact_partition(g, f, slot_of_block, k);
@@ -506,9 +475,12 @@ std::optional<Partition> training_slicing(const Graph& graph, int k, double time
 
 double StashModel::in_flight(int rank, int used) const {
   switch (schedule) {
-    case Schedule::inference: return 0;
-    case Schedule::gpipe: return microbatches;
-    case Schedule::one_f_one_b: return std::min(used - rank, microbatches);
+    case Schedule::inference:
+      return 0;
+    case Schedule::gpipe:
+      return microbatches;
+    case Schedule::one_f_one_b:
+      return std::min(used - rank, microbatches);
   }
   return 0;
 }
@@ -533,7 +505,8 @@ StashModel stash_model(const Graph& g, const std::string& schedule, int microbat
   for (NodeId v = 0; v < g.num_nodes(); ++v) {
     if (g.is_backward(v) || g.bytes.empty() || !(g.bytes[v] > 0)) continue;
     const auto consumers = g.successors(v);
-    if (std::any_of(consumers.begin(), consumers.end(), [&](NodeId w) { return g.is_backward(w); })) {
+    if (std::any_of(consumers.begin(), consumers.end(),
+                    [&](NodeId w) { return g.is_backward(w); })) {
       // Whole bits, as node memory (model/graph.hpp): every sum stays exact.
       stash[v] = std::ceil(g.bytes[v] * 8) / 8;
       any = true;
