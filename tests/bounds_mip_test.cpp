@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "pipecut/bounds/bounds.hpp"
+#include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/read_graph.hpp"
 #include "pipecut/partition/slicegraph.hpp"
 #include "support/oracle.hpp"
@@ -24,7 +25,7 @@ TEST(MipBounds, GroupedAndExactProveTheBert3OptimumAtTwoStages) {
   for (const char* method : {"grouped", "exact"}) {
     const BoundResult r = compute_bound(g, 2, method, options);
     EXPECT_EQ(r.status, BoundStatus::proven) << method;
-    EXPECT_NEAR(r.value, kBert3OptimumK2, 1e-5) << method;
+    EXPECT_NEAR(r.value, kBert3OptimumK2, 4e-6 * kBert3OptimumK2) << method;
     EXPECT_LE(r.value, kBert3OptimumK2 + 1e-6) << method;
   }
   const BoundResult exact = compute_bound(g, 2, "exact", options);
@@ -90,13 +91,49 @@ TEST(MipBounds, AnOptimalWarmStartIsProvenOptimalNotInfeasible) {
     options.warm_start = truth.best;
     const BoundResult r = compute_bound(g, k, "exact", options);
     ASSERT_EQ(r.status, BoundStatus::proven) << seed << ": " << r.detail;
-    EXPECT_NEAR(r.value, truth.optimum, 1e-6 * std::max(1.0, truth.optimum)) << seed;
+    EXPECT_NEAR(r.value, truth.optimum, 4e-6 * std::max(1.0, truth.optimum)) << seed;
     ++checked;
     // The case this guards against must actually occur in the sample.
     if (r.detail.find("warm start is optimal") != std::string::npos) ++cut_off_at_root;
   }
   EXPECT_EQ(checked, 60);
   EXPECT_GT(cut_off_at_root, 0);
+}
+
+}  // namespace
+}  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+// Costs from 2^-30 to 2^31 in one graph: scaled to an optimum of about 1, the smallest became
+// coefficients of 2^-61, and CBC then judged the model infeasible: `grouped` reported no
+// partition at all and `exact` a bound above the optimum (docs/bounds.md, "Numerics").
+TEST(MipBounds, CostsSixtyBinaryOrdersApartKeepTheBoundsValid) {
+  const Graph g = parse_pipecut_graph(R"({"format": "pipecut.graph", "version": 1, "nodes": [
+      {"id": "f3", "work": 0.0001220703125, "comm": 0, "memory": 1},
+      {"id": "f1", "work": 0, "comm": 0, "memory": 4},
+      {"id": "f4", "work": 0.000732421875, "comm": 0, "memory": 3},
+      {"id": "f0", "work": 939538432, "comm": 0, "memory": 4},
+      {"id": "o0", "work": 2147483648.000122, "comm": 0},
+      {"id": "f2", "work": 40, "comm": 0, "memory": 1},
+      {"id": "t2", "work": 0, "comm": 0.001220703125}, {"id": "t0", "work": 0, "comm": 16384},
+      {"id": "to", "work": 0, "comm": 1.52587890625e-05}, {"id": "tp", "work": 0, "comm": 134217728}],
+      "edges": [["f1", "f2"], ["f4", "f0"], ["f4", "o0"], ["f4", "f2"], ["f0", "o0"],
+                ["o0", "f2"], ["t2", "f1"], ["t2", "f4"], ["t2", "o0"], ["t2", "f2"],
+                ["t0", "f4"], ["t0", "f0"], ["to", "f4"], ["to", "f0"], ["to", "o0"],
+                ["tp", "f4"], ["tp", "o0"]]})",
+                                      "mixed.json");
+  const int k = 4;
+  const testing::BruteForceResult truth = testing::brute_force_optimum(g, k);
+  ASSERT_TRUE(truth.feasible);
+  for (const char* method : {"grouped", "exact"}) {
+    BoundOptions options;
+    options.time_limit_seconds = 30;
+    const BoundResult r = compute_bound(g, k, method, options);
+    EXPECT_NE(r.status, BoundStatus::infeasible) << method << ": " << r.detail;
+    EXPECT_LE(r.value, truth.optimum) << method;
+  }
 }
 
 }  // namespace

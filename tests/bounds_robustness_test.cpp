@@ -9,6 +9,7 @@
 #include "pipecut/bounds/downset_dp.hpp"
 #include "pipecut/bounds/mip_bounds.hpp"
 #include "pipecut/bounds/single_stage.hpp"
+#include "pipecut/model/numeric.hpp"
 #include "pipecut/partition/slice_order.hpp"
 #include "pipecut/partition/slicegraph.hpp"
 #include "pipecut/util/stopwatch.hpp"
@@ -158,7 +159,7 @@ TEST(BoundRobustness, HugeKOnSmallGraphsGivesTheAnswerForKEqualsN) {
         EXPECT_LE(r.value, optimum + 1e-9 * std::max(1.0, optimum)) << method;
         if (method == "downset" || method == "exact") {
           EXPECT_EQ(r.status, BoundStatus::proven) << method;
-          EXPECT_NEAR(r.value, optimum, 1e-6 * std::max(1.0, optimum)) << method;
+          EXPECT_NEAR(r.value, optimum, kOptimalityTolerance * std::max(1.0, optimum)) << method;
         }
         if (r.partition) {
           EXPECT_EQ(r.partition->k, k) << method;

@@ -81,7 +81,7 @@ TEST(SingleStage, ConvexBoundIsTheLargestConvexFloor) {
     options.time_limit_seconds = 10;
     const SingleStageResult r = single_stage_convex_bound(g, options);
     EXPECT_EQ(r.status, BoundStatus::proven);
-    EXPECT_NEAR(r.value, expected, 1e-6 * std::max(1.0, expected)) << "seed " << seed;
+    EXPECT_NEAR(r.value, expected, 4e-6 * std::max(1.0, expected)) << "seed " << seed;
     EXPECT_LE(r.value, expected + 1e-12) << "seed " << seed;
     for (NodeId v = 0; v < g.num_nodes(); ++v) EXPECT_LE(r.floor[v], truth[v] + 1e-12);
     const SingleStageResult mincut = single_stage_mincut_bound(g);
@@ -99,7 +99,7 @@ TEST(SingleStage, ProvesTheBert3OptimumAtFourAndEightStages) {
     const BoundResult r = compute_bound(g, k, "single", options);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    EXPECT_NEAR(r.value, 27.186146, 1e-5) << "k=" << k;
+    EXPECT_NEAR(r.value, 27.186146, 4e-6 * 27.186146) << "k=" << k;
     EXPECT_LE(r.value, 27.186146 + 1e-6);
     EXPECT_EQ(r.status, BoundStatus::proven);
     EXPECT_LT(seconds, 5.0);

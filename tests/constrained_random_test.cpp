@@ -11,6 +11,7 @@
 #include "pipecut/bounds/bounds.hpp"
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/model/constraints.hpp"
+#include "pipecut/model/numeric.hpp"
 #include "pipecut/partition/slicegraph.hpp"
 #include "pipecut/solve/api.hpp"
 #include "support/io_test_util.hpp"
@@ -170,7 +171,7 @@ void check_bounds(std::uint64_t seed, const std::vector<std::string>& methods) {
     }
     if ((method == "exact" || method == "downset") && r.status == BoundStatus::proven) {
       ASSERT_TRUE(truth.feasible) << "an exact method missed the infeasibility";
-      EXPECT_NEAR(r.value, truth.optimum, 1e-6 * std::max(1.0, truth.optimum));
+      EXPECT_NEAR(r.value, truth.optimum, kOptimalityTolerance * std::max(1.0, truth.optimum));
       ASSERT_TRUE(r.partition.has_value());
       EXPECT_NEAR(evaluate_partition(g, *r.partition).bottleneck, truth.optimum,
                   slack(truth.optimum));

@@ -16,6 +16,7 @@
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/model/numeric.hpp"
+#include "pipecut/model/training_projection.hpp"
 #include "pipecut/partition/algorithms.hpp"
 #include "pipecut/partition/training.hpp"
 #include "pipecut/solve/solve.hpp"
@@ -104,13 +105,22 @@ void expect_input_error(const std::string& text, const std::string& expected) {
 }
 
 TEST(Training, BadTrainingInputIsAOneLineError) {
+  // A backward node with no forward twin and no gradient edge to the rest of the backward pass.
   expect_input_error(R"({"format": "pipecut.graph", "version": 1, "nodes": [
       {"id": "a", "work": 1, "comm": 0}, {"id": "g", "work": 1, "comm": 0, "backward": true}]})",
-                     "backward node 'g' has no colour class");
+                     "backward node 'g' has no forward twin");
   expect_input_error(R"({"format": "pipecut.graph", "version": 1, "nodes": [
       {"id": "a", "work": 1, "comm": 0},
       {"id": "g", "work": 1, "comm": 0, "colour_class": "x", "backward": true}]})",
-                     "backward node 'g': colour class 'x' has no forward node");
+                     "backward node 'g' has no forward twin");
+  // Joined only to another orphan: still nothing places the pair.
+  expect_input_error(R"({"format": "pipecut.graph", "version": 1, "nodes": [
+      {"id": "a", "work": 1, "comm": 0, "colour_class": "a"},
+      {"id": "a'", "work": 1, "comm": 0, "colour_class": "a", "backward": true},
+      {"id": "g", "work": 1, "comm": 0, "backward": true},
+      {"id": "h", "work": 1, "comm": 0, "backward": true}],
+      "edges": [["a", "g"], ["g", "h"]]})",
+                     "backward node 'g' has no forward twin");
   expect_input_error(R"({"format": "pipecut.graph", "version": 1, "nodes": [
       {"id": "a", "work": 1, "comm": 0, "backward": 1}]})",
                      "\"backward\" must be true or false");
@@ -137,6 +147,43 @@ TEST(Training, TarnawskiReaderKeepsIsBackwardNode) {
   }
 }
 
+// Orphan backward nodes (docs/training.md): a loss gradient feeding the last layer's gradient
+// and a gradient accumulation fed by the first layer's. A gradient edge at an orphan runs to the
+// same or an earlier stage, so the loss gradient sits with or after layer b, and the accumulation
+// with or before layer a.
+TEST(Training, OrphanBackwardNodesArePlacedByTheirGradientEdges) {
+  const Graph g = parse_pipecut_graph(R"({"format": "pipecut.graph", "version": 1,
+      "nodes": [
+      {"id": "a", "work": 4, "comm": 1, "colour_class": "a"},
+      {"id": "b", "work": 4, "comm": 1, "colour_class": "b"},
+      {"id": "a'", "work": 4, "comm": 1, "colour_class": "a", "backward": true},
+      {"id": "b'", "work": 4, "comm": 1, "colour_class": "b", "backward": true},
+      {"id": "loss'", "work": 9, "comm": 1, "backward": true},
+      {"id": "acc", "work": 9, "comm": 0, "backward": true}],
+      "edges": [["a", "b"], ["b", "loss'"], ["loss'", "b'"], ["b'", "a'"], ["a'", "acc"]]})",
+                                      "orphans.json");
+  ASSERT_TRUE(g.is_training());
+  EXPECT_EQ(g.backward, (std::vector<char>{0, 0, 1, 1, 2, 2}));
+  // Four blocks: each layer with its twin, and each orphan alone.
+  EXPECT_EQ(derive_constraints(g).num_blocks(), 4);
+  auto valid = [&](std::vector<int> stages) { return !partition_problem(g, Partition{3, stages}); };
+  EXPECT_TRUE(valid({0, 1, 0, 1, 2, 0}));   // loss' after b, acc before a
+  EXPECT_TRUE(valid({0, 1, 0, 1, 1, 0}));   // or with them
+  EXPECT_FALSE(valid({0, 1, 0, 1, 0, 0}));  // loss' before b: its gradient would run forward
+  EXPECT_FALSE(valid({1, 2, 1, 2, 2, 2}));  // acc after a
+  const std::string problem = *partition_problem(g, Partition{3, {0, 1, 0, 1, 0, 0}});
+  EXPECT_NE(problem.find("gradient edge 'loss'' -> 'b''"), std::string::npos) << problem;
+  // Solved exactly, as the exhaustive oracle finds.
+  SolveOptions so;
+  so.target_ratio = 1.0;
+  const Solution s = solve(g, 2, so);
+  EXPECT_TRUE(s.optimal.value_or(false));
+  EXPECT_FALSE(partition_problem(g, s.partition));
+  const testing::BruteForceResult truth = testing::brute_force_optimum(g, 2);
+  EXPECT_TRUE(proves_optimal(s.bottleneck(), truth.optimum)) << s.bottleneck() << " vs "
+                                                             << truth.optimum;
+}
+
 TEST(Training, CliRejectsAnOrphanBackwardNodeWithExitTwo) {
   const std::string dir = testing::make_temp_dir("training-cli");
   const std::string path = dir + "/orphan.json";
@@ -154,7 +201,7 @@ TEST(Training, CliRejectsAnOrphanBackwardNodeWithExitTwo) {
 // bounds never above it (or not_applicable), claimed optima equal to it, all relative to the
 // exact oracle (no absolute slack: the magnitudes run from 1e-9 to 1e9).
 struct Tally {
-  int instances = 0, feasible = 0, proven = 0;
+  int instances = 0, feasible = 0, proven = 0, with_orphans = 0;
 };
 
 void check_instance(std::uint64_t seed, const testing::RandomTrainingOptions& options, int k,
@@ -165,6 +212,8 @@ void check_instance(std::uint64_t seed, const testing::RandomTrainingOptions& op
   const testing::ExactBruteForce truth = testing::exact_brute_force_optimum(g, k);
   const testing::ExactCostTable table(g);
   ++tally.instances;
+  if (std::count(g.backward.begin(), g.backward.end(), Graph::kBackwardOrphan) > 0)
+    ++tally.with_orphans;
   const long double tolerance = 1.0L / (1.0L - kOptimalityTolerance);
   auto expect_valid = [&](const Partition& p, const std::string& who) {
     ASSERT_FALSE(partition_problem(g, p)) << who << ": " << *partition_problem(g, p);
@@ -182,10 +231,9 @@ void check_instance(std::uint64_t seed, const testing::RandomTrainingOptions& op
       EXPECT_FALSE(truth.feasible) << method << " claims infeasibility: " << r.detail;
       continue;
     }
-    if (method != "simple" && method != "downset") {
-      EXPECT_EQ(r.status, BoundStatus::not_applicable) << method;
-      continue;
-    }
+    // Every method runs: simple and downset on the graph, the others on its projection.
+    EXPECT_NE(r.status, BoundStatus::not_applicable) << method;
+    if (r.partition) expect_valid(*r.partition, method);
     if (truth.feasible) {
       EXPECT_LE(testing::compare(r.value, truth.optimum), 0) << method;
     }
@@ -247,10 +295,12 @@ TEST(TrainingOracle, ThousandRandomTinyInstances) {
         break;
     }
     o.fractional = seed % 2 == 1;
+    o.orphans = seed % 5 < 2 ? 2 : 0;  // two in five with up to two orphan backward nodes
     check_instance(seed, o, k, tally);
     if (::testing::Test::HasFatalFailure()) return;
   }
   EXPECT_EQ(tally.instances, 1000);
+  EXPECT_GT(tally.with_orphans, 200);
   EXPECT_GT(tally.feasible, 600);  // capacities are mostly generous
   EXPECT_EQ(tally.proven, tally.feasible);
 }

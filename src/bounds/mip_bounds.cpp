@@ -307,10 +307,20 @@ BoundResult on_scaled_view(const Graph& graph, int k, const BoundOptions& option
           ? options.incumbent
           : std::max(options.known_lower_bound, simple_lower_bound(exact.graph(), k));
   const double scale = unit_scale(reference);
-  const Graph g = with_scaled_costs(exact.graph(), scale);
+  Graph g = with_scaled_costs(exact.graph(), scale);
+  // CBC's tolerances are absolute: beside costs near 1, one of 2^-60 can make it judge a
+  // feasible model infeasible. Costs are rounded down to a multiple of 2^-36 (docs/bounds.md,
+  // "Numerics"): they only go down, so the bound stays valid, and n of them lose at most
+  // n * 2^-36 of the reference.
+  constexpr double kMipCostGrid = 0x1p-36;
+  for (double& w : g.work) w = std::floor(w / kMipCostGrid) * kMipCostGrid;
+  for (double& c : g.comm) c = std::floor(c / kMipCostGrid) * kMipCostGrid;
   BoundOptions scaled = options;
   scaled.incumbent *= scale;
-  scaled.known_lower_bound *= scale;
+  // The simple bound of the view before the rounding below (valid for the graph, and exact when
+  // scaled by a power of two): the MIP's floor, so that no MIP bound falls below it.
+  scaled.known_lower_bound =
+      std::max(options.known_lower_bound, simple_lower_bound(exact.graph(), k)) * scale;
   BoundResult result = run(g, k, scaled, signals);
   result.value /= scale;
   return result;

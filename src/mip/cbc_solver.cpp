@@ -16,8 +16,6 @@
 #include <CglFlowCover.hpp>
 #include <CglGomory.hpp>
 #include <CglKnapsackCover.hpp>
-#include <CglMixedIntegerRounding2.hpp>
-#include <CglProbing.hpp>
 #include <CoinMessageHandler.hpp>
 #include <CoinPackedMatrix.hpp>
 #include <OsiClpSolverInterface.hpp>
@@ -40,7 +38,7 @@ std::string to_string(SolveStatus s) {
   return "?";
 }
 
-double bound_tolerance(double value) { return 1e-7 * std::max(1.0, std::abs(value)); }
+double bound_tolerance(double value) { return 1e-6 * std::max(1.0, std::abs(value)); }
 
 namespace {
 
@@ -213,24 +211,19 @@ class CbcSolver : public MipSolver {
     const int threads = resolve_threads(options.threads);
     if (threads > 1) model.setNumberThreads(threads);
 
-    CglProbing probing;
-    probing.setUsingObjective(1);
-    probing.setMaxPass(3);
-    probing.setMaxProbe(100);
-    probing.setMaxLook(50);
+    // No probing and no mixed-integer rounding cuts: on models whose costs span many binary
+    // orders (a graph mixing 2^-30 and 2^30 ms) both cut off the optimum, and CBC then proved
+    // bounds above it (docs/bounds.md, "Numerics"). The other generators passed the same oracle.
     CglGomory gomory;
     gomory.setLimit(300);
     CglKnapsackCover knapsack;
     CglClique clique;
     clique.setStarCliqueReport(false);
     clique.setRowCliqueReport(false);
-    CglMixedIntegerRounding2 mir;
     CglFlowCover flow;
-    model.addCutGenerator(&probing, -1, "Probing");
     model.addCutGenerator(&gomory, -1, "Gomory");
     model.addCutGenerator(&knapsack, -1, "Knapsack");
     model.addCutGenerator(&clique, -1, "Clique");
-    model.addCutGenerator(&mir, -1, "MIR2");
     model.addCutGenerator(&flow, -1, "FlowCover");
     CbcRounding rounding(model);
     model.addHeuristic(&rounding);

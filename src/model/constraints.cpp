@@ -1,5 +1,6 @@
 #include "pipecut/model/constraints.hpp"
 
+#include <optional>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -111,20 +112,27 @@ Constraints derive_constraints(const Graph& g) {
         !g.colour_class.empty() && g.colour_class[v] >= 0 ? g.colour_class[v] : classes + v;
   const int vertices = classes + n;
   std::vector<int> begin(vertices + 1, 0), target;
-  // Only order-constraining edges (all of them on an inference graph, forward ones on a training
-  // graph: docs/training.md) make quotient edges; a backward edge would close a cycle through
-  // the classes and glue the whole graph into one stage.
+  // Only order-constraining edges (all of them on an inference graph; on a training graph the
+  // forward ones, and gradient edges at an orphan reversed: docs/training.md) make quotient
+  // edges; any other backward edge would close a cycle through the classes and glue the whole
+  // graph into one stage.
+  auto quotient_edge = [&](NodeId u, NodeId w) -> std::optional<std::pair<int, int>> {
+    const auto constraint = g.order_constraint(u, w);
+    if (!constraint) return std::nullopt;
+    const int a = vertex_of[constraint->first], b = vertex_of[constraint->second];
+    if (a == b) return std::nullopt;
+    return std::pair{a, b};
+  };
   for (NodeId u = 0; u < n; ++u)
     for (NodeId w : g.successors(u))
-      if (vertex_of[u] != vertex_of[w] && g.orders(u, w)) ++begin[vertex_of[u] + 1];
+      if (const auto e = quotient_edge(u, w)) ++begin[e->first + 1];
   for (int x = 0; x < vertices; ++x) begin[x + 1] += begin[x];
   target.resize(begin[vertices]);
   {
     std::vector<int> fill(begin.begin(), begin.end() - 1);
     for (NodeId u = 0; u < n; ++u)
       for (NodeId w : g.successors(u))
-        if (vertex_of[u] != vertex_of[w] && g.orders(u, w))
-          target[fill[vertex_of[u]]++] = vertex_of[w];
+        if (const auto e = quotient_edge(u, w)) target[fill[e->first]++] = e->second;
   }
   const std::vector<int> component = strong_components(vertices, begin, target);
   // Keep only the components that hold nodes (a class vertex always does; unused ids none),

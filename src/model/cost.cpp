@@ -41,12 +41,19 @@ std::optional<std::string> partition_problem(const Graph& g, const Partition& p)
       return "node '" + g.ids[v] + "' is in stage " + std::to_string(s) + ", outside 0.." +
              std::to_string(p.k - 1);
   }
-  // On a training graph only edges between forward nodes constrain (docs/training.md).
+  // On a training graph only edges between forward nodes go forward, and gradient edges at an
+  // orphan backward node go back (docs/training.md).
   for (NodeId u = 0; u < g.num_nodes(); ++u)
-    for (NodeId v : g.successors(u))
+    for (NodeId v : g.successors(u)) {
       if (p.stage_of[u] > p.stage_of[v] && g.orders(u, v))
         return "edge '" + g.ids[u] + "' -> '" + g.ids[v] + "' goes backwards (stage " +
                std::to_string(p.stage_of[u]) + " to stage " + std::to_string(p.stage_of[v]) + ")";
+      if (p.stage_of[u] < p.stage_of[v] && g.orders_reversed(u, v))
+        return "gradient edge '" + g.ids[u] + "' -> '" + g.ids[v] +
+               "' at an orphan backward node goes forward (stage " +
+               std::to_string(p.stage_of[u]) + " to stage " + std::to_string(p.stage_of[v]) +
+               "); gradients must flow to the same or an earlier stage";
+    }
   return std::nullopt;
 }
 

@@ -113,6 +113,37 @@ void GraphBuilder::set_default_k(int k) {
   default_k_ = k;
 }
 
+// An orphan backward node is placed only by its gradient edges (docs/training.md, "Orphan
+// backward nodes"); one that no chain of gradient edges joins to a backward node with a forward
+// twin has nothing to place it in the model.
+void GraphBuilder::check_orphans_are_placed(const Graph& g) const {
+  const NodeId n = g.num_nodes();
+  std::vector<char> reached(static_cast<std::size_t>(n), 0);
+  std::vector<NodeId> stack;
+  for (NodeId v = 0; v < n; ++v)
+    if (g.backward[v] == Graph::kBackwardTwin) {
+      reached[v] = 1;
+      stack.push_back(v);
+    }
+  auto visit = [&](NodeId w) {
+    if (g.backward[w] && !reached[w]) {
+      reached[w] = 1;
+      stack.push_back(w);
+    }
+  };
+  while (!stack.empty()) {
+    const NodeId v = stack.back();
+    stack.pop_back();
+    for (NodeId w : g.successors(v)) visit(w);
+    for (NodeId w : g.predecessors(v)) visit(w);
+  }
+  for (NodeId v = 0; v < n; ++v)
+    if (g.backward[v] == Graph::kBackwardOrphan && !reached[v])
+      fail("backward node '" + g.ids[v] +
+           "' has no forward twin (no forward node in its colour class) and no gradient edges "
+           "join it to a backward node that has one, so nothing places it in a stage");
+}
+
 Graph GraphBuilder::build() && {
   if (nodes_.empty()) fail("empty graph (no nodes)");
   const auto n = static_cast<NodeId>(nodes_.size());
@@ -145,26 +176,21 @@ Graph GraphBuilder::build() && {
     g.colour_class.push_back(colour);
   }
   if (g.colour_labels.empty()) g.colour_class.clear();
-  // Training graphs (docs/training.md, "Input rules"): a backward node belongs to the stage of
-  // its colour class's forward nodes, so it needs a class, and the class a forward node.
+  // Training graphs (docs/training.md, "Input rules"): a backward node shares the stage of its
+  // colour class's forward node (its twin); one without a twin is an orphan, placed by its
+  // gradient edges (checked below, once the adjacency is built).
   if (std::any_of(nodes_.begin(), nodes_.end(), [](const NodeSpec& s) { return s.backward; })) {
     g.backward.assign(n, 0);
     std::vector<char> class_has_forward(g.colour_labels.size(), 0);
-    for (NodeId v = 0; v < n; ++v) {
-      g.backward[v] = nodes_[v].backward ? 1 : 0;
-      if (!g.backward[v] && g.colour_class.size() == static_cast<std::size_t>(n) &&
+    for (NodeId v = 0; v < n; ++v)
+      if (!nodes_[v].backward && g.colour_class.size() == static_cast<std::size_t>(n) &&
           g.colour_class[v] >= 0)
         class_has_forward[g.colour_class[v]] = 1;
-    }
     for (NodeId v = 0; v < n; ++v) {
-      if (!g.backward[v]) continue;
-      if (g.colour_class.empty() || g.colour_class[v] < 0)
-        fail("backward node '" + g.ids[v] +
-             "' has no colour class (a backward node shares the stage of its class's forward "
-             "node)");
-      if (!class_has_forward[g.colour_class[v]])
-        fail("backward node '" + g.ids[v] + "': colour class '" +
-             g.colour_labels[g.colour_class[v]].text + "' has no forward node");
+      if (!nodes_[v].backward) continue;
+      const bool twin = !g.colour_class.empty() && g.colour_class[v] >= 0 &&
+                        class_has_forward[g.colour_class[v]];
+      g.backward[v] = twin ? Graph::kBackwardTwin : Graph::kBackwardOrphan;
     }
   }
   bool any_bytes = false;
@@ -235,6 +261,7 @@ Graph GraphBuilder::build() && {
     }
     fail("the graph has a cycle through node '" + g.ids[v] + "'");
   }
+  if (g.is_training()) check_orphans_are_placed(g);
   return g;
 }
 

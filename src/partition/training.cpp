@@ -68,7 +68,7 @@ std::vector<int> merge_free_blocks(const Graph& g, const Constraints& c, const S
     for (NodeId u = 0; u < n; ++u)
       for (NodeId v : g.successors(u)) {
         const int a = find(c.block_of[u]), b = find(c.block_of[v]);
-        if (a == b || !g.orders(u, v)) continue;
+        if (a == b || !g.order_constraint(u, v)) continue;
         note(a, b);
         note(b, a);
       }
@@ -113,8 +113,10 @@ ForwardBlocks forward_blocks(const Graph& g, const StashModel& model = {}) {
   std::vector<int> indegree(static_cast<std::size_t>(blocks), 0);
   for (NodeId u = 0; u < n; ++u)
     for (NodeId v : g.successors(u)) {
-      const int a = root[c.block_of[u]], b = root[c.block_of[v]];
-      if (a != b && g.orders(u, v)) succ[a].push_back(b);
+      const auto constraint = g.order_constraint(u, v);
+      if (!constraint) continue;
+      const int a = root[c.block_of[constraint->first]], b = root[c.block_of[constraint->second]];
+      if (a != b) succ[a].push_back(b);
     }
   for (auto& s : succ) {
     std::sort(s.begin(), s.end());

@@ -5,6 +5,7 @@
 #include "pipecut/bounds/simple.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
+#include "pipecut/model/training_projection.hpp"
 #include "pipecut/partition/training.hpp"
 #include "pipecut/solve/api.hpp"
 #include "pipecut/util/stopwatch.hpp"
@@ -58,8 +59,12 @@ BoundResult training_bound(const Graph& g, int k, const std::string& method,
     r = downset_result(dp, options.incumbent);
     if (dp.partition) r.partition = std::move(dp.partition);
   } else {
-    r.status = BoundStatus::not_applicable;
-    r.detail = "not proven for training graphs (docs/training.md, \"Bounds\")";
+    // Any inference bound of the projection bounds the training graph (docs/training.md,
+    // "The projection").
+    const TrainingProjection projection = project_training_graph(g);
+    r = compute_bound(projection.graph, k, method, options, signals);
+    if (r.partition) r.partition = lift_partition(projection, *r.partition);
+    r.detail = "on the projection" + (r.detail.empty() ? std::string() : ": " + r.detail);
   }
   r.method = method;
   return r;
@@ -107,9 +112,45 @@ Solution solve_training(const Graph& g, int k, const SolveOptions& options,
   if (auto p = training_slicing(g, k, limit > 0 ? 0.3 * limit : 0, control.stop, model))
     offer(*p, "training-slicing");
   progress(s.algorithm);
-  const bool target_reached = !s.partition.stage_of.empty() &&
-                              (bottleneck == 0 || s.lower_bound / bottleneck >= options.target_ratio);
-  if (!target_reached && !stop_requested(control.stop)) {
+  auto target_reached = [&] {
+    return !s.partition.stage_of.empty() &&
+           (bottleneck == 0 || s.lower_bound / bottleneck >= options.target_ratio);
+  };
+  // The inference portfolio on the projection (docs/training.md, "The projection"), with half
+  // the time left: its lower bound is one of g, and its partitions lift to partitions of g
+  // (kept when they fit the stash).
+  if (!target_reached() && !stop_requested(control.stop)) {
+    const TrainingProjection projection = project_training_graph(g);
+    SolveOptions inner = options;
+    inner.schedule = "inference";
+    inner.microbatches = 0;
+    inner.optimizer_state = 0;
+    inner.time_limit_seconds = limit > 0 ? std::max(0.001, 0.5 * (limit - timer.seconds())) : 0;
+    RunControl inner_control;
+    inner_control.stop = control.stop;
+    const Stopwatch projection_timer;
+    BoundResult r;
+    r.method = "projection";
+    try {
+      const Solution inner_solution = solve(projection.graph, k, inner, inner_control);
+      offer(lift_partition(projection, inner_solution.partition),
+            "projection/" + inner_solution.algorithm);
+      r.value = inner_solution.lower_bound;
+      r.status = BoundStatus::proven;
+      r.detail = std::to_string(projection.graph.num_nodes()) + "-node projection, its bound by " +
+                 inner_solution.lower_bound_method;
+    } catch (const InfeasibleError& e) {
+      r.status = BoundStatus::infeasible;
+      r.detail = std::string(e.what()) + " (infeasible at k = " + std::to_string(k) + ")";
+    } catch (const NoFeasiblePartitionError& e) {
+      r.status = BoundStatus::gave_up;
+      r.detail = e.what();
+    }
+    r.seconds = projection_timer.seconds();
+    take(r);
+    progress("projection");
+  }
+  if (!target_reached() && !stop_requested(control.stop)) {
     TrainingSearchOptions o;
     o.incumbent = bottleneck;
     o.time_limit_seconds = limit > 0 ? std::max(0.001, limit - timer.seconds()) : 0;

@@ -31,14 +31,19 @@ struct Enumerator {
       return;
     }
     NodeId v = order[i];
-    int lowest = 0;
-    // On a training graph only edges between two forward nodes constrain the order; backward
-    // nodes follow their colour class (docs/training.md).
-    for (NodeId u : g.predecessors(v))
+    int lowest = 0, highest = k - 1;
+    // On a training graph only edges between two forward nodes constrain the order forward,
+    // gradient edges at an orphan backward node constrain it backward, and backward nodes with
+    // a twin follow their colour class (docs/training.md). Predecessors come first in the order.
+    for (NodeId u : g.predecessors(v)) {
       if (g.backward.empty() || (!g.backward[u] && !g.backward[v]))
         lowest = std::max(lowest, stage_of[u]);
+      if (!g.backward.empty() && g.backward[u] && g.backward[v] &&
+          (g.backward[u] == Graph::kBackwardOrphan || g.backward[v] == Graph::kBackwardOrphan))
+        highest = std::min(highest, stage_of[u]);
+    }
     const int colour = colour_of(g, v);
-    for (int s = lowest; s < k; ++s) {
+    for (int s = lowest; s <= highest; ++s) {
       if (colour >= 0 && class_stage[colour] >= 0 && class_stage[colour] != s) continue;
       if (g.memory_per_stage && memory[s] + g.memory[v] > *g.memory_per_stage) continue;
       const bool places_class = colour >= 0 && class_stage[colour] < 0;
@@ -291,6 +296,42 @@ Graph random_training_graph(std::uint64_t seed, const RandomTrainingOptions& o) 
   }
   for (int i = 0; i < f; ++i)
     if (bwd[i] >= 0 && u01(rng) < o.activation_probability) b.add_edge(fwd[i], bwd[i]);
+  // Orphans (a loss gradient, a gradient accumulation): each sits at a random place in the
+  // backward pass's own order, takes gradient edges from twins before it and sends to twins
+  // after it (at least one edge to a twin, so the builder can place it), and now and then reads
+  // a forward activation. Edges follow that order, so the graph stays acyclic.
+  const int orphans = o.orphans > 0 ? static_cast<int>(rng() % unsigned(o.orphans + 1)) : 0;
+  std::vector<NodeId> backward_order;  // the twins in the order their gradient edges run
+  for (int i = 0; i < f; ++i)
+    if (bwd[i] >= 0) backward_order.push_back(bwd[i]);
+  if (!same_direction) std::reverse(backward_order.begin(), backward_order.end());
+  std::vector<std::pair<std::size_t, NodeId>> placed_orphans;  // (position, node)
+  for (int r = 0; r < orphans; ++r) {
+    NodeSpec s;
+    s.id = std::string("o").append(std::to_string(r));
+    s.work = cost();
+    s.comm = cost();
+    s.backward = true;
+    // No class, a class of its own, or one class shared by orphans (which then share a stage).
+    switch (rng() % 3) {
+      case 0: break;
+      case 1: s.colour_class = ColourLabel{std::string("orphan").append(std::to_string(r)), false}; break;
+      default: s.colour_class = ColourLabel{"orphans", false}; break;
+    }
+    const NodeId orphan = b.add_node(s);
+    const std::size_t position = rng() % (backward_order.size() + 1);
+    bool joined = false;
+    for (std::size_t t = 0; t < backward_order.size(); ++t) {
+      if (u01(rng) >= 0.5 && !(t + 1 == backward_order.size() && !joined)) continue;
+      t < position ? b.add_edge(backward_order[t], orphan) : b.add_edge(orphan, backward_order[t]);
+      joined = true;
+    }
+    for (auto [earlier, other] : placed_orphans)
+      if (u01(rng) < 0.4)
+        earlier <= position ? b.add_edge(other, orphan) : b.add_edge(orphan, other);
+    if (u01(rng) < o.activation_probability) b.add_edge(fwd[rng() % unsigned(f)], orphan);
+    placed_orphans.emplace_back(position, orphan);
+  }
   Graph g = std::move(b).build();
   if (o.memory) {
     double total = 0, heaviest = 0;

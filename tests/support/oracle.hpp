@@ -90,6 +90,9 @@ struct RandomTrainingOptions {
   bool memory = false;
   int max_memory = 6;
   int k = 2;  // for the capacity
+  // Up to this many orphan backward nodes (no forward twin: docs/training.md, "Orphan backward
+  // nodes"), each joined by gradient edges to the backward pass, now and then two in one class.
+  int orphans = 0;
 };
 Graph random_training_graph(std::uint64_t seed, const RandomTrainingOptions& options);
 

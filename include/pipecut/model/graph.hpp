@@ -10,8 +10,9 @@
 //   - edges deduplicated, no self-loops, acyclic;
 //   - nodes are dense indices 0..n-1 in the order they were added; adjacency is CSR with each
 //     node's successor and predecessor lists sorted ascending;
-//   - on a training graph (docs/training.md), every backward node has a colour class that holds
-//     at least one forward node.
+//   - on a training graph (docs/training.md), every backward node either has a colour class that
+//     holds a forward node (its twin), or is an orphan joined by gradient edges (edges between
+//     two backward nodes) to a backward node that has one.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -53,10 +54,12 @@ struct Graph {
   std::optional<double> memory_per_stage;  // capacity C in bytes per stage (device), > 0
   std::optional<int> default_k;            // number of devices suggested by the input
 
-  // Training graphs (docs/training.md): per node, 1 for a backward node; empty when the graph has
-  // none (an inference graph, whose every edge constrains the stage order). On a training graph
-  // only edges between two forward nodes constrain the order; a backward node shares the stage
-  // of its colour class's forward nodes.
+  // Training graphs (docs/training.md): per node, 0 for a forward node, kBackwardTwin for a
+  // backward node whose colour class holds a forward node (it shares that node's stage),
+  // kBackwardOrphan for one whose class holds none (or that has no class); empty when the graph
+  // has no backward node (an inference graph, whose every edge constrains the stage order).
+  static constexpr char kBackwardTwin = 1;
+  static constexpr char kBackwardOrphan = 2;
   std::vector<char> backward;
 
   // For clusters (docs/clusters.md); all empty when the input gives none, and then every cost
@@ -88,10 +91,24 @@ struct Graph {
   // Whether the graph has backward nodes (docs/training.md).
   [[nodiscard]] bool is_training() const { return !backward.empty(); }
   [[nodiscard]] bool is_backward(NodeId v) const { return !backward.empty() && backward[v]; }
-  // Whether the edge u -> v constrains the stage order: always on an inference graph, and
+  // Whether the edge u -> v requires stage(u) <= stage(v): always on an inference graph, and
   // between two forward nodes on a training graph.
   [[nodiscard]] bool orders(NodeId u, NodeId v) const {
     return backward.empty() || (!backward[u] && !backward[v]);
+  }
+  // Whether the edge u -> v requires stage(v) <= stage(u): on a training graph, a gradient edge
+  // (between two backward nodes) with an orphan end; gradients run to earlier stages, and this
+  // is what places an orphan (docs/training.md, "Orphan backward nodes").
+  [[nodiscard]] bool orders_reversed(NodeId u, NodeId v) const {
+    return !backward.empty() && backward[u] && backward[v] &&
+           (backward[u] == kBackwardOrphan || backward[v] == kBackwardOrphan);
+  }
+  // The edge u -> v as the order constraint stage(first) <= stage(second) it makes, or nullopt.
+  [[nodiscard]] std::optional<std::pair<NodeId, NodeId>> order_constraint(NodeId u,
+                                                                          NodeId v) const {
+    if (orders(u, v)) return std::pair{u, v};
+    if (orders_reversed(u, v)) return std::pair{v, u};
+    return std::nullopt;
   }
   // Index of the node with this original id, or nullopt.
   [[nodiscard]] std::optional<NodeId> find(std::string_view id) const;
@@ -129,12 +146,13 @@ class GraphBuilder {
   const std::string& source() const { return source_; }
 
   // Validates (non-empty, no self-loops, acyclic: a cycle error names a node on it; every
-  // backward node in a colour class with a forward node), merges duplicate edges, and builds the
-  // CSR graph.
+  // orphan backward node reached by gradient edges from one with a forward twin), merges
+  // duplicate edges, and builds the CSR graph.
   [[nodiscard]] Graph build() &&;
 
  private:
   [[noreturn]] void fail(const std::string& problem) const;
+  void check_orphans_are_placed(const Graph& g) const;
   std::string source_;
   std::string name_;
   std::vector<NodeSpec> nodes_;
