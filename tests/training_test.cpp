@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <string>
 
 #include "pipecut/bounds/bounds.hpp"
@@ -13,6 +14,7 @@
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/io/read_graph.hpp"
+#include "pipecut/model/backward_pass.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/model/numeric.hpp"
@@ -157,10 +159,7 @@ struct Tally {
   int instances = 0, feasible = 0, proven = 0;
 };
 
-void check_instance(std::uint64_t seed, const testing::RandomTrainingOptions& options, int k,
-                    Tally& tally) {
-  SCOPED_TRACE("seed " + std::to_string(seed) + ", k " + std::to_string(k));
-  const Graph g = testing::random_training_graph(seed, options);
+void check_graph(const Graph& g, int k, Tally& tally) {
   ASSERT_TRUE(g.is_training());
   const testing::ExactBruteForce truth = testing::exact_brute_force_optimum(g, k);
   const testing::ExactCostTable table(g);
@@ -228,6 +227,12 @@ void check_instance(std::uint64_t seed, const testing::RandomTrainingOptions& op
   }
 }
 
+void check_instance(std::uint64_t seed, const testing::RandomTrainingOptions& options, int k,
+                    Tally& tally) {
+  SCOPED_TRACE("seed " + std::to_string(seed) + ", k " + std::to_string(k));
+  check_graph(testing::random_training_graph(seed, options), k, tally);
+}
+
 TEST(TrainingOracle, ThousandRandomTinyInstances) {
   Tally tally;
   for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
@@ -252,6 +257,49 @@ TEST(TrainingOracle, ThousandRandomTinyInstances) {
   }
   EXPECT_EQ(tally.instances, 1000);
   EXPECT_GT(tally.feasible, 600);  // capacities are mostly generous
+  EXPECT_EQ(tally.proven, tally.feasible);
+}
+
+// Random small inference DAGs (with placement constraints now and then) made training graphs by
+// the synthesised backward pass (docs/training.md, "Synthesising a backward pass"), the table's
+// or a uniform factor, costs scaled from 1e-9 to 1e9: every answer against the oracle.
+TEST(TrainingOracle, SynthesisedBackwardPassesOfRandomInferenceGraphs) {
+  Tally tally;
+  for (std::uint64_t seed = 1; seed <= 400; ++seed) {
+    std::mt19937_64 rng(seed * 7919 + 3);
+    testing::RandomGraphOptions o;
+    o.nodes = 2 + static_cast<int>(seed % 4);  // 2..5, with twins up to 10 nodes
+    o.edge_probability = 0.5;
+    o.fractional = seed % 2 == 1;
+    Graph g = testing::random_dag(seed, o);
+    const int k = 1 + static_cast<int>(seed % 4);
+    if (seed % 3 == 0) {
+      testing::RandomConstraintOptions c;
+      c.max_classes = static_cast<int>(seed % 2) + 1;
+      testing::add_random_constraints(g, k, seed, c);
+    }
+    // Magnitudes: all tiny, all huge, all small integers, or mixed 2^-30 .. 2^30 per node.
+    const int mode = static_cast<int>((seed / 4) % 4);
+    for (NodeId v = 0; v < g.num_nodes(); ++v) {
+      const double scale = mode == 0   ? 1e-9
+                           : mode == 1 ? 1e9
+                           : mode == 2 ? 1.0
+                                       : std::ldexp(1.0, static_cast<int>(rng() % 61) - 30);
+      g.work[v] *= scale;
+      g.comm[v] *= scale;
+      g.op[v] = rng() % 2 == 0 ? "Conv" : "Relu";
+    }
+    BackwardPassModel model;
+    if (seed % 5 == 0) model.factor = 0.5 * static_cast<double>(rng() % 6);  // 0 .. 2.5
+    const Graph t = add_backward_pass(g, model);
+    SCOPED_TRACE("seed " + std::to_string(seed) + ", k " + std::to_string(k));
+    for (NodeId v = 0; v < g.num_nodes(); ++v)
+      ASSERT_EQ(t.work[g.num_nodes() + v], backward_factor(model, g.op[v]) * g.work[v]);
+    check_graph(t, k, tally);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  EXPECT_EQ(tally.instances, 400);
+  EXPECT_GT(tally.feasible, 300);  // a third have capacities, mostly generous
   EXPECT_EQ(tally.proven, tally.feasible);
 }
 
