@@ -253,6 +253,9 @@ TEST(BackwardPass, ParsesTheOptionValue) {
   EXPECT_FALSE(parse_backward_pass("ops")->factor);
   EXPECT_EQ(parse_backward_pass("1.5")->factor, 1.5);
   EXPECT_EQ(parse_backward_pass("0")->factor, 0.0);
+  // "-0" is the factor 0: no twin's work is a negative zero (written as -0 in JSON).
+  const Graph zero = add_backward_pass(diamond(), *parse_backward_pass("-0"));
+  for (NodeId v = 4; v < 8; ++v) EXPECT_FALSE(std::signbit(zero.work[v])) << zero.ids[v];
   for (const char* bad : {"", "-1", "x", "2x", "nan", "inf", "Ops", " 1"})
     EXPECT_THROW((void)parse_backward_pass(bad), InputError) << bad;
 }

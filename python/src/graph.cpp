@@ -137,6 +137,10 @@ PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
     raise_input_error(
         "cluster and memory_per_stage contradict each other: the cluster's device classes give "
         "each device's memory");
+  if (graph->is_training())
+    raise_input_error(source +
+                      ": cluster: training graphs are solved on identical devices only "
+                      "(docs/training.md)");
   auto c = std::make_shared<const Cluster>(read_cluster(path_argument(cluster)));
   check_graph_on_cluster(*graph, *c, source);
   return PyGraph{graph, c};

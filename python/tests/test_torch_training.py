@@ -4,6 +4,8 @@ forward plus backward work under the schedule's stash, and an optimizer step thr
 modules is the step on the whole module."""
 
 import copy
+import os
+import pathlib
 
 import pytest
 import torch
@@ -13,6 +15,8 @@ import pipecut
 import pipecut.torch as pt
 
 SOLVE = {"time_limit": 20, "threads": 1}
+ROOT = pathlib.Path(os.environ.get("PIPECUT_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
+CLUSTER = ROOT / "data" / "clusters" / "consumer-mix.json"
 
 
 class SkipNet(nn.Module):
@@ -234,3 +238,11 @@ def test_add_backward_pass_in_python():
         pipecut.add_backward_pass(g, "ops")
     with pytest.raises(TypeError, match="'backward' must be a bool"):
         pipecut.Graph([{"id": "a", "work": 1, "comm": 1, "backward": 1}])
+    # Training graphs are solved on identical devices: no cluster, as read_graph's rule.
+    with pytest.raises(pipecut.InputError, match="training graphs are solved on identical devices"):
+        pipecut.Graph(t.nodes, t.edges, t.name, cluster=CLUSTER)
+    on_cluster = pipecut.Graph(g.nodes, g.edges, g.name, cluster=CLUSTER)
+    with pytest.raises(pipecut.InputError, match="training graphs are solved on identical devices"):
+        pipecut.add_backward_pass(on_cluster)
+    with pytest.raises(pipecut.InputError, match="backward_pass and cluster"):
+        pt.graph_from_module(mlp(), (torch.randn(2, 16),), backward_pass="ops", cluster=CLUSTER)

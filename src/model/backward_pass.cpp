@@ -112,7 +112,7 @@ Graph add_backward_pass(const Graph& g, const BackwardPassModel& model, std::str
     builder.add_node(std::move(s));
   }
   for (NodeId v = 0; v < n; ++v) {
-    const double factor = backward_factor(model, g.op[v]);
+    const double factor = backward_factor(model, g.op[v]) + 0.0;  // -0 (a factor "-0") is 0
     NodeSpec s;
     s.id = g.ids[v] + suffix;
     s.work = factor * g.work[v];
