@@ -363,6 +363,20 @@ TEST(BackwardPassOption, RefusedWhereItHasNoMeaning) {
   r = run_cli("convert '" + model + "' '" + converted + "' --backward-pass 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(read_graph(converted).is_training());
+  // A training partition evaluated on the graph read without its backward pass: the message
+  // says which option is missing.
+  const std::string training_part = dir.path("tp.json");
+  ASSERT_EQ(run_cli("solve '" + model + "' -k 2 --backward-pass ops -o '" + training_part + "'")
+                .exit_code,
+            0);
+  r = run_cli("evaluate '" + model + "' '" + training_part + "' --backward-pass ops");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_cli("evaluate '" + model + "' '" + training_part + "'");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("(a backward twin: read the graph with the --backward-pass"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 }  // namespace
