@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <string>
 
 #include "pipecut/bounds/bounds.hpp"
@@ -13,6 +14,7 @@
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/io/partition_json.hpp"
 #include "pipecut/io/read_graph.hpp"
+#include "pipecut/model/backward_pass.hpp"
 #include "pipecut/model/constraints.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/model/numeric.hpp"
@@ -204,10 +206,7 @@ struct Tally {
   int instances = 0, feasible = 0, proven = 0, with_orphans = 0;
 };
 
-void check_instance(std::uint64_t seed, const testing::RandomTrainingOptions& options, int k,
-                    Tally& tally) {
-  SCOPED_TRACE("seed " + std::to_string(seed) + ", k " + std::to_string(k));
-  const Graph g = testing::random_training_graph(seed, options);
+void check_graph(const Graph& g, int k, Tally& tally) {
   ASSERT_TRUE(g.is_training());
   const testing::ExactBruteForce truth = testing::exact_brute_force_optimum(g, k);
   const testing::ExactCostTable table(g);
@@ -276,6 +275,12 @@ void check_instance(std::uint64_t seed, const testing::RandomTrainingOptions& op
   }
 }
 
+void check_instance(std::uint64_t seed, const testing::RandomTrainingOptions& options, int k,
+                    Tally& tally) {
+  SCOPED_TRACE("seed " + std::to_string(seed) + ", k " + std::to_string(k));
+  check_graph(testing::random_training_graph(seed, options), k, tally);
+}
+
 TEST(TrainingOracle, ThousandRandomTinyInstances) {
   Tally tally;
   for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
@@ -302,6 +307,49 @@ TEST(TrainingOracle, ThousandRandomTinyInstances) {
   EXPECT_EQ(tally.instances, 1000);
   EXPECT_GT(tally.with_orphans, 200);
   EXPECT_GT(tally.feasible, 600);  // capacities are mostly generous
+  EXPECT_EQ(tally.proven, tally.feasible);
+}
+
+// Random small inference DAGs (with placement constraints now and then) made training graphs by
+// the synthesised backward pass (docs/training.md, "Synthesising a backward pass"), the table's
+// or a uniform factor, costs scaled from 1e-9 to 1e9: every answer against the oracle.
+TEST(TrainingOracle, SynthesisedBackwardPassesOfRandomInferenceGraphs) {
+  Tally tally;
+  for (std::uint64_t seed = 1; seed <= 400; ++seed) {
+    std::mt19937_64 rng(seed * 7919 + 3);
+    testing::RandomGraphOptions o;
+    o.nodes = 2 + static_cast<int>(seed % 4);  // 2..5, with twins up to 10 nodes
+    o.edge_probability = 0.5;
+    o.fractional = seed % 2 == 1;
+    Graph g = testing::random_dag(seed, o);
+    const int k = 1 + static_cast<int>(seed % 4);
+    if (seed % 3 == 0) {
+      testing::RandomConstraintOptions c;
+      c.max_classes = static_cast<int>(seed % 2) + 1;
+      testing::add_random_constraints(g, k, seed, c);
+    }
+    // Magnitudes: all tiny, all huge, all small integers, or mixed 2^-30 .. 2^30 per node.
+    const int mode = static_cast<int>((seed / 4) % 4);
+    for (NodeId v = 0; v < g.num_nodes(); ++v) {
+      const double scale = mode == 0   ? 1e-9
+                           : mode == 1 ? 1e9
+                           : mode == 2 ? 1.0
+                                       : std::ldexp(1.0, static_cast<int>(rng() % 61) - 30);
+      g.work[v] *= scale;
+      g.comm[v] *= scale;
+      g.op[v] = rng() % 2 == 0 ? "Conv" : "Relu";
+    }
+    BackwardPassModel model;
+    if (seed % 5 == 0) model.factor = 0.5 * static_cast<double>(rng() % 6);  // 0 .. 2.5
+    const Graph t = add_backward_pass(g, model);
+    SCOPED_TRACE("seed " + std::to_string(seed) + ", k " + std::to_string(k));
+    for (NodeId v = 0; v < g.num_nodes(); ++v)
+      ASSERT_EQ(t.work[g.num_nodes() + v], backward_factor(model, g.op[v]) * g.work[v]);
+    check_graph(t, k, tally);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  EXPECT_EQ(tally.instances, 400);
+  EXPECT_GT(tally.feasible, 300);  // a third have capacities, mostly generous
   EXPECT_EQ(tally.proven, tally.feasible);
 }
 
@@ -332,8 +380,56 @@ bool fits_with_stash(const Graph& g, const Partition& p, const std::string& sche
   return true;
 }
 
-TEST(TrainingOracle, StashMemoryUnderEverySchedule) {
+// One graph under one schedule against the oracle's stash model: the solve's partition fits,
+// is optimal among those that fit, and infeasibility is claimed only when none fits.
+struct StashTally {
   int feasible = 0, infeasible = 0, differs = 0;
+};
+
+void check_stash(const Graph& g, int k, const std::string& schedule, int microbatches,
+                 StashTally& tally) {
+  const testing::ExactCostTable table(g);
+  testing::ExactValue best;
+  best.infinite = true;
+  bool found = false, weights_only_feasible = false;
+  testing::for_each_valid_partition(g, k, [&](const Partition& p) {
+    weights_only_feasible = true;
+    if (!fits_with_stash(g, p, schedule, microbatches)) return;
+    const testing::ExactValue b = table.bottleneck(p);
+    if (!found || !testing::at_most_scaled(best, b, 1)) best = b;
+    found = true;
+  });
+  tally.differs += weights_only_feasible && !found;
+  SolveOptions so;
+  so.target_ratio = 1.0;
+  so.time_limit_seconds = 10;
+  so.schedule = schedule;
+  so.microbatches = microbatches;
+  try {
+    const Solution s = solve(g, k, so);
+    ASSERT_TRUE(found) << "solve found a partition the stash does not allow";
+    ASSERT_FALSE(partition_problem(g, s.partition));
+    EXPECT_TRUE(testing::satisfies_constraints(g, s.partition));
+    EXPECT_TRUE(fits_with_stash(g, s.partition, schedule, microbatches));
+    EXPECT_LE(testing::compare(s.lower_bound, best), 0);
+    EXPECT_TRUE(s.optimal.value_or(false));
+    EXPECT_TRUE(testing::at_most_scaled(table.bottleneck(s.partition), best,
+                                        1.0L / (1.0L - kOptimalityTolerance)))
+        << s.bottleneck() << " against " << testing::to_string(best);
+    ++tally.feasible;
+  } catch (const InfeasibleError& e) {
+    EXPECT_FALSE(found) << "solve claims infeasibility: " << e.what();
+    // When the weights alone fit, the stash decides, and the proof names the stage count.
+    if (weights_only_feasible) {
+      EXPECT_NE(std::string(e.what()).find("k = " + std::to_string(k)), std::string::npos)
+          << e.what();
+    }
+    ++tally.infeasible;
+  }
+}
+
+TEST(TrainingOracle, StashMemoryUnderEverySchedule) {
+  StashTally tally;
   for (std::uint64_t seed = 1; seed <= 300; ++seed) {
     testing::RandomTrainingOptions o;
     o.forward_nodes = 2 + static_cast<int>(seed % 4);
@@ -348,50 +444,57 @@ TEST(TrainingOracle, StashMemoryUnderEverySchedule) {
     const int microbatches = 1 + static_cast<int>(seed % 4);
     SCOPED_TRACE("seed " + std::to_string(seed) + ", k " + std::to_string(k) + ", " + schedule +
                  " x" + std::to_string(microbatches));
-    const testing::ExactCostTable table(g);
-    testing::ExactValue best;
-    best.infinite = true;
-    bool found = false, weights_only_feasible = false;
-    testing::for_each_valid_partition(g, k, [&](const Partition& p) {
-      weights_only_feasible = true;
-      if (!fits_with_stash(g, p, schedule, microbatches)) return;
-      const testing::ExactValue b = table.bottleneck(p);
-      if (!found || !testing::at_most_scaled(best, b, 1)) best = b;
-      found = true;
-    });
-    differs += weights_only_feasible && !found;
-    SolveOptions so;
-    so.target_ratio = 1.0;
-    so.time_limit_seconds = 10;
-    so.schedule = schedule;
-    so.microbatches = microbatches;
-    try {
-      const Solution s = solve(g, k, so);
-      ASSERT_TRUE(found) << "solve found a partition the stash does not allow";
-      ASSERT_FALSE(partition_problem(g, s.partition));
-      EXPECT_TRUE(testing::satisfies_constraints(g, s.partition));
-      EXPECT_TRUE(fits_with_stash(g, s.partition, schedule, microbatches));
-      EXPECT_LE(testing::compare(s.lower_bound, best), 0);
-      EXPECT_TRUE(s.optimal.value_or(false));
-      EXPECT_TRUE(testing::at_most_scaled(table.bottleneck(s.partition), best,
-                                          1.0L / (1.0L - kOptimalityTolerance)))
-          << s.bottleneck() << " against " << testing::to_string(best);
-      ++feasible;
-    } catch (const InfeasibleError& e) {
-      EXPECT_FALSE(found) << "solve claims infeasibility: " << e.what();
-      // When the weights alone fit, the stash decides, and the proof names the stage count.
-      if (weights_only_feasible) {
-        EXPECT_NE(std::string(e.what()).find("k = " + std::to_string(k)), std::string::npos)
-            << e.what();
-      }
-      ++infeasible;
-    }
+    check_stash(g, k, schedule, microbatches, tally);
+    if (::testing::Test::HasFatalFailure()) return;
   }
   // Deterministic seeds: 60 feasible, the rest proven infeasible, and the stash (not the
   // weights) decides some of those.
-  EXPECT_GT(feasible, 40);
-  EXPECT_EQ(feasible + infeasible, 300);
-  EXPECT_GT(differs, 5);
+  EXPECT_GT(tally.feasible, 40);
+  EXPECT_EQ(tally.feasible + tally.infeasible, 300);
+  EXPECT_GT(tally.differs, 5);
+}
+
+// The same for synthesised backward passes: random inference DAGs with weights, output bytes
+// (the stash of every node with a consumer) and a capacity between the weights alone and
+// weights plus stash, made training graphs by add_backward_pass.
+TEST(TrainingOracle, StashOfSynthesisedBackwardPasses) {
+  StashTally tally;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+    std::mt19937_64 rng(seed * 104729 + 11);
+    testing::RandomGraphOptions o;
+    o.nodes = 2 + static_cast<int>(seed % 4);
+    o.edge_probability = 0.5;
+    Graph g = testing::random_dag(seed, o);
+    const int k = 1 + static_cast<int>(seed % 4);
+    g.bytes.assign(static_cast<std::size_t>(g.num_nodes()), -1.0);
+    double weights = 0, stash = 0;
+    for (NodeId v = 0; v < g.num_nodes(); ++v) {
+      g.memory[v] = static_cast<double>(rng() % 7);
+      g.bytes[v] = static_cast<double>(rng() % 7);
+      weights += g.memory[v];
+      if (!g.successors(v).empty()) stash += g.bytes[v];
+      if (seed % 2 == 0) {  // mixed magnitudes, 2^-30 .. 2^30
+        const double scale = std::ldexp(1.0, static_cast<int>(rng() % 61) - 30);
+        g.work[v] *= scale;
+        g.comm[v] *= scale;
+      }
+    }
+    g.memory_per_stage = std::max(
+        1.0, std::floor((weights + stash * static_cast<double>(1 + rng() % 3)) *
+                        (0.6 + 0.4 * static_cast<double>(rng() % 4)) / k + 1));
+    const Graph t = add_backward_pass(g, {});
+    const std::string schedule = seed % 3 == 0 ? "gpipe" : "1f1b";
+    const int microbatches = 1 + static_cast<int>(seed % 4);
+    SCOPED_TRACE("seed " + std::to_string(seed) + ", k " + std::to_string(k) + ", " + schedule +
+                 " x" + std::to_string(microbatches));
+    check_stash(t, k, schedule, microbatches, tally);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  // Deterministic seeds: 156 feasible, 144 proven infeasible, the stash deciding most of those.
+  EXPECT_GT(tally.feasible, 100);
+  EXPECT_GT(tally.infeasible, 100);
+  EXPECT_EQ(tally.feasible + tally.infeasible, 300);
+  EXPECT_GT(tally.differs, 50);
 }
 
 TEST(Training, InferenceScheduleChangesNothingAndTheOthersNeedMicrobatches) {

@@ -11,6 +11,8 @@
 #include "pipecut/onnx/onnx_split.hpp"
 #include "pipecut/report/html_report.hpp"
 #include "pipecut/solve/api.hpp"
+// Training pipelines (docs/training.md): a synthesised backward pass for inference graphs.
+#include "pipecut/model/backward_pass.hpp"
 // Heterogeneous clusters (docs/clusters.md): the cluster file, costs on it, and solving on it.
 #include "pipecut/io/cluster_json.hpp"
 #include "pipecut/model/cluster_cost.hpp"

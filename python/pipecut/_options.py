@@ -19,6 +19,7 @@ _KIND_TYPES = {
     "text": (Union[str, os.PathLike], "Union[str, os.PathLike[str]]"),
     "choice": (str, "str"),
     "size": (Union[float, str], "Union[float, str]"),
+    "choice or number": (Union[str, float], "Union[str, float]"),
 }
 
 # The functions whose options come from the catalogues: their other parameters, as stub text.

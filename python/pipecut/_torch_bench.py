@@ -331,6 +331,12 @@ def bench(plan: "PipelinePlan", inputs: Tuple[Any, ...], runs: int = 30, warmup:
     microbatches = _check_count(microbatches, "microbatches", 3)
     if not isinstance(pipelined, bool) or not isinstance(pin, bool):
         raise TypeError("pipelined and pin must be bools")
+    if any(node.get("backward") for node in plan.graph.nodes):
+        # Its predicted stage costs hold the backward work, which forward runs do not measure.
+        raise pipecut.InputError(
+            "bench: this plan was split with a backward pass; bench times inference stages "
+            "(split without backward_pass to compare them with their predicted costs)"
+        )
     n = len(plan.stages)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     solution_stages = plan.solution.stages

@@ -9,6 +9,7 @@ import collections.abc
 import dataclasses
 import difflib
 import logging
+import math
 import numbers
 import os
 import statistics
@@ -129,6 +130,9 @@ class _Settings:
         default_factory=list
     )
     devices: int = 0
+    # The synthesised backward pass (docs/training.md, "Synthesising a backward pass"): None =
+    # none, else pipecut.add_backward_pass's factor, with "ops" = the per-operator table.
+    backward_pass: Union[None, str, float] = None
 
 
 def _check_arguments(
@@ -141,6 +145,7 @@ def _check_arguments(
     memory_per_stage: Any,
     colocate: Any,
     cluster: Any = None,
+    backward_pass: Any = None,
 ) -> _Settings:
     """Checks every argument of graph_from_module before any work: tracing a large model takes
     minutes, and a typo should not wait for it. TypeError for a wrong type, pipecut.InputError
@@ -180,7 +185,35 @@ def _check_arguments(
             )
         settings.cluster = os.fspath(cluster)
         settings.classes, settings.devices = pipecut._pipecut._cluster_classes(settings.cluster)
+    settings.backward_pass = _backward_pass_argument(backward_pass)
+    if settings.backward_pass is not None and settings.cluster is not None:
+        raise pipecut.InputError(
+            "backward_pass and cluster: training graphs are solved on identical devices only "
+            "(docs/training.md)"
+        )
     return settings
+
+
+def _backward_pass_argument(value: Any) -> Union[None, str, float]:
+    """None or "none" (no backward pass), "ops" (the per-operator table) or a number >= 0 (one
+    factor for every node), as read_graph's backward_pass takes them."""
+    if value is None or value == "none":
+        return None
+    if isinstance(value, str):
+        if value != "ops":
+            raise pipecut.InputError(
+                f"backward_pass: must be one of none, ops, or a number >= 0 (got {value!r})"
+            )
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"backward_pass must be None, 'ops' or a number, not {type(value).__name__}"
+        )
+    if not math.isfinite(value) or value < 0:
+        raise pipecut.InputError(
+            f"backward_pass: must be one of none, ops, or a number >= 0 (got {value!r})"
+        )
+    return float(value)
 
 
 def _colocation_groups(module: nn.Module, colocate: Any) -> List[List[str]]:
@@ -346,6 +379,10 @@ def _build(settings: _Settings) -> _Traced:
             )  # fmt: skip
         comm[n] = profile.tensor_transfer_ms(sizes.value(out), link)
         spec = {"id": n.name, "work": work, "comm": comm[n], "memory": weights, "op": op_name}
+        if settings.backward_pass is not None:
+            # The value a backward node reads is kept until then: its size is the stash
+            # (docs/training.md, "Memory"); without a cluster it changes no cost.
+            spec["bytes"] = written
         if settings.cluster is not None:
             # As the ONNX importer with --cluster (docs/clusters.md, "ONNX inputs"): the value's
             # bytes cross each link at its bandwidth, and when some class names a device_model
@@ -380,6 +417,10 @@ def _build(settings: _Settings) -> _Traced:
         memory_per_stage=settings.memory_per_stage,
         cluster=settings.cluster,
     )
+    if settings.backward_pass is not None:
+        graph = pipecut.add_backward_pass(
+            graph, None if settings.backward_pass == "ops" else settings.backward_pass
+        )
     return _Traced(gm, graph, module_paths, values, constant, live, side, comm)
 
 
@@ -394,6 +435,7 @@ def graph_from_module(
     memory_per_stage: Union[float, str, None] = None,
     colocate: Optional[Sequence[Sequence[str]]] = None,
     cluster: Union[str, "os.PathLike[str]", None] = None,
+    backward_pass: Union[None, str, float] = None,
 ) -> "pipecut.Graph":
     """The operator graph of `module` called on `example_inputs` (a tensor or a tuple of
     positional inputs), costed for pipeline partitioning.
@@ -417,12 +459,18 @@ def graph_from_module(
     such a class, the `device` roofline or the measured time over the class's speed on the
     others). The graph is solved on the cluster, whose device memories replace memory_per_stage.
 
+    `backward_pass`: "ops" or a factor >= 0 makes the graph a training graph, as read_graph's
+    backward_pass does (docs/training.md, "Synthesising a backward pass"): every node gets a
+    backward twin in its stage whose work is the node's times the factor ("ops": 2 for
+    convolutions, linear layers, matrix products and attention, 1 for the rest), and every
+    node's `bytes` is its value's size, the stash the schedule keeps for the backward pass.
+
     Every argument is checked before tracing (TypeError, pipecut.InputError). Example inputs
     the module fails on raise pipecut.InputError; a module torch.fx cannot trace raises
     TraceError; control flow on the inputs' values warns with TraceWarning.
     """
     settings = _check_arguments(
         module, example_inputs, device, dtype, link_bandwidth, measure, memory_per_stage, colocate,
-        cluster,
+        cluster, backward_pass,
     )  # fmt: skip
     return _build(settings).graph

@@ -307,6 +307,7 @@ def split(
     memory_per_stage: Union[float, str, None] = None,
     colocate: Optional[Sequence[Sequence[str]]] = None,
     cluster: Union[str, "os.PathLike[str]", None] = None,
+    backward_pass: Union[None, str, float] = None,
     target_ratio: Optional[float] = None,
     time_limit: Optional[float] = None,
     prefer: Optional[str] = None,
@@ -326,7 +327,8 @@ def split(
     """Splits `module` into at most k pipeline stages with the best bottleneck pipecut finds.
 
     The graph is built as graph_from_module(module, example_inputs, device=..., dtype=...,
-    link_bandwidth=..., measure=..., memory_per_stage=..., colocate=..., cluster=...) and solved
+    link_bandwidth=..., measure=..., memory_per_stage=..., colocate=..., cluster=...,
+    backward_pass=...) and solved
     with pipecut.solve(graph, k, target_ratio=..., time_limit=..., prefer=..., schedule=...,
     microbatches=..., optimizer_state=..., algorithm=..., preset=...,
     population=..., generations=..., seed=..., threads=..., mip_threads=..., solver_log=...,
@@ -335,6 +337,11 @@ def split(
     With a `cluster` (a pipecut.cluster file), the graph is costed for its device classes and
     solved on it: pipecut chooses the stages' devices (plan.devices), and k defaults to its
     device count; without one, k is required.
+    With `backward_pass` ("ops" or a factor: docs/training.md, "Synthesising a backward pass"),
+    the solve sees each operator's forward and backward work, and schedule, microbatches and
+    optimizer_state count the weights, optimizer state and stash against memory_per_stage; the
+    stage modules are the forward stages, and torch's autograd runs the backward pass through
+    them (each operator's gradient on its forward stage), so the plan trains as the module does.
     Returns a PipelinePlan; plan.run(*inputs) computes what module(*inputs) does. Raises
     pipecut.InfeasibleError or pipecut.NoFeasiblePartitionError when no partition satisfies
     memory_per_stage and colocate."""
@@ -358,7 +365,7 @@ def split(
     solve_options = {name: value for name, value in given.items() if value is not None}
     settings = _check_arguments(
         module, example_inputs, device, dtype, link_bandwidth, measure, memory_per_stage, colocate,
-        cluster,
+        cluster, backward_pass,
     )  # fmt: skip
     if k is None:
         if settings.cluster is None:
@@ -376,6 +383,8 @@ def split(
     stage_ids = sorted(set(assignment.values()))
     position = {stage: i for i, stage in enumerate(stage_ids)}
     compact = {name: position[stage] for name, stage in assignment.items()}
+    # The backward twins (ids with a ' that no torch.fx name has) run in their forward node's
+    # stage; the stage modules hold the forward nodes, and autograd runs the backward.
     gm, stage_of = _stage_graph(traced, compact)
     split_gm = split_module(gm, module, lambda node: stage_of[node])
     return PipelinePlan(traced, solution, split_gm, stage_ids)

@@ -14,6 +14,7 @@
 #include "pipecut/io/graph_json.hpp"
 #include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/io/partition_json.hpp"
+#include "pipecut/model/backward_pass.hpp"
 #include "pipecut/onnx/device_model.hpp"
 #include "pipecut/util/memory_size.hpp"
 
@@ -72,10 +73,10 @@ PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
     for (const auto& [key, value] : node) {
       const std::string k = py::isinstance<py::str>(key) ? text_of(key) : "";
       if (k != "id" && k != "work" && k != "comm" && k != "memory" && k != "op" &&
-          k != "colour_class" && k != "bytes")
+          k != "colour_class" && k != "bytes" && k != "backward")
         raise_input_error(source + ": " + where + ": unknown key " + text_of(py::repr(key)) +
                           " (expected 'id', 'work', 'comm', 'memory', 'op', 'colour_class', "
-                          "'bytes')");
+                          "'bytes', 'backward')");
     }
     for (const char* required : {"id", "work", "comm"})
       if (!node.contains(required))
@@ -104,6 +105,12 @@ PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
     if (node.contains("colour_class") && !node["colour_class"].is_none())
       spec.colour_class =
           colour_label_argument(node["colour_class"], node_where + "'colour_class'");
+    if (node.contains("backward") && !node["backward"].is_none()) {
+      if (!is_bool(node["backward"]))
+        throw py::type_error(node_where + "'backward' must be a bool, not " +
+                             type_name(node["backward"]));
+      spec.backward = node["backward"].cast<bool>();
+    }
     builder.add_node(std::move(spec));
   }
   index = 0;
@@ -130,6 +137,10 @@ PyGraph graph_from_python(const py::iterable& nodes, const py::iterable& edges,
     raise_input_error(
         "cluster and memory_per_stage contradict each other: the cluster's device classes give "
         "each device's memory");
+  if (graph->is_training())
+    raise_input_error(source +
+                      ": cluster: training graphs are solved on identical devices only "
+                      "(docs/training.md)");
   auto c = std::make_shared<const Cluster>(read_cluster(path_argument(cluster)));
   check_graph_on_cluster(*graph, *c, source);
   return PyGraph{graph, c};
@@ -152,6 +163,9 @@ py::dict node_dict(const Graph& g, NodeId v) {
   }
   if (!times.empty()) d["work"] = times;
   if (!g.bytes.empty() && g.bytes[v] >= 0) d["bytes"] = g.bytes[v];
+  // Backward nodes of a training graph (docs/training.md); forward nodes carry no key, as in
+  // the pipecut.graph format.
+  if (g.is_backward(v)) d["backward"] = true;
   // Only nodes with a class carry the key, as in the pipecut.graph format.
   if (!g.colour_class.empty() && g.colour_class[v] >= 0) {
     const ColourLabel& label = g.colour_labels[static_cast<std::size_t>(g.colour_class[v])];
@@ -183,8 +197,9 @@ void bind_graph(py::module_& m) {
                "Builds and validates a graph. `nodes`: dicts with 'id' (str or int), 'work' and "
                "'comm' (numbers >= 0), optional 'memory' (bytes), 'op' (str), 'colour_class' (a "
                "str or int label: nodes with the same label must share a stage) and 'bytes' (the "
-               "output tensor's size, priced over each link on a cluster); 'work' may be a dict "
-               "device class -> ms. `edges`: pairs (from_id, to_id); duplicates are merged. "
+               "output tensor's size, priced over each link on a cluster; the stash of a "
+               "training graph) and 'backward' (True for a backward node of a training graph: "
+               "docs/training.md); 'work' may be a dict device class -> ms. `edges`: pairs (from_id, to_id); duplicates are merged. "
                "`memory_per_stage`: the memory capacity of every stage (bytes, or a size such as "
                "'16GiB'). `cluster`: a pipecut.cluster file the graph is solved on, as "
                "read_graph's (docs/clusters.md); its devices' memories replace "
@@ -292,6 +307,31 @@ void bind_graph(py::module_& m) {
                    "': " + std::to_string(g.graph->num_nodes()) + " nodes, " +
                    std::to_string(g.graph->num_edges()) + " edges>";
           });
+
+  m.def(
+      "add_backward_pass",
+      [](const PyGraph& graph, const py::object& factor) {
+        if (graph.cluster)
+          raise_input_error(graph.graph->name +
+                            ": add_backward_pass: training graphs are solved on identical "
+                            "devices only, not on a cluster (docs/training.md)");
+        BackwardPassModel model;
+        if (!factor.is_none()) model.factor = number_argument(factor, "factor");
+        std::shared_ptr<const Graph> out;
+        {
+          const py::gil_scoped_release release;
+          out = std::make_shared<const Graph>(add_backward_pass(*graph.graph, model));
+        }
+        return PyGraph{out};
+      },
+      py::arg("graph"), py::arg("factor") = py::none(),
+      "The training graph of an inference graph (docs/training.md, \"Synthesising a backward "
+      "pass\"): every node v gets a backward twin v' in its colour class (a fresh class when "
+      "it has none) whose work is v's times `factor` (None: the per-operator factors, 2 for "
+      "convolutions, matrix products and attention, 1 for the rest), with gradient edges "
+      "v' -> u' and activation edges u -> v' for every edge u -> v. Solve it with "
+      "schedule='gpipe' or '1f1b' for the activation stash. Raises pipecut.InputError for a "
+      "graph that already has backward nodes, a twin id that is taken, or a factor < 0.");
 
   // Shown as pipecut.Name (in reprs, help and the signatures of later definitions), not
   // pipecut._pipecut.Name.

@@ -85,6 +85,13 @@ def test_docstrings_list_every_option():
         (lambda g: pipecut.solve(g, 2, time_limt=1), TypeError, "unexpected keyword argument 'time_limt'"),
         (lambda g: pipecut.bound(g, 2, threads=-1), pipecut.InputError, "threads: must be an integer >= 0"),
         (lambda g: pipecut.bound(g, 2, method="simple", foo=1), TypeError, "unexpected keyword argument 'foo'"),
+        (lambda g: pipecut.read_graph(BERT, backward_pass=-1), pipecut.InputError,
+         re.escape("backward_pass: must be one of none, ops, or a number >= 0 (got '-1')")),
+        (lambda g: pipecut.read_graph(BERT, backward_pass="all"), pipecut.InputError,
+         re.escape("backward_pass: must be one of none, ops, or a number >= 0 (got 'all')")),
+        (lambda g: pipecut.read_graph(BERT, backward_pass=math.inf), pipecut.InputError, "backward_pass"),
+        (lambda g: pipecut.read_graph(BERT, backward_pass=True), TypeError,
+         "backward_pass must be a str or a number, not bool"),
     ],
 )
 def test_option_values_are_checked_as_on_the_command_line(call, error, message):
@@ -105,3 +112,9 @@ def test_options_reach_the_library():
     assert capped.num_nodes == g.num_nodes
     with pytest.raises(pipecut.InputError, match="larger than the cap"):
         pipecut.read_graph(BERT, max_input_size=100)
+    # A number and its text are the same factor; "ops" takes the per-operator table.
+    doubled = pipecut.read_graph(BERT, backward_pass=2)
+    assert doubled.num_nodes == 2 * g.num_nodes
+    assert doubled.total_work == pytest.approx(3 * g.total_work, rel=1e-12)
+    assert pipecut.read_graph(BERT, backward_pass="2.0").to_json() == doubled.to_json()
+    assert pipecut.read_graph(BERT, backward_pass="none").to_json() == g.to_json()

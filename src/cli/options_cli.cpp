@@ -44,6 +44,9 @@ CLI::Option* add_catalogue_option(CLI::App& cmd, const OptionSpec& spec, OptionF
     case OptionKind::choice:
       o->type_name("NAME");
       break;
+    case OptionKind::choice_or_number:
+      o->type_name("NAME|NUMBER");
+      break;
     default:
       o->type_name("TEXT");
       break;

@@ -10,6 +10,7 @@
 
 #include "io/json_util.hpp"
 #include "pipecut/io/file_util.hpp"
+#include "pipecut/model/backward_pass.hpp"
 #include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/model/error.hpp"
 
@@ -288,7 +289,17 @@ Partition parse_partition_assignment(const Graph& g, const std::string& text,
       for_another_graph(std::to_string(unknown) + " of its " +
                         std::to_string(doc.at("assignment").size()) + " node ids are not in " +
                         g.name);
-    throw PartitionMismatchError(path, "unknown node id '" + first_unknown + "' in assignment");
+    // A twin of a synthesised backward pass (docs/training.md): the graph was read without it.
+    const std::string suffix(kBackwardIdSuffix);
+    const bool twin = !g.is_training() && first_unknown.size() > suffix.size() &&
+                      first_unknown.compare(first_unknown.size() - suffix.size(), suffix.size(),
+                                            suffix) == 0 &&
+                      index.count(first_unknown.substr(0, first_unknown.size() - suffix.size()));
+    throw PartitionMismatchError(
+        path, "unknown node id '" + first_unknown + "' in assignment" +
+                  (twin ? " (a backward twin: read the graph with the --backward-pass the "
+                          "partition was solved with)"
+                        : ""));
   }
   for (NodeId v = 0; v < g.num_nodes(); ++v)
     if (!assigned[v]) {

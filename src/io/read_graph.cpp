@@ -15,6 +15,7 @@
 #include "pipecut/io/file_util.hpp"
 #include "pipecut/io/foreign_formats.hpp"
 #include "pipecut/io/graph_json.hpp"
+#include "pipecut/model/backward_pass.hpp"
 #include "pipecut/model/cluster_cost.hpp"
 #include "pipecut/model/error.hpp"
 #include "pipecut/onnx/onnx_import.hpp"
@@ -94,6 +95,10 @@ Graph with_constraint_options(Graph g, const ReadOptions& options, const std::st
     g.colour_class.clear();
     g.colour_labels.clear();
   }
+  // After the constraints: the twins join the classes that remain (docs/training.md,
+  // "Synthesising a backward pass").
+  if (const auto model = parse_backward_pass(options.backward_pass))
+    g = add_backward_pass(g, *model, source);
   return g;
 }
 
@@ -182,6 +187,13 @@ OnnxImport import_with(const std::string& bytes, const std::string& source,
   onnx_options.profile_warmup = options.profile_warmup;
   OnnxImport imported = import_onnx_bytes(bytes, source, onnx_options);
   if (!options.cluster.empty()) cost_on_cluster(imported, options);
+  if (options.backward_pass != "none") {
+    // Output sizes, so that the activations a backward node reads are a stash under
+    // --schedule gpipe|1f1b (docs/training.md, "Memory"); without a cluster they change no cost.
+    Graph& g = imported.graph;
+    g.bytes.assign(static_cast<std::size_t>(g.num_nodes()), -1.0);
+    for (NodeId v = 0; v < g.num_nodes(); ++v) g.bytes[v] = imported.costs[v].output_bytes;
+  }
   imported.graph = with_constraint_options(std::move(imported.graph), options, source);
   return imported;
 }
@@ -223,6 +235,10 @@ void check_read_options(const std::string& source, const ReadOptions& options) {
     throw InputError(
         "--cluster and --memory-per-stage contradict each other: the cluster's "
         "device classes give each device's memory");
+  if (options.backward_pass != "none" && !options.cluster.empty())
+    throw InputError(
+        "--backward-pass and --cluster: training graphs are solved on identical devices only "
+        "(docs/training.md)");
 }
 
 std::string json_graph_format(const nlohmann::json& doc) {
@@ -261,6 +277,11 @@ GraphWithProfile read_graph_with_profile(const std::string& path, const ReadOpti
 
 OnnxImport read_onnx_model(const std::string& path, const ReadOptions& options) {
   check_read_options(path, options);
+  // The stage writer writes the model's own (forward) operators, one ONNX node per graph node.
+  if (options.backward_pass != "none")
+    throw InputError(path +
+                     ": --backward-pass: the ONNX stage writer (split, solve --export-onnx) "
+                     "writes inference stages only (docs/training.md)");
   const std::string bytes = read_file_maybe_gzip(path, options.max_input_bytes);
   std::optional<nlohmann::json> doc;
   const std::string format = resolve_format(bytes, path, options, doc);

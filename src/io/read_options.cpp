@@ -84,6 +84,16 @@ const OptionCatalogue<ReadOptions>& read_option_catalogue() {
                    "--memory-per-stage")
                 .when_unset("k identical devices"),
             &O::cluster);
+    declare(c,
+            option("backward-pass", OptionKind::choice_or_number,
+                   "Make an inference graph a training graph: give every node a backward twin "
+                   "in its stage, whose work is the node's times a factor: ops = 2 for "
+                   "convolutions, matrix products and attention, 1 for other operators; a "
+                   "number = that factor for every node (docs/training.md, \"Synthesising a "
+                   "backward pass\"). Then --schedule and its stash apply")
+                .one_of([] { return std::vector<std::string>{"none", "ops"}; })
+                .at_least(0),
+            &O::backward_pass);
     return c;
   }();
   return catalogue;

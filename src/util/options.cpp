@@ -84,6 +84,26 @@ void check_range(const Named& o, double value, const std::string& text) {
          text);
 }
 
+// A text option's value against its choices (and, for choice_or_number, its number range).
+void check_choice(const Named& o, const std::string& text) {
+  if (!o.spec.choices || (o.spec.kind != OptionKind::choice &&
+                          o.spec.kind != OptionKind::choice_or_number))
+    return;
+  const std::vector<std::string> allowed = o.spec.choices();
+  if (std::find(allowed.begin(), allowed.end(), text) != allowed.end()) return;
+  if (o.spec.kind == OptionKind::choice) fail(o, "must be one of " + joined(allowed), text);
+  // A number, whole text, within the range: otherwise one message naming every allowed value.
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto [after, error] = std::from_chars(text.data(), end, value, std::chars_format::general);
+  const bool below =
+      o.spec.min && (o.spec.min_exclusive ? value <= *o.spec.min : value < *o.spec.min);
+  const bool above = o.spec.max && value > *o.spec.max;
+  if (text.empty() || error != std::errc() || after != end || !std::isfinite(value) || below ||
+      above)
+    fail(o, "must be " + option_range_text(o.spec), text);
+}
+
 }  // namespace
 
 std::string option_display_name(const OptionSpec& spec, OptionNaming naming) {
@@ -106,6 +126,8 @@ const char* option_kind_name(OptionKind kind) {
       return "choice";
     case OptionKind::size:
       return "size";
+    case OptionKind::choice_or_number:
+      return "choice or number";
   }
   return "text";
 }
@@ -119,6 +141,12 @@ std::string python_option_name(const OptionSpec& spec) {
 
 std::string option_range_text(const OptionSpec& spec) {
   if (spec.kind == OptionKind::choice && spec.choices) return "one of " + joined(spec.choices());
+  if (spec.kind == OptionKind::choice_or_number && spec.choices) {
+    OptionSpec number = spec;
+    number.kind = OptionKind::number;
+    const std::string range = option_range_text(number);
+    return "one of " + joined(spec.choices()) + ", or a number" + (range.empty() ? "" : " " + range);
+  }
   if (spec.min && spec.max)
     return "in " + number_text(*spec.min) + (spec.min_exclusive ? " (excluded)" : "") + " .. " +
            number_text(*spec.max);
@@ -176,11 +204,7 @@ void set_option_from_text(const OptionSpec& spec, OptionField field, const std::
           check_range(o, static_cast<double>(value), text);
           *p = static_cast<int>(value);
         } else if constexpr (std::is_same_v<T, std::string>) {
-          if (spec.kind == OptionKind::choice && spec.choices) {
-            const std::vector<std::string> allowed = spec.choices();
-            if (std::find(allowed.begin(), allowed.end(), text) == allowed.end())
-              fail(o, "must be one of " + joined(allowed), text);
-          }
+          check_choice(o, text);
           *p = text;
         } else {  // double or std::optional<double>
           const double value = spec.kind == OptionKind::size ? parse_memory_size(text, o.shown)
@@ -204,11 +228,7 @@ void check_option(const OptionSpec& spec, OptionField field, OptionNaming naming
           if (*p) check_range(o, static_cast<double>(**p), option_value_text(field));
         } else if constexpr (std::is_same_v<T, std::string>) {
           // An empty choice is the unset value (for example "the model's own types").
-          if (spec.kind == OptionKind::choice && spec.choices && !p->empty()) {
-            const std::vector<std::string> allowed = spec.choices();
-            if (std::find(allowed.begin(), allowed.end(), *p) == allowed.end())
-              fail(o, "must be one of " + joined(allowed), *p);
-          }
+          if (!p->empty()) check_choice(o, *p);
         }
       },
       field);

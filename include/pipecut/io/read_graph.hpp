@@ -51,6 +51,11 @@ struct ReadOptions {
   // and its capacities replace the file's. Empty = k identical devices. The commands and
   // functions that cost on a cluster read it again (io/cluster_json.hpp).
   std::string cluster;
+  // A synthesised backward pass (model/backward_pass.hpp; docs/training.md, "Synthesising a
+  // backward pass"), added after the constraint options: "none", "ops" (the per-operator
+  // factors) or a number >= 0 (one factor for every node). Refused with a cluster and by the
+  // ONNX stage writer's reader (read_onnx_model).
+  std::string backward_pass = "none";
 };
 
 // Formats that read_graph knows, for --help texts and validation.
@@ -72,8 +77,10 @@ std::string detect_graph_format(const std::string& path);
 void check_read_options(const std::string& source, const ReadOptions& options);
 
 // Reads `path`, then applies the constraint options: memory_per_stage replaces the file's
-// capacity, ignore_memory drops it, ignore_colocation drops the colour classes. Giving both
-// memory_per_stage and ignore_memory is an InputError. (All three readers below do the same.)
+// capacity, ignore_memory drops it, ignore_colocation drops the colour classes; then
+// backward_pass adds a backward pass. Giving both memory_per_stage and ignore_memory is an
+// InputError. (All three readers below do the same, except that read_onnx_model refuses
+// backward_pass.)
 Graph read_graph(const std::string& path, const ReadOptions& options = {});
 
 // The same from the file's content, already read and unzipped (see read_file_maybe_gzip):

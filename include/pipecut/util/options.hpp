@@ -26,6 +26,8 @@ enum class OptionKind {
   text,     // std::string
   choice,   // std::string, one of `choices`
   size,     // std::optional<double> or double: bytes, or with a unit (512MiB, 16GiB, 80GB)
+  choice_or_number,  // std::string: one of `choices`, or a number within the range (kept as
+                     // its text)
 };
 
 struct OptionSpec {
