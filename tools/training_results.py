@@ -155,16 +155,20 @@ def main():
            "et al.'s throughput DP (throughput-dp/dp.cpp, `--tarnawski-dp`) run on the same "
            "file with maxFPGAs = k and maxCPUs = 0 (no CPU, pipecut's model) in the same run: "
            "its maxLoad and wall time (including reading the file); – when not run.", "", END]
-    section = "\n".join(md)
-    text = open(args.results).read() if os.path.exists(args.results) else ""
-    begin, end = text.find(BEGIN), text.find(END)
+    write_section(args.results, BEGIN, END, "\n".join(md))
+    print(f"wrote the training section of {args.results}", file=sys.stderr)
+
+
+def write_section(results, begin_marker, end_marker, section):
+    """Replaces the text between the markers in `results` (or appends the section)."""
+    text = open(results).read() if os.path.exists(results) else ""
+    begin, end = text.find(begin_marker), text.find(end_marker)
     if 0 <= begin < end:
-        text = text[:begin] + section + text[end + len(END):]
+        text = text[:begin] + section + text[end + len(end_marker):]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
-    with open(args.results, "w") as f:
+    with open(results, "w") as f:
         f.write(text)
-    print(f"wrote the training section of {args.results}", file=sys.stderr)
 
 
 if __name__ == "__main__":
