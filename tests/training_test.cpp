@@ -595,3 +595,63 @@ TEST(TrainingExpertSplit, BundledExpertSplitsAreValidPartitions) {
 
 }  // namespace
 }  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+// The projection's claim (docs/training.md, "The projection"), stage by stage: every training
+// partition maps to a partition of the projection with the same stage costs on the exact-cost
+// view, and every partition of the projection lifts to a valid training partition whose stages
+// cost at most the projection's. The view's sums are exact, so both comparisons are exact.
+TEST(TrainingProjection, EveryPartitionKeepsItsStageCostsBothWays) {
+  int training_partitions = 0, projected_partitions = 0;
+  for (std::uint64_t seed = 1; seed <= 150; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    testing::RandomTrainingOptions o;
+    o.forward_nodes = 2 + static_cast<int>(seed % 3);
+    o.orphans = seed % 3 == 0 ? 2 : 0;
+    o.binary_magnitudes = seed % 2 == 0;
+    o.min_exponent = seed % 2 == 0 ? -30 : 0;
+    o.max_exponent = seed % 2 == 0 ? 30 : 0;
+    const int k = 1 + static_cast<int>(seed % 3);
+    const Graph g = testing::random_training_graph(seed, o);
+    const ExactCosts view(g);
+    const TrainingProjection projection = project_training_graph(g);
+    const Graph& p = projection.graph;
+    ASSERT_FALSE(p.is_training());
+    auto stage_costs = [](const Graph& graph, const Partition& part) {
+      std::vector<double> costs;
+      for (const StageCost& s : evaluate_partition(graph, part).stages) costs.push_back(s.cost);
+      costs.resize(static_cast<std::size_t>(part.k), 0.0);
+      return costs;
+    };
+    testing::for_each_valid_partition(g, k, [&](const Partition& training) {
+      ++training_partitions;
+      Partition mapped{k, std::vector<int>(static_cast<std::size_t>(p.num_nodes()), k)};
+      for (NodeId v = 0; v < g.num_nodes(); ++v)
+        mapped.stage_of[projection.node_of[v]] = training.stage_of[v];
+      // A tensor node (no predecessors) sits with the earliest of its members.
+      for (NodeId t = 0; t < p.num_nodes(); ++t)
+        if (mapped.stage_of[t] == k)
+          for (NodeId member : p.successors(t))
+            mapped.stage_of[t] = std::min(mapped.stage_of[t], mapped.stage_of[member]);
+      for (int& s : mapped.stage_of)
+        if (s == k) s = 0;
+      ASSERT_FALSE(partition_problem(p, mapped)) << *partition_problem(p, mapped);
+      EXPECT_EQ(stage_costs(p, mapped), stage_costs(view.graph(), training));
+    });
+    testing::for_each_valid_partition(p, k, [&](const Partition& projected) {
+      ++projected_partitions;
+      const Partition lifted = lift_partition(projection, projected);
+      ASSERT_FALSE(partition_problem(g, lifted)) << *partition_problem(g, lifted);
+      const std::vector<double> lifted_costs = stage_costs(view.graph(), lifted),
+                                projected_costs = stage_costs(p, projected);
+      for (int s = 0; s < k; ++s) EXPECT_LE(lifted_costs[s], projected_costs[s]) << "stage " << s;
+    });
+  }
+  EXPECT_GT(training_partitions, 1000);
+  EXPECT_GT(projected_partitions, 1000);
+}
+
+}  // namespace
+}  // namespace pipecut
