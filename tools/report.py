@@ -37,7 +37,9 @@ KEPT_SECTIONS = [("<!-- measure_pipelines.py: begin -->", "<!-- measure_pipeline
                  ("<!-- measured summary: begin -->", "<!-- measured summary: end -->"),
                  ("<!-- pipecut llm: begin -->", "<!-- pipecut llm: end -->"),
                  ("<!-- cluster_results.py: begin -->", "<!-- cluster_results.py: end -->"),
-                 ("<!-- training_results.py: begin -->", "<!-- training_results.py: end -->")]
+                 ("<!-- training_results.py: begin -->", "<!-- training_results.py: end -->"),
+                 ("<!-- training_corpus_results.py: begin -->",
+                  "<!-- training_corpus_results.py: end -->")]
 EXTRA_HEADERS = {"solve_within_0.1%": "solve ≤ 0.1 %"}
 
 

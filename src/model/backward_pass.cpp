@@ -100,15 +100,8 @@ Graph add_backward_pass(const Graph& g, const BackwardPassModel& model, std::str
 
   GraphBuilder builder(where, g.name);
   for (NodeId v = 0; v < n; ++v) {
-    NodeSpec s;
-    s.id = g.ids[v];
-    s.work = g.work[v];
-    s.comm = g.comm[v];
-    s.memory = g.memory[v];
-    s.op = g.op[v];
+    NodeSpec s = node_spec(g, v);
     s.colour_class = label[v];
-    s.class_work = class_work(v, 1.0);
-    if (has_bytes && g.bytes[v] >= 0) s.bytes = g.bytes[v];
     builder.add_node(std::move(s));
   }
   for (NodeId v = 0; v < n; ++v) {

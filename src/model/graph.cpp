@@ -285,21 +285,29 @@ std::vector<NodeId> topological_order(const Graph& g) {
   return order;
 }
 
+NodeSpec node_spec(const Graph& g, NodeId v) {
+  NodeSpec spec;
+  spec.id = g.ids[v];
+  spec.work = g.work[v];
+  spec.comm = g.comm[v];
+  spec.memory = g.memory[v];
+  spec.op = g.op[v];
+  if (!g.colour_class.empty() && g.colour_class[v] >= 0)
+    spec.colour_class = g.colour_labels[g.colour_class[v]];
+  const std::size_t classes = g.work_classes.size();
+  for (std::size_t c = 0; c < classes; ++c) {
+    const double t = g.class_work[static_cast<std::size_t>(v) * classes + c];
+    if (!std::isnan(t)) spec.class_work.emplace_back(g.work_classes[c], t);
+  }
+  if (!g.bytes.empty() && g.bytes[v] >= 0) spec.bytes = g.bytes[v];
+  spec.backward = g.is_backward(v);
+  return spec;
+}
+
 Graph induced_subgraph(const Graph& g, std::span<const NodeId> nodes) {
   GraphBuilder builder(g.name, g.name);
   std::vector<NodeId> index(g.num_nodes(), -1);
-  for (NodeId v : nodes) {
-    NodeSpec spec;
-    spec.id = g.ids[v];
-    spec.work = g.work[v];
-    spec.comm = g.comm[v];
-    spec.memory = g.memory[v];
-    spec.op = g.op[v];
-    if (!g.colour_class.empty() && g.colour_class[v] >= 0)
-      spec.colour_class = g.colour_labels[g.colour_class[v]];
-    spec.backward = g.is_backward(v);
-    index[v] = builder.add_node(std::move(spec));
-  }
+  for (NodeId v : nodes) index[v] = builder.add_node(node_spec(g, v));
   for (NodeId v : nodes)
     for (NodeId w : g.successors(v))
       if (index[w] >= 0) builder.add_edge(index[v], index[w]);

@@ -170,6 +170,10 @@ std::vector<NodeId> topological_order(const Graph& g);
 // default k. A tensor loses the consumers left out, and one whose producer is left out is gone.
 // Every partition of g, restricted to `nodes`, is one of the subgraph whose stages cost no more
 // (docs/bounds.md, "split"). O(n + m).
+// Node v of g as the builder takes it: every field (costs, class label, per-class work, bytes,
+// backward) as g holds it.
+NodeSpec node_spec(const Graph& g, NodeId v);
+
 Graph induced_subgraph(const Graph& g, std::span<const NodeId> nodes);
 
 // True iff `order` is a permutation of 0..n-1 with every edge going forward (every edge, also
