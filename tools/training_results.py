@@ -76,6 +76,19 @@ def dp_cells(r):
     return f"{fmt(r['dp_load'])} | {'–' if seconds is None else f'{seconds:.2f}'}"
 
 
+def summary(rows):
+    """One line: how many instances are proven, and how they compare with their DP."""
+    proven = sum(1 for r in rows if "infeasible" in r or r.get("optimal"))
+    finished = [r for r in rows if isinstance(r.get("dp_load"), (int, float)) and "bottleneck" in r]
+    equal = sum(1 for r in finished
+                if abs(r["bottleneck"] - r["dp_load"]) <= 1e-9 * max(1.0, abs(r["dp_load"])))
+    line = f"Proven optimal (or proven infeasible): {proven} of {len(rows)} instances."
+    if finished:
+        line += (f" Equal to their DP's maxLoad on {equal} of the {len(finished)} instances "
+                 "where it finished.")
+    return line
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipecut", required=True)
@@ -139,6 +152,7 @@ def main():
           "forward node's stage), at the expert's 6 devices. `nodes` counts all nodes (backward "
           "nodes in brackets). Bottlenecks and bounds are in the "
           "graphs' unit (ms), times in seconds.", "",
+          summary(rows), "",
           "| graph | level | nodes (backward) | k | bottleneck | bound | proven | time (s) | stages used | expert | their DP: maxLoad | their DP: time (s) |",
           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
