@@ -206,7 +206,9 @@ struct Tally {
   int instances = 0, feasible = 0, proven = 0, with_orphans = 0;
 };
 
-void check_graph(const Graph& g, int k, Tally& tally) {
+// `every_bound`: run every bound method alone; otherwise simple and downset only (the others run
+// on the projection, which solve also exercises, and are slow under the sanitizers).
+void check_graph(const Graph& g, int k, Tally& tally, bool every_bound = true) {
   ASSERT_TRUE(g.is_training());
   const testing::ExactBruteForce truth = testing::exact_brute_force_optimum(g, k);
   const testing::ExactCostTable table(g);
@@ -223,6 +225,7 @@ void check_graph(const Graph& g, int k, Tally& tally) {
   };
   // Bounds: every method, run alone.
   for (const std::string& method : bound_method_names()) {
+    if (!every_bound && method != "simple" && method != "downset") continue;
     BoundOptions bo;
     bo.time_limit_seconds = 5;
     const BoundResult r = compute_bound(g, k, method, bo);
@@ -278,7 +281,7 @@ void check_graph(const Graph& g, int k, Tally& tally) {
 void check_instance(std::uint64_t seed, const testing::RandomTrainingOptions& options, int k,
                     Tally& tally) {
   SCOPED_TRACE("seed " + std::to_string(seed) + ", k " + std::to_string(k));
-  check_graph(testing::random_training_graph(seed, options), k, tally);
+  check_graph(testing::random_training_graph(seed, options), k, tally, seed % 5 == 0);
 }
 
 TEST(TrainingOracle, ThousandRandomTinyInstances) {
@@ -345,7 +348,7 @@ TEST(TrainingOracle, SynthesisedBackwardPassesOfRandomInferenceGraphs) {
     SCOPED_TRACE("seed " + std::to_string(seed) + ", k " + std::to_string(k));
     for (NodeId v = 0; v < g.num_nodes(); ++v)
       ASSERT_EQ(t.work[g.num_nodes() + v], backward_factor(model, g.op[v]) * g.work[v]);
-    check_graph(t, k, tally);
+    check_graph(t, k, tally, seed % 5 == 0);
     if (::testing::Test::HasFatalFailure()) return;
   }
   EXPECT_EQ(tally.instances, 400);
