@@ -78,24 +78,20 @@ void set_option_from_python(const OptionSpec& spec, OptionField field, const py:
       text = text_of_number(value);
       break;
     case OptionKind::size:
-      if (py::isinstance<py::str>(value))
-        text = utf8(spec, value);
-      else if (is_number(value))
-        text = text_of_number(value);
-      else
-        wrong_type(spec, "a number of bytes or a size such as '16GiB'", value);
-      break;
-    case OptionKind::choice:
-      if (!py::isinstance<py::str>(value)) wrong_type(spec, "a str", value);
-      text = utf8(spec, value);
-      break;
     case OptionKind::choice_or_number:
       if (py::isinstance<py::str>(value))
         text = utf8(spec, value);
       else if (is_number(value))
         text = text_of_number(value);
       else
-        wrong_type(spec, "a str or a number", value);
+        wrong_type(spec,
+                   spec.kind == OptionKind::size ? "a number of bytes or a size such as '16GiB'"
+                                                 : "a str or a number",
+                   value);
+      break;
+    case OptionKind::choice:
+      if (!py::isinstance<py::str>(value)) wrong_type(spec, "a str", value);
+      text = utf8(spec, value);
       break;
     case OptionKind::text: {
       // Files may be given as os.PathLike; their names go to the OS as os.fsencode's bytes.

@@ -107,17 +107,6 @@ const BoundMethod& bound_method(const std::string& name) {
   return find_registered(bound_methods(), name, "bound method");
 }
 
-namespace {
-
-bool fits_one_stage(const Graph& g) {
-  if (!g.memory_per_stage) return true;
-  double total = 0;  // exact: node memories are whole bits (model/graph.hpp)
-  for (double m : g.memory) total += m;
-  return fits_capacity(total, *g.memory_per_stage);
-}
-
-}  // namespace
-
 BoundResult compute_bound(const Graph& g, int k, const std::string& method,
                           const BoundOptions& options, const RunSignals& signals) {
   if (k < 1) throw InputError("k must be at least 1 (got " + std::to_string(k) + ")");

@@ -80,6 +80,13 @@ std::string constraints_phrase(const Graph& g) {
   return "fits the memory capacity";
 }
 
+bool fits_one_stage(const Graph& g) {
+  if (!g.memory_per_stage) return true;
+  double total = 0;
+  for (double m : g.memory) total += m;
+  return fits_capacity(total, *g.memory_per_stage);
+}
+
 std::string describe_bytes(double bytes) {
   char exact[64];
   if (bytes == std::floor(bytes) && std::fabs(bytes) < 1e18)

@@ -23,11 +23,7 @@ double certify(double value) {
 double comm_cap(const Graph& g, double upper) {
   if (upper < std::numeric_limits<double>::infinity()) return 2 * upper;
   // One stage holding everything sends and receives nothing: it costs the total work.
-  if (g.memory_per_stage) {
-    double total = 0;
-    for (double m : g.memory) total += m;
-    if (!fits_capacity(total, *g.memory_per_stage)) return std::numeric_limits<double>::infinity();
-  }
+  if (!fits_one_stage(g)) return std::numeric_limits<double>::infinity();
   return 2 * g.total_work();
 }
 

@@ -50,6 +50,10 @@ Constraints derive_constraints(const Graph& g);
 // kMaxTotalMemory (model/graph.hpp), so every sum of node memories is exact in any order.
 bool fits_capacity(double memory, double capacity);
 
+// Whether one stage holding every node fits the capacity (always, without one): then that stage
+// is a valid partition for every k >= 1, and no instance on g is infeasible.
+bool fits_one_stage(const Graph& g);
+
 // A one-line proof that no valid partition into at most k stages exists, from the cheap
 // arguments: a node or a hull whose memory exceeds C, or total memory above k * C. nullopt when
 // none of them applies (the instance may still be infeasible).
